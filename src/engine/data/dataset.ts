@@ -1,0 +1,28 @@
+// A loaded, split and preprocessed dataset, ready for the trainer. Features are row-major [n × inputs].
+import type { Task } from '../spec/model-spec';
+
+export interface Split {
+  n: number;
+  /** [n × inputs] features after preprocessing. */
+  x: Float64Array;
+  /** Classification: class index per sample. Empty for regression. */
+  labels: Int32Array;
+  /** Regression: [n × outputs] targets. Empty for classification. */
+  targets: Float64Array;
+}
+
+export interface Dataset {
+  task: Task;
+  inputs: number;
+  /** Classification: number of classes. Regression: number of target columns. */
+  outputs: number;
+  featureNames: string[];
+  classNames: string[] | null;
+  train: Split;
+  val: Split;
+  /** Statistics of the raw training features (before preprocessing), for the unnormalized-input rule. */
+  rawStats: { mean: Float64Array; std: Float64Array; min: Float64Array; max: Float64Array };
+}
+
+/** Workspace files a model may read, keyed by the path written in the model (read by the host). */
+export type DataFiles = Record<string, string>;

@@ -1,0 +1,51 @@
+// The headless run that the CLI, the worker and the tests share: parse -> load data -> build -> train with
+// probes -> diagnose. Implemented by session.ts; this file is the contract between them.
+import type { DataFiles } from './data/dataset';
+import type { SpecIssue } from './spec/model-spec';
+import type { DType, EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunSummary, StepMetrics } from './types';
+
+export interface SessionOptions {
+  /** Probe every N steps; 0 disables probes (and so all runtime rules). Default DEFAULT_PROBE_EVERY. */
+  probeEvery?: number;
+  thresholds?: Record<string, Record<string, number>>;
+  epochs?: number;
+  seed?: number;
+  dtype?: DType;
+  /** Yield to the event loop this often (ms) so stop/pause are seen; default 20. */
+  yieldEveryMs?: number;
+}
+
+export interface SessionCallbacks {
+  onStart?(model: ModelSummary): void;
+  onStep?(metrics: StepMetrics): void;
+  onEpoch?(metrics: EpochMetrics): void;
+  onProbe?(snapshot: ProbeSnapshot): void;
+  /** Live findings, re-evaluated after each epoch (full list each time). */
+  onFindings?(findings: Finding[]): void;
+}
+
+export interface SessionResult {
+  summary: RunSummary;
+  findings: Finding[];
+  model: ModelSummary;
+  epochs: EpochMetrics[];
+  probes: ProbeSnapshot[];
+}
+
+/** Thrown (rejected) when the model text is invalid: carries positioned issues. */
+export class InvalidModelError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: SpecIssue[],
+  ) {
+    super(issues.filter((i) => i.severity === 'error').map((i) => `${file}: ${i.message}`).join('\n') || `${file}: invalid model`);
+    this.name = 'InvalidModelError';
+  }
+}
+
+export interface TrainingSessionLike {
+  run(): Promise<SessionResult>;
+  stop(): void;
+  pause(): void;
+  resume(): void;
+}

@@ -1,0 +1,29 @@
+// How probes watch training without changing it. The trainer calls an observer only on the steps it asks
+// for; the context exposes read-only views of live buffers that must not be mutated.
+import type { Layer } from '../layers/layer';
+import type { ModelSpec } from '../spec/model-spec';
+
+export interface StepContext {
+  step: number;
+  epoch: number;
+  batch: number;
+  loss: number;
+  lr: number;
+  spec: ModelSpec;
+  layers: readonly Layer[];
+  /** Global gradient L2 norm before and after clipping for this step (equal when nothing was clipped). */
+  gradNormBefore: number;
+  gradNormAfter: number;
+  clipped: boolean;
+}
+
+export interface TrainingObserver {
+  /** Called for every step, cheaply: decide whether this step is observed. */
+  wants(step: number): boolean;
+  /** After backward and clipping, before the optimiser changes anything (weights and grads are this step's). */
+  afterBackward(ctx: StepContext): void;
+  /** After the optimiser update of an observed step. */
+  afterUpdate(ctx: StepContext): void;
+  /** Every step (observed or not), for cheap running counters such as clipping frequency. */
+  onStep?(ctx: StepContext): void;
+}

@@ -1,0 +1,183 @@
+// Plain data that leaves the engine: training metrics, probe statistics, findings and model summaries.
+// Everything here is structured-clone and JSON friendly (numbers may be NaN/Infinity; the protocol
+// module encodes those explicitly before JSON transport).
+
+export type FloatArray = Float32Array | Float64Array;
+export type DType = 'float32' | 'float64';
+
+/** Where a thing sits in the `.nn.json` text, as a JSON path (e.g. ["layers", 2, "units"]). */
+export type JsonPath = (string | number)[];
+
+/** A layer as the user wrote it in `layers[index]`; expanded layers (a dense `activation` shorthand) point back to it. */
+export interface LayerRef {
+  /** Index into the file's `layers` array. */
+  index: number;
+  /** The layer's name (given or default, e.g. `dense_1`). */
+  name: string;
+}
+
+export interface ModelLayerSummary extends LayerRef {
+  /** Position in the engine's expanded layer list (dense + its shorthand activation are two entries). */
+  position: number;
+  kind: string;
+  inputSize: number;
+  outputSize: number;
+  paramCount: number;
+}
+
+export interface ModelSummary {
+  name: string;
+  inputs: number;
+  outputs: number;
+  task: 'classification' | 'regression';
+  trainSamples: number;
+  valSamples: number;
+  paramCount: number;
+  layers: ModelLayerSummary[];
+  /** Which matrix kernel path the engine picked (e.g. "wasm-simd", "js"). */
+  kernel: string;
+  dtype: DType;
+}
+
+export interface StepMetrics {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  loss: number;
+  accuracy: number | null;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  lr: number;
+  durationMs: number;
+  samplesPerSecond: number;
+}
+
+export interface BatchNormProbe {
+  /** Mean over features of |batch mean - running mean| / sqrt(running var + eps). */
+  meanShift: number;
+  /** Mean over features of batch var / running var. */
+  varRatio: number;
+  batchMean: number;
+  batchVar: number;
+  runningMean: number;
+  runningVar: number;
+  gammaMean: number;
+  gammaMinAbs: number;
+  betaMean: number;
+}
+
+export interface LayerProbe extends LayerRef {
+  position: number;
+  kind: string;
+  /** L2 norm of the weight gradient (dense: W; norm layers: gamma). */
+  gradNorm: number | null;
+  biasGradNorm: number | null;
+  weightNorm: number | null;
+  /** ||W_after - W_before|| / ||W_before|| for this step. */
+  updateRatio: number | null;
+  /** Counts of |grad| over HISTOGRAM_EDGES (log-spaced) for the weight gradient; zeros counted in bin 0. */
+  histogram: number[] | null;
+  activationMean: number | null;
+  activationStd: number | null;
+  /** Fraction of units dead over the probe batch (ReLU family only). */
+  deadRatio: number | null;
+  /** Fraction of outputs in the saturated region (sigmoid/tanh only). */
+  saturationRatio: number | null;
+  batchNorm: BatchNormProbe | null;
+  /** Non-finite entries seen in this layer's output, gradient or parameters at this probe. */
+  nonFinite: number;
+}
+
+export interface ClippingProbe {
+  mode: 'norm' | 'value';
+  /** Fraction of steps clipped since the previous probe. */
+  clippedFraction: number;
+  normBefore: number;
+  normAfter: number;
+}
+
+export interface ProbeSnapshot {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  layers: LayerProbe[];
+  clipping: ClippingProbe | null;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export type FindingCode =
+  | 'exploding-gradients'
+  | 'vanishing-gradients'
+  | 'dead-relu'
+  | 'saturated-activation'
+  | 'non-finite'
+  | 'loss-diverging'
+  | 'loss-plateau'
+  | 'loss-oscillating'
+  | 'overfitting'
+  | 'unnormalized-input'
+  | 'poor-initialization'
+  | 'update-ratio'
+  | 'batchnorm-unstable'
+  | 'dropout-too-high'
+  | 'missing-activation'
+  | 'output-loss-mismatch';
+
+export interface Evidence {
+  /** What was measured, e.g. "gradient L2 norm". */
+  metric: string;
+  value: number;
+  threshold: number;
+  comparison: '>' | '<' | '>=' | '<=' | '=';
+  /** The steps over which the rule saw the condition hold. */
+  fromStep: number | null;
+  toStep: number | null;
+  /** Extra named numbers behind the decision. */
+  details: Record<string, number | string>;
+}
+
+export interface FixRef {
+  /** Self-contained fix id, e.g. "clip-norm:5", "reinit:dense_1:he", "lr:0.001" (see fixes/). */
+  id: string;
+  title: string;
+  preferred: boolean;
+}
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  layer: LayerRef | null;
+  /** For whole-model findings: the top-level field it concerns (e.g. "optimizer", "data"). */
+  field: string | null;
+  message: string;
+  evidence: Evidence;
+  fixes: FixRef[];
+}
+
+export type RunStatus = 'completed' | 'early-stopped' | 'stopped' | 'non-finite' | 'failed';
+
+export interface NonFiniteReport {
+  step: number;
+  layer: LayerRef | null;
+  stage: 'forward' | 'loss' | 'backward' | 'update';
+}
+
+export interface RunSummary {
+  status: RunStatus;
+  epochs: number;
+  steps: number;
+  durationMs: number;
+  samplesPerSecond: number;
+  final: { loss: number | null; accuracy: number | null; valLoss: number | null; valAccuracy: number | null };
+  nonFinite: NonFiniteReport | null;
+  /** Epoch whose weights were restored by early stopping, if any. */
+  restoredEpoch: number | null;
+}

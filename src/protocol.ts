@@ -1,0 +1,190 @@
+// The one message protocol between the engine worker, the extension host and the Gradient Health webview.
+// Worker <-> extension messages travel by structured clone (NaN survives); extension <-> webview messages
+// travel as JSON, so numbers are passed through `encodeNumbers`/`decodeNumbers`, which spell NaN and
+// ±Infinity out instead of letting JSON turn them into null.
+import type {
+  EpochMetrics,
+  Finding,
+  ModelSummary,
+  ProbeSnapshot,
+  RunStatus,
+  RunSummary,
+  StepMetrics,
+} from './engine/types';
+
+export type { EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunStatus, RunSummary, StepMetrics };
+
+/** Settings the extension passes to a run. */
+export interface RunOptions {
+  /** Probe every N optimiser steps (0 disables probes). */
+  probeEvery: number;
+  /** Overrides of rule thresholds by rule code and threshold name. */
+  thresholds: Record<string, Record<string, number>>;
+  /** Optional override of the file's epochs. */
+  epochs: number | null;
+  /** Stats batches per second the worker may send at most. */
+  maxMessagesPerSecond: number;
+}
+
+/** A batch of live data, coalesced in the worker. */
+export interface ProgressBatch {
+  steps: StepMetrics[];
+  epochs: EpochMetrics[];
+  probes: ProbeSnapshot[];
+  findings: Finding[] | null;
+}
+
+// ---- extension -> worker ---------------------------------------------------------------------------
+export type ToWorker =
+  | {
+      type: 'start';
+      runId: string;
+      modelPath: string;
+      modelText: string;
+      /** Workspace data files the model refers to, read by the extension (workspace.fs), keyed by the path in the model. */
+      files: Record<string, string>;
+      options: RunOptions;
+    }
+  | { type: 'stop'; runId: string }
+  | { type: 'pause'; runId: string }
+  | { type: 'resume'; runId: string }
+  /** The extension has handled progress messages up to `seq`: the worker may send more. */
+  | { type: 'ack'; runId: string; seq: number };
+
+// ---- worker -> extension ---------------------------------------------------------------------------
+export type FromWorker =
+  | { type: 'started'; runId: string; model: ModelSummary }
+  | { type: 'progress'; runId: string; seq: number; batch: ProgressBatch }
+  | { type: 'paused'; runId: string; paused: boolean }
+  | { type: 'finished'; runId: string; summary: RunSummary; findings: Finding[] }
+  | { type: 'failed'; runId: string; message: string; /** Positioned spec errors, when the model was invalid. */ issues: { message: string; path: (string | number)[] }[] }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+// ---- extension -> webview --------------------------------------------------------------------------
+export interface RunInfo {
+  runId: string;
+  modelPath: string;
+  model: ModelSummary;
+  seed: number;
+  startedAt: number;
+}
+
+export type PanelRunState = 'idle' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
+
+export type ToWebview =
+  | { type: 'run-start'; run: RunInfo }
+  | { type: 'progress'; runId: string; batch: ProgressBatch }
+  | { type: 'run-state'; runId: string; state: PanelRunState }
+  | { type: 'run-end'; runId: string; summary: RunSummary; findings: Finding[] }
+  | { type: 'run-failed'; runId: string | null; message: string }
+  /** Findings for the current run can no longer be applied (the file changed). */
+  | { type: 'stale'; runId: string; stale: boolean };
+
+// ---- webview -> extension --------------------------------------------------------------------------
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'apply-fix'; runId: string; fixId: string; code: string; layerIndex: number | null; retrain: boolean }
+  | { type: 'reveal-layer'; runId: string; layerIndex: number | null; field: string | null }
+  | { type: 'control'; action: 'stop' | 'pause' | 'resume' | 'retrain' };
+
+// ---- non-finite numbers over JSON ------------------------------------------------------------------
+const NF_KEY = '$nf';
+type NonFiniteTag = { [NF_KEY]: 'NaN' | 'Infinity' | '-Infinity' };
+
+/** Deep copy in which NaN and ±Infinity become `{"$nf": "NaN" | "Infinity" | "-Infinity"}`. */
+export function encodeNumbers<T>(value: T): unknown {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    return { [NF_KEY]: Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity' } satisfies NonFiniteTag;
+  }
+  if (Array.isArray(value)) return value.map((v) => encodeNumbers(v));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = encodeNumbers(v);
+    return out;
+  }
+  return value;
+}
+
+/** Inverse of `encodeNumbers`. */
+export function decodeNumbers(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => decodeNumbers(v));
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === NF_KEY) {
+      const tag = (value as NonFiniteTag)[NF_KEY];
+      if (tag === 'NaN') return NaN;
+      if (tag === 'Infinity') return Infinity;
+      if (tag === '-Infinity') return -Infinity;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = decodeNumbers(v);
+    return out;
+  }
+  return value;
+}
+
+// ---- validation of incoming messages ---------------------------------------------------------------
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number';
+const isArr = Array.isArray;
+
+function isProgressBatch(v: unknown): v is ProgressBatch {
+  return isObj(v) && isArr(v.steps) && isArr(v.epochs) && isArr(v.probes) && (v.findings === null || isArr(v.findings));
+}
+
+/** Shape check of a (decoded) message arriving in the webview. */
+export function isToWebview(v: unknown): v is ToWebview {
+  if (!isObj(v) || !isStr(v.type)) return false;
+  switch (v.type) {
+    case 'run-start':
+      return isObj(v.run) && isStr(v.run.runId) && isObj(v.run.model) && isArr(v.run.model.layers);
+    case 'progress':
+      return isStr(v.runId) && isProgressBatch(v.batch);
+    case 'run-state':
+      return isStr(v.runId) && isStr(v.state) && ['idle', 'running', 'paused', 'finished', 'stopped', 'failed'].includes(v.state);
+    case 'run-end':
+      return isStr(v.runId) && isObj(v.summary) && isArr(v.findings);
+    case 'run-failed':
+      return (v.runId === null || isStr(v.runId)) && isStr(v.message);
+    case 'stale':
+      return isStr(v.runId) && typeof v.stale === 'boolean';
+    default:
+      return false;
+  }
+}
+
+/** Shape check of a message arriving in the extension from the webview. */
+export function isFromWebview(v: unknown): v is FromWebview {
+  if (!isObj(v) || !isStr(v.type)) return false;
+  switch (v.type) {
+    case 'ready':
+      return true;
+    case 'apply-fix':
+      return isStr(v.runId) && isStr(v.fixId) && isStr(v.code) && (v.layerIndex === null || isNum(v.layerIndex)) && typeof v.retrain === 'boolean';
+    case 'reveal-layer':
+      return isStr(v.runId) && (v.layerIndex === null || isNum(v.layerIndex)) && (v.field === null || isStr(v.field));
+    case 'control':
+      return isStr(v.action) && ['stop', 'pause', 'resume', 'retrain'].includes(v.action);
+    default:
+      return false;
+  }
+}
+
+/** Shape check of a message arriving in the worker. */
+export function isToWorker(v: unknown): v is ToWorker {
+  if (!isObj(v) || !isStr(v.type) || !isStr(v.runId)) return false;
+  switch (v.type) {
+    case 'start':
+      return isStr(v.modelPath) && isStr(v.modelText) && isObj(v.files) && isObj(v.options);
+    case 'stop':
+    case 'pause':
+    case 'resume':
+      return true;
+    case 'ack':
+      return isNum(v.seq);
+    default:
+      return false;
+  }
+}
