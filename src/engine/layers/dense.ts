@@ -1,0 +1,85 @@
+// Fully connected layer: Y[b×out] = X[b×in] · W[in×out] + bias. W is stored row-major [in × out] so the
+// forward pass is a plain GEMM and both gradients use the transposed kernels without copies.
+import type { DType, FloatArray } from '../types';
+import type { DenseSpec } from '../spec/model-spec';
+import type { Kernels } from '../kernels/kernels';
+import type { Layer, Param, StateBuffer } from './layer';
+import { allocFloat, BatchCache } from './buffers';
+
+interface DenseBuffers {
+  out: FloatArray;
+  dIn: FloatArray;
+}
+
+export class DenseLayer implements Layer {
+  readonly params: Param[];
+  readonly state: StateBuffer[] = [];
+  readonly weight: Param;
+  readonly bias: Param | null;
+  lastInput: FloatArray | null = null;
+  lastOutput: FloatArray | null = null;
+  private readonly buffers: BatchCache<DenseBuffers>;
+
+  constructor(
+    readonly spec: DenseSpec,
+    readonly position: number,
+    readonly inputSize: number,
+    dtype: DType,
+    private readonly kernels: Kernels,
+    regularization: { l1: number; l2: number },
+  ) {
+    const out = spec.units;
+    this.weight = {
+      id: `${spec.name}.weight`,
+      role: 'weight',
+      value: allocFloat(dtype, inputSize * out),
+      grad: allocFloat(dtype, inputSize * out),
+      shape: [inputSize, out],
+      // Per-layer overrides win over the model-wide strengths; biases are never regularised.
+      l1: spec.l1 ?? regularization.l1,
+      l2: spec.l2 ?? regularization.l2,
+    };
+    this.bias = spec.useBias
+      ? { id: `${spec.name}.bias`, role: 'bias', value: allocFloat(dtype, out), grad: allocFloat(dtype, out), shape: [1, out], l1: 0, l2: 0 }
+      : null;
+    this.params = this.bias ? [this.weight, this.bias] : [this.weight];
+    this.buffers = new BatchCache((batch) => ({ out: allocFloat(dtype, batch * out), dIn: allocFloat(dtype, batch * inputSize) }));
+  }
+
+  get outputSize(): number {
+    return this.spec.units;
+  }
+
+  forward(input: FloatArray, batch: number): FloatArray {
+    const n = this.spec.units;
+    const { out } = this.buffers.get(batch);
+    this.kernels.gemm(batch, n, this.inputSize, input, this.weight.value, out, false);
+    if (this.bias) {
+      const b = this.bias.value;
+      for (let r = 0; r < batch; r++) {
+        const o = r * n;
+        for (let j = 0; j < n; j++) out[o + j] += b[j];
+      }
+    }
+    this.lastInput = input;
+    this.lastOutput = out;
+    return out;
+  }
+
+  backward(gradOutput: FloatArray, batch: number): FloatArray {
+    const n = this.spec.units;
+    const input = this.lastInput!;
+    const { dIn } = this.buffers.get(batch);
+    this.kernels.gemmTN(this.inputSize, n, batch, input, gradOutput, this.weight.grad, false);
+    if (this.bias) {
+      const db = this.bias.grad;
+      db.fill(0);
+      for (let r = 0; r < batch; r++) {
+        const o = r * n;
+        for (let j = 0; j < n; j++) db[j] += gradOutput[o + j];
+      }
+    }
+    this.kernels.gemmNT(batch, this.inputSize, n, gradOutput, this.weight.value, dIn, false);
+    return dIn;
+  }
+}

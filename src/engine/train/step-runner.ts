@@ -1,0 +1,91 @@
+// One training step and one evaluation pass over preallocated buffers: forward, loss, backward,
+// regularisation, clipping, update, with a finiteness check after each stage so the first layer and
+// stage that produced NaN/Inf can be named, and the weights stay the last finite ones.
+import type { FloatArray, NonFiniteReport } from '../types';
+import type { Layer, Param } from '../layers/layer';
+import type { LossPlan } from './losses';
+import { computeLoss } from './losses';
+import { allFinite } from '../layers/buffers';
+import { addRegularizationGradients } from './regularization';
+import type { GradientClipper } from './clipping';
+import type { Optimizer } from './optimizers';
+import { TensorSnapshot } from './snapshot';
+
+export type Stage = NonFiniteReport['stage'];
+
+export interface Failure {
+  stage: Stage;
+  /** Position in the expanded layer list. */
+  position: number;
+}
+
+export class StepRunner {
+  private readonly params: Param[];
+  private readonly owner: number[];
+  private readonly beforeUpdate: TensorSnapshot;
+
+  constructor(
+    private readonly layers: readonly Layer[],
+    private readonly plan: LossPlan,
+    private readonly clipper: GradientClipper,
+    private readonly optimizer: Optimizer,
+  ) {
+    this.params = [];
+    this.owner = [];
+    layers.forEach((l, position) => {
+      for (const p of l.params) {
+        this.params.push(p);
+        this.owner.push(position);
+      }
+    });
+    this.beforeUpdate = new TensorSnapshot(layers, false);
+  }
+
+  get allParams(): readonly Param[] {
+    return this.params;
+  }
+
+  /** Forward pass; returns the position of the first layer with a non-finite output, or -1. */
+  forward(x: FloatArray, batch: number, training: boolean): number {
+    let a = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i];
+      a = layer.forward(a, batch, training);
+      if (training && !allFinite(a, batch * layer.outputSize)) return i;
+    }
+    return -1;
+  }
+
+  /** Loss of the last forward; writes the loss gradient into `grad` when given. */
+  loss(y: FloatArray, batch: number, grad: FloatArray | null): number {
+    return computeLoss(this.plan, this.layers, y, batch, grad);
+  }
+
+  /** Backward from the loss gradient, then regularisation and clipping. Returns a failure or null. */
+  backward(lossGrad: FloatArray, batch: number): Failure | null {
+    let g = lossGrad;
+    const top = this.plan.fused ? this.layers.length - 2 : this.layers.length - 1;
+    for (let i = top; i >= 0; i--) {
+      const layer = this.layers[i];
+      g = layer.backward(g, batch);
+      for (const p of layer.params) if (!allFinite(p.grad)) return { stage: 'backward', position: i };
+      if (i > 0 && !allFinite(g, batch * layer.inputSize)) return { stage: 'backward', position: i };
+    }
+    addRegularizationGradients(this.params);
+    this.clipper.apply(this.params);
+    return null;
+  }
+
+  /** Applies the optimiser; if any weight turns non-finite the update is undone and reported. */
+  update(lr: number): Failure | null {
+    this.beforeUpdate.save();
+    this.optimizer.step(lr);
+    for (let k = 0; k < this.params.length; k++) {
+      if (!allFinite(this.params[k].value)) {
+        this.beforeUpdate.restore();
+        return { stage: 'update', position: this.owner[k] };
+      }
+    }
+    return null;
+  }
+}
