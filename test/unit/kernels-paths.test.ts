@@ -1,0 +1,75 @@
+// Every kernel path against the plain-loop reference, on shapes chosen to break tiling: 1×1, primes,
+// sizes just off the 4×4 (TS) and 4×8 (wasm) tiles, k = 0, accumulate on and off, operands inside and
+// outside wasm memory, and buffers longer than the product needs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Kernels } from '../../src/engine/kernels/kernels';
+import { referenceKernels } from '../../src/engine/kernels/reference';
+import { tiledKernels } from '../../src/engine/kernels/tiled';
+import { wasmKernels } from '../../src/engine/kernels/select';
+import type { DType, FloatArray } from '../../src/engine/types';
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 7, 3], [5, 1, 2], [2, 3, 1], [3, 5, 0], [4, 8, 4], [4, 8, 16], [5, 9, 17], [7, 11, 13],
+  [8, 16, 31], [13, 17, 19], [31, 37, 41], [64, 10, 256], [33, 65, 127],
+];
+const OPS = ['gemm', 'gemmTN', 'gemmNT'] as const;
+
+function filled(n: number, seed: number, dtype: DType, extra = 0): FloatArray {
+  const a = dtype === 'float32' ? new Float32Array(n + extra) : new Float64Array(n + extra);
+  let s = seed >>> 0;
+  for (let i = 0; i < a.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 31 - 1;
+  }
+  return a;
+}
+
+/** Largest |ours - ref| relative to the sum of |terms| that produced each entry, so tolerance is scale-free. */
+function check(kernels: Kernels, dtype: DType, tol: number, place: (a: FloatArray) => FloatArray = (a) => a): void {
+  for (const [m, n, k] of SHAPES) {
+    for (const op of OPS) {
+      for (const accumulate of [false, true]) {
+        const a = filled(m * k, m * 31 + k, dtype, 3);
+        const b = filled(k * n, n * 17 + k, dtype, 5);
+        const c0 = filled(m * n, m + n, dtype, 2);
+        const expected = c0.slice();
+        const got = place(c0.slice());
+        referenceKernels[op](m, n, k, a, b, expected, accumulate);
+        kernels[op](m, n, k, place(a), place(b), got, accumulate);
+        const scale = k + (accumulate ? 1 : 0) + 1;
+        for (let i = 0; i < m * n; i++) {
+          const err = Math.abs(got[i] - expected[i]) / scale;
+          assert.ok(err <= tol, `${kernels.name} ${op} ${m}x${n}x${k} acc=${accumulate} [${i}]: ${got[i]} vs ${expected[i]}`);
+        }
+        for (let i = m * n; i < got.length; i++) assert.equal(got[i], c0[i], `${kernels.name} ${op} wrote past m·n`);
+      }
+    }
+  }
+}
+
+test('js-tiled matches the reference in float64 to rounding', () => check(tiledKernels, 'float64', 1e-14));
+test('js-tiled matches the reference in float32', () => check(tiledKernels, 'float32', 1e-6));
+
+test('wasm-simd is available on Node 20', () => {
+  assert.ok(wasmKernels(), 'WebAssembly SIMD with shared memory should be available on Node 20');
+});
+
+test('wasm-simd matches the reference in float32 with ordinary typed arrays (copied in and out)', () => {
+  check(wasmKernels()!, 'float32', 1e-6);
+});
+
+test('wasm-simd matches the reference in float32 with operands living in wasm memory', () => {
+  const w = wasmKernels()!;
+  const place = (a: FloatArray): FloatArray => {
+    const inHeap = w.heap.allocFloat32(a.length);
+    inHeap.set(a);
+    return inHeap;
+  };
+  check(w, 'float32', 1e-6, place);
+});
+
+test('a wrong kernel is caught by the comparison', () => {
+  const broken: Kernels = { ...tiledKernels, name: 'broken', gemmNT: (m, n, k, a, b, c, acc) => tiledKernels.gemm(m, n, k, a, b, c, acc) };
+  assert.throws(() => check(broken, 'float64', 1e-6));
+});
