@@ -3,7 +3,7 @@
 // panel share one implementation. Edits come from jsonc-parser, so comments and formatting survive.
 import type { Edit } from 'jsonc-parser';
 import { insertElement, setValue } from './text-edit';
-import { ACTIVATIONS, FixError, activationAfter, findLayer, parseRoot, readLayers, valueAt, type RawLayer } from './model-text';
+import { ACTIVATIONS, FixError, findLayer, parseRoot, readLayers, valueAt, type RawLayer } from './model-text';
 
 export type TextEdit = Edit;
 
@@ -88,12 +88,15 @@ export const FIXES: Record<string, FixDef> = {
     },
   },
   reinit: {
-    title: ([name, init]) => `Re-initialise ${name} with ${init === 'he' ? 'He' : init === 'xavier' ? 'Xavier' : init} init`,
-    apply: (t, [name, init], edit) => {
-      const { layers, layer } = layerArg(t, name);
+    title: ([names, init]) => `Re-initialise ${names?.split(',').join(', ')} with ${init === 'he' ? 'He' : init === 'xavier' ? 'Xavier' : init} init`,
+    apply: (t, [names, init], edit) => {
       if (!INITS.has(init)) throw new FixError(`unknown initialiser "${init ?? ''}" (${[...INITS].join(', ')})`);
-      const dense = denseFor(layers, layer);
-      return edit(t, ['layers', dense.index, 'init'], init);
+      // a comma list re-initialises several layers in one step (a whole stack started at the wrong scale)
+      for (const name of (names ?? '').split(',')) {
+        const { layers, layer } = layerArg(t, name);
+        t = edit(t, ['layers', denseFor(layers, layer).index, 'init'], init);
+      }
+      return t;
     },
   },
   'leaky-relu': {

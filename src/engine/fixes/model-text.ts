@@ -61,16 +61,4 @@ export function findLayer(layers: RawLayer[], name: string): RawLayer {
   throw new FixError(`no layer named "${name}" (layers: ${known})`);
 }
 
-/** The activation that acts on a layer's output: its shorthand, or the next activation entry. */
-export function activationAfter(layers: RawLayer[], index: number): string | null {
-  const layer = layers[index];
-  if (layer.activation) return layer.activation;
-  for (let i = index + 1; i < layers.length; i++) {
-    const t = layers[i].type;
-    if (t === 'dense') return null;
-    if (ACTIVATIONS.has(t)) return t;
-  }
-  return null;
-}
-
 export const ACTIVATIONS = new Set(['sigmoid', 'tanh', 'relu', 'leaky-relu', 'relu6', 'linear', 'softmax']);

@@ -1,0 +1,49 @@
+// Views over the probe history that rules share: per-layer series over a trailing window, so one noisy
+// probe never decides a finding on its own.
+import type { LayerProbe, LayerRef, ProbeSnapshot } from '../types';
+
+export interface LayerSeries {
+  ref: LayerRef;
+  position: number;
+  kind: string;
+  /** The layer's probes over the window, oldest first, with the step each came from. */
+  points: { step: number; probe: LayerProbe }[];
+}
+
+/** The last `size` snapshots, grouped by layer position. */
+export function trailingWindow(probes: readonly ProbeSnapshot[], size: number): LayerSeries[] {
+  const window = probes.slice(-Math.max(1, size));
+  const byPosition = new Map<number, LayerSeries>();
+  for (const snap of window) {
+    for (const p of snap.layers) {
+      let s = byPosition.get(p.position);
+      if (!s) {
+        s = { ref: { index: p.index, name: p.name }, position: p.position, kind: p.kind, points: [] };
+        byPosition.set(p.position, s);
+      }
+      s.points.push({ step: snap.step, probe: p });
+    }
+  }
+  return [...byPosition.values()].sort((a, b) => a.position - b.position);
+}
+
+export function values(series: LayerSeries, pick: (p: LayerProbe) => number | null): number[] {
+  const out: number[] = [];
+  for (const { probe } of series.points) {
+    const v = pick(probe);
+    if (v !== null && Number.isFinite(v)) out.push(v);
+  }
+  return out;
+}
+
+export function stepRange(series: LayerSeries): { fromStep: number; toStep: number } {
+  return { fromStep: series.points[0]?.step ?? 0, toStep: series.points[series.points.length - 1]?.step ?? 0 };
+}
+
+/** Fraction of the values for which `pred` holds. */
+export function fractionWhere(xs: number[], pred: (x: number) => boolean): number {
+  if (xs.length === 0) return 0;
+  let n = 0;
+  for (const x of xs) if (pred(x)) n++;
+  return n / xs.length;
+}

@@ -1,0 +1,29 @@
+// Diagnosis entry points: run the rule table (static rules only, or all) with threshold overrides.
+import type { Finding, Severity } from '../types';
+import type { RuleContext, Thresholds } from './rule';
+import { RULES } from './rules';
+
+export type { RuleContext } from './rule';
+export { RULES } from './rules';
+
+export type ThresholdOverrides = Record<string, Record<string, number>>;
+
+const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Evaluates every rule of the chosen stages; findings come sorted by severity, then rule table order. */
+export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, stages: ('static' | 'runtime')[] = ['static', 'runtime']): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    if (!stages.includes(rule.stage)) continue;
+    const t: Thresholds = { ...rule.thresholds, ...(overrides[rule.code] ?? {}) };
+    findings.push(...rule.evaluate(ctx, t));
+  }
+  return findings.map((f, i) => ({ f, i })).sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i).map(({ f }) => f);
+}
+
+/** Rule codes with their named default thresholds (for documentation and override validation). */
+export function ruleThresholds(): Record<string, Thresholds> {
+  const out: Record<string, Thresholds> = {};
+  for (const r of RULES) out[r.code] = { ...(out[r.code] ?? {}), ...r.thresholds };
+  return out;
+}

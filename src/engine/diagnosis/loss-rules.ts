@@ -1,0 +1,131 @@
+// Rules over the loss curves: non-finite values, divergence, plateau, oscillation and overfitting. Probe
+// losses are single mini-batches, so they are median-smoothed; epoch losses are already averages.
+import type { Rule, RuleContext } from './rule';
+import { finding, fmt, median, scaledLr } from './rule';
+import { derivedClipNorm } from './gradient-rules';
+
+function smoothed(xs: number[], w: number): number[] {
+  return xs.map((_, i) => median(xs.slice(Math.max(0, i - w + 1), i + 1)));
+}
+
+function probeLosses(ctx: RuleContext): { step: number; loss: number }[] {
+  return ctx.probes.filter((p) => Number.isFinite(p.loss)).map((p) => ({ step: p.step, loss: p.loss }));
+}
+
+const lrFix = (ctx: RuleContext, factor: number) => `lr:${scaledLr(ctx.spec.optimizer.lr, factor)}`;
+
+export const nonFinite: Rule = {
+  code: 'non-finite',
+  severity: 'error',
+  stage: 'runtime',
+  thresholds: {},
+  evaluate(ctx) {
+    const report = ctx.summary?.nonFinite ?? null;
+    const probe = ctx.probes.find((p) => p.layers.some((l) => l.nonFinite > 0));
+    if (!report && !probe) return [];
+    const layer = report ? report.layer : probe!.layers.find((l) => l.nonFinite > 0)!;
+    const step = report ? report.step : probe!.step;
+    const stage = report ? report.stage : 'forward';
+    const where = layer ? `${layer.name} (${stage})` : `the ${stage} pass`;
+    return [
+      finding(this, { layer, field: layer ? null : 'optimizer' }, `Training produced NaN/Infinity at step ${step}, first in ${where}; the run stopped there.`,
+        { metric: 'non-finite values', value: 1, threshold: 0, comparison: '>', fromStep: step, toStep: step, details: { stage } },
+        [lrFix(ctx, 0.1), `clip-norm:${derivedClipNorm(ctx.probes)}`]),
+    ];
+  },
+};
+
+export const lossDiverging: Rule = {
+  code: 'loss-diverging',
+  severity: 'error',
+  stage: 'runtime',
+  thresholds: { smooth: 3, minProbes: 4, factor: 2, minRise: 0.25 },
+  evaluate(ctx, t) {
+    const pts = probeLosses(ctx);
+    if (pts.length < t.minProbes) return [];
+    const s = smoothed(pts.map((p) => p.loss), t.smooth);
+    let best = 0;
+    for (let i = 1; i < s.length; i++) if (s[i] < s[best]) best = i;
+    const last = s[s.length - 1];
+    const initial = pts[0].loss;
+    if (!(last > t.factor * s[best] && last - s[best] > t.minRise * initial)) return [];
+    return [
+      finding(this, { field: 'optimizer' }, `The loss climbed from ${fmt(s[best])} to ${fmt(last)}: the learning rate ${ctx.spec.optimizer.lr} is too high.`,
+        { metric: 'smoothed loss / best smoothed loss', value: last / s[best], threshold: t.factor, comparison: '>', fromStep: pts[best].step, toStep: pts[pts.length - 1].step, details: { bestLoss: s[best], lastLoss: last, lr: ctx.spec.optimizer.lr } },
+        [lrFix(ctx, 0.1), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']),
+    ];
+  },
+};
+
+export const lossPlateau: Rule = {
+  code: 'loss-plateau',
+  severity: 'warning',
+  stage: 'runtime',
+  thresholds: { window: 5, minProbes: 6, minImprovement: 0.05 },
+  evaluate(ctx, t) {
+    const pts = probeLosses(ctx);
+    if (pts.length < t.minProbes || ctx.summary?.status === 'non-finite') return [];
+    // against the very first loss (before any learning): a model that converged fast is not on a plateau
+    const initial = pts[0].loss;
+    const recent = median(pts.slice(-t.window).map((p) => p.loss));
+    const improvement = 1 - recent / initial;
+    if (!(improvement < t.minImprovement)) return [];
+    const opt = ctx.spec.optimizer;
+    return [
+      finding(this, { field: 'optimizer' }, `The loss has only moved from ${fmt(initial)} to ${fmt(recent)} (${fmt(improvement * 100)} %): training is stuck; the learning rate ${opt.lr} may be too low.`,
+        { metric: 'relative loss improvement since the first step', value: improvement, threshold: t.minImprovement, comparison: '<', fromStep: pts[0].step, toStep: pts[pts.length - 1].step, details: { initialLoss: initial, recentLoss: recent, lr: opt.lr } },
+        [lrFix(ctx, 10), lrFix(ctx, 100), 'schedule:cosine']),
+    ];
+  },
+};
+
+export const lossOscillating: Rule = {
+  code: 'loss-oscillating',
+  severity: 'warning',
+  stage: 'runtime',
+  thresholds: { minEpochs: 6, window: 10, rise: 0.1, riseFraction: 0.3, minProgress: 0.1 },
+  evaluate(ctx, t) {
+    const losses = ctx.epochs.map((e) => e.loss);
+    if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
+    const w = losses.slice(-t.window);
+    let rises = 0;
+    for (let i = 1; i < w.length; i++) if (w[i] > w[i - 1] * (1 + t.rise)) rises++;
+    const fraction = rises / (w.length - 1);
+    const half = w.length >> 1;
+    const progress = 1 - median(w.slice(half)) / median(w.slice(0, half));
+    if (fraction < t.riseFraction || progress > t.minProgress) return [];
+    const from = ctx.epochs[ctx.epochs.length - w.length];
+    return [
+      finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % in ${rises} of the last ${w.length - 1} epochs without net progress: steps overshoot.`,
+        { metric: 'fraction of epochs where the loss rose', value: fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress, lr: ctx.spec.optimizer.lr } },
+        [lrFix(ctx, 0.1), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]),
+    ];
+  },
+};
+
+export const overfitting: Rule = {
+  code: 'overfitting',
+  severity: 'warning',
+  stage: 'runtime',
+  thresholds: { patience: 3, valRise: 0.15, trainDrop: 0.1 },
+  evaluate(ctx, t) {
+    // early stopping that restored the best weights has already dealt with it
+    if (ctx.summary?.restoredEpoch != null) return [];
+    const eps = ctx.epochs.filter((e) => e.valLoss !== null && Number.isFinite(e.valLoss));
+    if (eps.length < t.patience + 2) return [];
+    let best = 0;
+    for (let i = 1; i < eps.length; i++) if (eps[i].valLoss! < eps[best].valLoss!) best = i;
+    const last = eps[eps.length - 1];
+    const bestVal = eps[best].valLoss!;
+    const rise = last.valLoss! / bestVal - 1;
+    const trainDrop = 1 - last.loss / eps[best].loss;
+    if (eps.length - 1 - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop) return [];
+    const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => l.kind !== 'dense' && arr.slice(0, i).some((d) => d.kind === 'dense'));
+    const fixes = [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])];
+    return [
+      finding(this, { field: 'epochs' }, `Validation loss rose ${fmt(rise * 100)} % above its best (epoch ${eps[best].epoch}) while training loss fell ${fmt(trainDrop * 100)} %: the model is memorising the training set.`,
+        { metric: 'validation loss rise above its best', value: rise, threshold: t.valRise, comparison: '>', fromStep: eps[best].step, toStep: last.step, details: { bestEpoch: eps[best].epoch, bestValLoss: bestVal, lastValLoss: last.valLoss!, trainDrop } },
+        fixes),
+    ];
+  },
+};
