@@ -1,0 +1,78 @@
+// loadDataset: a validated spec -> split, preprocessed data. Built-ins are generated or unpacked; workspace
+// files come from `files` (read by the host). Throws only DataError, always with the model path involved.
+import { Rng } from '../rng';
+import type { ModelSpec } from '../spec/model-spec';
+import { checkShapes } from '../spec/shapes';
+import type { DataFiles, Dataset, Split } from './dataset';
+import { DataError } from './errors';
+import { GENERATORS } from './generators';
+import { applyPreprocess, featureStats } from './preprocess';
+import type { RawData } from './raw';
+import { iris, mnist } from './real-datasets';
+import { BUILTIN_SOURCES, fileKind } from './sources';
+import { readCsv, readJsonRecords } from './table';
+import { tableToData } from './tabular';
+
+export interface LoadOptions {
+  /** Directory holding mnist.bin.gz (default: next to the bundle, or <repo>/dist/data). */
+  mnistDir?: string;
+}
+
+function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): RawData {
+  const { data } = spec;
+  if (data.isFile) {
+    const text = files[data.source];
+    if (text === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
+    const table = fileKind(data.source) === 'csv' ? readCsv(data.source, text) : readJsonRecords(data.source, text);
+    return tableToData(table, data);
+  }
+  const generate = GENERATORS[data.source];
+  if (generate) return generate({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
+  if (data.source === 'iris') return iris();
+  if (data.source === 'mnist') return mnist(options);
+  throw new DataError(`unknown data source ${JSON.stringify(data.source)}`, ['data', 'source']);
+}
+
+/** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and files. */
+function subset(n: number, spec: ModelSpec): Int32Array {
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  const generated = !spec.data.isFile && BUILTIN_SOURCES[spec.data.source].kind === 'generator';
+  if (generated || spec.data.samples <= 0 || spec.data.samples >= n) return idx;
+  new Rng(spec.seed).fork('subset').shuffle(idx);
+  return idx.slice(0, spec.data.samples).sort();
+}
+
+function gather(raw: RawData, rows: Int32Array): Split {
+  const { inputs, outputs } = raw;
+  const x = new Float64Array(rows.length * inputs);
+  const labels = new Int32Array(raw.task === 'classification' ? rows.length : 0);
+  const targets = new Float64Array(raw.task === 'regression' ? rows.length * outputs : 0);
+  rows.forEach((r, i) => {
+    x.set(raw.x.subarray(r * inputs, (r + 1) * inputs), i * inputs);
+    if (raw.task === 'classification') labels[i] = raw.labels[r];
+    else targets.set(raw.targets.subarray(r * outputs, (r + 1) * outputs), i * outputs);
+  });
+  return { n: rows.length, x, labels, targets };
+}
+
+export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOptions = {}): Dataset {
+  const raw = readSource(spec, files, options);
+  const rows = subset(raw.n, spec);
+  const problem = checkShapes(spec, { inputs: raw.inputs, outputs: raw.outputs, samples: rows.length })[0];
+  if (problem) {
+    const where = problem.layer ? `layers[${problem.layer.index}] (${problem.layer.name})` : problem.path.join('.');
+    throw new DataError(`${where}: ${problem.what}`, problem.path);
+  }
+  // Seeded shuffle, then the first `validationSplit` of the rows are held out.
+  new Rng(spec.seed).fork('split').shuffle(rows);
+  const nVal = Math.round(rows.length * spec.data.validationSplit);
+  if (rows.length - nVal < 1) {
+    throw new DataError(`no training samples left: ${rows.length} samples with validationSplit ${spec.data.validationSplit}`, ['data', 'validationSplit']);
+  }
+  const val = gather(raw, rows.subarray(0, nVal));
+  const train = gather(raw, rows.subarray(nVal));
+  const rawStats = featureStats(train.x, train.n, raw.inputs);
+  applyPreprocess(train.x, raw.inputs, spec.data.preprocess, rawStats);
+  applyPreprocess(val.x, raw.inputs, spec.data.preprocess, rawStats);
+  return { task: raw.task, inputs: raw.inputs, outputs: raw.outputs, featureNames: raw.featureNames, classNames: raw.classNames, train, val, rawStats };
+}

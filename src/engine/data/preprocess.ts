@@ -1,0 +1,52 @@
+// Feature preprocessing. Statistics always come from the training split only, so nothing about the
+// validation samples leaks into training.
+import type { Preprocess } from '../spec/model-spec';
+import type { Dataset } from './dataset';
+
+export type FeatureStats = Dataset['rawStats'];
+
+/** Per-feature mean, population std, min and max of row-major [n × inputs] features. */
+export function featureStats(x: Float64Array, n: number, inputs: number): FeatureStats {
+  const mean = new Float64Array(inputs);
+  const std = new Float64Array(inputs);
+  const min = new Float64Array(inputs).fill(n > 0 ? Infinity : 0);
+  const max = new Float64Array(inputs).fill(n > 0 ? -Infinity : 0);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < inputs; j++) {
+      const v = x[i * inputs + j];
+      mean[j] += v;
+      if (v < min[j]) min[j] = v;
+      if (v > max[j]) max[j] = v;
+    }
+  }
+  for (let j = 0; j < inputs; j++) mean[j] = n > 0 ? mean[j] / n : 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < inputs; j++) {
+      const d = x[i * inputs + j] - mean[j];
+      std[j] += d * d;
+    }
+  }
+  for (let j = 0; j < inputs; j++) std[j] = n > 0 ? Math.sqrt(std[j] / n) : 0;
+  return { mean, std, min, max };
+}
+
+/** Applies `mode` in place with the given (training) statistics; constant features are only shifted. */
+export function applyPreprocess(x: Float64Array, inputs: number, mode: Preprocess, stats: FeatureStats): void {
+  if (mode === 'none') return;
+  const shift = new Float64Array(inputs);
+  const scale = new Float64Array(inputs).fill(1);
+  for (let j = 0; j < inputs; j++) {
+    if (mode === 'min-max') {
+      shift[j] = stats.min[j];
+      const range = stats.max[j] - stats.min[j];
+      scale[j] = range > 0 ? 1 / range : 1;
+    } else {
+      shift[j] = stats.mean[j];
+      if (mode === 'standardize') scale[j] = stats.std[j] > 0 ? 1 / stats.std[j] : 1;
+    }
+  }
+  for (let i = 0; i < x.length; i++) {
+    const j = i % inputs;
+    x[i] = (x[i] - shift[j]) * scale[j];
+  }
+}

@@ -1,0 +1,322 @@
+// The one description of every field of a `.nn.json` file: type, default, range, enum and documentation.
+// The validator (check.ts), the defaults (build.ts) and the JSON Schema (schema.ts) are all derived from it.
+import { BUILTIN_NAMES, BUILTIN_SOURCES } from '../data/sources';
+
+interface FieldBase {
+  description: string;
+}
+export interface NumberField extends FieldBase {
+  kind: 'number';
+  integer?: boolean;
+  min?: number;
+  /** `min` is exclusive. */
+  minExclusive?: boolean;
+  max?: number;
+  maxExclusive?: boolean;
+  default?: number;
+}
+export interface StringField extends FieldBase {
+  kind: 'string';
+  enum?: readonly string[];
+  enumDescriptions?: readonly string[];
+  /** With `enum`: a value outside the enum is still valid when it matches this (e.g. a file path). */
+  orPattern?: { regex: string; hint: string };
+  default?: string;
+}
+export interface BooleanField extends FieldBase {
+  kind: 'boolean';
+  default?: boolean;
+}
+export interface ObjectField extends FieldBase {
+  kind: 'object';
+  properties: Record<string, Field>;
+  required?: readonly string[];
+  /** Exactly one of these keys must be present (e.g. clipping by `norm` or by `value`). */
+  exactlyOne?: readonly string[];
+}
+export interface ArrayField extends FieldBase {
+  kind: 'array';
+  items: Field;
+  minItems?: number;
+}
+/** An object whose `type` picks the variant; with `shorthand`, the bare variant name (a string) also works. */
+export interface TaggedField extends FieldBase {
+  kind: 'tagged';
+  variants: Record<string, ObjectField>;
+  shorthand?: boolean;
+  default?: string;
+}
+export type Field = NumberField | StringField | BooleanField | ObjectField | ArrayField | TaggedField;
+
+// ---- building blocks -------------------------------------------------------------------------------------
+
+const num = (description: string, extra: Omit<NumberField, 'kind' | 'description'> = {}): NumberField => ({ kind: 'number', description, ...extra });
+const int = (description: string, extra: Omit<NumberField, 'kind' | 'description' | 'integer'> = {}): NumberField => ({
+  kind: 'number', integer: true, description, ...extra,
+});
+const obj = (description: string, properties: Record<string, Field>, extra: Partial<ObjectField> = {}): ObjectField => ({
+  kind: 'object', description, properties, ...extra,
+});
+const positive = (description: string, def?: number): NumberField => num(description, { min: 0, minExclusive: true, default: def });
+const nonNegative = (description: string, def?: number): NumberField => num(description, { min: 0, default: def });
+const unitInterval = (description: string, def: number): NumberField => num(description, { min: 0, max: 1, maxExclusive: true, default: def });
+
+export const ACTIVATION_KINDS = ['sigmoid', 'tanh', 'relu', 'leaky-relu', 'relu6', 'linear', 'softmax'] as const;
+export const RELU_FAMILY: readonly string[] = ['relu', 'leaky-relu', 'relu6'];
+export const LEAKY_ALPHA_DEFAULT = 0.01;
+export const SMALL_GAUSSIAN_STD_DEFAULT = 0.01;
+
+// ---- initialisers ----------------------------------------------------------------------------------------
+
+const INIT_DOC: Record<string, string> = {
+  zeros: 'zeros: every value 0 (keeps units symmetric; only sensible for biases).',
+  constant: 'constant: every value equal to `value`.',
+  'small-gaussian': 'small-gaussian: N(0, std²) with std 0.01 unless `std` is given.',
+  xavier: 'xavier (Glorot normal): N(0, 2/(fanIn+fanOut)).',
+  'xavier-uniform': 'xavier-uniform (Glorot uniform): U(±sqrt(6/(fanIn+fanOut))).',
+  he: 'he (Kaiming normal): N(0, 2/fanIn), for the ReLU family.',
+  'he-uniform': 'he-uniform (Kaiming uniform): U(±sqrt(6/fanIn)).',
+  lecun: 'lecun: N(0, 1/fanIn).',
+};
+
+function initField(description: string): TaggedField {
+  const variants: Record<string, ObjectField> = {};
+  for (const [name, doc] of Object.entries(INIT_DOC)) {
+    const properties: Record<string, Field> = {};
+    if (name === 'constant') properties.value = num('The constant every value starts at.');
+    if (name === 'small-gaussian') properties.std = positive('Standard deviation of the Gaussian.', SMALL_GAUSSIAN_STD_DEFAULT);
+    variants[name] = obj(doc, properties, { required: name === 'constant' ? ['value'] : [] });
+  }
+  return { kind: 'tagged', description, variants, shorthand: true };
+}
+
+// ---- layers ----------------------------------------------------------------------------------------------
+
+const layerName = (): StringField => ({
+  kind: 'string',
+  description: 'Optional unique layer name used in messages and fixes. Default: the kind and its 1-based count among layers of that kind, e.g. dense_2, relu_1.',
+});
+const epsilon = (what: string): NumberField => positive(`Small constant added to the variance in ${what} for numerical stability.`, 1e-5);
+const regOverride = (which: string): NumberField =>
+  nonNegative(`${which} penalty on this layer's weights, overriding the model's regularization.${which.toLowerCase()} (biases are never penalised).`);
+
+const ACTIVATION_DOC: Record<(typeof ACTIVATION_KINDS)[number], string> = {
+  sigmoid: 'Logistic sigmoid 1/(1+e^-x).',
+  tanh: 'Hyperbolic tangent.',
+  relu: 'Rectified linear unit max(0, x).',
+  'leaky-relu': 'Leaky ReLU: x for x > 0, alpha·x otherwise.',
+  relu6: 'ReLU capped at 6: min(max(0, x), 6).',
+  linear: 'Identity (no activation).',
+  softmax: 'Softmax over the features of each sample (not needed before softmax-cross-entropy, which applies it itself).',
+};
+
+function layerVariants(): Record<string, ObjectField> {
+  const v: Record<string, ObjectField> = {
+    dense: obj(
+      'Fully connected layer y = xW + b.',
+      {
+        name: layerName(),
+        units: int('Number of output units.', { min: 1 }),
+        activation: {
+          kind: 'string',
+          enum: ACTIVATION_KINDS,
+          description: 'Shorthand for an activation layer right after this one (it shares this layer\'s index and is named "<name>/<activation>").',
+        },
+        init: initField(
+          'Weight initialiser, a name or { "type": ..., ... }. Default: he when the next activation (after any dropout or normalisation) is in the ReLU family, xavier otherwise.',
+        ),
+        biasInit: { ...initField('Bias initialiser. Default: zeros.'), default: 'zeros' },
+        useBias: { kind: 'boolean', description: 'Whether the layer has a bias.', default: true },
+        l1: regOverride('L1'),
+        l2: regOverride('L2'),
+      },
+      { required: ['units'] },
+    ),
+    dropout: obj('Inverted dropout: zeroes each feature with probability `rate` in training and scales the rest by 1/(1-rate); off at evaluation.', {
+      name: layerName(),
+      rate: unitInterval('Probability of dropping a feature.', 0.5),
+    }),
+    batchnorm: obj(
+      'Batch normalisation: normalises each feature with the batch statistics in training and running averages at evaluation, then applies a trainable scale gamma and shift beta.',
+      {
+        name: layerName(),
+        momentum: num('Running-average momentum: running = momentum·running + (1-momentum)·batch.', { min: 0, max: 1, maxExclusive: true, default: 0.9 }),
+        epsilon: epsilon('batch normalisation'),
+      },
+    ),
+    layernorm: obj('Layer normalisation: normalises the features of each sample, then applies trainable gamma and beta.', {
+      name: layerName(),
+      epsilon: epsilon('layer normalisation'),
+    }),
+    groupnorm: obj(
+      'Group normalisation: splits the features of each sample into `groups` equal groups and normalises each, then applies trainable gamma and beta.',
+      {
+        name: layerName(),
+        groups: int('Number of groups; must divide the number of features.', { min: 1 }),
+        epsilon: epsilon('group normalisation'),
+      },
+      { required: ['groups'] },
+    ),
+  };
+  for (const kind of ACTIVATION_KINDS) {
+    const properties: Record<string, Field> = { name: layerName() };
+    if (kind === 'leaky-relu') properties.alpha = nonNegative('Slope for negative inputs.', LEAKY_ALPHA_DEFAULT);
+    v[kind] = obj(`${ACTIVATION_DOC[kind]} Activation layer.`, properties);
+  }
+  return v;
+}
+
+export const LAYER_FIELD: TaggedField = {
+  kind: 'tagged',
+  description: 'One layer; `type` picks the kind.',
+  variants: layerVariants(),
+};
+
+// ---- optimiser, schedule ---------------------------------------------------------------------------------
+
+const lr = (def: number): NumberField => positive('Learning rate.', def);
+
+export const OPTIMIZER_FIELD: TaggedField = {
+  kind: 'tagged',
+  description: 'Optimiser, a name or { "type": ..., ... }; defaults match the usual frameworks. Default: adam.',
+  shorthand: true,
+  default: 'adam',
+  variants: {
+    sgd: obj('Stochastic gradient descent, optionally with (Nesterov) momentum.', {
+      lr: lr(0.01),
+      momentum: unitInterval('Momentum coefficient.', 0),
+      nesterov: { kind: 'boolean', description: 'Nesterov momentum.', default: false },
+    }),
+    adagrad: obj('Adagrad: per-parameter steps scaled by the root of the accumulated squared gradients.', {
+      lr: lr(0.01),
+      epsilon: positive('Added to the denominator for numerical stability.', 1e-10),
+    }),
+    rmsprop: obj('RMSprop: steps scaled by a moving average of squared gradients.', {
+      lr: lr(0.001),
+      decay: unitInterval('Decay of the squared-gradient average.', 0.9),
+      epsilon: positive('Added to the denominator for numerical stability.', 1e-7),
+    }),
+    adam: obj('Adam with bias correction.', {
+      lr: lr(0.001),
+      beta1: unitInterval('Decay of the first-moment estimate.', 0.9),
+      beta2: unitInterval('Decay of the second-moment estimate.', 0.999),
+      epsilon: positive('Added to the denominator for numerical stability.', 1e-8),
+    }),
+  },
+};
+
+export const SCHEDULE_FIELD: TaggedField = {
+  kind: 'tagged',
+  description: 'Learning-rate schedule, a name or { "type": ..., ... }, applied per epoch. Default: constant.',
+  shorthand: true,
+  default: 'constant',
+  variants: {
+    constant: obj('The learning rate never changes.', {}),
+    step: obj(
+      'Multiplies the learning rate by `factor` every `every` epochs.',
+      { every: int('Epochs between reductions.', { min: 1 }), factor: num('Multiplier applied at each step.', { min: 0, minExclusive: true, max: 1 }) },
+      { required: ['every', 'factor'] },
+    ),
+    exponential: obj('Multiplies the learning rate by `gamma` after every epoch.', {
+      gamma: num('Per-epoch multiplier.', { min: 0, minExclusive: true, max: 1, default: 0.95 }),
+    }),
+    cosine: obj('Cosine annealing from the optimiser\'s learning rate to `minLr` over the run.', {
+      minLr: nonNegative('Learning rate reached at the last epoch.', 0),
+    }),
+  },
+};
+
+// ---- data ------------------------------------------------------------------------------------------------
+
+const SOURCE_DESCRIPTIONS = BUILTIN_NAMES.map((n) => BUILTIN_SOURCES[n].description);
+
+export const DATA_FIELD: ObjectField = obj(
+  'Where the training data comes from and how it is split and preprocessed.',
+  {
+    source: {
+      kind: 'string',
+      enum: BUILTIN_NAMES,
+      enumDescriptions: SOURCE_DESCRIPTIONS,
+      orPattern: { regex: '\\.([cC][sS][vV]|[jJ][sS][oO][nN])$', hint: 'a workspace .csv or .json file' },
+      description: `A built-in generator or dataset, or a workspace-relative .csv/.json file (a header row, or an array of objects). Built-ins:\n- ${SOURCE_DESCRIPTIONS.join('\n- ')}`,
+    },
+    target: {
+      kind: 'string',
+      description: 'Files only: the column holding the target (class names or integers for classification, a number for regression). Default: "target".',
+    },
+    task: {
+      kind: 'string',
+      enum: ['classification', 'regression'],
+      description: 'Files only: what the target is. Default: regression when the loss is mse, classification otherwise. Built-ins have a fixed task.',
+    },
+    samples: int(
+      `Number of samples to generate, or the cap on rows used from a dataset or file (a seeded random subset). Defaults: ${BUILTIN_NAMES.map((n) => `${n} ${BUILTIN_SOURCES[n].defaultSamples || 'all'}`).join(', ')}; files: all.`,
+      { min: 1, max: 10_000_000 },
+    ),
+    classes: int('spiral and blobs: number of classes (default 3). The other sources have a fixed class count.', { min: 2, max: 1000 }),
+    noise: nonNegative(
+      `Generators: noise level (see each generator). Defaults: ${BUILTIN_NAMES.filter((n) => BUILTIN_SOURCES[n].usesNoise).map((n) => `${n} ${BUILTIN_SOURCES[n].defaultNoise}`).join(', ')}.`,
+    ),
+    validationSplit: unitInterval('Fraction of the (shuffled, seeded) samples held out for validation.', 0.2),
+    preprocess: {
+      kind: 'string',
+      enum: ['none', 'zero-center', 'standardize', 'min-max'],
+      enumDescriptions: [
+        'Features as they are.',
+        'Subtract the training mean of each feature.',
+        'Subtract the training mean and divide by the training standard deviation of each feature.',
+        'Scale each feature to [0, 1] using the training minimum and maximum.',
+      ],
+      default: 'standardize',
+      description: 'Feature preprocessing; its statistics come from the training split only.',
+    },
+  },
+  { required: ['source'] },
+);
+
+// ---- the whole file --------------------------------------------------------------------------------------
+
+export const LOSS_KINDS = ['mse', 'binary-cross-entropy', 'softmax-cross-entropy'] as const;
+
+export const MODEL_FIELD: ObjectField = obj(
+  'An NN Debugger model: data, layers and training settings.',
+  {
+    $schema: { kind: 'string', description: 'The JSON Schema this file follows (for editors).' },
+    name: { kind: 'string', description: 'Model name. Default: the file name without .nn.json.' },
+    description: { kind: 'string', description: 'Free text about the model.' },
+    seed: int('Seed from which everything random derives (data, initialisation, shuffling, dropout).', { min: 0, max: 4294967295, default: 42 }),
+    data: DATA_FIELD,
+    layers: { kind: 'array', description: 'The layers, input to output.', items: LAYER_FIELD, minItems: 1 },
+    loss: {
+      kind: 'string',
+      enum: LOSS_KINDS,
+      enumDescriptions: [
+        'Mean squared error: regression (units = target columns) or classification against one-hot targets (units = classes).',
+        'Binary cross-entropy on a sigmoid output: 2 classes, 1 output unit.',
+        'Softmax cross-entropy on the logits of the last layer (it applies softmax itself): units = classes.',
+      ],
+      description: 'Training loss.',
+    },
+    optimizer: OPTIMIZER_FIELD,
+    schedule: SCHEDULE_FIELD,
+    regularization: obj('Weight penalties on dense weights (never biases or normalisation parameters); layers may override them.', {
+      l1: nonNegative('L1 strength.', 0),
+      l2: nonNegative('L2 strength.', 0),
+    }),
+    clipping: obj(
+      'Gradient clipping: by global norm ({ "norm": 5 }) or by value ({ "value": 1 }). Default: none.',
+      {
+        norm: positive('Rescale all gradients together when their global L2 norm exceeds this.'),
+        value: positive('Clip every gradient entry to [-value, value].'),
+      },
+      { exactlyOne: ['norm', 'value'] },
+    ),
+    epochs: int('Number of passes over the training split.', { min: 1, max: 1_000_000, default: 20 }),
+    batchSize: int('Samples per mini-batch.', { min: 1, max: 1_000_000, default: 32 }),
+    earlyStopping: obj('Stop when the validation loss has not improved by more than `minDelta` for `patience` epochs, and restore the best weights. Default: off.', {
+      patience: int('Epochs without improvement before stopping.', { min: 0, default: 5 }),
+      minDelta: nonNegative('Smallest decrease of the validation loss that counts as an improvement.', 0),
+    }),
+  },
+  { required: ['data', 'layers', 'loss'] },
+);
