@@ -1,9 +1,9 @@
 // Element-wise activations and the row-wise softmax. Backward passes use the saved output where the
 // derivative is a function of it (sigmoid, tanh, softmax) and the saved input otherwise (ReLU family).
-import type { DType, FloatArray } from '../types';
+import type { FloatArray } from '../types';
 import type { ActivationKind, ActivationSpec } from '../spec/model-spec';
 import type { Layer, Param, StateBuffer } from './layer';
-import { allocFloat, BatchCache } from './buffers';
+import { BatchCache, type Alloc } from './buffers';
 
 interface ActBuffers {
   out: FloatArray;
@@ -22,10 +22,10 @@ export class ActivationLayer implements Layer {
     readonly spec: ActivationSpec,
     readonly position: number,
     readonly inputSize: number,
-    dtype: DType,
+    alloc: Alloc,
   ) {
     this.outputSize = inputSize;
-    this.buffers = new BatchCache((batch) => ({ out: allocFloat(dtype, batch * inputSize), dIn: allocFloat(dtype, batch * inputSize) }));
+    this.buffers = new BatchCache((batch) => ({ out: alloc(batch * inputSize), dIn: alloc(batch * inputSize) }));
   }
 
   get kind(): ActivationKind {

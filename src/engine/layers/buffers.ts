@@ -1,11 +1,10 @@
-// Typed-array allocation by dtype, and a per-batch-size buffer cache so a layer allocates its activation
+// The buffer allocator layers receive, and a per-batch-size buffer cache so a layer allocates its activation
 // buffers once for each batch size it meets (full batches, the last short batch, evaluation chunks) and
 // then reuses them on every later step.
-import type { DType, FloatArray } from '../types';
+import type { FloatArray } from '../types';
 
-export function allocFloat(dtype: DType, n: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-}
+/** Allocates a zeroed float buffer of the run's dtype (in kernel memory where the kernels have their own). */
+export type Alloc = (n: number) => FloatArray;
 
 export class BatchCache<T> {
   private readonly byBatch = new Map<number, T>();

@@ -3,6 +3,7 @@
 import type { DType } from '../types';
 import type { ModelSpec } from '../spec/model-spec';
 import type { Kernels } from '../kernels/kernels';
+import { allocKernelBuffer } from '../kernels/select';
 import type { Rng } from '../rng';
 import type { Layer } from './layer';
 import { DenseLayer } from './dense';
@@ -18,13 +19,15 @@ import { initialize } from './init';
 export function buildModel(spec: ModelSpec, inputs: number, outputs: number, dtype: DType, rng: Rng, kernels: Kernels): Layer[] {
   const initRng = rng.fork('init');
   const dropoutRng = rng.fork('dropout');
+  // Buffers live in kernel memory when the kernels have their own (wasm), so products need no copies.
+  const alloc = (n: number) => allocKernelBuffer(kernels, dtype, n);
   const layers: Layer[] = [];
   let width = inputs;
   spec.layers.forEach((ls, position) => {
     let layer: Layer;
     switch (ls.kind) {
       case 'dense': {
-        const dense = new DenseLayer(ls, position, width, dtype, kernels, spec.regularization);
+        const dense = new DenseLayer(ls, position, width, alloc, kernels, spec.regularization);
         const r = initRng.fork(ls.name);
         initialize(dense.weight.value, ls.init, width, ls.units, r);
         if (dense.bias) initialize(dense.bias.value, ls.biasInit, width, ls.units, r);
@@ -32,17 +35,17 @@ export function buildModel(spec: ModelSpec, inputs: number, outputs: number, dty
         break;
       }
       case 'dropout':
-        layer = new DropoutLayer(ls, position, width, dtype, dropoutRng.fork(ls.name));
+        layer = new DropoutLayer(ls, position, width, alloc, dropoutRng.fork(ls.name));
         break;
       case 'batchnorm':
-        layer = new BatchNormLayer(ls, position, width, dtype);
+        layer = new BatchNormLayer(ls, position, width, alloc);
         break;
       case 'layernorm':
       case 'groupnorm':
-        layer = new FeatureNormLayer(ls, position, width, dtype);
+        layer = new FeatureNormLayer(ls, position, width, alloc);
         break;
       default:
-        layer = new ActivationLayer(ls, position, width, dtype);
+        layer = new ActivationLayer(ls, position, width, alloc);
     }
     layers.push(layer);
     width = layer.outputSize;

@@ -1,10 +1,10 @@
 // Fully connected layer: Y[b×out] = X[b×in] · W[in×out] + bias. W is stored row-major [in × out] so the
 // forward pass is a plain GEMM and both gradients use the transposed kernels without copies.
-import type { DType, FloatArray } from '../types';
+import type { FloatArray } from '../types';
 import type { DenseSpec } from '../spec/model-spec';
 import type { Kernels } from '../kernels/kernels';
 import type { Layer, Param, StateBuffer } from './layer';
-import { allocFloat, BatchCache } from './buffers';
+import { BatchCache, type Alloc } from './buffers';
 
 interface DenseBuffers {
   out: FloatArray;
@@ -24,7 +24,7 @@ export class DenseLayer implements Layer {
     readonly spec: DenseSpec,
     readonly position: number,
     readonly inputSize: number,
-    dtype: DType,
+    alloc: Alloc,
     private readonly kernels: Kernels,
     regularization: { l1: number; l2: number },
   ) {
@@ -32,18 +32,18 @@ export class DenseLayer implements Layer {
     this.weight = {
       id: `${spec.name}.weight`,
       role: 'weight',
-      value: allocFloat(dtype, inputSize * out),
-      grad: allocFloat(dtype, inputSize * out),
+      value: alloc(inputSize * out),
+      grad: alloc(inputSize * out),
       shape: [inputSize, out],
       // Per-layer overrides win over the model-wide strengths; biases are never regularised.
       l1: spec.l1 ?? regularization.l1,
       l2: spec.l2 ?? regularization.l2,
     };
     this.bias = spec.useBias
-      ? { id: `${spec.name}.bias`, role: 'bias', value: allocFloat(dtype, out), grad: allocFloat(dtype, out), shape: [1, out], l1: 0, l2: 0 }
+      ? { id: `${spec.name}.bias`, role: 'bias', value: alloc(out), grad: alloc(out), shape: [1, out], l1: 0, l2: 0 }
       : null;
     this.params = this.bias ? [this.weight, this.bias] : [this.weight];
-    this.buffers = new BatchCache((batch) => ({ out: allocFloat(dtype, batch * out), dIn: allocFloat(dtype, batch * inputSize) }));
+    this.buffers = new BatchCache((batch) => ({ out: alloc(batch * out), dIn: alloc(batch * inputSize) }));
   }
 
   get outputSize(): number {

@@ -1,10 +1,10 @@
 // Inverted dropout: in training each unit is kept with probability 1 - rate and scaled by 1 / (1 - rate),
 // so evaluation is the identity and needs no rescaling. Masks come from the layer's own Rng stream.
-import type { DType, FloatArray } from '../types';
+import type { FloatArray } from '../types';
 import type { DropoutSpec } from '../spec/model-spec';
 import type { Rng } from '../rng';
 import type { Layer, Param, StateBuffer } from './layer';
-import { allocFloat, BatchCache } from './buffers';
+import { BatchCache, type Alloc } from './buffers';
 
 interface DropoutBuffers {
   out: FloatArray;
@@ -27,13 +27,13 @@ export class DropoutLayer implements Layer {
     readonly spec: DropoutSpec,
     readonly position: number,
     readonly inputSize: number,
-    dtype: DType,
+    alloc: Alloc,
     private readonly rng: Rng,
   ) {
     this.outputSize = inputSize;
     this.buffers = new BatchCache((batch) => {
       const n = batch * inputSize;
-      return { out: allocFloat(dtype, n), dIn: allocFloat(dtype, n), mask: allocFloat(dtype, n) };
+      return { out: alloc(n), dIn: alloc(n), mask: alloc(n) };
     });
   }
 

@@ -2,10 +2,10 @@
 // normalise each sample over (groups of) its features. All have a trainable per-feature gamma and beta.
 // The shared backward for a normalised set of size N with x̂ = (x - μ) / σ:
 //   dx = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ,   dx̂ = dy · gamma.
-import type { DType, FloatArray } from '../types';
+import type { FloatArray } from '../types';
 import type { BatchNormSpec, GroupNormSpec, LayerNormSpec } from '../spec/model-spec';
 import type { Layer, Param, StateBuffer } from './layer';
-import { allocFloat, BatchCache } from './buffers';
+import { BatchCache, type Alloc } from './buffers';
 
 interface NormBuffers {
   out: FloatArray;
@@ -13,9 +13,9 @@ interface NormBuffers {
   xhat: FloatArray;
 }
 
-function gammaBeta(name: string, dtype: DType, n: number): [Param, Param] {
-  const gamma: Param = { id: `${name}.gamma`, role: 'gamma', value: allocFloat(dtype, n).fill(1), grad: allocFloat(dtype, n), shape: [1, n], l1: 0, l2: 0 };
-  const beta: Param = { id: `${name}.beta`, role: 'beta', value: allocFloat(dtype, n), grad: allocFloat(dtype, n), shape: [1, n], l1: 0, l2: 0 };
+function gammaBeta(name: string, alloc: Alloc, n: number): [Param, Param] {
+  const gamma: Param = { id: `${name}.gamma`, role: 'gamma', value: alloc(n).fill(1), grad: alloc(n), shape: [1, n], l1: 0, l2: 0 };
+  const beta: Param = { id: `${name}.beta`, role: 'beta', value: alloc(n), grad: alloc(n), shape: [1, n], l1: 0, l2: 0 };
   return [gamma, beta];
 }
 
@@ -45,14 +45,14 @@ export class BatchNormLayer implements Layer {
     readonly spec: BatchNormSpec,
     readonly position: number,
     readonly inputSize: number,
-    dtype: DType,
+    alloc: Alloc,
   ) {
     const n = inputSize;
     this.outputSize = n;
-    [this.gamma, this.beta] = gammaBeta(spec.name, dtype, n);
+    [this.gamma, this.beta] = gammaBeta(spec.name, alloc, n);
     this.params = [this.gamma, this.beta];
-    this.runningMean = allocFloat(dtype, n);
-    this.runningVar = allocFloat(dtype, n).fill(1);
+    this.runningMean = alloc(n);
+    this.runningVar = alloc(n).fill(1);
     this.state = [
       { id: `${spec.name}.runningMean`, value: this.runningMean },
       { id: `${spec.name}.runningVar`, value: this.runningVar },
@@ -60,7 +60,7 @@ export class BatchNormLayer implements Layer {
     this.batchMean = new Float64Array(n);
     this.batchVar = new Float64Array(n);
     this.invStd = new Float64Array(n);
-    this.buffers = new BatchCache((batch) => ({ out: allocFloat(dtype, batch * n), dIn: allocFloat(dtype, batch * n), xhat: allocFloat(dtype, batch * n) }));
+    this.buffers = new BatchCache((batch) => ({ out: alloc(batch * n), dIn: alloc(batch * n), xhat: alloc(batch * n) }));
   }
 
   forward(input: FloatArray, batch: number, training: boolean): FloatArray {
@@ -156,17 +156,17 @@ export class FeatureNormLayer implements Layer {
     readonly spec: LayerNormSpec | GroupNormSpec,
     readonly position: number,
     readonly inputSize: number,
-    dtype: DType,
+    alloc: Alloc,
   ) {
     const n = inputSize;
     this.outputSize = n;
     this.groups = spec.kind === 'groupnorm' ? Math.max(1, Math.min(spec.groups, n)) : 1;
-    [this.gamma, this.beta] = gammaBeta(spec.name, dtype, n);
+    [this.gamma, this.beta] = gammaBeta(spec.name, alloc, n);
     this.params = [this.gamma, this.beta];
     this.buffers = new BatchCache((batch) => ({
-      out: allocFloat(dtype, batch * n),
-      dIn: allocFloat(dtype, batch * n),
-      xhat: allocFloat(dtype, batch * n),
+      out: alloc(batch * n),
+      dIn: alloc(batch * n),
+      xhat: alloc(batch * n),
       invStd: new Float64Array(batch * this.groups),
     }));
   }

@@ -9,9 +9,9 @@ import type { Kernels } from '../kernels/kernels';
 import type { StepContext, TrainingObserver } from './observer';
 import type { TrainerListener, TrainerOptions, TrainerEvent } from './trainer-api';
 import { Rng } from '../rng';
-import { selectKernels } from '../kernels/select';
 import { buildModel } from '../layers/build';
-import { allocFloat, BatchCache } from '../layers/buffers';
+import { allFinite, BatchCache } from '../layers/buffers';
+import { allocKernelBuffer, selectKernels } from '../kernels/select';
 import { planLoss, type LossPlan } from './losses';
 import { GradientClipper } from './clipping';
 import { createOptimizer } from './optimizers';
@@ -79,11 +79,11 @@ export class Trainer {
     const lastKind = this.layers[this.layers.length - 1]?.spec.kind;
     // A single binary output is a probability after a sigmoid layer (or under MSE), a logit otherwise.
     this.threshold = spec.loss === 'binary-cross-entropy' && lastKind !== 'sigmoid' ? 0 : 0.5;
-    const dtype = this.dtype;
+    const alloc = (n: number) => allocKernelBuffer(this.kernels, this.dtype, n);
     this.buffers = new BatchCache((batch) => ({
-      x: allocFloat(dtype, batch * data.inputs),
-      y: allocFloat(dtype, batch * this.width),
-      grad: allocFloat(dtype, batch * this.width),
+      x: alloc(batch * data.inputs),
+      y: alloc(batch * this.width),
+      grad: alloc(batch * this.width),
       labels: new Int32Array(batch),
     }));
     this.ctx = { step: 0, epoch: 0, batch: 0, loss: 0, lr: 0, spec, layers: this.layers, gradNormBefore: 0, gradNormAfter: 0, clipped: false };
@@ -266,7 +266,8 @@ export class Trainer {
     const badLayer = runner.forward(buf.x, batch, true);
     if (badLayer >= 0) return { stage: 'forward', position: badLayer };
     const loss = runner.loss(buf.y, batch, buf.grad);
-    if (!Number.isFinite(loss)) return { stage: 'loss', position: this.layers.length - 1 };
+    // The loss can be finite in float64 while its gradient overflows the float32 buffer.
+    if (!Number.isFinite(loss) || !allFinite(buf.grad)) return { stage: 'loss', position: this.layers.length - 1 };
     const backFailure = runner.backward(buf.grad, batch);
     if (backFailure) return backFailure;
 
