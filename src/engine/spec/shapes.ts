@@ -47,9 +47,11 @@ function checkOutputs(spec: ModelSpec, outSize: number, dims: DataDims, problems
     if (task === 'classification' && classes !== 2) {
       problems.push({ path: ['loss'], layer: null, what: `binary-cross-entropy needs 2 classes, the data has ${classes}; use softmax-cross-entropy` });
     } else if (outSize !== 1) problems.push({ ...at, what: `binary-cross-entropy needs ${outputs(1)} (the probability of class 1), got ${outSize}` });
-  } else if (outSize !== dims.outputs) {
-    const what = task === 'regression' ? `${dims.outputs} target column${dims.outputs === 1 ? '' : 's'}` : `${dims.outputs} classes (one-hot targets)`;
-    problems.push({ ...at, what: `mse on ${what} needs ${outputs(dims.outputs)}, got ${outSize}` });
+  } else if (task === 'regression') {
+    if (outSize !== dims.outputs) problems.push({ ...at, what: `mse on ${dims.outputs} target column${dims.outputs === 1 ? '' : 's'} needs ${outputs(dims.outputs)}, got ${outSize}` });
+  } else if (outSize !== classes && !(classes === 2 && outSize === 1)) {
+    // one-hot targets, or a single 0/1 column for two classes
+    problems.push({ ...at, what: `mse on ${classes} classes needs ${outputs(classes)} (one-hot targets)${classes === 2 ? ' or 1' : ''}, got ${outSize}` });
   }
 }
 
