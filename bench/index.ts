@@ -1,0 +1,76 @@
+// `npm run bench`: trains the same models on the same generated data with our engine and its peers in one
+// session and prints samples/s (median and min–max over rounds after warm-up), achieved GFLOP/s (matrix
+// products only, the same count for every engine) and one JSON line of ratios. The machine is shared and
+// noisy, so ratios measured in the same run are what count. Options: --cases=<substring>, --no-tfjs-cpu.
+import * as os from 'node:os';
+import { benchCases, flopsPerSample, type BenchCase } from './cases';
+import { runOurs } from './ours';
+import { runTfjs } from './tfjs';
+import { runTorch, torchInfo, TORCH_INSTALL_HINT } from './torch';
+import { fmtRate, summarize, type Summary } from './stats';
+
+interface Row {
+  engine: string;
+  summary: Summary;
+}
+
+const args = process.argv.slice(2);
+const filter = args.find((a) => a.startsWith('--cases='))?.slice('--cases='.length);
+const withTfjsCpu = !args.includes('--no-tfjs-cpu');
+
+async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  const add = (engine: string, rates: number[]) => {
+    rows.push({ engine, summary: summarize(rates) });
+    console.error(`  ${c.id}  ${engine}: ${fmtRate(rows[rows.length - 1].summary)} samples/s`);
+  };
+  const ours = await runOurs(c, 2, 7, { probes: false });
+  add(`ours (${ours.kernel})`, ours.rates);
+  add(`ours (${ours.kernel}) + probes`, (await runOurs(c, 2, 7, { probes: true })).rates);
+  add('ours (js-tiled fallback)', (await runOurs(c, 1, 3, { probes: false, kernel: 'js-tiled' })).rates);
+  if (torch) add('pytorch cpu 1 thread', runTorch(c, 2, 7));
+  add('tfjs-wasm', await runTfjs(c, 'wasm', 1, 3, c.epochSamples));
+  if (withTfjsCpu) add('tfjs-cpu', await runTfjs(c, 'cpu', 1, 3, Math.min(c.epochSamples, 512)));
+  return rows;
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+async function main(): Promise<void> {
+  const cases = benchCases().filter((c) => !filter || c.id.includes(filter));
+  const torch = torchInfo();
+  console.log(`NN Debugger bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
+  console.log(
+    torch
+      ? `PyTorch ${torch.version} (1 thread) via /usr/bin/python3, BLAS ${torch.blas}${/openblas|blis|mkl/i.test(torch.blas) ? '' : ' (reference BLAS: install libopenblas0-pthread for a fast PyTorch)'}`
+      : `PyTorch column skipped: python3-torch is not installed. Install it with: ${TORCH_INSTALL_HINT}`,
+  );
+  const results: { c: BenchCase; rows: Row[] }[] = [];
+  for (const c of cases) results.push({ c, rows: await measure(c, torch !== null) });
+
+  console.log('');
+  console.log(`${pad('model', 24)} ${pad('engine', 32)} ${pad('samples/s median (min–max)', 30, true)} ${pad('GFLOP/s', 8, true)}`);
+  const ratios: Record<string, Record<string, number | null>> = {};
+  for (const { c, rows } of results) {
+    const f = flopsPerSample(c);
+    for (const r of rows) console.log(`${pad(c.id, 24)} ${pad(r.engine, 32)} ${pad(fmtRate(r.summary), 30, true)} ${pad(((r.summary.median * f) / 1e9).toFixed(2), 8, true)}`);
+    const med = (prefix: string) => rows.find((r) => r.engine.startsWith(prefix))?.summary.median ?? null;
+    const ours = rows[0].summary.median;
+    const ratio = (peer: number | null) => (peer ? Number((ours / peer).toFixed(2)) : null);
+    ratios[c.id] = {
+      oursOverTfjsWasm: ratio(med('tfjs-wasm')),
+      oursOverTfjsCpu: ratio(med('tfjs-cpu')),
+      oursOverTorch1t: ratio(med('pytorch')),
+      probesCost: Number((1 - (rows[1].summary.median / ours)).toFixed(3)),
+    };
+  }
+  console.log('');
+  console.log(JSON.stringify({ bench: 'nn-debugger', kernel: results[0]?.rows[0].engine ?? null, torch: torch?.version ?? null, torchBlas: torch?.blas ?? null, ratios }));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

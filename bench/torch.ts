@@ -1,0 +1,38 @@
+// PyTorch peer through Debian's python3-torch (/usr/bin/python3), 1 thread. The data goes to temp files
+// so Python trains on exactly the bytes the other engines see.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { BenchCase } from './cases';
+
+const PYTHON = '/usr/bin/python3';
+export const TORCH_INSTALL_HINT = 'sudo apt-get install -y python3-torch   (Debian; the bench then adds the PyTorch column)';
+
+/**
+ * The torch version and the BLAS library it resolves to (Debian's torch calls whatever libblas.so.3 the
+ * alternatives system points at: the slow reference libblas3 unless OpenBLAS/BLIS is installed), or null
+ * when python3-torch is not importable.
+ */
+export function torchInfo(): { version: string; blas: string } | null {
+  const probe = 'import os, torch; print(torch.__version__); print(os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"))';
+  const r = spawnSync(PYTHON, ['-c', probe], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const [version, blas] = r.stdout.trim().split('\n');
+  return { version, blas: blas ?? 'unknown' };
+}
+
+export function runTorch(c: BenchCase, warmup: number, rounds: number, threads = 1): number[] {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nn-bench-'));
+  try {
+    const x = path.join(dir, 'x.f32');
+    const labels = path.join(dir, 'y.i32');
+    writeFileSync(x, c.data.x);
+    writeFileSync(labels, c.data.labels);
+    const cfg = { x, labels, n: c.data.n, inputs: c.data.inputs, classes: c.data.classes, hidden: c.hidden, batchNorm: c.batchNorm, batch: c.batch, warmup, rounds, threads };
+    const out = execFileSync(PYTHON, [path.join(__dirname, 'torch_bench.py'), JSON.stringify(cfg)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+    return (JSON.parse(out.trim().split('\n').pop()!) as { rates: number[] }).rates;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

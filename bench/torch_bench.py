@@ -1,0 +1,39 @@
+# PyTorch peer for bench/index.ts: the same model, data (read from the files the bench wrote) and Adam,
+# on 1 CPU thread. Prints one JSON line: samples/s per measured round (one epoch each).
+import json, sys, time
+import numpy as np
+import torch
+
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg["threads"])
+torch.manual_seed(1)
+x = torch.from_numpy(np.fromfile(cfg["x"], dtype=np.float32).reshape(cfg["n"], cfg["inputs"]))
+y = torch.from_numpy(np.fromfile(cfg["labels"], dtype=np.int32).astype(np.int64))
+layers, width = [], cfg["inputs"]
+for units in cfg["hidden"]:
+    layers.append(torch.nn.Linear(width, units))
+    if cfg["batchNorm"]:
+        layers.append(torch.nn.BatchNorm1d(units, eps=1e-3, momentum=0.01))
+    layers.append(torch.nn.ReLU())
+    width = units
+layers.append(torch.nn.Linear(width, cfg["classes"]))
+model = torch.nn.Sequential(*layers).train()
+opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+loss_fn = torch.nn.CrossEntropyLoss()
+b, n = cfg["batch"], cfg["n"]
+rates = []
+for epoch in range(cfg["warmup"] + cfg["rounds"]):
+    t0 = time.perf_counter()
+    order = torch.randperm(n)
+    for start in range(0, n, b):
+        idx = order[start:start + b]
+        if len(idx) < 2 and cfg["batchNorm"]:
+            continue
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    dt = time.perf_counter() - t0
+    if epoch >= cfg["warmup"]:
+        rates.append(n / dt)
+print(json.dumps({"rates": rates, "torch": torch.__version__}))
