@@ -1,0 +1,118 @@
+// Findings of a run as diagnostics on the model file: on the offending layer's object, or on the key of
+// the top-level field a whole-model finding concerns. Cleared when a run starts, replaced as live findings
+// arrive, and marked stale (not removed) once the file changes, since the evidence is still worth reading.
+import * as vscode from 'vscode';
+import type { Finding } from '../protocol';
+import { Disposable } from './dispose';
+import { fieldRange, layerRange } from './model-text';
+import type { RunRecord, TrainingRuns } from './runs';
+import { DIAGNOSTIC_SOURCE } from './validation';
+
+export const STALE_PREFIX = '(stale: the file changed since this run) ';
+
+export interface PlacedFinding {
+  finding: Finding;
+  diagnostic: vscode.Diagnostic;
+}
+
+interface Entry {
+  run: RunRecord;
+  placed: PlacedFinding[];
+  stale: boolean;
+}
+
+const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+};
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  return Math.abs(n) >= 1e4 || (Math.abs(n) < 1e-3 && n !== 0) ? n.toExponential(2) : String(Number(n.toPrecision(4)));
+}
+
+export function evidenceText(f: Finding): string {
+  const e = f.evidence;
+  const steps = e.fromStep !== null ? ` (steps ${e.fromStep}–${e.toStep ?? e.fromStep})` : '';
+  return `${e.metric} = ${fmt(e.value)} ${e.comparison} ${fmt(e.threshold)}${steps}`;
+}
+
+export class FindingDiagnostics extends Disposable {
+  private readonly collection = this.register(vscode.languages.createDiagnosticCollection('nn-debugger.findings'));
+  private readonly entries = new Map<string, Entry>();
+  private readonly staleEmitter = this.register(new vscode.EventEmitter<RunRecord>());
+  /** Fires when a run's findings stop matching the file. */
+  readonly onDidBecomeStale = this.staleEmitter.event;
+
+  constructor(runs: TrainingRuns) {
+    super();
+    this.register(runs.onDidStart((run) => this.show(run, [])));
+    this.register(runs.onDidProgress(({ run, batch }) => batch.findings && this.show(run, batch.findings)));
+    this.register(runs.onDidEnd((run) => this.show(run, run.findings)));
+    this.register(vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length && this.markStale(e.document.uri)));
+  }
+
+  /** The placed findings of a model's latest run (what code actions offer fixes for). */
+  placedFor(uri: vscode.Uri): { run: RunRecord; placed: PlacedFinding[]; stale: boolean } | null {
+    return this.entries.get(uri.toString()) ?? null;
+  }
+
+  isStale(run: RunRecord): boolean {
+    const e = this.entries.get(run.uri.toString());
+    return !e || e.run.runId !== run.runId || e.stale;
+  }
+
+  private show(run: RunRecord, findings: Finding[]): void {
+    const key = run.uri.toString();
+    const prior = this.entries.get(key);
+    if (prior && prior.run.startedAt > run.startedAt) return; // an older run ending late
+    const placed = findings.map((finding) => ({ finding, diagnostic: this.toDiagnostic(run, finding, false) }));
+    this.entries.set(key, { run, placed, stale: false });
+    this.collection.set(run.uri, placed.map((p) => p.diagnostic));
+  }
+
+  private markStale(uri: vscode.Uri): void {
+    const entry = this.entries.get(uri.toString());
+    if (!entry || entry.stale || entry.run.state === 'running' || entry.run.state === 'paused') return;
+    entry.stale = true;
+    for (const p of entry.placed) p.diagnostic = this.toDiagnostic(entry.run, p.finding, true);
+    this.collection.set(uri, entry.placed.map((p) => p.diagnostic));
+    this.staleEmitter.fire(entry.run);
+  }
+
+  private toDiagnostic(run: RunRecord, f: Finding, stale: boolean): vscode.Diagnostic {
+    // Ranges come from the text the run was started from: that is what the finding is about.
+    const doc = new TextOffsets(run.text);
+    const r = (f.layer ? layerRange(run.text, f.layer.index) : null) ?? fieldRange(run.text, f.field) ?? { offset: 0, length: 1 };
+    const range = new vscode.Range(doc.positionAt(r.offset), doc.positionAt(r.offset + r.length));
+    const where = f.layer ? `layers[${f.layer.index}] (${f.layer.name}): ` : '';
+    const d = new vscode.Diagnostic(range, `${stale ? STALE_PREFIX : ''}${where}${f.message}`, SEVERITY[f.severity]);
+    d.source = DIAGNOSTIC_SOURCE;
+    d.code = f.code;
+    const location = new vscode.Location(run.uri, range);
+    d.relatedInformation = [
+      new vscode.DiagnosticRelatedInformation(location, `Evidence: ${evidenceText(f)}`),
+      ...Object.entries(f.evidence.details).map(([k, v]) => new vscode.DiagnosticRelatedInformation(location, `${k}: ${typeof v === 'number' ? fmt(v) : v}`)),
+    ];
+    return d;
+  }
+}
+
+/** Offset -> position over a text snapshot (the document itself may have moved on). */
+class TextOffsets {
+  private readonly lineStarts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+  positionAt(offset: number): vscode.Position {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return new vscode.Position(lo, offset - this.lineStarts[lo]!);
+  }
+}

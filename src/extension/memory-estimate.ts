@@ -1,0 +1,44 @@
+// A conservative estimate of what a run will allocate, checked before the worker starts. The engine keeps
+// its tensors in typed arrays, which live outside the V8 heap that `resourceLimits` caps, so a huge model
+// must be refused here, with a message that says why, rather than discovered by the operating system.
+import type { ModelSpec } from '../engine/spec/model-spec';
+import type { DataFiles } from '../engine/data/dataset';
+
+const BUILTIN_INPUTS: Record<string, number> = { xor: 2, circles: 2, moons: 2, spiral: 2, blobs: 2, sine: 1, iris: 4, mnist: 784 };
+const BYTES = 8; // float64 worst case
+/** Copies of each parameter: value, gradient, two optimiser moments, early-stopping snapshot, probe copy. */
+const PARAM_COPIES = 6;
+/** Per activation: forward output, backward gradient, cached pre-activation/mask. */
+const ACTIVATION_COPIES = 3;
+
+function inputWidth(spec: ModelSpec, files: DataFiles): number {
+  if (!spec.data.isFile) return BUILTIN_INPUTS[spec.data.source] ?? 2;
+  const text = files[spec.data.source] ?? '';
+  if (/\.csv$/i.test(spec.data.source)) return Math.max(1, (text.split(/\r?\n/, 1)[0] ?? '').split(',').length - 1);
+  return Math.max(1, Math.round(text.length / 16));
+}
+
+function sampleCount(spec: ModelSpec, files: DataFiles): number {
+  if (!spec.data.isFile) return spec.data.samples;
+  return Math.max(1, (files[spec.data.source] ?? '').split(/\r?\n/).length);
+}
+
+export function estimateRunBytes(spec: ModelSpec, files: DataFiles): number {
+  const samples = sampleCount(spec, files);
+  let width = inputWidth(spec, files);
+  let params = 0;
+  let activations = width;
+  for (const layer of spec.layers) {
+    if (layer.kind === 'dense') {
+      params += width * layer.units + layer.units;
+      width = layer.units;
+    } else if (layer.kind === 'batchnorm' || layer.kind === 'layernorm' || layer.kind === 'groupnorm') {
+      params += 4 * width;
+    }
+    activations += width;
+  }
+  const dataBytes = samples * (inputWidth(spec, files) + 1) * BYTES * 2; // raw + preprocessed
+  return params * PARAM_COPIES * BYTES + spec.batchSize * activations * ACTIVATION_COPIES * BYTES + dataBytes;
+}
+
+export const formatMb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 0)} MB`;

@@ -1,0 +1,257 @@
+// The training runs of this window: at most one per model file. Starting a run reads the model (the open
+// editor's text, saved or not), its data files through workspace.fs, checks trust and a memory estimate,
+// then hands everything to a fresh WorkerRun. Everything else (panel, status bar, diagnostics,
+// notifications) listens to the events fired here.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parseModel } from '../engine/spec/parse';
+import type { EpochMetrics, Finding, ModelSummary, PanelRunState, ProgressBatch, StepMetrics } from '../protocol';
+import { readSettings, runOptions } from './config';
+import { Disposable } from './dispose';
+import { estimateRunBytes, formatMb } from './memory-estimate';
+import { dataFileOf } from './model-text';
+import { errorText, WorkerRun, type RunOutcome } from './worker-host';
+
+const MAX_HISTORY_STEPS = 5000;
+const MAX_HISTORY_PROBES = 1000;
+
+export interface TrainRequest {
+  /** Skip the "already training, restart?" question (Apply and retrain, tests). */
+  restart?: boolean;
+  /** Override of the file's epochs. */
+  epochs?: number;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly uri: vscode.Uri;
+  readonly modelName: string;
+  readonly seed: number;
+  readonly totalEpochs: number | null;
+  readonly startedAt: number;
+  /** The model text and document version the run was started from: findings refer to these. */
+  readonly text: string;
+  readonly version: number | null;
+  state: PanelRunState;
+  model: ModelSummary | null;
+  findings: Finding[];
+  history: ProgressBatch;
+  lastStep: StepMetrics | null;
+  lastEpoch: EpochMetrics | null;
+  outcome: RunOutcome | null;
+}
+
+export interface RunsOptions {
+  workerScript: string;
+  log: vscode.LogOutputChannel;
+}
+
+export class TrainingRuns extends Disposable {
+  private readonly active = new Map<string, { record: RunRecord; worker: WorkerRun }>();
+  private readonly latest = new Map<string, RunRecord>();
+  private lastRecord: RunRecord | null = null;
+  private workerScript: string;
+
+  private readonly startEmitter = this.register(new vscode.EventEmitter<RunRecord>());
+  private readonly progressEmitter = this.register(new vscode.EventEmitter<{ run: RunRecord; batch: ProgressBatch }>());
+  private readonly stateEmitter = this.register(new vscode.EventEmitter<RunRecord>());
+  private readonly endEmitter = this.register(new vscode.EventEmitter<RunRecord>());
+  readonly onDidStart = this.startEmitter.event;
+  readonly onDidProgress = this.progressEmitter.event;
+  readonly onDidChangeState = this.stateEmitter.event;
+  readonly onDidEnd = this.endEmitter.event;
+
+  constructor(private readonly options: RunsOptions) {
+    super();
+    this.workerScript = options.workerScript;
+  }
+
+  /** Lets the extension-host tests run a deliberately crashing worker script; undefined restores the engine's. */
+  setWorkerScript(script: string | undefined): void {
+    this.workerScript = script ?? this.options.workerScript;
+  }
+
+  get isTraining(): boolean {
+    return this.active.size > 0;
+  }
+
+  /** The most recent run of any model (what the panel shows). */
+  get current(): RunRecord | null {
+    return this.lastRecord;
+  }
+
+  latestFor(uri: vscode.Uri): RunRecord | null {
+    return this.latest.get(uri.toString()) ?? null;
+  }
+
+  activeFor(uri: vscode.Uri): RunRecord | null {
+    return this.active.get(uri.toString())?.record ?? null;
+  }
+
+  /** The run a command without a target acts on: the active editor's model, else the latest active run. */
+  targetRun(uri?: vscode.Uri): RunRecord | null {
+    if (uri) return this.activeFor(uri);
+    const editorUri = vscode.window.activeTextEditor?.document.uri;
+    const fromEditor = editorUri && this.activeFor(editorUri);
+    if (fromEditor) return fromEditor;
+    return [...this.active.values()].at(-1)?.record ?? null;
+  }
+
+  async train(uri: vscode.Uri, request: TrainRequest = {}): Promise<RunOutcome | undefined> {
+    const log = this.options.log;
+    if (!vscode.workspace.isTrusted) {
+      const choice = await vscode.window.showErrorMessage(
+        'NN Debugger: training runs code on the model and reads its data files, so it needs a trusted workspace.',
+        'Manage Workspace Trust',
+      );
+      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
+    const key = uri.toString();
+    const running = this.active.get(key);
+    if (running) {
+      const ok =
+        request.restart ||
+        (await vscode.window.showWarningMessage(`${path.basename(uri.path)} is already training. Restart it?`, { modal: true }, 'Restart')) === 'Restart';
+      if (!ok) return undefined;
+      await running.worker.stop();
+    }
+
+    const document = await vscode.workspace.openTextDocument(uri);
+    const text = document.getText();
+    const settings = readSettings(uri);
+    const parsed = parseModel(text, uri.fsPath);
+    const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const spec = parsed.ok ? parsed.spec : null;
+    const record: RunRecord = {
+      runId,
+      uri,
+      modelName: spec?.name ?? path.basename(uri.path, '.nn.json'),
+      seed: spec?.seed ?? 0,
+      totalEpochs: request.epochs ?? spec?.epochs ?? null,
+      startedAt: Date.now(),
+      text,
+      version: document.version,
+      state: 'running',
+      model: null,
+      findings: [],
+      history: { steps: [], epochs: [], probes: [], findings: null },
+      lastStep: null,
+      lastEpoch: null,
+      outcome: null,
+    };
+    const startError = (message: string, issues: Extract<RunOutcome, { kind: 'failed' }>['issues'] = []) =>
+      this.finish(record, { kind: 'failed', message, issues });
+
+    this.latest.set(key, record);
+    this.lastRecord = record;
+    this.startEmitter.fire(record);
+    log.info(`run ${runId}: ${uri.fsPath} (probe every ${settings.probeEvery}, memory limit ${settings.workerMemoryLimitMb} MB)`);
+
+    if (!parsed.ok || !spec) {
+      const errors = parsed.issues.filter((i) => i.severity === 'error');
+      return startError(`${path.basename(uri.path)} is not a valid model: ${errors[0]?.message ?? 'see Problems'}`, errors.map((i) => ({ message: i.message, path: i.path })));
+    }
+
+    let files: Record<string, string>;
+    try {
+      files = await this.readDataFiles(uri, text);
+    } catch (err) {
+      return startError(errorText(err));
+    }
+    const estimate = estimateRunBytes(spec, files);
+    const limit = settings.workerMemoryLimitMb * 2 ** 20;
+    if (estimate > limit) {
+      return startError(
+        `${spec.name} would need about ${formatMb(estimate)}, more than the worker memory limit of ${formatMb(limit)} (setting nnDebugger.workerMemoryLimitMb). Make the model or the data smaller.`,
+      );
+    }
+
+    const options = { ...runOptions(settings), epochs: request.epochs ?? null };
+    const worker = new WorkerRun(this.workerScript, settings.workerMemoryLimitMb, { type: 'start', runId, modelPath: uri.fsPath, modelText: text, files, options }, {
+      started: (model) => {
+        record.model = model;
+        log.info(`run ${runId}: ${model.name}, ${model.paramCount} parameters, kernel ${model.kernel}, ${model.trainSamples}/${model.valSamples} samples`);
+        this.stateEmitter.fire(record);
+      },
+      progress: (batch) => this.absorb(record, batch),
+      paused: (paused) => {
+        record.state = paused ? 'paused' : 'running';
+        this.stateEmitter.fire(record);
+      },
+      log: (level, message) => log[level](`worker: ${message}`),
+    });
+    this.active.set(key, { record, worker });
+    worker.start();
+    const outcome = await worker.ended;
+    if (this.active.get(key)?.worker === worker) this.active.delete(key);
+    return this.finish(record, outcome);
+  }
+
+  async stop(uri?: vscode.Uri): Promise<RunOutcome | undefined> {
+    const run = this.targetRun(uri);
+    return run ? this.active.get(run.uri.toString())?.worker.stop() : undefined;
+  }
+
+  togglePause(uri?: vscode.Uri): void {
+    const run = this.targetRun(uri);
+    const worker = run && this.active.get(run.uri.toString())?.worker;
+    if (!run || !worker) return;
+    if (run.state === 'paused') worker.resume();
+    else worker.pause();
+  }
+
+  override dispose(): void {
+    for (const { worker } of this.active.values()) worker.dispose();
+    this.active.clear();
+    super.dispose();
+  }
+
+  private absorb(record: RunRecord, batch: ProgressBatch): void {
+    const h = record.history;
+    h.steps.push(...batch.steps);
+    h.epochs.push(...batch.epochs);
+    h.probes.push(...batch.probes);
+    if (h.steps.length > MAX_HISTORY_STEPS) h.steps = h.steps.filter((_, i) => i % 2 === 1);
+    if (h.probes.length > MAX_HISTORY_PROBES) h.probes = h.probes.filter((_, i) => i % 2 === 1);
+    if (batch.findings) record.findings = h.findings = batch.findings;
+    record.lastStep = batch.steps.at(-1) ?? record.lastStep;
+    record.lastEpoch = batch.epochs.at(-1) ?? record.lastEpoch;
+    this.progressEmitter.fire({ run: record, batch });
+  }
+
+  private finish(record: RunRecord, outcome: RunOutcome): RunOutcome {
+    const log = this.options.log;
+    record.outcome = outcome;
+    if (outcome.kind === 'finished') {
+      record.findings = record.history.findings = outcome.findings;
+      const s = outcome.summary.status;
+      record.state = s === 'stopped' ? 'stopped' : s === 'failed' ? 'failed' : 'finished';
+      log.info(`run ${record.runId}: ${s} after ${outcome.summary.epochs} epochs, ${outcome.findings.length} findings, loss ${outcome.summary.final.loss}`);
+    } else if (outcome.kind === 'stopped') {
+      record.state = 'stopped';
+      log.warn(`run ${record.runId}: stopped${outcome.forced ? ' (forced: the worker did not stop in time)' : ''}`);
+    } else {
+      record.state = 'failed';
+      log.error(`run ${record.runId}: ${outcome.message}`);
+      void vscode.window.showErrorMessage(`NN Debugger: ${outcome.message}`, 'Show Log').then((c) => c && log.show(true));
+    }
+    this.endEmitter.fire(record);
+    return outcome;
+  }
+
+  private async readDataFiles(uri: vscode.Uri, text: string): Promise<Record<string, string>> {
+    const file = dataFileOf(text);
+    if (!file) return {};
+    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri ?? vscode.Uri.joinPath(uri, '..');
+    const candidates = [vscode.Uri.joinPath(folder, file), vscode.Uri.joinPath(uri, '..', file)];
+    for (const candidate of candidates) {
+      try {
+        return { [file]: new TextDecoder().decode(await vscode.workspace.fs.readFile(candidate)) };
+      } catch {
+        // try the next location
+      }
+    }
+    throw new Error(`Data file "${file}" of ${path.basename(uri.path)} was not found in the workspace or next to the model`);
+  }
+}
