@@ -1,0 +1,80 @@
+// Wires the store to the views: incoming messages are decoded and validated, applied to the store, and
+// the views redraw once per animation frame, each only when its part of the store changed.
+import { decodeNumbers, isToWebview } from '../src/protocol';
+import { ChartsView } from './charts-view';
+import { el } from './dom';
+import { FindingsView } from './findings';
+import { HeaderView } from './header';
+import { LayerTableView } from './layer-table';
+import { restoreStore, serializeStore } from './persist';
+import { FrameScheduler, throttle } from './scheduler';
+import { StatusView } from './status-view';
+import { PanelStore, type Versions } from './store';
+import type { PanelHost } from './vscode-api';
+
+const SAVE_EVERY_MS = 1000;
+
+export class PanelApp {
+  readonly store = new PanelStore();
+  private readonly header: HeaderView;
+  private readonly status = new StatusView();
+  private readonly findings: FindingsView;
+  private readonly charts: ChartsView;
+  private readonly layers: LayerTableView;
+  private readonly live: HTMLElement;
+  private readonly scheduler = new FrameScheduler(() => this.render());
+  private readonly save: () => void;
+  private rendered: Versions = { run: -1, findings: -1, data: -1 };
+  /** Frames actually drawn; read by the benchmark. */
+  frames = 0;
+
+  constructor(
+    root: HTMLElement,
+    host: PanelHost,
+  ) {
+    const post = host.postMessage.bind(host);
+    this.header = new HeaderView(post);
+    this.findings = new FindingsView(post);
+    this.charts = new ChartsView();
+    this.layers = new LayerTableView(post);
+    this.charts.onHistogramLayer = () => this.charts.render(this.store);
+    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.layers.root);
+    root.replaceChildren(this.header.root, this.status.root, this.live);
+    this.save = throttle(() => host.setState(serializeStore(this.store)), SAVE_EVERY_MS);
+    restoreStore(this.store, host.getState());
+    new MutationObserver(() => {
+      this.charts.retheme();
+      this.rendered.data = -1;
+      this.scheduler.request();
+    }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    window.addEventListener('message', (event: MessageEvent) => this.receive(event.data));
+    this.render();
+    host.postMessage({ type: 'ready' });
+  }
+
+  receive(data: unknown): void {
+    const msg = decodeNumbers(data);
+    if (!isToWebview(msg)) {
+      console.warn('NN Debugger panel: ignored a message that does not match the protocol');
+      return;
+    }
+    this.store.apply(msg);
+    this.scheduler.request();
+    this.save();
+  }
+
+  private render(): void {
+    const v = this.store.versions;
+    if (v.run !== this.rendered.run) {
+      this.header.render(this.store);
+      this.live.hidden = this.status.render(this.store) !== 'live';
+    }
+    if (v.findings !== this.rendered.findings) this.findings.render(this.store);
+    if (v.data !== this.rendered.data || v.findings !== this.rendered.findings) {
+      if (!this.live.hidden) this.charts.render(this.store);
+      this.layers.render(this.store);
+    }
+    this.rendered = { ...v };
+    this.frames++;
+  }
+}

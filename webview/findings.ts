@@ -1,0 +1,82 @@
+// The findings list: what is wrong, where, the evidence behind it, and one button per fix (the
+// preferred fix first) that asks the extension to apply the same edit as the editor's quick-fix.
+import type { Finding, FromWebview } from '../src/protocol';
+import { el, setText } from './dom';
+import { formatNumber } from './format';
+import type { PanelStore, RunData } from './store';
+
+const SEVERITY_LABEL = { error: 'Error', warning: 'Warning', info: 'Info' } as const;
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+export class FindingsView {
+  readonly root: HTMLElement;
+  private readonly list = el('ul', { class: 'findings', id: 'findings-list', 'aria-labelledby': 'findings-title' });
+  private readonly count = el('vscode-badge', { variant: 'counter', id: 'findings-count', 'aria-label': 'number of findings' });
+  private readonly note = el('p', { class: 'findings-note', id: 'findings-note', role: 'status' });
+  private readonly stale = el('p', { class: 'stale-note', id: 'stale-note', hidden: true }, 'The model file changed since this run, so its fixes can no longer be applied. Retrain to refresh the findings.');
+  private readonly retrainAfterFix = el('vscode-checkbox', { id: 'retrain-after-fix', checked: true, label: 'Retrain after applying a fix' });
+  private signature = '';
+
+  constructor(private readonly post: (msg: FromWebview) => void) {
+    this.root = el(
+      'section',
+      { class: 'findings-section', 'aria-labelledby': 'findings-title' },
+      el('div', { class: 'section-head' }, el('h2', { id: 'findings-title' }, 'Findings'), this.count, this.retrainAfterFix),
+      this.stale,
+      this.note,
+      this.list,
+    );
+  }
+
+  render(store: PanelStore): void {
+    const run = store.current;
+    const findings = run ? [...run.findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]) : [];
+    this.stale.hidden = !run?.stale;
+    setText(this.count, String(findings.length));
+    setText(this.note, noteFor(run, findings.length));
+    // Rebuild only when the findings themselves changed, so a focused fix button keeps its focus.
+    const signature = JSON.stringify([run?.info.runId, run?.stale, findings.map((f) => [f.code, f.severity, f.layer, f.message, f.evidence, f.fixes])]);
+    if (signature === this.signature) return;
+    this.signature = signature;
+    this.list.replaceChildren(...findings.map((f) => this.item(run!, f)));
+  }
+
+  private item(run: RunData, f: Finding): HTMLElement {
+    const where = f.layer ? `layer ${f.layer.name}` : f.field ? `field ${f.field}` : 'the model';
+    const link = el('button', { class: 'link layer-link', type: 'button', 'aria-label': `Show ${where} in the model file` }, f.layer ? f.layer.name : (f.field ?? 'model'));
+    link.addEventListener('click', () => this.post({ type: 'reveal-layer', runId: run.info.runId, layerIndex: f.layer?.index ?? null, field: f.layer ? null : f.field }));
+    const fixes = [...f.fixes].sort((a, b) => Number(b.preferred) - Number(a.preferred));
+    const buttons = fixes.map((fix) => {
+      const b = el('vscode-button', { class: 'fix-button', secondary: !fix.preferred, disabled: run.stale, 'data-fix-id': fix.id, 'aria-label': `Fix: ${fix.title}${fix.preferred ? ' (recommended)' : ''}` }, fix.title);
+      b.addEventListener('click', () => {
+        if (b.hasAttribute('disabled')) return;
+        const retrain = (this.retrainAfterFix as HTMLElement & { checked?: boolean }).checked !== false;
+        this.post({ type: 'apply-fix', runId: run.info.runId, fixId: fix.id, code: f.code, layerIndex: f.layer?.index ?? null, retrain });
+      });
+      return b;
+    });
+    const details = Object.entries(f.evidence.details);
+    return el(
+      'li',
+      { class: `finding severity-${f.severity}`, 'data-code': f.code },
+      el('div', { class: 'finding-head' }, el('span', { class: 'severity' }, SEVERITY_LABEL[f.severity]), el('span', { class: 'code' }, f.code), el('span', { class: 'on' }, 'on'), link),
+      el('p', { class: 'message' }, f.message),
+      el('p', { class: 'evidence' }, evidenceText(f)),
+      details.length > 0 ? el('dl', { class: 'evidence-details' }, ...details.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, typeof v === 'number' ? formatNumber(v) : v)])) : null,
+      buttons.length > 0 ? el('div', { class: 'fixes', role: 'group', 'aria-label': 'Fixes' }, ...buttons) : null,
+    );
+  }
+}
+
+export function evidenceText(f: Finding): string {
+  const e = f.evidence;
+  const span = e.fromStep === null ? '' : e.toStep === null || e.toStep === e.fromStep ? ` since step ${e.fromStep}` : ` from step ${e.fromStep} to ${e.toStep}`;
+  return `${e.metric}: ${formatNumber(e.value)} (threshold ${e.comparison} ${formatNumber(e.threshold)})${span}`;
+}
+
+function noteFor(run: RunData | null, count: number): string {
+  if (!run) return 'Train a model to see its findings here.';
+  if (count > 0) return '';
+  if (run.state === 'running' || run.state === 'paused') return run.probes > 0 ? 'No problems found so far.' : 'Waiting for the first measurements…';
+  return 'No problems found in this run.';
+}
