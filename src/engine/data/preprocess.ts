@@ -34,19 +34,20 @@ export function featureStats(x: Float64Array, n: number, inputs: number): Featur
 export function applyPreprocess(x: Float64Array, inputs: number, mode: Preprocess, stats: FeatureStats): void {
   if (mode === 'none') return;
   const shift = new Float64Array(inputs);
-  const scale = new Float64Array(inputs).fill(1);
+  const divisor = new Float64Array(inputs).fill(1);
   for (let j = 0; j < inputs; j++) {
     if (mode === 'min-max') {
       shift[j] = stats.min[j];
       const range = stats.max[j] - stats.min[j];
-      scale[j] = range > 0 ? 1 / range : 1;
+      if (range > 0) divisor[j] = range;
     } else {
       shift[j] = stats.mean[j];
-      if (mode === 'standardize') scale[j] = stats.std[j] > 0 ? 1 / stats.std[j] : 1;
+      if (mode === 'standardize' && stats.std[j] > 0) divisor[j] = stats.std[j];
     }
   }
+  // a division (not a multiplication by the reciprocal) maps the training maximum to exactly 1
   for (let i = 0; i < x.length; i++) {
     const j = i % inputs;
-    x[i] = (x[i] - shift[j]) * scale[j];
+    x[i] = (x[i] - shift[j]) / divisor[j];
   }
 }

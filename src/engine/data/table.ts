@@ -38,8 +38,8 @@ export function splitCsvLine(line: string): { cells: string[]; starts: number[] 
   const starts: number[] = [];
   let i = 0;
   for (;;) {
-    starts.push(i);
     while (line[i] === ' ' || line[i] === '\t') i++;
+    starts.push(i);
     if (line[i] === '"') {
       const open = i;
       let cell = '';
