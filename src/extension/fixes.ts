@@ -19,10 +19,11 @@ export interface ApplyFixArgs {
   retrain: boolean;
 }
 
-/** The fixes of a finding with exactly one marked preferred (the engine's choice, else the first). */
+/** The fixes of a finding with exactly one marked preferred (the engine's choice, else the first), listed first. */
 export function withOnePreferred(fixes: FixRef[]): FixRef[] {
   const chosen = Math.max(0, fixes.findIndex((f) => f.preferred));
-  return fixes.map((f, i) => ({ ...f, preferred: i === chosen }));
+  const marked = fixes.map((f, i) => ({ ...f, preferred: i === chosen }));
+  return [...marked.filter((f) => f.preferred), ...marked.filter((f) => !f.preferred)];
 }
 
 export class FindingFixProvider implements vscode.CodeActionProvider {

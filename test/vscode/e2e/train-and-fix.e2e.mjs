@@ -1,0 +1,117 @@
+// The extension as a person uses it, in code-server through Chromium: open a model, run Train Model from
+// the command palette, watch the Gradient Health panel, then open a broken model, train it, and apply the
+// light bulb's preferred fix. Steps run in order; the harness stops at the first failure.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const HEALTHY = 'spiral.nn.json';
+const BROKEN = 'broken/poor-initialization-zeros.nn.json';
+const isMac = process.platform === 'darwin';
+
+/** Opens a file through Quick Open, as a person would type it. */
+async function quickOpen(page, relPath) {
+  await page.keyboard.press(isMac ? 'Meta+P' : 'Control+P');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relPath);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relPath) }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator(`.tabs-container .tab[aria-label*="${path.basename(relPath)}"]`).first().waitFor();
+  await page.locator('.monaco-editor .view-lines').first().waitFor();
+}
+
+/** F1, type the command, pick it. Contributed commands appear only once the extensions are scanned: retry. */
+async function runCommand(page, title) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ timeout: 3000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (err) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw err;
+    }
+  }
+}
+
+const panelFrame = (page) => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+
+async function settle(page) {
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { timeout: 5000 }).catch(() => undefined);
+}
+
+export const steps = [
+  [
+    'the workbench opens on the examples folder',
+    async ({ page, url, workspace }) => {
+      await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: HEALTHY }).first().waitFor({ timeout: 60_000 });
+    },
+  ],
+  [
+    'Train Model from the command palette trains the open model and the panel shows the run',
+    async ({ page }) => {
+      await quickOpen(page, HEALTHY);
+      await runCommand(page, 'NN Debugger: Train Model');
+      const panel = panelFrame(page);
+      await panel.locator('#model-name').filter({ hasNotText: 'NN Debugger: Gradient Health' }).waitFor({ timeout: 60_000 });
+      await panel.locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
+      await page.locator('.statusbar-item', { hasText: /epoch \d+/ }).first().waitFor();
+    },
+  ],
+  [
+    'a broken model gets a squiggle on its layer after training',
+    async ({ page, state, workspace }) => {
+      state.original = readFileSync(path.join(workspace, BROKEN), 'utf8');
+      await quickOpen(page, BROKEN);
+      await runCommand(page, 'NN Debugger: Train Model');
+      const panel = panelFrame(page);
+      await panel.locator('#model-path', { hasText: path.basename(BROKEN) }).waitFor({ timeout: 60_000 });
+      await panel.locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
+      await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
+    },
+  ],
+  [
+    'the light bulb offers the preferred fix first, and applying it edits the file',
+    async ({ page, state, workspace, resultsDir }) => {
+      // Focus the editor, go to the problem, and open the quick-fix menu at it.
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('F8');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press(isMac ? 'Meta+.' : 'Control+.');
+      const menu = page.locator('.action-widget');
+      await menu.waitFor({ timeout: 10_000 });
+      const rows = menu.locator('.action-widget-action-list .monaco-list-row.action');
+      await rows.first().waitFor();
+      state.fixTitle = (await rows.first().innerText()).trim();
+      await page.screenshot({ path: path.join(resultsDir, 'e2e-light-bulb.png') });
+      await page.keyboard.press('Enter');
+      await page.keyboard.press(isMac ? 'Meta+S' : 'Control+S');
+      const file = path.join(workspace, BROKEN);
+      const deadline = Date.now() + 10_000;
+      while (readFileSync(file, 'utf8') === state.original && Date.now() < deadline) await page.waitForTimeout(100);
+      assert.notEqual(readFileSync(file, 'utf8'), state.original, `applying "${state.fixTitle}" changed the file`);
+    },
+  ],
+  [
+    'retrained after the fix, the squiggle is gone; the screenshot shows the panel',
+    async ({ page, resultsDir }) => {
+      await runCommand(page, 'NN Debugger: Train Model');
+      // A new run clears the old findings; the fixed model must not get them back.
+      await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').first().waitFor({ state: 'detached', timeout: 60_000 });
+      await panelFrame(page).locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
+      await page.waitForTimeout(500);
+      assert.equal(await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').count(), 0, 'no findings on the fixed model');
+      await settle(page);
+      await page.screenshot({ path: path.join(resultsDir, 'e2e-panel.png') });
+    },
+  ],
+];
