@@ -1,7 +1,8 @@
 // Rules over activation statistics: dead ReLU-family units, saturated sigmoid/tanh units and batch-norm
 // statistics. A layer must stay past the threshold for most of the trailing window, not on one batch.
 import type { Rule, RuleContext } from './rule';
-import { finding, fmt, median, scaledLr } from './rule';
+import { finding, fmt, median } from './rule';
+import { lowerLrFix, lrTooHigh } from './fix-choice';
 import { fractionWhere, stepRange, trailingWindow, values } from './history';
 import { fileName } from './model-shape';
 
@@ -30,9 +31,11 @@ export const deadRelu: Rule = {
       const name = spec ? fileName(spec) : s.ref.name;
       const dense = denseBefore(ctx, s.position);
       const leaky = s.kind === 'leaky-relu';
-      const fixes = leaky
-        ? [`lr:${scaledLr(ctx.spec.optimizer.lr, 0.1)}`, ...(dense ? [`insert-batchnorm:${dense}`] : [])]
-        : [`leaky-relu:${s.ref.name}`, `lr:${scaledLr(ctx.spec.optimizer.lr, 0.1)}`, ...(dense ? [`insert-batchnorm:${dense}`, `reinit:${dense}:he`] : [])];
+      // units knocked out by oversized steps come back only with smaller steps; otherwise let them leak
+      const lower = lowerLrFix(ctx);
+      const fixes = leaky || lrTooHigh(ctx)
+        ? [lower, ...(leaky ? [] : [`leaky-relu:${s.ref.name}`]), ...(dense ? [`insert-batchnorm:${dense}`] : [])]
+        : [`leaky-relu:${s.ref.name}`, lower, ...(dense ? [`insert-batchnorm:${dense}`, `reinit:${dense}:he`] : [])];
       out.push(
         finding(this, { layer: s.ref },
           `${fmt(m * 100)} % of ${name}'s units ${leaky ? 'stay on the negative slope' : s.kind === 'relu6' ? 'are stuck at 0 or 6' : 'output zero'} for every sample of the batch: they no longer learn.`,
@@ -77,11 +80,22 @@ export const saturatedActivation: Rule = {
   },
 };
 
+/** Slow running averages lag behind; small batches give noisy statistics; otherwise the steps are too big. */
+function bnFixes(ctx: RuleContext, position: number, name: string): string[] {
+  const spec = ctx.spec.layers[position];
+  const momentum = spec?.kind === 'batchnorm' ? spec.momentum : 0.9;
+  const fixes = [];
+  if (momentum > 0.95) fixes.push(`batchnorm-momentum:${name}:0.9`);
+  if (ctx.spec.batchSize < 32) fixes.push('batch-size:32');
+  fixes.push(lowerLrFix(ctx));
+  return fixes;
+}
+
 export const batchNormUnstable: Rule = {
   code: 'batchnorm-unstable',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { window: 5, minProbes: 3, meanShift: 3, varRatio: 10, gammaMin: 0.05, holdFraction: 0.8 },
+  thresholds: { window: 5, minProbes: 3, meanShift: 1.5, varRatio: 10, gammaMin: 0.05, holdFraction: 0.8 },
   evaluate(ctx, t) {
     if (!enough(ctx, t)) return [];
     const out = [];
@@ -105,7 +119,7 @@ export const batchNormUnstable: Rule = {
       out.push(
         finding(this, { layer: s.ref }, `${s.ref.name}'s batch statistics disagree with the running statistics it uses at evaluation (${evidence.metric} = ${fmt(evidence.value)}).`,
           { ...evidence, ...stepRange(s), details: { batchSize: ctx.spec.batchSize } },
-          ctx.spec.batchSize < 32 ? ['batch-size:32', `lr:${scaledLr(ctx.spec.optimizer.lr, 0.1)}`] : [`lr:${scaledLr(ctx.spec.optimizer.lr, 0.1)}`, 'batch-size:' + ctx.spec.batchSize * 2]),
+          bnFixes(ctx, s.position, s.ref.name)),
       );
     }
     return out;

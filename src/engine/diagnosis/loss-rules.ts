@@ -1,8 +1,8 @@
 // Rules over the loss curves: non-finite values, divergence, plateau, oscillation and overfitting. Probe
 // losses are single mini-batches, so they are median-smoothed; epoch losses are already averages.
 import type { Rule, RuleContext } from './rule';
-import { finding, fmt, median, scaledLr } from './rule';
-import { derivedClipNorm } from './gradient-rules';
+import { finding, fmt, median } from './rule';
+import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
 
 function smoothed(xs: number[], w: number): number[] {
   return xs.map((_, i) => median(xs.slice(Math.max(0, i - w + 1), i + 1)));
@@ -12,7 +12,6 @@ function probeLosses(ctx: RuleContext): { step: number; loss: number }[] {
   return ctx.probes.filter((p) => Number.isFinite(p.loss)).map((p) => ({ step: p.step, loss: p.loss }));
 }
 
-const lrFix = (ctx: RuleContext, factor: number) => `lr:${scaledLr(ctx.spec.optimizer.lr, factor)}`;
 
 export const nonFinite: Rule = {
   code: 'non-finite',
@@ -30,7 +29,7 @@ export const nonFinite: Rule = {
     return [
       finding(this, { layer, field: layer ? null : 'optimizer' }, `Training produced NaN/Infinity at step ${step}, first in ${where}; the run stopped there.`,
         { metric: 'non-finite values', value: 1, threshold: 0, comparison: '>', fromStep: step, toStep: step, details: { stage } },
-        [lrFix(ctx, 0.1), `clip-norm:${derivedClipNorm(ctx.probes)}`]),
+        [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`]),
     ];
   },
 };
@@ -52,7 +51,7 @@ export const lossDiverging: Rule = {
     return [
       finding(this, { field: 'optimizer' }, `The loss climbed from ${fmt(s[best])} to ${fmt(last)}: the learning rate ${ctx.spec.optimizer.lr} is too high.`,
         { metric: 'smoothed loss / best smoothed loss', value: last / s[best], threshold: t.factor, comparison: '>', fromStep: pts[best].step, toStep: pts[pts.length - 1].step, details: { bestLoss: s[best], lastLoss: last, lr: ctx.spec.optimizer.lr } },
-        [lrFix(ctx, 0.1), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']),
+        [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']),
     ];
   },
 };
@@ -61,20 +60,22 @@ export const lossPlateau: Rule = {
   code: 'loss-plateau',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { window: 5, minProbes: 6, minImprovement: 0.05 },
+  thresholds: { window: 5, minProbes: 6, minImprovement: 0.05, maxRise: 0.25, stillHigh: 0.5 },
   evaluate(ctx, t) {
     const pts = probeLosses(ctx);
     if (pts.length < t.minProbes || ctx.summary?.status === 'non-finite') return [];
-    // against the very first loss (before any learning): a model that converged fast is not on a plateau
-    const initial = pts[0].loss;
+    // smoothed start (single batches are noisy); a model already far below its very first loss has
+    // converged, whatever its curve does now
+    const initial = median(pts.slice(0, 3).map((p) => p.loss));
     const recent = median(pts.slice(-t.window).map((p) => p.loss));
     const improvement = 1 - recent / initial;
-    if (!(improvement < t.minImprovement)) return [];
+    // a loss that climbed far is diverging, not stuck
+    if (!(improvement < t.minImprovement && improvement > -t.maxRise) || recent < t.stillHigh * pts[0].loss) return [];
     const opt = ctx.spec.optimizer;
     return [
       finding(this, { field: 'optimizer' }, `The loss has only moved from ${fmt(initial)} to ${fmt(recent)} (${fmt(improvement * 100)} %): training is stuck; the learning rate ${opt.lr} may be too low.`,
         { metric: 'relative loss improvement since the first step', value: improvement, threshold: t.minImprovement, comparison: '<', fromStep: pts[0].step, toStep: pts[pts.length - 1].step, details: { initialLoss: initial, recentLoss: recent, lr: opt.lr } },
-        [lrFix(ctx, 10), lrFix(ctx, 100), 'schedule:cosine']),
+        raiseLrFixes(ctx)),
     ];
   },
 };
@@ -83,22 +84,24 @@ export const lossOscillating: Rule = {
   code: 'loss-oscillating',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { minEpochs: 6, window: 10, rise: 0.1, riseFraction: 0.3, minProgress: 0.1 },
+  thresholds: { minEpochs: 6, window: 10, rise: 0.05, riseFraction: 0.3, minProgress: 0.3 },
   evaluate(ctx, t) {
     const losses = ctx.epochs.map((e) => e.loss);
     if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
     const w = losses.slice(-t.window);
+    // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
+    const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
     let rises = 0;
-    for (let i = 1; i < w.length; i++) if (w[i] > w[i - 1] * (1 + t.rise)) rises++;
+    for (let i = 1; i < w.length; i++) if (w[i] - w[i - 1] > t.rise * scale) rises++;
     const fraction = rises / (w.length - 1);
     const half = w.length >> 1;
     const progress = 1 - median(w.slice(half)) / median(w.slice(0, half));
     if (fraction < t.riseFraction || progress > t.minProgress) return [];
     const from = ctx.epochs[ctx.epochs.length - w.length];
     return [
-      finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % in ${rises} of the last ${w.length - 1} epochs without net progress: steps overshoot.`,
+      finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % of its starting value in ${rises} of the last ${w.length - 1} epochs without net progress: steps overshoot.`,
         { metric: 'fraction of epochs where the loss rose', value: fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress, lr: ctx.spec.optimizer.lr } },
-        [lrFix(ctx, 0.1), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]),
+        [lowerLrFix(ctx), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]),
     ];
   },
 };
@@ -107,7 +110,7 @@ export const overfitting: Rule = {
   code: 'overfitting',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { patience: 3, valRise: 0.15, trainDrop: 0.1 },
+  thresholds: { patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1 },
   evaluate(ctx, t) {
     // early stopping that restored the best weights has already dealt with it
     if (ctx.summary?.restoredEpoch != null) return [];
@@ -119,12 +122,14 @@ export const overfitting: Rule = {
     const bestVal = eps[best].valLoss!;
     const rise = last.valLoss! / bestVal - 1;
     const trainDrop = 1 - last.loss / eps[best].loss;
-    if (eps.length - 1 - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop) return [];
+    // a rise from 0.01 to 0.03 is +200 % but means nothing next to a starting loss of 1: require both
+    const riseOfStart = (last.valLoss! - bestVal) / eps[0].valLoss!;
+    if (eps.length - 1 - best < t.patience || rise < t.valRise || riseOfStart < t.valRiseOfStart || trainDrop < t.trainDrop) return [];
     const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => l.kind !== 'dense' && arr.slice(0, i).some((d) => d.kind === 'dense'));
     const fixes = [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])];
     return [
       finding(this, { field: 'epochs' }, `Validation loss rose ${fmt(rise * 100)} % above its best (epoch ${eps[best].epoch}) while training loss fell ${fmt(trainDrop * 100)} %: the model is memorising the training set.`,
-        { metric: 'validation loss rise above its best', value: rise, threshold: t.valRise, comparison: '>', fromStep: eps[best].step, toStep: last.step, details: { bestEpoch: eps[best].epoch, bestValLoss: bestVal, lastValLoss: last.valLoss!, trainDrop } },
+        { metric: 'validation loss rise above its best', value: rise, threshold: t.valRise, comparison: '>', fromStep: eps[best].step, toStep: last.step, details: { bestEpoch: eps[best].epoch, bestValLoss: bestVal, lastValLoss: last.valLoss!, riseOfStartingValLoss: riseOfStart, trainDrop } },
         fixes),
     ];
   },

@@ -177,6 +177,16 @@ export const FIXES: Record<string, FixDef> = {
       return edit(t, ['loss'], kind);
     },
   },
+  'batchnorm-momentum': {
+    title: ([name, m]) => `Set ${name}'s running-average momentum to ${m}`,
+    apply: (t, [name, m], edit) => {
+      const { layer } = layerArg(t, name);
+      if (layer.type !== 'batchnorm') throw new FixError(`layer "${name}" is not a batchnorm layer`);
+      const v = Number(m);
+      if (!(v >= 0 && v < 1)) throw new FixError(`momentum must be in [0, 1), got "${m ?? ''}"`);
+      return edit(t, ['layers', layer.index, 'momentum'], v);
+    },
+  },
   'batch-size': {
     title: ([n]) => `Use a batch size of ${n}`,
     apply: (t, [n], edit) => edit(t, ['batchSize'], Math.round(positive(n, 'batch size'))),

@@ -17,6 +17,7 @@ export class ProbeObserver implements TrainingObserver {
   // clipping counters since the previous snapshot
   private stepsSeen = 0;
   private stepsClipped = 0;
+  private lastProbedStep = -1;
 
   constructor(
     private readonly every: number,
@@ -31,6 +32,7 @@ export class ProbeObserver implements TrainingObserver {
   }
 
   onStep(ctx: StepContext): void {
+    if (ctx.step === this.lastProbedStep) return; // already counted by the snapshot of this step
     this.stepsSeen++;
     if (ctx.clipped) this.stepsClipped++;
   }
@@ -58,9 +60,11 @@ export class ProbeObserver implements TrainingObserver {
 
   private clipping(ctx: StepContext): ClippingProbe | null {
     const c = ctx.spec.clipping;
-    // onStep may run after afterUpdate for this step; count the probed step itself if it has not been seen
-    const seen = Math.max(1, this.stepsSeen);
-    const probe = c.mode === 'none' ? null : { mode: c.mode, clippedFraction: this.stepsClipped / seen, normBefore: ctx.gradNormBefore, normAfter: ctx.gradNormAfter };
+    // the probed step itself counts here; its onStep comes after afterUpdate and is skipped
+    const seen = this.stepsSeen + 1;
+    const clipped = this.stepsClipped + (ctx.clipped ? 1 : 0);
+    this.lastProbedStep = ctx.step;
+    const probe = c.mode === 'none' ? null : { mode: c.mode, clippedFraction: clipped / seen, normBefore: ctx.gradNormBefore, normAfter: ctx.gradNormAfter };
     this.stepsSeen = 0;
     this.stepsClipped = 0;
     return probe;

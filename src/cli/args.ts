@@ -1,0 +1,77 @@
+// Command-line parsing for `nn-debugger`: a command, one model path and a few flags. Usage mistakes become
+// UsageError (exit code 2) with a message that says what was expected.
+
+export class UsageError extends Error {}
+
+export type Command =
+  | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean }
+  | { name: 'check'; model: string; json: boolean }
+  | { name: 'fix'; model: string; apply: string; out: string | null }
+  | { name: 'help' };
+
+export const USAGE = `Usage:
+  nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--json] [--no-probes]
+  nn-debugger check <model.nn.json> [--json]
+  nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
+
+Exit codes: 0 no error-level finding, 1 error-level findings, 2 invalid model or usage.`;
+
+const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
+  '--epochs': { value: true, commands: ['train'] },
+  '--seed': { value: true, commands: ['train'] },
+  '--json': { value: false, commands: ['train', 'check'] },
+  '--no-probes': { value: false, commands: ['train'] },
+  '--apply': { value: true, commands: ['fix'] },
+  '--out': { value: true, commands: ['fix'] },
+};
+
+function integer(flag: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw) || n < min) throw new UsageError(`${flag} expects an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): Command {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
+  if (name !== 'train' && name !== 'check' && name !== 'fix') throw new UsageError(`unknown command "${name}" (train, check, fix)`);
+  const values = new Map<string, string>();
+  const bools = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const def = FLAGS[flag];
+    if (!def || !def.commands.includes(name)) throw new UsageError(`unknown option ${flag} for "${name}"`);
+    if (!def.value) {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
+      bools.add(flag);
+      continue;
+    }
+    const value = inline ?? rest[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    values.set(flag, value);
+  }
+  if (positional.length !== 1) throw new UsageError(positional.length ? `expected one model file, got ${positional.length}` : 'missing the model file');
+  const model = positional[0];
+  if (name === 'train') {
+    const epochs = values.get('--epochs');
+    const seed = values.get('--seed');
+    return {
+      name,
+      model,
+      epochs: epochs === undefined ? null : integer('--epochs', epochs, 1),
+      seed: seed === undefined ? null : integer('--seed', seed, 0),
+      json: bools.has('--json'),
+      probes: !bools.has('--no-probes'),
+    };
+  }
+  if (name === 'check') return { name, model, json: bools.has('--json') };
+  const apply = values.get('--apply');
+  if (!apply) throw new UsageError('fix needs --apply <fix id>');
+  return { name, model, apply, out: values.get('--out') ?? null };
+}

@@ -1,0 +1,104 @@
+// Human-readable and JSON reports of a run or a check. The JSON shape is a contract with CI users.
+import type { Finding, ModelSummary, ProbeSnapshot, RunSummary } from '../engine/types';
+
+export interface JsonReport {
+  model: string;
+  epochs: number;
+  steps: number;
+  durationMs: number;
+  samplesPerSecond: number;
+  final: { loss: number | null; accuracy: number | null; valLoss: number | null; valAccuracy: number | null };
+  findings: JsonFinding[];
+}
+
+interface JsonFinding {
+  code: string;
+  severity: string;
+  layer: { index: number; name: string } | null;
+  message: string;
+  evidence: Finding['evidence'];
+  fixes: { id: string; title: string; preferred: boolean }[];
+}
+
+const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+
+export function jsonFindings(findings: Finding[]): JsonFinding[] {
+  return findings.map((f) => ({
+    code: f.code,
+    severity: f.severity,
+    layer: f.layer ? { index: f.layer.index, name: f.layer.name } : null,
+    message: f.message,
+    evidence: f.evidence,
+    fixes: f.fixes.map((x) => ({ id: x.id, title: x.title, preferred: x.preferred })),
+  }));
+}
+
+export function jsonReport(modelPath: string, summary: RunSummary, findings: Finding[]): JsonReport {
+  return {
+    model: modelPath,
+    epochs: summary.epochs,
+    steps: summary.steps,
+    durationMs: Math.round(summary.durationMs),
+    samplesPerSecond: Math.round(summary.samplesPerSecond),
+    final: {
+      loss: finite(summary.final.loss),
+      accuracy: finite(summary.final.accuracy),
+      valLoss: finite(summary.final.valLoss),
+      valAccuracy: finite(summary.final.valAccuracy),
+    },
+    findings: jsonFindings(findings),
+  };
+}
+
+function num(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '-';
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a < 1e-3 || a >= 1e4 ? x.toExponential(1) : x.toPrecision(3);
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(0)}%`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+}
+
+/** Per-layer table from the latest probe snapshot, with each layer's worst finding as its health. */
+export function layerTable(model: ModelSummary, probes: ProbeSnapshot[], findings: Finding[]): string {
+  const last = probes[probes.length - 1];
+  const rows = [['layer', 'kind', 'grad norm', 'update ratio', 'dead', 'saturated', 'health']];
+  for (const l of model.layers) {
+    const p = last?.layers.find((x) => x.position === l.position);
+    const mine = findings.filter((f) => f.layer && f.layer.name === l.name);
+    const health = mine.some((f) => f.severity === 'error') ? 'ERROR' : mine.length ? mine.map((f) => f.code).join(',') : 'ok';
+    rows.push([l.name, l.kind, num(p?.gradNorm), num(p?.updateRatio), pct(p?.deadRatio), pct(p?.saturationRatio), health]);
+  }
+  return table(rows);
+}
+
+export function findingsText(findings: Finding[], modelPath: string): string {
+  if (findings.length === 0) return 'No problems found.';
+  const lines: string[] = [];
+  for (const f of findings) {
+    const where = f.layer ? ` [layers[${f.layer.index}] ${f.layer.name}]` : f.field ? ` [${f.field}]` : '';
+    lines.push(`${f.severity.toUpperCase()} ${f.code}${where}: ${f.message}`);
+    const e = f.evidence;
+    const steps = e.fromStep !== null ? ` over steps ${e.fromStep}-${e.toStep}` : '';
+    lines.push(`  evidence: ${e.metric} = ${num(e.value)} (${e.comparison} ${num(e.threshold)})${steps}`);
+    for (const fix of f.fixes) lines.push(`  ${fix.preferred ? '*' : '-'} ${fix.title}: nn-debugger fix ${modelPath} --apply ${fix.id}`);
+  }
+  return lines.join('\n');
+}
+
+export function summaryLine(summary: RunSummary): string {
+  const f = summary.final;
+  const parts = [`${summary.status} after ${summary.epochs} epoch(s), ${summary.steps} steps in ${(summary.durationMs / 1000).toFixed(1)} s (${Math.round(summary.samplesPerSecond)} samples/s)`];
+  parts.push(`loss ${num(f.loss)}`);
+  if (f.accuracy !== null) parts.push(`accuracy ${pct(f.accuracy)}`);
+  if (f.valLoss !== null) parts.push(`val loss ${num(f.valLoss)}`);
+  if (f.valAccuracy !== null) parts.push(`val accuracy ${pct(f.valAccuracy)}`);
+  if (summary.restoredEpoch !== null) parts.push(`best weights of epoch ${summary.restoredEpoch} restored`);
+  return parts.join(', ');
+}
