@@ -164,6 +164,12 @@ test('non-finite gradients are reported at the loss or the backward layer, befor
   assert.deepEqual(back.summary.nonFinite, { step: 1, layer: { index: 2, name: 'dense_2' }, stage: 'backward' });
   assert.ok(back.trainer.layers[2].params[0].value.every((v) => v === Math.fround(1e38)));
 
+  // Forward, loss and its gradient are finite, but the weight gradient x·dY = 1e20 · 2e19 overflows float32.
+  const overflowing = [dense(1, { init: init('constant', { value: 1e-30 }) })];
+  const weightGrad = await train(makeSpec({ layers: overflowing, loss: 'mse', batchSize: 1, data: back.trainer.spec.data }), regressionData([[1e20]], [[1e19]], x, x));
+  assert.deepEqual(weightGrad.summary.nonFinite, { step: 1, layer: { index: 0, name: 'dense_1' }, stage: 'backward' });
+  assert.equal(weightGrad.trainer.layers[0].params[0].value[0], Math.fround(1e-30));
+
   // An output of 3e38 is finite in float32, but the MSE gradient 2(o - y) overflows it.
   const big = [dense(1, { init: init('constant', { value: 3e38 }) })];
   const loss = await train(makeSpec({ layers: big, loss: 'mse', batchSize: 1, data: back.trainer.spec.data }), regressionData([[1], [1]], [[0], [0]], x, x));

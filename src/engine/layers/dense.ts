@@ -18,6 +18,11 @@ export class DenseLayer implements Layer {
   readonly bias: Param | null;
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
+  /**
+   * False skips computing dInput, which then stays zero: the trainer turns it off for a first layer, whose
+   * input is data (that product is a third of the first layer's backward cost).
+   */
+  computeInputGradient = true;
   private readonly buffers: BatchCache<DenseBuffers>;
 
   constructor(
@@ -79,7 +84,7 @@ export class DenseLayer implements Layer {
         for (let j = 0; j < n; j++) db[j] += gradOutput[o + j];
       }
     }
-    this.kernels.gemmNT(batch, this.inputSize, n, gradOutput, this.weight.value, dIn, false);
+    if (this.computeInputGradient) this.kernels.gemmNT(batch, this.inputSize, n, gradOutput, this.weight.value, dIn, false);
     return dIn;
   }
 }

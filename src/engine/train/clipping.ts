@@ -1,6 +1,6 @@
 // Gradient clipping by global L2 norm (all parameters scaled together, as torch.nn.utils.clip_grad_norm_)
 // or by value (each entry clamped to [-value, value]). Always measures the global norm before and after,
-// so probes can report how often and how much it clipped.
+// so probes can report how often and how much it clipped (and the trainer sees non-finite gradients).
 import type { ClippingSpec } from '../spec/model-spec';
 import type { Param } from '../layers/layer';
 
@@ -15,7 +15,10 @@ export class GradientClipper {
   apply(params: readonly Param[]): void {
     this.normBefore = globalNorm(params);
     this.clipped = false;
-    if (this.spec.mode === 'norm' && this.normBefore > this.spec.norm) {
+    if (!Number.isFinite(this.normBefore)) {
+      // Non-finite gradients: the trainer stops before any update, so leave them as they are.
+      this.normAfter = this.normBefore;
+    } else if (this.spec.mode === 'norm' && this.normBefore > this.spec.norm) {
       const scale = this.spec.norm / this.normBefore;
       for (const p of params) {
         const g = p.grad;

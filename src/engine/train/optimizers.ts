@@ -3,13 +3,14 @@
 //   adagrad  s += g²;  p -= lr·g / (√s + ε)
 //   rmsprop  v = ρ·v + (1-ρ)·g²;  p -= lr·g / (√v + ε)               (ρ = `decay`)
 //   adam     m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  p -= lr·m̂ / (√v̂ + ε), m̂ = m/(1-β1ᵗ), v̂ = v/(1-β2ᵗ)
-// State lives in Float64Arrays allocated once per parameter.
+// State lives in Float64Arrays allocated once per parameter. Each update also sums the stored new values:
+// the sum is finite exactly when every value is, so the trainer learns of an overflow without another pass.
 import type { OptimizerSpec } from '../spec/model-spec';
 import type { Param } from '../layers/layer';
 
 export interface Optimizer {
-  /** Applies one update with this learning rate to every parameter, from its current grad. */
-  step(lr: number): void;
+  /** Applies one update with this learning rate to every parameter; false if any new value is non-finite. */
+  step(lr: number): boolean;
 }
 
 export function createOptimizer(spec: OptimizerSpec, params: readonly Param[]): Optimizer {
@@ -37,22 +38,26 @@ class Sgd implements Optimizer {
     this.velocity = stateFor(params);
   }
 
-  step(lr: number): void {
+  step(lr: number): boolean {
     const mu = this.momentum;
+    const nesterov = this.nesterov;
+    let check = 0;
     for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k];
-      const w = p.value;
-      const g = p.grad;
-      if (mu === 0) {
-        for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
-        continue;
-      }
+      const w = this.params[k].value;
+      const g = this.params[k].grad;
       const b = this.velocity[k];
       for (let i = 0; i < w.length; i++) {
-        b[i] = mu * b[i] + g[i];
-        w[i] -= lr * (this.nesterov ? g[i] + mu * b[i] : b[i]);
+        if (mu === 0) {
+          w[i] -= lr * g[i];
+        } else {
+          const bi = mu * b[i] + g[i];
+          b[i] = bi;
+          w[i] -= lr * (nesterov ? g[i] + mu * bi : bi);
+        }
+        check += w[i];
       }
     }
+    return Number.isFinite(check);
   }
 }
 
@@ -65,17 +70,22 @@ class Adagrad implements Optimizer {
     this.sum = stateFor(params);
   }
 
-  step(lr: number): void {
+  step(lr: number): boolean {
+    const eps = this.epsilon;
+    let check = 0;
     for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k];
-      const w = p.value;
-      const g = p.grad;
+      const w = this.params[k].value;
+      const g = this.params[k].grad;
       const s = this.sum[k];
       for (let i = 0; i < w.length; i++) {
-        s[i] += g[i] * g[i];
-        w[i] -= (lr * g[i]) / (Math.sqrt(s[i]) + this.epsilon);
+        const gi = g[i];
+        const si = s[i] + gi * gi;
+        s[i] = si;
+        w[i] -= (lr * gi) / (Math.sqrt(si) + eps);
+        check += w[i];
       }
     }
+    return Number.isFinite(check);
   }
 }
 
@@ -89,18 +99,23 @@ class RmsProp implements Optimizer {
     this.meanSquare = stateFor(params);
   }
 
-  step(lr: number): void {
+  step(lr: number): boolean {
     const rho = this.decay;
+    const eps = this.epsilon;
+    let check = 0;
     for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k];
-      const w = p.value;
-      const g = p.grad;
+      const w = this.params[k].value;
+      const g = this.params[k].grad;
       const v = this.meanSquare[k];
       for (let i = 0; i < w.length; i++) {
-        v[i] = rho * v[i] + (1 - rho) * g[i] * g[i];
-        w[i] -= (lr * g[i]) / (Math.sqrt(v[i]) + this.epsilon);
+        const gi = g[i];
+        const vi = rho * v[i] + (1 - rho) * gi * gi;
+        v[i] = vi;
+        w[i] -= (lr * gi) / (Math.sqrt(vi) + eps);
+        check += w[i];
       }
     }
+    return Number.isFinite(check);
   }
 }
 
@@ -118,23 +133,30 @@ class Adam implements Optimizer {
     this.v = stateFor(params);
   }
 
-  step(lr: number): void {
+  step(lr: number): boolean {
     this.t++;
     const b1 = this.beta1;
     const b2 = this.beta2;
-    const c1 = 1 - Math.pow(b1, this.t);
-    const c2 = 1 - Math.pow(b2, this.t);
+    const eps = this.epsilon;
+    // PyTorch's arrangement of the bias corrections: p -= (lr / c1) · m / (√v / √c2 + ε).
+    const stepSize = lr / (1 - Math.pow(b1, this.t));
+    const invSqrtC2 = 1 / Math.sqrt(1 - Math.pow(b2, this.t));
+    let check = 0;
     for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k];
-      const w = p.value;
-      const g = p.grad;
+      const w = this.params[k].value;
+      const g = this.params[k].grad;
       const m = this.m[k];
       const v = this.v[k];
       for (let i = 0; i < w.length; i++) {
-        m[i] = b1 * m[i] + (1 - b1) * g[i];
-        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-        w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + this.epsilon);
+        const gi = g[i];
+        const mi = b1 * m[i] + (1 - b1) * gi;
+        const vi = b2 * v[i] + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
+        check += w[i];
       }
     }
+    return Number.isFinite(check);
   }
 }

@@ -64,28 +64,44 @@ export class StepRunner {
   /** Backward from the loss gradient, then regularisation and clipping. Returns a failure or null. */
   backward(lossGrad: FloatArray, batch: number): Failure | null {
     let g = lossGrad;
-    const top = this.plan.fused ? this.layers.length - 2 : this.layers.length - 1;
+    const top = this.topLayer();
     for (let i = top; i >= 0; i--) {
       const layer = this.layers[i];
       g = layer.backward(g, batch);
-      for (const p of layer.params) if (!allFinite(p.grad)) return { stage: 'backward', position: i };
-      if (i > 0 && !allFinite(g, batch * layer.inputSize)) return { stage: 'backward', position: i };
+      // Input gradients are activation-sized, so checking each is cheap; parameter gradients are checked
+      // through the global norm the clipper computes anyway (finite exactly when every entry is).
+      if (i > 0 && !allFinite(g, batch * layer.inputSize)) return { stage: 'backward', position: this.firstBadGradient(top, i) ?? i };
     }
     addRegularizationGradients(this.params);
     this.clipper.apply(this.params);
+    if (!Number.isFinite(this.clipper.normBefore)) {
+      const position = this.firstBadGradient(top, 0);
+      // null: every entry is finite and only the float64 sum of squares overflowed.
+      if (position !== null) return { stage: 'backward', position };
+    }
     return null;
   }
 
   /** Applies the optimiser; if any weight turns non-finite the update is undone and reported. */
   update(lr: number): Failure | null {
     this.beforeUpdate.save();
-    this.optimizer.step(lr);
+    if (this.optimizer.step(lr)) return null;
     for (let k = 0; k < this.params.length; k++) {
       if (!allFinite(this.params[k].value)) {
         this.beforeUpdate.restore();
         return { stage: 'update', position: this.owner[k] };
       }
     }
+    return null;
+  }
+
+  private topLayer(): number {
+    return this.plan.fused ? this.layers.length - 2 : this.layers.length - 1;
+  }
+
+  /** The first layer in backward order (from `top` down to `bottom`) with a non-finite parameter gradient. */
+  private firstBadGradient(top: number, bottom: number): number | null {
+    for (let i = top; i >= bottom; i--) for (const p of this.layers[i].params) if (!allFinite(p.grad)) return i;
     return null;
   }
 }

@@ -10,6 +10,7 @@ import type { StepContext, TrainingObserver } from './observer';
 import type { TrainerListener, TrainerOptions, TrainerEvent } from './trainer-api';
 import { Rng } from '../rng';
 import { buildModel } from '../layers/build';
+import { DenseLayer } from '../layers/dense';
 import { allFinite, BatchCache } from '../layers/buffers';
 import { allocKernelBuffer, selectKernels } from '../kernels/select';
 import { planLoss, type LossPlan } from './losses';
@@ -72,6 +73,8 @@ export class Trainer {
     this.kernels = selectKernels(this.dtype);
     this.width = requiredOutputWidth(spec, data);
     this.layers = buildModel(spec, data.inputs, this.width, this.dtype, rng, this.kernels);
+    const first = this.layers[0];
+    if (first instanceof DenseLayer) first.computeInputGradient = false;
     this.plan = planLoss(spec.loss, this.layers);
     this.clipper = new GradientClipper(spec.clipping);
     const params = this.layers.flatMap((l) => l.params);
