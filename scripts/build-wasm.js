@@ -16,6 +16,8 @@ const MR = 4;
 const NV = 2;
 const NR = NV * 4;
 const UNROLL = 1;
+/** Rows of packed A swept against each B panel before moving on, so that A block stays in L2 (64×256 floats). */
+const MC = 64;
 const FEATURES = { simd: true, threads: true };
 const OUT = path.join(__dirname, '..', 'src', 'engine', 'kernels', 'wasm-bytes.ts');
 
@@ -23,12 +25,12 @@ const range = (n) => Array.from({ length: n }, (_, i) => i);
 const acc = (r, v) => `$c${r}_${v}`;
 
 /**
- * pack(b, ldb, k, n, transposed, dst): B (k×n, or n×k when transposed) into ceil(n/NR) panels of k×NR
- * floats, zero-padded, so the micro-kernel streams B contiguously from L1.
+ * pack(b, ld, k, n, transposed, dst): B element (p, j) at b + 4(p·ld + j), or b + 4(j·ld + p) when transposed,
+ * into ceil(n/NR) panels of k×NR floats, zero-padded, so the micro-kernel streams B contiguously from L1.
  */
 function packFunc() {
   return `
-  (func $pack (export "pack") (param $b i32) (param $k i32) (param $n i32) (param $t i32) (param $dst i32)
+  (func $pack (export "pack") (param $b i32) (param $ld i32) (param $k i32) (param $n i32) (param $t i32) (param $dst i32)
     (local $j0 i32) (local $w i32) (local $p i32) (local $jj i32) (local $src i32) (local $d i32)
     (local.set $d (local.get $dst))
     (block $done (loop $panels
@@ -41,7 +43,7 @@ function packFunc() {
         (if (i32.and (i32.eq (local.get $w) (i32.const ${NR})) (i32.eqz (local.get $t)))
           (then
             (local.set $src (i32.add (local.get $b)
-              (i32.shl (i32.add (i32.mul (local.get $p) (local.get $n)) (local.get $j0)) (i32.const 2))))
+              (i32.shl (i32.add (i32.mul (local.get $p) (local.get $ld)) (local.get $j0)) (i32.const 2))))
             ${range(NV).map((v) => `(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $src)))`).join('\n            ')})
           (else
             (local.set $jj (i32.const 0))
@@ -51,8 +53,8 @@ function packFunc() {
                 (if (result f32) (i32.lt_s (local.get $jj) (local.get $w))
                   (then (f32.load (i32.add (local.get $b) (i32.shl
                     (if (result i32) (local.get $t)
-                      (then (i32.add (i32.mul (i32.add (local.get $j0) (local.get $jj)) (local.get $k)) (local.get $p)))
-                      (else (i32.add (i32.mul (local.get $p) (local.get $n)) (i32.add (local.get $j0) (local.get $jj)))))
+                      (then (i32.add (i32.mul (i32.add (local.get $j0) (local.get $jj)) (local.get $ld)) (local.get $p)))
+                      (else (i32.add (i32.mul (local.get $p) (local.get $ld)) (i32.add (local.get $j0) (local.get $jj)))))
                     (i32.const 2)))))
                   (else (f32.const 0))))
               (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
@@ -95,8 +97,8 @@ function packAFunc() {
 }
 
 /**
- * gemm(m, n, k, ap, bp, c, acc, tmp): C[m×n] (+)= A·B with A packed by packA and B by pack. The inner loop
- * is unrolled UNROLL times; partial tiles (m or n not a multiple of the tile) go through the scratch tile `tmp`.
+ * gemm(m, n, k, ap, bp, c, acc, tmp): C[m×n] (+)= A·B with A packed by packA and B by pack, MC rows at a time
+ * against every B panel. The inner loop is unrolled UNROLL times; partial tiles (m or n not a multiple of the tile) go through the scratch tile `tmp`.
  */
 function gemmFunc() {
   const accLocals = range(MR).flatMap((r) => range(NV).map((v) => `(local ${acc(r, v)} v128)`)).join(' ');
@@ -120,19 +122,23 @@ function gemmFunc() {
   return `
   (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $ap i32)
     (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32)
-    (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
+    (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
     (local $p i32) (local $pc i32) (local $r i32) (local $q i32) (local $x f32) (local $av v128)
     ${range(NV).map((v) => `(local $b${v} v128)`).join(' ')}
     ${accLocals}
+    (block $chunksDone (loop $chunks
+    (br_if $chunksDone (i32.ge_s (local.get $i0) (local.get $m)))
+    (local.set $iEnd (i32.add (local.get $i0) (i32.const ${MC})))
+    (if (i32.gt_s (local.get $iEnd) (local.get $m)) (then (local.set $iEnd (local.get $m))))
     (local.set $j (i32.const 0))
     (block $jDone (loop $jLoop
       (br_if $jDone (i32.ge_s (local.get $j) (local.get $n)))
       (local.set $cols (i32.sub (local.get $n) (local.get $j)))
       (if (i32.gt_s (local.get $cols) (i32.const ${NR})) (then (local.set $cols (i32.const ${NR}))))
       (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 2)))))
-      (local.set $i (i32.const 0))
+      (local.set $i (local.get $i0))
       (block $iDone (loop $iLoop
-        (br_if $iDone (i32.ge_s (local.get $i) (local.get $m)))
+        (br_if $iDone (i32.ge_s (local.get $i) (local.get $iEnd)))
         (local.set $rows (i32.sub (local.get $m) (local.get $i)))
         (if (i32.gt_s (local.get $rows) (i32.const ${MR})) (then (local.set $rows (i32.const ${MR}))))
         ${zero}
@@ -172,7 +178,9 @@ function gemmFunc() {
         (local.set $i (i32.add (local.get $i) (i32.const ${MR})))
         (br $iLoop)))
       (local.set $j (i32.add (local.get $j) (i32.const ${NR})))
-      (br $jLoop))))`;
+      (br $jLoop)))
+    (local.set $i0 (local.get $iEnd))
+    (br $chunks))))`;
 }
 
 function watText() {

@@ -12,6 +12,8 @@ import type { DType, FloatArray } from '../../src/engine/types';
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 7, 3], [5, 1, 2], [2, 3, 1], [3, 5, 0], [4, 8, 4], [4, 8, 16], [5, 9, 17], [7, 11, 13],
   [8, 16, 31], [13, 17, 19], [31, 37, 41], [64, 10, 256], [33, 65, 127],
+  // deeper than one 256-deep packed slice, and taller than one 64-row block
+  [9, 13, 300], [70, 12, 520],
 ];
 const OPS = ['gemm', 'gemmTN', 'gemmNT'] as const;
 
@@ -67,6 +69,27 @@ test('wasm-simd matches the reference in float32 with operands living in wasm me
     return inHeap;
   };
   check(w, 'float32', 1e-6, place);
+});
+
+test('wasm-simd split over 2 threads matches the reference and is bit-identical to 1 thread', () => {
+  const two = wasmKernels(2)!;
+  assert.equal(two.threads, 2);
+  const place = (a: FloatArray): FloatArray => {
+    const inHeap = two.heap.allocFloat32(a.length);
+    inHeap.set(a);
+    return inHeap;
+  };
+  check(two, 'float32', 1e-6, place);
+  const one = wasmKernels(1)!;
+  for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [67, 129, 300]] as [number, number, number][]) {
+    for (const op of OPS) {
+      const a = filled(m * k, 3, 'float32'), b = filled(k * n, 5, 'float32');
+      const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
+      one[op](m, n, k, a, b, c1, false);
+      two[op](m, n, k, a, b, c2, false);
+      assert.deepEqual(c2, c1, `${op} ${m}x${n}x${k}`);
+    }
+  }
 });
 
 test('a wrong kernel is caught by the comparison', () => {

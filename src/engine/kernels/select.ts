@@ -1,22 +1,28 @@
 // Picks the fastest kernel path available for a dtype: WebAssembly SIMD for float32 when the runtime has it,
-// else the register-tiled TypeScript path (always for float64). NN_DEBUGGER_KERNELS=js-reference|js-tiled|
-// wasm-simd forces a path, so the engine tests can be run on each one.
+// else the register-tiled TypeScript path (always for float64). Environment overrides, so the engine tests
+// can run on each path and the thread count can be chosen:
+//   NN_DEBUGGER_KERNELS=js-reference|js-tiled|wasm-simd   NN_DEBUGGER_THREADS=<n> (wasm only, default 1)
 import type { DType, FloatArray } from '../types';
 import type { Kernels } from './kernels';
 import { referenceKernels } from './reference';
 import { tiledKernels } from './tiled';
 import { createWasmKernels, type WasmKernels } from './wasm-kernels';
 
-let wasm: WasmKernels | null | undefined;
+const wasmByThreads = new Map<number, WasmKernels | null>();
 
-/** The wasm path, compiled once on first use (synchronously: the module is 1.5 kB); null when unsupported. */
-export function wasmKernels(): WasmKernels | null {
-  if (wasm === undefined) wasm = createWasmKernels();
-  return wasm;
+function env(name: string): string | undefined {
+  return typeof process !== 'undefined' ? process.env[name] : undefined;
 }
 
-function forced(): string | undefined {
-  return typeof process !== 'undefined' ? process.env.NN_DEBUGGER_KERNELS : undefined;
+export function defaultThreads(): number {
+  const n = Number.parseInt(env('NN_DEBUGGER_THREADS') ?? '', 10);
+  return Number.isFinite(n) && n >= 1 ? Math.min(n, 16) : 1;
+}
+
+/** The wasm path for a thread count, compiled once on first use (synchronously); null when unsupported. */
+export function wasmKernels(threads = defaultThreads()): WasmKernels | null {
+  if (!wasmByThreads.has(threads)) wasmByThreads.set(threads, createWasmKernels(threads));
+  return wasmByThreads.get(threads)!;
 }
 
 /** Every path usable for `dtype` on this runtime, fastest first. */
@@ -27,11 +33,15 @@ export function availableKernels(dtype: DType): Kernels[] {
 
 export function selectKernels(dtype: DType): Kernels {
   const paths = availableKernels(dtype);
-  const want = forced();
+  const want = env('NN_DEBUGGER_KERNELS');
   if (!want) return paths[0];
-  const match = paths.find((k) => k.name === want);
+  const match = paths.find((k) => k.name === want || k.name.startsWith(`${want}-x`));
   if (!match) throw new Error(`NN_DEBUGGER_KERNELS=${want} is not available for ${dtype} (have: ${paths.map((k) => k.name).join(', ')})`);
   return match;
+}
+
+function isWasm(kernels: Kernels): kernels is WasmKernels {
+  return 'heap' in kernels;
 }
 
 /**
@@ -40,7 +50,6 @@ export function selectKernels(dtype: DType): Kernels {
  * any other buffer still works (it is copied into wasm scratch memory on each call).
  */
 export function allocKernelBuffer(kernels: Kernels, dtype: DType, length: number): FloatArray {
-  const w = wasmKernels();
-  if (dtype === 'float32' && w && kernels === w) return w.heap.allocFloat32(length);
+  if (dtype === 'float32' && isWasm(kernels)) return kernels.heap.allocFloat32(length);
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }

@@ -4,17 +4,25 @@
 import type { FloatArray } from '../types';
 import type { Kernels } from './kernels';
 import { HeapScratch, WasmHeap } from './wasm-heap';
+import { GemmPool } from './wasm-pool';
 import { WASM_GEMM_BASE64, WASM_MR, WASM_NR } from './wasm-bytes';
 
 interface GemmExports {
-  pack(b: number, k: number, n: number, transposed: number, dst: number): void;
+  pack(b: number, ld: number, k: number, n: number, transposed: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void;
 }
 
 export interface WasmKernels extends Kernels {
   readonly heap: WasmHeap;
+  /** Threads a large product is split over (1 = the calling thread only). */
+  readonly threads: number;
 }
+
+/** Depth of one packed slice of the shared dimension. */
+const KC = 256;
+/** Below this many multiply-adds a product is not worth waking a helper thread for. */
+const SPLIT_MIN_MACS = 1 << 19;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
@@ -23,25 +31,32 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Compiles synchronously (fine in Node and workers for a 1.4 kB module); null when SIMD or shared memory is unavailable. */
-export function createWasmKernels(): WasmKernels | null {
+/**
+ * Compiles synchronously (fine in Node and workers for a 1.5 kB module); null when SIMD or shared memory is
+ * unavailable. `threads` > 1 adds helper threads that split large products by output rows.
+ */
+export function createWasmKernels(threads = 1): WasmKernels | null {
   let heap: WasmHeap;
   let ex: GemmExports;
+  let module: WebAssembly.Module;
   try {
     const bytes = decode(WASM_GEMM_BASE64);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     heap = new WasmHeap();
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: heap.memory } });
-    ex = instance.exports as unknown as GemmExports;
+    module = new WebAssembly.Module(bytes);
+    ex = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports as unknown as GemmExports;
   } catch {
     return null;
   }
+  const tileBytes = WASM_MR * WASM_NR * 4;
+  const pool = threads > 1 ? new GemmPool(module, heap.memory, Array.from({ length: threads - 1 }, () => heap.alloc(tileBytes)), WASM_MR) : null;
+  const own = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, t: number) => ex.gemm(m, n, k, ap, bp, c, acc, t);
   const sA = new HeapScratch(heap);
   const sB = new HeapScratch(heap);
   const sC = new HeapScratch(heap);
   const sPacked = new HeapScratch(heap);
   const sPackedA = new HeapScratch(heap);
-  const tmp = heap.alloc(4 * 8 * 4 * 4);
+  const tmp = heap.alloc(tileBytes);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
     if (heap.owns(arr)) return arr.byteOffset;
@@ -54,20 +69,30 @@ export function createWasmKernels(): WasmKernels | null {
   // each with static offsets; packing is O(mk + kn) against the O(mnk) product.
   const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean): void => {
     if (m === 0 || n === 0) return;
-    const pa = sPackedA.ensure(Math.ceil(m / WASM_MR) * WASM_MR * k * 4);
-    ex.packA(input(a, m * k, sA), aT ? 1 : k, aT ? m : 1, m, k, pa);
-    const pb = input(b, k * n, sB);
-    const packed = sPacked.ensure(k * Math.ceil(n / WASM_NR) * WASM_NR * 4);
-    ex.pack(pb, k, n, bT ? 1 : 0, packed);
+    const a0 = input(a, m * k, sA);
+    const b0 = input(b, k * n, sB);
     const inPlace = heap.owns(c);
     const pc = inPlace ? c.byteOffset : accumulate ? input(c, m * n, sC) : sC.ensure(m * n * 4);
-    ex.gemm(m, n, k, pa, packed, pc, accumulate ? 1 : 0, tmp);
+    const kc0 = Math.min(k, KC);
+    const pa = sPackedA.ensure(Math.ceil(m / WASM_MR) * WASM_MR * kc0 * 4);
+    const packed = sPacked.ensure(kc0 * Math.ceil(n / WASM_NR) * WASM_NR * 4);
+    const split = pool && m >= 2 * WASM_MR && m * n * k >= SPLIT_MIN_MACS;
+    // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
+    for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
+      const kc = Math.min(KC, k - p0);
+      ex.packA(a0 + (aT ? p0 * m : p0) * 4, aT ? 1 : k, aT ? m : 1, m, kc, pa);
+      ex.pack(b0 + (bT ? p0 : p0 * n) * 4, bT ? k : n, kc, n, bT ? 1 : 0, packed);
+      const acc = accumulate || p0 > 0 ? 1 : 0;
+      if (split) pool.gemm(own, m, n, kc, pa, packed, pc, acc, tmp);
+      else ex.gemm(m, n, kc, pa, packed, pc, acc, tmp);
+    }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));
   };
 
   return {
-    name: 'wasm-simd',
+    name: pool ? `wasm-simd-x${pool.threads}` : 'wasm-simd',
     heap,
+    threads: pool ? pool.threads : 1,
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),
