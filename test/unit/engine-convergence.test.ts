@@ -2,6 +2,7 @@
 // Fixed seeds; each threshold is the one the issue sets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { parseModel } from '../../src/engine/spec/parse';
 import { loadDataset } from '../../src/engine/data/load';
 import { Trainer } from '../../src/engine/train/trainer';
@@ -79,4 +80,33 @@ test('MNIST 5000 / 1000: >= 93 % validation accuracy within a few epochs', async
   assert.equal(data.val.n, 1000);
   assert.equal(trainer.summary().dtype, 'float32');
   assert.ok(summary.final.valAccuracy! >= 0.93, `MNIST val accuracy ${summary.final.valAccuracy}`);
+});
+
+test('determinism: a worker thread reproduces the main thread loss curve bit for bit', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const model = JSON.stringify({
+    name: 'spiral',
+    seed: 11,
+    data: { source: 'spiral', samples: 300 },
+    layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'batchnorm' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 3 }],
+    loss: 'softmax-cross-entropy',
+    epochs: 5,
+  });
+  const parsed = parseModel(model, 'model.nn.json');
+  if (!parsed.ok) assert.fail('model did not parse');
+  const trainer = new Trainer(parsed.spec, loadDataset(parsed.spec, {}), { yieldEveryMs: 0 });
+  const main: number[] = [];
+  trainer.on((e) => e.type === 'step' && main.push(e.metrics.loss));
+  await trainer.run();
+  // The worker registers tsx itself so it can load the TypeScript engine, as the bundled worker would run it.
+  const entry = JSON.stringify(fileURLToPath(new URL('./engine-determinism-worker.ts', import.meta.url)));
+  const boot = `require('tsx/cjs/api').register(); require(${entry});`;
+  const worker = new Worker(boot, { eval: true, workerData: model });
+  const fromWorker = await new Promise<number[]>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  assert.equal(main.length, 5 * Math.ceil(240 / 32));
+  assert.deepEqual(fromWorker, main);
 });

@@ -280,3 +280,22 @@ test('binary classification with one sigmoid output and BCE; regression with MSE
   assert.equal(reg.summary.final.accuracy, null);
   assert.ok(reg.summary.final.valLoss! < 0.02, `sine val mse ${reg.summary.final.valLoss}`);
 });
+
+test('activation buffers are allocated once per batch size and reused on every step', async () => {
+  // 240 samples in batches of 16: every step has the same batch size, so every step must see the same buffers.
+  const seen = new Map<number, Set<unknown>>();
+  const observer: TrainingObserver = {
+    wants: () => true,
+    afterBackward(ctx) {
+      ctx.layers.forEach((l) => {
+        const s = seen.get(l.position) ?? new Set();
+        s.add(l.lastOutput);
+        s.add(l.lastInput);
+        seen.set(l.position, s);
+      });
+    },
+    afterUpdate: () => undefined,
+  };
+  await train(mlp({ epochs: 3 }), blobData(), { observers: [observer] });
+  for (const [position, buffers] of seen) assert.equal(buffers.size, 2, `layer ${position} used ${buffers.size} buffers`);
+});
