@@ -55,7 +55,7 @@ function spiral(n: number, seed: number): BenchData {
 
 export function benchCases(): BenchCase[] {
   const img = images(2048, 7);
-  const spi = spiral(3072, 11);
+  const spi = spiral(12288, 11);
   const mlp = (batch: number, batchNorm: boolean): BenchCase => ({
     id: `784-256-256-10${batchNorm ? ' bn' : ''} b${batch}`, hidden: [256, 256], batchNorm, batch, data: img, epochSamples: img.n,
   });

@@ -4,7 +4,7 @@
 // noisy, so ratios measured in the same run are what count. Options: --cases=<substring>, --no-tfjs-cpu.
 import * as os from 'node:os';
 import { benchCases, flopsPerSample, type BenchCase } from './cases';
-import { runOurs } from './ours';
+import { PROBE_EVERY, runOurs } from './ours';
 import { runTfjs } from './tfjs';
 import { runTorch, torchInfo, TORCH_INSTALL_HINT } from './torch';
 import { fmtRate, summarize, type Summary } from './stats';
@@ -24,13 +24,22 @@ async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
     rows.push({ engine, summary: summarize(rates) });
     console.error(`  ${c.id}  ${engine}: ${fmtRate(rows[rows.length - 1].summary)} samples/s`);
   };
-  const ours = await runOurs(c, 2, 7, { probes: false });
-  add(`ours (${ours.kernel})`, ours.rates);
-  add(`ours (${ours.kernel}) + probes`, (await runOurs(c, 2, 7, { probes: true })).rates);
-  add('ours (js-tiled fallback)', (await runOurs(c, 1, 3, { probes: false, kernel: 'js-tiled' })).rates);
-  if (torch) add('pytorch cpu 1 thread', runTorch(c, 2, 7));
-  add('tfjs-wasm', await runTfjs(c, 'wasm', 1, 3, c.epochSamples));
-  if (withTfjsCpu) add('tfjs-cpu', await runTfjs(c, 'cpu', 1, 3, Math.min(c.epochSamples, 512)));
+  // Our default path is measured in two halves that bracket the peers, so a load change on the shared
+  // machine during the case biases the ratios less.
+  const first = await runOurs(c, 2, 4, { probes: false });
+  const probes = await runOurs(c, 2, 4, { probes: true });
+  const twoThreads = await runOurs(c, 2, 4, { probes: false, threads: 2 });
+  const tiled = await runOurs(c, 1, 3, { probes: false, kernel: 'js-tiled' });
+  const peers: [string, number[]][] = [];
+  if (torch) peers.push(['pytorch cpu 1 thread', runTorch(c, 2, 6)]);
+  peers.push(['tfjs-wasm', await runTfjs(c, 'wasm', 1, 3, c.epochSamples)]);
+  if (withTfjsCpu) peers.push(['tfjs-cpu', await runTfjs(c, 'cpu', 1, 3, Math.min(c.epochSamples, 512))]);
+  const second = await runOurs(c, 1, 4, { probes: false });
+  add(`ours (${first.kernel})`, [...first.rates, ...second.rates]);
+  add(`ours (${first.kernel}) + probes/${PROBE_EVERY}`, probes.rates);
+  add(`ours (${twoThreads.kernel})`, twoThreads.rates);
+  add('ours (js-tiled fallback)', tiled.rates);
+  for (const [engine, rates] of peers) add(engine, rates);
   return rows;
 }
 
@@ -51,11 +60,11 @@ async function main(): Promise<void> {
   for (const c of cases) results.push({ c, rows: await measure(c, torch !== null) });
 
   console.log('');
-  console.log(`${pad('model', 24)} ${pad('engine', 32)} ${pad('samples/s median (min–max)', 30, true)} ${pad('GFLOP/s', 8, true)}`);
+  console.log(`${pad('model', 24)} ${pad('engine', 34)} ${pad('samples/s median (min–max)', 30, true)} ${pad('GFLOP/s', 8, true)}`);
   const ratios: Record<string, Record<string, number | null>> = {};
   for (const { c, rows } of results) {
     const f = flopsPerSample(c);
-    for (const r of rows) console.log(`${pad(c.id, 24)} ${pad(r.engine, 32)} ${pad(fmtRate(r.summary), 30, true)} ${pad(((r.summary.median * f) / 1e9).toFixed(2), 8, true)}`);
+    for (const r of rows) console.log(`${pad(c.id, 24)} ${pad(r.engine, 34)} ${pad(fmtRate(r.summary), 30, true)} ${pad(((r.summary.median * f) / 1e9).toFixed(2), 8, true)}`);
     const med = (prefix: string) => rows.find((r) => r.engine.startsWith(prefix))?.summary.median ?? null;
     const ours = rows[0].summary.median;
     const ratio = (peer: number | null) => (peer ? Number((ours / peer).toFixed(2)) : null);
@@ -63,11 +72,17 @@ async function main(): Promise<void> {
       oursOverTfjsWasm: ratio(med('tfjs-wasm')),
       oursOverTfjsCpu: ratio(med('tfjs-cpu')),
       oursOverTorch1t: ratio(med('pytorch')),
-      probesCost: Number((1 - (rows[1].summary.median / ours)).toFixed(3)),
+      probesCost: Number((1 - rows[1].summary.median / ours).toFixed(3)),
+      twoThreadsOverOne: Number((rows[2].summary.median / ours).toFixed(2)),
     };
   }
+  const headline = ratios['784-256-256-10 b64'];
+  const targets = headline
+    ? { tfjsWasm10x: headline.oursOverTfjsWasm !== null ? headline.oursOverTfjsWasm >= 10 : null, torchHalf: headline.oursOverTorch1t !== null ? headline.oursOverTorch1t >= 0.5 : null }
+    : null;
   console.log('');
-  console.log(JSON.stringify({ bench: 'nn-debugger', kernel: results[0]?.rows[0].engine ?? null, torch: torch?.version ?? null, torchBlas: torch?.blas ?? null, ratios }));
+  console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} cores)`);
+  console.log(JSON.stringify({ bench: 'nn-debugger', kernel: results[0]?.rows[0].engine ?? null, torch: torch?.version ?? null, torchBlas: torch?.blas ?? null, targets, ratios }));
 }
 
 main().catch((e: unknown) => {

@@ -11,12 +11,25 @@ export interface OursOptions {
   probes: boolean;
   /** Force a kernel path by name (NN_DEBUGGER_KERNELS), or the default selection when undefined. */
   kernel?: string;
+  /** NN_DEBUGGER_THREADS for the wasm path (default: the engine's default, 1). */
+  threads?: number;
 }
 
-export async function runOurs(c: BenchCase, warmup: number, rounds: number, opt: OursOptions): Promise<{ rates: number[]; kernel: string }> {
-  const saved = process.env.NN_DEBUGGER_KERNELS;
-  if (opt.kernel) process.env.NN_DEBUGGER_KERNELS = opt.kernel;
-  try {
+function withEnv<T>(vars: Record<string, string | undefined>, run: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const set = (v: Record<string, string | undefined>) => {
+    for (const [k, x] of Object.entries(v)) {
+      if (x === undefined) Reflect.deleteProperty(process.env, k);
+      else process.env[k] = x;
+    }
+  };
+  set(vars);
+  return run().finally(() => set(saved));
+}
+
+export function runOurs(c: BenchCase, warmup: number, rounds: number, opt: OursOptions): Promise<{ rates: number[]; kernel: string }> {
+  const env = { NN_DEBUGGER_KERNELS: opt.kernel ?? process.env.NN_DEBUGGER_KERNELS, NN_DEBUGGER_THREADS: opt.threads ? String(opt.threads) : process.env.NN_DEBUGGER_THREADS };
+  return withEnv(env, async () => {
     const observers = opt.probes ? [new ProbeObserver(PROBE_EVERY, () => undefined)] : [];
     const trainer = new Trainer(modelSpec(c), dataset(c.data), { epochs: warmup + rounds, observers, dtype: 'float32' });
     const rates: number[] = [];
@@ -26,8 +39,5 @@ export async function runOurs(c: BenchCase, warmup: number, rounds: number, opt:
     });
     await trainer.run();
     return { rates, kernel: trainer.summary().kernel };
-  } finally {
-    if (saved === undefined) delete process.env.NN_DEBUGGER_KERNELS;
-    else process.env.NN_DEBUGGER_KERNELS = saved;
-  }
+  });
 }
