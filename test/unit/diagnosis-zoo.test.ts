@@ -1,17 +1,17 @@
-// The broken-model zoo and the healthy examples, trained for real. Each broken model must raise its code on
-// the layer that is broken; its preferred fix, applied to the text and retrained from the same seed, must
-// clear that finding and lower the validation loss. Every healthy example must raise no warning or error.
+// The broken-model zoo, trained for real. Each broken model must raise its code on the layer that is broken;
+// its preferred fix, applied to the text and retrained from the same seed, must clear that finding and
+// lower the validation loss.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { TrainingSession, prepareSpec, type SessionResult } from '../../src/engine/session';
+import { TrainingSession, prepareSpec } from '../../src/engine/session';
+import type { SessionResult } from '../../src/engine/session-api';
 import { applyFix } from '../../src/engine/fixes';
 import { readDataFiles } from '../../src/cli/data-files';
 import type { Finding, FindingCode } from '../../src/engine/types';
 
-const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
-const ZOO = path.join(EXAMPLES, 'broken');
+const ZOO = path.join(__dirname, '..', '..', 'examples', 'broken');
 
 /** Each zoo model: the code it must raise and the layer it must blame (null: a whole-model finding). */
 const EXPECTED: Record<string, { code: FindingCode; layer: string | null }> = {
@@ -92,19 +92,5 @@ for (const file of zooFiles) {
     const still = fixed.findings.filter((f) => matches(f, want));
     assert.deepEqual(still.map((f) => f.message), [], `${preferred[0].id} did not clear ${want.code}`);
     assert.ok(valLoss(fixed) < valLoss(broken), `${preferred[0].id}: validation loss ${valLoss(fixed)} is not below ${valLoss(broken)}`);
-  });
-}
-
-const healthy = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.nn.json')).sort();
-
-test('there are healthy examples to check', () => assert.ok(healthy.length >= 4));
-
-for (const file of healthy) {
-  test(`healthy: ${file} raises no warning or error`, async () => {
-    const full = path.join(EXAMPLES, file);
-    const r = await train(fs.readFileSync(full, 'utf8'), full);
-    assert.ok(r.probes.length > 0, 'probes ran');
-    const loud = r.findings.filter((f) => f.severity !== 'info');
-    assert.deepEqual(loud.map((f) => `${f.code}@${f.layer?.name ?? f.field}: ${f.message}`), []);
   });
 }

@@ -110,26 +110,31 @@ export const overfitting: Rule = {
   code: 'overfitting',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1 },
+  thresholds: { smooth: 3, patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1 },
   evaluate(ctx, t) {
     // early stopping that restored the best weights has already dealt with it
     if (ctx.summary?.restoredEpoch != null) return [];
     const eps = ctx.epochs.filter((e) => e.valLoss !== null && Number.isFinite(e.valLoss));
     if (eps.length < t.patience + 2) return [];
+    // epoch validation losses bounce; compare a smoothed curve's end with its best point
+    const val = smoothed(eps.map((e) => e.valLoss!), t.smooth);
+    const train = smoothed(eps.map((e) => e.loss), t.smooth);
     let best = 0;
-    for (let i = 1; i < eps.length; i++) if (eps[i].valLoss! < eps[best].valLoss!) best = i;
-    const last = eps[eps.length - 1];
-    const bestVal = eps[best].valLoss!;
-    const rise = last.valLoss! / bestVal - 1;
-    const trainDrop = 1 - last.loss / eps[best].loss;
-    // a rise from 0.01 to 0.03 is +200 % but means nothing next to a starting loss of 1: require both
-    const riseOfStart = (last.valLoss! - bestVal) / eps[0].valLoss!;
-    if (eps.length - 1 - best < t.patience || rise < t.valRise || riseOfStart < t.valRiseOfStart || trainDrop < t.trainDrop) return [];
+    for (let i = 1; i < val.length; i++) if (val[i] < val[best]) best = i;
+    const n = eps.length - 1;
+    const last = eps[n];
+    const bestVal = val[best];
+    const rise = val[n] / bestVal - 1;
+    const trainDrop = 1 - train[n] / train[best];
+    // a rise from 0.01 to 0.03 is +200 % but means nothing next to a starting loss of 0.7: require both
+    const start = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? eps[0].valLoss!;
+    const riseOfStart = (val[n] - bestVal) / start;
+    if (n - best < t.patience || rise < t.valRise || riseOfStart < t.valRiseOfStart || trainDrop < t.trainDrop) return [];
     const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => l.kind !== 'dense' && arr.slice(0, i).some((d) => d.kind === 'dense'));
     const fixes = [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])];
     return [
       finding(this, { field: 'epochs' }, `Validation loss rose ${fmt(rise * 100)} % above its best (epoch ${eps[best].epoch}) while training loss fell ${fmt(trainDrop * 100)} %: the model is memorising the training set.`,
-        { metric: 'validation loss rise above its best', value: rise, threshold: t.valRise, comparison: '>', fromStep: eps[best].step, toStep: last.step, details: { bestEpoch: eps[best].epoch, bestValLoss: bestVal, lastValLoss: last.valLoss!, riseOfStartingValLoss: riseOfStart, trainDrop } },
+        { metric: 'validation loss rise above its best', value: rise, threshold: t.valRise, comparison: '>', fromStep: eps[best].step, toStep: last.step, details: { bestEpoch: eps[best].epoch, bestValLoss: bestVal, lastValLoss: val[n], riseOfStartingLoss: riseOfStart, trainDrop } },
         fixes),
     ];
   },
