@@ -108,6 +108,14 @@ test('JSON records: same fields in every record, values positioned by line and c
 test('the output size is checked against the classes found in the file', () => {
   const err = expectDataError(() => load('d.csv', 'a,label\n1,x\n2,y\n3,z\n', 2), null, ['layers[0] (dense_1)', 'over 3 classes needs 3 output units, got 2'], ['layers', 0, 'units']);
   assert.equal(err.file, null);
+  const r = parseModel(JSON.stringify({ data: { source: 'g.csv', target: 'label' }, layers: [{ type: 'groupnorm', groups: 2 }, { type: 'dense', units: 2 }], loss: 'softmax-cross-entropy' }), 'm');
+  assert.ok(r.ok);
+  expectDataError(() => loadDataset(r.spec, { 'g.csv': 'a,b,c,label\n1,2,3,x\n4,5,6,y\n' }), null, ['2 groups do not divide the 3 features'], ['layers', 0, 'groups']);
+});
+
+test('a byte-order mark and CRLF line ends do not shift columns', () => {
+  expectDataError(() => load('d.csv', '\ufeffa,b,label\r\n1,x,y\r\n'), { line: 2, column: 3 }, ['non-numeric value "x"']);
+  expectDataError(() => load('d.csv', '\ufeffa,a,label\r\n1,2,y\r\n'), { line: 1, column: 3 }, ['duplicate column']);
 });
 
 test('splitCsvLine keeps quoted commas and escaped quotes, and reports cell starts', () => {

@@ -235,3 +235,12 @@ test('every issue carries a range inside the text, and messages start with their
     }
   }
 });
+
+test('file sources: what is known before loading is checked statically', () => {
+  const file = (layers: string, loss: string, data = '') => `{ "data": { "source": "d.csv"${data} }, "layers": [ ${layers} ], "loss": "${loss}" }`;
+  expectIssue(file('{ "type": "dense", "units": 2 }', 'binary-cross-entropy'), ['layers', 0, 'units'], '2', ['binary-cross-entropy needs 1 output unit']);
+  expectIssue(file('{ "type": "dense", "units": 3 }', 'mse', ', "task": "regression"'), ['layers', 0, 'units'], '3', ['mse on 1 target column']);
+  expectIssue(file('{ "type": "dense", "units": 6 }, { "type": "groupnorm", "groups": 4 }, { "type": "dense", "units": 3 }', 'softmax-cross-entropy'), ['layers', 1, 'groups'], '4', ['6 features']);
+  expectIssue(file('{ "type": "dense", "units": 30000 }, { "type": "dense", "units": 30000 }, { "type": "dense", "units": 3 }', 'softmax-cross-entropy'), ['layers', 1, 'units'], '30000', ['GiB']);
+  ok(file('{ "type": "groupnorm", "groups": 4 }, { "type": "dense", "units": 7 }', 'softmax-cross-entropy'));
+});

@@ -9,7 +9,7 @@ import { GENERATORS } from './generators';
 import { applyPreprocess, featureStats } from './preprocess';
 import type { RawData } from './raw';
 import { iris, mnist } from './real-datasets';
-import { BUILTIN_SOURCES, fileKind } from './sources';
+import { fileKind } from './sources';
 import { readCsv, readJsonRecords } from './table';
 import { tableToData } from './tabular';
 
@@ -26,8 +26,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
     const table = fileKind(data.source) === 'csv' ? readCsv(data.source, text) : readJsonRecords(data.source, text);
     return tableToData(table, data);
   }
-  const generate = GENERATORS[data.source];
-  if (generate) return generate({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
+  if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
   if (data.source === 'mnist') return mnist(options);
   throw new DataError(`unknown data source ${JSON.stringify(data.source)}`, ['data', 'source']);
@@ -36,7 +35,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
 /** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and files. */
 function subset(n: number, spec: ModelSpec): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
-  const generated = !spec.data.isFile && BUILTIN_SOURCES[spec.data.source].kind === 'generator';
+  const generated = Object.hasOwn(GENERATORS, spec.data.source);
   if (generated || spec.data.samples <= 0 || spec.data.samples >= n) return idx;
   new Rng(spec.seed).fork('subset').shuffle(idx);
   return idx.slice(0, spec.data.samples).sort();

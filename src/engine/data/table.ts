@@ -77,10 +77,15 @@ export function readCsv(file: string, text: string): Table {
   const rows: string[][] = [];
   let header: string[] | null = null;
   let headerLine = 0;
-  for (let n = 0; n < lines.length; n++) {
+  // without its line break (and the byte-order mark of line 1), so cell columns match what editors show
+  const lineText = (n: number) => {
     const line = lines[n].endsWith('\r') ? lines[n].slice(0, -1) : lines[n];
+    return n === 0 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+  };
+  for (let n = 0; n < lines.length; n++) {
+    const line = lineText(n);
     if (line.trim() === '') continue;
-    const split = splitCsvLine(n === 0 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
+    const split = splitCsvLine(line);
     if ('error' in split) throw new DataError(split.error, SOURCE_PATH, { file, line: n + 1, column: split.column + 1 });
     if (!header) {
       header = split.cells;
@@ -100,7 +105,7 @@ export function readCsv(file: string, text: string): Table {
   const columns = header;
   const locate = (row: number, col: number): FileLocation => {
     const n = row < 0 ? headerLine : lineNos[row];
-    const split = splitCsvLine(lines[n].replace(/\r$/, ''));
+    const split = splitCsvLine(lineText(n));
     const starts = 'starts' in split ? split.starts : [0];
     return { file, line: n + 1, column: (starts[col] ?? 0) + 1 };
   };

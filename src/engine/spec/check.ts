@@ -123,7 +123,7 @@ function checkObject(f: ObjectField, node: Node, path: JsonPath, ctx: CheckConte
     }
     seen.add(key);
     if (key === skip) continue;
-    const sub = f.properties[key];
+    const sub = Object.hasOwn(f.properties, key) ? f.properties[key] : undefined; // never Object.prototype's
     if (!sub) {
       const known = Object.keys(f.properties);
       warning(ctx, keyPath, `unknown field ${quote(key)}${kindLabel} (ignored).${suggestion(key, known)}`, keyNode);
@@ -154,7 +154,7 @@ function checkTagged(f: TaggedField, node: Node, path: JsonPath, ctx: CheckConte
   const names = Object.keys(f.variants);
   if (node.type === 'string' && f.shorthand) {
     const v = node.value as string;
-    if (f.variants[v]) {
+    if (Object.hasOwn(f.variants, v)) {
       const missing = f.variants[v].required ?? [];
       if (missing.length === 0) return { type: v };
       error(ctx, path, `${quote(v)} needs ${missing.map((k) => quote(k)).join(', ')}: write { "type": ${quote(v)}, ${missing.map((k) => `"${k}": ...`).join(', ')} }`, node);
@@ -174,7 +174,7 @@ function checkTagged(f: TaggedField, node: Node, path: JsonPath, ctx: CheckConte
     return undefined;
   }
   const type = typeNode.type === 'string' ? (typeNode.value as string) : null;
-  if (type === null || !f.variants[type]) {
+  if (type === null || !Object.hasOwn(f.variants, type)) {
     const shown = type === null ? `must be a string naming one of` : `unknown type ${quote(type)}; expected one of`;
     error(ctx, [...path, 'type'], `${shown} ${names.join(', ')}.${type === null ? '' : suggestion(type, names)}`, typeNode);
     return undefined;

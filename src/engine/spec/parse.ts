@@ -8,7 +8,7 @@ import { checkField, error, warning, type CheckContext, type Plain } from './che
 import { MODEL_FIELD } from './fields';
 import { makeIssue, quote, rangeOf } from './issues';
 import type { ModelSpec, ParseResult, SpecIssue } from './model-spec';
-import { checkShapes } from './shapes';
+import { checkShapes, type DataDims } from './shapes';
 
 export function parseModel(text: string, file: string): ParseResult {
   const syntax: ParseError[] = [];
@@ -32,15 +32,19 @@ export function parseModel(text: string, file: string): ParseResult {
 
   const spec = buildSpec(plain, refs.map((r) => r.name), file);
   checkData(spec, plain.data as Plain, ctx);
-  const builtin = spec.data.isFile ? null : BUILTIN_SOURCES[spec.data.source];
-  if (builtin && !hasErrors(ctx.issues)) {
-    const outputs = builtin.task === 'classification' ? spec.data.classes : 1;
-    const samples = spec.data.samples || builtin.rows;
-    for (const p of checkShapes(spec, { inputs: builtin.inputs, outputs, samples })) {
-      ctx.issues.push(makeIssue('error', p.path, p.what, rangeOf(root, p.path, text.length), p.layer));
-    }
+  if (!hasErrors(ctx.issues)) {
+    for (const p of checkShapes(spec, staticDims(spec))) ctx.issues.push(makeIssue('error', p.path, p.what, rangeOf(root, p.path, text.length), p.layer));
   }
   return hasErrors(ctx.issues) ? { ok: false, issues: ctx.issues } : { ok: true, spec, issues: ctx.issues };
+}
+
+/** What is known about the data before loading: everything for built-ins; for files, one regression target. */
+function staticDims(spec: ModelSpec): DataDims {
+  const { data } = spec;
+  const outputsIfRegression = data.task === 'regression' ? 1 : null;
+  if (data.isFile) return { inputs: null, outputs: outputsIfRegression, samples: data.samples };
+  const b = BUILTIN_SOURCES[data.source];
+  return { inputs: b.inputs, outputs: outputsIfRegression ?? data.classes, samples: data.samples || b.rows };
 }
 
 function hasErrors(issues: SpecIssue[]): boolean {

@@ -11,10 +11,11 @@ export interface ShapeProblem {
   layer: LayerRefLike;
 }
 
+/** null = not known yet (a file source before loading): the checks that need it are skipped. */
 export interface DataDims {
-  inputs: number;
+  inputs: number | null;
   /** Classification: classes; regression: target columns. */
-  outputs: number;
+  outputs: number | null;
   /** Samples held in memory (0 if not known yet). */
   samples: number;
 }
@@ -36,19 +37,23 @@ export function formatBytes(b: number): string {
 }
 
 /** Output-size rules: the last layer's width must be what the loss expects for this data. */
-function checkOutputs(spec: ModelSpec, outSize: number, dims: DataDims, problems: ShapeProblem[]): void {
+function checkOutputs(spec: ModelSpec, outSize: number | null, dims: DataDims, problems: ShapeProblem[]): void {
+  if (outSize === null) return;
   const lastDense = [...spec.layers].reverse().find((l) => l.kind === 'dense');
   const at = lastDense ? { path: [...lastDense.path, 'units'], layer: ref(lastDense) } : { path: ['loss'], layer: null };
+  // classification: the class count; regression: the target column count
   const { task, classes } = { task: spec.data.task, classes: dims.outputs };
   const outputs = (n: number) => `${n} output unit${n === 1 ? '' : 's'}`;
   if (spec.loss === 'softmax-cross-entropy') {
-    if (outSize !== classes) problems.push({ ...at, what: `softmax-cross-entropy over ${classes} classes needs ${outputs(classes)}, got ${outSize}` });
+    if (classes !== null && outSize !== classes) problems.push({ ...at, what: `softmax-cross-entropy over ${classes} classes needs ${outputs(classes)}, got ${outSize}` });
   } else if (spec.loss === 'binary-cross-entropy') {
-    if (task === 'classification' && classes !== 2) {
+    if (task === 'classification' && classes !== null && classes !== 2) {
       problems.push({ path: ['loss'], layer: null, what: `binary-cross-entropy needs 2 classes, the data has ${classes}; use softmax-cross-entropy` });
     } else if (outSize !== 1) problems.push({ ...at, what: `binary-cross-entropy needs ${outputs(1)} (the probability of class 1), got ${outSize}` });
+  } else if (classes === null) {
+    return;
   } else if (task === 'regression') {
-    if (outSize !== dims.outputs) problems.push({ ...at, what: `mse on ${dims.outputs} target column${dims.outputs === 1 ? '' : 's'} needs ${outputs(dims.outputs)}, got ${outSize}` });
+    if (outSize !== classes) problems.push({ ...at, what: `mse on ${classes} target column${classes === 1 ? '' : 's'} needs ${outputs(classes)}, got ${outSize}` });
   } else if (outSize !== classes && !(classes === 2 && outSize === 1)) {
     // one-hot targets, or a single 0/1 column for two classes
     problems.push({ ...at, what: `mse on ${classes} classes needs ${outputs(classes)} (one-hot targets)${classes === 2 ? ' or 1' : ''}, got ${outSize}` });
@@ -60,23 +65,24 @@ export function checkShapes(spec: ModelSpec, dims: DataDims): ShapeProblem[] {
   const problems: ShapeProblem[] = [];
   let size = dims.inputs;
   let paramCount = 0;
-  let activations = dims.inputs;
+  // unknown widths count as 1, so the estimate stays a lower bound
+  let activations = dims.inputs ?? 1;
   let biggest: { layer: LayerSpec; params: number } | null = null;
   for (const l of spec.layers) {
     let params = 0;
     if (l.kind === 'dense') {
-      params = size * l.units + (l.useBias ? l.units : 0);
+      params = (size ?? 1) * l.units + (l.useBias ? l.units : 0);
       size = l.units;
     } else if (l.kind === 'batchnorm' || l.kind === 'layernorm') {
-      params = 2 * size;
+      params = 2 * (size ?? 1);
     } else if (l.kind === 'groupnorm') {
-      params = 2 * size;
-      if (size % l.groups !== 0) {
+      params = 2 * (size ?? 1);
+      if (size !== null && size % l.groups !== 0) {
         problems.push({ path: [...l.path, 'groups'], layer: ref(l), what: `${l.groups} groups do not divide the ${size} features reaching this layer` });
       }
     }
     paramCount += params;
-    activations += size;
+    activations += size ?? 1;
     if (!biggest || params > biggest.params) biggest = { layer: l, params };
   }
   checkOutputs(spec, size, dims, problems);
@@ -85,7 +91,7 @@ export function checkShapes(spec: ModelSpec, dims: DataDims): ShapeProblem[] {
   // keeps its output, its input gradient and a cache; the data is held as float64.
   const paramBytes = paramCount * 4 * 4;
   const activationBytes = spec.batchSize * activations * 4 * 3;
-  const dataBytes = dims.samples * (dims.inputs + dims.outputs) * 8;
+  const dataBytes = dims.samples * ((dims.inputs ?? 1) + (dims.outputs ?? 1)) * 8;
   const total = paramBytes + activationBytes + dataBytes;
   if (!(total <= MEMORY_LIMIT_BYTES)) {
     const parts = `parameters ${formatBytes(paramBytes)}, activations ${formatBytes(activationBytes)}, data ${formatBytes(dataBytes)}`;
