@@ -123,4 +123,5 @@ test('built models: biases start at zero, weights differ per layer and repeat pe
   assert.notDeepEqual(Array.from(a[0].params[0].value), Array.from(c[0].params[0].value));
   assert.ok(a[0].params[0].value instanceof Float32Array);
   assert.throws(() => buildModel(spec, 16, 3, 'float32', new Rng(9), referenceKernels), /layers\[2\] \(dense_2\).*16 output\(s\).*need 3/);
+  assert.throws(() => buildModel(makeSpec({ layers: [] }), 2, 2, 'float32', new Rng(9), referenceKernels), /no layers/);
 });

@@ -13,10 +13,11 @@ import { BatchNormLayer, FeatureNormLayer } from './normalization';
 import { initialize } from './init';
 
 /**
- * Builds the expanded layer list for `inputs` features. Throws when the last layer's width is not
- * `outputs` (the width the data and loss need), naming the layer.
+ * Builds the expanded layer list for `inputs` features. Throws when there are no layers or the last
+ * layer's width is not `outputs` (the width the data and loss need), naming the layer.
  */
 export function buildModel(spec: ModelSpec, inputs: number, outputs: number, dtype: DType, rng: Rng, kernels: Kernels): Layer[] {
+  if (spec.layers.length === 0) throw new Error('layers: the model has no layers');
   const initRng = rng.fork('init');
   const dropoutRng = rng.fork('dropout');
   // Buffers live in kernel memory when the kernels have their own (wasm), so products need no copies.
@@ -52,7 +53,7 @@ export function buildModel(spec: ModelSpec, inputs: number, outputs: number, dty
   });
   if (width !== outputs) {
     const last = spec.layers[spec.layers.length - 1];
-    const where = last ? `layers[${last.index}] (${last.name})` : 'layers';
+    const where = `layers[${last.index}] (${last.name})`;
     throw new Error(`${where}: the model ends with ${width} output(s) but the data and loss need ${outputs}`);
   }
   return layers;
