@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import { benchCases, flopsPerSample, type BenchCase } from './cases';
 import { PROBE_EVERY, runOurs } from './ours';
-import { runTfjs } from './tfjs';
+import { runTfjs, tfjsWasmFeatures } from './tfjs';
 import { runTorch, torchInfo, TORCH_INSTALL_HINT } from './torch';
 import { fmtRate, summarize, type Summary } from './stats';
 
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       ? `PyTorch ${torch.version} (1 thread) via /usr/bin/python3, BLAS ${torch.blas}${/openblas|blis|mkl/i.test(torch.blas) ? '' : ' (reference BLAS: install libopenblas0-pthread for a fast PyTorch)'}`
       : `PyTorch column skipped: python3-torch is not installed. Install it with: ${TORCH_INSTALL_HINT}`,
   );
+  console.log(await tfjsWasmFeatures());
   const results: { c: BenchCase; rows: Row[] }[] = [];
   for (const c of cases) results.push({ c, rows: await measure(c, torch !== null) });
 

@@ -14,6 +14,14 @@ export async function useBackend(backend: TfBackend): Promise<void> {
   await tf.ready();
 }
 
+/** Whether the wasm backend runs its SIMD and multi-threaded binaries here (for the bench header). */
+export async function tfjsWasmFeatures(): Promise<string> {
+  await useBackend('wasm');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `tf.js ${tf.version.tfjs}, wasm backend SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off (1 thread)'}`;
+}
+
 function model(c: BenchCase): tf.Sequential {
   const m = tf.sequential();
   c.hidden.forEach((units, i) => {
