@@ -33,9 +33,6 @@ export class BatchNormLayer implements Layer {
   readonly beta: Param;
   readonly runningMean: FloatArray;
   readonly runningVar: FloatArray;
-  /** Mean and biased variance of the last training batch, per feature (read by probes). */
-  readonly batchMean: Float64Array;
-  readonly batchVar: Float64Array;
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   private readonly invStd: Float64Array;
@@ -57,8 +54,6 @@ export class BatchNormLayer implements Layer {
       { id: `${spec.name}.runningMean`, value: this.runningMean },
       { id: `${spec.name}.runningVar`, value: this.runningVar },
     ];
-    this.batchMean = new Float64Array(n);
-    this.batchVar = new Float64Array(n);
     this.invStd = new Float64Array(n);
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * n), dIn: alloc(batch * n), xhat: alloc(batch * n) }));
   }
@@ -81,8 +76,6 @@ export class BatchNormLayer implements Layer {
           v += d * d;
         }
         v /= batch;
-        this.batchMean[j] = mean;
-        this.batchVar[j] = v;
         const inv = 1 / Math.sqrt(v + eps);
         this.invStd[j] = inv;
         for (let r = 0; r < batch; r++) {
