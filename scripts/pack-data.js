@@ -12,8 +12,12 @@ const MAGIC = 'MNST';
 const FILE_NAME = 'mnist.bin.gz';
 const SIDE = 28;
 
+// A variable, not a literal, so bundlers leave the lookup to run time: the digits are read from disk when
+// packing, never bundled.
+const MNIST_PACKAGE = 'mnist/package.json';
+
 function mnistDigitFiles() {
-  const dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+  const dir = path.join(path.dirname(require.resolve(MNIST_PACKAGE)), 'src', 'digits');
   return Array.from({ length: 10 }, (_, d) => path.join(dir, `${d}.json`));
 }
 
