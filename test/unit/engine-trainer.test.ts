@@ -89,15 +89,22 @@ test('stop between steps ends the run with status stopped', async () => {
 });
 
 test('pause holds training between steps until resume; stop while paused ends it', async () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const trainer = new Trainer(mlp({ epochs: 2 }), blobData(), { yieldEveryMs: 1 });
   let steps = 0;
+  let reachedPause!: () => void;
+  const paused = new Promise<void>((r) => (reachedPause = r));
   trainer.on((e) => {
     if (e.type !== 'step') return;
     steps = e.metrics.step;
-    if (steps === 3) trainer.pause();
+    if (steps === 3) {
+      trainer.pause();
+      reachedPause();
+    }
   });
   const done = trainer.run();
-  await new Promise((r) => setTimeout(r, 60));
+  await paused;
+  await sleep(50);
   assert.equal(steps, 3, 'no step ran while paused');
   trainer.resume();
   const summary = await done;
@@ -105,9 +112,17 @@ test('pause holds training between steps until resume; stop while paused ends it
   assert.equal(summary.steps, 30);
 
   const second = new Trainer(mlp(), blobData(), { yieldEveryMs: 1 });
-  second.on((e) => e.type === 'step' && e.metrics.step === 2 && second.pause());
+  let reachedSecond!: () => void;
+  const pausedSecond = new Promise<void>((r) => (reachedSecond = r));
+  second.on((e) => {
+    if (e.type === 'step' && e.metrics.step === 2) {
+      second.pause();
+      reachedSecond();
+    }
+  });
   const run2 = second.run();
-  await new Promise((r) => setTimeout(r, 20));
+  await pausedSecond;
+  await sleep(10);
   second.stop();
   const s2 = await run2;
   assert.equal(s2.status, 'stopped');
