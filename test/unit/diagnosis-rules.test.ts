@@ -1,0 +1,189 @@
+// Rules on synthetic probe and epoch histories: they fire on sustained conditions, stay quiet on a single
+// noisy probe, honour threshold overrides, blame the right layer, and always rank exactly one preferred fix.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseModel } from '../../src/engine/spec/parse';
+import { diagnose, ruleThresholds } from '../../src/engine/diagnosis';
+import type { RuleContext } from '../../src/engine/diagnosis';
+import type { Dataset } from '../../src/engine/data/dataset';
+import type { EpochMetrics, Finding, LayerProbe, ProbeSnapshot, RunSummary } from '../../src/engine/types';
+import { applyFix } from '../../src/engine/fixes';
+
+const TEXT = JSON.stringify({
+  name: 'm',
+  data: { source: 'spiral', preprocess: 'standardize' },
+  layers: [
+    { type: 'dense', units: 16, activation: 'relu' },
+    { type: 'dense', units: 16, activation: 'tanh' },
+    { type: 'dense', units: 3 },
+  ],
+  loss: 'softmax-cross-entropy',
+  optimizer: { type: 'adam', lr: 0.01 },
+}, null, 2);
+
+function specOf(text: string) {
+  const r = parseModel(text, 'm.nn.json');
+  if (!r.ok) assert.fail(r.issues.map((i) => i.message).join('\n'));
+  return r.spec;
+}
+const SPEC = specOf(TEXT);
+
+/** A snapshot with healthy defaults; `over` replaces fields per layer position. */
+function snap(step: number, loss: number, over: Record<number, Partial<LayerProbe> | undefined> = {}): ProbeSnapshot {
+  const layers: LayerProbe[] = SPEC.layers.map((l, position) => ({
+    index: l.index, name: l.name, position, kind: l.kind,
+    gradNorm: l.kind === 'dense' ? 0.1 : null, biasGradNorm: l.kind === 'dense' ? 0.01 : null, weightNorm: l.kind === 'dense' ? 4 : null,
+    updateRatio: l.kind === 'dense' ? 1e-3 : null, histogram: l.kind === 'dense' ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 256, 0, 0, 0, 0] : null,
+    activationMean: 0, activationStd: 1, deadRatio: l.kind === 'relu' ? 0.05 : null, saturationRatio: l.kind === 'tanh' ? 0.05 : null,
+    batchNorm: null, nonFinite: 0, ...over[position],
+  }));
+  return { step, epoch: 1, loss, lr: 0.01, layers, clipping: null };
+}
+
+function ctx(probes: ProbeSnapshot[], epochs: EpochMetrics[] = [], summary: RunSummary | null = null, text = TEXT, dataset: Dataset | null = null): RuleContext {
+  return { spec: text === TEXT ? SPEC : specOf(text), dataset, probes, epochs, summary };
+}
+
+type Over = Record<number, Partial<LayerProbe> | undefined>;
+const falling = (n: number, over: (i: number) => Over = () => ({})) =>
+  Array.from({ length: n }, (_, i) => snap(1 + i * 10, 1.1 * Math.exp(-i / 3) + 0.05, over(i)));
+
+const codes = (fs: Finding[]) => fs.map((f) => `${f.code}@${f.layer?.name ?? f.field}`);
+
+function wellFormed(findings: Finding[], text = TEXT): void {
+  for (const f of findings) {
+    assert.equal(f.fixes.filter((x) => x.preferred).length, 1, `${f.code}: exactly one preferred fix`);
+    assert.ok(f.message.length > 10 && Number.isFinite(f.evidence.threshold));
+    for (const fix of f.fixes) assert.doesNotThrow(() => applyFix(text, fix.id), `${f.code}: fix ${fix.id} applies`);
+  }
+}
+
+test('a healthy history raises nothing', () => {
+  assert.deepEqual(codes(diagnose(ctx(falling(12)))), []);
+});
+
+test('dead-relu fires when most of the window is dead, not on one dead probe', () => {
+  const sustained = diagnose(ctx(falling(12, (i) => (i >= 6 ? { 1: { deadRatio: 0.8 } } : {}))));
+  assert.deepEqual(codes(sustained), ['dead-relu@dense_1/relu']);
+  assert.equal(sustained[0].evidence.comparison, '>=');
+  assert.equal(sustained[0].evidence.fromStep, 71);
+  assert.equal(sustained[0].fixes[0].id, 'leaky-relu:dense_1/relu');
+  wellFormed(sustained);
+  const blip = diagnose(ctx(falling(12, (i) => (i === 10 ? { 1: { deadRatio: 0.95 } } : {}))));
+  assert.deepEqual(codes(blip), []);
+  const overridden = diagnose(ctx(falling(12, (i) => (i >= 6 ? { 1: { deadRatio: 0.8 } } : {}))), { 'dead-relu': { deadRatio: 0.9 } });
+  assert.deepEqual(codes(overridden), []);
+});
+
+test('saturated-activation fires on a sustained hidden tanh', () => {
+  const f = diagnose(ctx(falling(12, (i) => (i >= 4 ? { 3: { saturationRatio: 0.7 } } : {}))));
+  assert.deepEqual(codes(f), ['saturated-activation@dense_2/tanh']);
+  wellFormed(f);
+});
+
+test('vanishing-gradients blames the earliest layer whose RMS gradient is a tiny fraction of the largest', () => {
+  const f = diagnose(ctx(falling(12, () => ({ 0: { gradNorm: 1e-7 }, 2: { gradNorm: 1e-6 } }))));
+  assert.deepEqual(codes(f), ['vanishing-gradients@dense_1']);
+  wellFormed(f);
+  assert.deepEqual(codes(diagnose(ctx(falling(12, (i) => (i === 11 ? { 0: { gradNorm: 1e-7 } } : {}))))), [], 'one small probe is noise');
+});
+
+test('exploding-gradients fires when gradients dwarf the weights for most of the window', () => {
+  const f = diagnose(ctx(falling(12, () => ({ 0: { gradNorm: 40 }, 2: { gradNorm: 30 }, 4: { gradNorm: 30 } }))));
+  assert.deepEqual(codes(f), ['exploding-gradients@dense_1']);
+  assert.equal(f[0].fixes[0].id.startsWith('clip-norm:'), true, 'he/xavier init: clipping first');
+  wellFormed(f);
+});
+
+test('update-ratio: too large fires; too small fires only while the loss is stuck', () => {
+  assert.deepEqual(codes(diagnose(ctx(falling(12, () => ({ 2: { updateRatio: 0.5 } }))))), ['update-ratio@dense_2']);
+  assert.deepEqual(codes(diagnose(ctx(falling(12, () => ({ 0: { updateRatio: 1e-8 } }))))), [], 'tiny steps on a falling loss are fine');
+  const stuck = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, { 0: { updateRatio: 1e-8 } }));
+  const f = diagnose(ctx(stuck));
+  assert.deepEqual(codes(f), ['update-ratio@dense_1', 'loss-plateau@optimizer']);
+  assert.equal(f[0].fixes[0].id, 'lr:0.1', 'raise towards the usual rate');
+  wellFormed(f);
+});
+
+test('loss-diverging: a climb far above the best smoothed loss is an error; a single spike is not', () => {
+  const climb = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, i < 4 ? 1 - i * 0.1 : 0.7 + (i - 4) * 0.5));
+  const f = diagnose(ctx(climb));
+  assert.equal(f[0].code, 'loss-diverging');
+  assert.equal(f[0].severity, 'error');
+  wellFormed(f);
+  const spike = falling(12).map((s, i) => (i === 11 ? { ...s, loss: 5 } : s));
+  assert.deepEqual(codes(diagnose(ctx(spike))), []);
+});
+
+function epochs(train: number[], val: number[]): EpochMetrics[] {
+  return train.map((loss, i) => ({ epoch: i + 1, step: (i + 1) * 10, loss, accuracy: null, valLoss: val[i], valAccuracy: null, lr: 0.01, durationMs: 1, samplesPerSecond: 1 }));
+}
+
+test('overfitting: a sustained validation climb while training falls; bouncing small losses do not count', () => {
+  const train = Array.from({ length: 20 }, (_, i) => 1 / (i + 1));
+  const val = train.map((l, i) => (i < 8 ? l + 0.05 : 0.2 + (i - 8) * 0.1));
+  const f = diagnose(ctx(falling(12), epochs(train, val)));
+  assert.deepEqual(codes(f), ['overfitting@epochs']);
+  assert.equal(f[0].fixes[0].id, 'early-stopping');
+  wellFormed(f);
+  const bouncing = train.map((_, i) => (i < 5 ? 0.5 / (i + 1) : 0.03 + (i % 3) * 0.02));
+  assert.deepEqual(codes(diagnose(ctx(falling(12), epochs(train, bouncing)))), []);
+  const restored = diagnose(ctx(falling(12), epochs(train, val), { status: 'early-stopped', restoredEpoch: 8 } as RunSummary));
+  assert.deepEqual(codes(restored), [], 'early stopping already restored the best weights');
+});
+
+test('loss-oscillating: repeated large rises without net progress', () => {
+  const train = [1.2, 0.8, 0.6, 0.9, 0.55, 0.85, 0.6, 0.9, 0.58, 0.88, 0.6, 0.9];
+  const f = diagnose(ctx(falling(3), epochs(train, train)));
+  assert.ok(codes(f).includes('loss-oscillating@optimizer'), codes(f).join());
+  wellFormed(f);
+  const smooth = train.map((_, i) => 1.2 * Math.exp(-i / 4));
+  assert.deepEqual(codes(diagnose(ctx(falling(3), epochs(smooth, smooth)))), []);
+});
+
+test('non-finite: the trainer report names the first bad layer and stage', () => {
+  const summary = { status: 'non-finite', nonFinite: { step: 7, layer: { index: 2, name: 'dense_3' }, stage: 'forward' }, restoredEpoch: null } as RunSummary;
+  const f = diagnose(ctx(falling(1), [], summary));
+  assert.deepEqual(codes(f), ['non-finite@dense_3']);
+  assert.equal(f[0].severity, 'error');
+  assert.equal(f[0].evidence.fromStep, 7);
+  wellFormed(f);
+});
+
+test('static rules: symmetric init, missing activation, output/loss mismatch, dropout, tiny batch-norm batches', () => {
+  const text = JSON.stringify({
+    data: { source: 'spiral', preprocess: 'standardize' },
+    layers: [
+      { type: 'dense', units: 16, init: 'zeros' },
+      { type: 'dense', units: 4, activation: 'relu' },
+      { type: 'dropout', rate: 0.5 },
+      { type: 'dense', units: 16 },
+      { type: 'batchnorm' },
+      { type: 'relu' },
+      { type: 'dense', units: 3 },
+      { type: 'relu' },
+    ],
+    loss: 'softmax-cross-entropy',
+    batchSize: 4,
+  }, null, 2);
+  const f = diagnose(ctx([], [], null, text), {}, ['static']);
+  assert.deepEqual(codes(f).sort(), ['batchnorm-unstable@batchnorm_1', 'dropout-too-high@dropout_1', 'missing-activation@dense_1', 'output-loss-mismatch@relu_2', 'poor-initialization@dense_1'].sort());
+  wellFormed(f, text);
+});
+
+test('unnormalized-input reads the raw training statistics, and only when preprocess is none', () => {
+  const raw = { mean: Float64Array.from([1500, 3]), std: Float64Array.from([800, 1]), min: Float64Array.from([500, 1]), max: Float64Array.from([3500, 6]) };
+  const dataset = { rawStats: raw, featureNames: ['sqft', 'rooms'], inputs: 2 } as unknown as Dataset;
+  const none = TEXT.replace('"standardize"', '"none"');
+  const f = diagnose(ctx([], [], null, none, dataset), {}, ['static']);
+  assert.deepEqual(codes(f), ['unnormalized-input@data']);
+  assert.match(f[0].message, /sqft/);
+  assert.equal(f[0].fixes[0].id, 'standardize');
+  assert.deepEqual(codes(diagnose(ctx([], [], null, TEXT, dataset), {}, ['static'])), []);
+});
+
+test('every rule exposes named numeric thresholds', () => {
+  const t = ruleThresholds();
+  assert.ok(Object.keys(t).length >= 16);
+  for (const [code, values] of Object.entries(t)) for (const v of Object.values(values)) assert.equal(typeof v, 'number', code);
+});
