@@ -16,7 +16,7 @@ export function worstHealth(findings: Finding[]): { label: string; icon: string 
 }
 
 function describe(run: RunRecord): string {
-  const epoch = run.lastEpoch ? `epoch ${run.lastEpoch.epoch + 1}${run.totalEpochs ? `/${run.totalEpochs}` : ''}` : 'starting';
+  const epoch = run.lastEpoch ? `epoch ${run.lastEpoch.epoch}${run.totalEpochs ? `/${run.totalEpochs}` : ''}` : 'starting';
   const loss = run.lastStep ?? run.lastEpoch;
   return `${epoch}${loss ? `, loss ${Number.isFinite(loss.loss) ? loss.loss.toFixed(4) : String(loss.loss)}` : ''}`;
 }
@@ -60,7 +60,7 @@ export class RunNotifications extends Disposable {
             subs.forEach((d) => d.dispose());
             resolve();
           };
-          let lastEpoch = -1;
+          let lastEpoch = 0; // epochs count from 1
           subs.push(
             token.onCancellationRequested(() => void runs.stop(run.uri)),
             runs.onDidProgress(({ run: r }) => {

@@ -1,6 +1,7 @@
 // New Model: a quick pick of the example models shipped with the extension (healthy ones first, then the
 // deliberately broken ones to learn from), copied into the workspace under a name that does not clash.
 import * as path from 'node:path';
+import { applyEdits, findNodeAtLocation, modify, parseTree } from 'jsonc-parser';
 import * as vscode from 'vscode';
 
 const PREFERRED_ORDER = ['spiral', 'circles', 'iris', 'mnist'];
@@ -29,6 +30,14 @@ export async function listTemplates(extensionUri: vscode.Uri): Promise<Template[
   const healthy = (await modelsIn(examples, false)).sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
   const broken = (await modelsIn(vscode.Uri.joinPath(examples, 'broken'), true)).sort((a, b) => a.label.localeCompare(b.label));
   return [...healthy, ...broken];
+}
+
+/** Drops a relative "$schema" (it points into the extension's repository); the extension's jsonValidation covers the file. */
+export function withoutRelativeSchema(text: string): string {
+  const root = parseTree(text);
+  const schema = root && findNodeAtLocation(root, ['$schema'])?.value;
+  if (typeof schema !== 'string' || /^[a-z][a-z0-9+.-]*:/i.test(schema)) return text;
+  return applyEdits(text, modify(text, ['$schema'], undefined, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
 }
 
 async function freeName(folder: vscode.Uri, base: string): Promise<vscode.Uri> {
@@ -64,7 +73,8 @@ export async function newModel(extensionUri: vscode.Uri, templateName?: string):
     ? await freeName(folder, template.label)
     : await vscode.window.showSaveDialog({ filters: { 'NN model': ['nn.json'] }, defaultUri: vscode.Uri.file(path.join(process.cwd(), `${template.label}.nn.json`)) });
   if (!target) return undefined;
-  await vscode.workspace.fs.writeFile(target, await vscode.workspace.fs.readFile(template.uri));
+  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(template.uri));
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(withoutRelativeSchema(text)));
   await vscode.window.showTextDocument(target);
   return target;
 }

@@ -40,6 +40,8 @@ export function prepareRun(workspaceSource, extraSettings = {}) {
   writeFileSync(path.join(dir, 'data', 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...extraSettings }, null, 2));
   const workspace = path.join(dir, 'workspace');
   cpSync(workspaceSource, workspace, { recursive: true });
+  // The examples name their schema "../schemas/nn.schema.json", as laid out in the repository.
+  cpSync(path.join(workspaceSource, '..', 'schemas'), path.join(dir, 'schemas'), { recursive: true });
   return { dir, workspace, extensions: path.join(dir, 'extensions'), userData: path.join(dir, 'data') };
 }
 

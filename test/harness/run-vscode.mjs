@@ -117,7 +117,7 @@ function installBuiltFolder(run) {
 async function runE2e(toolchain) {
   const vsix = argValue('--vsix');
   if (!vsix) buildExtension();
-  const run = prepareRun(path.join(root, 'examples'), { 'nnDebugger.autoOpenPanel': true });
+  const run = prepareRun(path.join(root, 'examples'), { 'nnDebugger.autoOpenPanel': true, 'editor.wordWrap': 'on' });
   if (vsix) await installVsix(run, toolchain, path.resolve(vsix));
   else installBuiltFolder(run);
   const server = await startCodeServer(run, toolchain);

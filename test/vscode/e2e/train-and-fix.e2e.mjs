@@ -29,10 +29,12 @@ async function runCommand(page, title) {
     const input = page.locator('.quick-input-widget input.input');
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    // Click the row whose label is exactly the title: the top row may be a fuzzy match ("Save As...").
+    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
     try {
       await row.waitFor({ timeout: 3000 });
-      await page.keyboard.press('Enter');
+      await row.click();
       return;
     } catch (err) {
       await page.keyboard.press('Escape');
@@ -87,14 +89,14 @@ export const steps = [
       await page.keyboard.press('F8');
       await page.keyboard.press('Escape');
       await page.keyboard.press(isMac ? 'Meta+.' : 'Control+.');
-      const menu = page.locator('.action-widget');
-      await menu.waitFor({ timeout: 10_000 });
-      const rows = menu.locator('.action-widget-action-list .monaco-list-row.action');
-      await rows.first().waitFor();
+      const rows = page.locator('.action-widget .monaco-list-row.action');
+      await rows.first().waitFor({ timeout: 10_000 });
       state.fixTitle = (await rows.first().innerText()).trim();
       await page.screenshot({ path: path.join(resultsDir, 'e2e-light-bulb.png') });
       await page.keyboard.press('Enter');
-      await page.keyboard.press(isMac ? 'Meta+S' : 'Control+S');
+      await page.locator('.tabs-container .tab.dirty', { hasText: path.basename(BROKEN) }).waitFor({ timeout: 10_000 });
+      await runCommand(page, 'File: Save');
+      await page.keyboard.press(isMac ? 'Meta+Home' : 'Control+Home');
       const file = path.join(workspace, BROKEN);
       const deadline = Date.now() + 10_000;
       while (readFileSync(file, 'utf8') === state.original && Date.now() < deadline) await page.waitForTimeout(100);
@@ -110,6 +112,8 @@ export const steps = [
       await panelFrame(page).locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
       await page.waitForTimeout(500);
       assert.equal(await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').count(), 0, 'no findings on the fixed model');
+      await page.keyboard.press(isMac ? 'Meta+B' : 'Control+B'); // hide the side bar: room for editor and panel
+      await page.mouse.move(10, 890); // no hover tooltip in the picture
       await settle(page);
       await page.screenshot({ path: path.join(resultsDir, 'e2e-panel.png') });
     },
