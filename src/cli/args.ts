@@ -33,7 +33,8 @@ function integer(flag: string, raw: string, min: number): number {
 
 export function parseArgs(argv: string[]): Command {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
+  if (!name) throw new UsageError('missing the command');
+  if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
   if (name !== 'train' && name !== 'check' && name !== 'fix') throw new UsageError(`unknown command "${name}" (train, check, fix)`);
   const values = new Map<string, string>();
   const bools = new Set<string>();
