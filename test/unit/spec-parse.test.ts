@@ -130,6 +130,7 @@ test('syntax errors are positioned', () => {
   assert.equal(r.ok, false);
   assert.ok(r.issues[0].message.includes('syntax'), r.issues[0].message);
   assert.equal(text.slice(r.issues[0].offset, r.issues[0].offset + r.issues[0].length), '"units"');
+  assert.equal(parseModel(`\ufeff${BASE}`, 'm.nn.json').ok, true, 'a byte-order mark is not a syntax error');
   const empty = parseModel('   ', 'm.nn.json');
   assert.equal(empty.ok, false);
   assert.equal(parseModel('[1, 2]', 'm.nn.json').issues[0].message, '(root): the model must be a JSON object, not array');

@@ -6,7 +6,7 @@ import { DataError } from './errors';
 import { classificationData, regressionData, type RawData } from './raw';
 import type { Table } from './table';
 
-export const MAX_CLASSES = 1000;
+const MAX_CLASSES = 1000;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 const SOURCE_PATH = ['data', 'source'];

@@ -22,7 +22,7 @@ export function layerNames(layers: readonly { type: string | null; name: string 
 }
 
 /** `plain` with every missing property that has a default in `field` filled in. */
-export function withDefaults(field: ObjectField, plain: Plain | undefined): Plain {
+function withDefaults(field: ObjectField, plain: Plain | undefined): Plain {
   const out: Plain = { ...(plain ?? {}) };
   for (const [key, sub] of Object.entries(field.properties)) {
     const def = defaultOf(sub);
@@ -36,6 +36,8 @@ function defaultOf(field: Field): unknown {
 }
 
 const INIT_FIELD = LAYER_FIELD.variants.dense.properties.init as TaggedField;
+/** leaky-relu's default slope, also given to every other activation layer (which ignores it). */
+const LEAKY_ALPHA = withDefaults(LAYER_FIELD.variants['leaky-relu'], {}).alpha as number;
 
 function initSpec(plain: Plain): InitSpec {
   return { type: plain.type as InitKind, value: (plain.value as number | undefined) ?? 0, std: (plain.std as number | undefined) ?? SMALL_GAUSSIAN_STD_DEFAULT };
@@ -73,7 +75,7 @@ function buildLayers(layers: Plain[], names: string[]): LayerSpec[] {
         });
         if (typeof p.activation === 'string') {
           const act = p.activation as ActivationKind;
-          out.push({ index, name: `${names[index]}/${act}`, path: ['layers', index, 'activation'], kind: act, alpha: withDefaults(LAYER_FIELD.variants['leaky-relu'], {}).alpha as number, shorthand: true });
+          out.push({ index, name: `${names[index]}/${act}`, path: ['layers', index, 'activation'], kind: act, alpha: LEAKY_ALPHA, shorthand: true });
         }
         return;
       }
@@ -93,7 +95,7 @@ function buildLayers(layers: Plain[], names: string[]): LayerSpec[] {
         out.push({
           ...base,
           kind: kind as ActivationKind,
-          alpha: (p.alpha as number | undefined) ?? (withDefaults(LAYER_FIELD.variants['leaky-relu'], {}).alpha as number),
+          alpha: (p.alpha as number | undefined) ?? LEAKY_ALPHA,
           shorthand: false,
         });
     }
@@ -128,7 +130,7 @@ function buildData(raw: Plain, loss: LossKind): DataSpec {
   };
 }
 
-export function modelNameFromFile(file: string): string {
+function modelNameFromFile(file: string): string {
   const base = file.split(/[\\/]/).pop() ?? file;
   return base.replace(/(\.nn)?\.jsonc?$/i, '') || 'model';
 }

@@ -64,7 +64,7 @@ export function checkField(field: Field, node: Node, path: JsonPath, ctx: CheckC
   }
 }
 
-export function describeNumber(f: NumberField): string {
+function describeNumber(f: NumberField): string {
   const what = f.integer ? 'an integer' : 'a number';
   if (f.min !== undefined && f.max !== undefined) {
     return `${what} in ${f.minExclusive ? '(' : '['}${f.min}, ${f.max}${f.maxExclusive ? ')' : ']'}`;

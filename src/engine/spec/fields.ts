@@ -61,9 +61,8 @@ const positive = (description: string, def?: number): NumberField => num(descrip
 const nonNegative = (description: string, def?: number): NumberField => num(description, { min: 0, default: def });
 const unitInterval = (description: string, def: number): NumberField => num(description, { min: 0, max: 1, maxExclusive: true, default: def });
 
-export const ACTIVATION_KINDS = ['sigmoid', 'tanh', 'relu', 'leaky-relu', 'relu6', 'linear', 'softmax'] as const;
+const ACTIVATION_KINDS = ['sigmoid', 'tanh', 'relu', 'leaky-relu', 'relu6', 'linear', 'softmax'] as const;
 export const RELU_FAMILY: readonly string[] = ['relu', 'leaky-relu', 'relu6'];
-export const LEAKY_ALPHA_DEFAULT = 0.01;
 export const SMALL_GAUSSIAN_STD_DEFAULT = 0.01;
 
 // ---- initialisers ----------------------------------------------------------------------------------------
@@ -160,7 +159,7 @@ function layerVariants(): Record<string, ObjectField> {
   };
   for (const kind of ACTIVATION_KINDS) {
     const properties: Record<string, Field> = { name: layerName() };
-    if (kind === 'leaky-relu') properties.alpha = nonNegative('Slope for negative inputs.', LEAKY_ALPHA_DEFAULT);
+    if (kind === 'leaky-relu') properties.alpha = nonNegative('Slope for negative inputs.', 0.01);
     v[kind] = obj(`${ACTIVATION_DOC[kind]} Activation layer.`, properties);
   }
   return v;
@@ -276,7 +275,7 @@ export const DATA_FIELD: ObjectField = obj(
 
 // ---- the whole file --------------------------------------------------------------------------------------
 
-export const LOSS_KINDS = ['mse', 'binary-cross-entropy', 'softmax-cross-entropy'] as const;
+const LOSS_KINDS = ['mse', 'binary-cross-entropy', 'softmax-cross-entropy'] as const;
 
 export const MODEL_FIELD: ObjectField = obj(
   'An NN Debugger model: data, layers and training settings.',

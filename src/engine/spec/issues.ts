@@ -7,7 +7,7 @@ import type { SpecIssue } from './model-spec';
 export type LayerRefLike = { index: number; name: string } | null;
 
 /** `layers[2] (hidden1).units`, `optimizer.lr`, `(root)`. */
-export function formatPlace(path: JsonPath, layer: LayerRefLike): string {
+function formatPlace(path: JsonPath, layer: LayerRefLike): string {
   let out = '';
   path.forEach((seg, i) => {
     if (typeof seg === 'number') out += `[${seg}]`;
@@ -49,7 +49,7 @@ export function makeIssue(
 }
 
 /** The closest candidate by edit distance, if close enough to be a plausible typo. */
-export function didYouMean(word: string, candidates: readonly string[]): string | null {
+function didYouMean(word: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
   let bestDist = Infinity;
   const w = word.toLowerCase();

@@ -12,7 +12,9 @@ import { checkShapes, type DataDims } from './shapes';
 
 export function parseModel(text: string, file: string): ParseResult {
   const syntax: ParseError[] = [];
-  const root = parseTree(text, syntax, { allowTrailingComma: true, disallowComments: false });
+  // a byte-order mark becomes a space: same length, so every offset still points into the original text
+  const source = text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
+  const root = parseTree(source, syntax, { allowTrailingComma: true, disallowComments: false });
   if (syntax.length > 0 || !root) {
     const issues = syntax.map((e) => makeIssue('error', [], `JSON syntax error: ${describeSyntax(e)}`, { offset: e.offset, length: Math.max(e.length, 0) }, null));
     if (issues.length === 0) issues.push(makeIssue('error', [], 'the file is empty; expected a JSON object', { offset: 0, length: 0 }, null));

@@ -18,7 +18,7 @@ function objectSchema(f: ObjectField, tag: { name: string; description: string }
   return s;
 }
 
-export function fieldSchema(f: Field): Schema {
+function fieldSchema(f: Field): Schema {
   switch (f.kind) {
     case 'number': {
       const s: Schema = { type: f.integer ? 'integer' : 'number', description: f.description };
@@ -58,7 +58,7 @@ export function fieldSchema(f: Field): Schema {
   }
 }
 
-export function buildSchema(): Schema {
+function buildSchema(): Schema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://nn-debugger.invalid/schemas/nn.schema.json',

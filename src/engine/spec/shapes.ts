@@ -21,11 +21,11 @@ export interface DataDims {
 }
 
 /** Parameters + activations + data above this are refused (the engine runs inside the editor). */
-export const MEMORY_LIMIT_BYTES = 1024 ** 3;
+const MEMORY_LIMIT_BYTES = 1024 ** 3;
 
 const ref = (l: LayerSpec): LayerRefLike => ({ index: l.index, name: l.name });
 
-export function formatBytes(b: number): string {
+function formatBytes(b: number): string {
   if (!Number.isFinite(b)) return 'an unbounded amount of memory';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let i = 0;
