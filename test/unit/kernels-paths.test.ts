@@ -71,9 +71,11 @@ test('wasm-simd matches the reference in float32 with operands living in wasm me
   check(w, 'float32', 1e-6, place);
 });
 
-test('wasm-simd split over 2 threads matches the reference and is bit-identical to 1 thread', () => {
+test('wasm-simd split over 2 threads matches the reference and is bit-identical to 1 thread', async () => {
   const two = wasmKernels(2)!;
   assert.equal(two.threads, 2);
+  for (let waited = 0; two.activeThreads() < 2 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(two.activeThreads(), 2, 'the helper thread should have started');
   const place = (a: FloatArray): FloatArray => {
     const inHeap = two.heap.allocFloat32(a.length);
     inHeap.set(a);

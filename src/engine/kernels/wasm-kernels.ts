@@ -1,6 +1,7 @@
-// The WebAssembly SIMD float32 path: a 4x8 f32x4 register-tiled GEMM over packed B panels
-// (scripts/build-wasm.js). Operands already in wasm memory (allocated through the heap) are used in place;
-// anything else is copied into reusable scratch regions, which costs one memcpy per operand per call.
+// The WebAssembly SIMD float32 path (scripts/build-wasm.js): A and B are packed per 256-deep slice into
+// 4-row blocks and 8-column panels, and a 4x8 f32x4 register tile sweeps them 64 rows at a time. Operands
+// already in wasm memory (allocated through the heap) are used in place; anything else is copied into
+// reusable scratch regions, one memcpy per operand per call.
 import type { FloatArray } from '../types';
 import type { Kernels } from './kernels';
 import { HeapScratch, WasmHeap } from './wasm-heap';
@@ -17,6 +18,8 @@ export interface WasmKernels extends Kernels {
   readonly heap: WasmHeap;
   /** Threads a large product is split over (1 = the calling thread only). */
   readonly threads: number;
+  /** Threads usable right now (helpers start asynchronously; until then the caller does their share). */
+  activeThreads(): number;
 }
 
 /** Depth of one packed slice of the shared dimension. */
@@ -49,7 +52,12 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
     return null;
   }
   const tileBytes = WASM_MR * WASM_NR * 4;
-  const pool = threads > 1 ? new GemmPool(module, heap.memory, Array.from({ length: threads - 1 }, () => heap.alloc(tileBytes)), WASM_MR) : null;
+  let pool: GemmPool | null = null;
+  try {
+    if (threads > 1) pool = new GemmPool(module, heap.memory, Array.from({ length: threads - 1 }, () => heap.alloc(tileBytes)), WASM_MR);
+  } catch {
+    pool = null; // no worker_threads here: stay on the calling thread
+  }
   const own = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, t: number) => ex.gemm(m, n, k, ap, bp, c, acc, t);
   const sA = new HeapScratch(heap);
   const sB = new HeapScratch(heap);
@@ -83,7 +91,7 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
       ex.packA(a0 + (aT ? p0 * m : p0) * 4, aT ? 1 : k, aT ? m : 1, m, kc, pa);
       ex.pack(b0 + (bT ? p0 : p0 * n) * 4, bT ? k : n, kc, n, bT ? 1 : 0, packed);
       const acc = accumulate || p0 > 0 ? 1 : 0;
-      if (split) pool.gemm(own, m, n, kc, pa, packed, pc, acc, tmp);
+      if (split && pool) pool.gemm(own, m, n, kc, pa, packed, pc, acc, tmp);
       else ex.gemm(m, n, kc, pa, packed, pc, acc, tmp);
     }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));
@@ -93,6 +101,7 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
     name: pool ? `wasm-simd-x${pool.threads}` : 'wasm-simd',
     heap,
     threads: pool ? pool.threads : 1,
+    activeThreads: () => (pool ? pool.activeThreads : 1),
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),

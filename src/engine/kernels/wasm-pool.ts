@@ -4,20 +4,32 @@
 // own share, then waits for theirs, so the kernels stay synchronous.
 import { Worker } from 'node:worker_threads';
 
-/** Runs in each helper: instantiate the same module on the shared memory, then serve jobs forever. */
+// Control words shared with each helper.
+const GEN = 0; // job generation posted by the caller
+const DONE = 1; // last generation the helper finished
+const ARGS = 2; // the 8 gemm arguments
+const READY = 10; // 1 once the helper has instantiated the module
+const FAILED = 11; // 1 if the helper threw
+
+/** Runs in each helper: instantiate the same module on the shared memory, then serve jobs (helpers are unref'd and end with the process). */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(control);
-let gen = 0;
-for (;;) {
-  Atomics.wait(ctl, 0, gen);
-  gen = Atomics.load(ctl, 0);
-  if (ctl[2] < 0) break;
-  ex.gemm(ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9]);
-  Atomics.store(ctl, 1, gen);
-  Atomics.notify(ctl, 1);
+try {
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  Atomics.store(ctl, ${READY}, 1);
+  let gen = 0;
+  for (;;) {
+    Atomics.wait(ctl, ${GEN}, gen);
+    gen = Atomics.load(ctl, ${GEN});
+    ex.gemm(ctl[${ARGS}], ctl[${ARGS + 1}], ctl[${ARGS + 2}], ctl[${ARGS + 3}], ctl[${ARGS + 4}], ctl[${ARGS + 5}], ctl[${ARGS + 6}], ctl[${ARGS + 7}]);
+    Atomics.store(ctl, ${DONE}, gen);
+    Atomics.notify(ctl, ${DONE});
+  }
+} catch (e) {
+  Atomics.store(ctl, ${FAILED}, 1);
+  Atomics.notify(ctl, ${DONE});
 }
 `;
 
@@ -25,7 +37,6 @@ type GemmFn = (m: number, n: number, k: number, ap: number, bp: number, c: numbe
 
 interface Helper {
   worker: Worker;
-  /** [generation, done generation, m, n, k, ap, bp, c, acc, tmp] */
   ctl: Int32Array;
   tmp: number;
 }
@@ -47,33 +58,40 @@ export class GemmPool {
     return this.helpers.length + 1;
   }
 
-  /** C rows are dealt in MR-row blocks: helpers take the first shares, the caller the last. */
+  /** The caller plus the helpers that have started and not failed. */
+  get activeThreads(): number {
+    return 1 + this.usable().length;
+  }
+
+  private usable(): Helper[] {
+    return this.helpers.filter((h) => Atomics.load(h.ctl, READY) === 1 && Atomics.load(h.ctl, FAILED) === 0);
+  }
+
+  /**
+   * C rows are dealt in MR-row blocks to the ready helpers first and the caller last. A helper still
+   * starting up gets no share (the caller does it), so a slow or failed start never blocks training.
+   */
   gemm(own: GemmFn, m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void {
-    const blocks = Math.ceil(m / this.mr);
-    const share = Math.ceil(blocks / this.threads);
+    const ready = this.usable();
+    const share = Math.ceil(Math.ceil(m / this.mr) / (ready.length + 1)) * this.mr;
     let row = 0;
     const started: Helper[] = [];
-    for (const h of this.helpers) {
-      const rows = Math.min(share * this.mr, m - row);
+    for (const h of ready) {
+      const rows = Math.min(share, m - row);
       if (rows <= 0) break;
-      h.ctl.set([rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, h.tmp], 2);
-      Atomics.store(h.ctl, 0, h.ctl[0] + 1);
-      Atomics.notify(h.ctl, 0);
+      h.ctl.set([rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, h.tmp], ARGS);
+      Atomics.add(h.ctl, GEN, 1);
+      Atomics.notify(h.ctl, GEN);
       started.push(h);
       row += rows;
     }
     if (row < m) own(m - row, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp);
     for (const h of started) {
-      const gen = h.ctl[0];
-      for (let done = Atomics.load(h.ctl, 1); done !== gen; done = Atomics.load(h.ctl, 1)) Atomics.wait(h.ctl, 1, done);
-    }
-  }
-
-  close(): void {
-    for (const h of this.helpers) {
-      h.ctl[2] = -1;
-      Atomics.store(h.ctl, 0, h.ctl[0] + 1);
-      Atomics.notify(h.ctl, 0);
+      const gen = Atomics.load(h.ctl, GEN);
+      for (let done = Atomics.load(h.ctl, DONE); done !== gen; done = Atomics.load(h.ctl, DONE)) {
+        if (Atomics.load(h.ctl, FAILED)) throw new Error('a kernel helper thread failed');
+        Atomics.wait(h.ctl, DONE, done, 100);
+      }
     }
   }
 }
