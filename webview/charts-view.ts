@@ -16,6 +16,7 @@ import type { BatchNormHistory, LayerHistory, PanelStore, RunData } from './stor
 export const VANISHING_BELOW = 1e-6;
 export const EXPLODING_ABOVE = 1e3;
 const FADED_ALPHA = 0.35;
+const SCREEN_MARGIN_PX = 150;
 
 export class ChartsView {
   readonly root: HTMLElement;
@@ -28,6 +29,10 @@ export class ChartsView {
   private readonly histogram: HistogramChart;
   private readonly histogramLayer = el('select', { id: 'histogram-layer', 'aria-label': 'Layer whose gradient histogram is shown' });
   private bands: string;
+  /** Only cards on (or near) the screen are redrawn; the others catch up when scrolled into view. */
+  private readonly visibility = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && this.onShown?.(), { rootMargin: `${SCREEN_MARGIN_PX}px` });
+  /** Set by the app: a card came into view and needs its data drawn. */
+  onShown: (() => void) | null = null;
 
   constructor() {
     this.theme = readTheme();
@@ -64,7 +69,15 @@ export class ChartsView {
   onHistogramLayer: (() => void) | null = null;
 
   private appendCards(): void {
-    this.root.replaceChildren(...[this.loss, this.gradNorm, this.updateRatio, this.ratios, this.batchNorm, this.histogram].map((c) => c.card.root));
+    const cards = [this.loss, this.gradNorm, this.updateRatio, this.ratios, this.batchNorm, this.histogram].map((c) => c.card.root);
+    this.root.replaceChildren(...cards);
+    cards.forEach((c) => this.visibility.observe(c));
+  }
+
+  /** Measured now rather than taken from the observer, whose first report comes a frame late. */
+  private shown(chart: { card: ChartCard }): boolean {
+    const r = chart.card.root.getBoundingClientRect();
+    return r.width > 0 && r.bottom > -SCREEN_MARGIN_PX && r.top < window.innerHeight + SCREEN_MARGIN_PX;
   }
 
   private makeGradNorm([below, above]: [number, number]): TimeSeriesChart {
@@ -99,16 +112,18 @@ export class ChartsView {
     const waiting = run ? 'Waiting for the first measurements…' : noRun;
     this.syncBands(run?.findings ?? []);
 
-    this.loss.update([...this.lossSeries(run, false), ...this.lossSeries(prev, true)], waiting);
+    const probed = run !== null && run.probes > 0;
     const perLayer = (pick: (l: LayerHistory) => Series) => [...this.layerSeries(run, pick, false), ...this.layerSeries(prev, pick, true)];
-    this.gradNorm.update(perLayer((l) => l.gradNorm), run && run.probes > 0 ? 'No layer has weights to measure.' : waiting);
-    this.updateRatio.update(perLayer((l) => l.updateRatio), run && run.probes > 0 ? 'No layer has weights to measure.' : waiting);
-    this.ratios.update(
-      [...this.ratioSeries(run, false), ...this.ratioSeries(prev, true)],
-      run && run.probes > 0 ? 'This model has no ReLU, sigmoid or tanh layers, so there is nothing to show here.' : waiting,
-    );
-    this.batchNorm.update([...this.batchNormSeries(run, false), ...this.batchNormSeries(prev, true)], run && run.probes > 0 ? 'This model has no batch-norm layers. Add one to see its statistics here.' : waiting);
-    this.renderHistogram(run, waiting);
+    if (this.shown(this.loss)) this.loss.update([...this.lossSeries(run, false), ...this.lossSeries(prev, true)], waiting);
+    if (this.shown(this.gradNorm)) this.gradNorm.update(perLayer((l) => l.gradNorm), probed ? 'No layer has weights to measure.' : waiting);
+    if (this.shown(this.updateRatio)) this.updateRatio.update(perLayer((l) => l.updateRatio), probed ? 'No layer has weights to measure.' : waiting);
+    if (this.shown(this.ratios)) {
+      this.ratios.update([...this.ratioSeries(run, false), ...this.ratioSeries(prev, true)], probed ? 'This model has no ReLU, sigmoid or tanh layers, so there is nothing to show here.' : waiting);
+    }
+    if (this.shown(this.batchNorm)) {
+      this.batchNorm.update([...this.batchNormSeries(run, false), ...this.batchNormSeries(prev, true)], probed ? 'This model has no batch-norm layers. Add one to see its statistics here.' : waiting);
+    }
+    if (this.shown(this.histogram)) this.renderHistogram(run, waiting);
   }
 
   /** Shade the bands at the thresholds the diagnosis actually used, when a finding reports them. */
@@ -118,7 +133,9 @@ export class ChartsView {
     if (`${wanted[0]},${wanted[1]}` === this.bands) return;
     this.gradNorm.reset();
     const next = this.makeGradNorm(wanted);
+    this.visibility.unobserve(this.gradNorm.card.root);
     this.gradNorm.card.root.replaceWith(next.card.root);
+    this.visibility.observe(next.card.root);
     this.gradNorm = next;
   }
 

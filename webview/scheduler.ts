@@ -1,15 +1,20 @@
 // Coalesces redraw requests into one per animation frame: a burst of messages costs one render, and a
 // hidden panel (no frames) costs nothing until it is shown again.
 export class FrameScheduler {
-  private pending = false;
+  private waiting = false;
 
   constructor(private readonly render: () => void) {}
 
+  /** A frame is requested and has not run yet. */
+  get pending(): boolean {
+    return this.waiting;
+  }
+
   request(): void {
-    if (this.pending) return;
-    this.pending = true;
+    if (this.waiting) return;
+    this.waiting = true;
     requestAnimationFrame(() => {
-      this.pending = false;
+      this.waiting = false;
       this.render();
     });
   }

@@ -100,9 +100,10 @@ export interface PanelPage {
   close(): Promise<void>;
 }
 
-export async function openPanel(browser: Browser, origin: string, opts: { theme?: ThemeName; state?: unknown; width?: number } = {}): Promise<PanelPage> {
+/** Charts redraw only on screen: the default viewport is tall enough to show them all at once. */
+export async function openPanel(browser: Browser, origin: string, opts: { theme?: ThemeName; state?: unknown; width?: number; height?: number } = {}): Promise<PanelPage> {
   const theme = THEMES[opts.theme ?? 'dark'];
-  const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 1800 } });
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
@@ -163,8 +164,10 @@ export async function openPanel(browser: Browser, origin: string, opts: { theme?
       await page.evaluate((msgs) => {
         for (const m of msgs) window.postMessage(m, '*');
       }, messages);
-      // Messages are delivered as tasks; a timer after them runs once all were handled.
+      // Messages are delivered as tasks; a timer after them runs once all were handled. Charts may then
+      // wait out their redraw interval: wait until the panel has nothing left to draw.
       await page.evaluate(() => new Promise((ok) => setTimeout(ok, 0)));
+      await page.waitForFunction(() => (window as unknown as { nnPanel: { idle: boolean } }).nnPanel.idle, null, { timeout: 10_000 });
       await settle();
     },
     close: () => page.close(),
@@ -194,6 +197,7 @@ export function countColourPixels(page: Page, canvasId: string, css: string, tol
   );
 }
 
-export function loadFixture(): { source: string; runs: unknown[][] } {
-  return JSON.parse(readFileSync(join(__dirname, 'fixtures', 'broken-run.json'), 'utf8'));
+/** `broken-run.json` is synthetic (hostile names, NaN/Infinity on cue); `real-run.json` is recorded from the engine. */
+export function loadFixture(name: 'broken-run' | 'real-run' = 'broken-run'): { source: string; runs: unknown[][] } {
+  return JSON.parse(readFileSync(join(__dirname, 'fixtures', `${name}.json`), 'utf8'));
 }

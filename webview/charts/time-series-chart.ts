@@ -1,7 +1,7 @@
 // A live line chart over training steps. Data arrays are the store's own point arrays (no copies); the
 // y-axis follows the recent part of the history, not all-time extremes, so a large early gradient does not
 // make today's healthy values look vanishing.
-import { Chart, type ChartDataset } from 'chart.js';
+import { Chart, Ticks, type ChartDataset, type Scale, type Tick } from 'chart.js';
 import { formatNumber } from '../format';
 import type { Point } from '../series';
 import { bandsPlugin, type BandOptions } from './bands-plugin';
@@ -29,6 +29,8 @@ export interface TimeSeriesOptions {
 
 /** The share of the step range, counted back from the latest step, that sets the y-axis range. */
 export const RECENT_FRACTION = 0.5;
+/** Points drawn per line: about one per two pixels of a chart card, whatever the history length. */
+const DECIMATED_POINTS = 240;
 
 export class TimeSeriesChart {
   private chart: Chart<'line', Point[]> | null = null;
@@ -94,7 +96,7 @@ export class TimeSeriesChart {
     const { log, yTitle, secondAxis, bands } = this.options;
     const scales: NonNullable<Chart<'line'>['options']['scales']> = {
       x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { maxTicksLimit: 8 } },
-      y: { type: log ? 'logarithmic' : 'linear', title: { display: true, text: yTitle }, ticks: { maxTicksLimit: 6 } },
+      y: { type: log ? 'logarithmic' : 'linear', title: { display: true, text: yTitle }, ticks: log ? { callback: logTick } : { maxTicksLimit: 6 } },
     };
     if (secondAxis) {
       scales.y2 = { type: 'linear', position: 'right', min: secondAxis.range[0], max: secondAxis.range[1], title: { display: true, text: secondAxis.title }, grid: { drawOnChartArea: false } };
@@ -112,7 +114,8 @@ export class TimeSeriesChart {
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales,
         plugins: {
-          decimation: { enabled: true, algorithm: 'min-max' },
+          // Chart.js only decimates above `threshold` points; LTTB keeps the peaks (explosions) visible.
+          decimation: { enabled: true, algorithm: 'lttb', samples: DECIMATED_POINTS, threshold: DECIMATED_POINTS },
           legend: {
             position: 'bottom',
             labels: { boxWidth: 12, boxHeight: 2, filter: (item, data) => !data.datasets[item.datasetIndex ?? 0]?.label?.startsWith(PREVIOUS_PREFIX) },
@@ -138,17 +141,23 @@ export class TimeSeriesChart {
 
 export const PREVIOUS_PREFIX = 'previous run: ';
 
-/** Min and max of the recent part of the current run's series, padded; null when there is nothing finite. */
+/**
+ * Min and max over the recent part of the current run's steps, padded; null when there is nothing finite.
+ * The faded previous run counts only within that same step window, so the comparison shows where the old
+ * run was at the same point of training without its later history widening the axis.
+ */
 export function recentRange(series: Pick<LineSeries, 'points' | 'faded' | 'axis'>[], log: boolean, pad = 0.08): [number, number] | null {
-  const current = series.filter((s) => !s.faded && (s.axis ?? 'y') === 'y' && s.points.length > 0);
+  const onAxis = series.filter((s) => (s.axis ?? 'y') === 'y' && s.points.length > 0);
+  const current = onAxis.filter((s) => !s.faded);
   if (current.length === 0) return null;
   const first = Math.min(...current.map((s) => s.points[0]!.x));
   const last = Math.max(...current.map((s) => s.points[s.points.length - 1]!.x));
   const cutoff = last - RECENT_FRACTION * (last - first);
   let min = Infinity;
   let max = -Infinity;
-  for (const s of current) {
+  for (const s of onAxis) {
     for (let i = s.points.length - 1; i >= 0 && s.points[i]!.x >= cutoff; i--) {
+      if (s.points[i]!.x > last) continue;
       const y = s.points[i]!.y;
       if (!Number.isFinite(y) || (log && y <= 0)) continue;
       if (y < min) min = y;
@@ -160,4 +169,10 @@ export function recentRange(series: Pick<LineSeries, 'points' | 'faded' | 'axis'
   if (log) return [min / (1 + 4 * pad), max * (1 + 4 * pad)];
   const span = max - min || Math.abs(max) || 1;
   return [min - pad * span, max + pad * span];
+}
+
+/** Chart.js picks which log ticks get a label; the label itself is written compactly (1e-4, 0.01, 10). */
+function logTick(this: Scale, value: number | string, index: number, ticks: Tick[]): string {
+  const label = Ticks.formatters.logarithmic.call(this, Number(value), index, ticks);
+  return label === '' ? '' : formatNumber(Number(value), 2);
 }
