@@ -3,6 +3,7 @@
 // driven by Debian Chromium through playwright-core.
 //   node test/harness/run-vscode.mjs suite   mocha suite inside the extension host (test/vscode/suite)
 //   node test/harness/run-vscode.mjs e2e     the UI as a person uses it (test/vscode/e2e)
+//   node test/harness/run-vscode.mjs build   only build the extension and the suite (for .vscode-test.mjs)
 // Options: --vsix <file> installs that package for e2e instead of the built folder; --keep keeps the run
 // folder; --no-build uses dist/ as it is. Prints `N passed, N failed`; exits non-zero on any failure or a missing results file.
 import { spawnSync } from 'node:child_process';
@@ -172,8 +173,13 @@ function keepOrRemove(run, failed) {
 }
 
 async function main() {
+  if (mode === 'build') {
+    buildExtension();
+    console.log(`suite built: ${path.relative(root, await buildSuite())}`);
+    return 0;
+  }
   if (mode !== 'suite' && mode !== 'e2e') {
-    console.error('usage: node test/harness/run-vscode.mjs suite|e2e [--vsix file] [--keep]');
+    console.error('usage: node test/harness/run-vscode.mjs suite|e2e|build [--vsix file] [--keep] [--no-build]');
     return 2;
   }
   mkdirSync(resultsDir, { recursive: true });
