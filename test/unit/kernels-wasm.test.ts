@@ -28,6 +28,15 @@ test('heap growth keeps earlier views valid and owned', () => {
   assert.equal(first.byteOffset % 16, 0);
 });
 
+test('heap allocations start zeroed and exhaustion is a RangeError, not a silent wrap', () => {
+  const heap = new WasmHeap(1);
+  const a = heap.allocFloat32(50_000);
+  assert.ok(a.every((v) => v === 0));
+  assert.throws(() => heap.alloc(2 ** 31), RangeError);
+  const b = heap.allocFloat32(10);
+  assert.ok(b.byteOffset >= a.byteOffset + a.byteLength, 'a failed allocation must not move the top');
+});
+
 test('float32 selects wasm-simd, float64 the tiled TS path', () => {
   assert.equal(selectKernels('float32').name, process.env.NN_DEBUGGER_KERNELS ?? 'wasm-simd');
   if (!process.env.NN_DEBUGGER_KERNELS) assert.equal(selectKernels('float64').name, 'js-tiled');

@@ -47,9 +47,17 @@ function isWasm(kernels: Kernels): kernels is WasmKernels {
 /**
  * A zeroed buffer for `length` values that `kernels` read and write in place. On the wasm path it lives in
  * wasm memory, so layers that allocate weights, gradients and activations here avoid a copy per product;
- * any other buffer still works (it is copied into wasm scratch memory on each call).
+ * any other buffer still works (it is copied into wasm scratch memory on each call). Wasm memory is a bump
+ * allocator that is never freed (one model per worker or process); once its 1 GiB is used up this falls
+ * back to an ordinary array.
  */
 export function allocKernelBuffer(kernels: Kernels, dtype: DType, length: number): FloatArray {
-  if (dtype === 'float32' && isWasm(kernels)) return kernels.heap.allocFloat32(length);
+  if (dtype === 'float32' && isWasm(kernels)) {
+    try {
+      return kernels.heap.allocFloat32(length);
+    } catch {
+      // memory.grow failed (RangeError): fall through to a plain array
+    }
+  }
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }

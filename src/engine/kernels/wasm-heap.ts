@@ -17,13 +17,15 @@ export class WasmHeap {
     this.f32 = this.refresh();
   }
 
-  /** Reserves `bytes` (16-byte aligned) and returns the byte address. Never moves earlier allocations. */
+  /** Reserves `bytes` (16-byte aligned) and returns the byte address. Never moves earlier allocations; throws a RangeError when memory is exhausted. */
   alloc(bytes: number): number {
     const ptr = this.top;
     const end = ptr + Math.ceil(bytes / ALIGN) * ALIGN;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`wasm kernel memory exhausted (${MAX_PAGES / 16} MiB)`);
+      // Grow at least by doubling (bounded by the maximum) so growth steps stay rare.
       this.memory.grow(Math.max(pages, Math.min(have / PAGE, MAX_PAGES - have / PAGE)));
       this.f32 = this.refresh();
     }
@@ -31,10 +33,9 @@ export class WasmHeap {
     return ptr;
   }
 
-  /** A zeroed Float32Array living in wasm memory (kernels use it without copying). */
+  /** A Float32Array living in wasm memory (kernels use it without copying); zero, as the allocator never reuses memory. */
   allocFloat32(length: number): Float32Array {
     const ptr = this.alloc(length * 4);
-    this.f32.fill(0, ptr >> 2, (ptr >> 2) + length);
     return new Float32Array(this.memory.buffer, ptr, length);
   }
 
