@@ -245,3 +245,13 @@ test('file sources: what is known before loading is checked statically', () => {
   expectIssue(file('{ "type": "dense", "units": 30000 }, { "type": "dense", "units": 30000 }, { "type": "dense", "units": 3 }', 'softmax-cross-entropy'), ['layers', 1, 'units'], '30000', ['GiB']);
   ok(file('{ "type": "groupnorm", "groups": 4 }, { "type": "dense", "units": 7 }', 'softmax-cross-entropy'));
 });
+
+test('samples: generator defaults, real datasets capped by their size', () => {
+  const samples = (data: string, units = 3) => ok(`{ "data": ${data}, "layers": [ { "type": "dense", "units": ${units} } ], "loss": "softmax-cross-entropy" }`).spec.data.samples;
+  assert.equal(samples('{ "source": "blobs" }'), 600);
+  assert.equal(samples('{ "source": "xor", "samples": 40 }', 2), 40);
+  assert.equal(samples('{ "source": "iris" }'), 150);
+  assert.equal(samples('{ "source": "iris", "samples": 1000 }'), 150);
+  assert.equal(samples('{ "source": "mnist", "samples": 6000 }', 10), 6000);
+  assert.equal(samples('{ "source": "mnist" }', 10), 10000);
+});

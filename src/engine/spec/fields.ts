@@ -1,6 +1,6 @@
 // The one description of every field of a `.nn.json` file: type, default, range, enum and documentation.
 // The validator (check.ts), the defaults (build.ts) and the JSON Schema (schema.ts) are all derived from it.
-import { BUILTIN_NAMES, BUILTIN_SOURCES } from '../data/sources';
+import { BUILTIN_NAMES, BUILTIN_SOURCES, type BuiltinSource } from '../data/sources';
 
 interface FieldBase {
   description: string;
@@ -229,6 +229,11 @@ export const SCHEDULE_FIELD: TaggedField = {
 
 const SOURCE_DESCRIPTIONS = BUILTIN_NAMES.map((n) => BUILTIN_SOURCES[n].description);
 
+/** "xor 400, circles 400, ..." over the built-ins of one kind. */
+function listSources(kind: BuiltinSource['kind'], value: (s: BuiltinSource) => number): string {
+  return BUILTIN_NAMES.filter((n) => BUILTIN_SOURCES[n].kind === kind).map((n) => `${n} ${value(BUILTIN_SOURCES[n])}`).join(', ');
+}
+
 export const DATA_FIELD: ObjectField = obj(
   'Where the training data comes from and how it is split and preprocessed.',
   {
@@ -249,12 +254,12 @@ export const DATA_FIELD: ObjectField = obj(
       description: 'Files only: what the target is. Default: regression when the loss is mse, classification otherwise. Built-ins have a fixed task.',
     },
     samples: int(
-      `Number of samples to generate, or the cap on rows used from a dataset or file (a seeded random subset). Defaults: ${BUILTIN_NAMES.map((n) => `${n} ${BUILTIN_SOURCES[n].defaultSamples || 'all'}`).join(', ')}; files: all.`,
+      `Number of samples to generate, or the cap on rows used from a dataset or file (a seeded random subset). Defaults: ${listSources('generator', (s) => s.defaultSamples)}; every row of ${listSources('dataset', (s) => s.defaultSamples)} and of files.`,
       { min: 1, max: 10_000_000 },
     ),
     classes: int('spiral and blobs: number of classes (default 3). The other sources have a fixed class count.', { min: 2, max: 1000 }),
     noise: nonNegative(
-      `Generators: noise level (see each generator). Defaults: ${BUILTIN_NAMES.filter((n) => BUILTIN_SOURCES[n].usesNoise).map((n) => `${n} ${BUILTIN_SOURCES[n].defaultNoise}`).join(', ')}.`,
+      `Generators: noise level (see each generator). Defaults: ${listSources('generator', (s) => s.defaultNoise)}.`,
     ),
     validationSplit: unitInterval('Fraction of the (shuffled, seeded) samples held out for validation.', 0.2),
     preprocess: {

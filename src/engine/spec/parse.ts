@@ -46,7 +46,7 @@ function staticDims(spec: ModelSpec): DataDims {
   const outputsIfRegression = data.task === 'regression' ? 1 : null;
   if (data.isFile) return { inputs: null, outputs: outputsIfRegression, samples: data.samples };
   const b = BUILTIN_SOURCES[data.source];
-  return { inputs: b.inputs, outputs: outputsIfRegression ?? data.classes, samples: data.samples || b.rows };
+  return { inputs: b.inputs, outputs: outputsIfRegression ?? data.classes, samples: data.samples };
 }
 
 function hasErrors(issues: SpecIssue[]): boolean {
