@@ -80,7 +80,10 @@ export class PanelApp {
     const v = this.store.versions;
     if (v.run !== this.rendered.run) {
       this.header.render(this.store);
-      this.live.hidden = this.status.render(this.store) !== 'live';
+      // A run that fails midway keeps its charts: they show what led to the failure.
+      const status = this.status.render(this.store);
+      const run = this.store.current;
+      this.live.hidden = !(status === 'live' || (status === 'error' && run !== null && run.probes + run.loss.points.length > 0));
     }
     if (v.findings !== this.rendered.findings) this.findings.render(this.store);
     if (v.data !== this.rendered.data || v.findings !== this.rendered.findings) this.layers.render(this.store);

@@ -38,7 +38,7 @@ export class StatusView {
       setText(this.text, 'Waiting for the first statistics from the engine. If nothing arrives, check the NN Debugger output channel.');
     } else if (status === 'error') {
       setText(this.title, 'Training failed');
-      setText(this.text, 'Fix the problem below in the model file (errors are also underlined in the editor), then run “NN Debugger: Train Model” again.');
+      setText(this.text, 'Fix the problem shown here in the model file (errors are also underlined in the editor), then run “NN Debugger: Train Model” again.');
       setText(this.detail, store.failure ?? '');
     }
     return status;

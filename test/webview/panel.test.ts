@@ -89,6 +89,32 @@ describe('Gradient Health panel in Chromium', () => {
     assert.equal(await p.page.locator('#status img').count(), 0);
   });
 
+  test('a run that fails midway keeps its charts and shows the error', async () => {
+    const p = await panel();
+    await p.send(brokenRun.slice(0, 20));
+    await p.send([{ type: 'run-failed', runId: 'run-1', message: 'worker crashed: out of memory' }]);
+    assert.equal(await p.page.locator('#run-state').innerText(), 'Failed');
+    assert.match(await p.page.locator('#status').innerText(), /Training failed[\s\S]*worker crashed: out of memory/);
+    assert.equal(await p.page.locator('#chart-grad-norm-canvas').isVisible(), true);
+    assert.equal(await p.page.locator('#control-stop').getAttribute('disabled'), '');
+  });
+
+  test('switching the theme live redraws the charts in the new theme colours', async () => {
+    const p = await panel({ theme: 'dark' });
+    await p.send(brokenRun.slice(0, 40));
+    const light = THEMES.light;
+    const blue = async (vars: Record<string, string>) => (await countColourPixels(p.page, 'chart-grad-norm-canvas', vars['--vscode-charts-blue']!, 10)).matching;
+    assert.ok((await blue(THEMES.dark.vars)) > 100);
+    await p.page.evaluate(({ vars, bodyClass }) => {
+      for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+      document.body.className = bodyClass;
+    }, { vars: light.vars, bodyClass: light.bodyClass });
+    await p.page.waitForFunction(() => (window as unknown as { nnPanel: { idle: boolean } }).nnPanel.idle);
+    await p.send([]);
+    assert.ok((await blue(light.vars)) > 100, 'lines now use the light theme blue');
+    assert.equal(await blue(THEMES.dark.vars), 0, 'and no longer the dark theme blue');
+  });
+
   describe('after the broken run', () => {
     let p: PanelPage;
     before(async () => {
