@@ -1,6 +1,6 @@
 // parseModel: `.nn.json` text -> validated ModelSpec or positioned issues. Never throws: syntax errors, wrong
 // types, unknown names, impossible shapes and absurd sizes all come back as SpecIssues with exact ranges.
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { getLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { BUILTIN_SOURCES, isFileSource } from '../data/sources';
 import type { JsonPath } from '../types';
 import { buildSpec, layerNames } from './build';
@@ -16,7 +16,11 @@ export function parseModel(text: string, file: string): ParseResult {
   const source = text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
   const root = parseTree(source, syntax, { allowTrailingComma: true, disallowComments: false });
   if (syntax.length > 0 || !root) {
-    const issues = syntax.map((e) => makeIssue('error', [], `JSON syntax error: ${describeSyntax(e)}`, { offset: e.offset, length: Math.max(e.length, 0) }, null));
+    const issues = syntax.map((e) => {
+      // the path of the value being written where the error is, so the message says where it happened
+      const path = getLocation(source, e.offset).path.filter((seg) => seg !== '');
+      return makeIssue('error', path, `JSON syntax error: ${describeSyntax(e)}`, { offset: e.offset, length: Math.max(e.length, 0) }, null);
+    });
     if (issues.length === 0) issues.push(makeIssue('error', [], 'the file is empty; expected a JSON object', { offset: 0, length: 0 }, null));
     return { ok: false, issues };
   }
