@@ -5,11 +5,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseModel } from '../engine/spec/parse';
+import type { ModelSpec } from '../engine/spec/model-spec';
 import type { EpochMetrics, Finding, ModelSummary, PanelRunState, ProgressBatch, StepMetrics } from '../protocol';
 import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
 import { estimateRunBytes, formatMb } from './memory-estimate';
-import { dataFileOf } from './model-text';
 import { errorText, WorkerRun, type RunOutcome } from './worker-host';
 
 const MAX_HISTORY_STEPS = 5000;
@@ -155,7 +155,7 @@ export class TrainingRuns extends Disposable {
 
     let files: Record<string, string>;
     try {
-      files = await this.readDataFiles(uri, text);
+      files = await this.readDataFiles(uri, spec);
     } catch (err) {
       return startError(errorText(err));
     }
@@ -240,11 +240,12 @@ export class TrainingRuns extends Disposable {
     return outcome;
   }
 
-  private async readDataFiles(uri: vscode.Uri, text: string): Promise<Record<string, string>> {
-    const file = dataFileOf(text);
-    if (!file) return {};
-    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri ?? vscode.Uri.joinPath(uri, '..');
-    const candidates = [vscode.Uri.joinPath(folder, file), vscode.Uri.joinPath(uri, '..', file)];
+  /** The data file a model reads, relative to the model's folder (as the CLI reads it), else to the workspace root. */
+  private async readDataFiles(uri: vscode.Uri, spec: ModelSpec): Promise<Record<string, string>> {
+    if (!spec.data.isFile) return {};
+    const file = spec.data.source;
+    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri;
+    const candidates = [vscode.Uri.joinPath(uri, '..', file), ...(folder ? [vscode.Uri.joinPath(folder, file)] : [])];
     for (const candidate of candidates) {
       try {
         return { [file]: new TextDecoder().decode(await vscode.workspace.fs.readFile(candidate)) };
@@ -252,6 +253,6 @@ export class TrainingRuns extends Disposable {
         // try the next location
       }
     }
-    throw new Error(`Data file "${file}" of ${path.basename(uri.path)} was not found in the workspace or next to the model`);
+    throw new Error(`Data file "${file}" of ${path.basename(uri.path)} was not found next to the model or in the workspace root`);
   }
 }

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { api, setSetting, train, workspaceFile, writeModel } from './helpers';
+import * as vscode from 'vscode';
+import { api, setSetting, train, waitFor, workspaceFile, writeModel } from './helpers';
 
 // Real worker scripts that fail the two ways a worker can: an exception at start, and a heap that
 // outgrows the worker's resourceLimits.
@@ -11,6 +12,9 @@ const THROWS = path.join(dir, 'throws.js');
 const OOM = path.join(dir, 'oom.js');
 writeFileSync(THROWS, "throw new Error('deliberate worker crash');\n");
 writeFileSync(OOM, 'const keep = [];\nfor (;;) keep.push(Array.from({ length: 1e5 }, (_, i) => ({ i })));\n');
+// A worker stuck in a loop never sees the cooperative stop: only terminate() ends it.
+const STUCK = path.join(dir, 'stuck.js');
+writeFileSync(STUCK, 'for (;;) {}\n');
 
 describe('worker failures', () => {
   afterEach(async () => {
@@ -45,6 +49,20 @@ describe('worker failures', () => {
     await setSetting('workerMemoryLimitMb', undefined);
     const ok = await train(model, { epochs: 1 });
     assert.equal(ok?.kind, 'finished', JSON.stringify(ok).slice(0, 300));
+  });
+
+  it('terminates a worker that ignores stop, within 2 s', async () => {
+    const ext = await api();
+    ext.setWorkerScript(STUCK);
+    const before = ext.currentRun()?.runId;
+    const running = train(workspaceFile('spiral.nn.json'));
+    await waitFor('the stuck run to start', () => ext.currentRun()?.runId !== before && ext.currentRun()?.state === 'running');
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('nnDebugger.stop');
+    const outcome = await running;
+    assert.ok(Date.now() - t0 < 2000, `stopped in ${Date.now() - t0} ms`);
+    assert.deepEqual(outcome, { kind: 'stopped', forced: true });
   });
 
   it('refuses a model estimated to need more memory than the limit, before starting a worker', async () => {
