@@ -226,7 +226,7 @@ test('data fields that do not apply: warnings; contradictions: errors', () => {
 });
 
 test('every issue carries a range inside the text, and messages start with their place', () => {
-  const texts = [BASE.replace('"units": 32', '"units": -1'), withLayer('{ "type": 5 }'), '{', '{ "layers": [] }', '{ "data": null, "layers": [{}], "loss": 1 }'];
+  const texts = [BASE.replace('"units": 32', '"units": -1'), withLayer('{ "type": 5 }'), '{', '/*', '{ "layers": [] }', '{ "data": null, "layers": [{}], "loss": 1 }'];
   for (const text of texts) {
     const r = parseModel(text, 'm');
     assert.equal(r.ok, false, text);

@@ -19,7 +19,10 @@ export function parseModel(text: string, file: string): ParseResult {
     const issues = syntax.map((e) => {
       // the path of the value being written where the error is, so the message says where it happened
       const path = getLocation(source, e.offset).path.filter((seg) => seg !== '');
-      return makeIssue('error', path, `JSON syntax error: ${describeSyntax(e)}`, { offset: e.offset, length: Math.max(e.length, 0) }, null);
+      // jsonc-parser may report a range past the end (an unterminated comment): clamp it to the text
+      const offset = Math.min(e.offset, text.length);
+      const length = Math.max(0, Math.min(e.length, text.length - offset));
+      return makeIssue('error', path, `JSON syntax error: ${describeSyntax(e)}`, { offset, length }, null);
     });
     if (issues.length === 0) issues.push(makeIssue('error', [], 'the file is empty; expected a JSON object', { offset: 0, length: 0 }, null));
     return { ok: false, issues };
