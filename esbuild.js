@@ -25,6 +25,8 @@ const nodeEntry = (entry, outfile, extra = {}) => ({
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
+  // jsonc-parser's UMD "main" hides its requires from the bundler; its ESM build bundles cleanly.
+  mainFields: ['module', 'main'],
   ...extra,
 });
 
