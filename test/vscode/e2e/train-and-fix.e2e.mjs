@@ -104,9 +104,9 @@ export const steps = [
     },
   ],
   [
-    'retrained after the fix, the squiggle is gone; the screenshot shows the panel',
+    'retrained with the editor title\'s play button, the squiggle is gone; the screenshot shows the panel',
     async ({ page, resultsDir }) => {
-      await runCommand(page, 'NN Debugger: Train Model');
+      await page.locator('.editor-actions .action-label[aria-label*="Train Model"]').first().click();
       // A new run clears the old findings; the fixed model must not get them back.
       await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').first().waitFor({ state: 'detached', timeout: 60_000 });
       await panelFrame(page).locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
