@@ -34,7 +34,7 @@ export class PanelApp {
 
   /** Nothing left to draw (the browser tests wait for this after sending messages). */
   get idle(): boolean {
-    return !this.scheduler.pending;
+    return !this.scheduler.pending && !this.charts.pending;
   }
 
   constructor(
@@ -83,20 +83,26 @@ export class PanelApp {
       // A run that fails midway keeps its charts: they show what led to the failure.
       const status = this.status.render(this.store);
       const run = this.store.current;
-      this.live.hidden = !(status === 'live' || (status === 'error' && run !== null && run.probes + run.loss.points.length > 0));
+      const hidden = !(status === 'live' || (status === 'error' && run !== null && run.probes + run.loss.points.length > 0));
+      if (this.live.hidden && !hidden) this.charts.forgetVisibility();
+      this.live.hidden = hidden;
     }
     if (v.findings !== this.rendered.findings) this.findings.render(this.store);
     if (v.data !== this.rendered.data || v.findings !== this.rendered.findings) this.layers.render(this.store);
     const chartsVersion = v.data + v.findings;
     if (chartsVersion !== this.chartsVersion && !this.live.hidden) {
       const now = performance.now();
-      if (now - this.chartsDrawnAt >= CHART_INTERVAL_MS) {
-        this.charts.render(this.store);
+      if (now - this.chartsDrawnAt >= CHART_INTERVAL_MS && !this.charts.pending) {
+        this.charts.invalidate(this.store);
         this.chartsDrawnAt = now;
         this.chartsVersion = chartsVersion;
       } else {
         this.scheduler.request(); // draw the newest data on a later frame
       }
+    }
+    if (this.charts.pending) {
+      this.charts.drawNext();
+      if (this.charts.pending) this.scheduler.request();
     }
     this.rendered = { ...v };
     this.frames++;

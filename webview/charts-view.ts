@@ -30,7 +30,14 @@ export class ChartsView {
   private readonly histogramLayer = el('select', { id: 'histogram-layer', 'aria-label': 'Layer whose gradient histogram is shown' });
   private bands: string;
   /** Only cards on (or near) the screen are redrawn; the others catch up when scrolled into view. */
-  private readonly visibility = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && this.onShown?.(), { rootMargin: `${SCREEN_MARGIN_PX}px` });
+  private readonly onScreen = new Map<Element, boolean>();
+  private readonly visibility = new IntersectionObserver(
+    (entries) => {
+      for (const e of entries) this.onScreen.set(e.target, e.isIntersecting);
+      if (entries.some((e) => e.isIntersecting)) this.onShown?.();
+    },
+    { rootMargin: `${SCREEN_MARGIN_PX}px` },
+  );
   /** Set by the app: a card came into view and needs its data drawn. */
   onShown: (() => void) | null = null;
 
@@ -74,8 +81,15 @@ export class ChartsView {
     cards.forEach((c) => this.visibility.observe(c));
   }
 
-  /** Measured now rather than taken from the observer, whose first report comes a frame late. */
+  /** The charts were hidden and are shown again: what the observer last said no longer holds. */
+  forgetVisibility(): void {
+    this.onScreen.clear();
+  }
+
+  /** From the observer, or measured (a forced layout) until its first report, which comes a frame late. */
   private shown(chart: { card: ChartCard }): boolean {
+    const known = this.onScreen.get(chart.card.root);
+    if (known !== undefined) return known;
     const r = chart.card.root.getBoundingClientRect();
     return r.width > 0 && r.bottom > -SCREEN_MARGIN_PX && r.top < window.innerHeight + SCREEN_MARGIN_PX;
   }
@@ -105,25 +119,46 @@ export class ChartsView {
     this.bands = ''; // the band colours come from the theme too: rebuild that chart on the next render
   }
 
-  render(store: PanelStore): void {
+  /** Charts still to draw in the current pass, in page order. */
+  private queue: (() => { card: ChartCard } | null)[] = [];
+
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Starts a redraw pass over all charts; `drawNext` then draws them one per frame. */
+  invalidate(store: PanelStore): void {
     const run = store.current;
     const prev = store.previous && run && store.previous.info.model.name === run.info.model.name ? store.previous : null;
-    const noRun = 'No data yet: run “NN Debugger: Train Model” on a .nn.json file.';
-    const waiting = run ? 'Waiting for the first measurements…' : noRun;
-    this.syncBands(run?.findings ?? []);
-
+    const waiting = run ? 'Waiting for the first measurements…' : 'No data yet: run “NN Debugger: Train Model” on a .nn.json file.';
     const probed = run !== null && run.probes > 0;
     const perLayer = (pick: (l: LayerHistory) => Series) => [...this.layerSeries(run, pick, false), ...this.layerSeries(prev, pick, true)];
-    if (this.shown(this.loss)) this.loss.update([...this.lossSeries(run, false), ...this.lossSeries(prev, true)], waiting);
-    if (this.shown(this.gradNorm)) this.gradNorm.update(perLayer((l) => l.gradNorm), probed ? 'No layer has weights to measure.' : waiting);
-    if (this.shown(this.updateRatio)) this.updateRatio.update(perLayer((l) => l.updateRatio), probed ? 'No layer has weights to measure.' : waiting);
-    if (this.shown(this.ratios)) {
-      this.ratios.update([...this.ratioSeries(run, false), ...this.ratioSeries(prev, true)], probed ? 'This model has no ReLU, sigmoid or tanh layers, so there is nothing to show here.' : waiting);
-    }
-    if (this.shown(this.batchNorm)) {
-      this.batchNorm.update([...this.batchNormSeries(run, false), ...this.batchNormSeries(prev, true)], probed ? 'This model has no batch-norm layers. Add one to see its statistics here.' : waiting);
-    }
-    if (this.shown(this.histogram)) this.renderHistogram(run, waiting);
+    this.syncBands(run?.findings ?? []);
+    const draw = <T extends { card: ChartCard }>(chart: () => T, update: (c: T) => void) => () => {
+      const c = chart();
+      if (!this.shown(c)) return null;
+      update(c);
+      return c;
+    };
+    this.queue = [
+      draw(() => this.loss, (c) => c.update([...this.lossSeries(run, false), ...this.lossSeries(prev, true)], waiting)),
+      draw(() => this.gradNorm, (c) => c.update(perLayer((l) => l.gradNorm), probed ? 'No layer has weights to measure.' : waiting)),
+      draw(() => this.updateRatio, (c) => c.update(perLayer((l) => l.updateRatio), probed ? 'No layer has weights to measure.' : waiting)),
+      draw(() => this.ratios, (c) => c.update([...this.ratioSeries(run, false), ...this.ratioSeries(prev, true)], probed ? 'This model has no ReLU, sigmoid or tanh layers, so there is nothing to show here.' : waiting)),
+      draw(() => this.batchNorm, (c) => c.update([...this.batchNormSeries(run, false), ...this.batchNormSeries(prev, true)], probed ? 'This model has no batch-norm layers. Add one to see its statistics here.' : waiting)),
+      draw(() => this.histogram, () => this.renderHistogram(run, waiting)),
+    ];
+  }
+
+  /** Draws the next chart of the pass that is on screen (one per frame keeps every frame short). */
+  drawNext(): void {
+    while (this.queue.length > 0) if (this.queue.shift()!() !== null) return;
+  }
+
+  /** Draws every chart now (the user picked another histogram layer). */
+  render(store: PanelStore): void {
+    this.invalidate(store);
+    while (this.pending) this.drawNext();
   }
 
   /** Shade the bands at the thresholds the diagnosis actually used, when a finding reports them. */
@@ -134,6 +169,7 @@ export class ChartsView {
     this.gradNorm.reset();
     const next = this.makeGradNorm(wanted);
     this.visibility.unobserve(this.gradNorm.card.root);
+    this.onScreen.delete(this.gradNorm.card.root);
     this.gradNorm.card.root.replaceWith(next.card.root);
     this.visibility.observe(next.card.root);
     this.gradNorm = next;

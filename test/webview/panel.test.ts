@@ -220,6 +220,7 @@ describe('Gradient Health panel in Chromium', () => {
         assert.ok(label && label.length > 30, `${id} has a descriptive label: ${label}`);
       }
       await p.page.locator('#chart-grad-norm summary').click();
+      await p.page.locator('#chart-grad-norm table tbody tr').first().waitFor(); // filled on the toggle event
       const table = await p.page.locator('#chart-grad-norm table').innerText();
       assert.match(table, /Series\tLatest step\tLatest value/);
       assert.ok(table.includes(`${HOSTILE_SCRIPT_NAME} (dense)\t600\tNaN\t`), `the exploding layer's latest value reads NaN:\n${table}`);
@@ -276,6 +277,7 @@ describe('Gradient Health panel in Chromium', () => {
     assert.match(await p.page.locator('#findings-note').innerText(), /No problems found/);
     assert.deepEqual(await column(p, 'health'), ['Healthy', 'Healthy', 'Healthy', 'Healthy', 'Healthy', 'Healthy']);
     await p.page.locator('#chart-grad-norm summary').click();
+    await p.page.locator('#chart-grad-norm table tbody tr').first().waitFor();
     const table = await p.page.locator('#chart-grad-norm table').innerText();
     assert.match(table, /^previous run: dense_1 \(dense\)\t600/m);
     assert.match(table, /^dense_1 \(dense\)\t600/m);
