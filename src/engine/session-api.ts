@@ -1,6 +1,5 @@
 // The headless run that the CLI, the worker and the tests share: parse -> load data -> build -> train with
 // probes -> diagnose. Implemented by session.ts; this file is the contract between them.
-import type { DataFiles } from './data/dataset';
 import type { SpecIssue } from './spec/model-spec';
 import type { DType, EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunSummary, StepMetrics } from './types';
 
