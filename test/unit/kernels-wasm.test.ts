@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { WasmHeap } from '../../src/engine/kernels/wasm-heap';
-import { allocKernelBuffer, availableKernels, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
+import { allocKernelBuffer, availableKernels, kernelAdamStep, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
 
 const require = createRequire(__filename);
 
@@ -35,6 +35,39 @@ test('heap allocations start zeroed and exhaustion is a RangeError, not a silent
   assert.throws(() => heap.alloc(2 ** 31), RangeError);
   const b = heap.allocFloat32(10);
   assert.ok(b.byteOffset >= a.byteOffset + a.byteLength, 'a failed allocation must not move the top');
+});
+
+test('wasm Adam matches a float64 loop on an odd length, reports non-finite updates, refuses foreign arrays', () => {
+  const w = wasmKernels()!;
+  const n = 1027; // 256 SIMD quads and a 3-element scalar tail
+  const [wt, g, m, v] = [0, 1, 2, 3].map(() => w.heap.allocFloat32(n));
+  const ref = { w: new Float64Array(n), m: new Float64Array(n), v: new Float64Array(n) };
+  for (let i = 0; i < n; i++) wt[i] = ref.w[i] = Math.fround(Math.cos(i));
+  const [b1, b2, lr, eps] = [0.9, 0.999, 0.01, 1e-7];
+  for (let t = 1; t <= 5; t++) {
+    for (let i = 0; i < n; i++) g[i] = Math.sin(i * t) * 0.1;
+    const stepSize = lr / (1 - b1 ** t), ic2 = 1 / Math.sqrt(1 - b2 ** t);
+    let refSum = 0;
+    for (let i = 0; i < n; i++) {
+      ref.m[i] = b1 * ref.m[i] + (1 - b1) * g[i];
+      ref.v[i] = b2 * ref.v[i] + (1 - b2) * g[i] * g[i];
+      ref.w[i] -= (stepSize * ref.m[i]) / (Math.sqrt(ref.v[i]) * ic2 + eps);
+      refSum += ref.w[i];
+    }
+    const sum = w.adam(wt, g, m, v, b1, b2, stepSize, ic2, eps)!;
+    assert.ok(Math.abs(sum - refSum) < 1e-3, `step ${t}: Σw ${sum} vs ${refSum}`);
+  }
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(wt[i] - ref.w[i]) < 1e-5, `w[${i}] ${wt[i]} vs ${ref.w[i]}`);
+  g[n - 1] = NaN;
+  assert.ok(Number.isNaN(w.adam(wt, g, m, v, b1, b2, lr, 1, eps)), 'a NaN in the tail must show in the sum');
+  g[n - 1] = 0;
+  g[5] = Infinity;
+  assert.ok(!Number.isFinite(w.adam(wt, g, m, v, b1, b2, lr, 1, eps)!), 'an Infinity in the SIMD body must show in the sum');
+  assert.equal(w.adam(new Float32Array(n), g, m, v, b1, b2, lr, 1, eps), null);
+  assert.equal(kernelAdamStep(availableKernels('float32')[1], wt, g, m, v, b1, b2, lr, 1, eps), null, 'not on the TS path');
+  assert.equal(kernelAdamStep(w, wt, g, m, new Float64Array(n), b1, b2, lr, 1, eps), null, 'not with float64 moments');
+  g[5] = 0;
+  assert.ok(Number.isFinite(kernelAdamStep(w, wt.fill(0.5), g, m.fill(0), v.fill(0), b1, b2, lr, 1, eps)!));
 });
 
 test('float32 selects wasm-simd, float64 the tiled TS path', () => {

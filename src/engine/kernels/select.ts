@@ -61,3 +61,16 @@ export function allocKernelBuffer(kernels: Kernels, dtype: DType, length: number
   }
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
+
+/**
+ * One Adam update in wasm SIMD when `kernels` is the wasm path and w, g, m, v all came from
+ * allocKernelBuffer (float32 moments): about 10× faster than a scalar loop on 270k weights. Returns Σw
+ * after the update (non-finite when any weight is), or null when it cannot run: then use a scalar loop.
+ */
+export function kernelAdamStep(
+  kernels: Kernels, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray,
+  b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number,
+): number | null {
+  if (!isWasm(kernels) || !(w instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) return null;
+  return kernels.adam(w, g, m, v, b1, b2, stepSize, invSqrtC2, eps);
+}

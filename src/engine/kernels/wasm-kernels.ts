@@ -12,6 +12,7 @@ interface GemmExports {
   pack(b: number, ld: number, k: number, n: number, transposed: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void;
+  adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
 }
 
 export interface WasmKernels extends Kernels {
@@ -20,6 +21,12 @@ export interface WasmKernels extends Kernels {
   readonly threads: number;
   /** Threads usable right now (helpers start asynchronously; until then the caller does their share). */
   activeThreads(): number;
+  /**
+   * One Adam update with float32 moments, 4 lanes at a time: m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g²,
+   * w -= stepSize·m / (√v·invSqrtC2 + ε). All four arrays must live in this heap (allocKernelBuffer);
+   * returns Σw after the update (non-finite when any weight is), or null when an array is elsewhere.
+   */
+  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number): number | null;
 }
 
 /** Depth of one packed slice of the shared dimension. */
@@ -102,6 +109,11 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
     heap,
     threads: pool ? pool.threads : 1,
     activeThreads: () => (pool ? pool.activeThreads : 1),
+    adam: (w, g, m, v, b1, b2, stepSize, invSqrtC2, eps) => {
+      if (!heap.owns(w) || !heap.owns(g) || !heap.owns(m) || !heap.owns(v)) return null;
+      const n = Math.min(w.length, g.length, m.length, v.length);
+      return ex.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
+    },
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),
