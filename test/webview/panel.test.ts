@@ -314,11 +314,11 @@ describe('Gradient Health panel in Chromium', () => {
       assert.equal(visible, drawn, `${id} shown exactly when the run has its data`);
       if (drawn) assert.ok((await countColourPixels(p.page, id, THEMES.dark.vars['--vscode-charts-blue']!)).painted > 1000, `${id} drawn`);
     }
-    await p.page.screenshot({ path: join(RESULTS, 'panel-real-dark.png'), fullPage: true });
+    await shoot(p, join(RESULTS, 'panel-real-dark.png'));
     await p.send(real.runs[1]!);
     const after = fixed.at(-1) as Extract<ToWebview, { type: 'run-end' }>;
     assert.equal(await p.page.locator('#findings-list > li').count(), after.findings.length);
-    await p.page.screenshot({ path: join(RESULTS, 'panel-real-dark-after-fix.png'), fullPage: true });
+    await shoot(p, join(RESULTS, 'panel-real-dark-after-fix.png'));
   });
 
   test('charts off screen wait, and are drawn once scrolled into view', async () => {
@@ -348,7 +348,7 @@ describe('Gradient Health panel in Chromium', () => {
         const other = await countColourPixels(p.page, id, vars['--vscode-charts-orange']!);
         assert.ok(matching + other.matching > 100, `${theme} ${id}: series drawn in this theme's colours`);
       }
-      await p.page.screenshot({ path: join(RESULTS, `panel-${theme}.png`), fullPage: true });
+      await shoot(p, join(RESULTS, `panel-${theme}.png`));
     });
   }
 });
@@ -381,4 +381,10 @@ function cssToRgb(p: PanelPage, css: string): Promise<string> {
     probe.remove();
     return rgb;
   }, css);
+}
+
+/** The panel's content (the viewport is taller than the content, and a full-page shot would show the gap). */
+async function shoot(p: PanelPage, path: string): Promise<void> {
+  const height = await p.page.evaluate(() => Math.ceil(document.documentElement.scrollHeight > window.innerHeight ? document.documentElement.scrollHeight : document.getElementById('root')!.getBoundingClientRect().bottom + 16));
+  await p.page.screenshot({ path, fullPage: true, clip: { x: 0, y: 0, width: p.page.viewportSize()!.width, height } });
 }

@@ -62,9 +62,12 @@ export class TimeSeriesChart {
     const [min, max] = this.options.fixed ?? recentRange(series, this.options.log) ?? [undefined, undefined];
     y.min = min;
     y.max = max;
-    chart.update('none');
     const latest = series.filter((s) => !s.faded && s.points.length > 0);
     const lastStep = Math.max(...latest.map((s) => s.points[s.points.length - 1]!.x));
+    // The previous run is compared step for step up to where the current run is, not beyond: a longer old
+    // run must not squeeze the current one into a corner.
+    chart.options.scales!.x!.max = series.some((s) => s.faded) ? lastStep : undefined;
+    chart.update('none');
     this.card.setSummary(`${latest.length} series up to step ${lastStep}; ${latest.map((s) => `${s.label} ${formatNumber(s.points[s.points.length - 1]!.y)}`).join(', ')}`);
     this.card.refreshTable();
   }
