@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { WasmHeap } from '../../src/engine/kernels/wasm-heap';
-import { allocKernelBuffer, availableKernels, kernelAdamStep, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
+import { allocKernelBuffer, availableKernels, kernelAdamStep, kernelSumSquares, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
 
 const require = createRequire(__filename);
 
@@ -68,6 +68,26 @@ test('wasm Adam matches a float64 loop on an odd length, reports non-finite upda
   assert.equal(kernelAdamStep(w, wt, g, m, new Float64Array(n), b1, b2, lr, 1, eps), null, 'not with float64 moments');
   g[5] = 0;
   assert.ok(Number.isFinite(kernelAdamStep(w, wt.fill(0.5), g, m.fill(0), v.fill(0), b1, b2, lr, 1, eps)!));
+});
+
+test('wasm sum of squares matches a float64 loop, propagates NaN, refuses foreign arrays', () => {
+  const w = wasmKernels()!;
+  for (const n of [0, 1, 3, 4, 5, 1031]) {
+    const a = w.heap.allocFloat32(n);
+    let ref = 0;
+    for (let i = 0; i < n; i++) {
+      a[i] = Math.sin(i + 1) * (i % 7);
+      ref += Math.fround(a[i] * a[i]);
+    }
+    const got = kernelSumSquares(w, a)!;
+    assert.ok(Math.abs(got - ref) <= 1e-12 * Math.max(1, ref), `n=${n}: ${got} vs ${ref}`);
+    if (n > 0) {
+      a[n - 1] = NaN;
+      assert.ok(Number.isNaN(kernelSumSquares(w, a)));
+    }
+  }
+  assert.equal(kernelSumSquares(w, new Float32Array(8)), null);
+  assert.equal(kernelSumSquares(availableKernels('float32')[1], w.heap.allocFloat32(8)), null);
 });
 
 test('float32 selects wasm-simd, float64 the tiled TS path', () => {

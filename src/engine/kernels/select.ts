@@ -74,3 +74,8 @@ export function kernelAdamStep(
   if (!isWasm(kernels) || !(w instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) return null;
   return kernels.adam(w, g, m, v, b1, b2, stepSize, invSqrtC2, eps);
 }
+
+/** Σa² (float64 accumulation) in wasm SIMD when `a` came from allocKernelBuffer on the wasm path, else null: use a scalar loop. */
+export function kernelSumSquares(kernels: Kernels, a: FloatArray): number | null {
+  return isWasm(kernels) && a instanceof Float32Array ? kernels.sumSquares(a) : null;
+}

@@ -13,6 +13,7 @@ interface GemmExports {
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
+  sumSquares(a: number, n: number): number;
 }
 
 export interface WasmKernels extends Kernels {
@@ -27,6 +28,8 @@ export interface WasmKernels extends Kernels {
    * returns Σw after the update (non-finite when any weight is), or null when an array is elsewhere.
    */
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number): number | null;
+  /** Σa² accumulated in float64 for an array in this heap (squares rounded to float32 first), or null when it is elsewhere. */
+  sumSquares(a: Float32Array): number | null;
 }
 
 /** Depth of one packed slice of the shared dimension. */
@@ -114,6 +117,7 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
       const n = Math.min(w.length, g.length, m.length, v.length);
       return ex.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
     },
+    sumSquares: (a) => (heap.owns(a) ? ex.sumSquares(a.byteOffset, a.length) : null),
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),
