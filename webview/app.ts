@@ -55,11 +55,14 @@ export class PanelApp {
     root.replaceChildren(this.header.root, this.status.root, this.live);
     this.save = throttle(() => host.setState(serializeStore(this.store)), SAVE_EVERY_MS);
     restoreStore(this.store, host.getState());
-    new MutationObserver(() => {
+    // VS Code switches themes by rewriting the variables on <html> and the theme class/id on <body>.
+    const themeChanged = new MutationObserver(() => {
       this.charts.retheme();
       this.chartsVersion = -1;
       this.scheduler.request();
-    }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    });
+    themeChanged.observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-id'] });
+    themeChanged.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
     window.addEventListener('message', (event: MessageEvent) => this.receive(event.data));
     this.render();
     host.postMessage({ type: 'ready' });

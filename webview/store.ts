@@ -205,7 +205,7 @@ function addProbe(run: RunData, probe: ProbeSnapshot): void {
   }
 }
 
-export function newBatchNormHistory(): BatchNormHistory {
+function newBatchNormHistory(): BatchNormHistory {
   return {
     batchMean: new Series(),
     runningMean: new Series(),
