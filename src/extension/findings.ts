@@ -67,9 +67,13 @@ export class FindingDiagnostics extends Disposable {
     const key = run.uri.toString();
     const prior = this.entries.get(key);
     if (prior && prior.run.startedAt > run.startedAt) return; // an older run ending late
-    const placed = findings.map((finding) => ({ finding, diagnostic: this.toDiagnostic(run, finding, false) }));
-    this.entries.set(key, { run, placed, stale: false });
+    // Edited while it trained: the findings describe text that is gone.
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+    const stale = !!open && run.version !== null && open.version !== run.version;
+    const placed = findings.map((finding) => ({ finding, diagnostic: this.toDiagnostic(run, finding, stale) }));
+    this.entries.set(key, { run, placed, stale });
     this.collection.set(run.uri, placed.map((p) => p.diagnostic));
+    if (stale && findings.length) this.staleEmitter.fire(run);
   }
 
   private markStale(uri: vscode.Uri): void {

@@ -33,7 +33,8 @@ export class FindingFixProvider implements vscode.CodeActionProvider {
 
   provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const entry = this.findings.placedFor(doc.uri);
-    if (!entry) return [];
+    // Stale findings describe text that has changed: retrain before fixing (the panel says the same).
+    if (!entry || entry.stale) return [];
     const actions: vscode.CodeAction[] = [];
     for (const diagnostic of context.diagnostics) {
       if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;

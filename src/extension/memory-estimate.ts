@@ -3,8 +3,8 @@
 // must be refused here, with a message that says why, rather than discovered by the operating system.
 import type { ModelSpec } from '../engine/spec/model-spec';
 import type { DataFiles } from '../engine/data/dataset';
+import { BUILTIN_SOURCES } from '../engine/data/sources';
 
-const BUILTIN_INPUTS: Record<string, number> = { xor: 2, circles: 2, moons: 2, spiral: 2, blobs: 2, sine: 1, iris: 4, mnist: 784 };
 const BYTES = 8; // float64 worst case
 /** Copies of each parameter: value, gradient, two optimiser moments, early-stopping snapshot, probe copy. */
 const PARAM_COPIES = 6;
@@ -12,7 +12,7 @@ const PARAM_COPIES = 6;
 const ACTIVATION_COPIES = 3;
 
 function inputWidth(spec: ModelSpec, files: DataFiles): number {
-  if (!spec.data.isFile) return BUILTIN_INPUTS[spec.data.source] ?? 2;
+  if (!spec.data.isFile) return BUILTIN_SOURCES[spec.data.source]?.inputs ?? 2;
   const text = files[spec.data.source] ?? '';
   if (/\.csv$/i.test(spec.data.source)) return Math.max(1, (text.split(/\r?\n/, 1)[0] ?? '').split(',').length - 1);
   return Math.max(1, Math.round(text.length / 16));

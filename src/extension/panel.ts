@@ -19,6 +19,8 @@ function runInfo(run: RunRecord): RunInfo | null {
 export class PanelHost extends Disposable {
   private panel: vscode.WebviewPanel | null = null;
   private panelDisposables: vscode.Disposable[] = [];
+  /** Runs the webview has been told about since it (re)loaded. */
+  private readonly announced = new Set<string>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -96,7 +98,6 @@ export class PanelHost extends Disposable {
     }
     if (info) this.post({ type: 'run-state', runId: run.runId, state: run.state });
   }
-  private announced = new Set<string>();
 
   private sendEnd(run: RunRecord): void {
     const o = run.outcome;
