@@ -118,4 +118,28 @@ export const steps = [
       await page.screenshot({ path: path.join(resultsDir, 'e2e-panel.png') });
     },
   ],
+  [
+    'the status bar item brings a closed panel back, showing the last run',
+    async ({ page }) => {
+      const tab = page.locator('.tabs-container .tab', { hasText: 'Gradient Health' });
+      await tab.hover();
+      await tab.locator('.tab-actions .action-label').click();
+      await tab.waitFor({ state: 'detached' });
+      await page.locator('.statusbar-item', { hasText: 'poor-init-zeros' }).first().click();
+      const panel = panelFrame(page);
+      await panel.locator('#model-name', { hasText: 'poor-init-zeros' }).waitFor({ timeout: 30_000 });
+      await panel.locator('#run-state', { hasText: 'Finished' }).waitFor();
+    },
+  ],
+  [
+    'after a window reload the panel is restored (WebviewPanelSerializer) with its run',
+    async ({ page, resultsDir }) => {
+      await page.reload();
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      const panel = panelFrame(page);
+      await panel.locator('#model-name', { hasText: 'poor-init-zeros' }).waitFor({ timeout: 60_000 });
+      await settle(page);
+      await page.screenshot({ path: path.join(resultsDir, 'e2e-restored.png') });
+    },
+  ],
 ];
