@@ -48,6 +48,8 @@ export interface RunsOptions {
 
 export class TrainingRuns extends Disposable {
   private readonly active = new Map<string, { record: RunRecord; worker: WorkerRun }>();
+  /** Models whose run is being prepared (reading files): a second Train must not start a parallel run. */
+  private readonly starting = new Set<string>();
   private readonly latest = new Map<string, RunRecord>();
   private lastRecord: RunRecord | null = null;
   private workerScript: string;
@@ -98,10 +100,9 @@ export class TrainingRuns extends Disposable {
   }
 
   async train(uri: vscode.Uri, request: TrainRequest = {}): Promise<RunOutcome | undefined> {
-    const log = this.options.log;
     if (!vscode.workspace.isTrusted) {
       const choice = await vscode.window.showErrorMessage(
-        'NN Debugger: training runs code on the model and reads its data files, so it needs a trusted workspace.',
+        'NN Debugger: training reads the model\'s data files and runs the engine on them, so it needs a trusted workspace. Validation works without trust.',
         'Manage Workspace Trust',
       );
       if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
@@ -116,7 +117,26 @@ export class TrainingRuns extends Disposable {
       if (!ok) return undefined;
       await running.worker.stop();
     }
+    if (this.starting.has(key)) return undefined; // a start of this model is already under way
+    this.starting.add(key);
+    let prepared: Awaited<ReturnType<TrainingRuns['prepare']>>;
+    try {
+      prepared = await this.prepare(uri, request);
+    } finally {
+      this.starting.delete(key);
+    }
+    if ('kind' in prepared) return prepared;
+    const { worker, record } = prepared;
+    worker.start();
+    const outcome = await worker.ended;
+    if (this.active.get(key)?.worker === worker) this.active.delete(key);
+    return this.finish(record, outcome);
+  }
 
+  /** Reads, checks and announces a run; returns its worker (registered, not started) or why it cannot start. */
+  private async prepare(uri: vscode.Uri, request: TrainRequest): Promise<{ worker: WorkerRun; record: RunRecord } | RunOutcome> {
+    const log = this.options.log;
+    const key = uri.toString();
     const document = await vscode.workspace.openTextDocument(uri);
     const text = document.getText();
     const settings = readSettings(uri);
@@ -182,10 +202,7 @@ export class TrainingRuns extends Disposable {
       log: (level, message) => log[level](`worker: ${message}`),
     });
     this.active.set(key, { record, worker });
-    worker.start();
-    const outcome = await worker.ended;
-    if (this.active.get(key)?.worker === worker) this.active.delete(key);
-    return this.finish(record, outcome);
+    return { worker, record };
   }
 
   async stop(uri?: vscode.Uri): Promise<RunOutcome | undefined> {

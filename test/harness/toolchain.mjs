@@ -53,9 +53,10 @@ export function ensureToolchain(root) {
   if (!installed) {
     ensureFolder(csDir, 'nn-debugger-code-server', { 'code-server': true, argon2: true });
     run(
-      process.execPath,
+      // npm itself runs on Node 24 (the postinstall checks the version in npm's user agent), and Node 24 is
+      // first on PATH so the nested installs and node-gyp build against it.
+      path.join(node24Bin, 'node'),
       [npmCli(), 'install', '--no-audit', '--no-fund', CODE_SERVER_SPEC],
-      // Node 24 first on PATH so the postinstall and node-gyp build against it.
       { cwd: csDir, env: { ...process.env, PATH: `${node24Bin}:${process.env.PATH}`, npm_config_nodedir: node24 } },
       `installing ${CODE_SERVER_SPEC} (about 2 minutes)`,
     );
