@@ -1,8 +1,8 @@
 // The per-layer statistics behind the probes, on hand-made buffers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deadRatio, saturationRatio, countNonFinite, meanStd, l2Norm } from '../../src/engine/probes/layer-stats';
-import { HISTOGRAM_BINS, HISTOGRAM_EDGES, accumulateHistogram } from '../../src/engine/probes/histogram';
+import { deadRatio, saturationRatio, countNonFinite, outputStats, l2Norm, readMain } from '../../src/engine/probes/layer-stats';
+import { HISTOGRAM_BINS, HISTOGRAM_EDGES, HISTOGRAM_SAMPLE, NORM_SAMPLE, binOf, gradientHistogram, sampleIndices } from '../../src/engine/probes/histogram';
 
 test('dead units: ReLU needs a positive input somewhere in the batch, ReLU6 one strictly inside (0, 6)', () => {
   // 3 samples x 4 units, row-major
@@ -23,19 +23,43 @@ test('saturation: sigmoid outputs within 0.01 of 0 or 1, tanh beyond +-0.99', ()
 
 test('histogram: zeros in bin 0, log-spaced bins, large values in the last bin, non-finite skipped', () => {
   assert.equal(HISTOGRAM_BINS, HISTOGRAM_EDGES.length + 1);
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  accumulateHistogram(Float64Array.from([0, -1e-12, 1e-10, 5e-10, 1e-3, -0.5, 1e2, 1e9, NaN, Infinity]), counts);
+  const counts = gradientHistogram(Float64Array.from([0, -1e-12, 1e-10, 5e-10, 1e-3, -0.5, 1e2, 1e9, NaN, Infinity]));
   assert.equal(counts[0], 2);
   assert.equal(counts[1], 2); // [1e-10, 1e-9)
   assert.equal(counts[8], 1); // [1e-3, 1e-2)
   assert.equal(counts[10], 1); // [1e-1, 1)
   assert.equal(counts[HISTOGRAM_BINS - 1], 2); // >= 1e2
   assert.equal(counts.reduce((a, b) => a + b, 0), 8);
+  for (let k = 0; k < HISTOGRAM_EDGES.length; k++) assert.equal(binOf(HISTOGRAM_EDGES[k]), k + 1, 'an edge opens its bin');
+});
+
+test('histogram of a large tensor: a spread sample that sees every part of a periodic tensor, counts summing to its size', () => {
+  const n = HISTOGRAM_SAMPLE * 5 + 3;
+  const g = new Float32Array(n).map((_, i) => (i % 2 ? 2e-4 : 0.5));
+  const counts = gradientHistogram(g);
+  assert.ok(Math.abs(counts.reduce((a, b) => a + b, 0) - n) < 1e-6 * n);
+  assert.ok(Math.abs(counts[7] - n / 2) < n * 0.01 && Math.abs(counts[10] - n / 2) < n * 0.01, counts.join());
+});
+
+test('weight/gradient pass: exact on small tensors, within 2 % from the sample on large ones, weights copied', () => {
+  const before = new Float64Array(3);
+  assert.deepEqual(readMain(Float32Array.from([3, NaN, 4]), Float32Array.from([0, 3, 4]), null, before), { gradNorm: 5, weightNorm: 5, nonFinite: 1 });
+  assert.deepEqual(Array.from(before), [0, 3, 4]);
+  const n = NORM_SAMPLE * 30 + 7;
+  const grad = new Float64Array(n).map((_, i) => Math.sin(i) * (1 + (i % 256) / 64));
+  const value = new Float64Array(n).map((_, i) => Math.cos(i * 0.37));
+  const sample = sampleIndices(n, NORM_SAMPLE)!;
+  const copy = new Float64Array(sample.length);
+  const m = readMain(grad, value, sample, copy);
+  const norm = (a: Float64Array) => Math.sqrt(a.reduce((t, x) => t + x * x, 0));
+  assert.ok(Math.abs(m.gradNorm / norm(grad) - 1) < 0.02, `grad norm ${m.gradNorm} vs ${norm(grad)}`);
+  assert.ok(Math.abs(m.weightNorm / norm(value) - 1) < 0.02);
+  assert.equal(copy[100], value[sample[100]]);
 });
 
 test('norms, moments and non-finite counts', () => {
   assert.equal(l2Norm(Float64Array.from([3, 4])), 5);
-  assert.deepEqual(meanStd(Float64Array.from([1, 3])), { mean: 2, std: 1 });
+  assert.deepEqual(outputStats(Float64Array.from([1, 3, NaN])), { mean: 2, std: 1, nonFinite: 1 });
   assert.equal(countNonFinite(Float64Array.from([1, NaN, -Infinity, 2])), 2);
   assert.equal(countNonFinite(null), 0);
 });

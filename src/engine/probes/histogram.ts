@@ -1,22 +1,59 @@
-// Fixed log-spaced bins for |gradient| so histograms from any layer, step or run compare directly.
+// Fixed log-spaced bins for |gradient| so histograms from any layer, step or run compare directly. Large
+// tensors are read over a sample picked by a golden-ratio (Weyl) sequence, each entry standing for
+// n / sample entries: reading all of a 200k-weight layer several times per probe costs more than the
+// probe budget, and a plain stride would alias with the matrix rows and see only some units.
+import type { FloatArray } from '../types';
 
 /** Bin edges 1e-10 ... 1e2. Bin 0 holds |g| < 1e-10 (zeros included), bin k holds [EDGES[k-1], EDGES[k]), the last bin >= 1e2. */
-export const HISTOGRAM_EDGES: readonly number[] = Array.from({ length: 13 }, (_, i) => 10 ** (i - 10));
+export const HISTOGRAM_EDGES: readonly number[] = Array.from({ length: 13 }, (_, i) => Number(`1e${i - 10}`));
 export const HISTOGRAM_BINS = HISTOGRAM_EDGES.length + 1;
+/** Entries read for norms and update ratios on large tensors. */
+export const NORM_SAMPLE = 8192;
+/** Entries binned for a histogram: its 14 bins need far fewer than a norm does. */
+export const HISTOGRAM_SAMPLE = 256;
 
-const LOG_MIN = -10;
+const EDGES = Float64Array.from(HISTOGRAM_EDGES);
 
-/** Adds the finite entries of `values` to `counts` (length HISTOGRAM_BINS, zeroed by the caller). */
-export function accumulateHistogram(values: ArrayLike<number>, counts: number[]): void {
-  const last = HISTOGRAM_BINS - 1;
-  for (let i = 0; i < values.length; i++) {
-    const a = Math.abs(values[i]);
-    if (!(a < Infinity)) continue; // NaN/Inf are counted as non-finite, not binned
-    if (a < 1e-10) {
-      counts[0]++;
-      continue;
-    }
-    const bin = Math.floor(Math.log10(a)) - LOG_MIN + 1;
-    counts[bin > last ? last : bin < 1 ? 1 : bin]++;
+/** The bin of a finite |g|: the number of edges at or below it, by binary search. */
+export function binOf(a: number): number {
+  let lo = 0;
+  let hi = EDGES.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a >= EDGES[mid]) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
+
+/**
+ * Up to `max` indices into a tensor of `n` entries, spread by a golden-ratio sequence; null when the
+ * tensor is small enough to read whole.
+ */
+export function sampleIndices(n: number, max: number): Int32Array | null {
+  if (n <= max) return null;
+  const out = new Int32Array(max);
+  let x = 0;
+  for (let k = 0; k < out.length; k++) {
+    out[k] = Math.floor(x * n);
+    x += GOLDEN;
+    if (x >= 1) x -= 1;
+  }
+  // ascending order: the same entries, read front to back instead of jumping across memory
+  return out.sort();
+}
+
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
+
+/** Histogram of |values| over the sample (non-finite entries skipped); counts sum to about values.length. */
+export function gradientHistogram(values: FloatArray, sample: Int32Array | null = sampleIndices(values.length, HISTOGRAM_SAMPLE)): number[] {
+  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  const samples = sample ? sample.length : values.length;
+  const weight = values.length / Math.max(1, samples);
+  for (let k = 0; k < samples; k++) {
+    const v = values[sample ? sample[k] : k];
+    if (v - v !== 0) continue;
+    counts[binOf(v < 0 ? -v : v)] += weight;
+  }
+  return counts;
 }

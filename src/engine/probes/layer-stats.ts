@@ -26,15 +26,44 @@ export function mainParams(layer: Layer): { main: Param | null; bias: Param | nu
   return { main, bias };
 }
 
-export function meanStd(a: FloatArray): { mean: number; std: number } {
+/**
+ * One pass over the (sampled) weight gradient and weights: both norms, scaled to the whole tensor when
+ * sampled, the non-finite gradient entries, and the weights copied for the update ratio.
+ */
+export function readMain(grad: FloatArray, value: FloatArray, sample: Int32Array | null, before: Float64Array): { gradNorm: number; weightNorm: number; nonFinite: number } {
+  let g2 = 0;
+  let w2 = 0;
+  let bad = 0;
+  for (let k = 0; k < before.length; k++) {
+    const i = sample ? sample[k] : k;
+    const g = grad[i];
+    const w = value[i];
+    if (g - g !== 0) bad++;
+    else g2 += g * g;
+    w2 += w * w;
+    before[k] = w;
+  }
+  const scale = value.length / Math.max(1, before.length);
+  return { gradNorm: Math.sqrt(g2 * scale), weightNorm: Math.sqrt(w2 * scale), nonFinite: bad };
+}
+
+/** Mean, std and non-finite count of a layer's output in one pass. */
+export function outputStats(out: FloatArray): { mean: number; std: number; nonFinite: number } {
   let s = 0;
   let s2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    s += a[i];
-    s2 += a[i] * a[i];
+  let bad = 0;
+  for (let i = 0; i < out.length; i++) {
+    const x = out[i];
+    if (x - x !== 0) {
+      bad++;
+      continue;
+    }
+    s += x;
+    s2 += x * x;
   }
-  const mean = s / a.length;
-  return { mean, std: Math.sqrt(Math.max(0, s2 / a.length - mean * mean)) };
+  const n = Math.max(1, out.length - bad);
+  const mean = s / n;
+  return { mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), nonFinite: bad };
 }
 
 /**
