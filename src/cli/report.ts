@@ -1,5 +1,5 @@
 // Human-readable and JSON reports of a run or a check. The JSON shape is a contract with CI users.
-import type { Finding, ModelSummary, ProbeSnapshot, RunSummary } from '../engine/types';
+import type { Finding, LayerProbe, ModelSummary, ProbeSnapshot, RunSummary } from '../engine/types';
 
 export interface JsonReport {
   model: string;
@@ -65,15 +65,27 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
-/** Per-layer table from the latest probe snapshot, with each layer's worst finding as its health. */
+const RECENT_PROBES = 5;
+
+/** Median of a layer statistic over the last few probes (one batch alone is noisy); null when not measured. */
+function recent(probes: ProbeSnapshot[], position: number, pick: (p: LayerProbe) => number | null): number | null {
+  const xs = probes
+    .slice(-RECENT_PROBES)
+    .map((s) => s.layers.find((l) => l.position === position))
+    .map((p) => (p ? pick(p) : null))
+    .filter((x): x is number => x !== null && Number.isFinite(x))
+    .sort((a, b) => a - b);
+  return xs.length ? xs[xs.length >> 1] : null;
+}
+
+/** Per-layer table over the last probes, with each layer's findings as its health. */
 export function layerTable(model: ModelSummary, probes: ProbeSnapshot[], findings: Finding[]): string {
-  const last = probes[probes.length - 1];
   const rows = [['layer', 'kind', 'grad norm', 'update ratio', 'dead', 'saturated', 'health']];
   for (const l of model.layers) {
-    const p = last?.layers.find((x) => x.position === l.position);
+    const at = (pick: (p: LayerProbe) => number | null) => recent(probes, l.position, pick);
     const mine = findings.filter((f) => f.layer && f.layer.name === l.name);
     const health = mine.some((f) => f.severity === 'error') ? 'ERROR' : mine.length ? mine.map((f) => f.code).join(',') : 'ok';
-    rows.push([l.name, l.kind, num(p?.gradNorm), num(p?.updateRatio), pct(p?.deadRatio), pct(p?.saturationRatio), health]);
+    rows.push([l.name, l.kind, num(at((p) => p.gradNorm)), num(at((p) => p.updateRatio)), pct(at((p) => p.deadRatio)), pct(at((p) => p.saturationRatio)), health]);
   }
   return table(rows);
 }
