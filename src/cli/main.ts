@@ -51,7 +51,7 @@ async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> 
     out('');
     out(`${result.model.name}: ${summaryLine(result.summary)}`);
     out('');
-    out(cmd.probes ? layerTable(result.model, result.probes, result.findings) : '(probes off: runtime rules skipped)');
+    out(cmd.probes ? layerTable(result.model, result.probes, result.findings) : '(probes off: no per-layer statistics; rules that need them were skipped)');
     out('');
     out(findingsText(result.findings, cmd.model));
   }
