@@ -1,7 +1,7 @@
 // "file:line:column: severity: message" for spec issues, the form editors and CI logs can jump to.
 import type { SpecIssue } from '../engine/spec/model-spec';
 
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
+function lineColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
   const line = before.split('\n').length;
   return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };

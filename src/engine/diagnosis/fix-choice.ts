@@ -19,7 +19,7 @@ export function derivedClipNorm(probes: readonly ProbeSnapshot[]): number {
   return Number(m.toPrecision(1));
 }
 
-export const lrFix = (ctx: RuleContext, factor: number) => `lr:${scaledLr(ctx.spec.optimizer.lr, factor)}`;
+const lrFix = (ctx: RuleContext, factor: number) => `lr:${scaledLr(ctx.spec.optimizer.lr, factor)}`;
 
 /** Usual starting learning rates; a stuck run far below them is brought back to them in one step. */
 const TYPICAL_LR: Record<string, number> = { sgd: 0.05, adam: 0.005, rmsprop: 0.002, adagrad: 0.05 };
