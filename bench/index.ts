@@ -4,8 +4,8 @@
 // noisy, so ratios measured in the same run are what count. Options: --cases=<substring>, --no-tfjs-cpu.
 import * as os from 'node:os';
 import { benchCases, flopsPerSample, type BenchCase } from './cases';
-import { PROBE_EVERY, runOurs } from './ours';
-import { runTfjs, tfjsWasmFeatures } from './tfjs';
+import { oursSession, PROBE_EVERY, type Session } from './ours';
+import { tfjsSession, tfjsWasmFeatures } from './tfjs';
 import { runTorch, torchInfo, TORCH_INSTALL_HINT } from './torch';
 import { fmtRate, summarize, type Summary } from './stats';
 
@@ -18,28 +18,46 @@ const args = process.argv.slice(2);
 const filter = args.find((a) => a.startsWith('--cases='))?.slice('--cases='.length);
 const withTfjsCpu = !args.includes('--no-tfjs-cpu');
 
+const WARMUP = 2;
+const ROUNDS = 6;
+
+/**
+ * The in-process engines are measured round-robin (one round of each, ROUNDS times) so a load change on
+ * the shared machine hits all of them alike; PyTorch (its own process) and tf.js cpu (a second tf.js
+ * backend, too slow to interleave) run once per case in between.
+ */
 async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
-  const rows: Row[] = [];
-  const add = (engine: string, rates: number[]) => {
-    rows.push({ engine, summary: summarize(rates) });
-    console.error(`  ${c.id}  ${engine}: ${fmtRate(rows[rows.length - 1].summary)} samples/s`);
-  };
-  // Our default path is measured in two halves that bracket the peers, so a load change on the shared
-  // machine during the case biases the ratios less.
-  const first = await runOurs(c, 2, 4, { probes: false });
-  const probes = await runOurs(c, 2, 4, { probes: true });
-  const twoThreads = await runOurs(c, 2, 4, { probes: false, threads: 2 });
-  const tiled = await runOurs(c, 1, 3, { probes: false, kernel: 'js-tiled' });
-  const peers: [string, number[]][] = [];
-  if (torch) peers.push(['pytorch cpu 1 thread', runTorch(c, 2, 6)]);
-  peers.push(['tfjs-wasm', await runTfjs(c, 'wasm', 1, 3, c.epochSamples)]);
-  if (withTfjsCpu) peers.push(['tfjs-cpu', await runTfjs(c, 'cpu', 1, 3, Math.min(c.epochSamples, 512))]);
-  const second = await runOurs(c, 1, 4, { probes: false });
-  add(`ours (${first.kernel})`, [...first.rates, ...second.rates]);
-  add(`ours (${first.kernel}) + probes/${PROBE_EVERY}`, probes.rates);
-  add(`ours (${twoThreads.kernel})`, twoThreads.rates);
-  add('ours (js-tiled fallback)', tiled.rates);
-  for (const [engine, rates] of peers) add(engine, rates);
+  const tfWasm = await tfjsSession(c, 'wasm', c.epochSamples);
+  const sessions: [string, Session][] = [];
+  const ours = await oursSession(c, { probes: false });
+  sessions.push([`ours (${ours.label})`, ours]);
+  sessions.push([`ours (${ours.label}) + probes/${PROBE_EVERY}`, await oursSession(c, { probes: true })]);
+  const two = await oursSession(c, { probes: false, threads: 2 });
+  sessions.push([`ours (${two.label})`, two]);
+  sessions.push(['ours (js-tiled fallback)', await oursSession(c, { probes: false, kernel: 'js-tiled' })]);
+  sessions.push(['tfjs-wasm', { label: 'tfjs-wasm', round: tfWasm.round }]);
+  const rates = sessions.map(() => [] as number[]);
+  for (let r = 0; r < WARMUP + ROUNDS; r++) {
+    for (let s = 0; s < sessions.length; s++) {
+      const rate = await sessions[s][1].round();
+      if (r >= WARMUP) rates[s].push(rate);
+    }
+    if (r === WARMUP) rates.push(torch ? runTorch(c, WARMUP, ROUNDS) : []); // mid-run, between rounds
+  }
+  tfWasm.dispose();
+  const rows: Row[] = sessions.map(([engine], s) => ({ engine, summary: summarize(rates[s]) }));
+  if (torch) rows.push({ engine: 'pytorch cpu 1 thread', summary: summarize(rates[sessions.length]) });
+  if (withTfjsCpu) {
+    const cpu = await tfjsSession(c, 'cpu', Math.min(c.epochSamples, 512));
+    const cpuRates: number[] = [];
+    for (let r = 0; r < 4; r++) {
+      const rate = await cpu.round();
+      if (r > 0) cpuRates.push(rate);
+    }
+    cpu.dispose();
+    rows.push({ engine: 'tfjs-cpu', summary: summarize(cpuRates) });
+  }
+  for (const r of rows) console.error(`  ${c.id}  ${r.engine}: ${fmtRate(r.summary)} samples/s`);
   return rows;
 }
 
@@ -67,6 +85,7 @@ async function main(): Promise<void> {
     const f = flopsPerSample(c);
     for (const r of rows) console.log(`${pad(c.id, 24)} ${pad(r.engine, 34)} ${pad(fmtRate(r.summary), 30, true)} ${pad(((r.summary.median * f) / 1e9).toFixed(2), 8, true)}`);
     const med = (prefix: string) => rows.find((r) => r.engine.startsWith(prefix))?.summary.median ?? null;
+    // rows: 0 ours, 1 ours + probes, 2 ours on 2 threads, 3 js-tiled, then the peers
     const ours = rows[0].summary.median;
     const ratio = (peer: number | null) => (peer ? Number((ours / peer).toFixed(2)) : null);
     ratios[c.id] = {

@@ -27,17 +27,31 @@ function withEnv<T>(vars: Record<string, string | undefined>, run: () => Promise
   return run().finally(() => set(saved));
 }
 
-export function runOurs(c: BenchCase, warmup: number, rounds: number, opt: OursOptions): Promise<{ rates: number[]; kernel: string }> {
+export interface Session {
+  /** What actually ran (the kernel path the trainer picked). */
+  label: string;
+  /** Trains one round (one epoch) and returns its samples/s. */
+  round(): Promise<number>;
+}
+
+/** A Trainer kept across rounds: each round is one more epoch of the same run (weights and Adam state carry on). */
+export async function oursSession(c: BenchCase, opt: OursOptions): Promise<Session> {
   const env = { NN_DEBUGGER_KERNELS: opt.kernel ?? process.env.NN_DEBUGGER_KERNELS, NN_DEBUGGER_THREADS: opt.threads ? String(opt.threads) : process.env.NN_DEBUGGER_THREADS };
-  return withEnv(env, async () => {
+  // The kernel path is chosen when the trainer is built, so the overrides only need to hold for that.
+  const trainer = await withEnv(env, async () => {
     const observers = opt.probes ? [new ProbeObserver(PROBE_EVERY, () => undefined)] : [];
-    const trainer = new Trainer(modelSpec(c), dataset(c.data), { epochs: warmup + rounds, observers, dtype: 'float32' });
-    const rates: number[] = [];
-    trainer.on((e) => {
-      if (e.type === 'epoch' && e.metrics.epoch > warmup) rates.push(e.metrics.samplesPerSecond);
-      if (e.type === 'non-finite') throw new Error(`${c.id}: non-finite at step ${e.report.step}`);
-    });
-    await trainer.run();
-    return { rates, kernel: trainer.summary().kernel };
+    return new Trainer(modelSpec(c), dataset(c.data), { epochs: 1, observers, dtype: 'float32' });
   });
+  let rate = 0;
+  trainer.on((e) => {
+    if (e.type === 'epoch') rate = e.metrics.samplesPerSecond;
+    if (e.type === 'non-finite') throw new Error(`${c.id}: non-finite at step ${e.report.step}`);
+  });
+  return {
+    label: trainer.summary().kernel,
+    round: async () => {
+      await trainer.run();
+      return rate;
+    },
+  };
 }

@@ -33,8 +33,11 @@ function model(c: BenchCase): tf.Sequential {
   return m;
 }
 
-/** Samples/s per round; a round is `roundSamples` samples (a whole epoch, or less for the slow cpu backend). */
-export async function runTfjs(c: BenchCase, backend: TfBackend, warmup: number, rounds: number, roundSamples: number): Promise<number[]> {
+/**
+ * A tf.js model kept across rounds; a round is `roundSamples` samples (a whole epoch, or less for the slow
+ * cpu backend). `dispose` frees it before another backend is selected.
+ */
+export async function tfjsSession(c: BenchCase, backend: TfBackend, roundSamples: number): Promise<{ round(): Promise<number>; dispose(): void }> {
   await useBackend(backend);
   const m = model(c);
   const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
@@ -44,8 +47,7 @@ export async function runTfjs(c: BenchCase, backend: TfBackend, warmup: number, 
   const xb = new Float32Array(c.batch * inputs);
   const yb = new Int32Array(c.batch);
   let cursor = n;
-  const rates: number[] = [];
-  for (let round = 0; round < warmup + rounds; round++) {
+  const round = async (): Promise<number> => {
     const t0 = performance.now();
     for (let done = 0; done < roundSamples; done += c.batch) {
       if (cursor + c.batch > n) {
@@ -64,11 +66,14 @@ export async function runTfjs(c: BenchCase, backend: TfBackend, warmup: number, 
         opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, m.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar);
       });
     }
-    (m.getWeights()[0] as tf.Tensor).dataSync(); // wait for the last step
-    const dt = (performance.now() - t0) / 1000;
-    if (round >= warmup) rates.push(Math.ceil(roundSamples / c.batch) * c.batch / dt);
-  }
-  m.dispose();
-  opt.dispose();
-  return rates;
+    await (m.getWeights()[0] as tf.Tensor).data(); // wait for the last step
+    return (Math.ceil(roundSamples / c.batch) * c.batch * 1000) / (performance.now() - t0);
+  };
+  return {
+    round,
+    dispose: () => {
+      m.dispose();
+      opt.dispose();
+    },
+  };
 }
