@@ -15,4 +15,6 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // Plain Node scripts are CommonJS on purpose (run without a build step).
+  { files: ['esbuild.js', 'scripts/**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
