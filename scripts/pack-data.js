@@ -2,7 +2,6 @@
 // gzip of uint8 pixels and labels, so the extension ships them without network access at run time.
 // Layout (little-endian): "MNST", uint32 count, uint8 rows, uint8 cols, count labels, count*rows*cols pixels.
 // CommonJS because esbuild.js calls it before bundling; the engine's loader uses unpackData too.
-/* eslint-disable @typescript-eslint/no-require-imports */
 /* global __filename */
 const fs = require('fs');
 const path = require('path');
