@@ -183,6 +183,8 @@ async function main() {
     return 2;
   }
   mkdirSync(resultsDir, { recursive: true });
+  // Artefacts of an earlier failed run would read as this run's.
+  for (const f of readdirSync(resultsDir)) if (f.startsWith('e2e-failure-') || f === `vscode-${mode}-server.log`) rmSync(path.join(resultsDir, f));
   const started = Date.now();
   const toolchain = ensureToolchain(root);
   const code = mode === 'suite' ? await runSuite(toolchain) : await runE2e(toolchain);
