@@ -3,7 +3,6 @@
 // so the extension build needs no extra step). Deterministic: the same inputs regenerate the same file,
 // which test/unit/kernels-wasm.test.ts checks. Usage: `node scripts/build-wasm.js [--check]`.
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS Node script, like esbuild.js */
 const fs = require('node:fs');
 const path = require('node:path');
 
