@@ -3,31 +3,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { evidenceText } from './findings';
+import { jsonReport, type JsonReport } from '../engine/report-json';
 import type { RunRecord } from './runs';
 import { worstHealth } from './run-ui';
 
 export type ReportFormat = 'markdown' | 'json';
 
-export function reportJson(run: RunRecord): object | null {
+export function reportJson(run: RunRecord): JsonReport | null {
   const o = run.outcome;
-  if (o?.kind !== 'finished') return null;
-  const s = o.summary;
-  return {
-    model: run.modelName,
-    epochs: s.epochs,
-    steps: s.steps,
-    durationMs: s.durationMs,
-    samplesPerSecond: s.samplesPerSecond,
-    final: { loss: s.final.loss, accuracy: s.final.accuracy, valLoss: s.final.valLoss, valAccuracy: s.final.valAccuracy },
-    findings: o.findings.map((f) => ({
-      code: f.code,
-      severity: f.severity,
-      layer: f.layer ? { index: f.layer.index, name: f.layer.name } : null,
-      message: f.message,
-      evidence: f.evidence,
-      fixes: f.fixes.map((x) => ({ id: x.id, title: x.title, preferred: x.preferred })),
-    })),
-  };
+  return o?.kind === 'finished' ? jsonReport(run.modelName, o.summary, o.findings) : null;
 }
 
 const num = (v: number | null, digits = 4) => (v === null ? '–' : Number.isFinite(v) ? v.toFixed(digits) : String(v));
