@@ -38,6 +38,8 @@ async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> 
     seed: cmd.seed ?? undefined,
     yieldEveryMs: 50,
   }, {
+    // The kernel path is picked automatically; say which one on the progress stream (stderr under --json).
+    onStart: (model) => progressStream.write(`${model.name}: ${model.paramCount} parameters, ${model.kernel} kernels, ${model.dtype}\n`),
     onStep: (m) => progress.step(m),
     onEpoch: (m) => progress.epoch(m),
   });
