@@ -9,6 +9,9 @@ import { GradientClipper } from '../../src/engine/train/clipping';
 import { initialize } from '../../src/engine/layers/init';
 import { buildModel } from '../../src/engine/layers/build';
 import { referenceKernels } from '../../src/engine/kernels/reference';
+import { tiledKernels } from '../../src/engine/kernels/tiled';
+import { allocKernelBuffer, wasmKernels } from '../../src/engine/kernels/select';
+import type { Kernels } from '../../src/engine/kernels/kernels';
 import { Rng } from '../../src/engine/rng';
 import { act, dense, init, makeSpec } from './engine-helpers';
 
@@ -44,6 +47,67 @@ for (const [name, spec, expected] of REFERENCE) {
     });
   });
 }
+
+// The same reference steps on float32 weights, on every path the trainer can pick. Float32 storage limits
+// the agreement; the wasm kernel also keeps its moments in float32 and forms 1-β2 from β2 rounded to
+// float32 (0.00099998713 for 0.001), which moves Adam's third value by ~1.2e-6.
+const wasm = wasmKernels(1);
+const FLOAT32_PATHS: [string, Kernels | null][] = [['js (no kernels)', null], ['js-tiled', tiledKernels], ...(wasm ? [['wasm-simd', wasm] as [string, Kernels]] : [])];
+for (const [pathName, kernels] of FLOAT32_PATHS) {
+  for (const [name, spec, expected] of REFERENCE) {
+    test(`optimiser ${name} matches hand-computed steps on float32 weights, ${pathName}`, () => {
+      const buf = (n: number) => (kernels ? allocKernelBuffer(kernels, 'float32', n) : new Float32Array(n));
+      const p: Param = { id: 'p.weight', role: 'weight', value: buf(2), grad: buf(2), shape: [1, 2], l1: 0, l2: 0 };
+      p.value.set([1, -2]);
+      const opt = createOptimizer(spec, [p], kernels);
+      GRADS.forEach((g, t) => {
+        p.grad.set(g);
+        assert.ok(opt.step(spec.lr));
+        expected[t].forEach((w, i) => assert.ok(Math.abs(p.value[i] - w) < 3e-6, `step ${t + 1}[${i}]: ${p.value[i]} vs ${w}`));
+      });
+    });
+  }
+}
+
+// What the trainer relies on to skip its undo copy: no value can leave [-(W + bound), W + bound] (W the
+// largest |value| before the step), up to the rounding of the stored result.
+test('changeBound bounds every step of every optimiser on every path', () => {
+  const rng = new Rng(5);
+  for (const [pathName, kernels] of [['float64', null], ...FLOAT32_PATHS] as [string, Kernels | null][]) {
+    for (const [name, spec] of REFERENCE) {
+      const n = 37;
+      const buf = (): Float32Array | Float64Array => (pathName === 'float64' ? new Float64Array(n) : kernels ? allocKernelBuffer(kernels, 'float32', n) : new Float32Array(n));
+      const p: Param = { id: 'p.weight', role: 'weight', value: buf(), grad: buf(), shape: [1, n], l1: 0, l2: 0 };
+      const opt = createOptimizer(spec, [p], kernels);
+      for (let t = 0; t < 200; t++) {
+        // gradients that swing in scale, including steps where one entry dominates
+        const scale = Math.exp(4 * rng.gaussian());
+        for (let i = 0; i < n; i++) p.grad[i] = scale * rng.gaussian() * (i === t % n ? 50 : 1);
+        let norm = 0;
+        for (let i = 0; i < n; i++) norm += p.grad[i] * p.grad[i];
+        const before = Array.from(p.value);
+        const bound = opt.changeBound(spec.lr, Math.sqrt(norm));
+        opt.step(spec.lr);
+        const reach = (Math.max(...before.map(Math.abs)) + bound) * (1 + 1e-6);
+        const largest = Math.max(...Array.from(p.value, Math.abs));
+        assert.ok(largest <= reach, `${name} on ${pathName}, step ${t + 1}: |value| ${largest} > ${reach}`);
+        const moved = Math.max(...before.map((w, i) => Math.abs(p.value[i] - w)));
+        // and the bound is on the step itself: only storage rounding (half a float32 ulp of the value) adds
+        assert.ok(moved <= bound + largest * 2 ** -24, `${name} on ${pathName}, step ${t + 1}: moved ${moved} > bound ${bound}`);
+      }
+    }
+  }
+});
+
+test('a step taken without changeBound leaves the next bound unknown', () => {
+  const p = param([1, -2]);
+  const spec: OptimizerSpec = { type: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+  const opt = createOptimizer(spec, [p]);
+  assert.ok(Number.isFinite(opt.changeBound(0.1, 1)));
+  opt.step(0.1);
+  opt.step(0.1);
+  assert.equal(opt.changeBound(0.1, 1), Infinity);
+});
 
 test('schedules match hand-computed learning rates', () => {
   const at = (s: Parameters<typeof learningRateAt>[0], epochs: number[]) => epochs.map((e) => learningRateAt(s, 0.1, e, 4));

@@ -205,6 +205,20 @@ test('an update that overflows is undone and reported with stage update', async 
   assert.deepEqual(trainer.layers.map((l) => l.params.map((p) => Array.from(p.value))), before);
 });
 
+// lr / (1 - β1) overflows float64 too, so the very first step is non-finite on both paths.
+test('an Adam update that overflows is undone too, on the wasm kernel path as well as in float64', async () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    const spec = mlp({ optimizer: { type: 'adam', lr: 1e308, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } }, [dense(8), act('tanh'), dense(3)]);
+    const trainer = new Trainer(spec, blobData(), { yieldEveryMs: 0, dtype });
+    const before = trainer.layers.map((l) => l.params.map((p) => Array.from(p.value)));
+    const summary = await trainer.run();
+    assert.equal(summary.status, 'non-finite', dtype);
+    assert.equal(summary.nonFinite!.stage, 'update', dtype);
+    assert.equal(summary.steps, 0);
+    assert.deepEqual(trainer.layers.map((l) => l.params.map((p) => Array.from(p.value))), before, dtype);
+  }
+});
+
 test('divergence stops at the first non-finite value and keeps the last finite weights', async () => {
   const xs = Array.from({ length: 200 }, (_, i) => [-10 + (20 * i) / 199]);
   const data = regressionData(xs, xs.map((x) => [5 * Math.sin(x[0])]), xs.slice(0, 40), xs.slice(0, 40).map((x) => [5 * Math.sin(x[0])]));

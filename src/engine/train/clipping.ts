@@ -1,19 +1,26 @@
 // Gradient clipping by global L2 norm (all parameters scaled together, as torch.nn.utils.clip_grad_norm_)
 // or by value (each entry clamped to [-value, value]). Always measures the global norm before and after,
 // so probes can report how often and how much it clipped (and the trainer sees non-finite gradients).
+// The norm runs in wasm SIMD (kernelSumSquares) for gradients in kernel memory.
 import type { ClippingSpec } from '../spec/model-spec';
 import type { Param } from '../layers/layer';
+import type { Kernels } from '../kernels/kernels';
+import type { FloatArray } from '../types';
+import { kernelSumSquares } from '../kernels/select';
 
 export class GradientClipper {
   normBefore = 0;
   normAfter = 0;
   clipped = false;
 
-  constructor(readonly spec: ClippingSpec) {}
+  constructor(
+    readonly spec: ClippingSpec,
+    private readonly kernels: Kernels | null = null,
+  ) {}
 
   /** Clips the gradients in place and updates normBefore/normAfter/clipped. */
   apply(params: readonly Param[]): void {
-    this.normBefore = globalNorm(params);
+    this.normBefore = globalNorm(params, this.kernels);
     this.clipped = false;
     if (!Number.isFinite(this.normBefore)) {
       // Non-finite gradients: the trainer stops before any update, so leave them as they are.
@@ -25,7 +32,7 @@ export class GradientClipper {
         for (let i = 0; i < g.length; i++) g[i] *= scale;
       }
       this.clipped = true;
-      this.normAfter = globalNorm(params);
+      this.normAfter = globalNorm(params, this.kernels);
     } else if (this.spec.mode === 'value') {
       const v = this.spec.value;
       for (const p of params) {
@@ -40,18 +47,26 @@ export class GradientClipper {
           }
         }
       }
-      this.normAfter = this.clipped ? globalNorm(params) : this.normBefore;
+      this.normAfter = this.clipped ? globalNorm(params, this.kernels) : this.normBefore;
     } else {
       this.normAfter = this.normBefore;
     }
   }
 }
 
-export function globalNorm(params: readonly Param[]): number {
+export function globalNorm(params: readonly Param[], kernels: Kernels | null = null): number {
   let sum = 0;
-  for (const p of params) {
-    const g = p.grad;
-    for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
-  }
+  for (const p of params) sum += sumSquares(p.grad, kernels);
   return Math.sqrt(sum);
+}
+
+/** Σa², in wasm SIMD where `kernels` can read `a` in place; float64 throughout otherwise. */
+export function sumSquares(a: FloatArray, kernels: Kernels | null): number {
+  const fast = kernels ? kernelSumSquares(kernels, a) : null;
+  // The kernel squares in float32, which overflows above 1.8e19: then only the float64 loop tells a huge
+  // finite gradient from an infinite one.
+  if (fast !== null && fast !== Infinity) return fast;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return s;
 }

@@ -2,6 +2,7 @@
 // for; the context exposes read-only views of live buffers that must not be mutated.
 import type { Layer } from '../layers/layer';
 import type { ModelSpec } from '../spec/model-spec';
+import type { Kernels } from '../kernels/kernels';
 
 export interface StepContext {
   step: number;
@@ -11,6 +12,8 @@ export interface StepContext {
   lr: number;
   spec: ModelSpec;
   layers: readonly Layer[];
+  /** The kernel path the layers' buffers belong to (for reading them with kernelSumSquares); never to write. */
+  readonly kernels: Kernels;
   /** Global gradient L2 norm before and after clipping for this step (equal when nothing was clipped). */
   gradNormBefore: number;
   gradNormAfter: number;

@@ -19,10 +19,19 @@ export interface Failure {
   position: number;
 }
 
+/**
+ * Weights below this magnitude cannot overflow float32 (3.4e38) by a step smaller than it: the copy taken
+ * to undo a non-finite update is skipped while the bound on |weights| + the optimiser's bound on the step
+ * stays under it (always, in healthy training; an exploding run falls back to copying every step).
+ */
+const SAFE_MAGNITUDE = 1e37;
+
 export class StepRunner {
   private readonly params: Param[];
   private readonly owner: number[];
   private readonly beforeUpdate: TensorSnapshot;
+  /** No parameter value exceeds this in magnitude (only ever raised, so restoring older values keeps it). */
+  private weightBound: number;
 
   constructor(
     private readonly layers: readonly Layer[],
@@ -39,6 +48,7 @@ export class StepRunner {
       }
     });
     this.beforeUpdate = new TensorSnapshot(layers, false);
+    this.weightBound = maxAbs(this.params);
   }
 
   get allParams(): readonly Param[] {
@@ -84,14 +94,21 @@ export class StepRunner {
 
   /** Applies the optimiser; if any weight turns non-finite the update is undone and reported. */
   update(lr: number): Failure | null {
-    this.beforeUpdate.save();
-    if (this.optimizer.step(lr)) return null;
-    for (let k = 0; k < this.params.length; k++) {
-      if (!allFinite(this.params[k].value)) {
-        this.beforeUpdate.restore();
-        return { stage: 'update', position: this.owner[k] };
+    // Every gradient entry is at most the global norm after clipping; storing a value rounds it by < 1e-7.
+    const reach = (this.weightBound + this.optimizer.changeBound(lr, this.clipper.normAfter)) * (1 + 1e-6);
+    const safe = reach < SAFE_MAGNITUDE;
+    if (!safe) this.beforeUpdate.save();
+    const finiteSum = this.optimizer.step(lr);
+    if (!finiteSum) {
+      for (let k = 0; k < this.params.length; k++) {
+        if (!allFinite(this.params[k].value)) {
+          // With `safe` the bound rules this out; without it the copy taken above is restored.
+          if (!safe) this.beforeUpdate.restore();
+          return { stage: 'update', position: this.owner[k] };
+        }
       }
     }
+    this.weightBound = safe ? reach : maxAbs(this.params);
     return null;
   }
 
@@ -104,4 +121,14 @@ export class StepRunner {
     for (let i = top; i >= bottom; i--) for (const p of this.layers[i].params) if (!allFinite(p.grad)) return i;
     return null;
   }
+}
+
+function maxAbs(params: readonly Param[]): number {
+  let m = 0;
+  for (const p of params) {
+    const a = p.value;
+    // NaN compares false and would be skipped: let it through as Infinity.
+    for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i]) <= m)) m = a[i] - a[i] === 0 ? Math.abs(a[i]) : Infinity;
+  }
+  return m;
 }

@@ -76,9 +76,9 @@ export class Trainer {
     const first = this.layers[0];
     if (first instanceof DenseLayer) first.computeInputGradient = false;
     this.plan = planLoss(spec.loss, this.layers);
-    this.clipper = new GradientClipper(spec.clipping);
+    this.clipper = new GradientClipper(spec.clipping, this.kernels);
     const params = this.layers.flatMap((l) => l.params);
-    this.runner = new StepRunner(this.layers, this.plan, this.clipper, createOptimizer(spec.optimizer, params));
+    this.runner = new StepRunner(this.layers, this.plan, this.clipper, createOptimizer(spec.optimizer, params, this.kernels));
     const lastKind = this.layers[this.layers.length - 1]?.spec.kind;
     // A single binary output is a probability after a sigmoid layer (or under MSE), a logit otherwise.
     this.threshold = spec.loss === 'binary-cross-entropy' && lastKind !== 'sigmoid' ? 0 : 0.5;
@@ -89,7 +89,7 @@ export class Trainer {
       grad: alloc(batch * this.width),
       labels: new Int32Array(batch),
     }));
-    this.ctx = { step: 0, epoch: 0, batch: 0, loss: 0, lr: 0, spec, layers: this.layers, gradNormBefore: 0, gradNormAfter: 0, clipped: false };
+    this.ctx = { step: 0, epoch: 0, batch: 0, loss: 0, lr: 0, spec, layers: this.layers, kernels: this.kernels, gradNormBefore: 0, gradNormAfter: 0, clipped: false };
   }
 
   on(listener: TrainerListener): void {
