@@ -34,6 +34,14 @@ function run(cmd, args, options, what) {
   console.log(`[toolchain] ${what} done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/**
+ * The environment minus what an outer `npm run` exports (npm_config_user_agent names the outer Node 20, and
+ * code-server's postinstall reads the Node version from it), so the nested install sees only Node 24.
+ */
+function withoutNpmEnv(env) {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+}
+
 /** Returns the Node 24 bin folder and code-server's entry, installing them first if needed. */
 export function ensureToolchain(root) {
   const cache = path.join(root, '.cache');
@@ -57,7 +65,7 @@ export function ensureToolchain(root) {
       // first on PATH so the nested installs and node-gyp build against it.
       path.join(node24Bin, 'node'),
       [npmCli(), 'install', '--no-audit', '--no-fund', CODE_SERVER_SPEC],
-      { cwd: csDir, env: { ...process.env, PATH: `${node24Bin}:${process.env.PATH}`, npm_config_nodedir: node24 } },
+      { cwd: csDir, env: { ...withoutNpmEnv(process.env), PATH: `${node24Bin}:${process.env.PATH}`, npm_config_nodedir: node24 } },
       `installing ${CODE_SERVER_SPEC} (about 2 minutes)`,
     );
   }
