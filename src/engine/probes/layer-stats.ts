@@ -3,9 +3,22 @@ import type { FloatArray, BatchNormProbe } from '../types';
 import type { Layer, Param } from '../layers/layer';
 
 export function l2Norm(a: FloatArray): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
+  return Math.sqrt(sumSquares64(a));
+}
+
+/** Σa² in float64, four sums at a time (one alone waits on each add). */
+export function sumSquares64(a: FloatArray): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const n = a.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[i] * a[i];
+    s1 += a[i + 1] * a[i + 1];
+    s2 += a[i + 2] * a[i + 2];
+    s3 += a[i + 3] * a[i + 3];
+  }
+  for (; i < n; i++) s0 += a[i] * a[i];
+  return s0 + s1 + (s2 + s3);
 }
 
 export function countNonFinite(a: FloatArray | null): number {
@@ -27,43 +40,104 @@ export function mainParams(layer: Layer): { main: Param | null; bias: Param | nu
 }
 
 /**
- * One pass over the (sampled) weight gradient and weights: both norms, scaled to the whole tensor when
- * sampled, the non-finite gradient entries, and the weights copied for the update ratio.
+ * The weight gradient and weight norms, exact over every entry, and the non-finite gradient entries (left
+ * out of the norm). `sumSquares` reads tensors in wasm SIMD where it can; the entry-by-entry pass runs only
+ * when the gradient holds a non-finite value.
  */
-export function readMain(grad: FloatArray, value: FloatArray, sample: Int32Array | null, before: Float64Array): { gradNorm: number; weightNorm: number; nonFinite: number } {
-  let g2 = 0;
-  let w2 = 0;
+export function mainNorms(grad: FloatArray, value: FloatArray, sumSquares: (a: FloatArray) => number): { gradNorm: number; weightNorm: number; nonFinite: number } {
+  const weightNorm = Math.sqrt(sumSquares(value));
+  const g2 = sumSquares(grad);
+  if (Number.isFinite(g2)) return { gradNorm: Math.sqrt(g2), weightNorm, nonFinite: 0 };
+  let finite = 0;
   let bad = 0;
-  for (let k = 0; k < before.length; k++) {
-    const i = sample ? sample[k] : k;
+  for (let i = 0; i < grad.length; i++) {
     const g = grad[i];
-    const w = value[i];
     if (g - g !== 0) bad++;
-    else g2 += g * g;
-    w2 += w * w;
-    before[k] = w;
+    else finite += g * g;
   }
-  const scale = value.length / Math.max(1, before.length);
-  return { gradNorm: Math.sqrt(g2 * scale), weightNorm: Math.sqrt(w2 * scale), nonFinite: bad };
+  return { gradNorm: Math.sqrt(finite), weightNorm, nonFinite: bad };
 }
 
-/** Mean, std and non-finite count of a layer's output in one pass. */
+/** Copies the (sampled) weights before an update, for the update ratio. */
+export function copyWeights(value: FloatArray, sample: Int32Array | null, before: FloatArray): void {
+  if (!sample) before.set(value.length === before.length ? value : value.subarray(0, before.length));
+  else for (let k = 0; k < sample.length; k++) before[k] = value[sample[k]];
+}
+
+/** ‖w - before‖ / ‖before‖ over the copied entries (null when those weights were all zero), and whether it is finite. */
+export function updateRatio(value: FloatArray, sample: Int32Array | null, before: FloatArray): { ratio: number | null; finite: boolean } {
+  // independent sums, two entries at a time: one pair of sums alone waits on each add
+  let d0 = 0, d1 = 0, w0 = 0, w1 = 0;
+  const n = before.length;
+  let k = 0;
+  if (!sample) {
+    for (; k + 1 < n; k += 2) {
+      const b0 = before[k];
+      const b1 = before[k + 1];
+      const a0 = value[k] - b0;
+      const a1 = value[k + 1] - b1;
+      d0 += a0 * a0;
+      d1 += a1 * a1;
+      w0 += b0 * b0;
+      w1 += b1 * b1;
+    }
+  }
+  for (; k < n; k++) {
+    const a = value[sample ? sample[k] : k] - before[k];
+    d0 += a * a;
+    w0 += before[k] * before[k];
+  }
+  const d = d0 + d1;
+  const w = w0 + w1;
+  return { ratio: w > 0 ? Math.sqrt(d / w) : null, finite: Number.isFinite(d) };
+}
+
+/** Mean, std and non-finite count of a layer's output. */
 export function outputStats(out: FloatArray): { mean: number; std: number; nonFinite: number } {
-  let s = 0;
-  let s2 = 0;
+  // four independent sums of each kind (one alone waits on each add); a non-finite entry shows in them
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+  const n = out.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = out[i];
+    const b = out[i + 1];
+    const c = out[i + 2];
+    const d = out[i + 3];
+    s0 += a;
+    s1 += b;
+    s2 += c;
+    s3 += d;
+    q0 += a * a;
+    q1 += b * b;
+    q2 += c * c;
+    q3 += d * d;
+  }
+  for (; i < n; i++) {
+    s0 += out[i];
+    q0 += out[i] * out[i];
+  }
+  const sum = s0 + s1 + (s2 + s3);
+  const squares = q0 + q1 + (q2 + q3);
+  if (Number.isFinite(squares) && Number.isFinite(sum)) return moments(sum, squares, n, 0);
   let bad = 0;
-  for (let i = 0; i < out.length; i++) {
-    const x = out[i];
+  let s = 0;
+  let sq = 0;
+  for (let j = 0; j < n; j++) {
+    const x = out[j];
     if (x - x !== 0) {
       bad++;
       continue;
     }
     s += x;
-    s2 += x * x;
+    sq += x * x;
   }
-  const n = Math.max(1, out.length - bad);
+  return moments(s, sq, n - bad, bad);
+}
+
+function moments(s: number, s2: number, count: number, nonFinite: number): { mean: number; std: number; nonFinite: number } {
+  const n = Math.max(1, count);
   const mean = s / n;
-  return { mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), nonFinite: bad };
+  return { mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), nonFinite };
 }
 
 /**

@@ -1,22 +1,28 @@
 // The probe observer: every `every` steps (and on the first step) it reads each layer's gradients,
 // weights and activations and emits a ProbeSnapshot. It only reads live buffers; the one thing it keeps
-// is a copy of (a fixed sample of) the weights before the update, to measure the update ratio, in buffers
-// allocated once per layer. Tensors above NORM_SAMPLE entries are read over that fixed sample (norms
-// scaled up accordingly): a full pass over a large layer's weights costs about as much as the optimiser's
-// own pass, which would break the overhead budget (bench/probe-overhead.ts).
+// is a copy of the weights before the update (of a fixed sample of RATIO_SAMPLE entries on large tensors),
+// to measure the update ratio, in buffers allocated once per layer. Norms are exact: tensors above
+// KERNEL_NORM_MIN entries are summed in wasm SIMD (kernelSumSquares, float32 squares), which makes a full
+// pass over a 200k-weight layer cheap enough for the overhead budget (bench/probe-overhead.ts); smaller ones
+// in float64.
 import type { TrainingObserver, StepContext } from '../train/observer';
-import type { Layer } from '../layers/layer';
-import type { ClippingProbe, LayerProbe, ProbeSnapshot } from '../types';
-import { HISTOGRAM_SAMPLE, NORM_SAMPLE, gradientHistogram, sampleIndices } from './histogram';
-import { batchNormStats, countNonFinite, deadRatio, l2Norm, mainParams, outputStats, readMain, saturationRatio } from './layer-stats';
+import type { Kernels } from '../kernels/kernels';
+import type { Layer, Param } from '../layers/layer';
+import type { ClippingProbe, FloatArray, LayerProbe, ProbeSnapshot } from '../types';
+import { sumSquares } from '../train/clipping';
+import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices } from './histogram';
+import { batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
 
 const DEAD_KINDS = new Set(['relu', 'leaky-relu', 'relu6']);
 const SATURATING_KINDS = new Set(['sigmoid', 'tanh']);
+/** Tensors at least this large are summed by the SIMD kernel (~8x a float64 loop); smaller ones stay float64-exact at under a microsecond. */
+export const KERNEL_NORM_MIN = 1024;
 
 export class ProbeObserver implements TrainingObserver {
   private firstStep: number | null = null;
   private tracked: Tracked[] = [];
   private pending: LayerProbe[] = [];
+  private kernels: Kernels | null = null;
   // clipping counters since the previous snapshot
   private stepsSeen = 0;
   private stepsClipped = 0;
@@ -42,28 +48,22 @@ export class ProbeObserver implements TrainingObserver {
 
   afterBackward(ctx: StepContext): void {
     if (this.tracked.length !== ctx.layers.length) this.tracked = ctx.layers.map(track);
-    this.pending = ctx.layers.map((layer, i) => this.probeLayer(layer, this.tracked[i]));
+    this.kernels = ctx.kernels;
+    const pending: LayerProbe[] = [];
+    for (let i = 0; i < ctx.layers.length; i++) pending.push(this.probeLayer(ctx.layers[i], this.tracked[i]));
+    this.pending = pending;
   }
 
   afterUpdate(ctx: StepContext): void {
-    ctx.layers.forEach((layer, i) => {
+    for (let i = 0; i < ctx.layers.length; i++) {
       const probe = this.pending[i];
-      const main = mainParams(layer).main;
-      if (!probe || !main) return;
-      const { sample, before } = this.tracked[i];
-      const w = main.value;
-      let d = 0;
-      let w0 = 0;
-      for (let k = 0; k < before.length; k++) {
-        const diff = w[sample ? sample[k] : k] - before[k];
-        d += diff * diff;
-        w0 += before[k] * before[k];
-      }
-      // on large layers both sums run over the same sample of entries
-      probe.updateRatio = w0 > 0 ? Math.sqrt(d / w0) : null;
-      // a non-finite weight makes d non-finite: count the weights only then
-      if (!Number.isFinite(d)) probe.nonFinite += countNonFinite(w);
-    });
+      const { main, sample, before } = this.tracked[i];
+      if (!probe || !main) continue;
+      const r = updateRatio(main.value, sample, before);
+      probe.updateRatio = r.ratio;
+      // a non-finite weight makes the difference non-finite: count the weights only then
+      if (!r.finite) probe.nonFinite += countNonFinite(main.value);
+    }
     this.emit({ step: ctx.step, epoch: ctx.epoch, loss: ctx.loss, lr: ctx.lr, layers: this.pending, clipping: this.clipping(ctx) });
     this.pending = [];
   }
@@ -80,9 +80,10 @@ export class ProbeObserver implements TrainingObserver {
     return probe;
   }
 
-  private probeLayer(layer: Layer, { sample, histogramSample, before }: Tracked): LayerProbe {
+  private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_NORM_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
+
+  private probeLayer(layer: Layer, { main, bias, sample, histogramSample, before }: Tracked): LayerProbe {
     const spec = layer.spec;
-    const { main, bias } = mainParams(layer);
     const out = layer.lastOutput;
     const act = out && out.length ? outputStats(out) : null;
     let histogram: number[] | null = null;
@@ -91,7 +92,8 @@ export class ProbeObserver implements TrainingObserver {
     let nonFinite = (act ? act.nonFinite : 0) + (bias ? countNonFinite(bias.grad) : 0);
     if (main) {
       histogram = gradientHistogram(main.grad, histogramSample);
-      const m = readMain(main.grad, main.value, sample, before);
+      const m = mainNorms(main.grad, main.value, this.sumSquares);
+      copyWeights(main.value, sample, before);
       gradNorm = m.gradNorm;
       weightNorm = m.weightNorm;
       nonFinite += m.nonFinite;
@@ -102,7 +104,7 @@ export class ProbeObserver implements TrainingObserver {
       position: layer.position,
       kind: spec.kind,
       gradNorm,
-      biasGradNorm: bias ? l2Norm(bias.grad) : null,
+      biasGradNorm: bias ? Math.sqrt(this.sumSquares(bias.grad)) : null,
       weightNorm,
       updateRatio: null,
       histogram,
@@ -116,15 +118,21 @@ export class ProbeObserver implements TrainingObserver {
   }
 }
 
-/** A layer's weight samples (null: all entries) and the sampled weights from before the update. */
+/** A layer's main tensor and bias, its weight samples (null: all entries) and the sampled weights from before the update. */
 interface Tracked {
+  main: Param | null;
+  bias: Param | null;
   sample: Int32Array | null;
   histogramSample: Int32Array | null;
-  before: Float64Array;
+  before: FloatArray;
 }
 
 function track(layer: Layer): Tracked {
-  const n = mainParams(layer).main?.value.length ?? 0;
-  const sample = sampleIndices(n, NORM_SAMPLE);
-  return { sample, histogramSample: sampleIndices(n, HISTOGRAM_SAMPLE), before: new Float64Array(sample ? sample.length : n) };
+  const { main, bias } = mainParams(layer);
+  const n = main?.value.length ?? 0;
+  const sample = sampleIndices(n, RATIO_SAMPLE);
+  const copy = sample ? sample.length : n;
+  // the weights' own type: copying a whole float32 tensor is then a plain memory copy
+  const before = main?.value instanceof Float32Array ? new Float32Array(copy) : new Float64Array(copy);
+  return { main, bias, sample, histogramSample: sampleIndices(n, HISTOGRAM_SAMPLE), before };
 }
