@@ -2,10 +2,11 @@
 // optionally with the probe observer at the extension's default cadence.
 import { Trainer } from '../src/engine/train/trainer';
 import { ProbeObserver } from '../src/engine/probes/observer';
+import { DEFAULT_PROBE_EVERY } from '../src/engine/session';
 import { type BenchCase, dataset, modelSpec } from './cases';
 
-/** The extension's default `probeEvery` (src/extension/config.ts). */
-export const PROBE_EVERY = 10;
+/** The engine's default cadence, which the extension's `nnDebugger.probeEvery` default matches. */
+export const PROBE_EVERY = DEFAULT_PROBE_EVERY;
 
 export interface OursOptions {
   probes: boolean;

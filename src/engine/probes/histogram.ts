@@ -14,16 +14,20 @@ export const HISTOGRAM_SAMPLE = 256;
 
 const EDGES = Float64Array.from(HISTOGRAM_EDGES);
 
-/** The bin of a finite |g|: the number of edges at or below it, by binary search. */
+/** EDGES padded to 16 with NaN (no value compares at or above NaN), for a fixed four-step search. */
+const PADDED = Float64Array.from({ length: 16 }, (_, i) => (i < EDGES.length ? EDGES[i] : NaN));
+
+/**
+ * The bin of a finite |g|: the number of edges at or below it. Four steps of 8, 4, 2, 1 written as
+ * conditional adds, which compile without branches: a branching binary search mispredicted on most entries
+ * and took a third of a probe's time on a small model.
+ */
 export function binOf(a: number): number {
-  let lo = 0;
-  let hi = EDGES.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a >= EDGES[mid]) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  let b = PADDED[7] <= a ? 8 : 0;
+  b += PADDED[b + 3] <= a ? 4 : 0;
+  b += PADDED[b + 1] <= a ? 2 : 0;
+  b += PADDED[b] <= a ? 1 : 0;
+  return b;
 }
 
 /**
@@ -53,7 +57,7 @@ export function gradientHistogram(values: FloatArray, sample: Int32Array | null 
   for (let k = 0; k < samples; k++) {
     const v = values[sample ? sample[k] : k];
     if (v - v !== 0) continue;
-    counts[binOf(v < 0 ? -v : v)] += weight;
+    counts[binOf(Math.abs(v))] += weight;
   }
   return counts;
 }

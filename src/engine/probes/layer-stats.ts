@@ -64,32 +64,45 @@ export function copyWeights(value: FloatArray, sample: Int32Array | null, before
   else for (let k = 0; k < sample.length; k++) before[k] = value[sample[k]];
 }
 
-/** ‖w - before‖ / ‖before‖ over the copied entries (null when those weights were all zero), and whether it is finite. */
-export function updateRatio(value: FloatArray, sample: Int32Array | null, before: FloatArray): { ratio: number | null; finite: boolean } {
-  // independent sums, two entries at a time: one pair of sums alone waits on each add
-  let d0 = 0, d1 = 0, w0 = 0, w1 = 0;
-  const n = before.length;
-  let k = 0;
-  if (!sample) {
-    for (; k + 1 < n; k += 2) {
-      const b0 = before[k];
-      const b1 = before[k + 1];
-      const a0 = value[k] - b0;
-      const a1 = value[k + 1] - b1;
-      d0 += a0 * a0;
-      d1 += a1 * a1;
-      w0 += b0 * b0;
-      w1 += b1 * b1;
+/**
+ * ‖w - before‖ / ‖before‖ over the copied entries (null when those weights were all zero), and whether it is
+ * finite. `beforeSquares` is Σbefore² when already known (the whole tensor was copied and its norm taken).
+ */
+export function updateRatio(value: FloatArray, sample: Int32Array | null, before: FloatArray, beforeSquares: number | null = null): { ratio: number | null; finite: boolean } {
+  let d: number;
+  let w: number;
+  if (!sample && beforeSquares !== null) {
+    d = sumSquaredDifferences(value, before);
+    w = beforeSquares;
+  } else {
+    d = 0;
+    w = 0;
+    for (let k = 0; k < before.length; k++) {
+      const a = value[sample ? sample[k] : k] - before[k];
+      d += a * a;
+      w += before[k] * before[k];
     }
   }
-  for (; k < n; k++) {
-    const a = value[sample ? sample[k] : k] - before[k];
-    d0 += a * a;
-    w0 += before[k] * before[k];
-  }
-  const d = d0 + d1;
-  const w = w0 + w1;
   return { ratio: w > 0 ? Math.sqrt(d / w) : null, finite: Number.isFinite(d) };
+}
+
+/** Σ(a - b)² over b's length, four sums at a time (one alone waits on each add). */
+function sumSquaredDifferences(a: FloatArray, b: FloatArray): number {
+  let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+  const n = b.length;
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    const x0 = a[k] - b[k];
+    const x1 = a[k + 1] - b[k + 1];
+    const x2 = a[k + 2] - b[k + 2];
+    const x3 = a[k + 3] - b[k + 3];
+    d0 += x0 * x0;
+    d1 += x1 * x1;
+    d2 += x2 * x2;
+    d3 += x3 * x3;
+  }
+  for (; k < n; k++) d0 += (a[k] - b[k]) * (a[k] - b[k]);
+  return d0 + d1 + (d2 + d3);
 }
 
 /** Mean, std and non-finite count of a layer's output. */

@@ -59,7 +59,8 @@ export class ProbeObserver implements TrainingObserver {
       const probe = this.pending[i];
       const { main, sample, before } = this.tracked[i];
       if (!probe || !main) continue;
-      const r = updateRatio(main.value, sample, before);
+      // a whole-tensor copy has the weight norm just measured; a sampled one needs its own
+      const r = updateRatio(main.value, sample, before, sample || probe.weightNorm === null ? null : probe.weightNorm * probe.weightNorm);
       probe.updateRatio = r.ratio;
       // a non-finite weight makes the difference non-finite: count the weights only then
       if (!r.finite) probe.nonFinite += countNonFinite(main.value);
