@@ -22,6 +22,7 @@ export function torchInfo(): { version: string; blas: string } | null {
   return { version, blas: blas ?? 'unknown' };
 }
 
+/** OpenBLAS's pthread build keeps its own thread pool (2 threads here unless told): both variables pin it. */
 export function runTorch(c: BenchCase, warmup: number, rounds: number, threads = 1): number[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'nn-bench-'));
   try {
@@ -30,7 +31,7 @@ export function runTorch(c: BenchCase, warmup: number, rounds: number, threads =
     writeFileSync(x, c.data.x);
     writeFileSync(labels, c.data.labels);
     const cfg = { x, labels, n: c.data.n, inputs: c.data.inputs, classes: c.data.classes, hidden: c.hidden, batchNorm: c.batchNorm, batch: c.batch, warmup, rounds, threads };
-    const out = execFileSync(PYTHON, [path.join(__dirname, 'torch_bench.py'), JSON.stringify(cfg)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+    const out = execFileSync(PYTHON, [path.join(__dirname, 'torch_bench.py'), JSON.stringify(cfg)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) } });
     return (JSON.parse(out.trim().split('\n').pop()!) as { rates: number[] }).rates;
   } finally {
     rmSync(dir, { recursive: true, force: true });
