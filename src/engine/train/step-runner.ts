@@ -20,9 +20,9 @@ export interface Failure {
 }
 
 /**
- * Weights below this magnitude cannot overflow float32 (3.4e38) by a step smaller than it: the copy taken
- * to undo a non-finite update is skipped while the bound on |weights| + the optimiser's bound on the step
- * stays under it (always, in healthy training; an exploding run falls back to copying every step).
+ * While a bound on |weights| plus the optimiser's bound on the step stays below this, no updated value can
+ * overflow (float32 tops out at 3.4e38), so the copy that undoes a non-finite update is skipped. Healthy
+ * training never comes near it; an exploding run falls back to copying before every update.
  */
 const SAFE_MAGNITUDE = 1e37;
 
@@ -30,7 +30,10 @@ export class StepRunner {
   private readonly params: Param[];
   private readonly owner: number[];
   private readonly beforeUpdate: TensorSnapshot;
-  /** No parameter value exceeds this in magnitude (only ever raised, so restoring older values keeps it). */
+  /**
+   * No parameter value exceeds this in magnitude: grown by each step's bound, re-measured after a copied
+   * step. (Early stopping restores older weights only as training ends, so it never invalidates it.)
+   */
   private weightBound: number;
 
   constructor(
