@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { BenchCase } from './cases';
 
 const PYTHON = '/usr/bin/python3';
-export const TORCH_INSTALL_HINT = 'sudo apt-get install -y python3-torch   (Debian; the bench then adds the PyTorch column)';
+export const TORCH_INSTALL_HINT = 'sudo apt-get install -y python3-torch libopenblas0-pthread   (Debian; the bench then adds the PyTorch column, with OpenBLAS as PyTorch users have it)';
 
 /**
  * The torch version and the BLAS library it resolves to (Debian's torch calls whatever libblas.so.3 the
