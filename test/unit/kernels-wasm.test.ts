@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { WasmHeap } from '../../src/engine/kernels/wasm-heap';
-import { allocKernelBuffer, availableKernels, kernelAdamStep, kernelSumSquares, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
+import { allocKernelBuffer, availableKernels, kernelAdamStep, kernelMoments, kernelSumSquaredDiff, kernelSumSquares, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
 
 const require = createRequire(__filename);
 
@@ -88,6 +88,41 @@ test('wasm sum of squares matches a float64 loop, propagates NaN, refuses foreig
   }
   assert.equal(kernelSumSquares(w, new Float32Array(8)), null);
   assert.equal(kernelSumSquares(availableKernels('float32')[1], w.heap.allocFloat32(8)), null);
+});
+
+test('wasm moments and squared differences match float64 loops on every tail length, propagate NaN, refuse foreign arrays', () => {
+  const w = wasmKernels()!;
+  const out = new Float64Array(2);
+  for (const n of [0, 1, 3, 4, 5, 1031]) {
+    const a = w.heap.allocFloat32(n);
+    const b = w.heap.allocFloat32(n);
+    let sum = 0, squares = 0, diff = 0;
+    for (let i = 0; i < n; i++) {
+      a[i] = Math.sin(i + 1) * (i % 7) - 1.5;
+      b[i] = a[i] + Math.cos(i) * 1e-3;
+      sum += a[i];
+      squares += a[i] * a[i];
+      const d = Math.fround(a[i] - b[i]);
+      diff += d * d;
+    }
+    assert.ok(kernelMoments(w, a, out));
+    assert.ok(Math.abs(out[0] - sum) <= 1e-12 * Math.max(1, Math.abs(sum)) && Math.abs(out[1] - squares) <= 1e-12 * Math.max(1, squares), `n=${n}: ${out} vs ${sum}, ${squares}`);
+    const got = kernelSumSquaredDiff(w, a, b)!;
+    assert.ok(Math.abs(got - diff) <= 1e-12 * Math.max(1e-9, diff), `n=${n}: ${got} vs ${diff}`);
+    if (n > 0) {
+      b[n - 1] = NaN; // in the scalar tail or the SIMD body, depending on n
+      assert.ok(Number.isNaN(kernelSumSquaredDiff(w, a, b)));
+      a[n - 1] = Infinity;
+      assert.ok(kernelMoments(w, a, out) && !Number.isFinite(out[0]) && !Number.isFinite(out[1]));
+    }
+  }
+  // a shorter `b` (a copy of the first entries) reads only its own length of `a`
+  const a = w.heap.allocFloat32(9).fill(2);
+  assert.equal(kernelSumSquaredDiff(w, a, w.heap.allocFloat32(5)), 20);
+  assert.equal(kernelMoments(w, new Float32Array(8), out), false);
+  assert.equal(kernelMoments(availableKernels('float32')[1], a, out), false);
+  assert.equal(kernelSumSquaredDiff(w, a, new Float32Array(4)), null);
+  assert.equal(kernelSumSquaredDiff(w, w.heap.allocFloat32(2), w.heap.allocFloat32(4)), null, 'b longer than a');
 });
 
 test('float32 selects wasm-simd, float64 the tiled TS path', () => {

@@ -79,3 +79,13 @@ export function kernelAdamStep(
 export function kernelSumSquares(kernels: Kernels, a: FloatArray): number | null {
   return isWasm(kernels) && a instanceof Float32Array ? kernels.sumSquares(a) : null;
 }
+
+/** Σa and Σa² into out[0], out[1] in wasm SIMD when `a` came from allocKernelBuffer on the wasm path; false otherwise: use a scalar loop. */
+export function kernelMoments(kernels: Kernels, a: FloatArray, out: Float64Array): boolean {
+  return isWasm(kernels) && a instanceof Float32Array && kernels.moments(a, out);
+}
+
+/** Σ(a - b)² over b's length in wasm SIMD when both came from allocKernelBuffer on the wasm path, else null: use a scalar loop. */
+export function kernelSumSquaredDiff(kernels: Kernels, a: FloatArray, b: FloatArray): number | null {
+  return isWasm(kernels) && a instanceof Float32Array && b instanceof Float32Array ? kernels.sumSquaredDiff(a, b) : null;
+}

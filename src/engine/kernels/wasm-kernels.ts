@@ -14,6 +14,8 @@ interface GemmExports {
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
   sumSquares(a: number, n: number): number;
+  moments(a: number, n: number, out: number): void;
+  sumSquaredDiff(a: number, b: number, n: number): number;
 }
 
 export interface WasmKernels extends Kernels {
@@ -30,6 +32,10 @@ export interface WasmKernels extends Kernels {
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number): number | null;
   /** Σa² accumulated in float64 for an array in this heap (squares rounded to float32 first), or null when it is elsewhere. */
   sumSquares(a: Float32Array): number | null;
+  /** Σa and Σa² (float64) for an array in this heap, written to out[0] and out[1]; false when it is elsewhere. */
+  moments(a: Float32Array, out: Float64Array): boolean;
+  /** Σ(a - b)² over b's length (float64 accumulation) for arrays in this heap, or null when one is elsewhere. */
+  sumSquaredDiff(a: Float32Array, b: Float32Array): number | null;
 }
 
 /** Depth of one packed slice of the shared dimension. */
@@ -75,6 +81,8 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
   const sPacked = new HeapScratch(heap);
   const sPackedA = new HeapScratch(heap);
   const tmp = heap.alloc(tileBytes);
+  const momentsOut = heap.alloc(16);
+  const momentsView = new Float64Array(heap.memory.buffer, momentsOut, 2);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
     if (heap.owns(arr)) return arr.byteOffset;
@@ -118,6 +126,14 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
       return ex.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
     },
     sumSquares: (a) => (heap.owns(a) ? ex.sumSquares(a.byteOffset, a.length) : null),
+    moments: (a, out) => {
+      if (!heap.owns(a)) return false;
+      ex.moments(a.byteOffset, a.length, momentsOut);
+      out[0] = momentsView[0];
+      out[1] = momentsView[1];
+      return true;
+    },
+    sumSquaredDiff: (a, b) => (heap.owns(a) && heap.owns(b) && a.length >= b.length ? ex.sumSquaredDiff(a.byteOffset, b.byteOffset, b.length) : null),
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),

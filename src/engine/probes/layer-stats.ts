@@ -1,6 +1,11 @@
 // Per-layer statistics computed from a layer's live buffers. Pure readers: nothing here writes to a layer.
 import type { FloatArray, BatchNormProbe } from '../types';
 import type { Layer, Param } from '../layers/layer';
+import type { Kernels } from '../kernels/kernels';
+import { kernelMoments, kernelSumSquaredDiff } from '../kernels/select';
+
+/** Below this many entries a float64 loop is as quick as a kernel call, and exact. */
+export const KERNEL_MIN = 1024;
 
 export function l2Norm(a: FloatArray): number {
   return Math.sqrt(sumSquares64(a));
@@ -67,12 +72,13 @@ export function copyWeights(value: FloatArray, sample: Int32Array | null, before
 /**
  * ‖w - before‖ / ‖before‖ over the copied entries (null when those weights were all zero), and whether it is
  * finite. `beforeSquares` is Σbefore² when already known (the whole tensor was copied and its norm taken).
+ * Large whole tensors in kernel memory are compared in wasm SIMD (differences rounded to float32).
  */
-export function updateRatio(value: FloatArray, sample: Int32Array | null, before: FloatArray, beforeSquares: number | null = null): { ratio: number | null; finite: boolean } {
+export function updateRatio(value: FloatArray, sample: Int32Array | null, before: FloatArray, beforeSquares: number | null = null, kernels: Kernels | null = null): { ratio: number | null; finite: boolean } {
   let d: number;
   let w: number;
   if (!sample && beforeSquares !== null) {
-    d = sumSquaredDifferences(value, before);
+    d = (kernels && before.length >= KERNEL_MIN ? kernelSumSquaredDiff(kernels, value, before) : null) ?? sumSquaredDifferences(value, before);
     w = beforeSquares;
   } else {
     d = 0;
@@ -105,8 +111,11 @@ function sumSquaredDifferences(a: FloatArray, b: FloatArray): number {
   return d0 + d1 + (d2 + d3);
 }
 
-/** Mean, std and non-finite count of a layer's output. */
-export function outputStats(out: FloatArray): { mean: number; std: number; nonFinite: number } {
+const sums = new Float64Array(2);
+
+/** Mean, std and non-finite count of a layer's output; summed in wasm SIMD when `out` is in kernel memory. */
+export function outputStats(out: FloatArray, kernels: Kernels | null = null): { mean: number; std: number; nonFinite: number } {
+  if (kernels && kernelMoments(kernels, out, sums) && Number.isFinite(sums[1]) && Number.isFinite(sums[0])) return moments(sums[0], sums[1], out.length, 0);
   // four independent sums of each kind (one alone waits on each add); a non-finite entry shows in them
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
   const n = out.length;

@@ -1,22 +1,21 @@
 // The probe observer: every `every` steps (and on the first step) it reads each layer's gradients,
 // weights and activations and emits a ProbeSnapshot. It only reads live buffers; the one thing it keeps
 // is a copy of the weights before the update (of a fixed sample of RATIO_SAMPLE entries on large tensors),
-// to measure the update ratio, in buffers allocated once per layer. Norms are exact: tensors above
-// KERNEL_NORM_MIN entries are summed in wasm SIMD (kernelSumSquares, float32 squares), which makes a full
-// pass over a 200k-weight layer cheap enough for the overhead budget (bench/probe-overhead.ts); smaller ones
-// in float64.
+// to measure the update ratio, in buffers allocated once per layer. Norms are exact: on the wasm path,
+// tensors of KERNEL_MIN entries or more are summed in SIMD (kernelSumSquares, float32 squares), as are
+// activation moments and update differences, which keeps full passes cheap enough for the overhead budget
+// (bench/probe-overhead.ts) on big layers and small ones alike; elsewhere everything is float64 loops.
 import type { TrainingObserver, StepContext } from '../train/observer';
 import type { Kernels } from '../kernels/kernels';
 import type { Layer, Param } from '../layers/layer';
 import type { ClippingProbe, FloatArray, LayerProbe, ProbeSnapshot } from '../types';
 import { sumSquares } from '../train/clipping';
 import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices } from './histogram';
-import { batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
+import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
+import { allocKernelBuffer } from '../kernels/select';
 
 const DEAD_KINDS = new Set(['relu', 'leaky-relu', 'relu6']);
 const SATURATING_KINDS = new Set(['sigmoid', 'tanh']);
-/** Tensors at least this large are summed by the SIMD kernel (~8x a float64 loop); smaller ones stay float64-exact at under a microsecond. */
-export const KERNEL_NORM_MIN = 1024;
 
 export class ProbeObserver implements TrainingObserver {
   private firstStep: number | null = null;
@@ -47,8 +46,8 @@ export class ProbeObserver implements TrainingObserver {
   }
 
   afterBackward(ctx: StepContext): void {
-    if (this.tracked.length !== ctx.layers.length) this.tracked = ctx.layers.map(track);
     this.kernels = ctx.kernels;
+    if (this.tracked.length !== ctx.layers.length) this.tracked = ctx.layers.map((l) => track(l, ctx.kernels));
     const pending: LayerProbe[] = [];
     for (let i = 0; i < ctx.layers.length; i++) pending.push(this.probeLayer(ctx.layers[i], this.tracked[i]));
     this.pending = pending;
@@ -60,7 +59,7 @@ export class ProbeObserver implements TrainingObserver {
       const { main, sample, before } = this.tracked[i];
       if (!probe || !main) continue;
       // a whole-tensor copy has the weight norm just measured; a sampled one needs its own
-      const r = updateRatio(main.value, sample, before, sample || probe.weightNorm === null ? null : probe.weightNorm * probe.weightNorm);
+      const r = updateRatio(main.value, sample, before, sample || probe.weightNorm === null ? null : probe.weightNorm * probe.weightNorm, this.kernels);
       probe.updateRatio = r.ratio;
       // a non-finite weight makes the difference non-finite: count the weights only then
       if (!r.finite) probe.nonFinite += countNonFinite(main.value);
@@ -81,12 +80,12 @@ export class ProbeObserver implements TrainingObserver {
     return probe;
   }
 
-  private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_NORM_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
+  private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
 
   private probeLayer(layer: Layer, { main, bias, sample, histogramSample, before }: Tracked): LayerProbe {
     const spec = layer.spec;
     const out = layer.lastOutput;
-    const act = out && out.length ? outputStats(out) : null;
+    const act = out && out.length ? outputStats(out, this.kernels) : null;
     let histogram: number[] | null = null;
     let gradNorm: number | null = null;
     let weightNorm: number | null = null;
@@ -128,12 +127,13 @@ interface Tracked {
   before: FloatArray;
 }
 
-function track(layer: Layer): Tracked {
+function track(layer: Layer, kernels: Kernels): Tracked {
   const { main, bias } = mainParams(layer);
   const n = main?.value.length ?? 0;
   const sample = sampleIndices(n, RATIO_SAMPLE);
   const copy = sample ? sample.length : n;
-  // the weights' own type: copying a whole float32 tensor is then a plain memory copy
-  const before = main?.value instanceof Float32Array ? new Float32Array(copy) : new Float64Array(copy);
+  // the weights' own type: copying a whole float32 tensor is then a plain memory copy, into kernel memory
+  // so the update ratio's difference runs in wasm SIMD
+  const before = main?.value instanceof Float32Array ? allocKernelBuffer(kernels, 'float32', copy) : new Float64Array(copy);
   return { main, bias, sample, histogramSample: sampleIndices(n, HISTOGRAM_SAMPLE), before };
 }
