@@ -1,10 +1,11 @@
 // The per-layer statistics behind the probes, on hand-made buffers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deadRatio, saturationRatio, countNonFinite, outputStats, l2Norm, mainNorms, copyWeights, updateRatio, sumSquares64 } from '../../src/engine/probes/layer-stats';
+import { batchNormStats, deadRatio, saturationRatio, countNonFinite, outputStats, l2Norm, mainNorms, copyWeights, updateRatio, sumSquares64 } from '../../src/engine/probes/layer-stats';
+import type { Layer, Param } from '../../src/engine/layers/layer';
 import { sumSquares } from '../../src/engine/train/clipping';
-import { allocKernelBuffer, wasmKernels } from '../../src/engine/kernels/select';
-import { HISTOGRAM_BINS, HISTOGRAM_EDGES, HISTOGRAM_SAMPLE, RATIO_SAMPLE, binOf, gradientHistogram, sampleIndices } from '../../src/engine/probes/histogram';
+import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer, wasmKernels } from '../../src/engine/kernels/select';
+import { HISTOGRAM_BINS, HISTOGRAM_EDGES, HISTOGRAM_SAMPLE, RATIO_SAMPLE, binOf, gradientHistogram, sampleIndices, type BinCounter } from '../../src/engine/probes/histogram';
 
 test('dead units: ReLU needs a positive input somewhere in the batch, ReLU6 one strictly inside (0, 6)', () => {
   // 3 samples x 4 units, row-major
@@ -41,6 +42,62 @@ test('histogram of a large tensor: a spread sample that sees every part of a per
   const counts = gradientHistogram(g);
   assert.ok(Math.abs(counts.reduce((a, b) => a + b, 0) - n) < 1e-6 * n);
   assert.ok(Math.abs(counts[7] - n / 2) < n * 0.01 && Math.abs(counts[10] - n / 2) < n * 0.01, counts.join());
+});
+
+test('histogram in wasm: the same counts as the scalar binning, around every edge, on subnormals, NaN and Inf, whole or sampled', () => {
+  const kernels = wasmKernels(1);
+  assert.ok(kernels, 'wasm SIMD is available on Node 20');
+  const values: number[] = [0, -0, 1e-45, 1e-40, 1.17e-38, 3e38, -3e38, NaN, Infinity, -Infinity];
+  for (const e of HISTOGRAM_EDGES) {
+    const f = Math.fround(e);
+    // the float32 nearest the edge and its neighbours fall on either side of the float64 edge
+    for (const x of [f, f * (1 - 2 ** -23), f * (1 + 2 ** -23), e * 0.5, e * 2, -f]) values.push(x);
+  }
+  const rng = (i: number) => Math.sin(i * 12.9898) * 43758.5453 % 1;
+  for (let i = 0; i < 3000; i++) values.push(rng(i) * 10 ** (rng(i + 7e5) * 16 - 12));
+  const inKernel = allocKernelBuffer(kernels, 'float32', values.length) as Float32Array;
+  inKernel.set(values);
+  const plain = Float32Array.from(values);
+  let used = 0;
+  const wasm: BinCounter = (v, s, edges, bins) => kernelBinCounts(kernels, v, s, edges, bins) && ++used > 0;
+  assert.deepEqual(gradientHistogram(inKernel, null, wasm), gradientHistogram(plain, null));
+  const sample = sampleIndices(values.length, HISTOGRAM_SAMPLE)!;
+  assert.deepEqual(gradientHistogram(inKernel, kernelIndexBuffer(kernels, sample), wasm), gradientHistogram(plain, sample));
+  assert.equal(used, 2, 'both ran in wasm');
+  // a sample outside kernel memory falls back to the scalar loop with the same result
+  assert.deepEqual(gradientHistogram(inKernel, sample, wasm), gradientHistogram(plain, sample));
+  assert.equal(used, 2);
+});
+
+test('batch-norm statistics: per-unit batch moments against the running ones, on a unit count that is not a multiple of four', () => {
+  const n = 7, rows = 5, eps = 1e-3;
+  const input = Float64Array.from({ length: rows * n }, (_, i) => Math.sin(i * 1.3) * (1 + (i % n)));
+  const rm = Float64Array.from({ length: n }, (_, j) => 0.1 * j);
+  const rv = Float64Array.from({ length: n }, (_, j) => 1 + j);
+  const gamma = { value: Float64Array.from([1, -0.5, 2, 0.25, 1, 1, 3]) } as Param;
+  const beta = { value: Float64Array.from([0, 1, 0, 0, 0, 0, 1]) } as Param;
+  const layer = { lastInput: input, inputSize: n, spec: { kind: 'batchnorm', epsilon: eps }, state: [{ id: 'bn.runningMean', value: rm }, { id: 'bn.runningVar', value: rv }] } as unknown as Layer;
+  let shift = 0, ratio = 0, bm = 0, bv = 0;
+  for (let j = 0; j < n; j++) {
+    const col = Array.from({ length: rows }, (_, r) => input[r * n + j]);
+    const m = col.reduce((a, b) => a + b, 0) / rows;
+    const v = col.reduce((a, b) => a + (b - m) ** 2, 0) / rows;
+    shift += Math.abs(m - rm[j]) / Math.sqrt(rv[j] + eps);
+    ratio += (v + eps) / (rv[j] + eps);
+    bm += m;
+    bv += v;
+  }
+  const got = batchNormStats(layer, gamma, beta)!;
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+  close(got.meanShift, shift / n, 'mean shift');
+  close(got.varRatio, ratio / n, 'variance ratio');
+  close(got.batchMean, bm / n, 'batch mean');
+  close(got.batchVar, bv / n, 'batch variance');
+  close(got.runningMean, 0.3, 'running mean');
+  close(got.runningVar, 4, 'running variance');
+  assert.equal(got.gammaMinAbs, 0.25);
+  close(got.gammaMean, 7.75 / 7, 'gamma mean');
+  close(got.betaMean, 2 / 7, 'beta mean');
 });
 
 test('weight/gradient norms: exact, non-finite gradient entries counted and left out', () => {

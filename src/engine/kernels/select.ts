@@ -89,3 +89,20 @@ export function kernelMoments(kernels: Kernels, a: FloatArray, out: Float64Array
 export function kernelSumSquaredDiff(kernels: Kernels, a: FloatArray, b: FloatArray): number | null {
   return isWasm(kernels) && a instanceof Float32Array && b instanceof Float32Array ? kernels.sumSquaredDiff(a, b) : null;
 }
+
+/** Counts |a| per bin (see WasmKernels.binCounts) in wasm when `a` and `idx` are kernel memory on the wasm path; false otherwise: use a scalar loop. */
+export function kernelBinCounts(kernels: Kernels, a: FloatArray, idx: Int32Array | null, edges: readonly number[], counts: Int32Array): boolean {
+  return isWasm(kernels) && a instanceof Float32Array && kernels.binCounts(a, idx, edges, counts);
+}
+
+/** `indices` copied into wasm memory on the wasm path (so kernels read them in place), else as they are. */
+export function kernelIndexBuffer(kernels: Kernels, indices: Int32Array): Int32Array {
+  if (!isWasm(kernels)) return indices;
+  try {
+    const copy = kernels.heap.allocInt32(indices.length);
+    copy.set(indices);
+    return copy;
+  } catch {
+    return indices; // memory exhausted: the scalar loop reads it
+  }
+}

@@ -39,9 +39,15 @@ export class WasmHeap {
     return new Float32Array(this.memory.buffer, ptr, length);
   }
 
-  /** True when `arr` is a Float32Array view of this memory, so its byteOffset is its wasm address. */
-  owns(arr: Float32Array | Float64Array): boolean {
-    return arr instanceof Float32Array && this.owned.has(arr.buffer);
+  /** An Int32Array living in wasm memory (index lists the kernels read in place). */
+  allocInt32(length: number): Int32Array {
+    const ptr = this.alloc(length * 4);
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+
+  /** True when `arr` is a 32-bit view of this memory, so its byteOffset is its wasm address. */
+  owns(arr: Float32Array | Float64Array | Int32Array): boolean {
+    return (arr instanceof Float32Array || arr instanceof Int32Array) && this.owned.has(arr.buffer);
   }
 
   private refresh(): Float32Array {

@@ -16,6 +16,7 @@ interface GemmExports {
   sumSquares(a: number, n: number): number;
   moments(a: number, n: number, out: number): void;
   sumSquaredDiff(a: number, b: number, n: number): number;
+  binCounts(a: number, idx: number, n: number, lut: number, counts: number): void;
 }
 
 export interface WasmKernels extends Kernels {
@@ -36,6 +37,12 @@ export interface WasmKernels extends Kernels {
   moments(a: Float32Array, out: Float64Array): boolean;
   /** Σ(a - b)² over b's length (float64 accumulation) for arrays in this heap, or null when one is elsewhere. */
   sumSquaredDiff(a: Float32Array, b: Float32Array): number | null;
+  /**
+   * Adds to counts[b] the entries of `a` (those listed in `idx`, or all) whose |value| is at or above
+   * exactly b of the ascending positive `edges` (at most one per power of two); NaN and ±Inf are left
+   * out. False when `a` or `idx` is not in this heap.
+   */
+  binCounts(a: Float32Array, idx: Int32Array | null, edges: readonly number[], counts: Int32Array): boolean;
 }
 
 /** Depth of one packed slice of the shared dimension. */
@@ -83,6 +90,7 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
   const tmp = heap.alloc(tileBytes);
   const momentsOut = heap.alloc(16);
   const momentsView = new Float64Array(heap.memory.buffer, momentsOut, 2);
+  const binning = new BinScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
     if (heap.owns(arr)) return arr.byteOffset;
@@ -133,9 +141,55 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
       out[1] = momentsView[1];
       return true;
     },
+    binCounts: (a, idx, edges, counts) => {
+      if (!heap.owns(a) || (idx && !heap.owns(idx))) return false;
+      const out = binning.prepare(edges);
+      ex.binCounts(a.byteOffset, idx ? idx.byteOffset : 0, idx ? idx.length : a.length, binning.lut, out);
+      const view = binning.counts;
+      for (let b = 0; b < Math.min(counts.length, view.length); b++) counts[b] += view[b];
+      return true;
+    },
     sumSquaredDiff: (a, b) => (heap.owns(a) && heap.owns(b) && a.length >= b.length ? ex.sumSquaredDiff(a.byteOffset, b.byteOffset, b.length) : null),
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),
   };
+}
+
+/** The lookup table binCounts reads for one list of edges (rebuilt only when the list changes) and its count slots. */
+class BinScratch {
+  lut = 0;
+  counts: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private edges: readonly number[] | null = null;
+  private readonly table: number;
+
+  constructor(private readonly heap: WasmHeap) {
+    this.table = heap.alloc(256 * 8 + 256 * 4);
+  }
+
+  /** Fills the table for `edges` when they changed, zeroes the counts and returns their address. */
+  prepare(edges: readonly number[]): number {
+    const slots = edges.length + 3;
+    if (edges !== this.edges) {
+      this.edges = edges;
+      this.lut = this.table;
+      const edge = new Float64Array(this.heap.memory.buffer, this.table, 256);
+      const bin = new Int32Array(this.heap.memory.buffer, this.table + 2048, 256);
+      for (let e = 0; e < 255; e++) {
+        // binade e holds [lo, hi): zero and the subnormals for e = 0
+        const lo = e === 0 ? 0 : 2 ** (e - 127);
+        const hi = 2 ** (e - 126);
+        const above = edges.findIndex((x) => x > lo);
+        bin[e] = above < 0 ? edges.length : above;
+        const next = above < 0 ? Infinity : edges[above];
+        if (next < hi && above + 1 < edges.length && edges[above + 1] < hi) throw new Error('binCounts: two bin edges within one power of two');
+        edge[e] = next < hi ? next : Infinity;
+      }
+      bin[255] = edges.length + 1; // NaN stays there; ±Inf compares at or above the +Inf edge: one slot on
+      edge[255] = Infinity;
+    }
+    if (this.counts.length !== slots) this.counts = this.heap.allocInt32(slots);
+    this.counts.fill(0);
+    return this.counts.byteOffset;
+  }
 }

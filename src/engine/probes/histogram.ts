@@ -49,15 +49,29 @@ export function sampleIndices(n: number, max: number): Int32Array | null {
 
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
+/**
+ * Adds the integer count of each bin to `bins`, or returns false when it cannot (the wasm kernel, when
+ * values and sample live in its memory). Passed in, so this module stays free of the kernels: the panel
+ * imports it for the edges.
+ */
+export type BinCounter = (values: FloatArray, sample: Int32Array | null, edges: readonly number[], bins: Int32Array) => boolean;
+
 /** Histogram of |values| over the sample (non-finite entries skipped); counts sum to about values.length. */
-export function gradientHistogram(values: FloatArray, sample: Int32Array | null = sampleIndices(values.length, HISTOGRAM_SAMPLE)): number[] {
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+export function gradientHistogram(values: FloatArray, sample: Int32Array | null = sampleIndices(values.length, HISTOGRAM_SAMPLE), fast: BinCounter | null = null): number[] {
   const samples = sample ? sample.length : values.length;
   const weight = values.length / Math.max(1, samples);
-  for (let k = 0; k < samples; k++) {
-    const v = values[sample ? sample[k] : k];
-    if (v - v !== 0) continue;
-    counts[binOf(Math.abs(v))] += weight;
+  const bins = COUNTS.fill(0);
+  if (!fast || !fast(values, sample, HISTOGRAM_EDGES, bins)) {
+    for (let k = 0; k < samples; k++) {
+      const v = values[sample ? sample[k] : k];
+      if (v - v !== 0) continue;
+      bins[binOf(Math.abs(v))]++;
+    }
   }
+  const counts = new Array<number>(HISTOGRAM_BINS);
+  for (let b = 0; b < HISTOGRAM_BINS; b++) counts[b] = bins[b] * weight;
   return counts;
 }
+
+/** Integer counts per bin, reused by every call (only read back before the next). */
+const COUNTS = new Int32Array(HISTOGRAM_BINS);

@@ -10,9 +10,9 @@ import type { Kernels } from '../kernels/kernels';
 import type { Layer, Param } from '../layers/layer';
 import type { ClippingProbe, FloatArray, LayerProbe, ProbeSnapshot } from '../types';
 import { sumSquares } from '../train/clipping';
-import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices } from './histogram';
+import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type BinCounter } from './histogram';
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
-import { allocKernelBuffer } from '../kernels/select';
+import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer } from '../kernels/select';
 
 const DEAD_KINDS = new Set(['relu', 'leaky-relu', 'relu6']);
 const SATURATING_KINDS = new Set(['sigmoid', 'tanh']);
@@ -80,6 +80,8 @@ export class ProbeObserver implements TrainingObserver {
     return probe;
   }
 
+  private readonly binCounts: BinCounter = (values, sample, edges, bins) => this.kernels !== null && kernelBinCounts(this.kernels, values, sample, edges, bins);
+
   private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
 
   private probeLayer(layer: Layer, { main, bias, sample, histogramSample, before }: Tracked): LayerProbe {
@@ -91,7 +93,7 @@ export class ProbeObserver implements TrainingObserver {
     let weightNorm: number | null = null;
     let nonFinite = (act ? act.nonFinite : 0) + (bias ? countNonFinite(bias.grad) : 0);
     if (main) {
-      histogram = gradientHistogram(main.grad, histogramSample);
+      histogram = gradientHistogram(main.grad, histogramSample, this.binCounts);
       const m = mainNorms(main.grad, main.value, this.sumSquares);
       copyWeights(main.value, sample, before);
       gradNorm = m.gradNorm;
@@ -135,5 +137,6 @@ function track(layer: Layer, kernels: Kernels): Tracked {
   // the weights' own type: copying a whole float32 tensor is then a plain memory copy, into kernel memory
   // so the update ratio's difference runs in wasm SIMD
   const before = main?.value instanceof Float32Array ? allocKernelBuffer(kernels, 'float32', copy) : new Float64Array(copy);
-  return { main, bias, sample, histogramSample: sampleIndices(n, HISTOGRAM_SAMPLE), before };
+  const histogramSample = sampleIndices(n, HISTOGRAM_SAMPLE);
+  return { main, bias, sample, histogramSample: histogramSample && kernelIndexBuffer(kernels, histogramSample), before };
 }
