@@ -5,9 +5,11 @@
 // machine the wall clock mostly measures other processes, so the ratio is taken on CPU time (training is
 // single-threaded, so CPU time is the time the work itself took). The ratio is the median over the pairs
 // of adjacent rounds (off then on) of on/off: each pair ran back to back, so a load change between pairs
-// cancels, which a ratio of the two sides' medians does not do. Target: ratio >= 0.97.
-// Run: node --import tsx bench/probe-overhead.ts [--cases=<substring>] [--rounds=N] [--every=N]
+// cancels, which a ratio of the two sides' medians does not do. A round is as many epochs as take about
+// --round-ms (one epoch of a small model is too short to time steadily). Target: ratio >= 0.97.
+// Run: node --import tsx bench/probe-overhead.ts [--cases=<substring>] [--rounds=N] [--every=N] [--round-ms=N]
 import * as os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { Trainer } from '../src/engine/train/trainer';
 import { ProbeObserver } from '../src/engine/probes/observer';
 import type { StepContext, TrainingObserver } from '../src/engine/train/observer';
@@ -20,6 +22,7 @@ const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slic
 const filter = arg('cases');
 const rounds = Number(arg('rounds') ?? 12);
 const every = Number(arg('every') ?? DEFAULT_PROBE_EVERY);
+const roundMs = Number(arg('round-ms') ?? 250);
 const TARGET = 0.97;
 
 interface Round {
@@ -53,32 +56,48 @@ class TimedProbes implements TrainingObserver {
   }
 }
 
+/** Wall time of one warm epoch without probes (the second of two), to size the rounds. */
+async function warmEpochMs(c: BenchCase): Promise<number> {
+  const t = new Trainer(modelSpec(c), dataset(c.data), { epochs: 2, observers: [], dtype: 'float32', yieldEveryMs: 0 });
+  let last = 0;
+  let start = performance.now();
+  t.on((e) => {
+    if (e.type !== 'epoch') return;
+    last = performance.now() - start;
+    start = performance.now();
+  });
+  await t.run();
+  return last;
+}
+
 /**
- * Trains the same case with probes off and on, one epoch at a time in turns: each trainer pauses at the
- * end of its epoch and resumes the other, so the two never overlap and a long run on each side keeps the
- * cadence (probes on step 1 and every `every` steps) what it is in real training.
+ * Trains the same case with probes off and on, `perRound` epochs at a time in turns: each trainer pauses at
+ * the end of its round and resumes the other, so the two never overlap and a long run on each side keeps
+ * the cadence (probes on step 1 and every `every` steps) what it is in real training.
  */
-async function alternate(c: BenchCase, epochs: number): Promise<{ off: Round[]; on: Round[]; probeShare: number }> {
+async function alternate(c: BenchCase, roundCount: number, perRound: number): Promise<{ off: Round[]; on: Round[]; probeShare: number }> {
   const probes = new TimedProbes();
-  const make = (observers: TrainingObserver[]) => new Trainer(modelSpec(c), dataset(c.data), { epochs, observers, dtype: 'float32', yieldEveryMs: 0 });
+  const make = (observers: TrainingObserver[]) => new Trainer(modelSpec(c), dataset(c.data), { epochs: roundCount * perRound, observers, dtype: 'float32', yieldEveryMs: 0 });
   const sides = [make([]), make([probes])];
-  // like the throughput ratio, the direct share leaves out the warm-up epoch (JIT compilation of both sides)
+  // like the throughput ratio, the direct share leaves out the warm-up round (JIT compilation of both sides)
   let onWall = 0;
   let probeMs = 0;
   const rounds: Round[][] = [[], []];
   let wall0 = performance.now();
   let cpu0 = process.cpuUsage();
+  const epochsDone = [0, 0];
   sides[1].pause();
   sides.forEach((t, i) =>
     t.on((e) => {
-      if (e.type !== 'epoch') return;
+      if (e.type !== 'epoch' || ++epochsDone[i] % perRound !== 0) return;
       const cpu = process.cpuUsage(cpu0);
       if (i === 1 && rounds[1].length > 0) {
         onWall += performance.now() - wall0;
         probeMs += probes.ms;
       }
       if (i === 1) probes.ms = 0;
-      rounds[i].push({ wall: (c.epochSamples * 1000) / (performance.now() - wall0), cpu: (c.epochSamples * 1e6) / (cpu.user + cpu.system) });
+      const samples = c.epochSamples * perRound;
+      rounds[i].push({ wall: (samples * 1000) / (performance.now() - wall0), cpu: (samples * 1e6) / (cpu.user + cpu.system) });
       t.pause();
       wall0 = performance.now();
       cpu0 = process.cpuUsage();
@@ -89,28 +108,58 @@ async function alternate(c: BenchCase, epochs: number): Promise<{ off: Round[]; 
   return { off: rounds[0], on: rounds[1], probeShare: probeMs / onWall };
 }
 
+/** Measures one case in this process and prints its lines; returns its two ratios. */
+async function measure(c: BenchCase): Promise<{ ratio: number; direct: number }> {
+  // the first round of each side warms up the JIT and the buffers
+  const perRound = Math.max(1, Math.round(roundMs / (await warmEpochMs(c))));
+  const { off, on, probeShare } = await alternate(c, rounds + 1, perRound);
+  const offRounds = off.slice(1);
+  const onRounds = on.slice(1);
+  const wallOff = summarize(offRounds.map((r) => r.wall));
+  const wallOn = summarize(onRounds.map((r) => r.wall));
+  const cpuOff = summarize(offRounds.map((r) => r.cpu));
+  const cpuOn = summarize(onRounds.map((r) => r.cpu));
+  const paired = (side: (r: Round) => number) => summarize(onRounds.map((r, i) => side(r) / side(offRounds[i]))).median;
+  const ratio = Number(paired((r) => r.cpu).toFixed(3));
+  const verdict = ratio >= TARGET ? 'ok' : 'BELOW TARGET';
+  console.log(`${c.id.padEnd(24)} samples/s per CPU s: off ${fmtRate(cpuOff).padStart(26)}  on ${fmtRate(cpuOn).padStart(26)}  ratio ${ratio.toFixed(3)} ${verdict}`);
+  console.log(`${''.padEnd(24)} samples/s wall clock: off ${fmtRate(wallOff).padStart(26)}  on ${fmtRate(wallOn).padStart(26)}  ratio ${paired((r) => r.wall).toFixed(3)}`);
+  // time inside the observer over the probed side's time (measured rounds): what probes cost, free of the A/B split's noise
+  const direct = Number((1 - probeShare).toFixed(3));
+  console.log(`${''.padEnd(24)} time inside the probes: ${(probeShare * 100).toFixed(2)} % of the probed run, ratio ${direct.toFixed(3)} ${direct >= TARGET ? 'ok' : 'BELOW TARGET'}`);
+  return { ratio, direct };
+}
+
+const RESULT = 'probe-overhead-case ';
+
+/**
+ * Each case runs in a child process of its own: the wasm heap and the JS heap of earlier cases (never freed
+ * within a process) would otherwise weigh on the garbage collection and the caches of later ones.
+ */
 async function main(): Promise<void> {
-  const cases = benchCases().filter((c) => !filter || c.id.includes(filter));
-  console.log(`probe overhead, probes every ${every} steps, ${rounds} alternating rounds per side after one warm-up each, load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+  const only = arg('case-index');
+  const all = benchCases();
+  if (only !== undefined) {
+    const c = all[Number(only)];
+    console.log(RESULT + JSON.stringify({ id: c.id, ...(await measure(c)) }));
+    return;
+  }
+  console.log(`probe overhead, probes every ${every} steps, ${rounds} alternating rounds of about ${roundMs} ms per side after one warm-up each, one process per case, load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
   const ratios: Record<string, number> = {};
   const direct: Record<string, number> = {};
-  for (const c of cases) {
-    // the first epoch of each side warms up the JIT and the buffers
-    const { off, on, probeShare } = await alternate(c, rounds + 1);
-    const offRounds = off.slice(1);
-    const onRounds = on.slice(1);
-    const wallOff = summarize(offRounds.map((r) => r.wall));
-    const wallOn = summarize(onRounds.map((r) => r.wall));
-    const cpuOff = summarize(offRounds.map((r) => r.cpu));
-    const cpuOn = summarize(onRounds.map((r) => r.cpu));
-    const paired = (side: (r: Round) => number) => summarize(onRounds.map((r, i) => side(r) / side(offRounds[i]))).median;
-    ratios[c.id] = Number(paired((r) => r.cpu).toFixed(3));
-    const verdict = ratios[c.id] >= TARGET ? 'ok' : 'BELOW TARGET';
-    console.log(`${c.id.padEnd(24)} samples/s per CPU s: off ${fmtRate(cpuOff).padStart(26)}  on ${fmtRate(cpuOn).padStart(26)}  ratio ${ratios[c.id].toFixed(3)} ${verdict}`);
-    console.log(`${''.padEnd(24)} samples/s wall clock: off ${fmtRate(wallOff).padStart(26)}  on ${fmtRate(wallOn).padStart(26)}  ratio ${paired((r) => r.wall).toFixed(3)}`);
-    // time inside the observer over the probed side's time (measured rounds): what probes cost, free of the A/B split's noise
-    direct[c.id] = Number((1 - probeShare).toFixed(3));
-    console.log(`${''.padEnd(24)} time inside the probes: ${(probeShare * 100).toFixed(2)} % of the probed run, ratio ${direct[c.id].toFixed(3)} ${direct[c.id] >= TARGET ? 'ok' : 'BELOW TARGET'}`);
+  for (let i = 0; i < all.length; i++) {
+    if (filter && !all[i].id.includes(filter)) continue;
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, `--case-index=${i}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (child.status !== 0) throw new Error(`case ${all[i].id} failed (exit ${child.status})`);
+    for (const line of child.stdout.trimEnd().split('\n')) {
+      if (!line.startsWith(RESULT)) {
+        console.log(line);
+        continue;
+      }
+      const r = JSON.parse(line.slice(RESULT.length)) as { id: string; ratio: number; direct: number };
+      ratios[r.id] = r.ratio;
+      direct[r.id] = r.direct;
+    }
   }
   console.log(JSON.stringify({ bench: 'probe-overhead', every, target: TARGET, ratios, direct }));
 }
