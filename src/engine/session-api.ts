@@ -4,7 +4,10 @@ import type { SpecIssue } from './spec/model-spec';
 import type { DType, EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunSummary, StepMetrics } from './types';
 
 export interface SessionOptions {
-  /** Probe every N steps; 0 disables probes (and so all runtime rules). Default DEFAULT_PROBE_EVERY. */
+  /**
+   * Probe every N steps; 0 disables probes, and so the rules that read them (gradients, activations, update
+   * ratios, batch norm). The rules on epoch metrics (loss, validation, NaN) still run. Default DEFAULT_PROBE_EVERY.
+   */
   probeEvery?: number;
   thresholds?: Record<string, Record<string, number>>;
   epochs?: number;
