@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { WasmHeap } from '../../src/engine/kernels/wasm-heap';
-import { allocKernelBuffer, availableKernels, kernelAdamStep, kernelMoments, kernelSumSquaredDiff, kernelSumSquares, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
+import { allocKernelBuffer, availableKernels, kernelAdamStep, kernelGather, kernelGatherDiff, kernelMoments, kernelSumSquaredDiff, kernelSumSquares, selectKernels, wasmKernels } from '../../src/engine/kernels/select';
 
 const require = createRequire(__filename);
 
@@ -123,6 +123,33 @@ test('wasm moments and squared differences match float64 loops on every tail len
   assert.equal(kernelMoments(availableKernels('float32')[1], a, out), false);
   assert.equal(kernelSumSquaredDiff(w, a, new Float32Array(4)), null);
   assert.equal(kernelSumSquaredDiff(w, w.heap.allocFloat32(2), w.heap.allocFloat32(4)), null, 'b longer than a');
+});
+
+test('wasm gather and gathered differences match scalar loops, propagate NaN, refuse foreign or short arrays', () => {
+  const w = wasmKernels()!;
+  const n = 1000;
+  const src = w.heap.allocFloat32(n);
+  for (let i = 0; i < n; i++) src[i] = Math.cos(i * 0.7) * (1 + i / 100);
+  const idx = w.heap.allocInt32(37);
+  for (let k = 0; k < idx.length; k++) idx[k] = (k * 263) % n;
+  const dst = w.heap.allocFloat32(idx.length);
+  assert.ok(kernelGather(w, src, idx, dst));
+  assert.deepEqual(Array.from(dst), Array.from(idx, (i) => src[i]));
+  for (let k = 0; k < dst.length; k++) dst[k] += k % 3 === 0 ? 1e-3 : 0;
+  let d = 0, b = 0;
+  for (let k = 0; k < idx.length; k++) {
+    d += (src[idx[k]] - dst[k]) ** 2;
+    b += dst[k] ** 2;
+  }
+  const out = new Float64Array(2);
+  assert.ok(kernelGatherDiff(w, src, idx, dst, out));
+  assert.ok(Math.abs(out[0] - d) <= 1e-12 * d && Math.abs(out[1] - b) <= 1e-12 * b, `${out} vs ${d}, ${b}`);
+  src[idx[5]] = NaN;
+  assert.ok(kernelGatherDiff(w, src, idx, dst, out) && Number.isNaN(out[0]));
+  assert.equal(kernelGather(w, src, Int32Array.from(idx), dst), false, 'indices outside kernel memory');
+  assert.equal(kernelGather(w, src, idx, w.heap.allocFloat32(3)), false, 'destination too short');
+  assert.equal(kernelGatherDiff(w, new Float32Array(n), idx, dst, out), false);
+  assert.equal(kernelGather(availableKernels('float32')[1], src, idx, dst), false);
 });
 
 test('float32 selects wasm-simd, float64 the tiled TS path', () => {

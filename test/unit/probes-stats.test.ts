@@ -139,6 +139,18 @@ test('update ratio: exact over small tensors, over the copied sample on large on
   big[sample[7]] = NaN;
   assert.equal(updateRatio(big, sample, copy).finite, false);
   assert.equal(updateRatio(new Float64Array(2), null, new Float64Array(2)).ratio, null);
+  // in kernel memory the sample is gathered and compared in wasm, to the same ratio
+  const kernels = wasmKernels(1)!;
+  const live = allocKernelBuffer(kernels, 'float32', n);
+  live.set(Float32Array.from(big, (x) => (Number.isNaN(x) ? 0.5 : x)));
+  const inHeap = kernelIndexBuffer(kernels, sample);
+  const kept = allocKernelBuffer(kernels, 'float32', sample.length);
+  copyWeights(live, inHeap, kept, kernels);
+  assert.deepEqual(Array.from(kept.subarray(0, 50)), Array.from(sample.subarray(0, 50), (i) => live[i]));
+  for (let i = 0; i < n; i++) live[i] *= 0.98;
+  const scalar = updateRatio(live, sample, Float64Array.from(kept));
+  const wasm = updateRatio(live, inHeap, kept, null, kernels);
+  assert.ok(Math.abs(wasm.ratio! - scalar.ratio!) < 1e-9 && Math.abs(wasm.ratio! - 0.02) < 1e-6 && wasm.finite, `${wasm.ratio} vs ${scalar.ratio}`);
 });
 
 test('norms, moments and non-finite counts', () => {

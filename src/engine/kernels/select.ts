@@ -95,6 +95,16 @@ export function kernelBinCounts(kernels: Kernels, a: FloatArray, idx: Int32Array
   return isWasm(kernels) && a instanceof Float32Array && kernels.binCounts(a, idx, edges, counts);
 }
 
+/** dst[k] = src[idx[k]] in wasm when all three came from kernel memory on the wasm path; false otherwise: use a scalar loop. */
+export function kernelGather(kernels: Kernels, src: FloatArray, idx: Int32Array, dst: FloatArray): boolean {
+  return isWasm(kernels) && src instanceof Float32Array && dst instanceof Float32Array && kernels.gather(src, idx, dst);
+}
+
+/** Σ(src[idx[k]] - before[k])² and Σbefore² into out in wasm when all came from kernel memory on the wasm path; false otherwise. */
+export function kernelGatherDiff(kernels: Kernels, src: FloatArray, idx: Int32Array, before: FloatArray, out: Float64Array): boolean {
+  return isWasm(kernels) && src instanceof Float32Array && before instanceof Float32Array && kernels.gatherDiff(src, idx, before, out);
+}
+
 /** `indices` copied into wasm memory on the wasm path (so kernels read them in place), else as they are. */
 export function kernelIndexBuffer(kernels: Kernels, indices: Int32Array): Int32Array {
   if (!isWasm(kernels)) return indices;

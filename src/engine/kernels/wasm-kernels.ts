@@ -17,6 +17,8 @@ interface GemmExports {
   moments(a: number, n: number, out: number): void;
   sumSquaredDiff(a: number, b: number, n: number): number;
   binCounts(a: number, idx: number, n: number, lut: number, counts: number): void;
+  gather(src: number, idx: number, n: number, dst: number): void;
+  gatherDiff(src: number, idx: number, n: number, before: number, out: number): void;
 }
 
 export interface WasmKernels extends Kernels {
@@ -43,6 +45,10 @@ export interface WasmKernels extends Kernels {
    * out. False when `a` or `idx` is not in this heap.
    */
   binCounts(a: Float32Array, idx: Int32Array | null, edges: readonly number[], counts: Int32Array): boolean;
+  /** dst[k] = src[idx[k]] for every k of idx (indices must lie within src); false when an array is elsewhere or dst is short. */
+  gather(src: Float32Array, idx: Int32Array, dst: Float32Array): boolean;
+  /** Σ(src[idx[k]] - before[k])² and Σbefore[k]² (float64) into out[0], out[1]; false when an array is elsewhere or before is short. */
+  gatherDiff(src: Float32Array, idx: Int32Array, before: Float32Array, out: Float64Array): boolean;
 }
 
 /** Depth of one packed slice of the shared dimension. */
@@ -88,8 +94,9 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
   const sPacked = new HeapScratch(heap);
   const sPackedA = new HeapScratch(heap);
   const tmp = heap.alloc(tileBytes);
-  const momentsOut = heap.alloc(16);
-  const momentsView = new Float64Array(heap.memory.buffer, momentsOut, 2);
+  // two float64 results of moments and gatherDiff
+  const pairOut = heap.alloc(16);
+  const pairView = new Float64Array(heap.memory.buffer, pairOut, 2);
   const binning = new BinScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
@@ -136,9 +143,21 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
     sumSquares: (a) => (heap.owns(a) ? ex.sumSquares(a.byteOffset, a.length) : null),
     moments: (a, out) => {
       if (!heap.owns(a)) return false;
-      ex.moments(a.byteOffset, a.length, momentsOut);
-      out[0] = momentsView[0];
-      out[1] = momentsView[1];
+      ex.moments(a.byteOffset, a.length, pairOut);
+      out[0] = pairView[0];
+      out[1] = pairView[1];
+      return true;
+    },
+    gather: (src, idx, dst) => {
+      if (!heap.owns(src) || !heap.owns(idx) || !heap.owns(dst) || dst.length < idx.length) return false;
+      ex.gather(src.byteOffset, idx.byteOffset, idx.length, dst.byteOffset);
+      return true;
+    },
+    gatherDiff: (src, idx, before, out) => {
+      if (!heap.owns(src) || !heap.owns(idx) || !heap.owns(before) || before.length < idx.length) return false;
+      ex.gatherDiff(src.byteOffset, idx.byteOffset, idx.length, before.byteOffset, pairOut);
+      out[0] = pairView[0];
+      out[1] = pairView[1];
       return true;
     },
     binCounts: (a, idx, edges, counts) => {

@@ -2,10 +2,13 @@
 import type { FloatArray, BatchNormProbe } from '../types';
 import type { Layer, Param } from '../layers/layer';
 import type { Kernels } from '../kernels/kernels';
-import { kernelMoments, kernelSumSquaredDiff } from '../kernels/select';
+import { kernelGather, kernelGatherDiff, kernelMoments, kernelSumSquaredDiff } from '../kernels/select';
 
 /** Below this many entries a float64 loop is as quick as a kernel call, and exact. */
 export const KERNEL_MIN = 1024;
+
+/** Two float64 results of a kernel (sums), read back right after each call. */
+const sums = new Float64Array(2);
 
 export function l2Norm(a: FloatArray): number {
   return Math.sqrt(sumSquares64(a));
@@ -63,16 +66,17 @@ export function mainNorms(grad: FloatArray, value: FloatArray, sumSquares: (a: F
   return { gradNorm: Math.sqrt(finite), weightNorm, nonFinite: bad };
 }
 
-/** Copies the (sampled) weights before an update, for the update ratio. */
-export function copyWeights(value: FloatArray, sample: Int32Array | null, before: FloatArray): void {
+/** Copies the (sampled) weights before an update, for the update ratio; a sample is gathered in wasm where it can be. */
+export function copyWeights(value: FloatArray, sample: Int32Array | null, before: FloatArray, kernels: Kernels | null = null): void {
   if (!sample) before.set(value.length === before.length ? value : value.subarray(0, before.length));
-  else for (let k = 0; k < sample.length; k++) before[k] = value[sample[k]];
+  else if (!kernels || !kernelGather(kernels, value, sample, before)) for (let k = 0; k < sample.length; k++) before[k] = value[sample[k]];
 }
 
 /**
  * ‖w - before‖ / ‖before‖ over the copied entries (null when those weights were all zero), and whether it is
  * finite. `beforeSquares` is Σbefore² when already known (the whole tensor was copied and its norm taken).
- * Large whole tensors in kernel memory are compared in wasm SIMD (differences rounded to float32).
+ * Large whole tensors in kernel memory are compared in wasm SIMD (differences rounded to float32), samples
+ * of them gathered in wasm.
  */
 export function updateRatio(value: FloatArray, sample: Int32Array | null, before: FloatArray, beforeSquares: number | null = null, kernels: Kernels | null = null): { ratio: number | null; finite: boolean } {
   let d: number;
@@ -80,6 +84,9 @@ export function updateRatio(value: FloatArray, sample: Int32Array | null, before
   if (!sample && beforeSquares !== null) {
     d = (kernels && before.length >= KERNEL_MIN ? kernelSumSquaredDiff(kernels, value, before) : null) ?? sumSquaredDifferences(value, before);
     w = beforeSquares;
+  } else if (sample && kernels && kernelGatherDiff(kernels, value, sample, before, sums)) {
+    d = sums[0];
+    w = sums[1];
   } else {
     d = 0;
     w = 0;
@@ -110,8 +117,6 @@ function sumSquaredDifferences(a: FloatArray, b: FloatArray): number {
   for (; k < n; k++) d0 += (a[k] - b[k]) * (a[k] - b[k]);
   return d0 + d1 + (d2 + d3);
 }
-
-const sums = new Float64Array(2);
 
 /** Mean, std and non-finite count of a layer's output; summed in wasm SIMD when `out` is in kernel memory. */
 export function outputStats(out: FloatArray, kernels: Kernels | null = null): { mean: number; std: number; nonFinite: number } {

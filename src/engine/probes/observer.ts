@@ -95,7 +95,7 @@ export class ProbeObserver implements TrainingObserver {
     if (main) {
       histogram = gradientHistogram(main.grad, histogramSample, this.binCounts);
       const m = mainNorms(main.grad, main.value, this.sumSquares);
-      copyWeights(main.value, sample, before);
+      copyWeights(main.value, sample, before, this.kernels);
       gradNorm = m.gradNorm;
       weightNorm = m.weightNorm;
       nonFinite += m.nonFinite;
@@ -132,7 +132,8 @@ interface Tracked {
 function track(layer: Layer, kernels: Kernels): Tracked {
   const { main, bias } = mainParams(layer);
   const n = main?.value.length ?? 0;
-  const sample = sampleIndices(n, RATIO_SAMPLE);
+  const ratioSample = sampleIndices(n, RATIO_SAMPLE);
+  const sample = ratioSample && kernelIndexBuffer(kernels, ratioSample);
   const copy = sample ? sample.length : n;
   // the weights' own type: copying a whole float32 tensor is then a plain memory copy, into kernel memory
   // so the update ratio's difference runs in wasm SIMD
