@@ -94,3 +94,17 @@ for (const file of zooFiles) {
     assert.ok(valLoss(fixed) < valLoss(broken), `${preferred[0].id}: validation loss ${valLoss(fixed)} is not below ${valLoss(broken)}`);
   });
 }
+
+// A stuck model is stuck whatever the seed: the verdict must not hang on which batches the probes saw.
+for (const name of ['loss-plateau-tiny-sgd', 'update-ratio-too-small']) {
+  test(`zoo: ${name} raises its code at every seed, not only at its own`, async () => {
+    const want = EXPECTED[name];
+    const full = path.join(ZOO, `${name}.nn.json`);
+    const text = fs.readFileSync(full, 'utf8');
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const files = readDataFiles(prepareSpec(text, full), full);
+      const r = await new TrainingSession(text, full, files, { yieldEveryMs: 0, seed }, {}).run();
+      assert.ok(r.findings.some((f) => matches(f, want)), `seed ${seed}: got ${r.findings.map((f) => f.code).join(', ') || 'nothing'}`);
+    }
+  });
+}

@@ -3,7 +3,7 @@
 // (which changes as the loss falls) does not make a healthy layer look vanishing or exploding.
 import type { Rule, RuleContext } from './rule';
 import { finding, fmt, median } from './rule';
-import { fractionWhere, stepRange, trailingWindow, values, type LayerSeries } from './history';
+import { fractionWhere, lossProgress, stepRange, trailingWindow, values, type LayerSeries } from './history';
 import { denseNames, isDense } from './model-shape';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
 import type { LayerProbe } from '../types';
@@ -111,12 +111,11 @@ export const updateRatio: Rule = {
   code: 'update-ratio',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { window: 5, minProbes: 3, max: 0.2, min: 1e-6, stuckImprovement: 0.1 },
+  thresholds: { window: 5, minProbes: 3, minEpochs: 3, max: 0.2, min: 1e-6, stuckImprovement: 0.1 },
   evaluate(ctx, t) {
     if (!enough(ctx, t)) return [];
-    const losses = ctx.probes.map((p) => p.loss).filter(Number.isFinite);
     // tiny steps are normal once the loss has come down; they only matter while it is still stuck
-    const improved = losses.length ? 1 - median(losses.slice(-t.window)) / median(losses.slice(0, t.window)) : 0;
+    const improved = lossProgress(ctx, t.window, t.minEpochs)?.improvement ?? 0;
     const lr = ctx.spec.optimizer.lr;
     for (const s of denseSeries(ctx, t.window)) {
       const r = values(s, (p) => p.updateRatio);

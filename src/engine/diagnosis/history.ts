@@ -1,6 +1,8 @@
 // Views over the probe history that rules share: per-layer series over a trailing window, so one noisy
 // probe never decides a finding on its own.
 import type { LayerProbe, LayerRef, ProbeSnapshot } from '../types';
+import type { RuleContext } from './rule';
+import { median } from './rule';
 
 export interface LayerSeries {
   ref: LayerRef;
@@ -46,4 +48,34 @@ export function fractionWhere(xs: number[], pred: (x: number) => boolean): numbe
   let n = 0;
   for (const x of xs) if (pred(x)) n++;
   return n / xs.length;
+}
+
+export interface LossProgress {
+  /** 1 - recent / initial: how far the training loss has come down, as a fraction of where it started. */
+  improvement: number;
+  initial: number;
+  recent: number;
+  fromStep: number;
+  toStep: number;
+  /** Epoch losses (averages over the whole training set) or median-smoothed single-batch probe losses. */
+  over: 'epochs' | 'probes';
+}
+
+/**
+ * The training loss's progress, over epoch losses once `minEpochs` have finished: each averages the whole
+ * training set, so a stuck model's epochs agree to a fraction of a percent where single batches differ by
+ * tens of percent. Before that, over probe losses with medians of `window`. Null when there is too little.
+ */
+export function lossProgress(ctx: RuleContext, window: number, minEpochs: number): LossProgress | null {
+  const epochs = ctx.epochs.filter((e) => Number.isFinite(e.loss));
+  if (epochs.length >= minEpochs) {
+    const first = epochs[0];
+    const last = epochs[epochs.length - 1];
+    return { improvement: 1 - last.loss / first.loss, initial: first.loss, recent: last.loss, fromStep: first.step, toStep: last.step, over: 'epochs' };
+  }
+  const pts = ctx.probes.filter((p) => Number.isFinite(p.loss));
+  if (pts.length === 0) return null;
+  const initial = median(pts.slice(0, window).map((p) => p.loss));
+  const recent = median(pts.slice(-window).map((p) => p.loss));
+  return { improvement: 1 - recent / initial, initial, recent, fromStep: pts[0].step, toStep: pts[pts.length - 1].step, over: 'probes' };
 }

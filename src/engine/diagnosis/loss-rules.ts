@@ -3,6 +3,7 @@
 import type { Rule, RuleContext } from './rule';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
+import { lossProgress } from './history';
 
 function smoothed(xs: number[], w: number): number[] {
   return xs.map((_, i) => median(xs.slice(Math.max(0, i - w + 1), i + 1)));
@@ -60,21 +61,21 @@ export const lossPlateau: Rule = {
   code: 'loss-plateau',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { window: 5, minProbes: 6, minImprovement: 0.05, maxRise: 0.25, stillHigh: 0.5 },
+  thresholds: { window: 5, minProbes: 6, minEpochs: 3, minImprovement: 0.05, maxRise: 0.25, stillHigh: 0.5 },
   evaluate(ctx, t) {
     const pts = probeLosses(ctx);
     if (pts.length < t.minProbes || ctx.summary?.status === 'non-finite') return [];
-    // smoothed start (single batches are noisy); a model already far below its very first loss has
-    // converged, whatever its curve does now
-    const initial = median(pts.slice(0, 3).map((p) => p.loss));
-    const recent = median(pts.slice(-t.window).map((p) => p.loss));
-    const improvement = 1 - recent / initial;
-    // a loss that climbed far is diverging, not stuck
+    const progress = lossProgress(ctx, t.window, t.minEpochs);
+    if (!progress) return [];
+    const { improvement, initial, recent } = progress;
+    // a loss that climbed far is diverging, not stuck; one far below the very first batch's has converged,
+    // whatever its curve does now
     if (!(improvement < t.minImprovement && improvement > -t.maxRise) || recent < t.stillHigh * pts[0].loss) return [];
     const opt = ctx.spec.optimizer;
+    const what = progress.over === 'epochs' ? 'epoch loss' : 'loss';
     return [
-      finding(this, { field: 'optimizer' }, `The loss has only moved from ${fmt(initial)} to ${fmt(recent)} (${fmt(improvement * 100)} %): training is stuck; the learning rate ${opt.lr} may be too low.`,
-        { metric: 'relative loss improvement since the first step', value: improvement, threshold: t.minImprovement, comparison: '<', fromStep: pts[0].step, toStep: pts[pts.length - 1].step, details: { initialLoss: initial, recentLoss: recent, lr: opt.lr } },
+      finding(this, { field: 'optimizer' }, `The ${what} has only moved from ${fmt(initial)} to ${fmt(recent)} (${fmt(improvement * 100)} %): training is stuck; the learning rate ${opt.lr} may be too low.`,
+        { metric: `relative improvement of the ${what} since the ${progress.over === 'epochs' ? 'first epoch' : 'first steps'}`, value: improvement, threshold: t.minImprovement, comparison: '<', fromStep: progress.fromStep, toStep: progress.toStep, details: { initialLoss: initial, recentLoss: recent, lr: opt.lr } },
         raiseLrFixes(ctx)),
     ];
   },
