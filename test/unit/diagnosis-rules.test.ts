@@ -141,6 +141,17 @@ test('loss-oscillating: repeated large rises without net progress', () => {
   assert.deepEqual(codes(diagnose(ctx(falling(3), epochs(smooth, smooth)))), []);
 });
 
+test('loss-oscillating: swings that still lower the median count when the loss keeps leaving its best', () => {
+  // the second half's median is lower (progress by medians), but the last epochs are far above the best
+  const swinging = [2.6, 1.0, 0.8, 0.8, 0.8, 0.64, 0.42, 0.66, 0.67, 0.24, 0.16, 0.32, 0.36, 0.72, 0.61];
+  const f = diagnose(ctx(falling(3), epochs(swinging, swinging)));
+  assert.ok(codes(f).includes('loss-oscillating@optimizer'), codes(f).join());
+  wellFormed(f);
+  // the same early swings, then settled at the best: converging, not oscillating
+  const settled = [...swinging.slice(0, 12), 0.17, 0.16, 0.16];
+  assert.ok(!codes(diagnose(ctx(falling(3), epochs(settled, settled)))).includes('loss-oscillating@optimizer'));
+});
+
 test('non-finite: the trainer report names the first bad layer and stage', () => {
   const summary = { status: 'non-finite', nonFinite: { step: 7, layer: { index: 2, name: 'dense_3' }, stage: 'forward' }, restoredEpoch: null } as RunSummary;
   const f = diagnose(ctx(falling(1), [], summary));

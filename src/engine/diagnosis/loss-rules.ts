@@ -85,7 +85,7 @@ export const lossOscillating: Rule = {
   code: 'loss-oscillating',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { minEpochs: 6, window: 10, rise: 0.05, riseFraction: 0.3, minProgress: 0.3 },
+  thresholds: { minEpochs: 6, window: 10, rise: 0.05, riseFraction: 0.3, minProgress: 0.3, aboveBest: 0.5 },
   evaluate(ctx, t) {
     const losses = ctx.epochs.map((e) => e.loss);
     if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
@@ -97,11 +97,14 @@ export const lossOscillating: Rule = {
     const fraction = rises / (w.length - 1);
     const half = w.length >> 1;
     const progress = 1 - median(w.slice(half)) / median(w.slice(0, half));
-    if (fraction < t.riseFraction || progress > t.minProgress) return [];
+    // swings wide enough to move the halves' medians still oscillate if the loss keeps leaving its best
+    const best = Math.min(...w);
+    const recent = median(w.slice(-3));
+    if (fraction < t.riseFraction || (progress > t.minProgress && recent < (1 + t.aboveBest) * best)) return [];
     const from = ctx.epochs[ctx.epochs.length - w.length];
     return [
       finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % of its starting value in ${rises} of the last ${w.length - 1} epochs without net progress: steps overshoot.`,
-        { metric: 'fraction of epochs where the loss rose', value: fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress, lr: ctx.spec.optimizer.lr } },
+        { metric: 'fraction of epochs where the loss rose', value: fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress, bestLoss: best, recentLoss: recent, lr: ctx.spec.optimizer.lr } },
         [lowerLrFix(ctx), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]),
     ];
   },
