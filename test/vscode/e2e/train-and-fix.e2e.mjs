@@ -70,6 +70,19 @@ export const steps = [
     },
   ],
   [
+    'the explorer\'s context menu trains a model file that is not open',
+    async ({ page }) => {
+      const file = 'moons.nn.json';
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first().click({ button: 'right' });
+      const item = page.locator('.context-view .monaco-menu .action-item', { hasText: /^\s*Train Model\s*$/ }).first();
+      await item.waitFor({ timeout: 10_000 });
+      await item.click();
+      const panel = panelFrame(page);
+      await panel.locator('#model-path', { hasText: file }).waitFor({ timeout: 60_000 });
+      await panel.locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
+    },
+  ],
+  [
     'a broken model gets a squiggle on its layer after training',
     async ({ page, state, workspace }) => {
       state.original = readFileSync(path.join(workspace, BROKEN), 'utf8');
