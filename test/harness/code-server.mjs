@@ -70,14 +70,17 @@ export function installVsix(run, toolchain, vsix) {
   });
 }
 
-/** Starts the server; resolves once it listens. `stop()` kills the whole process group. */
-export async function startCodeServer(run, toolchain, { smokeTestDriver = false, env = {} } = {}) {
+/**
+ * Starts the server; resolves once it listens. `stop()` kills the whole process group. `workspaceTrust`
+ * keeps VS Code's trust checks on (the run's settings must enable them too), for Restricted Mode tests.
+ */
+export async function startCodeServer(run, toolchain, { smokeTestDriver = false, env = {}, workspaceTrust = false } = {}) {
   const port = await freePort();
   const args = [
     '--config', path.join(run.dir, 'empty-config.yaml'),
     '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--disable-telemetry', '--disable-update-check', ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override', '--ignore-last-opened',
     '--user-data-dir', run.userData,
     '--extensions-dir', run.extensions,

@@ -115,25 +115,35 @@ function installBuiltFolder(run) {
   }
 }
 
+/** Settings for an e2e file's workspace: trusted (the default), or opened in Restricted Mode without a prompt. */
+function e2eSettings(trusted) {
+  const base = { 'nnDebugger.autoOpenPanel': true, 'editor.wordWrap': 'on' };
+  return trusted ? base : { ...base, 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' };
+}
+
+/**
+ * Each e2e file gets a server and a browser of its own (a file may export `trusted = false` for a
+ * Restricted Mode workspace); its steps run in order and stop at the first failure.
+ */
 async function runE2e(toolchain) {
   const vsix = argValue('--vsix');
   if (!vsix) buildExtension();
-  const run = prepareRun(path.join(root, 'examples'), { 'nnDebugger.autoOpenPanel': true, 'editor.wordWrap': 'on' });
-  if (vsix) await installVsix(run, toolchain, path.resolve(vsix));
-  else installBuiltFolder(run);
-  const server = await startCodeServer(run, toolchain);
-  const browser = await launchChromium();
   const results = { tests: [] };
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const e2eDir = path.join(root, 'test', 'vscode', 'e2e');
-    for (const file of readdirSync(e2eDir).filter((f) => f.endsWith('.e2e.mjs')).sort()) {
-      const { steps } = await import(pathToFileURL(path.join(e2eDir, file)).href);
+  const e2eDir = path.join(root, 'test', 'vscode', 'e2e');
+  for (const file of readdirSync(e2eDir).filter((f) => f.endsWith('.e2e.mjs')).sort()) {
+    const { steps, trusted = true } = await import(pathToFileURL(path.join(e2eDir, file)).href);
+    const run = prepareRun(path.join(root, 'examples'), e2eSettings(trusted));
+    if (vsix) await installVsix(run, toolchain, path.resolve(vsix));
+    else installBuiltFolder(run);
+    const server = await startCodeServer(run, toolchain, { workspaceTrust: !trusted });
+    const browser = await launchChromium();
+    let failed = false;
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const ctx = { page, url: server.url, workspace: run.workspace, resultsDir, state: {} };
-      let skipRest = false;
       for (const [title, fn] of steps) {
         const started = Date.now();
-        if (skipRest) {
+        if (failed) {
           results.tests.push({ title: `${file}: ${title}`, state: 'failed', durationMs: 0, error: 'not run: an earlier step failed' });
           continue;
         }
@@ -141,17 +151,17 @@ async function runE2e(toolchain) {
           await fn(ctx);
           results.tests.push({ title: `${file}: ${title}`, state: 'passed', durationMs: Date.now() - started });
         } catch (err) {
-          skipRest = true;
+          failed = true;
           const shot = path.join(resultsDir, `e2e-failure-${file.replace(/\W+/g, '-')}.png`);
           await page.screenshot({ path: shot }).catch(() => undefined);
           results.tests.push({ title: `${file}: ${title}`, state: 'failed', durationMs: Date.now() - started, error: `${err?.stack ?? err}\nscreenshot: ${shot}` });
         }
       }
+    } finally {
+      await browser.close();
+      await server.stop();
+      keepOrRemove(run, failed || !steps.length);
     }
-  } finally {
-    await browser.close();
-    await server.stop();
-    keepOrRemove(run, !results.tests.length || results.tests.some((t) => t.state !== 'passed'));
   }
   if (!results.tests.length) {
     console.log('no e2e steps found');

@@ -4,50 +4,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isMac, panelFrame, quickOpen, runCommand, settle } from './ui.mjs';
 
 const HEALTHY = 'spiral.nn.json';
 const BROKEN = 'broken/poor-initialization-zeros.nn.json';
-const isMac = process.platform === 'darwin';
-
-/** Opens a file through Quick Open, as a person would type it. */
-async function quickOpen(page, relPath) {
-  await page.keyboard.press(isMac ? 'Meta+P' : 'Control+P');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relPath);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relPath) }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator(`.tabs-container .tab[aria-label*="${path.basename(relPath)}"]`).first().waitFor();
-  await page.locator('.monaco-editor .view-lines').first().waitFor();
-}
-
-/** F1, type the command, pick it. Contributed commands appear only once the extensions are scanned: retry. */
-async function runCommand(page, title) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    // Click the row whose label is exactly the title: the top row may be a fuzzy match ("Save As...").
-    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-    const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
-    try {
-      await row.waitFor({ timeout: 3000 });
-      await row.click();
-      return;
-    } catch (err) {
-      await page.keyboard.press('Escape');
-      if (Date.now() > deadline) throw err;
-    }
-  }
-}
-
-const panelFrame = (page) => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-
-async function settle(page) {
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { timeout: 5000 }).catch(() => undefined);
-}
 
 export const steps = [
   [
@@ -76,7 +36,11 @@ export const steps = [
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first().click({ button: 'right' });
       const item = page.locator('.context-view .monaco-menu .action-item', { hasText: /^\s*Train Model\s*$/ }).first();
       await item.waitFor({ timeout: 10_000 });
-      await item.click();
+      // a click right as the menu opens can be taken for the end of the right-click and dropped: hover the
+      // item (which focuses it) and press Enter, as a keyboard user would
+      await item.hover();
+      await page.keyboard.press('Enter');
+      await item.waitFor({ state: 'detached', timeout: 5000 });
       const panel = panelFrame(page);
       await panel.locator('#model-path', { hasText: file }).waitFor({ timeout: 60_000 });
       await panel.locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
