@@ -172,6 +172,27 @@ export function isFromWebview(v: unknown): v is FromWebview {
   }
 }
 
+/** Shape check of a message arriving in the extension from the worker (a worker script can be anything). */
+export function isFromWorker(v: unknown): v is FromWorker {
+  if (!isObj(v) || !isStr(v.type)) return false;
+  if (v.type === 'log') return isStr(v.level) && ['info', 'warn', 'error'].includes(v.level) && isStr(v.message);
+  if (!isStr(v.runId)) return false;
+  switch (v.type) {
+    case 'started':
+      return isObj(v.model) && isArr(v.model.layers);
+    case 'progress':
+      return isNum(v.seq) && isProgressBatch(v.batch);
+    case 'paused':
+      return typeof v.paused === 'boolean';
+    case 'finished':
+      return isObj(v.summary) && isStr(v.summary.status) && isArr(v.findings);
+    case 'failed':
+      return isStr(v.message) && isArr(v.issues) && v.issues.every((i) => isObj(i) && isStr(i.message) && isArr(i.path));
+    default:
+      return false;
+  }
+}
+
 /** Shape check of a message arriving in the worker. */
 export function isToWorker(v: unknown): v is ToWorker {
   if (!isObj(v) || !isStr(v.type) || !isStr(v.runId)) return false;

@@ -3,7 +3,7 @@
 // Stop is cooperative first and forced after a grace period; every way a worker can die ends the run
 // exactly once with a clear outcome.
 import { Worker } from 'node:worker_threads';
-import type { Finding, FromWorker, ModelSummary, ProgressBatch, RunSummary, ToWorker } from '../protocol';
+import { isFromWorker, type Finding, type ModelSummary, type ProgressBatch, type RunSummary, type ToWorker } from '../protocol';
 
 export type StartMessage = Extract<ToWorker, { type: 'start' }>;
 
@@ -21,9 +21,6 @@ export interface WorkerRunEvents {
 
 /** Total time a stop may take: the cooperative request, then terminate(). */
 export const STOP_GRACE_MS = 1200;
-
-const isFromWorker = (v: unknown): v is FromWorker =>
-  typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
 
 export class WorkerRun {
   readonly ended: Promise<RunOutcome>;
@@ -104,7 +101,7 @@ export class WorkerRun {
   }
 
   private onMessage(msg: unknown): void {
-    if (!isFromWorker(msg)) return;
+    if (!isFromWorker(msg)) return this.events.log('warn', `Ignored a malformed message from the training worker: ${preview(msg)}`);
     if (msg.type === 'log') return this.events.log(msg.level, msg.message);
     if (msg.runId !== this.runId || this.done) return;
     switch (msg.type) {
@@ -144,4 +141,15 @@ export class WorkerRun {
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A short, safe rendering of an unexpected value for the log. */
+function preview(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Object.prototype.toString.call(v);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }

@@ -12,6 +12,18 @@ const THROWS = path.join(dir, 'throws.js');
 const OOM = path.join(dir, 'oom.js');
 writeFileSync(THROWS, "throw new Error('deliberate worker crash');\n");
 writeFileSync(OOM, 'const keep = [];\nfor (;;) keep.push(Array.from({ length: 1e5 }, (_, i) => ({ i })));\n');
+// A worker that talks nonsense (wrong shapes, another run's id, no object at all) and then exits.
+const GARBLED = path.join(dir, 'garbled.js');
+writeFileSync(GARBLED, [
+  "const { parentPort } = require('node:worker_threads');",
+  "parentPort.once('message', (start) => {",
+  "  parentPort.postMessage('not an object');",
+  "  parentPort.postMessage({ type: 'progress', runId: start.runId, batch: 'garbage' });",
+  "  parentPort.postMessage({ type: 'finished', runId: 'another run', summary: {}, findings: [] });",
+  "  parentPort.postMessage({ type: 'failed', runId: start.runId });",
+  "  setTimeout(() => process.exit(3), 100);",
+  "});",
+].join('\n'));
 // A worker stuck in a loop never sees the cooperative stop: only terminate() ends it.
 const STUCK = path.join(dir, 'stuck.js');
 writeFileSync(STUCK, 'for (;;) {}\n');
@@ -47,6 +59,20 @@ describe('worker failures', () => {
 
     ext.setWorkerScript(undefined);
     await setSetting('workerMemoryLimitMb', undefined);
+    const ok = await train(model, { epochs: 1 });
+    assert.equal(ok?.kind, 'finished', JSON.stringify(ok).slice(0, 300));
+  });
+
+  it('ignores malformed worker messages and reports the exit, and the next run works', async () => {
+    const ext = await api();
+    const model = workspaceFile('spiral.nn.json');
+    ext.setWorkerScript(GARBLED);
+    const failed = await train(model);
+    assert.equal(failed?.kind, 'failed', JSON.stringify(failed).slice(0, 300));
+    assert.match(failed?.kind === 'failed' ? failed.message : '', /exited unexpectedly \(exit code 3\)/);
+    assert.equal(ext.currentRun()?.state, 'failed');
+
+    ext.setWorkerScript(undefined);
     const ok = await train(model, { epochs: 1 });
     assert.equal(ok?.kind, 'finished', JSON.stringify(ok).slice(0, 300));
   });

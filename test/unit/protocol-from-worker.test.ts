@@ -1,0 +1,34 @@
+// The extension trusts nothing a worker script sends: every message is shape-checked before it is used.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isFromWorker } from '../../src/protocol';
+
+const batch = { steps: [], epochs: [], probes: [], findings: null };
+
+test('well-formed worker messages pass', () => {
+  for (const m of [
+    { type: 'started', runId: 'r', model: { layers: [] } },
+    { type: 'progress', runId: 'r', seq: 3, batch },
+    { type: 'paused', runId: 'r', paused: true },
+    { type: 'finished', runId: 'r', summary: { status: 'completed' }, findings: [] },
+    { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 'units must be >= 1', path: ['layers', 0, 'units'] }] },
+    { type: 'log', level: 'warn', message: 'slow' },
+  ]) assert.ok(isFromWorker(m), JSON.stringify(m));
+});
+
+test('malformed worker messages are refused: wrong types, missing fields, unknown kinds, no object', () => {
+  for (const m of [
+    'not an object',
+    null,
+    [],
+    { type: 'progress', runId: 'r', batch: 'garbage' },
+    { type: 'progress', runId: 'r', batch },
+    { type: 'failed', runId: 'r' },
+    { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 1 }] },
+    { type: 'finished', runId: 'r', summary: {}, findings: [] },
+    { type: 'started', model: { layers: [] } },
+    { type: 'paused', runId: 'r', paused: 'yes' },
+    { type: 'log', level: 'debug', message: 'x' },
+    { type: 'exploded', runId: 'r' },
+  ]) assert.equal(isFromWorker(m), false, JSON.stringify(m));
+});
