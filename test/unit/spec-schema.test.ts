@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import { parse } from 'jsonc-parser';
+import { thresholdsSettingSchema } from '../../src/engine/diagnosis';
 import { renderSchema } from '../../src/engine/spec/schema';
 import { parseModel } from '../../src/engine/spec/parse';
 
@@ -24,6 +25,18 @@ function compile() {
 test('schemas/nn.schema.json is the generated schema (run: node --import tsx scripts/gen-schema.ts)', () => {
   const committed = fs.readFileSync(path.join(root, 'schemas', 'nn.schema.json'), 'utf8');
   assert.equal(committed, renderSchema());
+});
+
+test('package.json declares every diagnosis threshold in the nnDebugger.thresholds setting (run: node --import tsx scripts/gen-schema.ts)', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const setting = pkg.contributes.configuration.properties['nnDebugger.thresholds'];
+  assert.deepEqual(setting, thresholdsSettingSchema());
+  // a misspelt name is a schema error in settings.json, a real one is fine
+  const ajv = new Ajv({ strict: false });
+  const check = ajv.compile(setting);
+  assert.ok(check({ 'exploding-gradients': { gradToWeight: 5 } }));
+  assert.equal(check({ 'exploding-gradients': { gradNorm: 50 } }), false);
+  assert.equal(check({ 'exploding-gradient': { gradToWeight: 5 } }), false);
 });
 
 test('every property in the schema has a description', () => {

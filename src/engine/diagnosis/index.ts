@@ -27,3 +27,26 @@ export function ruleThresholds(): Record<string, Thresholds> {
   for (const r of RULES) out[r.code] = { ...(out[r.code] ?? {}), ...r.thresholds };
   return out;
 }
+
+/**
+ * The JSON schema of the extension's `nnDebugger.thresholds` setting (package.json, written by
+ * scripts/gen-schema.ts): every code and threshold name with its default, so VS Code completes them and
+ * flags a misspelt one in settings.json instead of it being silently ignored.
+ */
+export function thresholdsSettingSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [code, t] of Object.entries(ruleThresholds())) {
+    properties[code] = {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(Object.entries(t).map(([name, value]) => [name, { type: 'number', default: value, description: `${code} threshold; default ${value}.` }])),
+    };
+  }
+  return {
+    type: 'object',
+    default: {},
+    markdownDescription: 'Overrides of diagnosis thresholds, by finding code and threshold name, e.g. `{ "exploding-gradients": { "gradToWeight": 5 } }`. Completion lists every name with its default.',
+    properties,
+    additionalProperties: false,
+  };
+}
