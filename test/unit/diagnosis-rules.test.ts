@@ -102,6 +102,17 @@ test('update-ratio: too large fires; too small fires only while the loss is stuc
   const f = diagnose(ctx(stuck));
   assert.deepEqual(codes(f), ['update-ratio@dense_1', 'loss-plateau@optimizer']);
   assert.equal(f[0].fixes[0].id, 'lr:0.1', 'raise towards the usual rate');
+  // the stuck loss is the tiny steps' symptom: information that points at them, not a second warning
+  assert.deepEqual(f.map((x) => x.severity), ['warning', 'info']);
+  assert.match(f[1].message, /It follows from update-ratio on dense_1: fix that first\.$/);
+  wellFormed(f);
+});
+
+test('loss-plateau with nothing to explain it is a warning of its own', () => {
+  const stuck = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01));
+  const f = diagnose(ctx(stuck));
+  assert.deepEqual(codes(f), ['loss-plateau@optimizer']);
+  assert.equal(f[0].severity, 'warning');
   wellFormed(f);
 });
 
