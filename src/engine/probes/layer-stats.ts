@@ -205,7 +205,7 @@ export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | 
   const rows = input.length / n;
   const eps = layer.spec.kind === 'batchnorm' ? layer.spec.epsilon : 1e-5;
   // per-unit sums, four units side by side: four independent chains of adds instead of one
-  const sums = new Float64Array(2 * n);
+  const unitSums = new Float64Array(2 * n);
   let j0 = 0;
   for (; j0 + 3 < n; j0 += 4) {
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
@@ -214,13 +214,13 @@ export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | 
       a0 += x0; a1 += x1; a2 += x2; a3 += x3;
       q0 += x0 * x0; q1 += x1 * x1; q2 += x2 * x2; q3 += x3 * x3;
     }
-    sums[j0] = a0; sums[j0 + 1] = a1; sums[j0 + 2] = a2; sums[j0 + 3] = a3;
-    sums[n + j0] = q0; sums[n + j0 + 1] = q1; sums[n + j0 + 2] = q2; sums[n + j0 + 3] = q3;
+    unitSums[j0] = a0; unitSums[j0 + 1] = a1; unitSums[j0 + 2] = a2; unitSums[j0 + 3] = a3;
+    unitSums[n + j0] = q0; unitSums[n + j0 + 1] = q1; unitSums[n + j0 + 2] = q2; unitSums[n + j0 + 3] = q3;
   }
   for (; j0 < n; j0++) {
     for (let at = j0; at < rows * n; at += n) {
-      sums[j0] += input[at];
-      sums[n + j0] += input[at] * input[at];
+      unitSums[j0] += input[at];
+      unitSums[n + j0] += input[at] * input[at];
     }
   }
   let meanShift = 0;
@@ -230,8 +230,8 @@ export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | 
   let runningMean = 0;
   let runningVar = 0;
   for (let j = 0; j < n; j++) {
-    const m = sums[j] / rows;
-    const v = Math.max(0, sums[n + j] / rows - m * m);
+    const m = unitSums[j] / rows;
+    const v = Math.max(0, unitSums[n + j] / rows - m * m);
     meanShift += Math.abs(m - rm[j]) / Math.sqrt(rv[j] + eps);
     varRatio += (v + eps) / (rv[j] + eps);
     batchMean += m;
