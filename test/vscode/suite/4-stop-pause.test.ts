@@ -3,17 +3,27 @@ import * as vscode from 'vscode';
 import { api, open, train, waitFor, workspaceFile } from './helpers';
 import type { RunOutcome } from '../../../src/extension/worker-host';
 
+/** Starts spiral for 100 000 epochs and waits for its first epoch; the run ends only when stopped. */
+async function startLongRun() {
+  const ext = await api();
+  const uri = workspaceFile('spiral.nn.json');
+  await open(uri);
+  const before = ext.currentRun()?.runId;
+  const running = train(uri, { epochs: 100_000 });
+  const runId = await waitFor('the first epoch of the new run', () => {
+    const run = ext.currentRun();
+    return run && run.runId !== before && run.state === 'running' && run.epoch !== null && run.runId;
+  }, 60_000);
+  return { ext, uri, running, runId };
+}
+
+function assertStopped(outcome: RunOutcome | undefined): void {
+  assert.ok(outcome?.kind === 'stopped' || (outcome?.kind === 'finished' && outcome.summary.status === 'stopped'), JSON.stringify(outcome).slice(0, 300));
+}
+
 describe('stopping a long run', () => {
   it('pauses, resumes, and stops within 2 s', async () => {
-    const ext = await api();
-    const uri = workspaceFile('spiral.nn.json');
-    await open(uri);
-    const before = ext.currentRun()?.runId;
-    const running = train(uri, { epochs: 100_000 });
-    await waitFor('the first epoch of the new run', () => {
-      const run = ext.currentRun();
-      return run && run.runId !== before && run.state === 'running' && run.epoch !== null;
-    }, 60_000);
+    const { ext, uri, running } = await startLongRun();
 
     await vscode.commands.executeCommand('nnDebugger.togglePause', uri);
     await waitFor('paused', () => ext.currentRun()?.state === 'paused', 5_000);
@@ -28,20 +38,12 @@ describe('stopping a long run', () => {
     const outcome = await running;
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 2000, `stopped in ${elapsed} ms`);
-    assert.ok(outcome?.kind === 'stopped' || (outcome?.kind === 'finished' && outcome.summary.status === 'stopped'), JSON.stringify(outcome).slice(0, 300));
+    assertStopped(outcome);
     assert.equal(ext.currentRun()?.state, 'stopped');
   });
 
   it('asks before restarting a model that is already training: a dismissed question keeps the run, Restart replaces it', async () => {
-    const ext = await api();
-    const uri = workspaceFile('spiral.nn.json');
-    await open(uri);
-    const before = ext.currentRun()?.runId;
-    const first = train(uri, { epochs: 100_000 });
-    const firstRun = await waitFor('the first run', () => {
-      const run = ext.currentRun();
-      return run && run.runId !== before && run.state === 'running' && run.epoch !== null && run.runId;
-    }, 60_000);
+    const { ext, uri, running: first, runId: firstRun } = await startLongRun();
     // the modal question, answered by the test (tests share the extension's API object)
     const window = vscode.window as { showWarningMessage: (message: string, ...rest: unknown[]) => Thenable<unknown> };
     const original = window.showWarningMessage;
@@ -60,8 +62,7 @@ describe('stopping a long run', () => {
 
       answer = 'Restart';
       const second = vscode.commands.executeCommand<RunOutcome | undefined>('nnDebugger.train', uri, { epochs: 100_000 });
-      const firstOutcome = await first;
-      assert.ok(firstOutcome?.kind === 'stopped' || (firstOutcome?.kind === 'finished' && firstOutcome.summary.status === 'stopped'), JSON.stringify(firstOutcome).slice(0, 300));
+      assertStopped(await first);
       await waitFor('the restarted run', () => {
         const run = ext.currentRun();
         return run && run.runId !== firstRun && run.state === 'running' && run.epoch !== null;
