@@ -1,7 +1,7 @@
 // The headless run that the CLI, the worker and the tests share: parse -> load data -> build -> train with
 // probes -> diagnose. Implemented by session.ts; this file is the contract between them.
 import type { SpecIssue } from './spec/model-spec';
-import type { DType, EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunSummary, StepMetrics } from './types';
+import type { DType, EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunSummary, StepMetrics, VisualSnapshot } from './types';
 
 export interface SessionOptions {
   /**
@@ -13,6 +13,8 @@ export interface SessionOptions {
   epochs?: number;
   seed?: number;
   dtype?: DType;
+  /** Take the panel's pictures (decision boundary, layer distributions) at most this often (ms); 0 or absent: none. */
+  visualEveryMs?: number;
   /** Yield to the event loop this often (ms) so stop/pause are seen; default 20. */
   yieldEveryMs?: number;
 }
@@ -22,6 +24,7 @@ export interface SessionCallbacks {
   onStep?(metrics: StepMetrics): void;
   onEpoch?(metrics: EpochMetrics): void;
   onProbe?(snapshot: ProbeSnapshot): void;
+  onVisual?(snapshot: VisualSnapshot): void;
   /** Live findings, re-evaluated after each epoch (full list each time). */
   onFindings?(findings: Finding[]): void;
 }

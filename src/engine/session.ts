@@ -10,6 +10,7 @@ import { loadDataset } from './data/load';
 import { Trainer } from './train/trainer';
 import { ProbeObserver } from './probes/observer';
 import { diagnose } from './diagnosis';
+import { VisualSampler } from './visuals/sampler';
 
 /**
  * Probe every 10th step (the extension's default too). bench/probe-overhead.ts measures 0.98-0.99 of the
@@ -60,6 +61,9 @@ export class TrainingSession implements TrainingSessionLike {
     })] : [];
     const trainer = new Trainer(spec, dataset, { observers, dtype: options.dtype, seed: spec.seed, epochs: spec.epochs, yieldEveryMs: options.yieldEveryMs ?? 20 });
     this.trainer = trainer;
+    const onVisual = callbacks.onVisual;
+    const pictures = options.visualEveryMs && onVisual ? new VisualSampler(trainer, options.visualEveryMs, (v) => onVisual(v)) : null;
+    let lastStep = { step: 0, epoch: 0 };
     let model: ModelSummary | null = null;
     const evaluate = (summary: RunSummary | null) => diagnose({ spec, dataset, probes, epochs, summary }, options.thresholds);
     trainer.on((event) => {
@@ -70,6 +74,8 @@ export class TrainingSession implements TrainingSessionLike {
           break;
         case 'step':
           callbacks.onStep?.(event.metrics);
+          lastStep = event.metrics;
+          pictures?.afterStep(event.metrics.step, event.metrics.epoch);
           break;
         case 'epoch':
           epochs.push(event.metrics);
@@ -83,6 +89,8 @@ export class TrainingSession implements TrainingSessionLike {
     if (this.pauseRequested) trainer.pause();
     if (this.stopRequested) trainer.stop();
     const summary = await trainer.run();
+    // the final state, whatever the interval: the last picture is the one left on screen
+    if (pictures && lastStep.step > 0) pictures.take(lastStep.step, lastStep.epoch);
     const findings = evaluate(summary);
     callbacks.onFindings?.(findings);
     return { summary, findings, model: model ?? trainer.summary(), epochs, probes };

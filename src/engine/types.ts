@@ -181,3 +181,62 @@ export interface RunSummary {
   /** Epoch whose weights were restored by early stopping, if any. */
   restoredEpoch: number | null;
 }
+
+/**
+ * Pictures of the network for the panel's views (decision boundary, network diagram, activation and
+ * weight distributions), taken a few times per second at most, within the probe budget.
+ */
+export interface VisualSnapshot {
+  step: number;
+  epoch: number;
+  /** Only for models with two input features. */
+  boundary: DecisionBoundary | null;
+  /** Training and validation points in the model's input plane; sent with the run's first picture only. */
+  points: PlanePoints | null;
+  layers: LayerPicture[];
+}
+
+export interface DecisionBoundary {
+  /** Cells per side; cell (i, j) is row j (y) and column i (x), row-major from the bottom. */
+  size: number;
+  x: [number, number];
+  y: [number, number];
+  /** Classification: the predicted class per cell. Regression: the predicted value per cell. */
+  value: number[];
+  /** Classification: the predicted class's probability per cell; regression: null. */
+  confidence: number[] | null;
+  classes: number;
+}
+
+export interface PlanePoints {
+  /** x0, y0, x1, y1, ... in the model's input space (after preprocessing). */
+  train: number[];
+  /** Class index or regression target per training point. */
+  trainLabels: number[];
+  val: number[];
+  valLabels: number[];
+}
+
+export interface ValueHistogram {
+  min: number;
+  max: number;
+  counts: number[];
+}
+
+export interface LayerPicture {
+  position: number;
+  name: string;
+  kind: string;
+  /** The layer's outputs over the last training batch (a dense layer's are its activation's inputs). */
+  output: ValueHistogram | null;
+  /**
+   * Per unit, for layers of at most MAX_DRAWN_UNITS: output mean and std over the batch, and the share of
+   * the batch where the unit is stuck (a ReLU-family unit inactive, a sigmoid/tanh unit saturated).
+   */
+  units: { mean: number[]; std: number[]; stuck: number[]; stuckMeans: 'inactive' | 'saturated' | null } | null;
+  /** Row-major [inputs x units] weights when both sides have at most MAX_DRAWN_UNITS (the network diagram's links). */
+  weights: number[] | null;
+  /** Quantiles QUANTILES of the weights and of the weight gradient (null for layers without weights). */
+  weightQuantiles: number[] | null;
+  gradQuantiles: number[] | null;
+}

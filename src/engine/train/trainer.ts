@@ -12,6 +12,7 @@ import { Rng } from '../rng';
 import { buildModel } from '../layers/build';
 import { DenseLayer } from '../layers/dense';
 import { allFinite, BatchCache } from '../layers/buffers';
+import { sigmoid, softmaxRows } from '../layers/activations';
 import { allocKernelBuffer, selectKernels } from '../kernels/select';
 import { planLoss, type LossPlan } from './losses';
 import { GradientClipper } from './clipping';
@@ -154,6 +155,32 @@ export class Trainer {
       loss: s.n > 0 ? lossSum / s.n : NaN,
       accuracy: this.data.task === 'classification' && s.n > 0 ? correct / s.n : null,
     };
+  }
+
+  /**
+   * The model's predictions in evaluation mode for the rows of `x` ([n x inputs]): class probabilities
+   * (one probability for a single binary output) for classification, values for regression.
+   */
+  predict(x: Float64Array, n: number): { values: Float64Array; width: number } {
+    const { inputs } = this.data;
+    const width = this.width;
+    const values = new Float64Array(n * width);
+    const last = this.layers[this.layers.length - 1];
+    const raw = this.data.task === 'classification' && last.spec.kind !== 'softmax' && last.spec.kind !== 'sigmoid';
+    for (let start = 0; start < n; start += EVAL_CHUNK) {
+      const batch = Math.min(EVAL_CHUNK, n - start);
+      const buf = this.buffers.get(batch);
+      buf.x.set(x.subarray(start * inputs, (start + batch) * inputs));
+      this.runner.forward(buf.x, batch, false);
+      const out = values.subarray(start * width, (start + batch) * width);
+      out.set(last.lastOutput!.subarray(0, batch * width));
+      // logits become probabilities as the loss reads them; mse outputs are clamped to [0, 1]
+      if (!raw) continue;
+      if (this.spec.loss === 'softmax-cross-entropy' && width > 1) softmaxRows(out, out, batch, width);
+      else if (this.spec.loss === 'mse') for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i]));
+      else for (let i = 0; i < out.length; i++) out[i] = sigmoid(out[i]);
+    }
+    return { values, width };
   }
 
   async run(): Promise<RunSummary> {
