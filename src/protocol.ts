@@ -10,9 +10,10 @@ import type {
   RunStatus,
   RunSummary,
   StepMetrics,
+  VisualSnapshot,
 } from './engine/types';
 
-export type { EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunStatus, RunSummary, StepMetrics };
+export type { EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunStatus, RunSummary, StepMetrics, VisualSnapshot };
 
 /** Settings the extension passes to a run. */
 export interface RunOptions {
@@ -32,6 +33,19 @@ export interface ProgressBatch {
   epochs: EpochMetrics[];
   probes: ProbeSnapshot[];
   findings: Finding[] | null;
+  /** Pictures for the panel's views, as `keepPictures` bounds them; absent when the run sends none. */
+  visuals?: VisualSnapshot[];
+}
+
+/**
+ * The pictures worth keeping of a run: the first one (it carries the data points, and the activation
+ * distributions at the start that the panel compares against) and the newest. Every holder of a run's
+ * history (worker, extension, panel) bounds it this way.
+ */
+export function keepPictures(kept: readonly VisualSnapshot[], incoming: readonly VisualSnapshot[]): VisualSnapshot[] {
+  const all = [...kept, ...incoming];
+  if (all.length <= 2) return all;
+  return [all[0]!, all[all.length - 1]!];
 }
 
 // ---- extension -> worker ---------------------------------------------------------------------------
@@ -130,8 +144,10 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number';
 const isArr = Array.isArray;
 
+const isPicture = (v: unknown): boolean => isObj(v) && isNum(v.step) && isArr(v.layers) && (v.boundary === null || isObj(v.boundary)) && (v.points === null || isObj(v.points));
+
 function isProgressBatch(v: unknown): v is ProgressBatch {
-  return isObj(v) && isArr(v.steps) && isArr(v.epochs) && isArr(v.probes) && (v.findings === null || isArr(v.findings));
+  return isObj(v) && isArr(v.steps) && isArr(v.epochs) && isArr(v.probes) && (v.findings === null || isArr(v.findings)) && (v.visuals === undefined || (isArr(v.visuals) && v.visuals.every(isPicture)));
 }
 
 /** Shape check of a (decoded) message arriving in the webview. */

@@ -85,7 +85,7 @@ export class PanelHost extends Disposable {
   private replay(run: RunRecord): void {
     this.sendState(run);
     const h = run.history;
-    if (h.steps.length || h.epochs.length || h.probes.length || h.findings) this.post({ type: 'progress', runId: run.runId, batch: h });
+    if (h.steps.length || h.epochs.length || h.probes.length || h.findings || h.visuals?.length) this.post({ type: 'progress', runId: run.runId, batch: h });
     if (run.outcome) this.sendEnd(run);
     if (this.findings.isStale(run) && run.outcome) this.post({ type: 'stale', runId: run.runId, stale: true });
   }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseModel } from '../engine/spec/parse';
 import type { ModelSpec } from '../engine/spec/model-spec';
-import type { EpochMetrics, Finding, ModelSummary, PanelRunState, ProgressBatch, StepMetrics } from '../protocol';
+import { keepPictures, type EpochMetrics, type Finding, type ModelSummary, type PanelRunState, type ProgressBatch, type StepMetrics } from '../protocol';
 import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
 import { estimateRunBytes, formatMb } from './memory-estimate';
@@ -231,6 +231,7 @@ export class TrainingRuns extends Disposable {
     h.probes.push(...batch.probes);
     if (h.steps.length > MAX_HISTORY_STEPS) h.steps = h.steps.filter((_, i) => i % 2 === 1);
     if (h.probes.length > MAX_HISTORY_PROBES) h.probes = h.probes.filter((_, i) => i % 2 === 1);
+    if (batch.visuals?.length) h.visuals = keepPictures(h.visuals ?? [], batch.visuals);
     if (batch.findings) record.findings = h.findings = batch.findings;
     record.lastStep = batch.steps.at(-1) ?? record.lastStep;
     record.lastEpoch = batch.epochs.at(-1) ?? record.lastEpoch;

@@ -2,7 +2,7 @@
 // batch and sends at most `maxPerSecond` batches, and only while fewer than `window` batches are
 // unacknowledged, so a fast model cannot flood the extension host or the webview. The pending batch
 // is thinned when the host falls behind, which keeps memory bounded.
-import type { EpochMetrics, Finding, ProbeSnapshot, ProgressBatch, StepMetrics } from '../protocol';
+import { keepPictures, type EpochMetrics, type Finding, type ProbeSnapshot, type ProgressBatch, type StepMetrics, type VisualSnapshot } from '../protocol';
 
 const MAX_PENDING_STEPS = 2000;
 const MAX_PENDING_PROBES = 400;
@@ -29,6 +29,7 @@ export class ProgressCoalescer {
   private epochs: EpochMetrics[] = [];
   private probes: ProbeSnapshot[] = [];
   private findings: Finding[] | null = null;
+  private visuals: VisualSnapshot[] = [];
   private seq = 0;
   private acked = 0;
   private lastSent = -Infinity;
@@ -61,6 +62,11 @@ export class ProgressCoalescer {
     this.schedule();
   }
 
+  addVisual(v: VisualSnapshot): void {
+    this.visuals = keepPictures(this.visuals, [v]);
+    this.schedule();
+  }
+
   setFindings(f: Finding[]): void {
     this.findings = f;
     this.schedule();
@@ -86,7 +92,7 @@ export class ProgressCoalescer {
   }
 
   private hasPending(): boolean {
-    return this.steps.length > 0 || this.epochs.length > 0 || this.probes.length > 0 || this.findings !== null;
+    return this.steps.length > 0 || this.epochs.length > 0 || this.probes.length > 0 || this.findings !== null || this.visuals.length > 0;
   }
 
   private schedule(): void {
@@ -100,7 +106,8 @@ export class ProgressCoalescer {
   }
 
   private emit(): void {
-    const batch: ProgressBatch = { steps: this.steps, epochs: this.epochs, probes: this.probes, findings: this.findings };
+    const batch: ProgressBatch = { steps: this.steps, epochs: this.epochs, probes: this.probes, findings: this.findings, visuals: this.visuals };
+    this.visuals = [];
     this.steps = [];
     this.epochs = [];
     this.probes = [];

@@ -15,6 +15,8 @@ interface Current {
   coalescer: ProgressCoalescer;
 }
 let current: Current | null = null;
+/** The panel's pictures (decision boundary, distributions) refresh a few times per second. */
+const PICTURE_EVERY_MS = 250;
 
 const post = (msg: FromWorker): void => port.postMessage(msg);
 
@@ -29,12 +31,13 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
     msg.modelText,
     msg.modelPath,
     msg.files,
-    { probeEvery: options.probeEvery, thresholds: options.thresholds, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
+    { probeEvery: options.probeEvery, thresholds: options.thresholds, visualEveryMs: PICTURE_EVERY_MS, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
     {
       onStart: (model) => post({ type: 'started', runId, model }),
       onStep: (m) => coalescer.addStep(m),
       onEpoch: (m) => coalescer.addEpoch(m),
       onProbe: (p) => coalescer.addProbe(p),
+      onVisual: (v) => coalescer.addVisual(v),
       onFindings: (f) => coalescer.setFindings(f),
     },
   );

@@ -88,3 +88,17 @@ test('the latest findings replace earlier ones in the same batch', () => {
   assert.equal(batches.length, 1);
   assert.deepEqual(batches[0]!.findings, [{ code: 'dead-relu' }]);
 });
+
+test('pictures: a batch carries the run\'s first picture (with the data points) and the newest, never more', () => {
+  const clock = new FakeClock();
+  const sent: ProgressBatch[] = [];
+  const c = new ProgressCoalescer((_seq, batch) => sent.push(batch), 10, 4, clock);
+  const picture = (stepNo: number) => ({ step: stepNo, epoch: 1, boundary: null, points: stepNo === 1 ? { train: [], trainLabels: [], val: [], valLabels: [] } : null, layers: [] });
+  for (let i = 1; i <= 50; i++) c.addVisual(picture(i));
+  clock.advance(200);
+  c.ack(1);
+  for (let i = 51; i <= 60; i++) c.addVisual(picture(i));
+  clock.advance(200);
+  assert.deepEqual(sent.map((b) => b.visuals?.map((v) => v.step)), [[1, 50], [51, 60]]);
+  assert.ok(sent[0]!.visuals![0]!.points, 'the first picture keeps its points');
+});
