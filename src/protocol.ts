@@ -11,9 +11,13 @@ import type {
   RunSummary,
   StepMetrics,
   VisualSnapshot,
+  DecisionBoundary,
+  PlanePoints,
+  LayerPicture,
+  ValueHistogram,
 } from './engine/types';
 
-export type { EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunStatus, RunSummary, StepMetrics, VisualSnapshot };
+export type { EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunStatus, RunSummary, StepMetrics, VisualSnapshot, DecisionBoundary, PlanePoints, LayerPicture, ValueHistogram };
 
 /** Settings the extension passes to a run. */
 export interface RunOptions {

@@ -6,6 +6,7 @@ import { el } from './dom';
 import { FindingsView } from './findings';
 import { HeaderView } from './header';
 import { LayerTableView } from './layer-table';
+import { PicturesView } from './pictures/pictures-view';
 import { restoreStore, serializeStore } from './persist';
 import { FrameScheduler, throttle } from './scheduler';
 import { StatusView } from './status-view';
@@ -23,6 +24,7 @@ export class PanelApp {
   private readonly findings: FindingsView;
   private readonly charts: ChartsView;
   private readonly layers: LayerTableView;
+  private readonly pictures: PicturesView;
   private readonly live: HTMLElement;
   private readonly scheduler = new FrameScheduler(() => this.render());
   private readonly save: () => void;
@@ -46,12 +48,22 @@ export class PanelApp {
     this.findings = new FindingsView(post);
     this.charts = new ChartsView();
     this.layers = new LayerTableView(post);
-    this.charts.onHistogramLayer = () => this.charts.render(this.store);
+    this.charts.onHistogramLayer = (position) => {
+      this.store.select(position);
+      this.charts.render(this.store);
+    };
     this.charts.onShown = () => {
       this.chartsVersion = -1;
       this.scheduler.request();
     };
-    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.layers.root);
+    this.pictures = new PicturesView(
+      (position) => {
+        this.store.select(position);
+        this.scheduler.request();
+      },
+      () => this.pictures.render(this.store),
+    );
+    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.layers.root);
     root.replaceChildren(this.header.root, this.status.root, this.live);
     this.save = throttle(() => host.setState(serializeStore(this.store)), SAVE_EVERY_MS);
     restoreStore(this.store, host.getState());
@@ -97,6 +109,7 @@ export class PanelApp {
       const now = performance.now();
       if (now - this.chartsDrawnAt >= CHART_INTERVAL_MS && !this.charts.pending) {
         this.charts.invalidate(this.store);
+        this.pictures.render(this.store);
         this.chartsDrawnAt = now;
         this.chartsVersion = chartsVersion;
       } else {

@@ -67,13 +67,15 @@ export class ChartsView {
     });
     this.histogram = new HistogramChart(card('chart-histogram', 'Gradient histogram', 'The latest distribution of |gradient| over the weights of the chosen layer.'));
     this.histogram.card.controls.append(el('label', { for: 'histogram-layer' }, 'Layer'), this.histogramLayer);
-    this.histogramLayer.addEventListener('change', () => this.onHistogramLayer?.());
+    this.histogramLayer.addEventListener('change', () => this.onHistogramLayer?.(Number(this.histogramLayer.value)));
     this.root = el('section', { class: 'charts', 'aria-label': 'Charts' });
     this.appendCards();
   }
 
-  /** Set by the app: redraw after the user picks another histogram layer. */
-  onHistogramLayer: (() => void) | null = null;
+  /** Set by the app: the user picked another histogram layer (it becomes the selected layer). */
+  onHistogramLayer: ((position: number) => void) | null = null;
+  /** The layer selected anywhere in the panel (store.selected), as of the last invalidate. */
+  private selected: number | null = null;
 
   private appendCards(): void {
     const cards = [this.loss, this.gradNorm, this.updateRatio, this.ratios, this.batchNorm, this.histogram].map((c) => c.card.root);
@@ -132,6 +134,7 @@ export class ChartsView {
     const prev = store.previous && run && store.previous.info.model.name === run.info.model.name ? store.previous : null;
     const waiting = run ? 'Waiting for the first measurements…' : 'No data yet: run “NN Debugger: Train Model” on a .nn.json file.';
     const probed = run !== null && run.probes > 0;
+    this.selected = store.selected;
     const perLayer = (pick: (l: LayerHistory) => Series) => [...this.layerSeries(run, pick, false), ...this.layerSeries(prev, pick, true)];
     this.syncBands(run?.findings ?? []);
     const draw = <T extends { card: ChartCard }>(chart: () => T, update: (c: T) => void) => () => {
@@ -252,6 +255,8 @@ export class ChartsView {
       this.histogramLayer.dataset.options = options;
       if (layers.some((l) => String(l.position) === selected)) this.histogramLayer.value = selected;
     }
+    // a layer selected elsewhere (the network diagram, the distributions) is shown here too
+    if (layers.some((l) => l.position === this.selected)) this.histogramLayer.value = String(this.selected);
     const chosen = layers.find((l) => String(l.position) === this.histogramLayer.value) ?? layers[0] ?? null;
     const colour = chosen && run ? run.layers.indexOf(chosen) : 0;
     this.histogram.update(chosen?.name ?? null, chosen?.latest?.histogram ?? null, seriesColor(this.theme, colour), run && run.probes > 0 ? 'No layer reported a gradient histogram.' : waiting);

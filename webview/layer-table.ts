@@ -103,6 +103,7 @@ export class LayerTableView {
       COLUMNS.forEach((c, i) => setText(row.cells[i]!, c.text(r)));
       const badge = row.cells[COLUMNS.length - 1]!;
       badge.dataset.health = r.health;
+      row.tr.classList.toggle('selected', r.layer.position === store.selected);
       order.push(row.tr);
     }
     // Move rows only when the order changed: moving a row would take focus away from its button.

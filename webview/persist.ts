@@ -26,6 +26,8 @@ function runToJSON(run: RunData): unknown {
       dead: save(l.dead),
       saturation: save(l.saturation),
       batchNorm: l.batchNorm && mapBatchNorm(l.batchNorm, save),
+      weightBands: l.weightBands.map(save),
+      gradBands: l.gradBands.map(save),
     })),
   };
 }
@@ -81,8 +83,12 @@ function runFromJSON(v: unknown): RunData | null {
       saturation: Series.fromJSON(l.saturation),
       batchNorm: isObj(l.batchNorm) ? mapBatchNorm(l.batchNorm as Record<keyof BatchNormHistory, unknown>, (s) => Series.fromJSON(s)) : null,
       latest: isObj(l.latest) ? (l.latest as unknown as RunData['layers'][number]['latest']) : null,
+      weightBands: Array.isArray(l.weightBands) ? l.weightBands.map((b) => Series.fromJSON(b)) : [],
+      gradBands: Array.isArray(l.gradBands) ? l.gradBands.map((b) => Series.fromJSON(b)) : [],
     }));
   }
+  // pictures are plain data; one that does not look like one is dropped
+  run.pictures = Array.isArray(v.pictures) ? (v.pictures.filter((p) => isObj(p) && Array.isArray(p.layers)) as unknown as RunData['pictures']) : [];
   return run;
 }
 

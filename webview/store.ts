@@ -11,7 +11,9 @@ import type {
   RunSummary,
   StepMetrics,
   ToWebview,
+  VisualSnapshot,
 } from '../src/protocol';
+import { keepPictures } from '../src/protocol';
 import type { LayerProbe } from '../src/engine/types';
 import { Series } from './series';
 
@@ -36,6 +38,9 @@ export interface LayerHistory {
   batchNorm: BatchNormHistory | null;
   /** The latest probe, raw (NaN/Infinity kept) for the table. */
   latest: LayerProbe | null;
+  /** Quantile bands of the weights and of their gradient over time, one series per quantile (from pictures). */
+  weightBands: Series[];
+  gradBands: Series[];
 }
 
 export interface RunData {
@@ -53,6 +58,8 @@ export interface RunData {
   /** By expanded position, in model order. */
   layers: LayerHistory[];
   probes: number;
+  /** The run's first picture and its newest (keepPictures). */
+  pictures: VisualSnapshot[];
 }
 
 export interface Versions {
@@ -69,6 +76,14 @@ export class PanelStore {
   /** A failure that belongs to no run (the model could not even start). */
   failure: string | null = null;
   readonly versions: Versions = { run: 0, findings: 0, data: 0 };
+  /** The layer (expanded position) picked in the network diagram, the layer table or a chart; null: none. */
+  selected: number | null = null;
+
+  select(position: number | null): void {
+    if (this.selected === position) return;
+    this.selected = position;
+    this.versions.data++;
+  }
 
   apply(msg: ToWebview): void {
     switch (msg.type) {
@@ -129,6 +144,7 @@ export class PanelStore {
       run.lastEpoch = e;
     }
     for (const p of batch.probes) addProbe(run, p);
+    if (batch.visuals?.length) addPictures(run, batch.visuals);
     if (batch.findings !== null) {
       run.findings = batch.findings;
       this.versions.findings++;
@@ -160,6 +176,7 @@ export function newRun(info: RunInfo): RunData {
     valAccuracy: new Series(),
     layers: info.model.layers.map((l) => newLayer(l.position, l.index, l.name, l.kind)),
     probes: 0,
+    pictures: [],
   };
 }
 
@@ -175,7 +192,21 @@ function newLayer(position: number, index: number, name: string, kind: string): 
     saturation: new Series(),
     batchNorm: null,
     latest: null,
+    weightBands: [],
+    gradBands: [],
   };
+}
+
+function addPictures(run: RunData, pictures: VisualSnapshot[]): void {
+  run.pictures = keepPictures(run.pictures, pictures);
+  for (const picture of pictures) {
+    for (const lp of picture.layers) {
+      const layer = run.layers.find((l) => l.position === lp.position);
+      if (!layer) continue;
+      lp.weightQuantiles?.forEach((q, i) => (layer.weightBands[i] ??= new Series()).push(picture.step, q));
+      lp.gradQuantiles?.forEach((q, i) => (layer.gradBands[i] ??= new Series()).push(picture.step, q));
+    }
+  }
 }
 
 function addProbe(run: RunData, probe: ProbeSnapshot): void {

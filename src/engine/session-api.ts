@@ -13,8 +13,11 @@ export interface SessionOptions {
   epochs?: number;
   seed?: number;
   dtype?: DType;
-  /** Take the panel's pictures (decision boundary, layer distributions) at most this often (ms); 0 or absent: none. */
-  visualEveryMs?: number;
+  /**
+   * Take the panel's pictures (decision boundary, layer distributions) at most every `everyMs` of `clock`
+   * (performance.now by default; a recording may pass a clock of its own to picture every step). Absent: none.
+   */
+  visuals?: { everyMs: number; clock?: () => number };
   /** Yield to the event loop this often (ms) so stop/pause are seen; default 20. */
   yieldEveryMs?: number;
 }

@@ -62,7 +62,7 @@ export class TrainingSession implements TrainingSessionLike {
     const trainer = new Trainer(spec, dataset, { observers, dtype: options.dtype, seed: spec.seed, epochs: spec.epochs, yieldEveryMs: options.yieldEveryMs ?? 20 });
     this.trainer = trainer;
     const onVisual = callbacks.onVisual;
-    const pictures = options.visualEveryMs && onVisual ? new VisualSampler(trainer, options.visualEveryMs, (v) => onVisual(v)) : null;
+    const pictures = options.visuals && onVisual ? new VisualSampler(trainer, options.visuals.everyMs, (v) => onVisual(v), options.visuals.clock) : null;
     let lastStep = { step: 0, epoch: 0 };
     let model: ModelSummary | null = null;
     const evaluate = (summary: RunSummary | null) => diagnose({ spec, dataset, probes, epochs, summary }, options.thresholds);

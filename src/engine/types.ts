@@ -234,6 +234,8 @@ export interface LayerPicture {
    * the batch where the unit is stuck (a ReLU-family unit inactive, a sigmoid/tanh unit saturated).
    */
   units: { mean: number[]; std: number[]; stuck: number[]; stuckMeans: 'inactive' | 'saturated' | null } | null;
+  /** Whether the layer has a weight matrix (it connects every input to every unit). */
+  weighted: boolean;
   /** Row-major [inputs x units] weights when both sides have at most MAX_DRAWN_UNITS (the network diagram's links). */
   weights: number[] | null;
   /** Quantiles QUANTILES of the weights and of the weight gradient (null for layers without weights). */

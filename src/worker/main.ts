@@ -31,7 +31,7 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
     msg.modelText,
     msg.modelPath,
     msg.files,
-    { probeEvery: options.probeEvery, thresholds: options.thresholds, visualEveryMs: PICTURE_EVERY_MS, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
+    { probeEvery: options.probeEvery, thresholds: options.thresholds, visuals: { everyMs: PICTURE_EVERY_MS }, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
     {
       onStart: (model) => post({ type: 'started', runId, model }),
       onStep: (m) => coalescer.addStep(m),

@@ -15,11 +15,12 @@ import type { Layer } from '../../src/engine/layers/layer';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
 
-async function run(file: string, visualEveryMs: number, epochs = 15): Promise<{ result: SessionResult; pictures: VisualSnapshot[] }> {
+async function run(file: string, epochs = 15): Promise<{ result: SessionResult; pictures: VisualSnapshot[] }> {
   const full = path.join(EXAMPLES, file);
   const text = fs.readFileSync(full, 'utf8');
   const pictures: VisualSnapshot[] = [];
-  const result = await new TrainingSession(text, full, {}, { yieldEveryMs: 0, epochs, visualEveryMs }, { onVisual: (v) => pictures.push(v) }).run();
+  let clock = 0; // a second per reading: every step is pictured
+  const result = await new TrainingSession(text, full, {}, { yieldEveryMs: 0, epochs, visuals: { everyMs: 1, clock: () => (clock += 1000) } }, { onVisual: (v) => pictures.push(v) }).run();
   return { result, pictures };
 }
 
@@ -49,7 +50,7 @@ test('pictures change nothing in training: the same losses, epoch by epoch, with
 });
 
 test('the decision boundary of a trained 2-D classifier predicts the class of the points it is drawn under', async () => {
-  const { result, pictures } = await run('circles.nn.json', 1, 60);
+  const { result, pictures } = await run('circles.nn.json', 60);
   assert.ok((result.summary.final.valAccuracy ?? 0) > 0.95);
   const first = pictures[0]!;
   const last = pictures.at(-1)!;
@@ -71,7 +72,7 @@ test('the decision boundary of a trained 2-D classifier predicts the class of th
 });
 
 test('models without two inputs get layer pictures and no boundary', async () => {
-  const { pictures } = await run('iris.nn.json', 1, 3);
+  const { pictures } = await run('iris.nn.json', 3);
   assert.ok(pictures.length > 0);
   assert.ok(pictures.every((p) => p.boundary === null && p.points === null));
   const dense = pictures.at(-1)!.layers.find((l) => l.kind === 'dense')!;

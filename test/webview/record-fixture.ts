@@ -1,42 +1,15 @@
 // Records fixtures/real-run.json from the real engine: trains a broken example with TrainingSession,
 // applies the preferred fix of its most severe finding with the engine's own fix code, trains the fixed
 // model with the same seed, and writes both runs as the ToWebview messages the extension sends the panel
-// (one progress batch per epoch, encoded with encodeNumbers as on the wire).
+// (record-run.ts), encoded with encodeNumbers as on the wire.
 // Run: node --import tsx test/webview/record-fixture.ts [examples/broken/<model>.nn.json]
 import { readFileSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
-import { prepareSpec, TrainingSession } from '../../src/engine/session';
 import { applyFix } from '../../src/engine/fixes';
-import { encodeNumbers, type ProgressBatch, type ToWebview } from '../../src/protocol';
-import type { Finding } from '../../src/engine/types';
+import { encodeNumbers } from '../../src/protocol';
+import { record } from './record-run';
 
 const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
-
-async function record(runId: string, modelPath: string, text: string): Promise<{ messages: ToWebview[]; findings: Finding[] }> {
-  const messages: ToWebview[] = [];
-  let batch: ProgressBatch = { steps: [], epochs: [], probes: [], findings: null };
-  const flush = () => {
-    messages.push({ type: 'progress', runId, batch });
-    batch = { steps: [], epochs: [], probes: [], findings: null };
-  };
-  const seed = prepareSpec(text, modelPath).seed;
-  const session = new TrainingSession(text, modelPath, {}, { yieldEveryMs: 1000 }, {
-    onStart: (model) => {
-      messages.push({ type: 'run-start', run: { runId, modelPath, model, seed, startedAt: Date.now() } }, { type: 'run-state', runId, state: 'running' });
-    },
-    onStep: (m) => batch.steps.push(m),
-    onProbe: (p) => batch.probes.push(p),
-    onEpoch: (e) => batch.epochs.push(e),
-    onFindings: (f) => {
-      batch.findings = f;
-      flush();
-    },
-  });
-  const result = await session.run();
-  if (batch.steps.length || batch.probes.length) flush();
-  messages.push({ type: 'run-state', runId, state: 'finished' }, { type: 'run-end', runId, summary: result.summary, findings: result.findings });
-  return { messages, findings: result.findings };
-}
 
 async function main(): Promise<void> {
   const root = resolve(__dirname, '..', '..');

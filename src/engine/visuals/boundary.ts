@@ -9,6 +9,9 @@ const MAX_TRAIN_POINTS = 300;
 const MAX_VAL_POINTS = 150;
 const PAD = 0.1;
 
+/** Confidence to the percent: plenty for shading, and the picture crosses the wire several times a second. */
+const percent = (p: number): number => Math.round(p * 100) / 100;
+
 /** Predicts rows of `x` ([n x 2]): probabilities per class (or one value) per row. */
 export type Predict = (x: Float64Array, n: number) => { values: Float64Array; width: number };
 
@@ -50,13 +53,13 @@ export function decisionBoundary(data: Dataset, predict: Predict): DecisionBound
     if (width === 1) {
       const p = values[c];
       value[c] = p > 0.5 ? 1 : 0;
-      confidence[c] = p > 0.5 ? p : 1 - p;
+      confidence[c] = percent(p > 0.5 ? p : 1 - p);
       continue;
     }
     let best = 0;
     for (let k = 1; k < width; k++) if (values[c * width + k] > values[c * width + best]) best = k;
     value[c] = best;
-    confidence[c] = values[c * width + best];
+    confidence[c] = percent(values[c * width + best]);
   }
   return { size: GRID, x, y, value, confidence, classes: data.outputs };
 }

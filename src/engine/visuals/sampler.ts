@@ -20,12 +20,13 @@ export interface PictureSource {
 export class VisualSampler {
   private nextAt = -Infinity;
   private sentPoints = false;
+  private lastStep = -1;
 
   constructor(
     private readonly source: PictureSource,
     private readonly everyMs: number,
     private readonly emit: (snapshot: VisualSnapshot) => void,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = performance.now.bind(performance),
   ) {
     if (!(everyMs > 0)) throw new Error('the picture interval must be a positive number of milliseconds');
   }
@@ -35,7 +36,10 @@ export class VisualSampler {
     if (this.now() >= this.nextAt) this.take(step, epoch);
   }
 
+  /** A picture now, unless this step already has one. */
   take(step: number, epoch: number): void {
+    if (step === this.lastStep) return;
+    this.lastStep = step;
     const t0 = this.now();
     const { layers, data } = this.source;
     // layer pictures first: the boundary's forward passes overwrite the layers' buffers
