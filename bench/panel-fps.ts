@@ -1,6 +1,7 @@
 // Gradient Health panel under load: headless Chromium, the real bundle, 20 layers and 20 000 probed steps
 // streamed in as the extension would (batches of 100 steps, 20 batches per second, every step probed:
-// ten times the default probe rate). Prints the frame rate while updating, against a peer measured in the
+// ten times the default probe rate), with the worker's pictures (decision boundary, per-layer
+// distributions) four times a second, all views on screen. Prints the frame rate while updating, against a peer measured in the
 // same run (the same stream posted but not drawn), and the JS heap after each quarter of the stream: bounded history
 // means the heap stops growing. Messages are generated inside the page, so their cost counts against
 // the panel. The machine is shared, so the main thread's CPU use per second is printed too: it shows the
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const server = await startServer();
   const browser = await launchBrowser();
   try {
-    const panel = await openPanel(browser, server.origin, { theme: 'dark', width: 1400 });
+    const panel = await openPanel(browser, server.origin, { theme: 'dark', width: 1400, height: 3200 });
     const { page } = panel;
     const cdp = await page.context().newCDPSession(page);
     const heapMb = async () => {
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
 
     await page.evaluate(({ layers }) => {
       const model = {
-        name: 'bench-20-layers', inputs: 16, outputs: 4, task: 'classification', trainSamples: 10000, valSamples: 2000, paramCount: 20 * 64 * 64, kernel: 'wasm-simd', dtype: 'float32',
+        name: 'bench-20-layers', inputs: 2, outputs: 4, task: 'classification', trainSamples: 10000, valSamples: 2000, paramCount: 20 * 64 * 64, kernel: 'wasm-simd', dtype: 'float32',
         layers: Array.from({ length: layers }, (_, i) => ({ index: i, name: `dense_${i + 1}`, position: i, kind: i % 4 === 3 ? 'batchnorm' : 'dense', inputSize: 64, outputSize: 64, paramCount: 4160 })),
       };
       window.postMessage({ type: 'run-start', run: { runId: 'bench', modelPath: '/bench.nn.json', model, seed: 1, startedAt: 0 } }, '*');
@@ -76,6 +77,22 @@ async function main(): Promise<void> {
                 nonFinite: 0,
               };
             };
+            const hist = () => ({ min: -2, max: 2, counts: Array.from({ length: 30 }, (_, k) => Math.round(200 * Math.exp(-((k - 15) ** 2) / 40) * (1 + 0.2 * Math.random()))) });
+            const bands = (scale: number) => [-3, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 3].map((q) => q * scale * (1 + 0.05 * Math.random()));
+            const picture = (step: number) => ({
+              step,
+              epoch: Math.ceil(step / 500),
+              boundary: {
+                size: 40, x: [-2, 2], y: [-2, 2], classes: 3,
+                value: Array.from({ length: 1600 }, (_, c) => Math.floor((((c % 40) + Math.floor(c / 40) + step / 100) % 40) / 14)),
+                confidence: Array.from({ length: 1600 }, () => 0.4 + 0.6 * Math.random()),
+              },
+              points: step <= stepsPerBatch ? { train: Array.from({ length: 600 }, () => 4 * Math.random() - 2), trainLabels: Array.from({ length: 300 }, (_, k) => k % 3), val: Array.from({ length: 300 }, () => 4 * Math.random() - 2), valLabels: Array.from({ length: 150 }, (_, k) => k % 3) } : null,
+              layers: Array.from({ length: layers }, (_, i) => ({
+                position: i, name: `dense_${i + 1}`, kind: i % 4 === 3 ? 'batchnorm' : 'dense', output: hist(), units: null, weighted: i % 4 !== 3, weights: null,
+                weightQuantiles: bands(0.1), gradQuantiles: bands(0.001),
+              })),
+            });
             const timer = setInterval(() => {
               const first = from + sent * stepsPerBatch + 1;
               const steps = [];
@@ -87,7 +104,9 @@ async function main(): Promise<void> {
               }
               const last = first + stepsPerBatch - 1;
               const epochs = last % 500 === 0 ? [{ epoch: last / 500, step: last, loss: 0.3, accuracy: 0.9, valLoss: 0.35, valAccuracy: 0.88, lr: 0.01, durationMs: 500, samplesPerSecond: 20000 }] : [];
-              window.postMessage({ type, runId: 'bench', batch: { steps, epochs, probes, findings: null } }, '*');
+              // the worker takes a picture about every fifth batch (four a second)
+              const visuals = sent % 5 === 0 ? [picture(last)] : [];
+              window.postMessage({ type, runId: 'bench', batch: { steps, epochs, probes, findings: null, visuals } }, '*');
               if (++sent === batches) {
                 clearInterval(timer);
                 // Let the last batch be drawn, then stop counting.

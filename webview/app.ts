@@ -70,6 +70,7 @@ export class PanelApp {
     // VS Code switches themes by rewriting the variables on <html> and the theme class/id on <body>.
     const themeChanged = new MutationObserver(() => {
       this.charts.retheme();
+      this.pictures.retheme();
       this.chartsVersion = -1;
       this.scheduler.request();
     });

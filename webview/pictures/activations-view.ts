@@ -3,7 +3,7 @@
 // initialisation the picture shows the collapse (to zero, or to the flat ends of a tanh) layer by layer.
 import { el } from '../dom';
 import { ChartCard, type TableRow } from '../charts/chart-card';
-import { readTheme, seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
+import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
 import { formatNumber } from '../format';
 import type { LayerPicture, ValueHistogram } from '../../src/protocol';
 import type { PanelStore } from '../store';
@@ -44,7 +44,7 @@ export class ActivationsView {
     this.card.setTableSource(() => this.tableRows());
   }
 
-  render(store: PanelStore): void {
+  render(store: PanelStore, theme: ChartTheme): void {
     const pictures = store.current?.pictures ?? [];
     const now = pictures.at(-1);
     if (!now) {
@@ -60,7 +60,7 @@ export class ActivationsView {
       return;
     }
     this.card.setEmpty(null);
-    this.draw(readTheme(), store.selected);
+    this.draw(theme, store.selected);
     this.card.setSummary(this.panels.map((p) => {
       const m = histogramMoments(p.now.output!);
       return `${p.now.name} (${p.now.kind}) mean ${formatNumber(m.mean)} std ${formatNumber(m.std)}`;

@@ -3,7 +3,7 @@
 // points as squares on top; optionally the previous run's boundary beside it.
 import { el } from '../dom';
 import { ChartCard, type TableRow } from '../charts/chart-card';
-import { readTheme, seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
+import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
 import { formatNumber, formatPercent } from '../format';
 import type { DecisionBoundary, PlanePoints, VisualSnapshot } from '../../src/protocol';
 import type { PanelStore, RunData } from '../store';
@@ -41,7 +41,7 @@ export class BoundaryView {
     return store.current?.pictures.some((p) => p.boundary) ?? false;
   }
 
-  render(store: PanelStore): void {
+  render(store: PanelStore, theme: ChartTheme): void {
     const run = store.current;
     const now = run && latest(run);
     if (!run || !now?.boundary) {
@@ -53,7 +53,7 @@ export class BoundaryView {
     this.compare.disabled = !before?.boundary;
     if (this.compare.checked && before?.boundary) this.planes.unshift({ title: `previous run, step ${before.step}`, boundary: before.boundary, points: firstPoints(store.previous!) });
     this.card.setEmpty(null);
-    this.draw(readTheme());
+    this.draw(theme);
     this.card.setSummary(this.summary());
     this.card.refreshTable();
   }

@@ -2,7 +2,7 @@
 // bands (min-max, 7-93 %, 16-84 %, 31-69 %) around the median, over training steps.
 import { el } from '../dom';
 import { ChartCard, type TableRow } from '../charts/chart-card';
-import { readTheme, seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
+import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
 import { formatNumber } from '../format';
 import type { LayerHistory, PanelStore } from '../store';
 import type { Series } from '../series';
@@ -27,7 +27,7 @@ export class DistributionsView {
     this.card.setTableSource(() => this.tableRows());
   }
 
-  render(store: PanelStore): void {
+  render(store: PanelStore, theme: ChartTheme): void {
     const layers = (store.current?.layers ?? []).filter((l) => l.weightBands.length > 0);
     const options = layers.map((l) => l.position).join(',');
     if (this.layer.dataset.options !== options) {
@@ -43,7 +43,7 @@ export class DistributionsView {
     this.shown = chosen;
     this.bands = this.tensor.value === 'gradients' ? chosen.gradBands : chosen.weightBands;
     this.card.setEmpty(null);
-    this.draw(readTheme(), seriesColor(readTheme(), chosen.position));
+    this.draw(theme, seriesColor(theme, chosen.position));
     const last = this.bands.map((b) => b.last?.y ?? NaN);
     this.card.setSummary(`${chosen.name} ${this.tensor.value}: median ${formatNumber(last[4])}, 68 % between ${formatNumber(last[2])} and ${formatNumber(last[6])}, range ${formatNumber(last[0])} to ${formatNumber(last[8])}`);
     this.card.refreshTable();

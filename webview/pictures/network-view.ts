@@ -3,7 +3,7 @@
 // shaded by how much of the batch finds them stuck (inactive ReLU, saturated sigmoid/tanh). Layers wider
 // than MAX_DRAWN_UNITS show as one summary bar. Each column is a button that selects its layer everywhere.
 import { el } from '../dom';
-import { readTheme, seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
+import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
 import { formatNumber, formatPercent } from '../format';
 import type { LayerPicture, ModelSummary, VisualSnapshot } from '../../src/protocol';
 import type { PanelStore } from '../store';
@@ -77,7 +77,7 @@ export class NetworkView {
     );
   }
 
-  render(store: PanelStore): void {
+  render(store: PanelStore, theme: ChartTheme): void {
     const run = store.current;
     const picture = run?.pictures.at(-1);
     if (!run || !picture) {
@@ -87,7 +87,7 @@ export class NetworkView {
       return;
     }
     this.empty.hidden = true;
-    this.draw(stages(run.info.model, picture), readTheme(), store.selected);
+    this.draw(stages(run.info.model, picture), theme, store.selected);
   }
 
   private draw(all: Stage[], theme: ChartTheme, selected: number | null): void {
