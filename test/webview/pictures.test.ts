@@ -25,6 +25,12 @@ async function panel(opts: Parameters<typeof openPanel>[2] = {}): Promise<PanelP
   return p;
 }
 
+/** Opens a view's data table (filled when the details element reports it opened). */
+async function openTable(p: PanelPage, id: string): Promise<void> {
+  await p.page.locator(`#${id} details summary`).click();
+  await p.page.locator(`#${id} table tbody tr`).first().waitFor();
+}
+
 /** A digest of a canvas's pixels: equal digests, equal pictures. */
 const canvasDigest = (p: PanelPage, id: string) =>
   p.page.evaluate((id) => {
@@ -73,7 +79,7 @@ describe('the views that show the network learn', () => {
     assert.ok((await countColourPixels(p.page, 'view-boundary-canvas', blue, 120)).painted > 10_000);
     const label = (await p.page.locator('#view-boundary-canvas').getAttribute('aria-label')) ?? '';
     assert.match(label, /class 0: [\d.]+ % of the plane, class 1: [\d.]+ % of the plane/);
-    await p.page.locator('#view-boundary details summary').click();
+    await openTable(p, 'view-boundary');
     const table = await p.page.locator('#view-boundary table').innerText();
     const right = [...table.matchAll(/^\d\t[\d.]+ %\t([\d.]+) %/gm)].map((m) => Number(m[1]));
     assert.equal(right.length, 2);
@@ -138,14 +144,14 @@ describe('the views that show the network learn', () => {
     await p.send(brokenRun);
     const last = pictures(brokenRun).at(-1)!;
     const shown = last.layers.filter((l) => l.output && l.kind !== 'dense');
-    await p.page.locator('#view-activations details summary').click();
+    await openTable(p, 'view-activations');
     const rows = await p.page.locator('#view-activations table tbody tr').count();
     assert.equal(rows, shown.length);
     await p.page.locator('#activations-pre').check();
     await p.send([]);
     assert.equal(await p.page.locator('#view-activations table tbody tr').count(), last.layers.filter((l) => l.output).length, 'pre-activations add the dense outputs');
     assert.ok((await countColourPixels(p.page, 'view-activations-canvas', THEMES.dark.vars['--vscode-charts-blue']!, 120)).painted > 1000);
-    await p.page.locator('#view-distributions details summary').click();
+    await openTable(p, 'view-distributions');
     const steps = await p.page.locator('#view-distributions table tbody tr').count();
     assert.ok(steps >= pictures(brokenRun).length, `a band point per picture (${steps})`);
     const [minW, medW, maxW] = await p.page.locator('#view-distributions table tbody tr').last().evaluate((tr) => [1, 3, 5].map((i) => Number(tr.children[i]!.textContent)));
@@ -164,7 +170,7 @@ describe('the views that show the network learn', () => {
     const p = await panel();
     const encoded = run.messages.map((m) => encodeNumbers(m));
     for (let i = 0; i < encoded.length; i += 20) await p.send(encoded.slice(i, i + 20));
-    await p.page.locator('#view-distributions details summary').click();
+    await openTable(p, 'view-distributions');
     const bandPoints = await p.page.locator('#view-distributions table tbody tr').count();
     const sent = run.messages.flatMap((m) => (m.type === 'progress' ? m.batch.visuals ?? [] : [])).length;
     assert.ok(sent > 100, `${sent} pictures`);
