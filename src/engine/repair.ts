@@ -33,7 +33,7 @@ export interface RepairAttempt {
 export type RepairEvent =
   | { type: 'baseline' }
   | { type: 'try'; round: number; rounds: number; fixId: string; title: string; code: Finding['code'] }
-  | { type: 'result'; attempt: RepairAttempt; rounds: number };
+  | { type: 'result'; attempt: RepairAttempt; rounds: number; metric: RepairMetric };
 
 export interface RepairOptions extends Pick<SessionOptions, 'seed' | 'epochs' | 'thresholds' | 'probeEvery' | 'dtype'> {
   /** Fixes to try at most (default DEFAULT_REPAIR_ROUNDS); the first training is not a round. */
@@ -150,7 +150,7 @@ export async function repairModel(text: string, modelPath: string, files: DataFi
         kept = true;
       }
       attempts.push(attempt);
-      options.onRound?.({ type: 'result', attempt, rounds });
+      options.onRound?.({ type: 'result', attempt, rounds, metric });
       if (kept) break;
     }
     if (kept) givenUp.clear();

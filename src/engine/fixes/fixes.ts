@@ -171,7 +171,7 @@ export const FIXES: Record<string, FixDef> = {
     apply: (t, _args, edit) => edit(t, ['data', 'preprocess'], 'standardize'),
   },
   'target-scaling': {
-    title: ([mode]) => (mode === 'standardize' ? 'Standardise the regression targets (losses still reported in their units)' : `Set target scaling to ${mode}`),
+    title: ([mode]) => (mode === 'standardize' ? 'Standardise the regression targets' : `Set target scaling to ${mode}`),
     apply: (t, [mode], edit) => {
       if (mode !== 'standardize' && mode !== 'none') throw new FixError(`unknown target scaling "${mode ?? ''}" (none, standardize)`);
       return edit(t, ['data', 'targetScaling'], mode);
