@@ -4,13 +4,13 @@ import * as fs from 'fs';
 import { parseArgs, UsageError, USAGE, type Command } from './args';
 import { positioned } from './positions';
 import { createProgress } from './progress';
-import { attemptLine, findingsText, layerTable, metricText, metricValue, summaryLine } from './report';
+import { findingsText, layerTable, summaryLine } from './report';
 import { jsonFindings, jsonReport } from '../engine/report-json';
 import { readDataFiles } from './data-files';
 import { TrainingSession, checkModel, prepareSpec } from '../engine/session';
 import { applyFix, computeFixEdits, FixError } from '../engine/fixes';
 import { parseModel } from '../engine/spec/parse';
-import { DEFAULT_REPAIR_ROUNDS, repairModel } from '../engine/repair';
+import { attemptText, DEFAULT_REPAIR_ROUNDS, metricName, metricText, repairModel } from '../engine/repair';
 import type { Finding } from '../engine/types';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -119,7 +119,7 @@ async function repair(cmd: Extract<Command, { name: 'repair' }>): Promise<number
     rounds, epochs: cmd.epochs ?? undefined, seed: cmd.seed ?? undefined, signal: abort.signal,
     onRound: (e) => {
       if (e.type === 'baseline') log(`${spec.name}: training the model as it is (seed ${spec.seed}, ${spec.epochs} epochs)...`);
-      else if (e.type === 'result') log(attemptLine(e.attempt, e.rounds, e.metric));
+      else if (e.type === 'result') log(attemptText(e.attempt, e.rounds, e.metric));
     },
   }).finally(() => process.removeListener('SIGINT', onSignal));
   const kept = result.attempts.filter((a) => a.kept);
@@ -140,7 +140,7 @@ async function repair(cmd: Extract<Command, { name: 'repair' }>): Promise<number
   } else {
     out('');
     if (result.attempts.length === 0) out(result.cancelled ? 'cancelled before any fix was tried' : 'no warning or error with a fix to try');
-    out(`${metricText(result.metric)}: ${metricValue(result.initial, result.metric)} -> ${metricValue(result.final, result.metric)}, ${kept.length} of ${result.attempts.length} fix(es) kept${result.cancelled ? ' (cancelled)' : ''}`);
+    out(`${metricName(result.metric)}: ${metricText(result.initial, result.metric)} -> ${metricText(result.final, result.metric)}, ${kept.length} of ${result.attempts.length} fix(es) kept${result.cancelled ? ' (cancelled)' : ''}`);
     out(write ? `wrote ${target}${kept.length ? `: ${kept.map((a) => a.fixId).join(', ')}` : ' (unchanged)'}` : `${target} unchanged`);
     out('');
     out(`${spec.name}: ${summaryLine(result.summary)}`);

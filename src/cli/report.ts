@@ -1,6 +1,5 @@
 // Human-readable reports of a run or a check (the JSON shape lives in engine/report-json.ts).
 import type { Finding, LayerProbe, ModelSummary, ProbeSnapshot, RunSummary } from '../engine/types';
-import type { RepairAttempt, RepairMetric } from '../engine/repair';
 
 function num(x: number | null | undefined): string {
   if (x === null || x === undefined) return '-';
@@ -65,18 +64,4 @@ export function summaryLine(summary: RunSummary): string {
   if (f.valAccuracy !== null) parts.push(`val accuracy ${pct(f.valAccuracy)}`);
   if (summary.restoredEpoch !== null) parts.push(`best weights of epoch ${summary.restoredEpoch} restored`);
   return parts.join(', ');
-}
-
-export const metricText = (metric: RepairMetric) => (metric === 'accuracy' ? 'validation accuracy' : 'validation loss');
-
-/** A repair metric: accuracy to a tenth of a percent (one sample of a small validation split shows), loss as num. */
-export function metricValue(x: number | null, metric: RepairMetric): string {
-  if (x === null) return 'not trained';
-  return metric === 'accuracy' && Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : num(x);
-}
-
-/** One step of a repair path: what was tried for which finding, the metric before and after, the verdict. */
-export function attemptLine(a: RepairAttempt, rounds: number, metric: RepairMetric): string {
-  const where = a.layer ? ` on ${a.layer}` : '';
-  return `round ${a.round}/${rounds}: ${a.code}${where}: ${a.title} (${a.fixId}): ${metricText(metric)} ${metricValue(a.before, metric)} -> ${metricValue(a.after, metric)}, ${a.kept ? 'KEPT' : 'rejected'}: ${a.why}`;
 }

@@ -9,6 +9,7 @@ import { TrainingSession } from './session';
 import { applyFix, FixError } from './fixes';
 import { DataError } from './data/errors';
 import { InvalidModelError } from './session-api';
+import { fmt } from './diagnosis/rule';
 
 export const DEFAULT_REPAIR_ROUNDS = 4;
 
@@ -176,4 +177,18 @@ function verdict(still: boolean, better: boolean, metric: RepairMetric): string 
   if (!still && better) return `the finding cleared and the ${what} improved`;
   if (still && !better) return `the finding is still there and the ${what} did not improve`;
   return still ? 'the finding is still there' : `the ${what} did not improve`;
+}
+
+export const metricName = (metric: RepairMetric) => (metric === 'accuracy' ? 'validation accuracy' : 'validation loss');
+
+/** A repair metric for people: accuracy to a tenth of a percent (one sample of a small split shows), loss in 3 digits. */
+export function metricText(x: number | null, metric: RepairMetric): string {
+  if (x === null) return 'not trained';
+  return metric === 'accuracy' && Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : fmt(x);
+}
+
+/** One step of a repair path: what was tried for which finding, the metric before and after, the verdict. */
+export function attemptText(a: RepairAttempt, rounds: number, metric: RepairMetric): string {
+  const where = a.layer ? ` on ${a.layer}` : '';
+  return `round ${a.round}/${rounds}: ${a.code}${where}: ${a.title} [${a.fixId}]: ${metricName(metric)} ${metricText(a.before, metric)} -> ${metricText(a.after, metric)}, ${a.kept ? 'KEPT' : 'rejected'}: ${a.why}`;
 }

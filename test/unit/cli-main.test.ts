@@ -143,7 +143,7 @@ test('repair --out writes the kept edits to the copy, prints the path, and exits
   const r = cli(['repair', file, '--out', out, '--rounds', '2']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(fs.readFileSync(file, 'utf8'), source, 'the original is untouched with --out');
-  assert.match(r.stdout, /^round 1\/2: missing-activation on dense_1: .*\(insert-activation:dense_1:relu\): validation accuracy [\d.]+% -> [\d.]+%, KEPT: /m);
+  assert.match(r.stdout, /^round 1\/2: missing-activation on dense_1: .*\[insert-activation:dense_1:relu\]: validation accuracy [\d.]+% -> [\d.]+%, KEPT: /m);
   assert.match(r.stdout, /^validation accuracy: [\d.]+% -> [\d.]+%, \d of \d fix\(es\) kept$/m);
   const repaired = fs.readFileSync(out, 'utf8');
   assert.match(repaired, /^\/\/ BROKEN/, 'comments survive');
