@@ -13,6 +13,8 @@ test('well-formed worker messages pass', () => {
     { type: 'finished', runId: 'r', summary: { status: 'completed' }, findings: [] },
     { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 'units must be >= 1', path: ['layers', 0, 'units'] }] },
     { type: 'log', level: 'warn', message: 'slow' },
+    { type: 'repair-progress', runId: 'r', event: { type: 'baseline' } },
+    { type: 'repaired', runId: 'r', result: { text: '{}', attempts: [], summary: { status: 'completed' }, findings: [] } },
   ]) assert.ok(isFromWorker(m), JSON.stringify(m));
 });
 
@@ -30,5 +32,8 @@ test('malformed worker messages are refused: wrong types, missing fields, unknow
     { type: 'paused', runId: 'r', paused: 'yes' },
     { type: 'log', level: 'debug', message: 'x' },
     { type: 'exploded', runId: 'r' },
+    { type: 'repair-progress', runId: 'r' },
+    { type: 'repaired', runId: 'r', result: { text: 1, attempts: [], summary: {}, findings: [] } },
+    { type: 'repaired', runId: 'r', result: { text: '{}', summary: {}, findings: [] } },
   ]) assert.equal(isFromWorker(m), false, JSON.stringify(m));
 });
