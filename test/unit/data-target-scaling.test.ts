@@ -8,7 +8,7 @@ import { featureStats } from '../../src/engine/data/preprocess';
 import type { DataFiles, Dataset } from '../../src/engine/data/dataset';
 import type { ModelSpec } from '../../src/engine/spec/model-spec';
 import { Trainer } from '../../src/engine/train/trainer';
-import { checkModel } from '../../src/engine/session';
+import { checkModel, TrainingSession } from '../../src/engine/session';
 import { applyFix } from '../../src/engine/fixes';
 
 /** Prices in the thousands from two features on unit scale, with a little deterministic noise. */
@@ -102,4 +102,25 @@ test('unscaled-targets stays quiet on targets near unit scale and on classificat
   assert.deepEqual(checkModel(sine, 's.nn.json', {}).findings.filter((f) => f.code === 'unscaled-targets'), []);
   const circles = JSON.stringify({ data: { source: 'circles' }, layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 2 }], loss: 'softmax-cross-entropy' });
   assert.deepEqual(checkModel(circles, 'c.nn.json', {}).findings.filter((f) => f.code === 'unscaled-targets'), []);
+});
+
+test('standardised training does not depend on the targets\' units: the reported loss scales with their square', async () => {
+  // the same targets in other units (y' = a + b·y) standardise to the same numbers, so the network trains
+  // identically and only the reporting differs, by exactly b²
+  const csv = (a: number, b: number) => ['x1,x2,y', ...Array.from({ length: 160 }, (_, i) => {
+    const x1 = Math.sin(i * 1.3);
+    const x2 = Math.cos(i * 0.7);
+    return `${x1},${x2},${a + b * (Math.sin(2 * x1) + 0.5 * x2 * x2 + 0.05 * Math.sin(i * 5.1))}`;
+  })].join('\n');
+  const run = async (a: number, b: number) => {
+    const text = JSON.stringify({ seed: 2, data: { source: 'u.csv', target: 'y', task: 'regression', targetScaling: 'standardize' }, layers: [{ type: 'dense', units: 16, activation: 'tanh' }, { type: 'dense', units: 1 }], loss: 'mse', optimizer: 'adam', epochs: 5 });
+    const r = await new TrainingSession(text, 'u.nn.json', { 'u.csv': csv(a, b) }, { dtype: 'float64', yieldEveryMs: 0 }, {}).run();
+    return { final: r.summary.final, epochs: r.epochs };
+  };
+  const unit = await run(0, 1);
+  const dollars = await run(5000, 300);
+  const close = (x: number | null, y: number | null, what: string) => assert.ok(x !== null && y !== null && Math.abs(x / (y * 300 ** 2) - 1) < 1e-6, `${what}: ${x} vs ${y} x 300²`);
+  close(dollars.final.loss, unit.final.loss, 'final training loss');
+  close(dollars.final.valLoss, unit.final.valLoss, 'final validation loss');
+  dollars.epochs.forEach((e, i) => close(e.loss, unit.epochs[i].loss, `epoch ${i + 1} loss`));
 });
