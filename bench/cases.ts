@@ -90,7 +90,7 @@ export function modelSpec(c: BenchCase): ModelSpec {
   return {
     name: c.id,
     seed: 1,
-    data: { source: 'bench', isFile: false, target: null, task: 'classification', samples: c.data.n, classes: c.data.classes, noise: 0, validationSplit: 0, preprocess: 'none' },
+    data: { source: 'bench', isFile: false, target: null, task: 'classification', samples: c.data.n, classes: c.data.classes, noise: 0, validationSplit: 0, preprocess: 'none', targetScaling: 'none' },
     layers,
     loss: 'softmax-cross-entropy',
     optimizer: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
@@ -114,5 +114,6 @@ export function dataset(d: BenchData): Dataset {
     train: { n: d.n, x: Float64Array.from(d.x), labels: d.labels, targets: new Float64Array(0) },
     val: { n: 0, x: new Float64Array(0), labels: new Int32Array(0), targets: new Float64Array(0) },
     rawStats: { mean: zeros(), std: zeros(), min: zeros(), max: zeros() },
+    targetScale: null,
   };
 }

@@ -16,7 +16,9 @@ import type {
   LayerPicture,
   ValueHistogram,
 } from './engine/types';
+import type { RepairEvent, RepairResult } from './engine/repair';
 
+export type { RepairEvent, RepairResult };
 export type { EpochMetrics, Finding, ModelSummary, ProbeSnapshot, RunStatus, RunSummary, StepMetrics, VisualSnapshot, DecisionBoundary, PlanePoints, LayerPicture, ValueHistogram };
 
 /** Settings the extension passes to a run. */
@@ -63,6 +65,16 @@ export type ToWorker =
       files: Record<string, string>;
       options: RunOptions;
     }
+  /** Runs the repair loop (engine/repair.ts) instead of one training; `stop` cancels it. */
+  | {
+      type: 'repair';
+      runId: string;
+      modelPath: string;
+      modelText: string;
+      files: Record<string, string>;
+      options: RunOptions;
+      rounds: number;
+    }
   | { type: 'stop'; runId: string }
   | { type: 'pause'; runId: string }
   | { type: 'resume'; runId: string }
@@ -75,6 +87,9 @@ export type FromWorker =
   | { type: 'progress'; runId: string; seq: number; batch: ProgressBatch }
   | { type: 'paused'; runId: string; paused: boolean }
   | { type: 'finished'; runId: string; summary: RunSummary; findings: Finding[] }
+  | { type: 'repair-progress'; runId: string; event: RepairEvent }
+  /** The repair loop's result; its last run's summary and findings end the worker run as `finished` would. */
+  | { type: 'repaired'; runId: string; result: RepairResult }
   | { type: 'failed'; runId: string; message: string; /** Positioned spec errors, when the model was invalid. */ issues: { message: string; path: (string | number)[] }[] }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
@@ -103,7 +118,9 @@ export type FromWebview =
   | { type: 'ready' }
   | { type: 'apply-fix'; runId: string; fixId: string; code: string; layerIndex: number | null; retrain: boolean }
   | { type: 'reveal-layer'; runId: string; layerIndex: number | null; field: string | null }
-  | { type: 'control'; action: 'stop' | 'pause' | 'resume' | 'retrain' };
+  | { type: 'control'; action: 'stop' | 'pause' | 'resume' | 'retrain' }
+  /** Repair Automatically, for the model of the run shown. */
+  | { type: 'repair'; runId: string };
 
 // ---- non-finite numbers over JSON ------------------------------------------------------------------
 const NF_KEY = '$nf';
@@ -187,6 +204,8 @@ export function isFromWebview(v: unknown): v is FromWebview {
       return isStr(v.runId) && (v.layerIndex === null || isNum(v.layerIndex)) && (v.field === null || isStr(v.field));
     case 'control':
       return isStr(v.action) && ['stop', 'pause', 'resume', 'retrain'].includes(v.action);
+    case 'repair':
+      return isStr(v.runId);
     default:
       return false;
   }
@@ -206,6 +225,10 @@ export function isFromWorker(v: unknown): v is FromWorker {
       return typeof v.paused === 'boolean';
     case 'finished':
       return isObj(v.summary) && isStr(v.summary.status) && isArr(v.findings);
+    case 'repair-progress':
+      return isObj(v.event) && isStr(v.event.type);
+    case 'repaired':
+      return isObj(v.result) && isStr(v.result.text) && isArr(v.result.attempts) && isObj(v.result.summary) && isArr(v.result.findings);
     case 'failed':
       return isStr(v.message) && isArr(v.issues) && v.issues.every((i) => isObj(i) && isStr(i.message) && isArr(i.path));
     default:
@@ -219,6 +242,8 @@ export function isToWorker(v: unknown): v is ToWorker {
   switch (v.type) {
     case 'start':
       return isStr(v.modelPath) && isStr(v.modelText) && isObj(v.files) && isObj(v.options);
+    case 'repair':
+      return isStr(v.modelPath) && isStr(v.modelText) && isObj(v.files) && isObj(v.options) && isNum(v.rounds);
     case 'stop':
     case 'pause':
     case 'resume':

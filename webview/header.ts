@@ -27,6 +27,8 @@ export class HeaderView {
   private readonly stop: HTMLElement;
   private readonly pause: HTMLElement;
   private readonly retrain: HTMLElement;
+  private readonly repair: HTMLElement;
+  private runId: string | null = null;
 
   constructor(private readonly post: (msg: FromWebview) => void) {
     const button = (id: string, label: string, action: () => ControlAction, secondary = true) => {
@@ -39,6 +41,11 @@ export class HeaderView {
     this.stop = button('control-stop', 'Stop', () => 'stop');
     this.pause = button('control-pause', 'Pause', () => (this.pause.dataset.action === 'resume' ? 'resume' : 'pause'));
     this.retrain = button('control-retrain', 'Retrain', () => 'retrain', false);
+    // Repair Automatically: the extension retrains with each candidate fix and keeps the ones that help
+    this.repair = el('vscode-button', { id: 'control-repair', secondary: true, 'aria-label': 'Repair Automatically', title: 'Try the top findings\' fixes, retrain with each, keep the ones that help' }, 'Repair Automatically');
+    this.repair.addEventListener('click', () => {
+      if (!this.repair.hasAttribute('disabled') && this.runId) this.post({ type: 'repair', runId: this.runId });
+    });
     const stat = (label: string, value: HTMLElement) => el('div', { class: 'stat' }, el('dt', {}, label), value);
     this.root = el(
       'header',
@@ -46,7 +53,7 @@ export class HeaderView {
       el('div', { class: 'run-title' }, this.name, this.state),
       this.path,
       el('dl', { class: 'run-stats' }, stat('Epoch', this.epoch), stat('Step', this.step), stat('Samples/s', this.rate), stat('Loss', this.loss)),
-      el('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Run controls' }, this.stop, this.pause, this.retrain),
+      el('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Run controls' }, this.stop, this.pause, this.retrain, this.repair),
     );
   }
 
@@ -65,6 +72,8 @@ export class HeaderView {
     setDisabled(this.stop, !live);
     setDisabled(this.pause, !live);
     setDisabled(this.retrain, !run);
+    this.runId = run?.info.runId ?? null;
+    setDisabled(this.repair, !run || live);
     const resume = state === 'paused';
     this.pause.dataset.action = resume ? 'resume' : 'pause';
     setText(this.pause, resume ? 'Resume' : 'Pause');

@@ -7,22 +7,25 @@ export type Command =
   | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean }
   | { name: 'check'; model: string; json: boolean }
   | { name: 'fix'; model: string; apply: string; out: string | null }
+  | { name: 'repair'; model: string; rounds: number | null; out: string | null; epochs: number | null; seed: number | null; json: boolean }
   | { name: 'help' };
 
 export const USAGE = `Usage:
   nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--json] [--no-probes]
   nn-debugger check <model.nn.json> [--json]
   nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
+  nn-debugger repair <model.nn.json> [--rounds N] [--out <file>] [--seed N] [--epochs N] [--json]
 
-Exit codes: 0 no error-level finding, 1 error-level findings, 2 invalid model or usage.`;
+Exit codes: 0 no error-level finding (for repair: in the final run), 1 error-level findings, 2 invalid model or usage.`;
 
 const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
-  '--epochs': { value: true, commands: ['train'] },
-  '--seed': { value: true, commands: ['train'] },
-  '--json': { value: false, commands: ['train', 'check'] },
+  '--epochs': { value: true, commands: ['train', 'repair'] },
+  '--seed': { value: true, commands: ['train', 'repair'] },
+  '--json': { value: false, commands: ['train', 'check', 'repair'] },
   '--no-probes': { value: false, commands: ['train'] },
   '--apply': { value: true, commands: ['fix'] },
-  '--out': { value: true, commands: ['fix'] },
+  '--out': { value: true, commands: ['fix', 'repair'] },
+  '--rounds': { value: true, commands: ['repair'] },
 };
 
 function integer(flag: string, raw: string, min: number): number {
@@ -35,7 +38,7 @@ export function parseArgs(argv: string[]): Command {
   const [name, ...rest] = argv;
   if (!name) throw new UsageError('missing the command');
   if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
-  if (name !== 'train' && name !== 'check' && name !== 'fix') throw new UsageError(`unknown command "${name}" (train, check, fix)`);
+  if (name !== 'train' && name !== 'check' && name !== 'fix' && name !== 'repair') throw new UsageError(`unknown command "${name}" (train, check, fix, repair)`);
   const values = new Map<string, string>();
   const bools = new Set<string>();
   const positional: string[] = [];
@@ -59,17 +62,15 @@ export function parseArgs(argv: string[]): Command {
   }
   if (positional.length !== 1) throw new UsageError(positional.length ? `expected one model file, got ${positional.length}` : 'missing the model file');
   const model = positional[0];
+  const optional = (flag: string, min: number) => {
+    const raw = values.get(flag);
+    return raw === undefined ? null : integer(flag, raw, min);
+  };
   if (name === 'train') {
-    const epochs = values.get('--epochs');
-    const seed = values.get('--seed');
-    return {
-      name,
-      model,
-      epochs: epochs === undefined ? null : integer('--epochs', epochs, 1),
-      seed: seed === undefined ? null : integer('--seed', seed, 0),
-      json: bools.has('--json'),
-      probes: !bools.has('--no-probes'),
-    };
+    return { name, model, epochs: optional('--epochs', 1), seed: optional('--seed', 0), json: bools.has('--json'), probes: !bools.has('--no-probes') };
+  }
+  if (name === 'repair') {
+    return { name, model, rounds: optional('--rounds', 0), out: values.get('--out') ?? null, epochs: optional('--epochs', 1), seed: optional('--seed', 0), json: bools.has('--json') };
   }
   if (name === 'check') return { name, model, json: bools.has('--json') };
   const apply = values.get('--apply');

@@ -1,5 +1,5 @@
 // `nn-debugger`: train a model headless and report its gradient health, check it statically, or apply a
-// fix to the file. Exit codes: 0 no error-level finding, 1 error-level findings, 2 invalid model or usage.
+// fix to the file, or repair it by retrained fixes. Exit codes: 0 no error-level finding, 1 error-level findings, 2 invalid model or usage.
 import * as fs from 'fs';
 import { parseArgs, UsageError, USAGE, type Command } from './args';
 import { positioned } from './positions';
@@ -10,6 +10,7 @@ import { readDataFiles } from './data-files';
 import { TrainingSession, checkModel, prepareSpec } from '../engine/session';
 import { applyFix, computeFixEdits, FixError } from '../engine/fixes';
 import { parseModel } from '../engine/spec/parse';
+import { attemptText, DEFAULT_REPAIR_ROUNDS, metricName, metricText, repairModel } from '../engine/repair';
 import type { Finding } from '../engine/types';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -101,6 +102,55 @@ function fix(cmd: Extract<Command, { name: 'fix' }>): number {
   return 0;
 }
 
+/**
+ * Trains, repairs by retrained fixes, prints the path and writes the kept edits (to --out, or in place: an
+ * explicit command, like fix --apply). Ctrl-C stops the training under way and still writes what was kept.
+ */
+async function repair(cmd: Extract<Command, { name: 'repair' }>): Promise<number> {
+  const text = readModel(cmd.model);
+  const spec = prepareSpec(text, cmd.model, { epochs: cmd.epochs ?? undefined, seed: cmd.seed ?? undefined });
+  const files = readDataFiles(spec, cmd.model);
+  const log = (s: string) => (cmd.json ? process.stderr : process.stdout).write(s + '\n');
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  const rounds = cmd.rounds ?? DEFAULT_REPAIR_ROUNDS;
+  const result = await repairModel(text, cmd.model, files, {
+    rounds, epochs: cmd.epochs ?? undefined, seed: cmd.seed ?? undefined, signal: abort.signal,
+    onRound: (e) => {
+      if (e.type === 'baseline') log(`${spec.name}: training the model as it is (seed ${spec.seed}, ${spec.epochs} epochs)...`);
+      else if (e.type === 'result') log(attemptText(e.attempt, e.rounds, e.metric));
+    },
+  }).finally(() => process.removeListener('SIGINT', onSignal));
+  const kept = result.attempts.filter((a) => a.kept);
+  const target = cmd.out ?? cmd.model;
+  const write = kept.length > 0 || cmd.out !== null;
+  if (write) fs.writeFileSync(target, result.text);
+  if (cmd.json) {
+    out(JSON.stringify({
+      model: cmd.model,
+      out: write ? target : null,
+      metric: result.metric,
+      initial: finiteOrNull(result.initial),
+      final: finiteOrNull(result.final),
+      cancelled: result.cancelled,
+      attempts: result.attempts.map((a) => ({ ...a, before: finiteOrNull(a.before), after: finiteOrNull(a.after) })),
+      report: jsonReport(target, result.summary, result.findings),
+    }));
+  } else {
+    out('');
+    if (result.attempts.length === 0) out(result.cancelled ? 'cancelled before any fix was tried' : 'no warning or error with a fix to try');
+    out(`${metricName(result.metric)}: ${metricText(result.initial, result.metric)} -> ${metricText(result.final, result.metric)}, ${kept.length} of ${result.attempts.length} fix(es) kept${result.cancelled ? ' (cancelled)' : ''}`);
+    out(write ? `wrote ${target}${kept.length ? `: ${kept.map((a) => a.fixId).join(', ')}` : ' (unchanged)'}` : `${target} unchanged`);
+    out('');
+    out(`${spec.name}: ${summaryLine(result.summary)}`);
+    out(findingsText(result.findings, target));
+  }
+  return codeFor(result.findings);
+}
+
+const finiteOrNull = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+
 /** The whole lines of `text` touched by [from, to). */
 function lineSpan(text: string, from: number, to: number): string[] {
   const start = text.lastIndexOf('\n', from - 1) + 1;
@@ -126,6 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd.name === 'train') return await train(cmd);
     if (cmd.name === 'check') return check(cmd);
+    if (cmd.name === 'repair') return await repair(cmd);
     return fix(cmd);
   } catch (err) {
     const file = 'model' in cmd ? cmd.model : '';

@@ -124,6 +124,7 @@ export type FindingCode =
   | 'loss-oscillating'
   | 'overfitting'
   | 'unnormalized-input'
+  | 'unscaled-targets'
   | 'poor-initialization'
   | 'update-ratio'
   | 'batchnorm-unstable'

@@ -6,6 +6,7 @@ import { decodeNumbers, encodeNumbers, isFromWebview, type FromWebview, type Run
 import { Disposable } from './dispose';
 import type { FindingDiagnostics } from './findings';
 import { applyFix } from './fixes';
+import { REPAIR_COMMAND } from './repair';
 import { fieldRange, layerRange } from './model-text';
 import { createNonce, renderPanelHtml } from './panel-html';
 import type { RunRecord, TrainingRuns } from './runs';
@@ -141,6 +142,9 @@ export class PanelHost extends Disposable {
         await applyFix({ uri: run.uri.toString(), version: doc.version, fixId: msg.fixId, retrain: msg.retrain }, this.runs, this.log);
         return;
       }
+      case 'repair':
+        if (run && run.runId === msg.runId) await vscode.commands.executeCommand(REPAIR_COMMAND, run.uri);
+        return;
       case 'reveal-layer': {
         if (!run) return;
         const doc = await vscode.workspace.openTextDocument(run.uri);

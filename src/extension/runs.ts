@@ -52,7 +52,7 @@ export class TrainingRuns extends Disposable {
   private readonly starting = new Set<string>();
   private readonly latest = new Map<string, RunRecord>();
   private lastRecord: RunRecord | null = null;
-  private workerScript: string;
+  private script: string;
 
   private readonly startEmitter = this.register(new vscode.EventEmitter<RunRecord>());
   private readonly progressEmitter = this.register(new vscode.EventEmitter<{ run: RunRecord; batch: ProgressBatch }>());
@@ -65,12 +65,17 @@ export class TrainingRuns extends Disposable {
 
   constructor(private readonly options: RunsOptions) {
     super();
-    this.workerScript = options.workerScript;
+    this.script = options.workerScript;
   }
 
   /** Lets the extension-host tests run a deliberately crashing worker script; undefined restores the engine's. */
   setWorkerScript(script: string | undefined): void {
-    this.workerScript = script ?? this.options.workerScript;
+    this.script = script ?? this.options.workerScript;
+  }
+
+  /** The engine worker's script (the repair runs in the same worker). */
+  get workerScript(): string {
+    return this.script;
   }
 
   get isTraining(): boolean {
@@ -259,7 +264,7 @@ export class TrainingRuns extends Disposable {
   }
 
   /** The data file a model reads, relative to the model's folder (as the CLI reads it), else to the workspace root. */
-  private async readDataFiles(uri: vscode.Uri, spec: ModelSpec): Promise<Record<string, string>> {
+  async readDataFiles(uri: vscode.Uri, spec: ModelSpec): Promise<Record<string, string>> {
     if (!spec.data.isFile) return {};
     const file = spec.data.source;
     const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri;

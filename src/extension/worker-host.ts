@@ -3,9 +3,10 @@
 // Stop is cooperative first and forced after a grace period; every way a worker can die ends the run
 // exactly once with a clear outcome.
 import { Worker } from 'node:worker_threads';
-import { isFromWorker, type Finding, type ModelSummary, type ProgressBatch, type RunSummary, type ToWorker } from '../protocol';
+import { isFromWorker, type Finding, type ModelSummary, type ProgressBatch, type RepairEvent, type RepairResult, type RunSummary, type ToWorker } from '../protocol';
 
-export type StartMessage = Extract<ToWorker, { type: 'start' }>;
+/** A training run, or a repair loop (which reports its rounds and its result instead of live data). */
+export type StartMessage = Extract<ToWorker, { type: 'start' | 'repair' }>;
 
 export type RunOutcome =
   | { kind: 'finished'; summary: RunSummary; findings: Finding[] }
@@ -17,6 +18,9 @@ export interface WorkerRunEvents {
   progress(batch: ProgressBatch): void;
   paused(paused: boolean): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  repairProgress?(event: RepairEvent): void;
+  /** Called just before a repair ends as `finished` with its last run's summary and findings. */
+  repaired?(result: RepairResult): void;
 }
 
 /** Total time a stop may take: the cooperative request, then terminate(). */
@@ -115,6 +119,11 @@ export class WorkerRun {
         return this.events.paused(msg.paused);
       case 'finished':
         return this.end({ kind: 'finished', summary: msg.summary, findings: msg.findings });
+      case 'repair-progress':
+        return this.events.repairProgress?.(msg.event);
+      case 'repaired':
+        this.events.repaired?.(msg.result);
+        return this.end({ kind: 'finished', summary: msg.result.summary, findings: msg.result.findings });
       case 'failed':
         return this.end({ kind: 'failed', message: msg.message, issues: msg.issues });
     }

@@ -1,9 +1,11 @@
-// The worker-thread entry: runs one TrainingSession at a time for the extension host and speaks the
-// ToWorker/FromWorker protocol. Live data goes through the coalescer; the host acknowledges each batch.
+// The worker-thread entry: runs one TrainingSession (or one repair loop) at a time for the extension host
+// and speaks the ToWorker/FromWorker protocol. Live data goes through the coalescer; the host acknowledges
+// each batch. A repair reports its rounds instead of live training data.
 import { parentPort } from 'node:worker_threads';
 import { isToWorker, type FromWorker, type ToWorker } from '../protocol';
 import { TrainingSession } from '../engine/session';
 import { InvalidModelError } from '../engine/session-api';
+import { repairModel } from '../engine/repair';
 import { ProgressCoalescer } from './coalescer';
 
 if (!parentPort) throw new Error('dist/worker.js must run as a worker thread');
@@ -11,8 +13,10 @@ const port = parentPort;
 
 interface Current {
   runId: string;
-  session: TrainingSession;
-  coalescer: ProgressCoalescer;
+  /** Null for a repair, which cannot be paused. */
+  session: TrainingSession | null;
+  coalescer: ProgressCoalescer | null;
+  stop(): void;
 }
 let current: Current | null = null;
 /** The panel's pictures (decision boundary, distributions) refresh a few times per second. */
@@ -20,11 +24,19 @@ const PICTURE_EVERY_MS = 250;
 
 const post = (msg: FromWorker): void => port.postMessage(msg);
 
+function busy(runId: string): boolean {
+  if (!current) return false;
+  post({ type: 'failed', runId, message: `A run (${current.runId}) is already active in this worker`, issues: [] });
+  return true;
+}
+
+function failure(runId: string, err: unknown): FromWorker {
+  if (err instanceof InvalidModelError) return { type: 'failed', runId, message: err.message, issues: err.issues.map((i) => ({ message: i.message, path: i.path })) };
+  return { type: 'failed', runId, message: err instanceof Error ? err.message : String(err), issues: [] };
+}
+
 function start(msg: Extract<ToWorker, { type: 'start' }>): void {
-  if (current) {
-    post({ type: 'failed', runId: msg.runId, message: `A run (${current.runId}) is already active in this worker`, issues: [] });
-    return;
-  }
+  if (busy(msg.runId)) return;
   const { runId, options } = msg;
   const coalescer = new ProgressCoalescer((seq, batch) => post({ type: 'progress', runId, seq, batch }), options.maxMessagesPerSecond);
   const session = new TrainingSession(
@@ -41,7 +53,7 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
       onFindings: (f) => coalescer.setFindings(f),
     },
   );
-  current = { runId, session, coalescer };
+  current = { runId, session, coalescer, stop: () => session.stop() };
   session.run().then(
     (result) => {
       coalescer.flush();
@@ -49,14 +61,30 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
     },
     (err: unknown) => {
       coalescer.flush();
-      if (err instanceof InvalidModelError) {
-        post({ type: 'failed', runId, message: err.message, issues: err.issues.map((i) => ({ message: i.message, path: i.path })) });
-      } else {
-        post({ type: 'failed', runId, message: err instanceof Error ? err.message : String(err), issues: [] });
-      }
+      post(failure(runId, err));
     },
   ).finally(() => {
     coalescer.dispose();
+    current = null;
+  });
+}
+
+function repair(msg: Extract<ToWorker, { type: 'repair' }>): void {
+  if (busy(msg.runId)) return;
+  const { runId, options } = msg;
+  const abort = new AbortController();
+  current = { runId, session: null, coalescer: null, stop: () => abort.abort() };
+  repairModel(msg.modelText, msg.modelPath, msg.files, {
+    rounds: msg.rounds,
+    probeEvery: options.probeEvery,
+    thresholds: options.thresholds,
+    ...(options.epochs !== null ? { epochs: options.epochs } : {}),
+    signal: abort.signal,
+    onRound: (event) => post({ type: 'repair-progress', runId, event }),
+  }).then(
+    (result) => post({ type: 'repaired', runId, result }),
+    (err: unknown) => post(failure(runId, err)),
+  ).finally(() => {
     current = null;
   });
 }
@@ -67,21 +95,24 @@ port.on('message', (msg: unknown) => {
     return;
   }
   if (msg.type === 'start') return start(msg);
+  if (msg.type === 'repair') return repair(msg);
   if (!current || current.runId !== msg.runId) return; // a message for a run that already ended
   switch (msg.type) {
     case 'stop':
-      current.session.stop();
+      current.stop();
       break;
     case 'pause':
+      if (!current.session) break;
       current.session.pause();
       post({ type: 'paused', runId: msg.runId, paused: true });
       break;
     case 'resume':
+      if (!current.session) break;
       current.session.resume();
       post({ type: 'paused', runId: msg.runId, paused: false });
       break;
     case 'ack':
-      current.coalescer.ack(msg.seq);
+      current.coalescer?.ack(msg.seq);
       break;
   }
 });

@@ -136,6 +136,47 @@ test('fix --apply --out writes the edited copy, keeps comments, prints what chan
   assert.equal(fs.readFileSync(file, 'utf8'), before);
 });
 
+test('repair --out writes the kept edits to the copy, prints the path, and exits by the final run', () => {
+  const source = fs.readFileSync(path.join(ROOT, 'examples', 'broken', 'missing-activation-circles.nn.json'), 'utf8');
+  const file = write('repair-me.nn.json', source);
+  const out = path.join(tmp, 'repaired.nn.json');
+  const r = cli(['repair', file, '--out', out, '--rounds', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(file, 'utf8'), source, 'the original is untouched with --out');
+  assert.match(r.stdout, /^round 1\/2: missing-activation on dense_1: .*\[insert-activation:dense_1:relu\]: validation accuracy [\d.]+% -> [\d.]+%, KEPT: /m);
+  assert.match(r.stdout, /^validation accuracy: [\d.]+% -> [\d.]+%, \d of \d fix\(es\) kept$/m);
+  const repaired = fs.readFileSync(out, 'utf8');
+  assert.match(repaired, /^\/\/ BROKEN/, 'comments survive');
+  assert.match(repaired, /"type": "relu"/);
+});
+
+test('repair --json reports every try; in place it rewrites the file only when an edit was kept', () => {
+  const source = fs.readFileSync(path.join(ROOT, 'examples', 'broken', 'missing-activation-circles.nn.json'), 'utf8');
+  const file = write('repair-in-place.nn.json', source);
+  const none = cli(['repair', file, '--rounds', '0', '--json']);
+  assert.equal(none.code, 0, none.stderr);
+  const noneOut = JSON.parse(none.stdout);
+  assert.equal(noneOut.out, null);
+  assert.deepEqual(noneOut.attempts, []);
+  assert.equal(fs.readFileSync(file, 'utf8'), source);
+  const r = cli(['repair', file, '--rounds', '1', '--json', '--seed', '42']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, 'one line on stdout; the path goes to stderr');
+  const res = JSON.parse(lines[0]);
+  assert.deepEqual(Object.keys(res), ['model', 'out', 'metric', 'initial', 'final', 'cancelled', 'attempts', 'report']);
+  assert.equal(res.metric, 'accuracy');
+  assert.deepEqual(Object.keys(res.attempts[0]), ['round', 'fixId', 'title', 'code', 'layer', 'before', 'after', 'kept', 'why']);
+  assert.equal(res.attempts[0].kept, true);
+  assert.equal(res.out, file);
+  assert.ok(res.final > res.initial);
+  assert.match(r.stderr, /round 1\/1: missing-activation/);
+  assert.match(fs.readFileSync(file, 'utf8'), /"type": "relu"/);
+  for (const args of [['repair', file, '--rounds', 'x'], ['repair', file, '--apply', 'lr:1'], ['repair', file, '--no-probes']]) {
+    assert.equal(cli(args).code, 2, args.join(' '));
+  }
+});
+
 test('the bundled dist/cli.js trains MNIST from outside the repository (packed data found next to the bundle)', () => {
   const build = spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);

@@ -43,6 +43,8 @@ const EXPECTED: Record<string, { code: FindingCode; layer: string | null }> = {
   'saturated-activation-raw-iris': { code: 'saturated-activation', layer: 'dense_1/tanh' },
   'unnormalized-input-house-prices': { code: 'unnormalized-input', layer: null },
   'unnormalized-input-loans': { code: 'unnormalized-input', layer: null },
+  'unscaled-targets-building-energy': { code: 'unscaled-targets', layer: null },
+  'unscaled-targets-used-car-prices': { code: 'unscaled-targets', layer: null },
   'update-ratio-tiny-adagrad': { code: 'update-ratio', layer: 'dense_1' },
   'update-ratio-too-small': { code: 'update-ratio', layer: 'dense_1' },
   'vanishing-gradients-sigmoid-stack': { code: 'vanishing-gradients', layer: 'dense_1' },
@@ -70,7 +72,7 @@ test('the zoo has at least two models for every finding code, and every model ha
   assert.deepEqual(names, Object.keys(EXPECTED).sort());
   const perCode = new Map<string, number>();
   for (const e of Object.values(EXPECTED)) perCode.set(e.code, (perCode.get(e.code) ?? 0) + 1);
-  const codes: FindingCode[] = ['exploding-gradients', 'vanishing-gradients', 'dead-relu', 'saturated-activation', 'non-finite', 'loss-diverging', 'loss-plateau', 'loss-oscillating', 'overfitting', 'unnormalized-input', 'poor-initialization', 'update-ratio', 'batchnorm-unstable', 'dropout-too-high', 'missing-activation', 'output-loss-mismatch'];
+  const codes: FindingCode[] = ['exploding-gradients', 'vanishing-gradients', 'dead-relu', 'saturated-activation', 'non-finite', 'loss-diverging', 'loss-plateau', 'loss-oscillating', 'overfitting', 'unnormalized-input', 'unscaled-targets', 'poor-initialization', 'update-ratio', 'batchnorm-unstable', 'dropout-too-high', 'missing-activation', 'output-loss-mismatch'];
   for (const c of codes) assert.ok((perCode.get(c) ?? 0) >= 2, `${c} has fewer than two zoo models`);
 });
 

@@ -51,7 +51,7 @@ export function makeSpec(over: Partial<ModelSpec> & { layers: LayerSpec[] }): Mo
   return {
     name: 'test-model',
     seed: 1,
-    data: { source: 'test', isFile: false, target: null, task: 'classification', samples: 0, classes: 2, noise: 0, validationSplit: 0.2, preprocess: 'none' },
+    data: { source: 'test', isFile: false, target: null, task: 'classification', samples: 0, classes: 2, noise: 0, validationSplit: 0.2, preprocess: 'none', targetScaling: 'none' },
     loss: 'softmax-cross-entropy',
     optimizer: { type: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
     schedule: { type: 'constant' },
@@ -92,6 +92,7 @@ export function classificationData(trainX: number[][], trainY: number[], valX: n
     train: split(trainX, trainY, null),
     val: split(valX, valY, null),
     rawStats: stats(trainX),
+    targetScale: null,
   };
 }
 
@@ -105,6 +106,7 @@ export function regressionData(trainX: number[][], trainT: number[][], valX: num
     train: split(trainX, null, trainT),
     val: split(valX, null, valT),
     rawStats: stats(trainX),
+    targetScale: null,
   };
 }
 

@@ -1,7 +1,7 @@
 // The extension trusts nothing a worker script sends: every message is shape-checked before it is used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFromWorker } from '../../src/protocol';
+import { isFromWebview, isFromWorker, isToWorker } from '../../src/protocol';
 
 const batch = { steps: [], epochs: [], probes: [], findings: null };
 
@@ -13,6 +13,8 @@ test('well-formed worker messages pass', () => {
     { type: 'finished', runId: 'r', summary: { status: 'completed' }, findings: [] },
     { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 'units must be >= 1', path: ['layers', 0, 'units'] }] },
     { type: 'log', level: 'warn', message: 'slow' },
+    { type: 'repair-progress', runId: 'r', event: { type: 'baseline' } },
+    { type: 'repaired', runId: 'r', result: { text: '{}', attempts: [], summary: { status: 'completed' }, findings: [] } },
   ]) assert.ok(isFromWorker(m), JSON.stringify(m));
 });
 
@@ -30,5 +32,16 @@ test('malformed worker messages are refused: wrong types, missing fields, unknow
     { type: 'paused', runId: 'r', paused: 'yes' },
     { type: 'log', level: 'debug', message: 'x' },
     { type: 'exploded', runId: 'r' },
+    { type: 'repair-progress', runId: 'r' },
+    { type: 'repaired', runId: 'r', result: { text: 1, attempts: [], summary: {}, findings: [] } },
+    { type: 'repaired', runId: 'r', result: { text: '{}', summary: {}, findings: [] } },
   ]) assert.equal(isFromWorker(m), false, JSON.stringify(m));
+});
+
+test('repair requests are shape-checked on their way to the worker and from the panel', () => {
+  const options = { probeEvery: 10, thresholds: {}, epochs: null, maxMessagesPerSecond: 20 };
+  assert.ok(isToWorker({ type: 'repair', runId: 'r', modelPath: 'm.nn.json', modelText: '{}', files: {}, options, rounds: 4 }));
+  assert.equal(isToWorker({ type: 'repair', runId: 'r', modelPath: 'm.nn.json', modelText: '{}', files: {}, options }), false, 'rounds missing');
+  assert.ok(isFromWebview({ type: 'repair', runId: 'r' }));
+  assert.equal(isFromWebview({ type: 'repair' }), false);
 });

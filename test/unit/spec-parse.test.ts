@@ -49,7 +49,7 @@ test('defaults are filled from the field table', () => {
   assert.deepEqual(spec.regularization, { l1: 0, l2: 0 });
   assert.equal(spec.earlyStopping, null);
   assert.deepEqual(spec.data, {
-    source: 'spiral', isFile: false, target: null, task: 'classification', samples: 600, classes: 3, noise: 0.2, validationSplit: 0.2, preprocess: 'standardize',
+    source: 'spiral', isFile: false, target: null, task: 'classification', samples: 600, classes: 3, noise: 0.2, validationSplit: 0.2, preprocess: 'standardize', targetScaling: 'none',
   });
 });
 
@@ -117,7 +117,7 @@ test('file sources: task from the loss, target defaults to "target", classes lef
   const text = `{ "data": { "source": "data/train.csv" }, "layers": [ { "type": "dense", "units": 1 } ], "loss": "mse" }`;
   const { spec } = ok(text);
   assert.deepEqual(spec.data, {
-    source: 'data/train.csv', isFile: true, target: 'target', task: 'regression', samples: 0, classes: 0, noise: 0, validationSplit: 0.2, preprocess: 'standardize',
+    source: 'data/train.csv', isFile: true, target: 'target', task: 'regression', samples: 0, classes: 0, noise: 0, validationSplit: 0.2, preprocess: 'standardize', targetScaling: 'none',
   });
   const cls = ok(text.replace('"mse"', '"softmax-cross-entropy"').replace('"source"', '"target": "y", "source"')).spec.data;
   assert.equal(cls.task, 'classification');

@@ -82,6 +82,16 @@ describe('Gradient Health panel in Chromium', () => {
     ]);
   });
 
+  test('Repair Automatically waits for the run to end, then asks the extension to repair that run\'s model', async () => {
+    const p = await panel();
+    await p.send(brokenRun.slice(0, 20));
+    assert.equal(await p.page.locator('#control-repair').getAttribute('disabled'), '', 'disabled while training');
+    await p.send(brokenRun.slice(20));
+    assert.equal(await p.page.locator('#control-repair').getAttribute('disabled'), null);
+    await p.page.locator('#control-repair').click();
+    assert.deepEqual((await p.posted()).slice(1), [{ type: 'repair', runId: 'run-1' }]);
+  });
+
   test('a failure without a run shows the error and the next step', async () => {
     const p = await panel();
     await p.send([{ type: 'run-failed', runId: null, message: 'model.nn.json: layers[2].units must be a positive integer <img src=x onerror="window.__pwned=3">' }]);

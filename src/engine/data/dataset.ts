@@ -22,6 +22,16 @@ export interface Dataset {
   val: Split;
   /** Statistics of the raw training features (before preprocessing), for the unnormalized-input rule. */
   rawStats: { mean: Float64Array; std: Float64Array; min: Float64Array; max: Float64Array };
+  /**
+   * Regression with `targetScaling: "standardize"`: the training mean and divisor (std, or 1 for a constant
+   * column) of each target column; the split targets hold (raw - mean) / divisor. Null otherwise.
+   */
+  targetScale: TargetScale | null;
+}
+
+export interface TargetScale {
+  mean: Float64Array;
+  divisor: Float64Array;
 }
 
 /** Workspace files a model may read, keyed by the path written in the model (read by the host). */

@@ -3,7 +3,7 @@
 import { Rng } from '../rng';
 import type { ModelSpec } from '../spec/model-spec';
 import { checkShapes } from '../spec/shapes';
-import type { DataFiles, Dataset, Split } from './dataset';
+import type { DataFiles, Dataset, Split, TargetScale } from './dataset';
 import { DataError } from './errors';
 import { GENERATORS } from './generators';
 import { applyPreprocess, featureStats } from './preprocess';
@@ -73,5 +73,14 @@ export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOpti
   const rawStats = featureStats(train.x, train.n, raw.inputs);
   applyPreprocess(train.x, raw.inputs, spec.data.preprocess, rawStats);
   applyPreprocess(val.x, raw.inputs, spec.data.preprocess, rawStats);
-  return { task: raw.task, inputs: raw.inputs, outputs: raw.outputs, featureNames: raw.featureNames, classNames: raw.classNames, train, val, rawStats };
+  const targetScale = raw.task === 'regression' && spec.data.targetScaling === 'standardize' ? standardizeTargets(train, val, raw.outputs) : null;
+  return { task: raw.task, inputs: raw.inputs, outputs: raw.outputs, featureNames: raw.featureNames, classNames: raw.classNames, train, val, rawStats, targetScale };
+}
+
+/** Standardises both splits' targets in place with the training split's statistics. */
+function standardizeTargets(train: Split, val: Split, outputs: number): TargetScale {
+  const stats = featureStats(train.targets, train.n, outputs);
+  applyPreprocess(train.targets, outputs, 'standardize', stats);
+  applyPreprocess(val.targets, outputs, 'standardize', stats);
+  return { mean: stats.mean, divisor: stats.std.map((s) => (s > 0 ? s : 1)) };
 }

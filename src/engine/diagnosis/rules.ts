@@ -3,6 +3,7 @@ import type { Rule } from './rule';
 import { dropoutTooHigh, missingActivation, outputLossMismatch, poorInitialization, tinyBatchNorm, unnormalizedInput } from './static-rules';
 import { explodingGradients, updateRatio, vanishingGradients } from './gradient-rules';
 import { batchNormUnstable, deadRelu, saturatedActivation } from './activation-rules';
+import { unscaledTargets } from './target-rules';
 import { lossDiverging, lossOscillating, lossPlateau, nonFinite, overfitting } from './loss-rules';
 
 export const RULES: readonly Rule[] = [
@@ -18,6 +19,7 @@ export const RULES: readonly Rule[] = [
   lossOscillating,
   overfitting,
   unnormalizedInput,
+  unscaledTargets,
   poorInitialization,
   missingActivation,
   outputLossMismatch,

@@ -170,6 +170,13 @@ export const FIXES: Record<string, FixDef> = {
     title: () => 'Standardise the input features',
     apply: (t, _args, edit) => edit(t, ['data', 'preprocess'], 'standardize'),
   },
+  'target-scaling': {
+    title: ([mode]) => (mode === 'standardize' ? 'Standardise the regression targets' : `Set target scaling to ${mode}`),
+    apply: (t, [mode], edit) => {
+      if (mode !== 'standardize' && mode !== 'none') throw new FixError(`unknown target scaling "${mode ?? ''}" (none, standardize)`);
+      return edit(t, ['data', 'targetScaling'], mode);
+    },
+  },
   loss: {
     title: ([kind]) => `Use the ${kind} loss`,
     apply: (t, [kind], edit) => {

@@ -7,7 +7,7 @@ import {
 } from './fields';
 import type { Plain } from './check';
 import type {
-  ActivationKind, ClippingSpec, DataSpec, InitKind, InitSpec, LayerSpec, LossKind, ModelSpec, OptimizerSpec, Preprocess, ScheduleSpec, Task,
+  ActivationKind, ClippingSpec, DataSpec, InitKind, InitSpec, LayerSpec, LossKind, ModelSpec, OptimizerSpec, Preprocess, ScheduleSpec, TargetScaling, Task,
 } from './model-spec';
 
 /** The given name, else the kind and its 1-based count among all layers of that kind (stable when others are renamed). */
@@ -127,6 +127,7 @@ function buildData(raw: Plain, loss: LossKind): DataSpec {
     noise: (p.noise as number | undefined) ?? builtin?.defaultNoise ?? 0,
     validationSplit: p.validationSplit as number,
     preprocess: p.preprocess as Preprocess,
+    targetScaling: p.targetScaling as TargetScaling,
   };
 }
 

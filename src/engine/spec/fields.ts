@@ -274,6 +274,16 @@ export const DATA_FIELD: ObjectField = obj(
       default: 'standardize',
       description: 'Feature preprocessing; its statistics come from the training split only.',
     },
+    targetScaling: {
+      kind: 'string',
+      enum: ['none', 'standardize'],
+      enumDescriptions: [
+        'Targets as they are.',
+        'Train on targets standardised with the training mean and standard deviation of each target column; every reported loss is converted back to the original units.',
+      ],
+      default: 'none',
+      description: 'Regression only: scaling of the targets the network learns. Its statistics come from the training split only.',
+    },
   },
   { required: ['source'] },
 );

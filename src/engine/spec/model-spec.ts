@@ -9,6 +9,7 @@ export type InitKind = 'zeros' | 'constant' | 'small-gaussian' | 'xavier' | 'xav
 export type LossKind = 'mse' | 'binary-cross-entropy' | 'softmax-cross-entropy';
 export type Preprocess = 'none' | 'zero-center' | 'standardize' | 'min-max';
 export type Task = 'classification' | 'regression';
+export type TargetScaling = 'none' | 'standardize';
 
 export interface InitSpec {
   type: InitKind;
@@ -61,6 +62,8 @@ export interface DataSpec {
   noise: number;
   validationSplit: number;
   preprocess: Preprocess;
+  /** Regression only (the validator refuses it on classification). */
+  targetScaling: TargetScaling;
 }
 
 export type OptimizerSpec =

@@ -124,6 +124,9 @@ function checkData(spec: ModelSpec, given: Plain, ctx: CheckContext): void {
       else if (b.fixedClasses !== null && given.classes !== b.fixedClasses) error(ctx, ['data', 'classes'], `${source} always has ${b.fixedClasses} classes`);
     }
   }
+  if (data.task === 'classification' && data.targetScaling !== 'none') {
+    error(ctx, ['data', 'targetScaling'], `targetScaling applies to regression targets only, but ${source} is a classification task; remove it`);
+  }
   if (data.task === 'regression' && spec.loss !== 'mse') {
     error(ctx, ['loss'], `${spec.loss} needs a classification task, but ${source} is a regression target; use mse`);
   }

@@ -3,7 +3,7 @@
 // correct-prediction counts for accuracy.
 import type { FloatArray } from '../types';
 import type { ModelSpec } from '../spec/model-spec';
-import type { Dataset, Split } from '../data/dataset';
+import type { Dataset, Split, TargetScale } from '../data/dataset';
 
 /**
  * The width the last layer must have: the class count (or 1 for two classes with a single sigmoid/MSE
@@ -66,4 +66,20 @@ export function countCorrect(output: FloatArray, labels: Int32Array, batch: numb
     if (predicted === labels[r]) correct++;
   }
   return correct;
+}
+
+/**
+ * The mean squared error in the targets' original units, from outputs and targets on the standardised
+ * scale: each column's squared error times its divisor squared, so a user sees the loss of the
+ * predictions mapped back (output · divisor + mean), whatever scaling trained the network.
+ */
+export function unscaledMse(output: ArrayLike<number>, y: ArrayLike<number>, batch: number, width: number, scale: TargetScale): number {
+  let sum = 0;
+  for (let r = 0; r < batch; r++) {
+    for (let j = 0; j < width; j++) {
+      const d = (output[r * width + j] - y[r * width + j]) * scale.divisor[j];
+      sum += d * d;
+    }
+  }
+  return sum / (batch * width);
 }

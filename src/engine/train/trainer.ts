@@ -20,7 +20,7 @@ import { createOptimizer } from './optimizers';
 import { learningRateAt } from './schedules';
 import { StepRunner, type Failure } from './step-runner';
 import { TensorSnapshot } from './snapshot';
-import { countCorrect, gatherBatch, requiredOutputWidth } from './targets';
+import { countCorrect, gatherBatch, requiredOutputWidth, unscaledMse } from './targets';
 
 /** Rows per forward pass when evaluating a whole split. */
 const EVAL_CHUNK = 256;
@@ -148,7 +148,7 @@ export class Trainer {
       const buf = this.buffers.get(batch);
       gatherBatch(s, this.data.task, this.data.inputs, this.width, order, start, batch, buf.x, buf.y, buf.labels);
       this.runner.forward(buf.x, batch, false);
-      lossSum += this.runner.loss(buf.y, batch, null) * batch;
+      lossSum += this.reportedLoss(this.runner.loss(buf.y, batch, null), buf.y, batch) * batch;
       correct += this.countCorrect(buf.labels, batch);
     }
     return {
@@ -305,7 +305,7 @@ export class Trainer {
     ctx.step = step;
     ctx.epoch = epoch;
     ctx.batch = batch;
-    ctx.loss = loss;
+    ctx.loss = this.reportedLoss(loss, buf.y, batch);
     ctx.lr = lr;
     ctx.gradNormBefore = this.clipper.normBefore;
     ctx.gradNormAfter = this.clipper.normAfter;
@@ -322,6 +322,13 @@ export class Trainer {
       o.onStep?.(ctx);
     }
     return null;
+  }
+
+  /** The loss of the last forward as the user sees it: in the targets' original units when they were scaled. */
+  private reportedLoss(loss: number, y: FloatArray, batch: number): number {
+    const scale = this.data.targetScale;
+    if (!scale) return loss;
+    return unscaledMse(this.layers[this.layers.length - 1].lastOutput!, y, batch, this.width, scale);
   }
 
   private countCorrect(labels: Int32Array, batch: number): number {
