@@ -7,12 +7,14 @@ export type Command =
   | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean }
   | { name: 'check'; model: string; json: boolean }
   | { name: 'fix'; model: string; apply: string; out: string | null }
+  | { name: 'export'; model: string; to: 'pytorch'; out: string | null; sameInit: boolean; force: boolean }
   | { name: 'help' };
 
 export const USAGE = `Usage:
   nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--json] [--no-probes]
   nn-debugger check <model.nn.json> [--json]
   nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
+  nn-debugger export <model.nn.json> --to pytorch [--out <model.py>] [--no-same-init] [--force]
 
 Exit codes: 0 no error-level finding, 1 error-level findings, 2 invalid model or usage.`;
 
@@ -22,7 +24,10 @@ const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   '--json': { value: false, commands: ['train', 'check'] },
   '--no-probes': { value: false, commands: ['train'] },
   '--apply': { value: true, commands: ['fix'] },
-  '--out': { value: true, commands: ['fix'] },
+  '--out': { value: true, commands: ['fix', 'export'] },
+  '--to': { value: true, commands: ['export'] },
+  '--no-same-init': { value: false, commands: ['export'] },
+  '--force': { value: false, commands: ['export'] },
 };
 
 function integer(flag: string, raw: string, min: number): number {
@@ -35,7 +40,7 @@ export function parseArgs(argv: string[]): Command {
   const [name, ...rest] = argv;
   if (!name) throw new UsageError('missing the command');
   if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
-  if (name !== 'train' && name !== 'check' && name !== 'fix') throw new UsageError(`unknown command "${name}" (train, check, fix)`);
+  if (name !== 'train' && name !== 'check' && name !== 'fix' && name !== 'export') throw new UsageError(`unknown command "${name}" (train, check, fix, export)`);
   const values = new Map<string, string>();
   const bools = new Set<string>();
   const positional: string[] = [];
@@ -72,6 +77,11 @@ export function parseArgs(argv: string[]): Command {
     };
   }
   if (name === 'check') return { name, model, json: bools.has('--json') };
+  if (name === 'export') {
+    const to = values.get('--to');
+    if (to !== 'pytorch') throw new UsageError(to === undefined ? 'export needs --to pytorch' : `--to: unknown target "${to}" (pytorch)`);
+    return { name, model, to, out: values.get('--out') ?? null, sameInit: !bools.has('--no-same-init'), force: bools.has('--force') };
+  }
   const apply = values.get('--apply');
   if (!apply) throw new UsageError('fix needs --apply <fix id>');
   return { name, model, apply, out: values.get('--out') ?? null };

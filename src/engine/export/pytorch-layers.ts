@@ -1,0 +1,174 @@
+// One emitter per layer kind: the PyTorch module that computes what the engine's layer computes, the
+// engine's initialiser for it (used with --no-same-init), and the engine's initial tensors under their
+// state_dict names (used with --same-init). A new layer kind is one more entry in EMITTERS.
+import type { ActivationSpec, BatchNormSpec, DenseSpec, DropoutSpec, GroupNormSpec, InitSpec, LayerKind, LayerNormSpec, LayerSpec } from '../spec/model-spec';
+import type { Layer } from '../layers/layer';
+import { pyFloat } from './python-text';
+
+/** A tensor of the engine's initial model, laid out as PyTorch stores it. */
+export interface ExportTensor {
+  /** state_dict key, e.g. "hidden1.weight". */
+  key: string;
+  shape: number[];
+  values: ArrayLike<number>;
+}
+
+export interface EmittedLayer {
+  /** The module's constructor, e.g. `nn.Linear(2, 64)`. */
+  module: string;
+  /** Why the arguments differ from the file's, when they do (one line). */
+  note: string | null;
+  /** Statements of reset_parameters, with `{m}` standing for `self.<attribute>`. */
+  init: string[];
+  /** Python helper classes the module needs (emitted once per script). */
+  helpers: string[];
+  /** The engine layer's initial tensors, keys relative to the attribute. */
+  tensors: (layer: Layer) => ExportTensor[];
+}
+
+type Emitter<S extends LayerSpec> = (spec: S, inputs: number) => EmittedLayer;
+
+const noTensors = (): ExportTensor[] => [];
+
+/** The engine's `dense`: weight stored [in × out], PyTorch's nn.Linear holds it [out × in]. */
+const dense: Emitter<DenseSpec> = (spec, inputs) => ({
+  module: `nn.Linear(${inputs}, ${spec.units}${spec.useBias ? '' : ', bias=False'})`,
+  note: null,
+  init: [initStatement('{m}.weight', spec.init, inputs, spec.units, true), ...(spec.useBias ? [initStatement('{m}.bias', spec.biasInit, inputs, spec.units, false)] : [])],
+  helpers: [],
+  tensors: (layer) => {
+    const [w, b] = layer.params;
+    const tensors: ExportTensor[] = [{ key: 'weight', shape: [spec.units, inputs], values: transpose(w.value, inputs, spec.units) }];
+    if (b) tensors.push({ key: 'bias', shape: [spec.units], values: b.value });
+    return tensors;
+  },
+});
+
+const ACTIVATION_MODULES: Record<ActivationSpec['kind'], (spec: ActivationSpec) => string> = {
+  sigmoid: () => 'nn.Sigmoid()',
+  tanh: () => 'nn.Tanh()',
+  relu: () => 'nn.ReLU()',
+  'leaky-relu': (s) => `nn.LeakyReLU(${pyFloat(s.alpha)})`,
+  relu6: () => 'nn.ReLU6()',
+  linear: () => 'nn.Identity()',
+  softmax: () => 'nn.Softmax(dim=1)',
+};
+
+const activation: Emitter<ActivationSpec> = (spec) => ({ module: ACTIVATION_MODULES[spec.kind](spec), note: null, init: [], helpers: [], tensors: noTensors });
+
+const dropout: Emitter<DropoutSpec> = (spec) => ({ module: `nn.Dropout(${pyFloat(spec.rate)})`, note: null, init: [], helpers: [], tensors: noTensors });
+
+const batchnorm: Emitter<BatchNormSpec> = (spec, inputs) => ({
+  module: `nn.BatchNorm1d(${inputs}, eps=${pyFloat(spec.epsilon)}, momentum=${pyFloat(1 - spec.momentum)})`,
+  note: `the file's momentum ${pyFloat(spec.momentum)} weighs the old running value (Keras); PyTorch's weighs the new one`,
+  init: [],
+  helpers: [],
+  tensors: (layer) => {
+    const [gamma, beta] = layer.params;
+    const [mean, variance] = layer.state;
+    return [
+      { key: 'weight', shape: [inputs], values: gamma.value },
+      { key: 'bias', shape: [inputs], values: beta.value },
+      { key: 'running_mean', shape: [inputs], values: mean.value },
+      { key: 'running_var', shape: [inputs], values: variance.value },
+    ];
+  },
+});
+
+const affineTensors = (inputs: number) => (layer: Layer): ExportTensor[] => [
+  { key: 'weight', shape: [inputs], values: layer.params[0].value },
+  { key: 'bias', shape: [inputs], values: layer.params[1].value },
+];
+
+const layernorm: Emitter<LayerNormSpec> = (spec, inputs) => ({
+  module: `nn.LayerNorm(${inputs}, eps=${pyFloat(spec.epsilon)})`,
+  note: null,
+  init: [],
+  helpers: [],
+  tensors: affineTensors(inputs),
+});
+
+/**
+ * The engine clamps the group count to the feature count and lets groups differ in size by one
+ * (group g is features [⌊g·F/G⌋, ⌊(g+1)·F/G⌋)); nn.GroupNorm needs equal groups, so uneven ones get a helper.
+ */
+const groupnorm: Emitter<GroupNormSpec> = (spec, inputs) => {
+  const groups = Math.max(1, Math.min(spec.groups, inputs));
+  const even = inputs % groups === 0;
+  return {
+    module: even ? `nn.GroupNorm(${groups}, ${inputs}, eps=${pyFloat(spec.epsilon)})` : `UnevenGroupNorm(${groups}, ${inputs}, eps=${pyFloat(spec.epsilon)})`,
+    note: groups !== spec.groups ? `the file's ${spec.groups} groups are clamped to the ${inputs} features, as in the engine` : null,
+    init: [],
+    helpers: even ? [] : [UNEVEN_GROUP_NORM],
+    tensors: affineTensors(inputs),
+  };
+};
+
+const UNEVEN_GROUP_NORM = `class UnevenGroupNorm(nn.Module):
+    """Group norm whose groups may differ in size by one feature: group g is features
+    [g*F//G, (g+1)*F//G), as in NN Debugger's engine (nn.GroupNorm needs F divisible by G)."""
+
+    def __init__(self, groups, features, eps):
+        super().__init__()
+        self.bounds = [(g * features // groups, (g + 1) * features // groups) for g in range(groups)]
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(features))
+        self.bias = nn.Parameter(torch.zeros(features))
+
+    def forward(self, x):
+        parts = [nn.functional.layer_norm(x[:, lo:hi], (hi - lo,), eps=self.eps) for lo, hi in self.bounds]
+        return torch.cat(parts, dim=1) * self.weight + self.bias`;
+
+// Each kind's emitter; typed per kind so that a new LayerKind fails to compile until it has one.
+const EMITTERS: { [K in LayerKind]: Emitter<Extract<LayerSpec, { kind: K }>> } = {
+  dense,
+  sigmoid: activation,
+  tanh: activation,
+  relu: activation,
+  'leaky-relu': activation,
+  relu6: activation,
+  linear: activation,
+  softmax: activation,
+  dropout,
+  batchnorm,
+  layernorm,
+  groupnorm,
+};
+
+export function emitLayer(spec: LayerSpec, inputs: number): EmittedLayer {
+  const emit = EMITTERS[spec.kind] as Emitter<LayerSpec>;
+  return emit(spec, inputs);
+}
+
+/**
+ * The engine's initialiser as a PyTorch statement. Weights use nn.init's functions where they define the
+ * same distribution; biases (1-D, where nn.init cannot compute fans) get the engine's std or limit directly.
+ */
+function initStatement(target: string, init: InitSpec, fanIn: number, fanOut: number, isWeight: boolean): string {
+  const normal = (std: string) => `nn.init.normal_(${target}, std=${std})`;
+  const uniform = (limit: string) => `nn.init.uniform_(${target}, -${limit}, ${limit})`;
+  switch (init.type) {
+    case 'zeros':
+      return `nn.init.zeros_(${target})`;
+    case 'constant':
+      return `nn.init.constant_(${target}, ${pyFloat(init.value)})`;
+    case 'small-gaussian':
+      return normal(pyFloat(init.std));
+    case 'xavier':
+      return isWeight ? `nn.init.xavier_normal_(${target})` : normal(`math.sqrt(2 / ${fanIn + fanOut})`);
+    case 'xavier-uniform':
+      return isWeight ? `nn.init.xavier_uniform_(${target})` : uniform(`math.sqrt(6 / ${fanIn + fanOut})`);
+    case 'he':
+      return isWeight ? `nn.init.kaiming_normal_(${target}, nonlinearity="relu")` : normal(`math.sqrt(2 / ${fanIn})`);
+    case 'he-uniform':
+      return isWeight ? `nn.init.kaiming_uniform_(${target}, nonlinearity="relu")` : uniform(`math.sqrt(6 / ${fanIn})`);
+    case 'lecun':
+      return normal(`math.sqrt(1 / ${fanIn})`);
+  }
+}
+
+function transpose(values: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  return out;
+}
