@@ -59,10 +59,10 @@ const activation: Emitter<ActivationSpec> = (spec) => ({ module: ACTIVATION_MODU
 const dropout: Emitter<DropoutSpec> = (spec) => ({ module: `nn.Dropout(${pyFloat(spec.rate)})`, note: null, init: [], helpers: [], tensors: noTensors });
 
 const batchnorm: Emitter<BatchNormSpec> = (spec, inputs) => ({
-  module: `nn.BatchNorm1d(${inputs}, eps=${pyFloat(spec.epsilon)}, momentum=${pyFloat(1 - spec.momentum)})`,
+  module: `BatchNorm1dAnyBatch(${inputs}, eps=${pyFloat(spec.epsilon)}, momentum=${pyFloat(1 - spec.momentum)})`,
   note: `the file's momentum ${pyFloat(spec.momentum)} weighs the old running value (Keras); PyTorch's weighs the new one`,
   init: [],
-  helpers: [],
+  helpers: [BATCH_NORM_ANY_BATCH],
   tensors: (layer) => {
     const [gamma, beta] = layer.params;
     const [mean, variance] = layer.state;
@@ -74,6 +74,21 @@ const batchnorm: Emitter<BatchNormSpec> = (spec, inputs) => ({
     ];
   },
 });
+
+// A training batch of one sample (a short last batch) is an error in nn.BatchNorm1d; the engine trains on it.
+const BATCH_NORM_ANY_BATCH = `class BatchNorm1dAnyBatch(nn.BatchNorm1d):
+    """nn.BatchNorm1d that also trains on a batch of one sample, as NN Debugger's engine does: the sample
+    is its own mean, so the output is the bias, no gradient flows back, and the running variance moves
+    towards the batch's variance, 0."""
+
+    def forward(self, x):
+        if not (self.training and len(x) == 1):
+            return super().forward(x)
+        with torch.no_grad():
+            self.running_mean.mul_(1 - self.momentum).add_(self.momentum * x[0])
+            self.running_var.mul_(1 - self.momentum)
+        # x * 0 keeps the zero gradients the engine has (so every optimiser still steps every parameter).
+        return self.weight * (x * 0) + self.bias`;
 
 const affineTensors = (inputs: number) => (layer: Layer): ExportTensor[] => [
   { key: 'weight', shape: [inputs], values: layer.params[0].value },
@@ -88,36 +103,14 @@ const layernorm: Emitter<LayerNormSpec> = (spec, inputs) => ({
   tensors: affineTensors(inputs),
 });
 
-/**
- * The engine clamps the group count to the feature count and lets groups differ in size by one
- * (group g is features [⌊g·F/G⌋, ⌊(g+1)·F/G⌋)); nn.GroupNorm needs equal groups, so uneven ones get a helper.
- */
-const groupnorm: Emitter<GroupNormSpec> = (spec, inputs) => {
-  const groups = Math.max(1, Math.min(spec.groups, inputs));
-  const even = inputs % groups === 0;
-  return {
-    module: even ? `nn.GroupNorm(${groups}, ${inputs}, eps=${pyFloat(spec.epsilon)})` : `UnevenGroupNorm(${groups}, ${inputs}, eps=${pyFloat(spec.epsilon)})`,
-    note: groups !== spec.groups ? `the file's ${spec.groups} groups are clamped to the ${inputs} features, as in the engine` : null,
-    init: [],
-    helpers: even ? [] : [UNEVEN_GROUP_NORM],
-    tensors: affineTensors(inputs),
-  };
-};
-
-const UNEVEN_GROUP_NORM = `class UnevenGroupNorm(nn.Module):
-    """Group norm whose groups may differ in size by one feature: group g is features
-    [g*F//G, (g+1)*F//G), as in NN Debugger's engine (nn.GroupNorm needs F divisible by G)."""
-
-    def __init__(self, groups, features, eps):
-        super().__init__()
-        self.bounds = [(g * features // groups, (g + 1) * features // groups) for g in range(groups)]
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(features))
-        self.bias = nn.Parameter(torch.zeros(features))
-
-    def forward(self, x):
-        parts = [nn.functional.layer_norm(x[:, lo:hi], (hi - lo,), eps=self.eps) for lo, hi in self.bounds]
-        return torch.cat(parts, dim=1) * self.weight + self.bias`;
+/** The validator has made sure the groups divide the features, as nn.GroupNorm needs. */
+const groupnorm: Emitter<GroupNormSpec> = (spec, inputs) => ({
+  module: `nn.GroupNorm(${spec.groups}, ${inputs}, eps=${pyFloat(spec.epsilon)})`,
+  note: null,
+  init: [],
+  helpers: [],
+  tensors: affineTensors(inputs),
+});
 
 // Each kind's emitter; typed per kind so that a new LayerKind fails to compile until it has one.
 const EMITTERS: { [K in LayerKind]: Emitter<Extract<LayerSpec, { kind: K }>> } = {
