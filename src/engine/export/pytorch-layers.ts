@@ -59,8 +59,8 @@ const activation: Emitter<ActivationSpec> = (spec) => ({ module: ACTIVATION_MODU
 const dropout: Emitter<DropoutSpec> = (spec) => ({ module: `nn.Dropout(${pyFloat(spec.rate)})`, note: null, init: [], helpers: [], tensors: noTensors });
 
 const batchnorm: Emitter<BatchNormSpec> = (spec, inputs) => ({
-  module: `BatchNorm1dAnyBatch(${inputs}, eps=${pyFloat(spec.epsilon)}, momentum=${pyFloat(1 - spec.momentum)})`,
-  note: `the file's momentum ${pyFloat(spec.momentum)} weighs the old running value (Keras); PyTorch's weighs the new one`,
+  module: `BatchNorm1dAnyBatch(${inputs}, eps=${pyFloat(spec.epsilon)}, momentum=1 - ${pyFloat(spec.momentum)})`,
+  note: `the file's momentum (${pyFloat(spec.momentum)}) weighs the old running value (Keras); PyTorch's weighs the new one`,
   init: [],
   helpers: [BATCH_NORM_ANY_BATCH],
   tensors: (layer) => {

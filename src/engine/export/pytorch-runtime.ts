@@ -281,6 +281,7 @@ def main():
         if args.save:
             torch.save(net.state_dict(), args.save)
     if run.world > 1:
+        dist.barrier()  # no rank leaves while another may still need the rendezvous store rank 0 hosts
         dist.destroy_process_group()
 
 
