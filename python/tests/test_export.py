@@ -155,16 +155,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_data_parallel_on_two_ranks_matches_one_process(engine_export):
-    """Starts two ranks the way torchrun does (env://), on gloo."""
-    spec = MODELS[1] | {"batchSize": 31}  # an odd batch: the ranks' shares differ in size
-    script, _ = engine_export(spec, epochs=3)
-    single, single_final = run_script(script, "--epochs", "3", "--dtype", "float64", "--save", "")
+def run_ranks(script, world, *args):
+    """Starts `world` ranks the way torchrun does (env://, on gloo); returns each rank's stdout."""
     port = str(free_port())
     ranks = []
-    for rank in range(2):
-        env = dict(TEST_ENV, MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank))
-        ranks.append(subprocess.Popen([sys.executable, script, "--json", "--epochs", "3", "--dtype", "float64", "--device", "cpu"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for rank in range(world):
+        env = dict(TEST_ENV, MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank))
+        ranks.append(subprocess.Popen([sys.executable, script, "--json", "--device", "cpu", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
         outputs = [p.communicate(timeout=180) for p in ranks]
     finally:
@@ -172,11 +169,32 @@ def test_data_parallel_on_two_ranks_matches_one_process(engine_export):
             p.kill()
     for p, (out, err) in zip(ranks, outputs):
         assert p.returncode == 0, err
-    assert outputs[1][0].strip() == "", "only rank 0 logs"
-    lines = [json.loads(line) for line in outputs[0][0].strip().splitlines()]
+    return [out for out, _ in outputs]
+
+
+def test_data_parallel_on_two_ranks_matches_one_process(engine_export):
+    spec = MODELS[1] | {"batchSize": 31}  # an odd batch: the ranks' shares differ in size
+    script, _ = engine_export(spec, epochs=3)
+    single, single_final = run_script(script, "--epochs", "3", "--dtype", "float64", "--save", "")
+    outputs = run_ranks(script, 2, "--epochs", "3", "--dtype", "float64")
+    assert outputs[1].strip() == "", "only rank 0 logs"
+    lines = [json.loads(line) for line in outputs[0].strip().splitlines()]
     assert_close(single, lines[:-1], rel=1e-9)
     assert lines[-1]["final"] == pytest.approx(single_final["final"], rel=1e-9)
     assert os.path.exists(script.replace(".py", ".pt")), "rank 0 saves the trained weights"
+
+
+def test_data_parallel_with_batch_norm_and_an_empty_share(engine_export):
+    """225 training rows in batches of 32 end with a batch of one: rank 1's share of it is empty. Batch norm
+    then normalises each rank's half batch, so the run is only close to one process's, and must stay finite."""
+    script, engine = engine_export(MODELS[2], epochs=3)
+    outputs = run_ranks(script, 2, "--epochs", "3", "--dtype", "float64", "--save", "")
+    lines = [json.loads(line) for line in outputs[0].strip().splitlines()]
+    assert lines[-1]["status"] == "completed"
+    for ours, theirs in zip(engine["epochs"], lines[:-1]):
+        for key in FIELDS:
+            assert math.isfinite(theirs[key])
+        assert theirs["loss"] == pytest.approx(ours["loss"], rel=0.25)
 
 
 def test_watch_calls_the_nn_debugger_module(engine_export, tmp_path):

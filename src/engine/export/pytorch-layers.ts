@@ -75,18 +75,20 @@ const batchnorm: Emitter<BatchNormSpec> = (spec, inputs) => ({
   },
 });
 
-// A training batch of one sample (a short last batch) is an error in nn.BatchNorm1d; the engine trains on it.
+// A training batch of one sample (a short last batch) is an error in nn.BatchNorm1d, and an empty one (a
+// rank's share of it under DDP) would turn the running statistics into NaN; the engine trains on the former.
 const BATCH_NORM_ANY_BATCH = `class BatchNorm1dAnyBatch(nn.BatchNorm1d):
-    """nn.BatchNorm1d that also trains on a batch of one sample, as NN Debugger's engine does: the sample
+    """nn.BatchNorm1d that also trains on a batch of one sample, as NN Debugger's engine does (the sample
     is its own mean, so the output is the bias, no gradient flows back, and the running variance moves
-    towards the batch's variance, 0."""
+    towards the batch's variance, 0), and on an empty one (a rank's share of such a batch)."""
 
     def forward(self, x):
-        if not (self.training and len(x) == 1):
+        if not self.training or len(x) > 1:
             return super().forward(x)
-        with torch.no_grad():
-            self.running_mean.mul_(1 - self.momentum).add_(self.momentum * x[0])
-            self.running_var.mul_(1 - self.momentum)
+        if len(x) == 1:
+            with torch.no_grad():
+                self.running_mean.mul_(1 - self.momentum).add_(self.momentum * x[0])
+                self.running_var.mul_(1 - self.momentum)
         # x * 0 keeps the zero gradients the engine has (so every optimiser still steps every parameter).
         return self.weight * (x * 0) + self.bias`;
 
