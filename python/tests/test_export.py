@@ -163,10 +163,12 @@ def run_ranks(script, world, *args):
         env = dict(TEST_ENV, MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank))
         ranks.append(subprocess.Popen([sys.executable, script, "--json", "--device", "cpu", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
-        outputs = [p.communicate(timeout=180) for p in ranks]
-    finally:
+        outputs = [p.communicate(timeout=420) for p in ranks]
+    except subprocess.TimeoutExpired:
         for p in ranks:
             p.kill()
+        partial = [p.communicate() for p in ranks]
+        pytest.fail("the ranks did not finish:\n" + "\n".join("rank {}:\n{}\n{}".format(r, out, err) for r, (out, err) in enumerate(partial)))
     for p, (out, err) in zip(ranks, outputs):
         assert p.returncode == 0, err
     return [out for out, _ in outputs]
