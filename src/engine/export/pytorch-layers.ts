@@ -23,26 +23,24 @@ export interface EmittedLayer {
   /** Python helper classes the module needs (emitted once per script). */
   helpers: string[];
   /** The engine layer's initial tensors, keys relative to the attribute. */
-  tensors: (layer: Layer) => ExportTensor[];
+  tensors: ExportTensor[];
 }
 
-type Emitter<S extends LayerSpec> = (spec: S, inputs: number) => EmittedLayer;
-
-const noTensors = (): ExportTensor[] => [];
+/** `layer` is the engine's layer built from `spec`, holding its sizes and initial tensors. */
+type Emitter<S extends LayerSpec> = (spec: S, layer: Layer) => EmittedLayer;
 
 /** The engine's `dense`: weight stored [in × out], PyTorch's nn.Linear holds it [out × in]. */
-const dense: Emitter<DenseSpec> = (spec, inputs) => ({
-  module: `nn.Linear(${inputs}, ${spec.units}${spec.useBias ? '' : ', bias=False'})`,
-  note: null,
-  init: [initStatement('{m}.weight', spec.init, inputs, spec.units, true), ...(spec.useBias ? [initStatement('{m}.bias', spec.biasInit, inputs, spec.units, false)] : [])],
-  helpers: [],
-  tensors: (layer) => {
-    const [w, b] = layer.params;
-    const tensors: ExportTensor[] = [{ key: 'weight', shape: [spec.units, inputs], values: transpose(w.value, inputs, spec.units) }];
-    if (b) tensors.push({ key: 'bias', shape: [spec.units], values: b.value });
-    return tensors;
-  },
-});
+const dense: Emitter<DenseSpec> = (spec, layer) => {
+  const inputs = layer.inputSize;
+  const [w, b] = layer.params;
+  return {
+    module: `nn.Linear(${inputs}, ${spec.units}${spec.useBias ? '' : ', bias=False'})`,
+    note: null,
+    init: [initStatement('{m}.weight', spec.init, inputs, spec.units, true), ...(b ? [initStatement('{m}.bias', spec.biasInit, inputs, spec.units, false)] : [])],
+    helpers: [],
+    tensors: [{ key: 'weight', shape: [spec.units, inputs], values: transpose(w.value, inputs, spec.units) }, ...(b ? [{ key: 'bias', shape: [spec.units], values: b.value }] : [])],
+  };
+};
 
 const ACTIVATION_MODULES: Record<ActivationSpec['kind'], (spec: ActivationSpec) => string> = {
   sigmoid: () => 'nn.Sigmoid()',
@@ -54,25 +52,20 @@ const ACTIVATION_MODULES: Record<ActivationSpec['kind'], (spec: ActivationSpec) 
   softmax: () => 'nn.Softmax(dim=1)',
 };
 
-const activation: Emitter<ActivationSpec> = (spec) => ({ module: ACTIVATION_MODULES[spec.kind](spec), note: null, init: [], helpers: [], tensors: noTensors });
+const activation: Emitter<ActivationSpec> = (spec) => ({ module: ACTIVATION_MODULES[spec.kind](spec), note: null, init: [], helpers: [], tensors: [] });
 
-const dropout: Emitter<DropoutSpec> = (spec) => ({ module: `nn.Dropout(${pyFloat(spec.rate)})`, note: null, init: [], helpers: [], tensors: noTensors });
+const dropout: Emitter<DropoutSpec> = (spec) => ({ module: `nn.Dropout(${pyFloat(spec.rate)})`, note: null, init: [], helpers: [], tensors: [] });
 
-const batchnorm: Emitter<BatchNormSpec> = (spec, inputs) => ({
-  module: `BatchNorm1dAnyBatch(${inputs}, eps=${pyFloat(spec.epsilon)}, momentum=1 - ${pyFloat(spec.momentum)})`,
+const batchnorm: Emitter<BatchNormSpec> = (spec, layer) => ({
+  module: `BatchNorm1dAnyBatch(${layer.inputSize}, eps=${pyFloat(spec.epsilon)}, momentum=1 - ${pyFloat(spec.momentum)})`,
   note: `the file's momentum (${pyFloat(spec.momentum)}) weighs the old running value (Keras); PyTorch's weighs the new one`,
   init: [],
   helpers: [BATCH_NORM_ANY_BATCH],
-  tensors: (layer) => {
-    const [gamma, beta] = layer.params;
-    const [mean, variance] = layer.state;
-    return [
-      { key: 'weight', shape: [inputs], values: gamma.value },
-      { key: 'bias', shape: [inputs], values: beta.value },
-      { key: 'running_mean', shape: [inputs], values: mean.value },
-      { key: 'running_var', shape: [inputs], values: variance.value },
-    ];
-  },
+  tensors: [
+    ...affineTensors(layer),
+    { key: 'running_mean', shape: [layer.inputSize], values: layer.state[0].value },
+    { key: 'running_var', shape: [layer.inputSize], values: layer.state[1].value },
+  ],
 });
 
 // A training batch of one sample (a short last batch) is an error in nn.BatchNorm1d, and an empty one (a
@@ -92,30 +85,31 @@ const BATCH_NORM_ANY_BATCH = `class BatchNorm1dAnyBatch(nn.BatchNorm1d):
         # x * 0 keeps the zero gradients the engine has (so every optimiser still steps every parameter).
         return self.weight * (x * 0) + self.bias`;
 
-const affineTensors = (inputs: number) => (layer: Layer): ExportTensor[] => [
-  { key: 'weight', shape: [inputs], values: layer.params[0].value },
-  { key: 'bias', shape: [inputs], values: layer.params[1].value },
+/** gamma and beta, which PyTorch calls weight and bias. */
+const affineTensors = (layer: Layer): ExportTensor[] => [
+  { key: 'weight', shape: [layer.inputSize], values: layer.params[0].value },
+  { key: 'bias', shape: [layer.inputSize], values: layer.params[1].value },
 ];
 
-const layernorm: Emitter<LayerNormSpec> = (spec, inputs) => ({
-  module: `nn.LayerNorm(${inputs}, eps=${pyFloat(spec.epsilon)})`,
+const layernorm: Emitter<LayerNormSpec> = (spec, layer) => ({
+  module: `nn.LayerNorm(${layer.inputSize}, eps=${pyFloat(spec.epsilon)})`,
   note: null,
   init: [],
   helpers: [],
-  tensors: affineTensors(inputs),
+  tensors: affineTensors(layer),
 });
 
 /** The validator has made sure the groups divide the features, as nn.GroupNorm needs. */
-const groupnorm: Emitter<GroupNormSpec> = (spec, inputs) => ({
-  module: `nn.GroupNorm(${spec.groups}, ${inputs}, eps=${pyFloat(spec.epsilon)})`,
+const groupnorm: Emitter<GroupNormSpec> = (spec, layer) => ({
+  module: `nn.GroupNorm(${spec.groups}, ${layer.inputSize}, eps=${pyFloat(spec.epsilon)})`,
   note: null,
   init: [],
   helpers: [],
-  tensors: affineTensors(inputs),
+  tensors: affineTensors(layer),
 });
 
-// Each kind's emitter; typed per kind so that a new LayerKind fails to compile until it has one.
-const EMITTERS: { [K in LayerKind]: Emitter<Extract<LayerSpec, { kind: K }>> } = {
+// Each kind's emitter, typed per kind. A kind without one is refused with a message naming the layer.
+const EMITTERS: { [K in LayerKind]?: Emitter<Extract<LayerSpec, { kind: K }>> } = {
   dense,
   sigmoid: activation,
   tanh: activation,
@@ -130,9 +124,10 @@ const EMITTERS: { [K in LayerKind]: Emitter<Extract<LayerSpec, { kind: K }>> } =
   groupnorm,
 };
 
-export function emitLayer(spec: LayerSpec, inputs: number): EmittedLayer {
-  const emit = EMITTERS[spec.kind] as Emitter<LayerSpec>;
-  return emit(spec, inputs);
+export function emitLayer(spec: LayerSpec, layer: Layer): EmittedLayer {
+  const emit = EMITTERS[spec.kind] as Emitter<LayerSpec> | undefined;
+  if (!emit) throw new Error(`layers[${spec.index}] (${spec.name}): export to PyTorch does not support ${spec.kind} layers yet`);
+  return emit(spec, layer);
 }
 
 /**

@@ -38,7 +38,6 @@ export interface PyTorchExport {
 
 export function exportToPyTorch(input: PyTorchExportInput): PyTorchExport {
   const { spec, dataset, stem } = input;
-  if (spec.layers.length === 0) throw new Error('layers: the model has no layers');
   const width = requiredOutputWidth(spec, dataset);
   // The engine's own construction, so the initial tensors are the ones a run with this seed starts from.
   const layers = buildModel(spec, dataset.inputs, width, 'float64', new Rng(spec.seed), referenceKernels);
@@ -55,7 +54,7 @@ export function exportToPyTorch(input: PyTorchExportInput): PyTorchExport {
   layers.forEach((layer, i) => {
     const ls = spec.layers[i];
     const attr = attrs[i];
-    const emitted = emitLayer(ls, layer.inputSize);
+    const emitted = emitLayer(ls, layer);
     const fusedHere = loss.fused && i === layers.length - 1;
     if (fusedHere) return;
     const origin = attr === ls.name ? '' : `  # "${ls.name}"`;
@@ -64,7 +63,7 @@ export function exportToPyTorch(input: PyTorchExportInput): PyTorchExport {
     for (const line of emitted.init) initLines.push(`        ${line.replaceAll('{m}', `self.${attr}`)}`);
     for (const h of emitted.helpers) helpers.add(h);
     forwardLines.push(`        x = self.${attr}(x)`);
-    for (const t of emitted.tensors(layer)) tensors.push({ ...t, key: `${attr}.${t.key}` });
+    for (const t of emitted.tensors) tensors.push({ ...t, key: `${attr}.${t.key}` });
     for (const p of layer.params) if (p.role === 'weight' && (p.l1 !== 0 || p.l2 !== 0)) regularized.push([`${attr}.weight`, p.l1, p.l2]);
   });
   const lastNote = loss.fused
