@@ -8,6 +8,7 @@ export type Command =
   | { name: 'check'; model: string; json: boolean }
   | { name: 'fix'; model: string; apply: string; out: string | null }
   | { name: 'repair'; model: string; rounds: number | null; out: string | null; epochs: number | null; seed: number | null; json: boolean }
+  | { name: 'export'; model: string; to: 'pytorch'; out: string | null; sameInit: boolean; force: boolean }
   | { name: 'help' };
 
 export const USAGE = `Usage:
@@ -15,8 +16,12 @@ export const USAGE = `Usage:
   nn-debugger check <model.nn.json> [--json]
   nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
   nn-debugger repair <model.nn.json> [--rounds N] [--out <file>] [--seed N] [--epochs N] [--json]
+  nn-debugger export <model.nn.json> --to pytorch [--out <model.py>] [--no-same-init] [--force]
 
 Exit codes: 0 no error-level finding (for repair: in the final run), 1 error-level findings, 2 invalid model or usage.`;
+
+const COMMAND_NAMES = ['train', 'check', 'fix', 'repair', 'export'] as const;
+type CommandName = (typeof COMMAND_NAMES)[number];
 
 const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   '--epochs': { value: true, commands: ['train', 'repair'] },
@@ -24,9 +29,14 @@ const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   '--json': { value: false, commands: ['train', 'check', 'repair'] },
   '--no-probes': { value: false, commands: ['train'] },
   '--apply': { value: true, commands: ['fix'] },
-  '--out': { value: true, commands: ['fix', 'repair'] },
+  '--out': { value: true, commands: ['fix', 'repair', 'export'] },
   '--rounds': { value: true, commands: ['repair'] },
+  '--to': { value: true, commands: ['export'] },
+  '--no-same-init': { value: false, commands: ['export'] },
+  '--force': { value: false, commands: ['export'] },
 };
+
+const isCommandName = (name: string): name is CommandName => (COMMAND_NAMES as readonly string[]).includes(name);
 
 function integer(flag: string, raw: string, min: number): number {
   const n = Number(raw);
@@ -38,7 +48,7 @@ export function parseArgs(argv: string[]): Command {
   const [name, ...rest] = argv;
   if (!name) throw new UsageError('missing the command');
   if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
-  if (name !== 'train' && name !== 'check' && name !== 'fix' && name !== 'repair') throw new UsageError(`unknown command "${name}" (train, check, fix, repair)`);
+  if (!isCommandName(name)) throw new UsageError(`unknown command "${name}" (${COMMAND_NAMES.join(', ')})`);
   const values = new Map<string, string>();
   const bools = new Set<string>();
   const positional: string[] = [];
@@ -73,6 +83,11 @@ export function parseArgs(argv: string[]): Command {
     return { name, model, rounds: optional('--rounds', 0), out: values.get('--out') ?? null, epochs: optional('--epochs', 1), seed: optional('--seed', 0), json: bools.has('--json') };
   }
   if (name === 'check') return { name, model, json: bools.has('--json') };
+  if (name === 'export') {
+    const to = values.get('--to');
+    if (to !== 'pytorch') throw new UsageError(to === undefined ? 'export needs --to pytorch' : `--to: unknown target "${to}" (pytorch)`);
+    return { name, model, to, out: values.get('--out') ?? null, sameInit: !bools.has('--no-same-init'), force: bools.has('--force') };
+  }
   const apply = values.get('--apply');
   if (!apply) throw new UsageError('fix needs --apply <fix id>');
   return { name, model, apply, out: values.get('--out') ?? null };

@@ -9,6 +9,7 @@ import { jsonFindings, jsonReport } from '../engine/report-json';
 import { readDataFiles } from './data-files';
 import { TrainingSession, checkModel, prepareSpec } from '../engine/session';
 import { applyFix, computeFixEdits, FixError } from '../engine/fixes';
+import { runExport } from './export';
 import { parseModel } from '../engine/spec/parse';
 import { attemptText, DEFAULT_REPAIR_ROUNDS, metricName, metricText, repairModel } from '../engine/repair';
 import type { Finding } from '../engine/types';
@@ -177,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd.name === 'train') return await train(cmd);
     if (cmd.name === 'check') return check(cmd);
     if (cmd.name === 'repair') return await repair(cmd);
+    if (cmd.name === 'export') return runExport(cmd, readModel(cmd.model), out);
     return fix(cmd);
   } catch (err) {
     const file = 'model' in cmd ? cmd.model : '';

@@ -6,6 +6,7 @@ import { readSettings } from './config';
 import { Disposable } from './dispose';
 import type { PanelHost } from './panel';
 import { exportReport, type ReportFormat } from './report';
+import { exportPyTorch } from './export-pytorch';
 import type { TrainingRuns, TrainRequest } from './runs';
 import { newModel } from './templates';
 import { isModelDocument } from './validation';
@@ -17,6 +18,7 @@ export const COMMANDS = {
   showPanel: 'nnDebugger.showPanel',
   newModel: 'nnDebugger.newModel',
   exportReport: 'nnDebugger.exportReport',
+  exportPyTorch: 'nnDebugger.exportPyTorch',
 } as const;
 
 const TRAINING_CONTEXT = 'nnDebugger.training';
@@ -57,6 +59,10 @@ export class Commands extends Disposable {
       const model = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
       const run = (model && runs.latestFor(model)) || runs.current;
       return exportReport(run, format, target);
+    });
+    cmd(COMMANDS.exportPyTorch, async (uri?: vscode.Uri, target?: vscode.Uri) => {
+      const model = uri instanceof vscode.Uri ? uri : await pickModel();
+      return model ? exportPyTorch(model, target instanceof vscode.Uri ? target : undefined) : undefined;
     });
   }
 }

@@ -10,7 +10,7 @@ import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
 import { applyFix } from './fixes';
 import { estimateRunBytes, formatMb } from './memory-estimate';
-import type { TrainingRuns } from './runs';
+import { readDataFiles, type TrainingRuns } from './runs';
 import { errorText, WorkerRun, type RunOutcome } from './worker-host';
 
 export const REPAIR_COMMAND = 'nnDebugger.repair';
@@ -71,7 +71,7 @@ export class RepairFeature extends Disposable {
     const settings = readSettings(uri);
     let files: Record<string, string>;
     try {
-      files = await this.runs.readDataFiles(uri, parsed.spec);
+      files = await readDataFiles(uri, parsed.spec);
     } catch (err) {
       void vscode.window.showErrorMessage(`NN Debugger: ${errorText(err)}`);
       return undefined;

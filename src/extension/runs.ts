@@ -180,7 +180,7 @@ export class TrainingRuns extends Disposable {
 
     let files: Record<string, string>;
     try {
-      files = await this.readDataFiles(uri, spec);
+      files = await readDataFiles(uri, spec);
     } catch (err) {
       return startError(errorText(err));
     }
@@ -262,20 +262,20 @@ export class TrainingRuns extends Disposable {
     this.endEmitter.fire(record);
     return outcome;
   }
+}
 
-  /** The data file a model reads, relative to the model's folder (as the CLI reads it), else to the workspace root. */
-  async readDataFiles(uri: vscode.Uri, spec: ModelSpec): Promise<Record<string, string>> {
-    if (!spec.data.isFile) return {};
-    const file = spec.data.source;
-    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri;
-    const candidates = [vscode.Uri.joinPath(uri, '..', file), ...(folder ? [vscode.Uri.joinPath(folder, file)] : [])];
-    for (const candidate of candidates) {
-      try {
-        return { [file]: new TextDecoder().decode(await vscode.workspace.fs.readFile(candidate)) };
-      } catch {
-        // try the next location
-      }
+/** The data file a model reads, relative to the model's folder (as the CLI reads it), else to the workspace root. */
+export async function readDataFiles(uri: vscode.Uri, spec: ModelSpec): Promise<Record<string, string>> {
+  if (!spec.data.isFile) return {};
+  const file = spec.data.source;
+  const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri;
+  const candidates = [vscode.Uri.joinPath(uri, '..', file), ...(folder ? [vscode.Uri.joinPath(folder, file)] : [])];
+  for (const candidate of candidates) {
+    try {
+      return { [file]: new TextDecoder().decode(await vscode.workspace.fs.readFile(candidate)) };
+    } catch {
+      // try the next location
     }
-    throw new Error(`Data file "${file}" of ${path.basename(uri.path)} was not found next to the model or in the workspace root`);
   }
+  throw new Error(`Data file "${file}" of ${path.basename(uri.path)} was not found next to the model or in the workspace root`);
 }

@@ -10,7 +10,7 @@ describe('activation', () => {
     assert.equal(editor.document.languageId, 'jsonc', '*.nn.json files are JSON with comments');
     await waitFor('activation', () => ext.isActive, 30_000);
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['train', 'stop', 'togglePause', 'showPanel', 'newModel', 'exportReport']) {
+    for (const id of ['train', 'stop', 'togglePause', 'showPanel', 'newModel', 'exportReport', 'exportPyTorch']) {
       assert.ok(commands.includes(`nnDebugger.${id}`), `nnDebugger.${id} registered`);
     }
   });
