@@ -2,7 +2,7 @@
 // the command palette, watch the Gradient Health panel, then open a broken model, train it, and apply the
 // light bulb's preferred fix. Steps run in order; the harness stops at the first failure.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMac, panelFrame, quickOpen, runCommand, settle } from './ui.mjs';
 
@@ -27,6 +27,40 @@ export const steps = [
       await panel.locator('#model-name').filter({ hasNotText: 'NN Debugger: Gradient Health' }).waitFor({ timeout: 60_000 });
       await panel.locator('#run-state', { hasText: 'Finished' }).waitFor({ timeout: 120_000 });
       await page.locator('.statusbar-item', { hasText: /epoch \d+/ }).first().waitFor();
+    },
+  ],
+  [
+    'during a long run the panel\'s decision boundary and network diagram keep changing; Stop ends it',
+    async ({ page, workspace, resultsDir }) => {
+      const long = 'long-spiral.nn.json';
+      const text = readFileSync(path.join(workspace, HEALTHY), 'utf8').replace(/"epochs":\s*\d+/, '"epochs": 2000');
+      writeFileSync(path.join(workspace, long), text);
+      await quickOpen(page, long);
+      await runCommand(page, 'NN Debugger: Train Model');
+      const panel = panelFrame(page);
+      await panel.locator('#model-path', { hasText: long }).waitFor({ timeout: 60_000 });
+      const boundary = panel.locator('#view-boundary-canvas');
+      await boundary.scrollIntoViewIfNeeded({ timeout: 30_000 });
+      const picture = () =>
+        boundary.evaluate((c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let h = 0;
+          for (let i = 0; i < d.length; i += 7) h = (h * 31 + d[i]) | 0;
+          return h;
+        });
+      const network = () => panel.locator('#view-network-svg').innerHTML();
+      await panel.locator('#view-network-svg circle').first().waitFor({ timeout: 30_000 });
+      const [b0, n0] = [await picture(), await network()];
+      let changed = false;
+      for (let i = 0; i < 40 && !changed; i++) {
+        await page.waitForTimeout(250);
+        changed = (await picture()) !== b0 && (await network()) !== n0;
+      }
+      assert.ok(changed, 'the boundary and the diagram change while the model trains');
+      assert.match(await panel.locator('#run-state').innerText(), /Running/);
+      await page.screenshot({ path: path.join(resultsDir, 'e2e-views-live.png') });
+      await runCommand(page, 'NN Debugger: Stop Training');
+      await panel.locator('#run-state', { hasText: 'Stopped' }).waitFor({ timeout: 30_000 });
     },
   ],
   [
