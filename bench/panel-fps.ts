@@ -8,7 +8,8 @@
 // headroom independently of other processes (and the load average says how contended the run was).
 // Run: node --import tsx bench/panel-fps.ts
 import { loadavg } from 'node:os';
-import { ensureWebviewBuilt, launchBrowser, openPanel, startServer } from '../test/webview/harness';
+import { ensureWebviewBuilt, openPanel, startServer } from '../test/webview/harness';
+import { launchBrowser } from '../test/harness/system-deps.mjs';
 
 const LAYERS = 20;
 const STEPS = 20_000;

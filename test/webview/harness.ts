@@ -2,13 +2,16 @@
 // Debian Chromium from a local server, with a stubbed acquireVsCodeApi that records posted messages and
 // state, listeners for CSP violations and console errors, and VS Code's theme variables.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'fs';
 import { createServer, type Server } from 'http';
 import type { AddressInfo } from 'net';
 import { join, resolve, sep } from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { createNonce, renderPanelHtml } from '../../src/extension/panel-html';
 import { THEMES, type ThemeName } from './themes';
+import { launchBrowser } from '../harness/system-deps.mjs';
 
 export const ROOT = resolve(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
@@ -82,7 +85,6 @@ export async function startServer(): Promise<PanelServer> {
   return { origin, requests, close: () => new Promise<void>((ok) => server.close(() => ok())) };
 }
 
-export { launchBrowser } from '../harness/system-deps.mjs';
 
 export interface PanelPage {
   page: Page;
@@ -195,4 +197,35 @@ export function countColourPixels(page: Page, canvasId: string, css: string, tol
 /** `broken-run.json` is synthetic (hostile names, NaN/Infinity on cue); `real-run.json` is recorded from the engine. */
 export function loadFixture(name: 'broken-run' | 'real-run' = 'broken-run'): { source: string; runs: unknown[][] } {
   return JSON.parse(readFileSync(join(__dirname, 'fixtures', `${name}.json`), 'utf8'));
+}
+
+/**
+ * For a browser test suite (call inside `describe`): builds the bundle, starts the panel server and the
+ * browser before the tests and closes them after; `open` gives a fresh panel page. After the suite, no page
+ * may have seen a CSP violation, a console error or an exception.
+ */
+export function panelPages(): { open(opts?: Parameters<typeof openPanel>[2]): Promise<PanelPage>; server(): PanelServer } {
+  let server: PanelServer;
+  let browser: Browser;
+  const opened: PanelPage[] = [];
+  before(async () => {
+    await ensureWebviewBuilt();
+    server = await startServer();
+    browser = await launchBrowser();
+    mkdirSync(RESULTS, { recursive: true });
+  });
+  after(async () => {
+    const problems = opened.flatMap((p) => p.problems);
+    await browser?.close();
+    await server?.close();
+    assert.deepEqual(problems, []);
+  });
+  return {
+    async open(opts = {}) {
+      const p = await openPanel(browser, server.origin, opts);
+      opened.push(p);
+      return p;
+    },
+    server: () => server,
+  };
 }

@@ -1,13 +1,11 @@
 // The Gradient Health panel in a real browser (headless Debian Chromium): the real HTML and bundle, fed the
 // recorded message stream of a broken run and its fixed retrain.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { decodeNumbers, type ToWebview } from '../../src/protocol';
 import type { LayerProbe } from '../../src/engine/types';
-import { countColourPixels, ensureWebviewBuilt, launchBrowser, loadFixture, openPanel, RESULTS, startServer, type PanelPage, type PanelServer } from './harness';
+import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';
 import { THEMES, type ThemeName } from './themes';
 import { HOSTILE_IMG_NAME, HOSTILE_SCRIPT_NAME } from './make-fixture';
 
@@ -17,15 +15,7 @@ const [brokenRun, fixedRun] = fixture.runs as [unknown[], unknown[]];
 const decoded = (brokenRun.map((m) => decodeNumbers(m)) as ToWebview[]);
 const lastProbeLayers: LayerProbe[] = decoded.flatMap((m) => (m.type === 'progress' ? m.batch.probes : [])).at(-1)!.layers;
 
-let server: PanelServer;
-let browser: Browser;
-const opened: PanelPage[] = [];
-
-async function panel(opts: Parameters<typeof openPanel>[2] = {}): Promise<PanelPage> {
-  const p = await openPanel(browser, server.origin, opts);
-  opened.push(p);
-  return p;
-}
+let panel: ReturnType<typeof panelPages>['open'];
 
 /** Text of one column of the layer table, top to bottom. */
 const column = (p: PanelPage, key: string) =>
@@ -35,20 +25,8 @@ const column = (p: PanelPage, key: string) =>
   }, key);
 
 describe('Gradient Health panel in Chromium', () => {
-  before(async () => {
-    await ensureWebviewBuilt();
-    server = await startServer();
-    browser = await launchBrowser();
-    mkdirSync(RESULTS, { recursive: true });
-  });
-
-  after(async () => {
-    // Every page of every test: no CSP violation, console error or exception, ever.
-    const problems = opened.flatMap((p) => p.problems);
-    await browser?.close();
-    await server?.close();
-    assert.deepEqual(problems, []);
-  });
+  const pages = panelPages();
+  panel = pages.open;
 
   test('an empty panel says what to do, and tells the extension it is ready', async () => {
     const p = await panel();
@@ -186,7 +164,7 @@ describe('Gradient Health panel in Chromium', () => {
       assert.equal(await p.page.locator('img').count(), 0);
       assert.equal(await p.page.locator('body script').count(), 1, 'only the bundle script exists');
       assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
-      assert.ok(!server.requests.includes('/x'), 'the hostile <img src=x> was never requested');
+      assert.ok(!pages.server().requests.includes('/x'), 'the hostile <img src=x> was never requested');
     });
 
     test('the layer table shows NaN as NaN and sorts by every column', async () => {

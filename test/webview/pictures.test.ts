@@ -2,12 +2,11 @@
 // model's data (and beside the previous run), the network diagram with its links and unit states, the
 // activation and weight distributions, one selection shared by every view, and a 10 000-step run.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { decodeNumbers, encodeNumbers, type ToWebview, type VisualSnapshot } from '../../src/protocol';
-import { countColourPixels, ensureWebviewBuilt, launchBrowser, loadFixture, openPanel, RESULTS, startServer, type PanelPage, type PanelServer } from './harness';
+import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';
 import { THEMES, type ThemeName } from './themes';
 import { record } from './record-run';
 
@@ -15,15 +14,7 @@ const real = loadFixture('real-run');
 const [brokenRun, fixedRun] = real.runs as [unknown[], unknown[]];
 const pictures = (run: unknown[]): VisualSnapshot[] => run.map((m) => decodeNumbers(m) as ToWebview).flatMap((m) => (m.type === 'progress' ? m.batch.visuals ?? [] : []));
 
-let server: PanelServer;
-let browser: Browser;
-const opened: PanelPage[] = [];
-
-async function panel(opts: Parameters<typeof openPanel>[2] = {}): Promise<PanelPage> {
-  const p = await openPanel(browser, server.origin, opts);
-  opened.push(p);
-  return p;
-}
+let panel: ReturnType<typeof panelPages>['open'];
 
 /** Opens a view's data table (filled when the details element reports it opened). */
 async function openTable(p: PanelPage, id: string): Promise<void> {
@@ -42,19 +33,8 @@ const canvasDigest = (p: PanelPage, id: string) =>
   }, id);
 
 describe('the views that show the network learn', () => {
-  before(async () => {
-    await ensureWebviewBuilt();
-    server = await startServer();
-    browser = await launchBrowser();
-    mkdirSync(RESULTS, { recursive: true });
-  });
-
-  after(async () => {
-    const problems = opened.flatMap((p) => p.problems);
-    await browser?.close();
-    await server?.close();
-    assert.deepEqual(problems, []);
-  });
+  const pages = panelPages();
+  panel = pages.open;
 
   test('the recorded runs carry pictures: a boundary for this 2-input model and a picture of every layer', () => {
     const shots = pictures(brokenRun);

@@ -33,32 +33,37 @@ export const steps = [
     'during a long run the panel\'s decision boundary and network diagram keep changing; Stop ends it',
     async ({ page, workspace, resultsDir }) => {
       const long = 'long-spiral.nn.json';
-      const text = readFileSync(path.join(workspace, HEALTHY), 'utf8').replace(/"epochs":\s*\d+/, '"epochs": 2000');
+      // long enough to watch, and no schedule: the learning rate stays where it moves the weights
+      const text = readFileSync(path.join(workspace, HEALTHY), 'utf8').replace(/"epochs":\s*\d+/, '"epochs": 100000').replace(/"schedule":\s*\{[^}]*\},/, '');
       writeFileSync(path.join(workspace, long), text);
       await quickOpen(page, long);
       await runCommand(page, 'NN Debugger: Train Model');
       const panel = panelFrame(page);
       await panel.locator('#model-path', { hasText: long }).waitFor({ timeout: 60_000 });
+      /** Whether `read` gives something else within ten seconds (views redraw only while on screen). */
+      const changes = async (locator, read) => {
+        await locator.scrollIntoViewIfNeeded({ timeout: 30_000 });
+        const before = await read();
+        for (let i = 0; i < 40; i++) {
+          await page.waitForTimeout(250);
+          if ((await read()) !== before) return true;
+        }
+        return false;
+      };
       const boundary = panel.locator('#view-boundary-canvas');
-      await boundary.scrollIntoViewIfNeeded({ timeout: 30_000 });
-      const picture = () =>
+      const digest = () =>
         boundary.evaluate((c) => {
           const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
           let h = 0;
           for (let i = 0; i < d.length; i += 7) h = (h * 31 + d[i]) | 0;
           return h;
         });
-      const network = () => panel.locator('#view-network-svg').innerHTML();
-      await panel.locator('#view-network-svg circle').first().waitFor({ timeout: 30_000 });
-      const [b0, n0] = [await picture(), await network()];
-      let changed = false;
-      for (let i = 0; i < 40 && !changed; i++) {
-        await page.waitForTimeout(250);
-        changed = (await picture()) !== b0 && (await network()) !== n0;
-      }
-      assert.ok(changed, 'the boundary and the diagram change while the model trains');
-      assert.match(await panel.locator('#run-state').innerText(), /Running/);
+      assert.ok(await changes(boundary, digest), 'the decision boundary changes while the model trains');
       await page.screenshot({ path: path.join(resultsDir, 'e2e-views-live.png') });
+      const network = panel.locator('#view-network-svg');
+      await network.locator('circle').first().waitFor({ timeout: 30_000 });
+      assert.ok(await changes(network, () => network.innerHTML()), 'the network diagram changes while the model trains');
+      assert.match(await panel.locator('#run-state').innerText(), /Running/);
       await runCommand(page, 'NN Debugger: Stop Training');
       await panel.locator('#run-state', { hasText: 'Stopped' }).waitFor({ timeout: 30_000 });
     },
