@@ -22,6 +22,8 @@ export interface ModelLayerSummary extends LayerRef {
   kind: string;
   inputSize: number;
   outputSize: number;
+  /** `[features]` or `[C, H, W]` (summaries written by older versions lack it: read `outputSize`). */
+  outputShape?: number[];
   paramCount: number;
 }
 
