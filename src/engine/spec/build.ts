@@ -44,7 +44,14 @@ function buildData(raw: Plain, loss: LossKind): DataSpec {
     noise: (p.noise as number | undefined) ?? builtin?.defaultNoise ?? 0,
     validationSplit: p.validationSplit as number,
     preprocess: p.preprocess as Preprocess,
+    ...inputShape(p.inputShape as number[] | undefined, builtin),
   };
+}
+
+/** A file's given image shape, or a built-in's; none for flat features. */
+function inputShape(given: number[] | undefined, builtin: BuiltinSource | null): Pick<DataSpec, 'inputShape'> {
+  const shape = builtin ? builtin.shape : given;
+  return shape ? { inputShape: [...shape] } : {};
 }
 
 /** Generators: as given or the default. Real datasets: the rows used (capped by their size). Files: 0 until loaded, unless capped. */

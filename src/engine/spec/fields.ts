@@ -99,10 +99,17 @@ export const DATA_FIELD: ObjectField = obj(
       `Number of samples to generate, or the cap on rows used from a dataset or file (a seeded random subset). Defaults: ${listSources('generator', (s) => s.defaultSamples)}; every row of ${listSources('dataset', (s) => s.defaultSamples)} and of files.`,
       { min: 1, max: 10_000_000 },
     ),
-    classes: int('spiral and blobs: number of classes (default 3). The other sources have a fixed class count.', { min: 2, max: 1000 }),
+    classes: int('spiral and blobs: number of classes (default 3); shapes: number of shape kinds (default 4, at most 6). The other sources have a fixed class count.', { min: 2, max: 1000 }),
     noise: nonNegative(
       `Generators: noise level (see each generator). Defaults: ${listSources('generator', (s) => s.defaultNoise)}.`,
     ),
+    inputShape: {
+      kind: 'array',
+      description: 'Files only: one sample is an image of this [channels, height, width]; a row holds its channels·height·width feature values channel-major (all of channel 0 row by row, then channel 1, ...). Default: flat features.',
+      items: int('Size along one axis.', { min: 1 }),
+      minItems: 3,
+      maxItems: 3,
+    },
     validationSplit: unitInterval('Fraction of the (shuffled, seeded) samples held out for validation.', 0.2),
     preprocess: {
       kind: 'string',
