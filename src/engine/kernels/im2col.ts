@@ -1,7 +1,8 @@
-// im2col and its adjoint col2im for 2-D convolution over channel-major [C, H, W] samples. A chunk of
-// samples is unrolled into cols[K × (n·P)] with K = C·kh·kw rows (PyTorch's weight order: channel, then
-// kernel row, then kernel column) and one column per output position of each sample, so a whole chunk's
-// convolution is one GEMM against the [filters × K] weights. Pure TypeScript; the GEMM picks the path.
+// im2col and its adjoint col2im for 2-D convolution over channel-major [C, H, W] samples. Each sample is
+// unrolled into its own block cols[K × P] with K = C·kh·kw rows (PyTorch's weight order: channel, then
+// kernel row, then kernel column) and one column per output position, so the convolution of a sample is
+// one GEMM of the [filters × K] weights with its block, written straight into the sample's [filters × P]
+// output. Pure TypeScript; the GEMM picks the kernel path.
 import type { FloatArray } from '../types';
 
 export interface ConvGeometry {
@@ -18,64 +19,56 @@ export interface ConvGeometry {
   outW: number;
 }
 
-/**
- * Unrolls samples [first, first + n) of `input` ([batch × C·H·W]) into cols [K × n·P]; positions that fall
- * in the padding read zero.
- */
-export function im2col(g: ConvGeometry, input: FloatArray, first: number, n: number, cols: FloatArray): void {
+/** The output columns [lo, hi) whose input column ox·stride - pad + kj falls inside the image. */
+function validColumns(g: ConvGeometry, kj: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((g.padW - kj) / g.strideW));
+  const hi = Math.min(g.outW, Math.floor((g.width - 1 + g.padW - kj) / g.strideW) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/** Unrolls sample `sample` of `input` ([batch × C·H·W]) into `cols` at `at` ([K × P]); padding reads zero. */
+export function im2col(g: ConvGeometry, input: FloatArray, sample: number, cols: FloatArray, at: number): void {
   const { channels, height: H, width: W, kh, kw, strideH, strideW, padH, padW, outH, outW } = g;
-  const P = outH * outW;
-  const rowLen = n * P;
-  const sampleSize = channels * H * W;
+  const src0 = sample * channels * H * W;
+  let row = at;
   for (let c = 0; c < channels; c++) {
     for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++) {
-        const row = ((c * kh + ki) * kw + kj) * rowLen;
-        for (let s = 0; s < n; s++) {
-          const src = (first + s) * sampleSize + c * H * W;
-          const dst = row + s * P;
-          for (let oy = 0; oy < outH; oy++) {
-            const iy = oy * strideH - padH + ki;
-            const o = dst + oy * outW;
-            if (iy < 0 || iy >= H) {
-              for (let ox = 0; ox < outW; ox++) cols[o + ox] = 0;
-              continue;
-            }
-            const line = src + iy * W;
-            for (let ox = 0; ox < outW; ox++) {
-              const ix = ox * strideW - padW + kj;
-              cols[o + ox] = ix >= 0 && ix < W ? input[line + ix] : 0;
-            }
+      for (let kj = 0; kj < kw; kj++, row += outH * outW) {
+        const [lo, hi] = validColumns(g, kj);
+        for (let oy = 0; oy < outH; oy++) {
+          const iy = oy * strideH - padH + ki;
+          const o = row + oy * outW;
+          if (iy < 0 || iy >= H) {
+            for (let ox = 0; ox < outW; ox++) cols[o + ox] = 0;
+            continue;
           }
+          const line = src0 + c * H * W + iy * W - padW + kj;
+          for (let ox = 0; ox < lo; ox++) cols[o + ox] = 0;
+          if (strideW === 1) for (let ox = lo; ox < hi; ox++) cols[o + ox] = input[line + ox];
+          else for (let ox = lo; ox < hi; ox++) cols[o + ox] = input[line + ox * strideW];
+          for (let ox = hi; ox < outW; ox++) cols[o + ox] = 0;
         }
       }
     }
   }
 }
 
-/** Adds cols [K × n·P] back into samples [first, first + n) of `dInput` (the adjoint of im2col; dInput is not cleared). */
-export function col2im(g: ConvGeometry, cols: FloatArray, first: number, n: number, dInput: FloatArray): void {
+/** Adds the block `cols` at `at` ([K × P]) back into sample `sample` of `dInput` (the adjoint of im2col; dInput is not cleared). */
+export function col2im(g: ConvGeometry, cols: FloatArray, at: number, sample: number, dInput: FloatArray): void {
   const { channels, height: H, width: W, kh, kw, strideH, strideW, padH, padW, outH, outW } = g;
-  const P = outH * outW;
-  const rowLen = n * P;
-  const sampleSize = channels * H * W;
+  const dst0 = sample * channels * H * W;
+  let row = at;
   for (let c = 0; c < channels; c++) {
     for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++) {
-        const row = ((c * kh + ki) * kw + kj) * rowLen;
-        for (let s = 0; s < n; s++) {
-          const dst = (first + s) * sampleSize + c * H * W;
-          const src = row + s * P;
-          for (let oy = 0; oy < outH; oy++) {
-            const iy = oy * strideH - padH + ki;
-            if (iy < 0 || iy >= H) continue;
-            const line = dst + iy * W;
-            const o = src + oy * outW;
-            for (let ox = 0; ox < outW; ox++) {
-              const ix = ox * strideW - padW + kj;
-              if (ix >= 0 && ix < W) dInput[line + ix] += cols[o + ox];
-            }
-          }
+      for (let kj = 0; kj < kw; kj++, row += outH * outW) {
+        const [lo, hi] = validColumns(g, kj);
+        for (let oy = 0; oy < outH; oy++) {
+          const iy = oy * strideH - padH + ki;
+          if (iy < 0 || iy >= H) continue;
+          const line = dst0 + c * H * W + iy * W - padW + kj;
+          const o = row + oy * outW;
+          if (strideW === 1) for (let ox = lo; ox < hi; ox++) dInput[line + ox] += cols[o + ox];
+          else for (let ox = lo; ox < hi; ox++) dInput[line + ox * strideW] += cols[o + ox];
         }
       }
     }

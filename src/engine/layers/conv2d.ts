@@ -1,7 +1,8 @@
 // 2-D convolution over channel-major [C, H, W] samples. Weights are [filters × C·kh·kw] (PyTorch's layout),
-// one bias per filter. A chunk of samples is unrolled by im2col so the convolution, the weight gradient
-// and the input gradient are each one GEMM per chunk on whichever kernel path the run uses (wasm SIMD for
-// float32, TypeScript for float64). Chunks bound the unrolled buffer for large evaluation batches.
+// one bias per filter. Each sample is unrolled by im2col so its convolution, its share of the weight
+// gradient and its input gradient are GEMMs on whichever kernel path the run uses (wasm SIMD for float32,
+// TypeScript for float64), reading and writing the sample-major buffers in place. The unrolled blocks of a
+// training batch are kept for the backward pass, up to a chunk of samples that bounds their memory.
 import type { FloatArray } from '../types';
 import type { Conv2dSpec } from '../spec/model-spec';
 import { convPadding, shapeSize, type Shape } from '../spec/layer-kinds';
@@ -37,8 +38,6 @@ export class Conv2dLayer implements Layer {
   /** Samples per unrolled chunk. */
   private readonly chunk: number;
   private readonly cols: FloatArray;
-  /** [filters × chunk·P]: the chunk's output, or its output gradient, filter-major. */
-  private readonly work: FloatArray;
   private readonly dCols: FloatArray;
   /** The forward whose unrolled input `cols` still holds (a single-chunk batch needs no second im2col). */
   private colsHold: { input: FloatArray; batch: number } | null = null;
@@ -74,10 +73,8 @@ export class Conv2dLayer implements Layer {
     this.bias = spec.useBias ? { id: `${spec.name}.bias`, role: 'bias', value: alloc(F), grad: alloc(F), shape: [1, F], l1: 0, l2: 0 } : null;
     this.params = this.bias ? [this.weight, this.bias] : [this.weight];
     // the unrolled buffers hold one chunk, whatever the batch
-    const maxSpan = this.chunk * this.positions;
-    this.cols = alloc(this.k * maxSpan);
-    this.dCols = alloc(this.k * maxSpan);
-    this.work = alloc(F * maxSpan);
+    this.cols = alloc(this.chunk * this.k * this.positions);
+    this.dCols = alloc(this.k * this.positions);
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * this.outputSize), dIn: alloc(batch * this.inputSize) }));
   }
 
@@ -85,18 +82,17 @@ export class Conv2dLayer implements Layer {
     const { out } = this.buffers.get(batch);
     const F = this.spec.filters;
     const P = this.positions;
+    const block = this.k * P;
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
-      im2col(this.geometry, input, first, n, this.cols);
-      this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, this.work, false);
-      // filter-major chunk -> sample-major output, adding the bias
+      for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * block);
       for (let s = 0; s < n; s++) {
         const o = (first + s) * F * P;
-        for (let f = 0; f < F; f++) {
-          const b = this.bias ? this.bias.value[f] : 0;
-          const src = f * n * P + s * P;
-          const dst = o + f * P;
-          for (let p = 0; p < P; p++) out[dst + p] = this.work[src + p] + b;
+        const y = out.subarray(o, o + F * P);
+        this.kernels.gemm(F, P, this.k, this.weight.value, this.cols.subarray(s * block, (s + 1) * block), y, false);
+        if (this.bias) {
+          const b = this.bias.value;
+          for (let f = 0; f < F; f++) for (let p = f * P, end = p + P; p < end; p++) y[p] += b[f];
         }
       }
     }
@@ -111,6 +107,7 @@ export class Conv2dLayer implements Layer {
     const input = this.lastInput!;
     const F = this.spec.filters;
     const P = this.positions;
+    const block = this.k * P;
     if (this.bias) {
       const db = this.bias.grad;
       db.fill(0);
@@ -127,20 +124,16 @@ export class Conv2dLayer implements Layer {
     const reuse = this.colsHold !== null && this.colsHold.input === input && this.colsHold.batch === batch;
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
-      if (!reuse) im2col(this.geometry, input, first, n, this.cols);
-      // sample-major output gradient -> filter-major chunk
       for (let s = 0; s < n; s++) {
+        const cols = this.cols.subarray(s * block, (s + 1) * block);
+        if (!reuse) im2col(this.geometry, input, first + s, this.cols, s * block);
         const o = (first + s) * F * P;
-        for (let f = 0; f < F; f++) {
-          const src = o + f * P;
-          const dst = f * n * P + s * P;
-          for (let p = 0; p < P; p++) this.work[dst + p] = gradOutput[src + p];
+        const dY = gradOutput.subarray(o, o + F * P);
+        this.kernels.gemmNT(F, this.k, P, dY, cols, this.weight.grad, first + s > 0);
+        if (this.computeInputGradient) {
+          this.kernels.gemmTN(this.k, P, F, this.weight.value, dY, this.dCols, false);
+          col2im(this.geometry, this.dCols, 0, first + s, dIn);
         }
-      }
-      this.kernels.gemmNT(F, this.k, n * P, this.work, this.cols, this.weight.grad, first > 0);
-      if (this.computeInputGradient) {
-        this.kernels.gemmTN(this.k, n * P, F, this.weight.value, this.work, this.dCols, false);
-        col2im(this.geometry, this.dCols, first, n, dIn);
       }
     }
     return dIn;
