@@ -14,6 +14,7 @@ import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type 
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
 import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer } from '../kernels/select';
 import { descriptorOf } from '../spec/layer-kinds';
+import { channelProbe, rowUpdateRatios } from './channel-stats';
 
 export class ProbeObserver implements TrainingObserver {
   private firstStep: number | null = null;
@@ -59,6 +60,7 @@ export class ProbeObserver implements TrainingObserver {
       // a whole-tensor copy has the weight norm just measured; a sampled one needs its own
       const r = updateRatio(main.value, sample, before, sample || probe.weightNorm === null ? null : probe.weightNorm * probe.weightNorm, this.kernels);
       probe.updateRatio = r.ratio;
+      if (probe.channels?.gradNorm && !sample) probe.channels.updateRatio = rowUpdateRatios(main.value, before, main.shape[0]);
       // a non-finite weight makes the difference non-finite: count the weights only then
       if (!r.finite) probe.nonFinite += countNonFinite(main.value);
     }
@@ -117,6 +119,7 @@ export class ProbeObserver implements TrainingObserver {
       saturationRatio: (traits.activation === 'sigmoid' || traits.activation === 'tanh') && out ? saturationRatio(spec.kind, out) : null,
       batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias) : null,
       nonFinite,
+      channels: channelProbe(layer, main),
     };
   }
 }
