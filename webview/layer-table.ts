@@ -39,7 +39,7 @@ export const COLUMNS: Column[] = [
     label: 'Output',
     numeric: true,
     value: (r) => (r.shape ? r.shape.reduce((a, b) => a * b, 1) : null),
-    text: (r) => (r.shape ? r.shape.join('×') : ''),
+    text: (r) => (r.shape ? r.shape.join('×') : '–'),
   },
   { key: 'health', label: 'Health', numeric: true, value: (r) => HEALTH_RANK[r.health], text: (r) => HEALTH_LABEL[r.health] },
 ];
