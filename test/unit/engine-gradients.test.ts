@@ -269,3 +269,11 @@ test('gradient check: L1 and L2 terms, weights only, per-layer overrides', () =>
   }
   assert.ok(regularizationPenalty(params) > 0);
 });
+
+test('maxpool passes a NaN on instead of hiding it behind a larger neighbour', () => {
+  const [layer] = build([pool('maxpool', 2)], [1, 2, 2], 1);
+  const out = layer.forward(Float64Array.from([1, NaN, 5, 2]), 1, true);
+  assert.ok(Number.isNaN(out[0]));
+  const dIn = layer.backward(Float64Array.from([1]), 1);
+  assert.deepEqual(Array.from(dIn), [0, 1, 0, 0], 'the gradient goes to the NaN entry');
+});

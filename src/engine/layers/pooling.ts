@@ -53,11 +53,49 @@ export class PoolLayer extends ShapedLayer implements Layer {
 
   forward(input: FloatArray, batch: number): FloatArray {
     const { out, argmax } = this.buffers.get(batch);
+    if (this.spec.kind === 'maxpool') this.maxForward(input, batch, out, argmax);
+    else this.averageForward(input, batch, out);
+    this.lastInput = input;
+    this.lastOutput = out;
+    return out;
+  }
+
+  private maxForward(input: FloatArray, batch: number, out: FloatArray, argmax: Int32Array): void {
     const [C, H, W] = this.inputShape;
     const [, outH, outW] = this.outputShape;
     const [ph, pw] = this.spec.size;
     const [sh, sw] = this.spec.stride;
-    const isMax = this.spec.kind === 'maxpool';
+    let o = 0;
+    for (let plane = 0; plane < batch * C; plane++) {
+      const base = plane * H * W;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++, o++) {
+          const top = base + oy * sh * W + ox * sw;
+          let best = top;
+          let max = input[top];
+          for (let i = 0; i < ph; i++) {
+            for (let j = 0; j < pw; j++) {
+              const at = top + i * W + j;
+              const v = input[at];
+              // NaN wins, so a non-finite input is not hidden by the pooling
+              if (v > max || v !== v) {
+                best = at;
+                max = v;
+              }
+            }
+          }
+          argmax[o] = best;
+          out[o] = max;
+        }
+      }
+    }
+  }
+
+  private averageForward(input: FloatArray, batch: number, out: FloatArray): void {
+    const [C, H, W] = this.inputShape;
+    const [, outH, outW] = this.outputShape;
+    const [ph, pw] = this.spec.size;
+    const [sh, sw] = this.spec.stride;
     const scale = 1 / (ph * pw);
     let o = 0;
     for (let plane = 0; plane < batch * C; plane++) {
@@ -65,28 +103,12 @@ export class PoolLayer extends ShapedLayer implements Layer {
       for (let oy = 0; oy < outH; oy++) {
         for (let ox = 0; ox < outW; ox++, o++) {
           const top = base + oy * sh * W + ox * sw;
-          if (isMax) {
-            let best = top;
-            for (let i = 0; i < ph; i++) {
-              for (let j = 0; j < pw; j++) {
-                const at = top + i * W + j;
-                // NaN wins, so a non-finite input is not hidden by the pooling
-                if (input[at] > input[best] || input[at] !== input[at]) best = at;
-              }
-            }
-            argmax[o] = best;
-            out[o] = input[best];
-          } else {
-            let sum = 0;
-            for (let i = 0; i < ph; i++) for (let j = 0; j < pw; j++) sum += input[top + i * W + j];
-            out[o] = sum * scale;
-          }
+          let sum = 0;
+          for (let i = 0; i < ph; i++) for (let j = 0; j < pw; j++) sum += input[top + i * W + j];
+          out[o] = sum * scale;
         }
       }
     }
-    this.lastInput = input;
-    this.lastOutput = out;
-    return out;
   }
 
   backward(gradOutput: FloatArray, batch: number): FloatArray {
