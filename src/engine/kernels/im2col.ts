@@ -26,14 +26,17 @@ function validColumns(g: ConvGeometry, kj: number): [number, number] {
   return [lo, Math.max(lo, hi)];
 }
 
-/** Unrolls sample `sample` of `input` ([batch × C·H·W]) into `cols` at `at` ([K × P]); padding reads zero. */
-export function im2col(g: ConvGeometry, input: FloatArray, sample: number, cols: FloatArray, at: number): void {
+/**
+ * Unrolls sample `sample` of `input` ([batch × C·H·W]) into K rows of P values starting at `at`, rows
+ * `rowStride` apart (P for a sample's own [K × P] block; n·P to place it among n samples); padding reads zero.
+ */
+export function im2col(g: ConvGeometry, input: FloatArray, sample: number, cols: FloatArray, at: number, rowStride = g.outH * g.outW): void {
   const { channels, height: H, width: W, kh, kw, strideH, strideW, padH, padW, outH, outW } = g;
   const src0 = sample * channels * H * W;
   let row = at;
   for (let c = 0; c < channels; c++) {
     for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, row += outH * outW) {
+      for (let kj = 0; kj < kw; kj++, row += rowStride) {
         const [lo, hi] = validColumns(g, kj);
         for (let oy = 0; oy < outH; oy++) {
           const iy = oy * strideH - padH + ki;
@@ -53,14 +56,14 @@ export function im2col(g: ConvGeometry, input: FloatArray, sample: number, cols:
   }
 }
 
-/** Adds the block `cols` at `at` ([K × P]) back into sample `sample` of `dInput` (the adjoint of im2col; dInput is not cleared). */
-export function col2im(g: ConvGeometry, cols: FloatArray, at: number, sample: number, dInput: FloatArray): void {
+/** Adds the K rows of P values at `at`, `rowStride` apart, back into sample `sample` of `dInput` (the adjoint of im2col; dInput is not cleared). */
+export function col2im(g: ConvGeometry, cols: FloatArray, at: number, sample: number, dInput: FloatArray, rowStride = g.outH * g.outW): void {
   const { channels, height: H, width: W, kh, kw, strideH, strideW, padH, padW, outH, outW } = g;
   const dst0 = sample * channels * H * W;
   let row = at;
   for (let c = 0; c < channels; c++) {
     for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, row += outH * outW) {
+      for (let kj = 0; kj < kw; kj++, row += rowStride) {
         const [lo, hi] = validColumns(g, kj);
         for (let oy = 0; oy < outH; oy++) {
           const iy = oy * strideH - padH + ki;

@@ -1,8 +1,9 @@
 // 2-D convolution over channel-major [C, H, W] samples. Weights are [filters × C·kh·kw] (PyTorch's layout),
-// one bias per filter. Each sample is unrolled by im2col so its convolution, its share of the weight
-// gradient and its input gradient are GEMMs on whichever kernel path the run uses (wasm SIMD for float32,
-// TypeScript for float64), reading and writing the sample-major buffers in place. The unrolled blocks of a
-// training batch are kept for the backward pass, up to a chunk of samples that bounds their memory.
+// one bias per filter. A chunk of samples is unrolled by im2col side by side into [K × n·P], so the
+// convolution, the weight gradient and the input gradient are each one long GEMM per chunk on whichever
+// kernel path the run uses (wasm SIMD for float32, TypeScript for float64); outputs and output gradients
+// move between the sample-major buffers and the filter-major chunk in runs of P values. The unrolled chunk
+// of a training batch is kept for the backward pass; chunks bound its memory on large evaluation batches.
 import type { FloatArray } from '../types';
 import type { Conv2dSpec } from '../spec/model-spec';
 import { convPadding, shapeSize, type Shape } from '../spec/layer-kinds';
@@ -39,6 +40,8 @@ export class Conv2dLayer implements Layer {
   private readonly chunk: number;
   private readonly cols: FloatArray;
   private readonly dCols: FloatArray;
+  /** [filters × n·P]: a chunk's output, or its output gradient, filter-major. */
+  private readonly work: FloatArray;
   /** The forward whose unrolled input `cols` still holds (a single-chunk batch needs no second im2col). */
   private colsHold: { input: FloatArray; batch: number } | null = null;
   private readonly buffers: BatchCache<ConvBuffers>;
@@ -74,7 +77,8 @@ export class Conv2dLayer implements Layer {
     this.params = this.bias ? [this.weight, this.bias] : [this.weight];
     // the unrolled buffers hold one chunk, whatever the batch
     this.cols = alloc(this.chunk * this.k * this.positions);
-    this.dCols = alloc(this.k * this.positions);
+    this.dCols = alloc(this.chunk * this.k * this.positions);
+    this.work = alloc(this.chunk * F * this.positions);
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * this.outputSize), dIn: alloc(batch * this.inputSize) }));
   }
 
@@ -82,17 +86,17 @@ export class Conv2dLayer implements Layer {
     const { out } = this.buffers.get(batch);
     const F = this.spec.filters;
     const P = this.positions;
-    const block = this.k * P;
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
-      for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * block);
+      for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
+      this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, this.work, false);
+      // [filters × n·P] -> n samples of [filters × P], adding the bias
       for (let s = 0; s < n; s++) {
-        const o = (first + s) * F * P;
-        const y = out.subarray(o, o + F * P);
-        this.kernels.gemm(F, P, this.k, this.weight.value, this.cols.subarray(s * block, (s + 1) * block), y, false);
-        if (this.bias) {
-          const b = this.bias.value;
-          for (let f = 0; f < F; f++) for (let p = f * P, end = p + P; p < end; p++) y[p] += b[f];
+        for (let f = 0; f < F; f++) {
+          const b = this.bias ? this.bias.value[f] : 0;
+          const src = f * n * P + s * P;
+          const dst = (first + s) * F * P + f * P;
+          for (let p = 0; p < P; p++) out[dst + p] = this.work[src + p] + b;
         }
       }
     }
@@ -107,7 +111,6 @@ export class Conv2dLayer implements Layer {
     const input = this.lastInput!;
     const F = this.spec.filters;
     const P = this.positions;
-    const block = this.k * P;
     if (this.bias) {
       const db = this.bias.grad;
       db.fill(0);
@@ -124,16 +127,18 @@ export class Conv2dLayer implements Layer {
     const reuse = this.colsHold !== null && this.colsHold.input === input && this.colsHold.batch === batch;
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
+      if (!reuse) for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
+      // n samples of [filters × P] -> [filters × n·P]
       for (let s = 0; s < n; s++) {
-        const cols = this.cols.subarray(s * block, (s + 1) * block);
-        if (!reuse) im2col(this.geometry, input, first + s, this.cols, s * block);
-        const o = (first + s) * F * P;
-        const dY = gradOutput.subarray(o, o + F * P);
-        this.kernels.gemmNT(F, this.k, P, dY, cols, this.weight.grad, first + s > 0);
-        if (this.computeInputGradient) {
-          this.kernels.gemmTN(this.k, P, F, this.weight.value, dY, this.dCols, false);
-          col2im(this.geometry, this.dCols, 0, first + s, dIn);
+        for (let f = 0; f < F; f++) {
+          const src = (first + s) * F * P + f * P;
+          this.work.set(gradOutput.subarray(src, src + P), f * n * P + s * P);
         }
+      }
+      this.kernels.gemmNT(F, this.k, n * P, this.work, this.cols, this.weight.grad, first > 0);
+      if (this.computeInputGradient) {
+        this.kernels.gemmTN(this.k, n * P, F, this.weight.value, this.work, this.dCols, false);
+        for (let s = 0; s < n; s++) col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P);
       }
     }
     return dIn;
