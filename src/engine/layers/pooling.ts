@@ -65,6 +65,7 @@ export class PoolLayer extends ShapedLayer implements Layer {
     const [, outH, outW] = this.outputShape;
     const [ph, pw] = this.spec.size;
     const [sh, sw] = this.spec.stride;
+    if (ph === 2 && pw === 2 && sh === 2 && sw === 2) return maxPool2x2(input, batch * C, H, W, outH, outW, out, argmax);
     let o = 0;
     for (let plane = 0; plane < batch * C; plane++) {
       const base = plane * H * W;
@@ -136,6 +137,39 @@ export class PoolLayer extends ShapedLayer implements Layer {
       }
     }
     return dIn;
+  }
+}
+
+/** The common 2×2 window at stride 2, unrolled; the same choice as the general loop (first maximum, NaN wins). */
+function maxPool2x2(input: FloatArray, planes: number, H: number, W: number, outH: number, outW: number, out: FloatArray, argmax: Int32Array): void {
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < outH; oy++) {
+      const row = base + 2 * oy * W;
+      for (let ox = 0; ox < outW; ox++, o++) {
+        const a = row + 2 * ox;
+        let best = a;
+        let max = input[a];
+        let v = input[a + 1];
+        if (v > max || v !== v) {
+          best = a + 1;
+          max = v;
+        }
+        v = input[a + W];
+        if (v > max || v !== v) {
+          best = a + W;
+          max = v;
+        }
+        v = input[a + W + 1];
+        if (v > max || v !== v) {
+          best = a + W + 1;
+          max = v;
+        }
+        argmax[o] = best;
+        out[o] = max;
+      }
+    }
   }
 }
 
