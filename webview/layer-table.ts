@@ -1,4 +1,4 @@
-// Every layer with its latest gradient norm, update ratio, dead and saturated share and a health badge,
+// Every layer with its output shape, its latest gradient norm, update ratio, dead and saturated share and a health badge,
 // sortable by any column (users ask to sort layers by gradient magnitude). Rows are kept and updated in
 // place, so focus and selection survive live updates.
 import type { FromWebview } from '../src/protocol';
@@ -10,6 +10,8 @@ import type { LayerHistory, PanelStore } from './store';
 interface Row {
   layer: LayerHistory;
   health: Health;
+  /** `[features]` or `[C, H, W]` from the model summary (null when the summary has no shapes). */
+  shape: readonly number[] | null;
 }
 
 type Value = number | string | null;
@@ -32,6 +34,13 @@ export const COLUMNS: Column[] = [
   { key: 'updateRatio', label: 'Update / weight', numeric: true, value: (r) => num(r.layer.latest?.updateRatio), text: (r) => formatNumber(r.layer.latest?.updateRatio) },
   { key: 'dead', label: 'Dead', numeric: true, value: (r) => num(r.layer.latest?.deadRatio), text: (r) => formatPercent(r.layer.latest?.deadRatio) },
   { key: 'saturation', label: 'Saturated', numeric: true, value: (r) => num(r.layer.latest?.saturationRatio), text: (r) => formatPercent(r.layer.latest?.saturationRatio) },
+  {
+    key: 'output',
+    label: 'Output',
+    numeric: true,
+    value: (r) => (r.shape ? r.shape.reduce((a, b) => a * b, 1) : null),
+    text: (r) => (r.shape ? r.shape.join('×') : '–'),
+  },
   { key: 'health', label: 'Health', numeric: true, value: (r) => HEALTH_RANK[r.health], text: (r) => HEALTH_LABEL[r.health] },
 ];
 
@@ -93,7 +102,8 @@ export class LayerTableView {
       this.runId = run?.info.runId ?? null;
     }
     if (!run) return;
-    const rows: Row[] = run.layers.map((layer) => ({ layer, health: layerHealth(layer, run.findings) }));
+    const shapes = new Map(run.info.model.layers.map((l) => [l.position, l.outputShape ?? null]));
+    const rows: Row[] = run.layers.map((layer) => ({ layer, health: layerHealth(layer, run.findings), shape: shapes.get(layer.position) ?? null }));
     const column = COLUMNS.find((c) => c.key === this.sortKey) ?? COLUMNS[0]!;
     rows.sort((a, b) => compareValues(column.value(a), column.value(b), this.descending) || a.layer.position - b.layer.position);
     const order: HTMLTableRowElement[] = [];

@@ -22,6 +22,8 @@ export interface ModelLayerSummary extends LayerRef {
   kind: string;
   inputSize: number;
   outputSize: number;
+  /** `[features]` or `[C, H, W]` (summaries written by older versions lack it: read `outputSize`). */
+  outputShape?: number[];
   paramCount: number;
 }
 
@@ -92,6 +94,25 @@ export interface LayerProbe extends LayerRef {
   batchNorm: BatchNormProbe | null;
   /** Non-finite entries seen in this layer's output, gradient or parameters at this probe. */
   nonFinite: number;
+  /** Per-channel statistics of image layers (absent or null for layers on flat features). */
+  channels?: ChannelProbe | null;
+}
+
+/** One value per channel (conv: per filter), index = channel. Each is null where it does not apply. */
+export interface ChannelProbe {
+  /** conv2d: L2 norm of each filter's weight gradient. */
+  gradNorm: number[] | null;
+  /** conv2d: ‖w_after - w_before‖ / ‖w_before‖ of each filter for this step. */
+  updateRatio: (number | null)[] | null;
+  /** Mean and standard deviation of the layer's output per channel over the batch and positions. */
+  activationMean: number[];
+  activationStd: number[];
+  /** ReLU family on an image: 1 for a dead filter (never active at any sample and position), else 0. */
+  dead: number[] | null;
+  /** sigmoid/tanh on an image: fraction of the channel's outputs in the saturated region. */
+  saturation: number[] | null;
+  /** Batch norm on an image: each channel's batch moments (over N·H·W) and running statistics. */
+  batchNorm: { batchMean: number[]; batchVar: number[]; runningMean: number[]; runningVar: number[] } | null;
 }
 
 export interface ClippingProbe {

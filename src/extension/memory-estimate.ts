@@ -4,12 +4,18 @@
 import type { ModelSpec } from '../engine/spec/model-spec';
 import type { DataFiles } from '../engine/data/dataset';
 import { BUILTIN_SOURCES } from '../engine/data/sources';
+import { inferShapes, shapeSize, type Shape } from '../engine/spec/layer-kinds';
 
 const BYTES = 8; // float64 worst case
 /** Copies of each parameter: value, gradient, two optimiser moments, early-stopping snapshot, probe copy. */
 const PARAM_COPIES = 6;
 /** Per activation: forward output, backward gradient, cached pre-activation/mask. */
 const ACTIVATION_COPIES = 3;
+
+function inputShape(spec: ModelSpec, files: DataFiles): Shape {
+  if (spec.data.inputShape) return spec.data.inputShape;
+  return [inputWidth(spec, files)];
+}
 
 function inputWidth(spec: ModelSpec, files: DataFiles): number {
   if (!spec.data.isFile) return BUILTIN_SOURCES[spec.data.source]?.inputs ?? 2;
@@ -25,19 +31,12 @@ function sampleCount(spec: ModelSpec, files: DataFiles): number {
 
 export function estimateRunBytes(spec: ModelSpec, files: DataFiles): number {
   const samples = sampleCount(spec, files);
-  let width = inputWidth(spec, files);
-  let params = 0;
-  let activations = width;
-  for (const layer of spec.layers) {
-    if (layer.kind === 'dense') {
-      params += width * layer.units + layer.units;
-      width = layer.units;
-    } else if (layer.kind === 'batchnorm' || layer.kind === 'layernorm' || layer.kind === 'groupnorm') {
-      params += 4 * width;
-    }
-    activations += width;
-  }
-  const dataBytes = samples * (inputWidth(spec, files) + 1) * BYTES * 2; // raw + preprocessed
+  const input = inputShape(spec, files);
+  // a model whose shapes do not fit is refused by the validator; what fits up to there still counts
+  const shaped = inferShapes(spec.layers, input).layers;
+  const params = shaped.reduce((s, l) => s + l.params, 0);
+  const activations = shaped.reduce((s, l) => s + shapeSize(l.output), shapeSize(input));
+  const dataBytes = samples * (shapeSize(input) + 1) * BYTES * 2; // raw + preprocessed
   return params * PARAM_COPIES * BYTES + spec.batchSize * activations * ACTIVATION_COPIES * BYTES + dataBytes;
 }
 

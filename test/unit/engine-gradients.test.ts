@@ -6,17 +6,18 @@ import type { Layer } from '../../src/engine/layers/layer';
 import type { LayerSpec, LossKind } from '../../src/engine/spec/model-spec';
 import type { FloatArray } from '../../src/engine/types';
 import { buildModel } from '../../src/engine/layers/build';
+import { inferShapes, shapeSize } from '../../src/engine/spec/layer-kinds';
 import { DropoutLayer } from '../../src/engine/layers/dropout';
 import { referenceKernels } from '../../src/engine/kernels/reference';
 import { Rng } from '../../src/engine/rng';
 import { computeLoss, meanSquaredError, planLoss, sigmoidCrossEntropy, softmaxCrossEntropy } from '../../src/engine/train/losses';
 import { addRegularizationGradients, regularizationPenalty } from '../../src/engine/train/regularization';
-import { act, batchnorm, dense, dropout, groupnorm, layernorm, lcg, makeSpec, maxGradError } from './engine-helpers';
+import { act, batchnorm, conv2d, dense, dropout, flatten, globalavgpool, groupnorm, instancenorm, layernorm, lcg, makeSpec, maxGradError, pool } from './engine-helpers';
 
 const TOL = 1e-5;
 const BATCH = 5;
 
-function build(layers: LayerSpec[], inputs: number, outputs: number, loss: LossKind = 'mse'): Layer[] {
+function build(layers: LayerSpec[], inputs: number | number[], outputs: number, loss: LossKind = 'mse'): Layer[] {
   const built = buildModel(makeSpec({ layers, loss }), inputs, outputs, 'float64', new Rng(11), referenceKernels);
   // Non-trivial gamma/beta so their gradients are exercised away from the identity.
   const r = lcg(5);
@@ -60,8 +61,43 @@ const layerCases: [string, LayerSpec[], number, number, number][] = [
   ['layernorm', [layernorm()], 6, 6, 2],
   // Groups of two are degenerate (x̂ = ±1 whatever x is), so the checks use groups of three or more.
   ['groupnorm (2 groups of 3)', [groupnorm(2)], 6, 6, 2],
-  ['groupnorm (uneven groups 3, 3, 4)', [groupnorm(3)], 10, 10, 2],
+  ['groupnorm (3 groups of 4)', [groupnorm(3)], 12, 12, 2],
 ];
+
+// Image layers on [C, H, W] inputs: kernel shapes, strides and paddings that leave partial windows and
+// uneven borders, so an off-by-one in im2col/col2im or the pooling windows shows up as a wrong gradient.
+const imageCases: [string, LayerSpec[], number[], number][] = [
+  ['conv2d 3×3 valid', [conv2d(4, 3)], [2, 6, 5], 1],
+  ['conv2d 3×3 same', [conv2d(3, 3, { padding: 'same' })], [2, 5, 5], 1],
+  ['conv2d 2×3 stride 2 padding 1', [conv2d(3, [2, 3], { stride: [2, 2], padding: 1 })], [3, 7, 6], 1],
+  ['conv2d 1×1 stride [1, 2] without bias', [conv2d(2, 1, { stride: [1, 2], useBias: false })], [3, 4, 5], 1],
+  ['conv2d 5×5 on one channel', [conv2d(2, 5, { padding: 2 })], [1, 6, 6], 1],
+  ['maxpool 2', [pool('maxpool', 2)], [2, 6, 5], 1],
+  ['maxpool 3 stride 2 (overlapping windows)', [pool('maxpool', 3, 2)], [2, 7, 7], 1],
+  ['avgpool 2', [pool('avgpool', 2)], [2, 6, 5], 1],
+  ['avgpool 3 stride 2', [pool('avgpool', 3, 2)], [2, 7, 7], 1],
+  ['globalavgpool', [globalavgpool()], [3, 4, 5], 1],
+  ['flatten', [flatten()], [2, 3, 3], 1],
+  ['instancenorm', [instancenorm()], [3, 4, 4], 2],
+  ['batchnorm per channel (training mode)', [batchnorm()], [3, 3, 4], 2],
+  ['groupnorm 2 groups over 4 channels', [groupnorm(2)], [4, 3, 3], 2],
+  ['layernorm over C·H·W', [layernorm()], [2, 3, 3], 2],
+  ['dense after conv (implicit flatten)', [conv2d(2, 3), dense(3)], [1, 5, 5], 1],
+];
+
+for (const [name, specs, shape, scale] of imageCases) {
+  test(`gradient check on images: ${name}`, () => {
+    const shaped = inferShapes(makeSpec({ layers: specs }).layers, shape).layers;
+    const layers = build(specs, shape, shapeSize(shaped[shaped.length - 1].output));
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = randomArray(BATCH * size, 13, scale);
+    for (const layer of layers) {
+      const input = layer === layers[0] ? x : randomArray(BATCH * layer.inputSize, 17, scale);
+      const err = layerGradError(layer, input, BATCH);
+      assert.ok(err < TOL, `${layer.spec.kind}: relative error ${err}`);
+    }
+  });
+}
 
 for (const [name, specs, inputs, outputs, scale] of layerCases) {
   test(`gradient check: ${name}`, () => {
@@ -98,6 +134,8 @@ test('the checker catches a deliberately broken backward pass', () => {
   const broken: Layer = {
     spec: makeSpec({ layers: [act('linear')] }).layers[0],
     position: 0,
+    inputShape: [size],
+    outputShape: [size],
     inputSize: size,
     outputSize: size,
     params: [],
@@ -230,4 +268,12 @@ test('gradient check: L1 and L2 terms, weights only, per-layer overrides', () =>
     if (p.role !== 'weight') assert.ok(p.grad.every((g) => g === 0));
   }
   assert.ok(regularizationPenalty(params) > 0);
+});
+
+test('maxpool passes a NaN on instead of hiding it behind a larger neighbour', () => {
+  const [layer] = build([pool('maxpool', 2)], [1, 2, 2], 1);
+  const out = layer.forward(Float64Array.from([1, NaN, 5, 2]), 1, true);
+  assert.ok(Number.isNaN(out[0]));
+  const dIn = layer.backward(Float64Array.from([1]), 1);
+  assert.deepEqual(Array.from(dIn), [0, 1, 0, 0], 'the gradient goes to the NaN entry');
 });

@@ -3,7 +3,10 @@
 import type {
   ActivationKind,
   BatchNormSpec,
+  Conv2dSpec,
   DenseSpec,
+  InstanceNormSpec,
+  PoolSpec,
   DropoutSpec,
   GroupNormSpec,
   InitSpec,
@@ -38,6 +41,22 @@ export function layernorm(): LayerNormSpec {
 }
 export function groupnorm(groups: number): GroupNormSpec {
   return { ...base, kind: 'groupnorm', groups, epsilon: 1e-5 };
+}
+export function instancenorm(): InstanceNormSpec {
+  return { ...base, kind: 'instancenorm', epsilon: 1e-5 };
+}
+export function conv2d(filters: number, kernel: number | [number, number], extra: Partial<Conv2dSpec> = {}): Conv2dSpec {
+  const k: [number, number] = typeof kernel === 'number' ? [kernel, kernel] : kernel;
+  return { ...base, kind: 'conv2d', filters, kernel: k, stride: [1, 1], padding: 'valid', init: init('he'), biasInit: init('zeros'), useBias: true, l1: null, l2: null, ...extra };
+}
+export function pool(kind: PoolSpec['kind'], size: number, stride = size): PoolSpec {
+  return { ...base, kind, size: [size, size], stride: [stride, stride] };
+}
+export function globalavgpool(): LayerSpec {
+  return { ...base, kind: 'globalavgpool' };
+}
+export function flatten(): LayerSpec {
+  return { ...base, kind: 'flatten' };
 }
 
 /** A ModelSpec with the parser's defaults; layers get their file index and default names (`dense_1`, ...). */

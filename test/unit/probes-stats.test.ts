@@ -76,7 +76,7 @@ test('batch-norm statistics: per-unit batch moments against the running ones, on
   const rv = Float64Array.from({ length: n }, (_, j) => 1 + j);
   const gamma = { value: Float64Array.from([1, -0.5, 2, 0.25, 1, 1, 3]) } as Param;
   const beta = { value: Float64Array.from([0, 1, 0, 0, 0, 0, 1]) } as Param;
-  const layer = { lastInput: input, inputSize: n, spec: { kind: 'batchnorm', epsilon: eps }, state: [{ id: 'bn.runningMean', value: rm }, { id: 'bn.runningVar', value: rv }] } as unknown as Layer;
+  const layer = { lastInput: input, inputShape: [n], inputSize: n, spec: { kind: 'batchnorm', epsilon: eps }, state: [{ id: 'bn.runningMean', value: rm }, { id: 'bn.runningVar', value: rv }] } as unknown as Layer;
   let shift = 0, ratio = 0, bm = 0, bv = 0;
   for (let j = 0; j < n; j++) {
     const col = Array.from({ length: rows }, (_, r) => input[r * n + j]);

@@ -57,6 +57,11 @@ const layerArb = fc.record(
     alpha: numberish,
     init: fc.oneof(fc.constantFrom('he', 'xavier', 'zeros', 'lecun', 'he-uniform'), fc.record({ type: fc.constantFrom('constant', 'small-gaussian', 'x'), value: numberish, std: numberish }, { requiredKeys: ['type'] }), anyValue),
     l2: numberish,
+    filters: numberish,
+    kernel: fc.oneof(numberish, fc.array(numberish, { maxLength: 3 })),
+    stride: fc.oneof(numberish, fc.array(numberish, { maxLength: 3 })),
+    padding: fc.oneof(fc.constantFrom('same', 'valid'), numberish),
+    size: fc.oneof(numberish, fc.array(numberish, { maxLength: 3 })),
     extra: anyValue,
   },
   { requiredKeys: ['type'] },
@@ -69,7 +74,7 @@ const modelArb = fc.record(
     data: fc.oneof(
       fc.record(
         {
-          source: fc.oneof(fc.constantFrom('xor', 'circles', 'moons', 'spiral', 'blobs', 'sine', 'iris', 'd.csv', 'x.json', 'spirl'), fc.string(), anyValue),
+          source: fc.oneof(fc.constantFrom('xor', 'circles', 'moons', 'spiral', 'blobs', 'sine', 'shapes', 'iris', 'd.csv', 'x.json', 'spirl'), fc.string(), anyValue),
           samples: fc.oneof(fc.integer({ min: 1, max: 400 }), numberish),
           classes: numberish,
           noise: numberish,

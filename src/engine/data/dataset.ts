@@ -14,6 +14,8 @@ export interface Split {
 export interface Dataset {
   task: Task;
   inputs: number;
+  /** [C, H, W] for images (`inputs` = C·H·W, channel-major); absent: `inputs` flat features. */
+  inputShape?: readonly number[];
   /** Classification: number of classes. Regression: number of target columns. */
   outputs: number;
   featureNames: string[];

@@ -2,6 +2,7 @@
 // (scikit-learn's make_circles/make_moons, CS231n's spiral). Their descriptions live in sources.ts.
 import type { Rng } from '../rng';
 import { classificationData, regressionData, type RawData } from './raw';
+import { shapeImages } from './shape-images';
 
 export interface GeneratorParams {
   samples: number;
@@ -117,4 +118,4 @@ export function sine({ samples: n, noise }: GeneratorParams, rng: Rng): RawData 
   return regressionData(x, y, 1, 1, ['x']);
 }
 
-export const GENERATORS: Record<string, (p: GeneratorParams, rng: Rng) => RawData> = { xor, circles, moons, spiral, blobs, sine };
+export const GENERATORS: Record<string, (p: GeneratorParams, rng: Rng) => RawData> = { xor, circles, moons, spiral, blobs, sine, shapes: shapeImages };

@@ -56,8 +56,12 @@ function gather(raw: RawData, rows: Int32Array): Split {
 
 export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOptions = {}): Dataset {
   const raw = readSource(spec, files, options);
+  const shape = spec.data.inputShape;
+  if (shape && shape.reduce((a, b) => a * b, 1) !== raw.inputs) {
+    throw new DataError(`data.inputShape [${shape.join(', ')}] holds ${shape.reduce((a, b) => a * b, 1)} values, but ${spec.data.source} has ${raw.inputs} feature columns`, ['data', 'inputShape']);
+  }
   const rows = subset(raw.n, spec);
-  const problem = checkShapes(spec, { inputs: raw.inputs, outputs: raw.outputs, samples: rows.length })[0];
+  const problem = checkShapes(spec, { inputs: raw.inputs, outputs: raw.outputs, samples: rows.length, ...(shape ? { inputShape: shape } : {}) })[0];
   if (problem) {
     const where = problem.layer ? `layers[${problem.layer.index}] (${problem.layer.name})` : problem.path.join('.');
     throw new DataError(`${where}: ${problem.what}`, problem.path);
@@ -74,7 +78,7 @@ export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOpti
   applyPreprocess(train.x, raw.inputs, spec.data.preprocess, rawStats);
   applyPreprocess(val.x, raw.inputs, spec.data.preprocess, rawStats);
   const targetScale = raw.task === 'regression' && spec.data.targetScaling === 'standardize' ? standardizeTargets(train, val, raw.outputs) : null;
-  return { task: raw.task, inputs: raw.inputs, outputs: raw.outputs, featureNames: raw.featureNames, classNames: raw.classNames, train, val, rawStats, targetScale };
+  return { task: raw.task, inputs: raw.inputs, ...(shape ? { inputShape: shape } : {}), outputs: raw.outputs, featureNames: raw.featureNames, classNames: raw.classNames, train, val, rawStats, targetScale };
 }
 
 /** Standardises both splits' targets in place with the training split's statistics. */

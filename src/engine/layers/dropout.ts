@@ -5,6 +5,7 @@ import type { DropoutSpec } from '../spec/model-spec';
 import type { Rng } from '../rng';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
+import { shapeSize, type Shape } from '../spec/layer-kinds';
 
 interface DropoutBuffers {
   out: FloatArray;
@@ -16,7 +17,9 @@ interface DropoutBuffers {
 export class DropoutLayer implements Layer {
   readonly params: Param[] = [];
   readonly state: StateBuffer[] = [];
+  readonly inputSize: number;
   readonly outputSize: number;
+  readonly outputShape: Shape;
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   /** When true, training forwards reuse the previous mask (gradient checks need a fixed mask). */
@@ -26,11 +29,14 @@ export class DropoutLayer implements Layer {
   constructor(
     readonly spec: DropoutSpec,
     readonly position: number,
-    readonly inputSize: number,
+    readonly inputShape: Shape,
     alloc: Alloc,
     private readonly rng: Rng,
   ) {
+    const inputSize = shapeSize(inputShape);
+    this.inputSize = inputSize;
     this.outputSize = inputSize;
+    this.outputShape = inputShape;
     this.buffers = new BatchCache((batch) => {
       const n = batch * inputSize;
       return { out: alloc(n), dIn: alloc(n), mask: alloc(n) };

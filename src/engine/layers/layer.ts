@@ -1,7 +1,9 @@
-// The contract every layer keeps. Activations are row-major [batch × size] buffers owned by the layer and
+// The contract every layer keeps. Activations are row-major [batch × size] buffers (a [C, H, W] sample
+// flat, channel-major) owned by the layer and
 // reused between steps (no allocation per step once the batch size is seen).
 import type { FloatArray } from '../types';
 import type { LayerSpec } from '../spec/model-spec';
+import type { Shape } from '../spec/layer-kinds';
 
 /** A trainable tensor and its gradient: the only thing optimisers ever see. */
 export interface Param {
@@ -27,6 +29,10 @@ export interface Layer {
   readonly spec: LayerSpec;
   /** Position in the expanded layer list. */
   readonly position: number;
+  /** `[features]` or `[C, H, W]`; a sample is stored flat, channel-major. */
+  readonly inputShape: Shape;
+  readonly outputShape: Shape;
+  /** Values per sample: the products of the shapes. */
   readonly inputSize: number;
   readonly outputSize: number;
   readonly params: readonly Param[];

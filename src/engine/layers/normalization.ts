@@ -1,9 +1,11 @@
-// Normalisation layers. Batch norm normalises each feature over the batch; layer norm and group norm
-// normalise each sample over (groups of) its features. All have a trainable per-feature gamma and beta.
+// Normalisation layers. Batch norm normalises each feature over the batch (each channel over the batch
+// and its H·W positions on a [C, H, W] input); layer, group and instance norm normalise each sample over
+// (groups of) its values. gamma and beta are per feature, or per channel on an image (layer norm: per value).
 // The shared backward for a normalised set of size N with x̂ = (x - μ) / σ:
 //   dx = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / σ,   dx̂ = dy · gamma.
 import type { FloatArray } from '../types';
-import type { BatchNormSpec, GroupNormSpec, LayerNormSpec } from '../spec/model-spec';
+import type { BatchNormSpec, GroupNormSpec, InstanceNormSpec, LayerNormSpec } from '../spec/model-spec';
+import { isSpatial, shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
 
@@ -28,7 +30,13 @@ function gammaBeta(name: string, alloc: Alloc, n: number): [Param, Param] {
 export class BatchNormLayer implements Layer {
   readonly params: Param[];
   readonly state: StateBuffer[];
+  readonly inputSize: number;
   readonly outputSize: number;
+  readonly outputShape: Shape;
+  /** Features, or channels of an image. */
+  readonly channels: number;
+  /** Positions per channel (H·W; 1 for features). */
+  readonly spatial: number;
   readonly gamma: Param;
   readonly beta: Param;
   readonly runningMean: FloatArray;
@@ -41,11 +49,15 @@ export class BatchNormLayer implements Layer {
   constructor(
     readonly spec: BatchNormSpec,
     readonly position: number,
-    readonly inputSize: number,
+    readonly inputShape: Shape,
     alloc: Alloc,
   ) {
-    const n = inputSize;
-    this.outputSize = n;
+    this.inputSize = shapeSize(inputShape);
+    this.outputSize = this.inputSize;
+    this.outputShape = inputShape;
+    this.channels = inputShape[0];
+    this.spatial = this.inputSize / this.channels;
+    const n = this.channels;
     [this.gamma, this.beta] = gammaBeta(spec.name, alloc, n);
     this.params = [this.gamma, this.beta];
     this.runningMean = alloc(n);
@@ -55,45 +67,50 @@ export class BatchNormLayer implements Layer {
       { id: `${spec.name}.runningVar`, value: this.runningVar },
     ];
     this.invStd = new Float64Array(n);
-    this.buffers = new BatchCache((batch) => ({ out: alloc(batch * n), dIn: alloc(batch * n), xhat: alloc(batch * n) }));
+    const size = this.inputSize;
+    this.buffers = new BatchCache((batch) => ({ out: alloc(batch * size), dIn: alloc(batch * size), xhat: alloc(batch * size) }));
   }
 
   forward(input: FloatArray, batch: number, training: boolean): FloatArray {
-    const n = this.inputSize;
+    const size = this.inputSize;
+    const S = this.spatial;
     const { out, xhat } = this.buffers.get(batch);
     const g = this.gamma.value;
     const b = this.beta.value;
     const eps = this.spec.epsilon;
     if (training) {
       const m = this.spec.momentum;
-      for (let j = 0; j < n; j++) {
+      const count = batch * S;
+      for (let j = 0; j < this.channels; j++) {
         let mean = 0;
-        for (let r = 0; r < batch; r++) mean += input[r * n + j];
-        mean /= batch;
+        for (let r = 0; r < batch; r++) for (let i = r * size + j * S, end = i + S; i < end; i++) mean += input[i];
+        mean /= count;
         let v = 0;
         for (let r = 0; r < batch; r++) {
-          const d = input[r * n + j] - mean;
-          v += d * d;
+          for (let i = r * size + j * S, end = i + S; i < end; i++) {
+            const d = input[i] - mean;
+            v += d * d;
+          }
         }
-        v /= batch;
+        v /= count;
         const inv = 1 / Math.sqrt(v + eps);
         this.invStd[j] = inv;
         for (let r = 0; r < batch; r++) {
-          const i = r * n + j;
-          xhat[i] = (input[i] - mean) * inv;
-          out[i] = g[j] * xhat[i] + b[j];
+          for (let i = r * size + j * S, end = i + S; i < end; i++) {
+            xhat[i] = (input[i] - mean) * inv;
+            out[i] = g[j] * xhat[i] + b[j];
+          }
         }
-        const unbiased = batch > 1 ? (v * batch) / (batch - 1) : v;
+        const unbiased = count > 1 ? (v * count) / (count - 1) : v;
         this.runningMean[j] = m * this.runningMean[j] + (1 - m) * mean;
         this.runningVar[j] = m * this.runningVar[j] + (1 - m) * unbiased;
       }
     } else {
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < this.channels; j++) {
         const inv = 1 / Math.sqrt(this.runningVar[j] + eps);
         const mean = this.runningMean[j];
         for (let r = 0; r < batch; r++) {
-          const i = r * n + j;
-          out[i] = g[j] * (input[i] - mean) * inv + b[j];
+          for (let i = r * size + j * S, end = i + S; i < end; i++) out[i] = g[j] * (input[i] - mean) * inv + b[j];
         }
       }
     }
@@ -103,26 +120,28 @@ export class BatchNormLayer implements Layer {
   }
 
   backward(gradOutput: FloatArray, batch: number): FloatArray {
-    const n = this.inputSize;
+    const size = this.inputSize;
+    const S = this.spatial;
+    const count = batch * S;
     const { dIn, xhat } = this.buffers.get(batch);
     const g = this.gamma.value;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < this.channels; j++) {
       let dGamma = 0;
       let dBeta = 0;
       for (let r = 0; r < batch; r++) {
-        const i = r * n + j;
-        dGamma += gradOutput[i] * xhat[i];
-        dBeta += gradOutput[i];
+        for (let i = r * size + j * S, end = i + S; i < end; i++) {
+          dGamma += gradOutput[i] * xhat[i];
+          dBeta += gradOutput[i];
+        }
       }
       this.gamma.grad[j] = dGamma;
       this.beta.grad[j] = dBeta;
-      // mean(dx̂) = gamma·dBeta/B and mean(dx̂·x̂) = gamma·dGamma/B.
-      const meanD = (g[j] * dBeta) / batch;
-      const meanDX = (g[j] * dGamma) / batch;
+      // mean(dx̂) = gamma·dBeta/N and mean(dx̂·x̂) = gamma·dGamma/N over the N = batch·S normalised values.
+      const meanD = (g[j] * dBeta) / count;
+      const meanDX = (g[j] * dGamma) / count;
       const inv = this.invStd[j];
       for (let r = 0; r < batch; r++) {
-        const i = r * n + j;
-        dIn[i] = (gradOutput[i] * g[j] - meanD - xhat[i] * meanDX) * inv;
+        for (let i = r * size + j * S, end = i + S; i < end; i++) dIn[i] = (gradOutput[i] * g[j] - meanD - xhat[i] * meanDX) * inv;
       }
     }
     return dIn;
@@ -130,31 +149,40 @@ export class BatchNormLayer implements Layer {
 }
 
 /**
- * Layer norm (one group) and group norm (`groups` contiguous groups of features). Group g covers features
- * [⌊g·F/G⌋, ⌊(g+1)·F/G⌋), so a feature count that does not divide evenly still works.
- * The same computation in training and evaluation.
+ * Layer norm (one group), group norm (`groups` contiguous groups of features, or of channels on an image)
+ * and instance norm (one group per channel). Group g covers values [⌊g·n/G⌋, ⌊(g+1)·n/G⌋) of a sample, so
+ * a count that does not divide evenly still works. The same computation in training and evaluation.
  */
 export class FeatureNormLayer implements Layer {
   readonly params: Param[];
   readonly state: StateBuffer[] = [];
+  readonly inputSize: number;
   readonly outputSize: number;
+  readonly outputShape: Shape;
   readonly gamma: Param;
   readonly beta: Param;
   readonly groups: number;
+  /** Consecutive values sharing one gamma and beta (H·W for group and instance norm on an image, else 1). */
+  private readonly affineRun: number;
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   private readonly buffers: BatchCache<NormBuffers & { invStd: Float64Array }>;
 
   constructor(
-    readonly spec: LayerNormSpec | GroupNormSpec,
+    readonly spec: LayerNormSpec | GroupNormSpec | InstanceNormSpec,
     readonly position: number,
-    readonly inputSize: number,
+    readonly inputShape: Shape,
     alloc: Alloc,
   ) {
-    const n = inputSize;
+    const n = shapeSize(inputShape);
+    this.inputSize = n;
     this.outputSize = n;
-    this.groups = spec.kind === 'groupnorm' ? Math.max(1, Math.min(spec.groups, n)) : 1;
-    [this.gamma, this.beta] = gammaBeta(spec.name, alloc, n);
+    this.outputShape = inputShape;
+    const channels = inputShape[0];
+    if (spec.kind === 'groupnorm') this.groups = Math.max(1, Math.min(spec.groups, channels));
+    else this.groups = spec.kind === 'instancenorm' ? channels : 1;
+    this.affineRun = spec.kind !== 'layernorm' && isSpatial(inputShape) ? n / channels : 1;
+    [this.gamma, this.beta] = gammaBeta(spec.name, alloc, n / this.affineRun);
     this.params = [this.gamma, this.beta];
     this.buffers = new BatchCache((batch) => ({
       out: alloc(batch * n),
@@ -187,7 +215,7 @@ export class FeatureNormLayer implements Layer {
         const inv = 1 / Math.sqrt(v + this.spec.epsilon);
         invStd[r * G + k] = inv;
         for (let i = lo; i < hi; i++) {
-          const j = i - r * n;
+          const j = Math.floor((i - r * n) / this.affineRun);
           xhat[i] = (input[i] - mean) * inv;
           out[i] = g[j] * xhat[i] + b[j];
         }
@@ -207,11 +235,12 @@ export class FeatureNormLayer implements Layer {
     const dBeta = this.beta.grad;
     dGamma.fill(0);
     dBeta.fill(0);
+    const run = this.affineRun;
     for (let r = 0; r < batch; r++) {
       const o = r * n;
       for (let j = 0; j < n; j++) {
-        dGamma[j] += gradOutput[o + j] * xhat[o + j];
-        dBeta[j] += gradOutput[o + j];
+        dGamma[Math.floor(j / run)] += gradOutput[o + j] * xhat[o + j];
+        dBeta[Math.floor(j / run)] += gradOutput[o + j];
       }
       for (let k = 0; k < G; k++) {
         const lo = o + Math.floor((k * n) / G);
@@ -220,14 +249,14 @@ export class FeatureNormLayer implements Layer {
         let meanD = 0;
         let meanDX = 0;
         for (let i = lo; i < hi; i++) {
-          const d = gradOutput[i] * g[i - o];
+          const d = gradOutput[i] * g[Math.floor((i - o) / run)];
           meanD += d;
           meanDX += d * xhat[i];
         }
         meanD /= size;
         meanDX /= size;
         const inv = invStd[r * G + k];
-        for (let i = lo; i < hi; i++) dIn[i] = (gradOutput[i] * g[i - o] - meanD - xhat[i] * meanDX) * inv;
+        for (let i = lo; i < hi; i++) dIn[i] = (gradOutput[i] * g[Math.floor((i - o) / run)] - meanD - xhat[i] * meanDX) * inv;
       }
     }
     return dIn;

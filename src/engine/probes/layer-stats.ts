@@ -169,20 +169,29 @@ function moments(s: number, s2: number, count: number, nonFinite: number): { mea
 
 /**
  * Fraction of units whose gradient is zero (or only the leak) for every sample of the batch: ReLU units
- * that output 0, leaky-ReLU units always on the negative slope, ReLU6 units always at 0 or 6.
+ * that output 0, leaky-ReLU units always on the negative slope, ReLU6 units always at 0 or 6. On an image
+ * a unit is a channel (`spatial` = H·W values per sample): a dead filter is dead at every position.
  */
-export function deadRatio(kind: string, input: FloatArray, units: number): number {
-  const rows = input.length / units;
-  let dead = 0;
+export function deadRatio(kind: string, input: FloatArray, units: number, spatial = 1): number {
+  return deadUnits(kind, input, units, spatial).reduce((n, d) => n + d, 0) / units;
+}
+
+/** Per unit (channel): 1 when dead over the batch and every position, else 0. */
+export function deadUnits(kind: string, input: FloatArray, units: number, spatial = 1): number[] {
+  const size = units * spatial;
+  const rows = input.length / size;
+  const dead: number[] = [];
   for (let j = 0; j < units; j++) {
     let alive = false;
     for (let r = 0; r < rows && !alive; r++) {
-      const x = input[r * units + j];
-      alive = kind === 'relu6' ? x > 0 && x < 6 : x > 0;
+      for (let i = r * size + j * spatial, end = i + spatial; i < end && !alive; i++) {
+        const x = input[i];
+        alive = kind === 'relu6' ? x > 0 && x < 6 : x > 0;
+      }
     }
-    if (!alive) dead++;
+    dead.push(alive ? 0 : 1);
   }
-  return dead / units;
+  return dead;
 }
 
 /** Sigmoid output within 0.01 of 0 or 1 (derivative < 0.01); tanh |output| > 0.99 (derivative < 0.02). */
@@ -201,6 +210,7 @@ export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | 
   const rm = layer.state.find((s) => s.id.endsWith('.runningMean'))?.value;
   const rv = layer.state.find((s) => s.id.endsWith('.runningVar'))?.value;
   if (!input || !rm || !rv) return null;
+  if (layer.inputShape.length > 1) return channelBatchNormStats(layer, input, rm, rv, gamma, beta);
   const n = layer.inputSize;
   const rows = input.length / n;
   const eps = layer.spec.kind === 'batchnorm' ? layer.spec.epsilon : 1e-5;
@@ -223,6 +233,33 @@ export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | 
       unitSums[n + j0] += input[at] * input[at];
     }
   }
+  return summarize(unitSums, n, rows, rm, rv, eps, gamma, beta);
+}
+
+/** Per-channel statistics of a batch norm after an image layer: each channel over the batch and its H·W positions. */
+function channelBatchNormStats(layer: Layer, input: FloatArray, rm: FloatArray, rv: FloatArray, gamma: Param | null, beta: Param | null): BatchNormProbe {
+  const n = layer.inputShape[0];
+  const spatial = layer.inputSize / n;
+  const rows = input.length / layer.inputSize;
+  const eps = layer.spec.kind === 'batchnorm' ? layer.spec.epsilon : 1e-5;
+  const channelSums = new Float64Array(2 * n);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < n; j++) {
+      let a = 0;
+      let q = 0;
+      for (let i = (r * n + j) * spatial, end = i + spatial; i < end; i++) {
+        a += input[i];
+        q += input[i] * input[i];
+      }
+      channelSums[j] += a;
+      channelSums[n + j] += q;
+    }
+  }
+  return summarize(channelSums, n, rows * spatial, rm, rv, eps, gamma, beta);
+}
+
+/** The probe from per-unit sums and sums of squares (sums[0..n) and sums[n..2n)) over `count` values each. */
+function summarize(sums: Float64Array, n: number, count: number, rm: FloatArray, rv: FloatArray, eps: number, gamma: Param | null, beta: Param | null): BatchNormProbe {
   let meanShift = 0;
   let varRatio = 0;
   let batchMean = 0;
@@ -230,8 +267,8 @@ export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | 
   let runningMean = 0;
   let runningVar = 0;
   for (let j = 0; j < n; j++) {
-    const m = unitSums[j] / rows;
-    const v = Math.max(0, unitSums[n + j] / rows - m * m);
+    const m = sums[j] / count;
+    const v = Math.max(0, sums[n + j] / count - m * m);
     meanShift += Math.abs(m - rm[j]) / Math.sqrt(rv[j] + eps);
     varRatio += (v + eps) / (rv[j] + eps);
     batchMean += m;

@@ -13,9 +13,8 @@ import { sumSquares } from '../train/clipping';
 import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type BinCounter } from './histogram';
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
 import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer } from '../kernels/select';
-
-const DEAD_KINDS = new Set(['relu', 'leaky-relu', 'relu6']);
-const SATURATING_KINDS = new Set(['sigmoid', 'tanh']);
+import { descriptorOf } from '../spec/layer-kinds';
+import { channelProbe, rowUpdateRatios } from './channel-stats';
 
 export class ProbeObserver implements TrainingObserver {
   private firstStep: number | null = null;
@@ -61,6 +60,7 @@ export class ProbeObserver implements TrainingObserver {
       // a whole-tensor copy has the weight norm just measured; a sampled one needs its own
       const r = updateRatio(main.value, sample, before, sample || probe.weightNorm === null ? null : probe.weightNorm * probe.weightNorm, this.kernels);
       probe.updateRatio = r.ratio;
+      if (probe.channels?.gradNorm && !sample) probe.channels.updateRatio = rowUpdateRatios(main.value, before, main.shape[0]);
       // a non-finite weight makes the difference non-finite: count the weights only then
       if (!r.finite) probe.nonFinite += countNonFinite(main.value);
     }
@@ -86,7 +86,10 @@ export class ProbeObserver implements TrainingObserver {
 
   private probeLayer(layer: Layer, { main, bias, sample, histogramSample, before }: Tracked): LayerProbe {
     const spec = layer.spec;
+    const traits = descriptorOf(spec).traits;
     const out = layer.lastOutput;
+    // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
+    const channels = layer.inputShape[0];
     const act = out && out.length ? outputStats(out, this.kernels) : null;
     let histogram: number[] | null = null;
     let gradNorm: number | null = null;
@@ -112,10 +115,11 @@ export class ProbeObserver implements TrainingObserver {
       histogram,
       activationMean: act ? act.mean : null,
       activationStd: act ? act.std : null,
-      deadRatio: DEAD_KINDS.has(spec.kind) && layer.lastInput ? deadRatio(spec.kind, layer.lastInput, layer.inputSize) : null,
-      saturationRatio: SATURATING_KINDS.has(spec.kind) && out ? saturationRatio(spec.kind, out) : null,
-      batchNorm: spec.kind === 'batchnorm' ? batchNormStats(layer, main, bias) : null,
+      deadRatio: traits.activation === 'relu' && layer.lastInput ? deadRatio(spec.kind, layer.lastInput, channels, layer.inputSize / channels) : null,
+      saturationRatio: (traits.activation === 'sigmoid' || traits.activation === 'tanh') && out ? saturationRatio(spec.kind, out) : null,
+      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias) : null,
       nonFinite,
+      channels: channelProbe(layer, main),
     };
   }
 }

@@ -3,7 +3,7 @@
 import type { Node } from 'jsonc-parser';
 import type { JsonPath } from '../types';
 import type { SpecIssue } from './model-spec';
-import type { Field, NumberField, ObjectField, StringField, TaggedField } from './fields';
+import type { ChoiceField, Field, NumberField, ObjectField, StringField, TaggedField } from './fields';
 import { makeIssue, nodeRange, quote, rangeOf, suggestion, type LayerRefLike } from './issues';
 
 export interface CheckContext {
@@ -52,6 +52,10 @@ export function checkField(field: Field, node: Node, path: JsonPath, ctx: CheckC
         error(ctx, path, `must have at least ${field.minItems} item${field.minItems > 1 ? 's' : ''}`, node);
         return undefined;
       }
+      if (field.maxItems !== undefined && (node.children?.length ?? 0) > field.maxItems) {
+        error(ctx, path, `must have at most ${field.maxItems} item${field.maxItems > 1 ? 's' : ''}`, node);
+        return undefined;
+      }
       return (node.children ?? []).map((child, i) => {
         const isLayer = path.length === 1 && path[0] === 'layers';
         if (isLayer) ctx.layer = ctx.layerRefs[i] ?? null;
@@ -61,7 +65,20 @@ export function checkField(field: Field, node: Node, path: JsonPath, ctx: CheckC
       });
     case 'tagged':
       return checkTagged(field, node, path, ctx);
+    case 'choice':
+      return checkChoice(field, node, path, ctx);
   }
+}
+
+const JSON_TYPE_OF_KIND = { number: 'number', string: 'string', array: 'array' } as const;
+
+/** The option whose JSON type is the node's decides; a node of no option's type is an error naming them all. */
+function checkChoice(f: ChoiceField, node: Node, path: JsonPath, ctx: CheckContext): unknown {
+  const option = f.options.find((o) => JSON_TYPE_OF_KIND[o.kind] === node.type);
+  if (option) return checkField(option, node, path, ctx);
+  const wanted = f.options.map((o) => (o.kind === 'string' && o.enum ? o.enum.map((e) => quote(e)).join(' or ') : TYPE_NAMES[JSON_TYPE_OF_KIND[o.kind]]));
+  error(ctx, path, `must be ${wanted.join(' or ')}, not ${TYPE_NAMES[node.type]}`, node);
+  return undefined;
 }
 
 function describeNumber(f: NumberField): string {

@@ -1,174 +1,16 @@
 // The one description of every field of a `.nn.json` file: type, default, range, enum and documentation.
 // The validator (check.ts), the defaults (build.ts) and the JSON Schema (schema.ts) are all derived from it.
 import { BUILTIN_NAMES, BUILTIN_SOURCES, type BuiltinSource } from '../data/sources';
+import { int, nonNegative, num, obj, positive, unitInterval, type NumberField, type ObjectField, type TaggedField } from './field-kit';
+import { LAYER_KIND_NAMES, LAYER_KINDS } from './layer-kinds';
 
-interface FieldBase {
-  description: string;
-}
-export interface NumberField extends FieldBase {
-  kind: 'number';
-  integer?: boolean;
-  min?: number;
-  /** `min` is exclusive. */
-  minExclusive?: boolean;
-  max?: number;
-  maxExclusive?: boolean;
-  default?: number;
-}
-export interface StringField extends FieldBase {
-  kind: 'string';
-  enum?: readonly string[];
-  enumDescriptions?: readonly string[];
-  /** With `enum`: a value outside the enum is still valid when it matches this (e.g. a file path). */
-  orPattern?: { regex: string; hint: string };
-  default?: string;
-}
-export interface BooleanField extends FieldBase {
-  kind: 'boolean';
-  default?: boolean;
-}
-export interface ObjectField extends FieldBase {
-  kind: 'object';
-  properties: Record<string, Field>;
-  required?: readonly string[];
-  /** Exactly one of these keys must be present (e.g. clipping by `norm` or by `value`). */
-  exactlyOne?: readonly string[];
-}
-export interface ArrayField extends FieldBase {
-  kind: 'array';
-  items: Field;
-  minItems?: number;
-}
-/** An object whose `type` picks the variant; with `shorthand`, the bare variant name (a string) also works. */
-export interface TaggedField extends FieldBase {
-  kind: 'tagged';
-  variants: Record<string, ObjectField>;
-  shorthand?: boolean;
-  default?: string;
-}
-export type Field = NumberField | StringField | BooleanField | ObjectField | ArrayField | TaggedField;
-
-// ---- building blocks -------------------------------------------------------------------------------------
-
-const num = (description: string, extra: Omit<NumberField, 'kind' | 'description'> = {}): NumberField => ({ kind: 'number', description, ...extra });
-const int = (description: string, extra: Omit<NumberField, 'kind' | 'description' | 'integer'> = {}): NumberField => ({
-  kind: 'number', integer: true, description, ...extra,
-});
-const obj = (description: string, properties: Record<string, Field>, extra: Partial<ObjectField> = {}): ObjectField => ({
-  kind: 'object', description, properties, ...extra,
-});
-const positive = (description: string, def?: number): NumberField => num(description, { min: 0, minExclusive: true, default: def });
-const nonNegative = (description: string, def?: number): NumberField => num(description, { min: 0, default: def });
-const unitInterval = (description: string, def: number): NumberField => num(description, { min: 0, max: 1, maxExclusive: true, default: def });
-
-const ACTIVATION_KINDS = ['sigmoid', 'tanh', 'relu', 'leaky-relu', 'relu6', 'linear', 'softmax'] as const;
-export const RELU_FAMILY: readonly string[] = ['relu', 'leaky-relu', 'relu6'];
-export const SMALL_GAUSSIAN_STD_DEFAULT = 0.01;
-
-// ---- initialisers ----------------------------------------------------------------------------------------
-
-const INIT_DOC: Record<string, string> = {
-  zeros: 'zeros: every value 0 (keeps units symmetric; only sensible for biases).',
-  constant: 'constant: every value equal to `value`.',
-  'small-gaussian': 'small-gaussian: N(0, std²) with std 0.01 unless `std` is given.',
-  xavier: 'xavier (Glorot normal): N(0, 2/(fanIn+fanOut)).',
-  'xavier-uniform': 'xavier-uniform (Glorot uniform): U(±sqrt(6/(fanIn+fanOut))).',
-  he: 'he (Kaiming normal): N(0, 2/fanIn), for the ReLU family.',
-  'he-uniform': 'he-uniform (Kaiming uniform): U(±sqrt(6/fanIn)).',
-  lecun: 'lecun: N(0, 1/fanIn).',
-};
-
-function initField(description: string): TaggedField {
-  const variants: Record<string, ObjectField> = {};
-  for (const [name, doc] of Object.entries(INIT_DOC)) {
-    const properties: Record<string, Field> = {};
-    if (name === 'constant') properties.value = num('The constant every value starts at.');
-    if (name === 'small-gaussian') properties.std = positive('Standard deviation of the Gaussian.', SMALL_GAUSSIAN_STD_DEFAULT);
-    variants[name] = obj(doc, properties, { required: name === 'constant' ? ['value'] : [] });
-  }
-  return { kind: 'tagged', description, variants, shorthand: true };
-}
-
-// ---- layers ----------------------------------------------------------------------------------------------
-
-const layerName = (): StringField => ({
-  kind: 'string',
-  description: 'Optional unique layer name used in messages and fixes. Default: the kind and its 1-based count among layers of that kind, e.g. dense_2, relu_1.',
-});
-const epsilon = (what: string): NumberField => positive(`Small constant added to the variance in ${what} for numerical stability.`, 1e-5);
-const regOverride = (which: string): NumberField =>
-  nonNegative(`${which} penalty on this layer's weights, overriding the model's regularization.${which.toLowerCase()} (biases are never penalised).`);
-
-const ACTIVATION_DOC: Record<(typeof ACTIVATION_KINDS)[number], string> = {
-  sigmoid: 'Logistic sigmoid 1/(1+e^-x).',
-  tanh: 'Hyperbolic tangent.',
-  relu: 'Rectified linear unit max(0, x).',
-  'leaky-relu': 'Leaky ReLU: x for x > 0, alpha·x otherwise.',
-  relu6: 'ReLU capped at 6: min(max(0, x), 6).',
-  linear: 'Identity (no activation).',
-  softmax: 'Softmax over the features of each sample (not needed before softmax-cross-entropy, which applies it itself).',
-};
-
-function layerVariants(): Record<string, ObjectField> {
-  const v: Record<string, ObjectField> = {
-    dense: obj(
-      'Fully connected layer y = xW + b.',
-      {
-        name: layerName(),
-        units: int('Number of output units.', { min: 1 }),
-        activation: {
-          kind: 'string',
-          enum: ACTIVATION_KINDS,
-          description: 'Shorthand for an activation layer right after this one (it shares this layer\'s index and is named "<name>/<activation>").',
-        },
-        init: initField(
-          'Weight initialiser, a name or { "type": ..., ... }. Default: he when the next activation (after any dropout or normalisation) is in the ReLU family, xavier otherwise.',
-        ),
-        biasInit: { ...initField('Bias initialiser. Default: zeros.'), default: 'zeros' },
-        useBias: { kind: 'boolean', description: 'Whether the layer has a bias.', default: true },
-        l1: regOverride('L1'),
-        l2: regOverride('L2'),
-      },
-      { required: ['units'] },
-    ),
-    dropout: obj('Inverted dropout: zeroes each feature with probability `rate` in training and scales the rest by 1/(1-rate); off at evaluation.', {
-      name: layerName(),
-      rate: unitInterval('Probability of dropping a feature.', 0.5),
-    }),
-    batchnorm: obj(
-      'Batch normalisation: normalises each feature with the batch statistics in training and running averages at evaluation, then applies a trainable scale gamma and shift beta.',
-      {
-        name: layerName(),
-        momentum: num('Running-average momentum: running = momentum·running + (1-momentum)·batch.', { min: 0, max: 1, maxExclusive: true, default: 0.9 }),
-        epsilon: epsilon('batch normalisation'),
-      },
-    ),
-    layernorm: obj('Layer normalisation: normalises the features of each sample, then applies trainable gamma and beta.', {
-      name: layerName(),
-      epsilon: epsilon('layer normalisation'),
-    }),
-    groupnorm: obj(
-      'Group normalisation: splits the features of each sample into `groups` equal groups and normalises each, then applies trainable gamma and beta.',
-      {
-        name: layerName(),
-        groups: int('Number of groups; must divide the number of features.', { min: 1 }),
-        epsilon: epsilon('group normalisation'),
-      },
-      { required: ['groups'] },
-    ),
-  };
-  for (const kind of ACTIVATION_KINDS) {
-    const properties: Record<string, Field> = { name: layerName() };
-    if (kind === 'leaky-relu') properties.alpha = nonNegative('Slope for negative inputs.', 0.01);
-    v[kind] = obj(`${ACTIVATION_DOC[kind]} Activation layer.`, properties);
-  }
-  return v;
-}
+export type { ArrayField, BooleanField, ChoiceField, Field, NumberField, ObjectField, StringField, TaggedField } from './field-kit';
+export { RELU_FAMILY, SMALL_GAUSSIAN_STD_DEFAULT } from './field-kit';
 
 export const LAYER_FIELD: TaggedField = {
   kind: 'tagged',
   description: 'One layer; `type` picks the kind.',
-  variants: layerVariants(),
+  variants: Object.fromEntries(LAYER_KIND_NAMES.map((k) => [k, LAYER_KINDS[k].field])),
 };
 
 // ---- optimiser, schedule ---------------------------------------------------------------------------------
@@ -257,10 +99,17 @@ export const DATA_FIELD: ObjectField = obj(
       `Number of samples to generate, or the cap on rows used from a dataset or file (a seeded random subset). Defaults: ${listSources('generator', (s) => s.defaultSamples)}; every row of ${listSources('dataset', (s) => s.defaultSamples)} and of files.`,
       { min: 1, max: 10_000_000 },
     ),
-    classes: int('spiral and blobs: number of classes (default 3). The other sources have a fixed class count.', { min: 2, max: 1000 }),
+    classes: int('spiral and blobs: number of classes (default 3); shapes: number of shape kinds (default 4, at most 6). The other sources have a fixed class count.', { min: 2, max: 1000 }),
     noise: nonNegative(
       `Generators: noise level (see each generator). Defaults: ${listSources('generator', (s) => s.defaultNoise)}.`,
     ),
+    inputShape: {
+      kind: 'array',
+      description: 'Files only: one sample is an image of this [channels, height, width]; a row holds its channels·height·width feature values channel-major (all of channel 0 row by row, then channel 1, ...). Default: flat features.',
+      items: int('Size along one axis.', { min: 1 }),
+      minItems: 3,
+      maxItems: 3,
+    },
     validationSplit: unitInterval('Fraction of the (shuffled, seeded) samples held out for validation.', 0.2),
     preprocess: {
       kind: 'string',

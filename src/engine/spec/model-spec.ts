@@ -4,7 +4,9 @@
 import type { JsonPath } from '../types';
 
 export type ActivationKind = 'sigmoid' | 'tanh' | 'relu' | 'leaky-relu' | 'relu6' | 'linear' | 'softmax';
-export type LayerKind = 'dense' | ActivationKind | 'dropout' | 'batchnorm' | 'layernorm' | 'groupnorm';
+export type LayerKind =
+  | 'dense' | 'conv2d' | ActivationKind | 'dropout' | 'batchnorm' | 'layernorm' | 'groupnorm' | 'instancenorm'
+  | 'maxpool' | 'avgpool' | 'globalavgpool' | 'flatten';
 export type InitKind = 'zeros' | 'constant' | 'small-gaussian' | 'xavier' | 'xavier-uniform' | 'he' | 'he-uniform' | 'lecun';
 export type LossKind = 'mse' | 'binary-cross-entropy' | 'softmax-cross-entropy';
 export type Preprocess = 'none' | 'zero-center' | 'standardize' | 'min-max';
@@ -48,8 +50,37 @@ export interface DropoutSpec extends LayerBase { kind: 'dropout'; rate: number }
 export interface BatchNormSpec extends LayerBase { kind: 'batchnorm'; momentum: number; epsilon: number }
 export interface LayerNormSpec extends LayerBase { kind: 'layernorm'; epsilon: number }
 export interface GroupNormSpec extends LayerBase { kind: 'groupnorm'; groups: number; epsilon: number }
+export interface InstanceNormSpec extends LayerBase { kind: 'instancenorm'; epsilon: number }
 
-export type LayerSpec = DenseSpec | ActivationSpec | DropoutSpec | BatchNormSpec | LayerNormSpec | GroupNormSpec;
+/** 2-D convolution over [C, H, W] inputs; weights [filters × C·kh·kw] (PyTorch's layout). */
+export interface Conv2dSpec extends LayerBase {
+  kind: 'conv2d';
+  filters: number;
+  /** [kh, kw] */
+  kernel: [number, number];
+  /** [sh, sw] */
+  stride: [number, number];
+  /** "same" keeps H and W at stride 1 (odd kernels); a number pads every side with that many zeros. */
+  padding: 'valid' | 'same' | number;
+  init: InitSpec;
+  biasInit: InitSpec;
+  useBias: boolean;
+  l1: number | null;
+  l2: number | null;
+}
+export interface PoolSpec extends LayerBase {
+  kind: 'maxpool' | 'avgpool';
+  /** [ph, pw] */
+  size: [number, number];
+  /** [sh, sw], defaults to `size`. */
+  stride: [number, number];
+}
+export interface GlobalAvgPoolSpec extends LayerBase { kind: 'globalavgpool' }
+export interface FlattenSpec extends LayerBase { kind: 'flatten' }
+
+export type LayerSpec =
+  | DenseSpec | Conv2dSpec | ActivationSpec | DropoutSpec | BatchNormSpec | LayerNormSpec | GroupNormSpec | InstanceNormSpec
+  | PoolSpec | GlobalAvgPoolSpec | FlattenSpec;
 
 export interface DataSpec {
   /** Built-in generator/dataset name or a workspace-relative .csv/.json path. */
@@ -64,6 +95,8 @@ export interface DataSpec {
   preprocess: Preprocess;
   /** Regression only (the validator refuses it on classification). */
   targetScaling: TargetScaling;
+  /** Files: the `inputShape` given ([C, H, W], a row holding C·H·W values channel-major); absent: flat features. */
+  inputShape?: readonly number[];
 }
 
 export type OptimizerSpec =

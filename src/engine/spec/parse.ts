@@ -51,9 +51,10 @@ export function parseModel(text: string, file: string): ParseResult {
 function staticDims(spec: ModelSpec): DataDims {
   const { data } = spec;
   const outputsIfRegression = data.task === 'regression' ? 1 : null;
-  if (data.isFile) return { inputs: null, outputs: outputsIfRegression, samples: data.samples };
+  const shape = data.inputShape ? { inputShape: data.inputShape } : {};
+  if (data.isFile) return { inputs: null, outputs: outputsIfRegression, samples: data.samples, ...shape };
   const b = BUILTIN_SOURCES[data.source];
-  return { inputs: b.inputs, outputs: outputsIfRegression ?? data.classes, samples: data.samples };
+  return { inputs: b.inputs, outputs: outputsIfRegression ?? data.classes, samples: data.samples, ...shape };
 }
 
 function hasErrors(issues: SpecIssue[]): boolean {
@@ -119,6 +120,10 @@ function checkData(spec: ModelSpec, given: Plain, ctx: CheckContext): void {
     if (given.target !== undefined) warning(ctx, ['data', 'target'], `ignored: ${source} is built in`);
     if (given.task !== undefined && given.task !== b.task) error(ctx, ['data', 'task'], `${source} is a ${b.task} dataset`);
     if (given.noise !== undefined && !b.usesNoise) warning(ctx, ['data', 'noise'], `ignored: ${source} is real data`);
+    if (given.inputShape !== undefined) warning(ctx, ['data', 'inputShape'], `ignored: ${source} is built in${b.shape ? ` with images of shape [${b.shape.join(', ')}]` : ''}`);
+    if (given.classes !== undefined && b.maxClasses !== null && (given.classes as number) > b.maxClasses) {
+      error(ctx, ['data', 'classes'], `${source} has at most ${b.maxClasses} classes`);
+    }
     if (given.classes !== undefined) {
       if (b.task === 'regression') warning(ctx, ['data', 'classes'], `ignored: ${source} is a regression dataset`);
       else if (b.fixedClasses !== null && given.classes !== b.fixedClasses) error(ctx, ['data', 'classes'], `${source} always has ${b.fixedClasses} classes`);

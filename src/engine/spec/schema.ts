@@ -43,6 +43,7 @@ function fieldSchema(f: Field): Schema {
     case 'array': {
       const s: Schema = { type: 'array', description: f.description, items: fieldSchema(f.items) };
       if (f.minItems !== undefined) s.minItems = f.minItems;
+      if (f.maxItems !== undefined) s.maxItems = f.maxItems;
       return s;
     }
     case 'tagged': {
@@ -52,6 +53,11 @@ function fieldSchema(f: Field): Schema {
         variants.unshift({ type: 'string', enum: names, enumDescriptions: names.map((n) => f.variants[n].description), description: f.description });
       }
       const s: Schema = { description: f.description, oneOf: variants };
+      if (f.default !== undefined) s.default = f.default;
+      return s;
+    }
+    case 'choice': {
+      const s: Schema = { description: f.description, anyOf: f.options.map(fieldSchema) };
       if (f.default !== undefined) s.default = f.default;
       return s;
     }

@@ -1,9 +1,11 @@
-// Checks that need the data's dimensions: the output size against the loss, groupnorm groups against the
-// features, and a memory estimate. parseModel runs them when the source's shape is known statically (the
+// Checks that need the data's dimensions: every layer's shape against its input (kernels and pools that do
+// not fit, groups that do not divide, image layers after flat ones), the output size against the loss, and
+// a memory estimate. parseModel runs them when the source's shape is known statically (the
 // built-ins); loadDataset runs them again once a file has been read.
 import type { JsonPath } from '../types';
 import type { LayerRefLike } from './issues';
 import type { LayerSpec, ModelSpec } from './model-spec';
+import { formatShape, hasWeights, inferShapes, shapeSize, type Shape } from './layer-kinds';
 
 export interface ShapeProblem {
   path: JsonPath;
@@ -14,6 +16,8 @@ export interface ShapeProblem {
 /** null = not known yet (a file source before loading): the checks that need it are skipped. */
 export interface DataDims {
   inputs: number | null;
+  /** [C, H, W] for image data; absent: `inputs` flat features. */
+  inputShape?: Shape;
   /** Classification: classes; regression: target columns. */
   outputs: number | null;
   /** Samples held in memory (0 if not known yet). */
@@ -39,8 +43,8 @@ function formatBytes(b: number): string {
 /** Output-size rules: the last layer's width must be what the loss expects for this data. */
 function checkOutputs(spec: ModelSpec, outSize: number | null, dims: DataDims, problems: ShapeProblem[]): void {
   if (outSize === null) return;
-  const lastDense = [...spec.layers].reverse().find((l) => l.kind === 'dense');
-  const at = lastDense ? { path: [...lastDense.path, 'units'], layer: ref(lastDense) } : { path: ['loss'], layer: null };
+  const lastWeights = [...spec.layers].reverse().find(hasWeights);
+  const at = lastWeights ? { path: [...lastWeights.path, sizeField(lastWeights)], layer: ref(lastWeights) } : { path: ['loss'], layer: null };
   // classification: the class count; regression: the target column count
   const { task, classes } = { task: spec.data.task, classes: dims.outputs };
   const outputs = (n: number) => `${n} output unit${n === 1 ? '' : 's'}`;
@@ -60,48 +64,56 @@ function checkOutputs(spec: ModelSpec, outSize: number | null, dims: DataDims, p
   }
 }
 
+/** The field that sets a weight layer's output width. */
+const sizeField = (l: LayerSpec): string => (l.kind === 'conv2d' ? 'filters' : 'units');
+
 /** Shape and size problems of `spec` for data of the given dimensions. */
 export function checkShapes(spec: ModelSpec, dims: DataDims): ShapeProblem[] {
   const problems: ShapeProblem[] = [];
-  let size = dims.inputs;
+  const inputKnown = dims.inputs !== null || dims.inputShape !== undefined;
+  // unknown widths count as 1, so the estimate stays a lower bound; with an unknown input, shapes are
+  // known from the first dense layer on (its output does not depend on its input)
+  const input: Shape = dims.inputShape ?? [dims.inputs ?? 1];
+  const firstDense = spec.layers.findIndex((l) => l.kind === 'dense');
+  const checked = inputKnown ? spec.layers : firstDense < 0 ? [] : spec.layers.slice(firstDense);
+  const shaped = inferShapes(checked, input);
+  if (shaped.problem) {
+    const { spec: l, error } = shaped.problem;
+    problems.push({ path: error.field ? [...l.path, error.field] : l.path, layer: ref(l), what: error.error });
+    return problems;
+  }
   let paramCount = 0;
-  // unknown widths count as 1, so the estimate stays a lower bound
-  let activations = dims.inputs ?? 1;
+  let activations = shapeSize(input);
   let biggest: { layer: LayerSpec; params: number } | null = null;
-  for (const l of spec.layers) {
-    let params = 0;
-    if (l.kind === 'dense') {
-      params = (size ?? 1) * l.units + (l.useBias ? l.units : 0);
-      size = l.units;
-    } else if (l.kind === 'batchnorm' || l.kind === 'layernorm') {
-      params = 2 * (size ?? 1);
-    } else if (l.kind === 'groupnorm') {
-      params = 2 * (size ?? 1);
-      if (size !== null && size % l.groups !== 0) {
-        problems.push({ path: [...l.path, 'groups'], layer: ref(l), what: `${l.groups} groups do not divide the ${size} features reaching this layer` });
-      }
-    }
+  for (const { spec: l, output, params } of shaped.layers) {
     paramCount += params;
-    activations += size ?? 1;
+    activations += shapeSize(output);
     if (!biggest || params > biggest.params) biggest = { layer: l, params };
   }
+  const last = shaped.layers[shaped.layers.length - 1];
+  if (last && last.output.length > 1) {
+    problems.push({ path: last.spec.path, layer: ref(last.spec), what: `the model ends with an image ${formatShape(last.output)}; add flatten (or globalavgpool) and a dense layer for the outputs` });
+    return problems;
+  }
+  const size = last ? shapeSize(last.output) : null;
   checkOutputs(spec, size, dims, problems);
 
   // float32 values with their gradient and up to two optimiser moments; per sample in a batch each layer
   // keeps its output, its input gradient and a cache; the data is held as float64.
   const paramBytes = paramCount * 4 * 4;
   const activationBytes = spec.batchSize * activations * 4 * 3;
-  const dataBytes = dims.samples * ((dims.inputs ?? 1) + (dims.outputs ?? 1)) * 8;
+  const dataBytes = dims.samples * (shapeSize(input) + (dims.outputs ?? 1)) * 8;
   const total = paramBytes + activationBytes + dataBytes;
   if (!(total <= MEMORY_LIMIT_BYTES)) {
     const parts = `parameters ${formatBytes(paramBytes)}, activations ${formatBytes(activationBytes)}, data ${formatBytes(dataBytes)}`;
     const what = `the model needs an estimated ${formatBytes(total)} (${parts}), above the ${formatBytes(MEMORY_LIMIT_BYTES)} limit`;
     const worst = Math.max(paramBytes, activationBytes, dataBytes);
     if (worst === paramBytes && biggest) {
-      const path = biggest.layer.kind === 'dense' ? [...biggest.layer.path, 'units'] : biggest.layer.path;
+      const path = hasWeights(biggest.layer) ? [...biggest.layer.path, sizeField(biggest.layer)] : biggest.layer.path;
       problems.push({ path, layer: ref(biggest.layer), what });
     } else if (worst === activationBytes) problems.push({ path: ['batchSize'], layer: null, what });
     else problems.push({ path: ['data', 'samples'], layer: null, what });
   }
   return problems;
 }
+

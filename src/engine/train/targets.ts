@@ -3,6 +3,7 @@
 // correct-prediction counts for accuracy.
 import type { FloatArray } from '../types';
 import type { ModelSpec } from '../spec/model-spec';
+import { inferShapes, shapeSize } from '../spec/layer-kinds';
 import type { Dataset, Split, TargetScale } from '../data/dataset';
 
 /**
@@ -11,9 +12,10 @@ import type { Dataset, Split, TargetScale } from '../data/dataset';
  */
 export function requiredOutputWidth(spec: ModelSpec, data: Dataset): number {
   if (data.task === 'regression') return data.outputs;
-  let lastUnits = -1;
-  for (const l of spec.layers) if (l.kind === 'dense') lastUnits = l.units;
-  const binarySingle = data.outputs === 2 && lastUnits === 1 && spec.loss !== 'softmax-cross-entropy';
+  const shaped = inferShapes(spec.layers, data.inputShape ?? [data.inputs]);
+  const last = shaped.layers[shaped.layers.length - 1];
+  const modelWidth = shaped.problem || !last ? -1 : shapeSize(last.output);
+  const binarySingle = data.outputs === 2 && modelWidth === 1 && spec.loss !== 'softmax-cross-entropy';
   return binarySingle ? 1 : data.outputs;
 }
 

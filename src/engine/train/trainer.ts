@@ -11,6 +11,7 @@ import type { TrainerListener, TrainerOptions, TrainerEvent } from './trainer-ap
 import { Rng } from '../rng';
 import { buildModel } from '../layers/build';
 import { DenseLayer } from '../layers/dense';
+import { Conv2dLayer } from '../layers/conv2d';
 import { allFinite, BatchCache } from '../layers/buffers';
 import { sigmoid, softmaxRows } from '../layers/activations';
 import { allocKernelBuffer, selectKernels } from '../kernels/select';
@@ -73,9 +74,9 @@ export class Trainer {
     this.shuffleRng = rng.fork('shuffle');
     this.kernels = selectKernels(this.dtype);
     this.width = requiredOutputWidth(spec, data);
-    this.layers = buildModel(spec, data.inputs, this.width, this.dtype, rng, this.kernels);
+    this.layers = buildModel(spec, data.inputShape ?? data.inputs, this.width, this.dtype, rng, this.kernels);
     const first = this.layers[0];
-    if (first instanceof DenseLayer) first.computeInputGradient = false;
+    if (first instanceof DenseLayer || first instanceof Conv2dLayer) first.computeInputGradient = false;
     this.plan = planLoss(spec.loss, this.layers);
     this.clipper = new GradientClipper(spec.clipping, this.kernels);
     const params = this.layers.flatMap((l) => l.params);
@@ -121,6 +122,7 @@ export class Trainer {
       kind: l.spec.kind,
       inputSize: l.inputSize,
       outputSize: l.outputSize,
+      outputShape: [...l.outputShape],
       paramCount: l.params.reduce((s, p) => s + p.value.length, 0),
     }));
     return {

@@ -1,0 +1,146 @@
+// 2-D convolution over channel-major [C, H, W] samples. Weights are [filters × C·kh·kw] (PyTorch's layout),
+// one bias per filter. A chunk of samples is unrolled by im2col side by side into [K × n·P], so the
+// convolution, the weight gradient and the input gradient are each one long GEMM per chunk on whichever
+// kernel path the run uses (wasm SIMD for float32, TypeScript for float64); outputs and output gradients
+// move between the sample-major buffers and the filter-major chunk in runs of P values. The unrolled chunk
+// of a training batch is kept for the backward pass; chunks bound its memory on large evaluation batches.
+import type { FloatArray } from '../types';
+import type { Conv2dSpec } from '../spec/model-spec';
+import { convPadding, shapeSize, type Shape } from '../spec/layer-kinds';
+import type { Kernels } from '../kernels/kernels';
+import { col2im, im2col, type ConvGeometry } from '../kernels/im2col';
+import type { Layer, Param, StateBuffer } from './layer';
+import { BatchCache, type Alloc } from './buffers';
+
+/** Values an unrolled chunk may hold: big enough for long GEMMs, small enough to stay in cache-friendly memory. */
+const COLS_BUDGET = 1 << 20;
+
+interface ConvBuffers {
+  out: FloatArray;
+  dIn: FloatArray;
+}
+
+export class Conv2dLayer implements Layer {
+  readonly params: Param[];
+  readonly state: StateBuffer[] = [];
+  readonly weight: Param;
+  readonly bias: Param | null;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  lastInput: FloatArray | null = null;
+  lastOutput: FloatArray | null = null;
+  /** False skips the input gradient (a first layer, whose input is data); dInput then stays zero. */
+  computeInputGradient = true;
+  private readonly geometry: ConvGeometry;
+  /** C·kh·kw: one unrolled column's length. */
+  private readonly k: number;
+  /** Output positions per sample. */
+  private readonly positions: number;
+  /** Samples per unrolled chunk. */
+  private readonly chunk: number;
+  private readonly cols: FloatArray;
+  private readonly dCols: FloatArray;
+  /** [filters × n·P]: a chunk's output, or its output gradient, filter-major. */
+  private readonly work: FloatArray;
+  /** The forward whose unrolled input `cols` still holds (a single-chunk batch needs no second im2col). */
+  private colsHold: { input: FloatArray; batch: number } | null = null;
+  private readonly buffers: BatchCache<ConvBuffers>;
+
+  constructor(
+    readonly spec: Conv2dSpec,
+    readonly position: number,
+    readonly inputShape: Shape,
+    readonly outputShape: Shape,
+    alloc: Alloc,
+    private readonly kernels: Kernels,
+    regularization: { l1: number; l2: number },
+  ) {
+    const [C, H, W] = inputShape;
+    const [F, outH, outW] = outputShape;
+    const [padH, padW] = convPadding(spec);
+    this.geometry = { channels: C, height: H, width: W, kh: spec.kernel[0], kw: spec.kernel[1], strideH: spec.stride[0], strideW: spec.stride[1], padH, padW, outH, outW };
+    this.inputSize = shapeSize(inputShape);
+    this.outputSize = shapeSize(outputShape);
+    this.k = C * spec.kernel[0] * spec.kernel[1];
+    this.positions = outH * outW;
+    this.chunk = Math.max(1, Math.floor(COLS_BUDGET / (this.k * this.positions)));
+    this.weight = {
+      id: `${spec.name}.weight`,
+      role: 'weight',
+      value: alloc(F * this.k),
+      grad: alloc(F * this.k),
+      shape: [F, this.k],
+      l1: spec.l1 ?? regularization.l1,
+      l2: spec.l2 ?? regularization.l2,
+    };
+    this.bias = spec.useBias ? { id: `${spec.name}.bias`, role: 'bias', value: alloc(F), grad: alloc(F), shape: [1, F], l1: 0, l2: 0 } : null;
+    this.params = this.bias ? [this.weight, this.bias] : [this.weight];
+    // the unrolled buffers hold one chunk, whatever the batch
+    this.cols = alloc(this.chunk * this.k * this.positions);
+    this.dCols = alloc(this.chunk * this.k * this.positions);
+    this.work = alloc(this.chunk * F * this.positions);
+    this.buffers = new BatchCache((batch) => ({ out: alloc(batch * this.outputSize), dIn: alloc(batch * this.inputSize) }));
+  }
+
+  forward(input: FloatArray, batch: number): FloatArray {
+    const { out } = this.buffers.get(batch);
+    const F = this.spec.filters;
+    const P = this.positions;
+    for (let first = 0; first < batch; first += this.chunk) {
+      const n = Math.min(this.chunk, batch - first);
+      for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
+      this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, this.work, false);
+      // [filters × n·P] -> n samples of [filters × P], adding the bias
+      for (let s = 0; s < n; s++) {
+        for (let f = 0; f < F; f++) {
+          const b = this.bias ? this.bias.value[f] : 0;
+          const src = f * n * P + s * P;
+          const dst = (first + s) * F * P + f * P;
+          for (let p = 0; p < P; p++) out[dst + p] = this.work[src + p] + b;
+        }
+      }
+    }
+    this.colsHold = batch <= this.chunk ? { input, batch } : null;
+    this.lastInput = input;
+    this.lastOutput = out;
+    return out;
+  }
+
+  backward(gradOutput: FloatArray, batch: number): FloatArray {
+    const { dIn } = this.buffers.get(batch);
+    const input = this.lastInput!;
+    const F = this.spec.filters;
+    const P = this.positions;
+    if (this.bias) {
+      const db = this.bias.grad;
+      db.fill(0);
+      for (let s = 0; s < batch; s++) {
+        for (let f = 0; f < F; f++) {
+          const o = (s * F + f) * P;
+          let sum = 0;
+          for (let p = 0; p < P; p++) sum += gradOutput[o + p];
+          db[f] += sum;
+        }
+      }
+    }
+    if (this.computeInputGradient) dIn.fill(0);
+    const reuse = this.colsHold !== null && this.colsHold.input === input && this.colsHold.batch === batch;
+    for (let first = 0; first < batch; first += this.chunk) {
+      const n = Math.min(this.chunk, batch - first);
+      if (!reuse) for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
+      // n samples of [filters × P] -> [filters × n·P]
+      for (let s = 0; s < n; s++) {
+        for (let f = 0; f < F; f++) {
+          const src = (first + s) * F * P + f * P;
+          this.work.set(gradOutput.subarray(src, src + P), f * n * P + s * P);
+        }
+      }
+      this.kernels.gemmNT(F, this.k, n * P, this.work, this.cols, this.weight.grad, first > 0);
+      if (this.computeInputGradient) {
+        this.kernels.gemmTN(this.k, n * P, F, this.weight.value, this.work, this.dCols, false);
+        for (let s = 0; s < n; s++) col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P);
+      }
+    }
+    return dIn;
+  }
+}
