@@ -1,8 +1,9 @@
 // Measures how well the diagnosis generalises (issue 11): every broken model of the zoo (test/zoo/broken and
 // examples/broken) and every healthy one (test/zoo/healthy and examples/*.nn.json) is trained at its own seed
 // and at seeds 1-5, and the findings are scored against the expectation written in the file's first line.
-//   npm run eval:diagnosis -- [--only <substring>] [--seeds 1,2] [--json <out file>] [--jobs N]
-// Each (model, seed) run is one task for a pool of worker processes (this same file with --worker).
+//   npm run eval:diagnosis -- [--only <substring>] [--seeds 1,2] [--json <out file>] [--jobs N] [--from <json file>]
+// Each (model, seed) run is one task for a pool of worker processes (this same file with --worker);
+// --from prints the report of a run saved with --json again, without training.
 import * as fs from 'fs';
 import * as path from 'path';
 import { fork, type ChildProcess } from 'child_process';
@@ -201,120 +202,149 @@ export async function repairWithinRounds(cases: ModelCase[], results: TaskResult
   return { repaired: ok, of: broken.length, failures };
 }
 
+/** Counts over one set of models (the zoo, the examples, or both). */
+interface Tally {
+  detectedAtFileSeed: Fraction;
+  detectedOverSeeds: Fraction;
+  localised: Fraction;
+  oneFixRepair: Fraction;
+  healthyAlarmsAtFileSeed: Fraction;
+  healthyErrorsOverSeeds: Fraction;
+  healthyWarningsOverSeeds: Fraction;
+}
+
+interface Fraction {
+  n: number;
+  of: number;
+}
+
+type Lookup = (c: ModelCase, seed: number) => TaskResult | undefined;
+
+/** The worst severity among a run's findings, counting info as none. */
+function worstAlarm(run: RunOutcome | null | undefined): 'error' | 'warning' | null {
+  if (run?.findings.some((f) => f.severity === 'error')) return 'error';
+  return run?.findings.some(flagged) ? 'warning' : null;
+}
+
+function fixHeld(r: TaskResult | undefined): boolean {
+  return !!(r?.run && r.fix?.after && repaired(r.run, r.fix.after, r.fix.code));
+}
+
+function tally(cases: ModelCase[], at: Lookup, seeds: number[]): Tally {
+  const f = (): Fraction => ({ n: 0, of: 0 });
+  const t: Tally = { detectedAtFileSeed: f(), detectedOverSeeds: f(), localised: f(), oneFixRepair: f(), healthyAlarmsAtFileSeed: f(), healthyErrorsOverSeeds: f(), healthyWarningsOverSeeds: f() };
+  const count = (x: Fraction, hit: boolean) => {
+    x.of++;
+    if (hit) x.n++;
+  };
+  for (const c of cases) {
+    const own = at(c, c.seed);
+    if (c.kind === 'broken') {
+      const detected = !!own?.run && detection(own.run, c.codes) !== null;
+      count(t.detectedAtFileSeed, detected);
+      const loc = detected ? localised(own!.run!, c) : null;
+      if (loc !== null) count(t.localised, loc);
+      count(t.oneFixRepair, fixHeld(own));
+      for (const s of seeds) {
+        const r = at(c, s)?.run;
+        count(t.detectedOverSeeds, !!r && detection(r, c.codes) !== null);
+      }
+    } else {
+      count(t.healthyAlarmsAtFileSeed, worstAlarm(own?.run) !== null);
+      for (const s of seeds) {
+        const worst = worstAlarm(at(c, s)?.run);
+        count(t.healthyErrorsOverSeeds, worst === 'error');
+        count(t.healthyWarningsOverSeeds, worst === 'warning');
+      }
+    }
+  }
+  return t;
+}
+
 interface Report {
   lines: string[];
-  figures: Record<string, { n: number; of: number }>;
+  tallies: Record<string, Tally>;
 }
 
 function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Report {
   const lines: string[] = [];
   const out = (s = '') => lines.push(s);
-  const at = (c: ModelCase, seed: number) => results.find((r) => r.file === c.file && r.seed === seed);
+  const at: Lookup = (c, seed) => results.find((r) => r.file === c.file && r.seed === seed);
+  const sets: Record<string, ModelCase[]> = {
+    'zoo (test/zoo)': cases.filter((c) => c.file.startsWith('test/')),
+    examples: cases.filter((c) => c.file.startsWith('examples/')),
+    all: cases,
+  };
+  const tallies: Record<string, Tally> = {};
+  for (const [name, set] of Object.entries(sets)) tallies[name] = tally(set, at, seeds);
   const broken = cases.filter((c) => c.kind === 'broken');
   const healthy = cases.filter((c) => c.kind === 'healthy');
-  const figures: Report['figures'] = {};
-  const fig = (key: string, n: number, of: number) => (figures[key] = { n, of });
+  const s = seeds.join(',');
+  const rows: [keyof Tally, string][] = [
+    ['detectedAtFileSeed', "broken models detected (a warning/error with an expected code), file's seed"],
+    ['detectedOverSeeds', `broken runs detected at seeds ${s}`],
+    ['localised', "detections naming the expected layers (or the whole model), file's seed"],
+    ['oneFixRepair', 'preferred fix applied once: finding cleared and validation metric improved'],
+    ['healthyAlarmsAtFileSeed', "healthy models with a warning or error, file's seed"],
+    ['healthyErrorsOverSeeds', `healthy runs with an error, seeds ${s}`],
+    ['healthyWarningsOverSeeds', `healthy runs whose worst finding is a warning, seeds ${s}`],
+  ];
+  out(`Diagnosis evaluation: ${broken.length} broken and ${healthy.length} healthy models, at each file's seed and seeds ${s}`);
+  out();
+  out(`| measured | ${Object.keys(sets).join(' | ')} |`);
+  out(`|---|${Object.keys(sets).map(() => '---').join('|')}|`);
+  for (const [key, label] of rows) out(`| ${label} | ${Object.values(tallies).map((t) => pct(t[key].n, t[key].of)).join(' | ')} |`);
 
-  let detOwn = 0, locOwn = 0, locOf = 0, detSeeds = 0, detSeedsOf = 0, fixOk = 0;
+  out();
+  out("By expected code (models; detected at the file's seed; detected over seeds; one-fix repaired):");
+  const codes = [...new Set(broken.map((c) => c.codes[0]))].sort();
+  for (const code of codes) {
+    const t = tally(broken.filter((c) => c.codes[0] === code), at, seeds);
+    const n = t.detectedAtFileSeed.of;
+    out(`  ${code.padEnd(22)} ${String(n).padStart(3)}  det ${t.detectedAtFileSeed.n}/${n}  seeds ${t.detectedOverSeeds.n}/${t.detectedOverSeeds.of}  fix ${t.oneFixRepair.n}/${n}`);
+  }
+
   const misses: string[] = [];
-  const fixFails: string[] = [];
   const seedMisses: string[] = [];
-  const byCode = new Map<string, { n: number; det: number; seeds: number; seedsOf: number; fix: number }>();
+  const fixFails: string[] = [];
+  const alarms: string[] = [];
   for (const c of broken) {
-    const row = byCode.get(c.codes[0]) ?? { n: 0, det: 0, seeds: 0, seedsOf: 0, fix: 0 };
-    byCode.set(c.codes[0], row);
-    row.n++;
     const own = at(c, c.seed);
     const run = own?.run ?? null;
     const hit = run ? detection(run, c.codes) : null;
-    if (hit) {
-      detOwn++;
-      row.det++;
-      const loc = localised(run!, c);
-      if (loc !== null) {
-        locOf++;
-        if (loc) locOwn++;
-        else misses.push(`  ${c.file}: ${c.codes.join('|')} found but not on ${c.layers!.join(', ') || 'the model'}: ${describe(run)}`);
-      }
-    } else {
-      misses.push(`  ${c.file}: expected ${c.codes.join('|')}, found ${own?.error ? 'error: ' + own.error : describe(run)}`);
-    }
+    if (!hit) misses.push(`  ${c.file}: expected ${c.codes.join('|')}, found ${own?.error ? 'error: ' + own.error : describe(run)}`);
+    else if (localised(run!, c) === false) misses.push(`  ${c.file}: ${c.codes.join('|')} found, but not on ${c.layers!.join(', ') || 'the whole model'}: ${describe(run)}`);
     const fx = own?.fix;
-    if (run && fx?.after && repaired(run, fx.after, fx.code)) {
-      fixOk++;
-      row.fix++;
-    } else if (hit) {
+    if (hit && !fixHeld(own)) {
       const why = !fx ? 'no preferred fix' : fx.error ? `error: ${fx.error}` : `${fmtMetric(run)} -> ${fmtMetric(fx.after)}; after: ${describe(fx.after)}`;
       fixFails.push(`  ${c.file}: ${fx?.fix ?? hit.code}: ${why}`);
     }
-    for (const s of seeds) {
-      const r = at(c, s);
-      detSeedsOf++;
-      row.seedsOf++;
-      if (r?.run && detection(r.run, c.codes)) {
-        detSeeds++;
-        row.seeds++;
-      } else seedMisses.push(`  ${c.file} seed ${s}: ${r?.error ? 'error: ' + r.error : describe(r?.run ?? null)}`);
+    for (const seed of seeds) {
+      const r = at(c, seed);
+      if (!r?.run || !detection(r.run, c.codes)) seedMisses.push(`  ${c.file} seed ${seed}: expected ${c.codes.join('|')}, found ${r?.error ? 'error: ' + r.error : describe(r?.run ?? null)}`);
     }
   }
-  fig('detectedAtFileSeed', detOwn, broken.length);
-  fig('detectedOverSeeds', detSeeds, detSeedsOf);
-  fig('localised', locOwn, locOf);
-  fig('oneFixRepair', fixOk, broken.length);
-
-  const alarms = { error: 0, warning: 0 };
-  let healthyRuns = 0, healthyOwnAlarms = 0;
-  const healthyLines: string[] = [];
-  const weak: string[] = [];
+  const metrics: string[] = [];
   for (const c of healthy) {
-    const own = at(c, c.seed);
-    if (own?.run?.findings.some(flagged)) {
-      healthyOwnAlarms++;
-      healthyLines.push(`  ${c.file} seed ${c.seed} (file's): ${describe(own.run)}`);
-    }
-    if (own?.error) healthyLines.push(`  ${c.file} seed ${c.seed}: error: ${own.error}`);
-    weak.push(`${c.file} ${fmtMetric(own?.run ?? null)}`);
-    for (const s of seeds) {
-      const r = at(c, s);
-      healthyRuns++;
-      const worst = r?.run?.findings.some((f) => f.severity === 'error') ? 'error' : r?.run?.findings.some(flagged) ? 'warning' : null;
-      if (worst) {
-        alarms[worst]++;
-        healthyLines.push(`  ${c.file} seed ${s}: ${describe(r!.run)}`);
-      }
-      if (r?.error) healthyLines.push(`  ${c.file} seed ${s}: error: ${r.error}`);
+    metrics.push(`${path.basename(c.file, '.nn.json')} ${fmtMetric(at(c, c.seed)?.run ?? null)}`);
+    for (const seed of new Set([c.seed, ...seeds])) {
+      const r = at(c, seed);
+      if (r?.error) alarms.push(`  ${c.file} seed ${seed}: error: ${r.error}`);
+      else if (worstAlarm(r?.run)) alarms.push(`  ${c.file} seed ${seed}${seed === c.seed ? " (file's)" : ''}: ${describe(r!.run)}`);
     }
   }
-  fig('healthyAlarmsAtFileSeed', healthyOwnAlarms, healthy.length);
-  fig('healthyErrorsOverSeeds', alarms.error, healthyRuns);
-  fig('healthyWarningsOverSeeds', alarms.warning, healthyRuns);
-
-  out(`Diagnosis evaluation: ${broken.length} broken and ${healthy.length} healthy models; seeds ${seeds.join(',')} and each file's own`);
-  out();
-  out('| measured | result |');
-  out('|---|---|');
-  out(`| broken models detected at the file's seed | ${pct(detOwn, broken.length)} |`);
-  out(`| detected at each of seeds ${seeds.join(',')} | ${pct(detSeeds, detSeedsOf)} |`);
-  out(`| detected and naming the expected layers (file's seed) | ${pct(locOwn, locOf)} |`);
-  out(`| preferred fix applied once clears the finding and improves the validation metric | ${pct(fixOk, broken.length)} |`);
-  out(`| healthy models warned at the file's seed | ${pct(healthyOwnAlarms, healthy.length)} |`);
-  out(`| healthy runs with an error over seeds ${seeds.join(',')} | ${pct(alarms.error, healthyRuns)} |`);
-  out(`| healthy runs whose worst finding is a warning over seeds ${seeds.join(',')} | ${pct(alarms.warning, healthyRuns)} |`);
-  out();
-  out('By expected code (models, detected at file seed, detected over seeds, one-fix repaired):');
-  for (const [code, r] of [...byCode].sort()) out(`  ${code.padEnd(22)} ${String(r.n).padStart(3)}  det ${r.det}/${r.n}  seeds ${r.seeds}/${r.seedsOf}  fix ${r.fix}/${r.n}`);
   const section = (title: string, items: string[]) => {
     out();
     out(`${title}: ${items.length}`);
     for (const i of items) out(i);
   };
   section("Misses at the file's seed (expected -> found instead)", misses);
-  section('Misses at other seeds', seedMisses);
+  section(`Misses at seeds ${s}`, seedMisses);
   section('One-fix repairs that did not hold', fixFails);
-  section('False alarms on healthy models', healthyLines);
+  section('False alarms on healthy models', alarms);
   out();
-  out(`Healthy models' validation metric at the file's seed: ${weak.join('; ')}`);
-  return { lines, figures };
+  out(`Healthy models' validation metric at the file's seed: ${metrics.join('; ')}`);
+  return { lines, tallies };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -378,13 +408,14 @@ function worker(): void {
 
 interface Options {
   only: string | null;
+  from: string | null;
   seeds: number[];
   json: string | null;
   jobs: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { only: null, seeds: [1, 2, 3, 4, 5], json: null, jobs: 2 };
+  const o: Options = { only: null, from: null, seeds: [1, 2, 3, 4, 5], json: null, jobs: 2 };
   for (let i = 0; i < argv.length; i++) {
     const value = () => {
       const v = argv[++i];
@@ -394,19 +425,26 @@ function parseOptions(argv: string[]): Options {
     const a = argv[i];
     if (a === '--only') o.only = value();
     else if (a === '--json') o.json = value();
+    else if (a === '--from') o.from = value();
     else if (a === '--seeds') {
       o.seeds = value().split(',').filter(Boolean).map(Number);
       if (o.seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes a comma-separated list of non-negative integers');
     } else if (a === '--jobs') {
       o.jobs = Number(value());
       if (!Number.isInteger(o.jobs) || o.jobs < 1) throw new Error('--jobs takes a positive integer');
-    } else throw new Error(`unknown option ${a} (options: --only <substring>, --seeds 1,2, --json <out file>, --jobs N)`);
+    } else throw new Error(`unknown option ${a} (options: --only <substring>, --seeds 1,2, --json <out file>, --jobs N, --from <json file>)`);
   }
   return o;
 }
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.from) {
+    const saved = JSON.parse(fs.readFileSync(opts.from, 'utf8')) as { options: Options; cases: ModelCase[]; results: TaskResult[] };
+    const cases = saved.cases.filter((c) => !opts.only || c.file.includes(opts.only));
+    process.stdout.write(score(cases, saved.results, saved.options.seeds).lines.join('\n') + '\n');
+    return;
+  }
   const cases = listCases(opts.only);
   const tasks: Task[] = [];
   for (const c of cases) {
@@ -422,7 +460,7 @@ async function main(): Promise<void> {
   // a seed equal to the file's own is run once and counts for both
   const report = score(cases, results, opts.seeds);
   process.stdout.write(report.lines.join('\n') + `\n\n(${Math.round((Date.now() - t0) / 1000)} s)\n`);
-  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ options: opts, figures: report.figures, cases, results }, null, 1));
+  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ options: opts, tallies: report.tallies, cases, results }, null, 1));
 }
 
 if (process.argv.includes('--worker')) worker();
