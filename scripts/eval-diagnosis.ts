@@ -94,8 +94,24 @@ interface TaskResult {
   run: RunOutcome | null;
   /** At the file's seed of a broken model: the one-fix repair. */
   fix: FixOutcome | null;
+  /** At the file's seed of a broken model, when a repair callback is wired: the repair within rounds. */
+  repair: RepairOutcome | null;
   error: string | null;
 }
+
+interface RepairOutcome {
+  after: RunOutcome | null;
+  error: string | null;
+}
+
+/**
+ * The "repair within rounds" column: turns a model text into the text it ends with after up to `rounds`
+ * edits, each proven by retraining (src/engine/repair.ts's repairModel, wired in `worker` below). The eval
+ * retrains that text from the same seed and scores it like the one-fix repair.
+ */
+export type RepairCallback = (modelText: string, modelPath: string, seed: number, rounds: number) => Promise<string>;
+/** The rounds the issue allows `repair` (its default). */
+const REPAIR_ROUNDS = 4;
 
 interface Task {
   c: ModelCase;
@@ -126,10 +142,10 @@ const flagged = (f: FindingBrief) => f.severity !== 'info';
 /** The first warning or error whose code names the expected problem (findings come ranked). */
 const detection = (run: RunOutcome, codes: string[]) => run.findings.find((f) => flagged(f) && codes.includes(f.code)) ?? null;
 
-async function runTask(task: Task): Promise<TaskResult> {
+async function runTask(task: Task, repair: RepairCallback | null): Promise<TaskResult> {
   const file = path.join(ROOT, task.c.file);
   const text = fs.readFileSync(file, 'utf8');
-  const result: TaskResult = { file: task.c.file, seed: task.seed, run: null, fix: null, error: null };
+  const result: TaskResult = { file: task.c.file, seed: task.seed, run: null, fix: null, repair: null, error: null };
   try {
     result.run = await trainText(text, file, task.seed);
   } catch (err) {
@@ -145,6 +161,15 @@ async function runTask(task: Task): Promise<TaskResult> {
       fix.error = err instanceof Error ? err.message : String(err);
     }
     result.fix = fix;
+  }
+  if (task.withFix && repair) {
+    const outcome: RepairOutcome = { after: null, error: null };
+    try {
+      outcome.after = await trainText(await repair(text, file, task.seed, REPAIR_ROUNDS), file, task.seed);
+    } catch (err) {
+      outcome.error = err instanceof Error ? err.message : String(err);
+    }
+    result.repair = outcome;
   }
   return result;
 }
@@ -181,33 +206,14 @@ const describe = (run: RunOutcome | null) =>
 const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${n}/${d} (${Math.round((100 * n) / d)} %)`);
 const fmtMetric = (r: RunOutcome | null) => (!r ? '-' : r.metric === null ? 'non-finite' : r.task === 'classification' ? `acc ${r.metric.toFixed(3)}` : `loss ${r.metric.toPrecision(3)}`);
 
-/**
- * The "repair within rounds" column: `repair` turns a model text into the text it ends with after up to
- * `rounds` proven edits. The eval retrains that text from the same seed and scores it like the one-fix repair.
- */
-export type RepairCallback = (modelText: string, modelPath: string, seed: number, rounds: number) => Promise<string>;
-
-export async function repairWithinRounds(cases: ModelCase[], results: TaskResult[], repair: RepairCallback, rounds = 4): Promise<{ repaired: number; of: number; failures: string[] }> {
-  let ok = 0;
-  const failures: string[] = [];
-  const broken = cases.filter((c) => c.kind === 'broken');
-  for (const c of broken) {
-    const before = results.find((r) => r.file === c.file && r.seed === c.seed)?.run;
-    const file = path.join(ROOT, c.file);
-    const fixedText = await repair(fs.readFileSync(file, 'utf8'), file, c.seed, rounds);
-    const after = await trainText(fixedText, file, c.seed);
-    if (before && !c.codes.some((code) => after.findings.some((f) => flagged(f) && f.code === code)) && improved(before, after)) ok++;
-    else failures.push(`${c.file}: ${fmtMetric(before ?? null)} -> ${fmtMetric(after)}; still ${describe(after)}`);
-  }
-  return { repaired: ok, of: broken.length, failures };
-}
-
 /** Counts over one set of models (the zoo, the examples, or both). */
 interface Tally {
   detectedAtFileSeed: Fraction;
   detectedOverSeeds: Fraction;
   localised: Fraction;
   oneFixRepair: Fraction;
+  /** Only over runs where a repair callback was wired. */
+  repairWithinRounds: Fraction;
   healthyAlarmsAtFileSeed: Fraction;
   healthyErrorsOverSeeds: Fraction;
   healthyWarningsOverSeeds: Fraction;
@@ -230,9 +236,15 @@ function fixHeld(r: TaskResult | undefined): boolean {
   return !!(r?.run && r.fix?.after && repaired(r.run, r.fix.after, r.fix.code));
 }
 
+/** Repaired within rounds: no expected code is flagged any more and the validation metric improved. */
+function repairHeld(r: TaskResult, codes: string[]): boolean {
+  const after = r.repair?.after;
+  return !!(r.run && after && !after.findings.some((f) => flagged(f) && codes.includes(f.code)) && improved(r.run, after));
+}
+
 function tally(cases: ModelCase[], at: Lookup, seeds: number[]): Tally {
   const f = (): Fraction => ({ n: 0, of: 0 });
-  const t: Tally = { detectedAtFileSeed: f(), detectedOverSeeds: f(), localised: f(), oneFixRepair: f(), healthyAlarmsAtFileSeed: f(), healthyErrorsOverSeeds: f(), healthyWarningsOverSeeds: f() };
+  const t: Tally = { detectedAtFileSeed: f(), detectedOverSeeds: f(), localised: f(), oneFixRepair: f(), repairWithinRounds: f(), healthyAlarmsAtFileSeed: f(), healthyErrorsOverSeeds: f(), healthyWarningsOverSeeds: f() };
   const count = (x: Fraction, hit: boolean) => {
     x.of++;
     if (hit) x.n++;
@@ -245,6 +257,7 @@ function tally(cases: ModelCase[], at: Lookup, seeds: number[]): Tally {
       const loc = detected ? localised(own!.run!, c) : null;
       if (loc !== null) count(t.localised, loc);
       count(t.oneFixRepair, fixHeld(own));
+      if (own?.repair) count(t.repairWithinRounds, repairHeld(own, c.codes));
       for (const s of seeds) {
         const r = at(c, s)?.run;
         count(t.detectedOverSeeds, !!r && detection(r, c.codes) !== null);
@@ -285,6 +298,7 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
     ['detectedOverSeeds', `broken runs detected at seeds ${s}`],
     ['localised', "detections naming the expected layers (or the whole model), file's seed"],
     ['oneFixRepair', 'preferred fix applied once: finding cleared and validation metric improved'],
+    ['repairWithinRounds', `repair within ${REPAIR_ROUNDS} rounds: expected findings cleared and validation metric improved`],
     ['healthyAlarmsAtFileSeed', "healthy models with a warning or error, file's seed"],
     ['healthyErrorsOverSeeds', `healthy runs with an error, seeds ${s}`],
     ['healthyWarningsOverSeeds', `healthy runs whose worst finding is a warning, seeds ${s}`],
@@ -294,6 +308,7 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
   out(`| measured | ${Object.keys(sets).join(' | ')} |`);
   out(`|---|${Object.keys(sets).map(() => '---').join('|')}|`);
   for (const [key, label] of rows) out(`| ${label} | ${Object.values(tallies).map((t) => pct(t[key].n, t[key].of)).join(' | ')} |`);
+  if (!results.some((r) => r.repair)) out(`(repair within rounds: not measured, no repair callback is wired in \`worker\`)`);
 
   out();
   out("By expected code (models; detected at the file's seed; detected over seeds; one-fix repaired):");
@@ -307,6 +322,7 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
   const misses: string[] = [];
   const seedMisses: string[] = [];
   const fixFails: string[] = [];
+  const repairFails: string[] = [];
   const alarms: string[] = [];
   for (const c of broken) {
     const own = at(c, c.seed);
@@ -318,6 +334,10 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
     if (hit && !fixHeld(own)) {
       const why = !fx ? 'no preferred fix' : fx.error ? `error: ${fx.error}` : `${fmtMetric(run)} -> ${fmtMetric(fx.after)}; after: ${describe(fx.after)}`;
       fixFails.push(`  ${c.file}: ${fx?.fix ?? hit.code}: ${why}`);
+    }
+    if (own?.repair && !repairHeld(own, c.codes)) {
+      const after = own.repair.after;
+      repairFails.push(`  ${c.file}: ${own.repair.error ? 'error: ' + own.repair.error : `${fmtMetric(run)} -> ${fmtMetric(after)}; after: ${describe(after)}`}`);
     }
     for (const seed of seeds) {
       const r = at(c, seed);
@@ -341,6 +361,7 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
   section("Misses at the file's seed (expected -> found instead)", misses);
   section(`Misses at seeds ${s}`, seedMisses);
   section('One-fix repairs that did not hold', fixFails);
+  if (results.some((r) => r.repair)) section(`Repairs within ${REPAIR_ROUNDS} rounds that did not hold`, repairFails);
   section('False alarms on healthy models', alarms);
   out();
   out(`Healthy models' validation metric at the file's seed: ${metrics.join('; ')}`);
@@ -383,7 +404,7 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
           // the worker died or timed out on this task: record it and carry on with a fresh worker
           const t = current;
           if (timer) clearTimeout(timer);
-          results.push({ file: t.c.file, seed: t.seed, run: null, fix: null, error: 'worker exited (crash or timeout)' });
+          results.push({ file: t.c.file, seed: t.seed, run: null, fix: null, repair: null, error: 'worker exited (crash or timeout)' });
           onDone(results[results.length - 1], results.length);
           current = null;
           if (next < tasks.length) start();
@@ -397,9 +418,10 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
   });
 }
 
-function worker(): void {
+/** Runs tasks sent by the pool; `repair`, when given, fills the repair-within-rounds column. */
+function worker(repair: RepairCallback | null): void {
   process.on('message', (task: Task) => {
-    void runTask(task).then((r) => process.send!(r));
+    void runTask(task, repair).then((r) => process.send!(r));
   });
 }
 
@@ -463,7 +485,9 @@ async function main(): Promise<void> {
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ options: opts, tallies: report.tallies, cases, results }, null, 1));
 }
 
-if (process.argv.includes('--worker')) worker();
+// src/engine/repair.ts is not on this branch yet; once it is, pass
+// (t, p, seed, rounds) => repairModel(t, p, readDataFiles(prepareSpec(t, p), p), { seed, rounds }).then((r) => r.text)
+if (process.argv.includes('--worker')) worker(null);
 else if (require.main === module) {
   main().catch((err) => {
     process.stderr.write(`eval-diagnosis: ${err instanceof Error ? err.message : String(err)}\n`);
