@@ -311,12 +311,13 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
   if (!results.some((r) => r.repair)) out(`(repair within rounds: not measured, no repair callback is wired in \`worker\`)`);
 
   out();
-  out("By expected code (models; detected at the file's seed; detected over seeds; one-fix repaired):");
+  out("By expected code (models; detected at the file's seed; detected over seeds; one-fix repaired; repaired within rounds):");
   const codes = [...new Set(broken.map((c) => c.codes[0]))].sort();
   for (const code of codes) {
     const t = tally(broken.filter((c) => c.codes[0] === code), at, seeds);
     const n = t.detectedAtFileSeed.of;
-    out(`  ${code.padEnd(22)} ${String(n).padStart(3)}  det ${t.detectedAtFileSeed.n}/${n}  seeds ${t.detectedOverSeeds.n}/${t.detectedOverSeeds.of}  fix ${t.oneFixRepair.n}/${n}`);
+    const rounds = t.repairWithinRounds.of ? `  rounds ${t.repairWithinRounds.n}/${t.repairWithinRounds.of}` : '';
+    out(`  ${code.padEnd(22)} ${String(n).padStart(3)}  det ${t.detectedAtFileSeed.n}/${n}  seeds ${t.detectedOverSeeds.n}/${t.detectedOverSeeds.of}  fix ${t.oneFixRepair.n}/${n}${rounds}`);
   }
 
   const misses: string[] = [];
