@@ -1,7 +1,9 @@
 // The worker-thread entry: runs one TrainingSession at a time for the extension host and speaks the
 // ToWorker/FromWorker protocol. Live data goes through the coalescer; the host acknowledges each batch.
 import { parentPort } from 'node:worker_threads';
-import { isToWorker, type FromWorker, type ToWorker } from '../protocol';
+import { isToWorker, type DataFileRef, type FromWorker, type ToWorker } from '../protocol';
+import type { DataFiles } from '../engine/data/dataset';
+import { dataFileSource } from '../cli/data-files';
 import { TrainingSession } from '../engine/session';
 import { InvalidModelError } from '../engine/session-api';
 import { ProgressCoalescer } from './coalescer';
@@ -18,6 +20,30 @@ let current: Current | null = null;
 
 const post = (msg: FromWorker): void => port.postMessage(msg);
 
+/** How often a loading file reports progress; a file read faster than this reports nothing. */
+const LOADING_EVERY_MS = 250;
+
+/** Data files by path are streamed from disk here, reporting progress; text is used as it is. */
+function dataFiles(runId: string, refs: Record<string, DataFileRef>): DataFiles {
+  const files: DataFiles = {};
+  for (const [name, ref] of Object.entries(refs)) {
+    if ('text' in ref) {
+      files[name] = ref.text;
+      continue;
+    }
+    let next = Date.now() + LOADING_EVERY_MS;
+    let posted = -1;
+    files[name] = dataFileSource(name, ref.path, (bytes, total) => {
+      const now = Date.now();
+      if (bytes === posted || (now < next && bytes < total)) return;
+      next = now + LOADING_EVERY_MS;
+      posted = bytes;
+      post({ type: 'loading', runId, file: name, bytes, total });
+    });
+  }
+  return files;
+}
+
 function start(msg: Extract<ToWorker, { type: 'start' }>): void {
   if (current) {
     post({ type: 'failed', runId: msg.runId, message: `A run (${current.runId}) is already active in this worker`, issues: [] });
@@ -25,10 +51,17 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
   }
   const { runId, options } = msg;
   const coalescer = new ProgressCoalescer((seq, batch) => post({ type: 'progress', runId, seq, batch }), options.maxMessagesPerSecond);
+  let files: DataFiles;
+  try {
+    files = dataFiles(runId, msg.files);
+  } catch (err) {
+    post({ type: 'failed', runId, message: err instanceof Error ? err.message : String(err), issues: [] });
+    return;
+  }
   const session = new TrainingSession(
     msg.modelText,
     msg.modelPath,
-    msg.files,
+    files,
     { probeEvery: options.probeEvery, thresholds: options.thresholds, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
     {
       onStart: (model) => post({ type: 'started', runId, model }),

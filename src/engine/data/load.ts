@@ -3,28 +3,71 @@
 import { Rng } from '../rng';
 import type { ModelSpec } from '../spec/model-spec';
 import { checkShapes } from '../spec/shapes';
-import type { DataFiles, Dataset, Split } from './dataset';
+import { readCsv } from './csv';
+import type { ByteReader, DataFiles, DataFileSource, Dataset, Split } from './dataset';
 import { DataError } from './errors';
 import { GENERATORS } from './generators';
 import { applyPreprocess, featureStats } from './preprocess';
 import type { RawData } from './raw';
 import { iris, mnist } from './real-datasets';
 import { fileKind } from './sources';
-import { readCsv, readJsonRecords } from './table';
+import { checkJsonSize, readJsonRecords } from './table';
 import { tableToData } from './tabular';
 
 export interface LoadOptions {
   /** Directory holding mnist.bin.gz (default: next to the bundle, or <repo>/dist/data). */
   mnistDir?: string;
+  /** Bytes per read of a streamed data file (tests vary it; the result must not depend on it). */
+  chunkBytes?: number;
+}
+
+/** A reader over a file given as text (tests, virtual workspaces) or opened from its source. */
+function openFile(file: string | DataFileSource): ByteReader {
+  if (typeof file !== 'string') return file.open();
+  const bytes = new TextEncoder().encode(file);
+  let at = 0;
+  return {
+    read(into) {
+      const n = Math.min(into.length, bytes.length - at);
+      into.set(bytes.subarray(at, at + n));
+      at += n;
+      return n;
+    },
+    close() {},
+  };
+}
+
+/** A JSON file's whole text, read once its size is within the limit. */
+function readWhole(name: string, file: DataFileSource): string {
+  checkJsonSize(name, file.size, 'bytes');
+  const bytes = new Uint8Array(file.size);
+  const reader = file.open();
+  let at = 0;
+  try {
+    for (let n = 1; at < bytes.length && n > 0; at += n) n = reader.read(bytes.subarray(at));
+  } finally {
+    reader.close();
+  }
+  return new TextDecoder().decode(bytes.subarray(0, at));
+}
+
+function readFile(spec: ModelSpec, file: string | DataFileSource, options: LoadOptions): RawData {
+  const { data } = spec;
+  if (fileKind(data.source) === 'json') return tableToData(readJsonRecords(data.source, typeof file === 'string' ? file : readWhole(data.source, file)), data);
+  const reader = openFile(file);
+  try {
+    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), chunkBytes: options.chunkBytes });
+  } finally {
+    reader.close();
+  }
 }
 
 function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): RawData {
   const { data } = spec;
   if (data.isFile) {
-    const text = files[data.source];
-    if (text === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
-    const table = fileKind(data.source) === 'csv' ? readCsv(data.source, text) : readJsonRecords(data.source, text);
-    return tableToData(table, data);
+    const file = files[data.source];
+    if (file === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
+    return readFile(spec, file, options);
   }
   if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
@@ -32,7 +75,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   throw new DataError(`unknown data source ${JSON.stringify(data.source)}`, ['data', 'source']);
 }
 
-/** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and files. */
+/** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and JSON files (CSV files are sampled as they stream). */
 function subset(n: number, spec: ModelSpec): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   const generated = Object.hasOwn(GENERATORS, spec.data.source);
