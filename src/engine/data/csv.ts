@@ -60,7 +60,8 @@ export function splitCsvLine(line: string): { cells: string[]; starts: number[] 
 /**
  * Calls `onLine(bytes, start, end, line)` for every line of the reader's bytes (without its line feed;
  * `line` is 1-based), reading `chunkBytes` at a time. A line is complete before it is handed over, however
- * the chunks cut it; one longer than the line limit is an error on that line.
+ * the chunks cut it; one longer than the line limit is an error on that line (as soon as that is known, so
+ * the buffer never holds more than one line and one chunk).
  */
 export function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLine: (bytes: Uint8Array, start: number, end: number, line: number) => void): void {
   let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
@@ -82,6 +83,7 @@ export function forEachLine(file: string, reader: ByteReader, chunkBytes: number
     const view = buf.subarray(0, len + n);
     let start = 0;
     for (let nl = view.indexOf(NEWLINE, len); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+      checkLength(nl - start);
       onLine(view, start, nl, ++line);
       start = nl + 1;
     }
