@@ -14,6 +14,9 @@ import { LIMITS } from '../../src/engine/data/table';
 import { Reservoir } from '../../src/engine/data/reservoir';
 import { Rng } from '../../src/engine/rng';
 import { dataFileSource } from '../../src/cli/data-files';
+import { FastRowParser } from '../../src/engine/data/csv-fast';
+import { cellNumber } from '../../src/engine/data/tabular';
+import fc from 'fast-check';
 import type { DataFileSource } from '../../src/engine/data/dataset';
 
 function spec(source: string, data: Record<string, unknown> = {}, units = 3, seed = 5) {
@@ -85,6 +88,24 @@ test('samples keeps a seeded subset in file order: the same for every chunk size
   for (const split of [a.train, a.val]) for (let i = 0; i < split.n; i++) assert.equal(split.labels[i], split.x[2 * i] % 3);
   // samples at or above the row count keep every row
   assert.deepEqual(ids(loadDataset(spec('d.csv', { samples: 3000 }), { 'd.csv': text })).sort((p, q) => p - q), Array.from({ length: 3000 }, (_, i) => i));
+});
+
+test('sampled wide rows survive the row store being compacted and grown: each kept row equals that row read in full', () => {
+  // rows of ~250 bytes, thousands of them passing through the reservoir: far more than the store's first buffer
+  const cols = Array.from({ length: 30 }, (_, j) => `f${j}`);
+  const row = (i: number) => [i, ...cols.slice(1).map((_, j) => ((i * 7919 + j * 104729) % 100003) / 7)].map((v) => v.toFixed(3)).join(',') + `,${['a', 'b', 'c'][i % 3]}`;
+  const text = [[...cols, 'label'].join(','), ...Array.from({ length: 20000 }, (_, i) => row(i))].join('\n');
+  const full = loadDataset(spec('w.csv', { validationSplit: 0 }), { 'w.csv': text });
+  const byId = new Map(Array.from({ length: full.train.n }, (_, i) => [full.train.x[30 * i], Array.from(full.train.x.subarray(30 * i, 30 * i + 30))]));
+  for (const chunkBytes of [777, undefined]) {
+    const d = loadDataset(spec('w.csv', { samples: 500, validationSplit: 0 }), { 'w.csv': text }, { chunkBytes });
+    assert.equal(d.train.n, 500);
+    for (let i = 0; i < d.train.n; i++) {
+      const got = Array.from(d.train.x.subarray(30 * i, 30 * i + 30));
+      assert.deepEqual(got, byId.get(got[0]), `row ${got[0]}`);
+      assert.equal(d.train.labels[i], got[0] % 3);
+    }
+  }
 });
 
 test('the reservoir keeps every row with the same probability, early or late in a long stream', () => {
@@ -189,4 +210,33 @@ test('a file on disk is streamed by path with progress to its size, closed after
   assert.throws(() => dataFileSource('nope.csv', path.join(dir, 'nope.csv')), (e: unknown) => e instanceof DataError && /cannot read data file nope\.csv \(ENOENT\)/.test(e.message));
   assert.throws(() => dataFileSource('dir.csv', dir), (e: unknown) => e instanceof DataError && /cannot read data file dir\.csv/.test(e.message));
   fs.rmSync(dir, { recursive: true });
+});
+
+test('the byte-level row parser gives exactly the text path\'s numbers, or declines', () => {
+  const parser = new FastRowParser(2, [0], 1);
+  const bytesOf = (s: string) => new TextEncoder().encode(s);
+  const x = new Float64Array(1);
+  const check = (cell: string, mustParse: boolean) => {
+    const row = bytesOf(`${cell},a`);
+    const target = parser.parse(row, 0, row.length, x, 0, false);
+    const expected = cellNumber(cell);
+    if (target === null) {
+      assert.ok(!mustParse, `declined ${JSON.stringify(cell)}`);
+      return;
+    }
+    assert.equal(target, 'a');
+    assert.ok(Object.is(x[0], expected), `${JSON.stringify(cell)}: ${x[0]} vs ${expected}`);
+  };
+  const double = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 });
+  fc.assert(fc.property(double, fc.integer({ min: 0, max: 10 }), (v, k) => {
+    check(v.toFixed(k), Math.abs(v) < 1e4);
+    check(v.toExponential(k), false);
+    check(v.toPrecision(k + 1), false);
+    check(String(v), false);
+  }), { numRuns: 3000 });
+  const digits = fc.stringMatching(/^[+-]?0*[0-9]{0,20}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?$/);
+  fc.assert(fc.property(digits, fc.constantFrom('', ' ', '\t'), (cell, pad) => check(pad + cell + pad, false)), { numRuns: 3000 });
+  for (const cell of ['', ' ', '.', '-', '+.5', '1.', '-0', '0x1F', '1e', '1e+', '1.5.3', '1 2', 'NaN', 'Infinity', '1e999', '"1"', 'é', '9007199254740993', '0.1e-22', '123456789012345678e-30']) check(cell, false);
+  check('-0.0', true);
+  check('  12.5 ', true);
 });

@@ -1,10 +1,12 @@
 // A CSV data file streamed in chunks: rows are cut at line breaks (a quoted cell cannot span lines), the
 // header row names the columns, and a seeded reservoir decides which rows are kept. Only kept rows are
-// decoded and parsed, into one typed array of features, so memory follows the rows kept and a skipped row
-// costs little more than finding its line break. Every error names the file, line and column.
+// parsed (plain rows straight from their bytes, csv-fast.ts; the rest as text), into one typed array of
+// features, so memory follows the rows kept and a skipped row costs little more than finding its line
+// break. Every error names the file, line and column.
 import type { Rng } from '../rng';
 import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
+import { FastRowParser } from './csv-fast';
 import { DataError, type FileLocation } from './errors';
 import { classificationData, regressionData, type RawData } from './raw';
 import { Reservoir } from './reservoir';
@@ -58,6 +60,13 @@ export function splitCsvLine(line: string): { cells: string[]; starts: number[] 
 }
 
 /**
+ * A view of `bytes` whose indexOf is Node's Buffer search (memchr, several times faster than the typed-array
+ * one over a large file) when the runtime has Buffer; the bytes themselves otherwise.
+ */
+const searchable: (bytes: Uint8Array) => Uint8Array =
+  typeof Buffer === 'function' ? (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes) => bytes;
+
+/**
  * Calls `onLine(bytes, start, end, line)` for every line of the reader's bytes (without its line feed;
  * `line` is 1-based), reading `chunkBytes` at a time. A line is complete before it is handed over, however
  * the chunks cut it; one longer than the line limit is an error on that line (as soon as that is known, so
@@ -80,7 +89,7 @@ export function forEachLine(file: string, reader: ByteReader, chunkBytes: number
     }
     const n = reader.read(buf.subarray(len, len + chunkBytes));
     if (n === 0) break;
-    const view = buf.subarray(0, len + n);
+    const view = searchable(buf.subarray(0, len + n));
     let start = 0;
     for (let nl = view.indexOf(NEWLINE, len); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
       checkLength(nl - start);
@@ -118,16 +127,84 @@ interface Header {
   features: number[];
 }
 
-/** The rows kept so far, slot by slot, with where each came from. */
+/**
+ * The raw bytes of the rows a sampling reservoir holds. Most rows that enter are replaced later, so they
+ * are parsed only once the reservoir is final. Replaced rows leave garbage behind; the store is compacted
+ * when it fills, so it stays within about three times the bytes of the rows kept.
+ */
+class RowStash {
+  bytes = new Uint8Array(1 << 16);
+  private used = 0;
+  private live = 0;
+  start = new Float64Array(0);
+  length = new Int32Array(0);
+  line = new Float64Array(0);
+  row = new Float64Array(0);
+
+  constructor(private readonly capacity: number) {}
+
+  put(slot: number, from: Uint8Array, start: number, end: number, line: number, row: number): void {
+    if (slot >= this.start.length) this.growSlots(slot + 1);
+    else this.live -= this.length[slot];
+    const n = end - start;
+    if (this.used + n > this.bytes.length) this.makeRoom(n, slot);
+    this.bytes.set(from.subarray(start, end), this.used);
+    this.start[slot] = this.used;
+    this.length[slot] = n;
+    this.line[slot] = line;
+    this.row[slot] = row;
+    this.used += n;
+    this.live += n;
+  }
+
+  /**
+   * Moves the live rows to the front, in place when that frees at least half the buffer, else into a buffer
+   * three times the live bytes; either way `n` more bytes then fit, and compactions stay rare.
+   */
+  private makeRoom(n: number, replacing: number): void {
+    const filled = Math.min(this.start.length, this.capacity);
+    const slots = Int32Array.from({ length: filled }, (_, i) => i).filter((slot) => slot !== replacing && this.length[slot] > 0);
+    const inPlace = this.live + n <= 0.5 * this.bytes.length;
+    const target = inPlace ? this.bytes : new Uint8Array(3 * (this.live + n));
+    // in place, rows move only towards the front, so taking them in address order never overwrites one
+    if (inPlace) slots.sort((a, b) => this.start[a] - this.start[b]);
+    let at = 0;
+    for (const slot of slots) {
+      const from = this.start[slot];
+      if (inPlace) target.copyWithin(at, from, from + this.length[slot]);
+      else target.set(this.bytes.subarray(from, from + this.length[slot]), at);
+      this.start[slot] = at;
+      at += this.length[slot];
+    }
+    this.bytes = target;
+    this.used = at;
+  }
+
+  private growSlots(needed: number): void {
+    const slots = Math.min(this.capacity, Math.max(needed, 2 * this.start.length, 1024));
+    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.start = grow(this.start, new Float64Array(slots));
+    this.length = grow(this.length, new Int32Array(slots));
+    this.line = grow(this.line, new Float64Array(slots));
+    this.row = grow(this.row, new Float64Array(slots));
+  }
+}
+
+/** Parsed rows in file order: features in one typed array, the target, and where each row's target sits. */
 class CsvSampler {
   private readonly decoder = new TextDecoder();
   private header: Header | null = null;
-  private slots = 0;
+  private fast!: FastRowParser;
+  /** Sampling only: kept rows' bytes until the end of the file. */
+  private readonly stash: RowStash | null;
+  private rows = 0;
   private x = new Float64Array(0);
   /** Regression: the target; classification: the index of its name in `classNames`. */
   private y = new Float64Array(0);
   private lineOf = new Float64Array(0);
-  private rowOf = new Float64Array(0);
   private targetColumn = new Int32Array(0);
   private readonly classNames: string[] = [];
   private readonly classIds = new Map<string, number>();
@@ -136,7 +213,9 @@ class CsvSampler {
     private readonly file: string,
     private readonly data: DataSpec,
     private readonly reservoir: Reservoir,
-  ) {}
+  ) {
+    this.stash = reservoir.capacity > 0 ? new RowStash(reservoir.capacity) : null;
+  }
 
   line(bytes: Uint8Array, start: number, end: number, line: number): void {
     if (end > start && bytes[end - 1] === CR) end--;
@@ -151,11 +230,15 @@ class CsvSampler {
       if (text.trim() === '') return;
     }
     if (!this.header) {
-      this.header = this.readHeader(text!, line);
+      const h = (this.header = this.readHeader(text!, line));
+      this.fast = new FastRowParser(h.columns.length, h.features, h.target);
       return;
     }
     const slot = this.reservoir.offer();
-    if (slot >= 0) this.keep(slot, text ?? this.decoder.decode(bytes.subarray(start, end)), line);
+    if (slot < 0) return;
+    this.checkRoom(slot, line);
+    if (this.stash) this.stash.put(slot, bytes, start, end, line, this.reservoir.seen - 1);
+    else this.parseRow(slot, bytes, start, end, line, text);
   }
 
   finish(): RawData {
@@ -164,16 +247,19 @@ class CsvSampler {
     if (!h) throw new DataError(`${file} is empty; expected a header row`, SOURCE_PATH, { file, line: 1, column: 1 });
     const n = this.reservoir.kept;
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
+    const stash = this.stash;
+    if (stash) {
+      // the reservoir is final: its rows are parsed in file order
+      const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => stash.row[a] - stash.row[b]);
+      this.grow(n);
+      order.forEach((slot, i) => this.parseRow(i, stash.bytes, stash.start[slot], stash.start[slot] + stash.length[slot], stash.line[slot], null));
+    }
     const inputs = h.features.length;
-    // slots were filled in reservoir order; the data is handed on in file order
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    if (this.reservoir.seen > n) order.sort((a, b) => this.rowOf[a] - this.rowOf[b]);
-    const x = new Float64Array(n * inputs);
-    order.forEach((slot, i) => x.set(this.x.subarray(slot * inputs, (slot + 1) * inputs), i * inputs));
+    const x = this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
-    if (this.data.task === 'regression') return regressionData(x, Float64Array.from(order, (slot) => this.y[slot]), inputs, 1, featureNames);
-    const keys = Array.from(order, (slot) => this.classNames[this.y[slot]]);
-    const at = (r: number): FileLocation => ({ file, line: this.lineOf[order[r]], column: this.targetColumn[order[r]] });
+    if (this.data.task === 'regression') return regressionData(x, this.y.slice(0, n), inputs, 1, featureNames);
+    const keys = Array.from(this.y.subarray(0, n), (id) => this.classNames[id]);
+    const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
     const { labels, classNames } = classLabels(keys, h.columns[h.target], at, this.headerCell(h.target));
     return classificationData(x, labels, inputs, featureNames, classNames);
   }
@@ -194,7 +280,33 @@ class CsvSampler {
     return { line, columns, starts, ...targetColumns(file, columns, this.data, at) };
   }
 
-  private keep(slot: number, text: string, line: number): void {
+  /** Refuses a row that would keep more rows or cells than the limits allow. */
+  private checkRoom(slot: number, line: number): void {
+    const where = { file: this.file, line, column: 1 };
+    const width = this.header!.columns.length;
+    if (slot >= LIMITS.rows) throw new DataError(`more than ${LIMITS.rows} rows; set "samples" to train on a seeded random subset`, SOURCE_PATH, where);
+    if ((slot + 1) * width > LIMITS.cells) {
+      throw new DataError(`${slot + 1} rows × ${width} columns, above the limit of ${LIMITS.cells} cells; set "samples" to keep fewer rows`, SOURCE_PATH, where);
+    }
+  }
+
+  /** Parses a row into position `r`: from its bytes when it is plain, else from its text (`text` if already decoded). */
+  private parseRow(r: number, bytes: Uint8Array, start: number, end: number, line: number, text: string | null): void {
+    if (r >= this.rows) this.grow(r + 1);
+    const h = this.header!;
+    this.lineOf[r] = line;
+    if (text === null) {
+      const target = this.fast.parse(bytes, start, end, this.x, r * h.features.length, this.data.task === 'regression');
+      if (target !== null) {
+        this.keepTarget(r, target);
+        this.targetColumn[r] = this.fast.cellStart(h.target, start) + 1;
+        return;
+      }
+    }
+    this.parseText(r, text ?? this.decoder.decode(bytes.subarray(start, end)), line);
+  }
+
+  private parseText(r: number, text: string, line: number): void {
     const { file } = this;
     const h = this.header!;
     const where = (column: number): FileLocation => ({ file, line, column });
@@ -206,54 +318,50 @@ class CsvSampler {
       const column = cells.length > width ? starts[width] + 1 : text.length + 1;
       throw new DataError(`row has ${cells.length} cells, but the header has ${width} columns`, SOURCE_PATH, where(column));
     }
-    if (slot >= LIMITS.rows) throw new DataError(`more than ${LIMITS.rows} rows; set "samples" to train on a seeded random subset`, SOURCE_PATH, where(1));
-    if ((slot + 1) * width > LIMITS.cells) {
-      throw new DataError(`${slot + 1} rows × ${width} columns, above the limit of ${LIMITS.cells} cells; set "samples" to keep fewer rows`, SOURCE_PATH, where(1));
-    }
-    if (slot >= this.slots) this.grow(slot + 1);
     const features = h.features;
     const inputs = features.length;
     for (let j = 0; j < inputs; j++) {
       const c = features[j];
       const v = cellNumber(cells[c]);
       if (Number.isNaN(v)) throw numberError(cells[c], h.columns[c], where(starts[c] + 1));
-      this.x[slot * inputs + j] = v;
+      this.x[r * inputs + j] = v;
     }
     const tc = h.target;
     if (this.data.task === 'regression') {
       const v = cellNumber(cells[tc]);
       if (Number.isNaN(v)) throw numberError(cells[tc], h.columns[tc], where(starts[tc] + 1));
-      this.y[slot] = v;
+      this.keepTarget(r, v);
     } else {
-      const key = classKey(cells[tc], h.columns[tc], () => where(starts[tc] + 1));
-      let id = this.classIds.get(key);
-      if (id === undefined) {
-        id = this.classNames.push(key) - 1;
-        this.classIds.set(key, id);
-      }
-      this.y[slot] = id;
+      this.keepTarget(r, classKey(cells[tc], h.columns[tc], () => where(starts[tc] + 1)));
     }
-    this.lineOf[slot] = line;
-    this.rowOf[slot] = this.reservoir.seen - 1;
-    this.targetColumn[slot] = starts[tc] + 1;
+    this.targetColumn[r] = starts[tc] + 1;
   }
 
-  /** Room for at least `needed` rows: doubling, capped by the rows the reservoir can keep. */
+  private keepTarget(r: number, target: number | string): void {
+    if (typeof target === 'number') {
+      this.y[r] = target;
+      return;
+    }
+    let id = this.classIds.get(target);
+    if (id === undefined) {
+      id = this.classNames.push(target) - 1;
+      this.classIds.set(target, id);
+    }
+    this.y[r] = id;
+  }
+
+  /** Room for at least `needed` rows: doubling while every row is kept, exactly `needed` for a final reservoir. */
   private grow(needed: number): void {
-    const cap = this.reservoir.capacity;
-    let slots = Math.max(needed, Math.min(2 * this.slots, cap || Infinity), 1024);
-    if (cap > 0) slots = Math.min(slots, cap);
+    const rows = this.stash ? needed : Math.max(needed, 2 * this.rows, 1024);
     const inputs = this.header!.features.length;
-    const resize = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T, width = 1): T => {
-      const b = make(slots * width);
+    const resize = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
       b.set(a);
       return b;
     };
-    this.x = resize(this.x, (k) => new Float64Array(k), inputs);
-    this.y = resize(this.y, (k) => new Float64Array(k));
-    this.lineOf = resize(this.lineOf, (k) => new Float64Array(k));
-    this.rowOf = resize(this.rowOf, (k) => new Float64Array(k));
-    this.targetColumn = resize(this.targetColumn, (k) => new Int32Array(k));
-    this.slots = slots;
+    this.x = resize(this.x, new Float64Array(rows * inputs));
+    this.y = resize(this.y, new Float64Array(rows));
+    this.lineOf = resize(this.lineOf, new Float64Array(rows));
+    this.targetColumn = resize(this.targetColumn, new Int32Array(rows));
+    this.rows = rows;
   }
 }
