@@ -1,7 +1,7 @@
 // The extension trusts nothing a worker script sends: every message is shape-checked before it is used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFromWorker } from '../../src/protocol';
+import { isFromWorker, isToWorker } from '../../src/protocol';
 
 const batch = { steps: [], epochs: [], probes: [], findings: null };
 
@@ -10,6 +10,7 @@ test('well-formed worker messages pass', () => {
     { type: 'started', runId: 'r', model: { layers: [] } },
     { type: 'progress', runId: 'r', seq: 3, batch },
     { type: 'paused', runId: 'r', paused: true },
+    { type: 'loading', runId: 'r', file: 'data/big.csv', bytes: 1024, total: 4096 },
     { type: 'finished', runId: 'r', summary: { status: 'completed' }, findings: [] },
     { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 'units must be >= 1', path: ['layers', 0, 'units'] }] },
     { type: 'log', level: 'warn', message: 'slow' },
@@ -28,7 +29,16 @@ test('malformed worker messages are refused: wrong types, missing fields, unknow
     { type: 'finished', runId: 'r', summary: {}, findings: [] },
     { type: 'started', model: { layers: [] } },
     { type: 'paused', runId: 'r', paused: 'yes' },
+    { type: 'loading', runId: 'r', file: 'big.csv', bytes: '1' , total: 2 },
+    { type: 'loading', runId: 'r', bytes: 1, total: 2 },
     { type: 'log', level: 'debug', message: 'x' },
     { type: 'exploded', runId: 'r' },
   ]) assert.equal(isFromWorker(m), false, JSON.stringify(m));
+});
+
+test('a start message carries each data file as a resolved path or as text, nothing else', () => {
+  const start = (files: unknown) => ({ type: 'start', runId: 'r', modelPath: '/w/m.nn.json', modelText: '{}', files, options: {} });
+  assert.ok(isToWorker(start({})));
+  assert.ok(isToWorker(start({ 'd.csv': { path: '/w/d.csv' }, 'e.json': { text: '[]' } })));
+  for (const files of [{ 'd.csv': 'a,b\n1,2' }, { 'd.csv': { path: 3 } }, { 'd.csv': null }, []]) assert.equal(isToWorker(start(files)), false, JSON.stringify(files));
 });
