@@ -89,11 +89,12 @@ export function forEachLine(file: string, reader: ByteReader, chunkBytes: number
     }
     const n = reader.read(buf.subarray(len, len + chunkBytes));
     if (n === 0) break;
-    const view = searchable(buf.subarray(0, len + n));
+    const bytes = buf.subarray(0, len + n);
+    const view = searchable(bytes);
     let start = 0;
     for (let nl = view.indexOf(NEWLINE, len); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
       checkLength(nl - start);
-      onLine(view, start, nl, ++line);
+      onLine(bytes, start, nl, ++line);
       start = nl + 1;
     }
     len += n - start;
@@ -129,13 +130,16 @@ interface Header {
 
 /**
  * The raw bytes of the rows a sampling reservoir holds. Most rows that enter are replaced later, so they
- * are parsed only once the reservoir is final. Replaced rows leave garbage behind; the store is compacted
- * when it fills, so it stays within about three times the bytes of the rows kept.
+ * are parsed only once the reservoir is final. Each row is stored after an 8-byte header (its slot and
+ * length), so compaction can walk the buffer in address order and keep a record only if its slot still
+ * points at it: in place, with no sorting, once garbage fills half the buffer; into a buffer three times
+ * the live bytes otherwise. The store stays within about three times the bytes of the rows kept.
  */
 class RowStash {
   bytes = new Uint8Array(1 << 16);
   private used = 0;
   private live = 0;
+  /** Where each slot's row bytes start (after its header). */
   start = new Float64Array(0);
   length = new Int32Array(0);
   line = new Float64Array(0);
@@ -145,38 +149,40 @@ class RowStash {
 
   put(slot: number, from: Uint8Array, start: number, end: number, line: number, row: number): void {
     if (slot >= this.start.length) this.growSlots(slot + 1);
-    else this.live -= this.length[slot];
+    else if (this.length[slot] > 0) this.live -= this.length[slot] + HEADER;
     const n = end - start;
-    if (this.used + n > this.bytes.length) this.makeRoom(n, slot);
-    this.bytes.set(from.subarray(start, end), this.used);
-    this.start[slot] = this.used;
+    if (this.used + n + HEADER > this.bytes.length) this.makeRoom(n + HEADER, slot);
+    const at = this.used;
+    writeU32(this.bytes, at, slot);
+    writeU32(this.bytes, at + 4, n);
+    this.bytes.set(from.subarray(start, end), at + HEADER);
+    this.start[slot] = at + HEADER;
     this.length[slot] = n;
     this.line[slot] = line;
     this.row[slot] = row;
-    this.used += n;
-    this.live += n;
+    this.used += n + HEADER;
+    this.live += n + HEADER;
   }
 
-  /**
-   * Moves the live rows to the front, in place when that frees at least half the buffer, else into a buffer
-   * three times the live bytes; either way `n` more bytes then fit, and compactions stay rare.
-   */
-  private makeRoom(n: number, replacing: number): void {
-    const filled = Math.min(this.start.length, this.capacity);
-    const slots = Int32Array.from({ length: filled }, (_, i) => i).filter((slot) => slot !== replacing && this.length[slot] > 0);
-    const inPlace = this.live + n <= 0.5 * this.bytes.length;
-    const target = inPlace ? this.bytes : new Uint8Array(3 * (this.live + n));
-    // in place, rows move only towards the front, so taking them in address order never overwrites one
-    if (inPlace) slots.sort((a, b) => this.start[a] - this.start[b]);
+  /** Drops garbage (and the record of `replacing`, which is about to be replaced) so `need` more bytes fit. */
+  private makeRoom(need: number, replacing: number): void {
+    const src = this.bytes;
+    const inPlace = this.live + need <= 0.5 * src.length;
+    const dst = inPlace ? src : new Uint8Array(3 * (this.live + need));
     let at = 0;
-    for (const slot of slots) {
-      const from = this.start[slot];
-      if (inPlace) target.copyWithin(at, from, from + this.length[slot]);
-      else target.set(this.bytes.subarray(from, from + this.length[slot]), at);
-      this.start[slot] = at;
-      at += this.length[slot];
+    for (let p = 0; p < this.used; ) {
+      const slot = readU32(src, p);
+      const size = readU32(src, p + 4) + HEADER;
+      if (slot !== replacing && this.start[slot] === p + HEADER) {
+        // in address order a record only ever moves towards the front, over garbage or itself
+        if (!inPlace) dst.set(src.subarray(p, p + size), at);
+        else if (at !== p) dst.copyWithin(at, p, p + size);
+        this.start[slot] = at + HEADER;
+        at += size;
+      }
+      p += size;
     }
-    this.bytes = target;
+    this.bytes = dst;
     this.used = at;
   }
 
@@ -191,6 +197,19 @@ class RowStash {
     this.line = grow(this.line, new Float64Array(slots));
     this.row = grow(this.row, new Float64Array(slots));
   }
+}
+
+const HEADER = 8;
+
+function writeU32(bytes: Uint8Array, at: number, v: number): void {
+  bytes[at] = v & 0xff;
+  bytes[at + 1] = (v >>> 8) & 0xff;
+  bytes[at + 2] = (v >>> 16) & 0xff;
+  bytes[at + 3] = v >>> 24;
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
 }
 
 /** Parsed rows in file order: features in one typed array, the target, and where each row's target sits. */
@@ -299,7 +318,7 @@ class CsvSampler {
       const target = this.fast.parse(bytes, start, end, this.x, r * h.features.length, this.data.task === 'regression');
       if (target !== null) {
         this.keepTarget(r, target);
-        this.targetColumn[r] = this.fast.cellStart(h.target, start) + 1;
+        this.targetColumn[r] = this.fast.targetStart + 1;
         return;
       }
     }
