@@ -76,9 +76,10 @@ export function forEachLine(file: string, reader: ByteReader, chunkBytes: number
   let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
   let len = 0;
   let line = 0;
+  const maxLine = LIMITS.lineBytes;
   const checkLength = (pending: number) => {
-    if (pending > LIMITS.lineBytes) {
-      throw new DataError(`line ${line + 1} is longer than ${LIMITS.lineBytes / MiB} MiB, the limit for one row`, SOURCE_PATH, { file, line: line + 1, column: 1 });
+    if (pending > maxLine) {
+      throw new DataError(`line ${line + 1} is longer than ${maxLine / MiB} MiB, the limit for one row`, SOURCE_PATH, { file, line: line + 1, column: 1 });
     }
   };
   for (;;) {
@@ -170,18 +171,30 @@ class RowStash {
     const inPlace = this.live + need <= 0.5 * src.length;
     const dst = inPlace ? src : new Uint8Array(3 * (this.live + need));
     let at = 0;
+    // runs of adjacent live records move as one block; in address order a record only ever moves towards
+    // the front, over garbage or itself
+    let runFrom = 0;
+    let runTo = 0;
+    const flush = () => {
+      if (runTo === runFrom) return;
+      if (!inPlace) dst.set(src.subarray(runFrom, runTo), at);
+      else if (at !== runFrom) dst.copyWithin(at, runFrom, runTo);
+      at += runTo - runFrom;
+    };
     for (let p = 0; p < this.used; ) {
       const slot = readU32(src, p);
       const size = readU32(src, p + 4) + HEADER;
       if (slot !== replacing && this.start[slot] === p + HEADER) {
-        // in address order a record only ever moves towards the front, over garbage or itself
-        if (!inPlace) dst.set(src.subarray(p, p + size), at);
-        else if (at !== p) dst.copyWithin(at, p, p + size);
-        this.start[slot] = at + HEADER;
-        at += size;
+        if (p !== runTo) {
+          flush();
+          runFrom = p;
+        }
+        runTo = p + size;
+        this.start[slot] = at + (p - runFrom) + HEADER;
       }
       p += size;
     }
+    flush();
     this.bytes = dst;
     this.used = at;
   }
