@@ -207,6 +207,11 @@ test('a file on disk is streamed by path with progress to its size, closed after
   for (let i = 0; i < 5; i++) assert.match(errorAt(() => loadDataset(spec('d.csv'), { 'd.csv': dataFileSource('d.csv', file) })), /^5002:4 row has 2 cells/);
   assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore, 'no file left open');
 
+  // a JSON array on disk is read whole through the same source
+  const json = path.join(dir, 'd.json');
+  fs.writeFileSync(json, JSON.stringify(Array.from({ length: 40 }, (_, i) => ({ id: i, v: i % 7, label: ['a', 'b', 'c'][i % 3] }))));
+  assert.deepEqual(loadDataset(spec('d.json'), { 'd.json': dataFileSource('d.json', json) }), loadDataset(spec('d.json'), { 'd.json': fs.readFileSync(json, 'utf8') }));
+
   assert.throws(() => dataFileSource('nope.csv', path.join(dir, 'nope.csv')), (e: unknown) => e instanceof DataError && /cannot read data file nope\.csv \(ENOENT\)/.test(e.message));
   assert.throws(() => dataFileSource('dir.csv', dir), (e: unknown) => e instanceof DataError && /cannot read data file dir\.csv/.test(e.message));
   fs.rmSync(dir, { recursive: true });

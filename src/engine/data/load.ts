@@ -3,16 +3,13 @@
 import { Rng } from '../rng';
 import type { ModelSpec } from '../spec/model-spec';
 import { checkShapes } from '../spec/shapes';
-import { readCsv } from './csv';
-import type { ByteReader, DataFiles, DataFileSource, Dataset, Split } from './dataset';
+import type { DataFiles, Dataset, Split } from './dataset';
+import { readDataFile } from './data-file';
 import { DataError } from './errors';
 import { GENERATORS } from './generators';
 import { applyPreprocess, featureStats } from './preprocess';
 import type { RawData } from './raw';
 import { iris, mnist } from './real-datasets';
-import { fileKind } from './sources';
-import { checkJsonSize, readJsonRecords } from './table';
-import { tableToData } from './tabular';
 
 export interface LoadOptions {
   /** Directory holding mnist.bin.gz (default: next to the bundle, or <repo>/dist/data). */
@@ -21,53 +18,12 @@ export interface LoadOptions {
   chunkBytes?: number;
 }
 
-/** A reader over a file given as text (tests, virtual workspaces) or opened from its source. */
-function openFile(file: string | DataFileSource): ByteReader {
-  if (typeof file !== 'string') return file.open();
-  const bytes = new TextEncoder().encode(file);
-  let at = 0;
-  return {
-    read(into) {
-      const n = Math.min(into.length, bytes.length - at);
-      into.set(bytes.subarray(at, at + n));
-      at += n;
-      return n;
-    },
-    close() {},
-  };
-}
-
-/** A JSON file's whole text, read once its size is within the limit. */
-function readWhole(name: string, file: DataFileSource): string {
-  checkJsonSize(name, file.size, 'bytes');
-  const bytes = new Uint8Array(file.size);
-  const reader = file.open();
-  let at = 0;
-  try {
-    for (let n = 1; at < bytes.length && n > 0; at += n) n = reader.read(bytes.subarray(at));
-  } finally {
-    reader.close();
-  }
-  return new TextDecoder().decode(bytes.subarray(0, at));
-}
-
-function readFile(spec: ModelSpec, file: string | DataFileSource, options: LoadOptions): RawData {
-  const { data } = spec;
-  if (fileKind(data.source) === 'json') return tableToData(readJsonRecords(data.source, typeof file === 'string' ? file : readWhole(data.source, file)), data);
-  const reader = openFile(file);
-  try {
-    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), chunkBytes: options.chunkBytes });
-  } finally {
-    reader.close();
-  }
-}
-
 function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): RawData {
   const { data } = spec;
   if (data.isFile) {
     const file = files[data.source];
     if (file === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
-    return readFile(spec, file, options);
+    return readDataFile(spec, file, options.chunkBytes);
   }
   if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
