@@ -72,7 +72,7 @@ const searchable: (bytes: Uint8Array) => Uint8Array =
  * the chunks cut it; one longer than the line limit is an error on that line (as soon as that is known, so
  * the buffer never holds more than one line and one chunk).
  */
-export function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLine: (bytes: Uint8Array, start: number, end: number, line: number) => void): void {
+function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLine: (bytes: Uint8Array, start: number, end: number, line: number) => void): void {
   let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
   let len = 0;
   let line = 0;
