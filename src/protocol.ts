@@ -55,14 +55,17 @@ export function keepPictures(kept: readonly VisualSnapshot[], incoming: readonly
 }
 
 // ---- extension -> worker ---------------------------------------------------------------------------
+/** A data file for the worker: its resolved path on disk (the worker streams it), or its text when it has none (virtual workspaces). */
+export type DataFileRef = { path: string } | { text: string };
+
 export type ToWorker =
   | {
       type: 'start';
       runId: string;
       modelPath: string;
       modelText: string;
-      /** Workspace data files the model refers to, read by the extension (workspace.fs), keyed by the path in the model. */
-      files: Record<string, string>;
+      /** Workspace data files the model refers to, resolved by the extension, keyed by the path in the model. */
+      files: Record<string, DataFileRef>;
       options: RunOptions;
     }
   /** Runs the repair loop (engine/repair.ts) instead of one training; `stop` cancels it. */
@@ -71,7 +74,7 @@ export type ToWorker =
       runId: string;
       modelPath: string;
       modelText: string;
-      files: Record<string, string>;
+      files: Record<string, DataFileRef>;
       options: RunOptions;
       rounds: number;
     }
@@ -86,6 +89,8 @@ export type FromWorker =
   | { type: 'started'; runId: string; model: ModelSummary }
   | { type: 'progress'; runId: string; seq: number; batch: ProgressBatch }
   | { type: 'paused'; runId: string; paused: boolean }
+  /** Reading a data file: `bytes` of `total` so far (sent while a large file loads). */
+  | { type: 'loading'; runId: string; file: string; bytes: number; total: number }
   | { type: 'finished'; runId: string; summary: RunSummary; findings: Finding[] }
   | { type: 'repair-progress'; runId: string; event: RepairEvent }
   /** The repair loop's result; its last run's summary and findings end the worker run as `finished` would. */
@@ -223,6 +228,8 @@ export function isFromWorker(v: unknown): v is FromWorker {
       return isNum(v.seq) && isProgressBatch(v.batch);
     case 'paused':
       return typeof v.paused === 'boolean';
+    case 'loading':
+      return isStr(v.file) && isNum(v.bytes) && isNum(v.total);
     case 'finished':
       return isObj(v.summary) && isStr(v.summary.status) && isArr(v.findings);
     case 'repair-progress':
@@ -236,14 +243,16 @@ export function isFromWorker(v: unknown): v is FromWorker {
   }
 }
 
+const isDataFileRef = (v: unknown): v is DataFileRef => isObj(v) && (isStr(v.path) || isStr(v.text));
+
 /** Shape check of a message arriving in the worker. */
 export function isToWorker(v: unknown): v is ToWorker {
   if (!isObj(v) || !isStr(v.type) || !isStr(v.runId)) return false;
   switch (v.type) {
     case 'start':
-      return isStr(v.modelPath) && isStr(v.modelText) && isObj(v.files) && isObj(v.options);
+      return isStr(v.modelPath) && isStr(v.modelText) && isObj(v.files) && Object.values(v.files).every(isDataFileRef) && isObj(v.options);
     case 'repair':
-      return isStr(v.modelPath) && isStr(v.modelText) && isObj(v.files) && isObj(v.options) && isNum(v.rounds);
+      return isStr(v.modelPath) && isStr(v.modelText) && isObj(v.files) && Object.values(v.files).every(isDataFileRef) && isObj(v.options) && isNum(v.rounds);
     case 'stop':
     case 'pause':
     case 'resume':

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import { parseArgs, UsageError, USAGE, type Command } from './args';
 import { positioned } from './positions';
-import { createProgress } from './progress';
+import { createLoadProgress, createProgress } from './progress';
 import { findingsText, layerTable, summaryLine } from './report';
 import { jsonFindings, jsonReport } from '../engine/report-json';
 import { readDataFiles } from './data-files';
@@ -30,8 +30,9 @@ function readModel(file: string): string {
 async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> {
   const text = readModel(cmd.model);
   const spec = prepareSpec(text, cmd.model, { epochs: cmd.epochs ?? undefined, seed: cmd.seed ?? undefined });
-  const files = readDataFiles(spec, cmd.model);
   const progressStream = cmd.json ? process.stderr : process.stdout;
+  const loading = createLoadProgress(progressStream, spec.data.source, !cmd.json || process.stderr.isTTY === true);
+  const files = readDataFiles(spec, cmd.model, loading.update);
   const steps = Math.ceil((spec.data.samples || 1) * (1 - spec.data.validationSplit) / spec.batchSize);
   const progress = createProgress(progressStream, spec.epochs, steps, !cmd.json || process.stderr.isTTY === true);
   const session = new TrainingSession(text, cmd.model, files, {
@@ -47,7 +48,7 @@ async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> 
   });
   const onSignal = () => session.stop();
   process.once('SIGINT', onSignal);
-  const result = await session.run();
+  const result = await session.run().finally(() => loading.done());
   process.removeListener('SIGINT', onSignal);
   progress.done();
   if (cmd.json) {
@@ -66,7 +67,13 @@ async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> 
 function check(cmd: Extract<Command, { name: 'check' }>): number {
   const text = readModel(cmd.model);
   const spec = prepareSpec(text, cmd.model);
-  const { findings } = checkModel(text, cmd.model, readDataFiles(spec, cmd.model));
+  const loading = createLoadProgress(process.stderr, spec.data.source, true);
+  let findings: Finding[];
+  try {
+    findings = checkModel(text, cmd.model, readDataFiles(spec, cmd.model, loading.update)).findings;
+  } finally {
+    loading.done();
+  }
   const warnings = parseModel(text, cmd.model).issues.filter((i) => i.severity === 'warning');
   for (const w of warnings) process.stderr.write(positioned(cmd.model, text, w) + '\n');
   if (cmd.json) out(JSON.stringify({ model: cmd.model, valid: true, findings: jsonFindings(findings) }));

@@ -1,4 +1,5 @@
-// Live progress: a redrawn bar on a terminal, one plain line per epoch otherwise.
+// Live progress: a redrawn bar on a terminal, one plain line per epoch otherwise. Loading a data file
+// shows its own byte bar on a terminal (and nothing otherwise), cleared once the file is read.
 import type { EpochMetrics, StepMetrics } from '../engine/types';
 
 export interface ProgressSink {
@@ -9,6 +10,39 @@ export interface ProgressSink {
 
 const REDRAW_MS = 100;
 const WIDTH = 24;
+
+const bar = (fraction: number) => {
+  const filled = Math.max(0, Math.min(WIDTH, Math.round(fraction * WIDTH)));
+  return '[' + '#'.repeat(filled) + '.'.repeat(WIDTH - filled) + ']';
+};
+
+export interface LoadProgress {
+  update(bytes: number, total: number): void;
+  /** Clears the bar (idempotent): after the file is read, or when loading failed. */
+  done(): void;
+}
+
+export function createLoadProgress(stream: NodeJS.WriteStream, file: string, enabled: boolean): LoadProgress {
+  if (!enabled || !stream.isTTY) return { update() {}, done() {} };
+  let last = 0;
+  let shown = false;
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  const done = () => {
+    if (shown) stream.write('\r\x1b[K');
+    shown = false;
+  };
+  return {
+    update(bytes, total) {
+      if (bytes >= total) return done();
+      const now = Date.now();
+      if (now - last < REDRAW_MS) return;
+      last = now;
+      shown = true;
+      stream.write(`\rloading ${file} ${bar(bytes / total)} ${Math.floor((bytes / total) * 100)}%  ${mib(bytes)}/${mib(total)} MiB\x1b[K`);
+    },
+    done,
+  };
+}
 
 function epochLine(m: EpochMetrics, total: number): string {
   const parts = [`epoch ${m.epoch}/${total}`, `loss ${m.loss.toPrecision(4)}`];
@@ -27,9 +61,7 @@ export function createProgress(stream: NodeJS.WriteStream, totalEpochs: number, 
   let last = 0;
   let lastEpoch = '';
   const draw = (step: number, loss: number) => {
-    const filled = Math.min(WIDTH, Math.round((step / total) * WIDTH));
-    const bar = '#'.repeat(filled) + '.'.repeat(WIDTH - filled);
-    stream.write(`\r[${bar}] ${Math.min(100, Math.round((step / total) * 100))}%  step ${step}  loss ${loss.toPrecision(4)}  ${lastEpoch}\x1b[K`);
+    stream.write(`\r${bar(step / total)} ${Math.min(100, Math.round((step / total) * 100))}%  step ${step}  loss ${loss.toPrecision(4)}  ${lastEpoch}\x1b[K`);
   };
   return {
     step(m) {

@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { prepareSpec } from '../engine/session';
 import { loadDataset } from '../engine/data/load';
 import { exportToPyTorch } from '../engine/export/pytorch';
-import { readDataFiles } from './runs';
+import { resolveDataFiles } from './runs';
+import { openDataFiles } from '../cli/data-files';
 
 const exists = async (uri: vscode.Uri) => vscode.workspace.fs.stat(uri).then(() => true, () => false);
 
@@ -30,7 +31,7 @@ export async function exportPyTorch(model: vscode.Uri, target?: vscode.Uri): Pro
   try {
     const text = (await vscode.workspace.openTextDocument(model)).getText();
     const spec = prepareSpec(text, model.fsPath);
-    const dataset = loadDataset(spec, await readDataFiles(model, spec));
+    const dataset = loadDataset(spec, openDataFiles((await resolveDataFiles(model, spec)).refs));
     result = exportToPyTorch({ spec, dataset, modelFile: path.basename(model.path), stem: path.basename(target.path, '.py'), sameInit: true });
   } catch (err) {
     void vscode.window.showErrorMessage(`NN Debugger: cannot export ${path.basename(model.path)}: ${err instanceof Error ? err.message : String(err)}`);

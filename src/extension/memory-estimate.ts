@@ -2,7 +2,6 @@
 // its tensors in typed arrays, which live outside the V8 heap that `resourceLimits` caps, so a huge model
 // must be refused here, with a message that says why, rather than discovered by the operating system.
 import type { ModelSpec } from '../engine/spec/model-spec';
-import type { DataFiles } from '../engine/data/dataset';
 import { BUILTIN_SOURCES } from '../engine/data/sources';
 import { inferShapes, shapeSize, type Shape } from '../engine/spec/layer-kinds';
 
@@ -12,24 +11,34 @@ const PARAM_COPIES = 6;
 /** Per activation: forward output, backward gradient, cached pre-activation/mask. */
 const ACTIVATION_COPIES = 3;
 
-function inputShape(spec: ModelSpec, files: DataFiles): Shape {
+/** The start of a data file and its full size: enough to estimate its width and row count without reading it all. */
+export interface DataPreview {
+  head: string;
+  bytes: number;
+}
+
+function inputShape(spec: ModelSpec, files: Record<string, DataPreview>): Shape {
   if (spec.data.inputShape) return spec.data.inputShape;
   return [inputWidth(spec, files)];
 }
 
-function inputWidth(spec: ModelSpec, files: DataFiles): number {
+function inputWidth(spec: ModelSpec, files: Record<string, DataPreview>): number {
   if (!spec.data.isFile) return BUILTIN_SOURCES[spec.data.source]?.inputs ?? 2;
-  const text = files[spec.data.source] ?? '';
-  if (/\.csv$/i.test(spec.data.source)) return Math.max(1, (text.split(/\r?\n/, 1)[0] ?? '').split(',').length - 1);
-  return Math.max(1, Math.round(text.length / 16));
+  const file = files[spec.data.source];
+  if (/\.csv$/i.test(spec.data.source)) return Math.max(1, (file?.head.split(/\r?\n/, 1)[0] ?? '').split(',').length - 1);
+  return Math.max(1, Math.round((file?.bytes ?? 0) / 16));
 }
 
-function sampleCount(spec: ModelSpec, files: DataFiles): number {
+/** Rows kept: the file's lines (extrapolated from its head), capped by `samples` (CSV rows are sampled as they stream). */
+function sampleCount(spec: ModelSpec, files: Record<string, DataPreview>): number {
   if (!spec.data.isFile) return spec.data.samples;
-  return Math.max(1, (files[spec.data.source] ?? '').split(/\r?\n/).length);
+  const file = files[spec.data.source];
+  const headLines = file ? file.head.split(/\r?\n/).length : 1;
+  const lines = file && file.head.length > 0 ? Math.ceil((headLines * file.bytes) / file.head.length) : 1;
+  return Math.max(1, spec.data.samples > 0 ? Math.min(lines, spec.data.samples) : lines);
 }
 
-export function estimateRunBytes(spec: ModelSpec, files: DataFiles): number {
+export function estimateRunBytes(spec: ModelSpec, files: Record<string, DataPreview>): number {
   const samples = sampleCount(spec, files);
   const input = inputShape(spec, files);
   // a model whose shapes do not fit is refused by the validator; what fits up to there still counts

@@ -10,7 +10,7 @@ import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
 import { applyFix } from './fixes';
 import { estimateRunBytes, formatMb } from './memory-estimate';
-import { readDataFiles, type TrainingRuns } from './runs';
+import { resolveDataFiles, type ResolvedData, type TrainingRuns } from './runs';
 import { errorText, WorkerRun, type RunOutcome } from './worker-host';
 
 export const REPAIR_COMMAND = 'nnDebugger.repair';
@@ -69,15 +69,15 @@ export class RepairFeature extends Disposable {
       return undefined;
     }
     const settings = readSettings(uri);
-    let files: Record<string, string>;
+    let data: ResolvedData;
     try {
-      files = await readDataFiles(uri, parsed.spec);
+      data = await resolveDataFiles(uri, parsed.spec);
     } catch (err) {
       void vscode.window.showErrorMessage(`NN Debugger: ${errorText(err)}`);
       return undefined;
     }
     const limit = settings.workerMemoryLimitMb * 2 ** 20;
-    const estimate = estimateRunBytes(parsed.spec, files);
+    const estimate = estimateRunBytes(parsed.spec, data.previews);
     if (estimate > limit) {
       void vscode.window.showErrorMessage(`NN Debugger: ${parsed.spec.name} would need about ${formatMb(estimate)}, more than the worker memory limit of ${formatMb(limit)} (setting nnDebugger.workerMemoryLimitMb).`);
       return undefined;
@@ -88,10 +88,11 @@ export class RepairFeature extends Disposable {
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Repairing ${name}`, cancellable: true },
       async (progress, token) => {
-        const worker = new WorkerRun(this.runs.workerScript, settings.workerMemoryLimitMb, { type: 'repair', runId, modelPath: uri.fsPath, modelText: text, files, options: runOptions(settings), rounds }, {
+        const worker = new WorkerRun(this.runs.workerScript, settings.workerMemoryLimitMb, { type: 'repair', runId, modelPath: uri.fsPath, modelText: text, files: data.refs, options: runOptions(settings), rounds }, {
           started: () => undefined,
           progress: () => undefined,
           paused: () => undefined,
+          loading: (file, bytes, total) => progress.report({ message: `reading ${file}: ${total > 0 ? Math.floor((100 * bytes) / total) : 100} %` }),
           log: (level, message) => this.log[level](`repair worker: ${message}`),
           repairProgress: (e) => {
             if (e.type === 'baseline') progress.report({ message: 'training the model as it is...' });

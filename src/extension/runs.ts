@@ -2,18 +2,58 @@
 // editor's text, saved or not), its data files through workspace.fs, checks trust and a memory estimate,
 // then hands everything to a fresh WorkerRun. Everything else (panel, status bar, diagnostics,
 // notifications) listens to the events fired here.
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseModel } from '../engine/spec/parse';
 import type { ModelSpec } from '../engine/spec/model-spec';
-import { keepPictures, type EpochMetrics, type Finding, type ModelSummary, type PanelRunState, type ProgressBatch, type StepMetrics } from '../protocol';
+import { keepPictures, type DataFileRef, type EpochMetrics, type Finding, type ModelSummary, type PanelRunState, type ProgressBatch, type StepMetrics } from '../protocol';
 import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
-import { estimateRunBytes, formatMb } from './memory-estimate';
+import { estimateRunBytes, formatMb, type DataPreview } from './memory-estimate';
 import { errorText, WorkerRun, type RunOutcome } from './worker-host';
 
 const MAX_HISTORY_STEPS = 5000;
 const MAX_HISTORY_PROBES = 1000;
+/** How much of a data file is read up front, for the memory estimate (the worker streams the rest). */
+const PREVIEW_BYTES = 64 * 1024;
+
+export interface ResolvedData {
+  refs: Record<string, DataFileRef>;
+  previews: Record<string, DataPreview>;
+}
+
+/** A notification with a progress bar while the worker reads a large data file; Cancel stops the run. */
+class LoadingNotification {
+  private progress: vscode.Progress<{ message?: string; increment?: number }> | null = null;
+  private shown = 0;
+  private pending: { bytes: number; total: number } | null = null;
+  private close!: () => void;
+
+  constructor(file: string, cancel: () => void) {
+    const closed = new Promise<void>((resolve) => (this.close = resolve));
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `NN Debugger: loading ${file}`, cancellable: true }, (progress, token) => {
+      token.onCancellationRequested(cancel);
+      this.progress = progress;
+      if (this.pending) this.report(this.pending.bytes, this.pending.total);
+      return closed;
+    });
+  }
+
+  report(bytes: number, total: number): void {
+    if (!this.progress) {
+      this.pending = { bytes, total };
+      return;
+    }
+    const percent = total > 0 ? (100 * bytes) / total : 100;
+    this.progress.report({ increment: percent - this.shown, message: `${formatMb(bytes)} of ${formatMb(total)}` });
+    this.shown = percent;
+  }
+
+  dispose(): void {
+    this.close();
+  }
+}
 
 export interface TrainRequest {
   /** Skip the "already training, restart?" question (Apply and retrain, tests). */
@@ -178,13 +218,13 @@ export class TrainingRuns extends Disposable {
       return startError(`${path.basename(uri.path)} is not a valid model: ${errors[0]?.message ?? 'see Problems'}`, errors.map((i) => ({ message: i.message, path: i.path })));
     }
 
-    let files: Record<string, string>;
+    let data: ResolvedData;
     try {
-      files = await readDataFiles(uri, spec);
+      data = await resolveDataFiles(uri, spec);
     } catch (err) {
       return startError(errorText(err));
     }
-    const estimate = estimateRunBytes(spec, files);
+    const estimate = estimateRunBytes(spec, data.previews);
     const limit = settings.workerMemoryLimitMb * 2 ** 20;
     if (estimate > limit) {
       return startError(
@@ -193,8 +233,19 @@ export class TrainingRuns extends Disposable {
     }
 
     const options = { ...runOptions(settings), epochs: request.epochs ?? null };
-    const worker = new WorkerRun(this.workerScript, settings.workerMemoryLimitMb, { type: 'start', runId, modelPath: uri.fsPath, modelText: text, files, options }, {
+    let loading: LoadingNotification | null = null;
+    const endLoading = () => {
+      loading?.dispose();
+      loading = null;
+    };
+    const worker = new WorkerRun(this.workerScript, settings.workerMemoryLimitMb, { type: 'start', runId, modelPath: uri.fsPath, modelText: text, files: data.refs, options }, {
+      loading: (file, bytes, total) => {
+        if (bytes >= total) return endLoading();
+        loading ??= new LoadingNotification(file, () => void worker.stop());
+        loading.report(bytes, total);
+      },
       started: (model) => {
+        endLoading();
         record.model = model;
         log.info(`run ${runId}: ${model.name}, ${model.paramCount} parameters, kernel ${model.kernel}, ${model.trainSamples}/${model.valSamples} samples`);
         this.stateEmitter.fire(record);
@@ -206,6 +257,7 @@ export class TrainingRuns extends Disposable {
       },
       log: (level, message) => log[level](`worker: ${message}`),
     });
+    void worker.ended.finally(endLoading);
     this.active.set(key, { record, worker });
     return { worker, record };
   }
@@ -264,18 +316,39 @@ export class TrainingRuns extends Disposable {
   }
 }
 
-/** The data file a model reads, relative to the model's folder (as the CLI reads it), else to the workspace root. */
-export async function readDataFiles(uri: vscode.Uri, spec: ModelSpec): Promise<Record<string, string>> {
-  if (!spec.data.isFile) return {};
+/**
+ * The data file a model reads, relative to the model's folder (as the CLI reads it), else to the workspace
+ * root. A file on disk is passed by path (the worker streams it); one without (a virtual workspace) as text.
+ */
+export async function resolveDataFiles(uri: vscode.Uri, spec: ModelSpec): Promise<ResolvedData> {
+  if (!spec.data.isFile) return { refs: {}, previews: {} };
   const file = spec.data.source;
-  const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri;
-  const candidates = [vscode.Uri.joinPath(uri, '..', file), ...(folder ? [vscode.Uri.joinPath(folder, file)] : [])];
+  // an untitled model has no folder of its own: its files are looked up in the first workspace folder
+  const folder = (vscode.workspace.getWorkspaceFolder(uri) ?? vscode.workspace.workspaceFolders?.[0])?.uri;
+  const candidates = [...(uri.scheme === 'untitled' ? [] : [vscode.Uri.joinPath(uri, '..', file)]), ...(folder ? [vscode.Uri.joinPath(folder, file)] : [])];
   for (const candidate of candidates) {
+    let stat: vscode.FileStat;
     try {
-      return { [file]: new TextDecoder().decode(await vscode.workspace.fs.readFile(candidate)) };
+      stat = await vscode.workspace.fs.stat(candidate);
     } catch {
-      // try the next location
+      continue; // try the next location
     }
+    if (!(stat.type & vscode.FileType.File)) continue;
+    if (candidate.scheme === 'file') {
+      return { refs: { [file]: { path: candidate.fsPath } }, previews: { [file]: { head: await readHead(candidate.fsPath), bytes: stat.size } } };
+    }
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(candidate));
+    return { refs: { [file]: { text } }, previews: { [file]: { head: text.slice(0, PREVIEW_BYTES), bytes: text.length } } };
   }
   throw new Error(`Data file "${file}" of ${path.basename(uri.path)} was not found next to the model or in the workspace root`);
+}
+
+async function readHead(file: string): Promise<string> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(PREVIEW_BYTES), 0, PREVIEW_BYTES, 0);
+    return new TextDecoder().decode(buffer.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
 }

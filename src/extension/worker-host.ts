@@ -17,6 +17,8 @@ export interface WorkerRunEvents {
   started(model: ModelSummary): void;
   progress(batch: ProgressBatch): void;
   paused(paused: boolean): void;
+  /** The worker is reading a data file: `bytes` of `total`. */
+  loading(file: string, bytes: number, total: number): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   repairProgress?(event: RepairEvent): void;
   /** Called just before a repair ends as `finished` with its last run's summary and findings. */
@@ -117,6 +119,8 @@ export class WorkerRun {
         return this.send({ type: 'ack', runId: this.runId, seq: msg.seq });
       case 'paused':
         return this.events.paused(msg.paused);
+      case 'loading':
+        return this.events.loading(msg.file, msg.bytes, msg.total);
       case 'finished':
         return this.end({ kind: 'finished', summary: msg.summary, findings: msg.findings });
       case 'repair-progress':

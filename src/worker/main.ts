@@ -2,7 +2,9 @@
 // and speaks the ToWorker/FromWorker protocol. Live data goes through the coalescer; the host acknowledges
 // each batch. A repair reports its rounds instead of live training data.
 import { parentPort } from 'node:worker_threads';
-import { isToWorker, type FromWorker, type ToWorker } from '../protocol';
+import { isToWorker, type DataFileRef, type FromWorker, type ToWorker } from '../protocol';
+import type { DataFiles } from '../engine/data/dataset';
+import { openDataFiles } from '../cli/data-files';
 import { TrainingSession } from '../engine/session';
 import { InvalidModelError } from '../engine/session-api';
 import { repairModel } from '../engine/repair';
@@ -35,14 +37,44 @@ function failure(runId: string, err: unknown): FromWorker {
   return { type: 'failed', runId, message: err instanceof Error ? err.message : String(err), issues: [] };
 }
 
+/** How often a loading file reports progress; a file read faster than this reports nothing. */
+const LOADING_EVERY_MS = 250;
+
+/** Data files by path are streamed from disk here, reporting progress at most every LOADING_EVERY_MS. */
+function dataFiles(runId: string, refs: Record<string, DataFileRef>): DataFiles {
+  return openDataFiles(refs, (name) => {
+    let next = Date.now() + LOADING_EVERY_MS;
+    let posted = -1;
+    return (bytes, total) => {
+      const now = Date.now();
+      if (bytes === posted || (now < next && bytes < total)) return;
+      next = now + LOADING_EVERY_MS;
+      posted = bytes;
+      post({ type: 'loading', runId, file: name, bytes, total });
+    };
+  });
+}
+
+/** The run's data files, or null after reporting why they cannot be opened. */
+function openFiles(runId: string, refs: Record<string, DataFileRef>): DataFiles | null {
+  try {
+    return dataFiles(runId, refs);
+  } catch (err) {
+    post(failure(runId, err));
+    return null;
+  }
+}
+
 function start(msg: Extract<ToWorker, { type: 'start' }>): void {
   if (busy(msg.runId)) return;
   const { runId, options } = msg;
+  const files = openFiles(runId, msg.files);
+  if (!files) return;
   const coalescer = new ProgressCoalescer((seq, batch) => post({ type: 'progress', runId, seq, batch }), options.maxMessagesPerSecond);
   const session = new TrainingSession(
     msg.modelText,
     msg.modelPath,
-    msg.files,
+    files,
     { probeEvery: options.probeEvery, thresholds: options.thresholds, visuals: { everyMs: PICTURE_EVERY_MS }, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
     {
       onStart: (model) => post({ type: 'started', runId, model }),
@@ -72,9 +104,11 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
 function repair(msg: Extract<ToWorker, { type: 'repair' }>): void {
   if (busy(msg.runId)) return;
   const { runId, options } = msg;
+  const files = openFiles(runId, msg.files);
+  if (!files) return;
   const abort = new AbortController();
   current = { runId, session: null, coalescer: null, stop: () => abort.abort() };
-  repairModel(msg.modelText, msg.modelPath, msg.files, {
+  repairModel(msg.modelText, msg.modelPath, files, {
     rounds: msg.rounds,
     probeEvery: options.probeEvery,
     thresholds: options.thresholds,

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { parseModel } from '../../src/engine/spec/parse';
 import { loadDataset } from '../../src/engine/data/load';
 import { DataError } from '../../src/engine/data/errors';
-import { LIMITS, splitCsvLine } from '../../src/engine/data/table';
+import { LIMITS } from '../../src/engine/data/table';
+import { splitCsvLine } from '../../src/engine/data/csv';
 
 function model(source: string, units: number, extra: Record<string, unknown> = {}, loss = 'softmax-cross-entropy') {
   const r = parseModel(
@@ -81,7 +82,7 @@ test('too many classes suggests regression; size limits are enforced', () => {
   expectDataError(() => load('d.csv', many), { line: 1002, column: 6 }, ['more than 1000 distinct values', '"task": "regression"'], ['data', 'task']);
   const huge = 'x,label\n' + '1,a\n'.repeat(LIMITS.rows + 1);
   expectDataError(() => load('d.csv', huge), { line: LIMITS.rows + 2, column: 1 }, ['more than 1000000 rows']);
-  expectDataError(() => load('d.csv', 'x'.repeat(LIMITS.chars + 1)), null, ['MiB', 'limit']);
+  expectDataError(() => load('d.csv', 'x'.repeat(LIMITS.lineBytes + 1)), null, ['MiB', 'limit']);
 });
 
 test('a missing file is a DataError on data.source', () => {

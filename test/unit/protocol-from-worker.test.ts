@@ -10,6 +10,7 @@ test('well-formed worker messages pass', () => {
     { type: 'started', runId: 'r', model: { layers: [] } },
     { type: 'progress', runId: 'r', seq: 3, batch },
     { type: 'paused', runId: 'r', paused: true },
+    { type: 'loading', runId: 'r', file: 'data/big.csv', bytes: 1024, total: 4096 },
     { type: 'finished', runId: 'r', summary: { status: 'completed' }, findings: [] },
     { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 'units must be >= 1', path: ['layers', 0, 'units'] }] },
     { type: 'log', level: 'warn', message: 'slow' },
@@ -30,6 +31,8 @@ test('malformed worker messages are refused: wrong types, missing fields, unknow
     { type: 'finished', runId: 'r', summary: {}, findings: [] },
     { type: 'started', model: { layers: [] } },
     { type: 'paused', runId: 'r', paused: 'yes' },
+    { type: 'loading', runId: 'r', file: 'big.csv', bytes: '1' , total: 2 },
+    { type: 'loading', runId: 'r', bytes: 1, total: 2 },
     { type: 'log', level: 'debug', message: 'x' },
     { type: 'exploded', runId: 'r' },
     { type: 'repair-progress', runId: 'r' },
@@ -44,4 +47,11 @@ test('repair requests are shape-checked on their way to the worker and from the 
   assert.equal(isToWorker({ type: 'repair', runId: 'r', modelPath: 'm.nn.json', modelText: '{}', files: {}, options }), false, 'rounds missing');
   assert.ok(isFromWebview({ type: 'repair', runId: 'r' }));
   assert.equal(isFromWebview({ type: 'repair' }), false);
+});
+
+test('a start message carries each data file as a resolved path or as text, nothing else', () => {
+  const start = (files: unknown) => ({ type: 'start', runId: 'r', modelPath: '/w/m.nn.json', modelText: '{}', files, options: {} });
+  assert.ok(isToWorker(start({})));
+  assert.ok(isToWorker(start({ 'd.csv': { path: '/w/d.csv' }, 'e.json': { text: '[]' } })));
+  for (const files of [{ 'd.csv': 'a,b\n1,2' }, { 'd.csv': { path: 3 } }, { 'd.csv': null }, []]) assert.equal(isToWorker(start(files)), false, JSON.stringify(files));
 });

@@ -9,10 +9,11 @@ import { prepareSpec } from '../../src/engine/session';
 import { repairModel, type RepairEvent, type RepairResult } from '../../src/engine/repair';
 import { applyFix } from '../../src/engine/fixes';
 import { readDataFiles } from '../../src/cli/data-files';
+import type { DataFiles } from '../../src/engine/data/dataset';
 
 const BROKEN = path.join(__dirname, '..', '..', 'examples', 'broken');
 
-function example(name: string): { text: string; file: string; files: Record<string, string> } {
+function example(name: string): { text: string; file: string; files: DataFiles } {
   const file = path.join(BROKEN, `${name}.nn.json`);
   const text = fs.readFileSync(file, 'utf8');
   return { text, file, files: readDataFiles(prepareSpec(text, file), file) };

@@ -36,5 +36,19 @@ export interface TargetScale {
   divisor: Float64Array;
 }
 
-/** Workspace files a model may read, keyed by the path written in the model (read by the host). */
-export type DataFiles = Record<string, string>;
+/** An open data file, read front to back in chunks. */
+export interface ByteReader {
+  /** Fills the start of `into`; returns how many bytes it wrote, 0 at the end of the file. */
+  read(into: Uint8Array): number;
+  close(): void;
+}
+
+/** A workspace file the engine reads itself, in chunks (the host resolves and opens it; the engine stays free of fs). */
+export interface DataFileSource {
+  /** Size in bytes. */
+  size: number;
+  open(): ByteReader;
+}
+
+/** Workspace files a model may read, keyed by the path written in the model: their text, or a source to stream. */
+export type DataFiles = Record<string, string | DataFileSource>;

@@ -4,27 +4,26 @@ import { Rng } from '../rng';
 import type { ModelSpec } from '../spec/model-spec';
 import { checkShapes } from '../spec/shapes';
 import type { DataFiles, Dataset, Split, TargetScale } from './dataset';
+import { readDataFile } from './data-file';
 import { DataError } from './errors';
 import { GENERATORS } from './generators';
 import { applyPreprocess, featureStats } from './preprocess';
 import type { RawData } from './raw';
 import { iris, mnist } from './real-datasets';
-import { fileKind } from './sources';
-import { readCsv, readJsonRecords } from './table';
-import { tableToData } from './tabular';
 
 export interface LoadOptions {
   /** Directory holding mnist.bin.gz (default: next to the bundle, or <repo>/dist/data). */
   mnistDir?: string;
+  /** Bytes per read of a streamed data file (tests vary it; the result must not depend on it). */
+  chunkBytes?: number;
 }
 
 function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): RawData {
   const { data } = spec;
   if (data.isFile) {
-    const text = files[data.source];
-    if (text === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
-    const table = fileKind(data.source) === 'csv' ? readCsv(data.source, text) : readJsonRecords(data.source, text);
-    return tableToData(table, data);
+    const file = files[data.source];
+    if (file === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
+    return readDataFile(spec, file, options.chunkBytes);
   }
   if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
@@ -32,7 +31,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   throw new DataError(`unknown data source ${JSON.stringify(data.source)}`, ['data', 'source']);
 }
 
-/** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and files. */
+/** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and JSON files (CSV files are sampled as they stream). */
 function subset(n: number, spec: ModelSpec): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   const generated = Object.hasOwn(GENERATORS, spec.data.source);

@@ -1,5 +1,6 @@
-// Workspace data files read into a column table that remembers where every cell sits, so each later
-// complaint (empty, non-numeric, unknown class) names the file, line and column. CSV and JSON share it.
+// A JSON data file read into a column table that remembers where every cell sits, so each later complaint
+// (empty, non-numeric, unknown class) names the file, line and column. CSV files are streamed instead
+// (csv.ts); both share the limits and the header rules here.
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { quote } from '../spec/issues';
 import { DataError, type FileLocation } from './errors';
@@ -15,13 +16,23 @@ export interface Table {
   locateColumn(col: number): FileLocation;
 }
 
-export const LIMITS = { chars: 64 * 1024 * 1024, rows: 1_000_000, columns: 10_000, cells: 20_000_000 };
+/**
+ * A JSON array is parsed whole, so its size is capped; a CSV file is streamed, so only its longest line is.
+ * Rows, columns and cells count what is kept in memory (all rows, or the `samples` sampled ones).
+ */
+export const LIMITS = { jsonBytes: 64 * 1024 * 1024, lineBytes: 16 * 1024 * 1024, rows: 1_000_000, columns: 10_000, cells: 20_000_000 };
 
 const SOURCE_PATH = ['data', 'source'];
+const MiB = 1024 * 1024;
 
-function checkSize(file: string, text: string): void {
-  if (text.length > LIMITS.chars) {
-    throw new DataError(`${file} has ${(text.length / 1024 / 1024).toFixed(0)} MiB of text, above the ${LIMITS.chars / 1024 / 1024} MiB limit`, SOURCE_PATH);
+/** Refuses a JSON file above the whole-file limit, before any of it is read. */
+export function checkJsonSize(file: string, size: number, unit: 'bytes' | 'characters'): void {
+  if (size > LIMITS.jsonBytes) {
+    throw new DataError(
+      `${file} has ${(size / MiB).toFixed(0)} MiB of ${unit === 'bytes' ? 'data' : 'text'}, above the ${LIMITS.jsonBytes / MiB} MiB limit for a JSON array (a CSV file is read in chunks and has no size limit)`,
+      SOURCE_PATH,
+      { file, line: 1, column: 1 },
+    );
   }
 }
 
@@ -32,88 +43,8 @@ function checkShape(file: string, rows: number, columns: number, at: (row: numbe
   if (rows === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, at(-1));
 }
 
-/** Splits one CSV line into cells (RFC 4180 quoting within the line); `starts` are 0-based columns. */
-export function splitCsvLine(line: string): { cells: string[]; starts: number[] } | { error: string; column: number } {
-  const cells: string[] = [];
-  const starts: number[] = [];
-  let i = 0;
-  for (;;) {
-    while (line[i] === ' ' || line[i] === '\t') i++;
-    starts.push(i);
-    if (line[i] === '"') {
-      const open = i;
-      let cell = '';
-      i++;
-      for (;;) {
-        const close = line.indexOf('"', i);
-        if (close < 0) return { error: 'unterminated quoted cell', column: open };
-        cell += line.slice(i, close);
-        if (line[close + 1] === '"') {
-          cell += '"';
-          i = close + 2;
-        } else {
-          i = close + 1;
-          break;
-        }
-      }
-      while (line[i] === ' ' || line[i] === '\t') i++;
-      if (i < line.length && line[i] !== ',') return { error: 'unexpected text after a quoted cell', column: i };
-      cells.push(cell);
-    } else {
-      const comma = line.indexOf(',', i);
-      const end = comma < 0 ? line.length : comma;
-      cells.push(line.slice(i, end).trim());
-      i = end;
-    }
-    if (i >= line.length) return { cells, starts };
-    i++; // the comma
-  }
-}
-
-export function readCsv(file: string, text: string): Table {
-  checkSize(file, text);
-  const lines = text.split('\n');
-  const lineNos: number[] = [];
-  const rows: string[][] = [];
-  let header: string[] | null = null;
-  let headerLine = 0;
-  // without its line break (and the byte-order mark of line 1), so cell columns match what editors show
-  const lineText = (n: number) => {
-    const line = lines[n].endsWith('\r') ? lines[n].slice(0, -1) : lines[n];
-    return n === 0 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-  };
-  for (let n = 0; n < lines.length; n++) {
-    const line = lineText(n);
-    if (line.trim() === '') continue;
-    const split = splitCsvLine(line);
-    if ('error' in split) throw new DataError(split.error, SOURCE_PATH, { file, line: n + 1, column: split.column + 1 });
-    if (!header) {
-      header = split.cells;
-      headerLine = n;
-      checkHeader(header, (col) => ({ file, line: n + 1, column: split.starts[col] + 1 }));
-      continue;
-    }
-    if (split.cells.length !== header.length) {
-      const column = split.cells.length > header.length ? split.starts[header.length] + 1 : line.length + 1;
-      throw new DataError(`row has ${split.cells.length} cells, but the header has ${header.length} columns`, SOURCE_PATH, { file, line: n + 1, column });
-    }
-    if (rows.length >= LIMITS.rows) throw new DataError(`more than ${LIMITS.rows} rows`, SOURCE_PATH, { file, line: n + 1, column: 1 });
-    rows.push(split.cells);
-    lineNos.push(n);
-  }
-  if (!header) throw new DataError(`${file} is empty; expected a header row`, SOURCE_PATH, { file, line: 1, column: 1 });
-  const columns = header;
-  const locate = (row: number, col: number): FileLocation => {
-    const n = row < 0 ? headerLine : lineNos[row];
-    const split = splitCsvLine(lineText(n));
-    const starts = 'starts' in split ? split.starts : [0];
-    return { file, line: n + 1, column: (starts[col] ?? 0) + 1 };
-  };
-  checkShape(file, rows.length, columns.length, (row) => locate(Math.min(row, rows.length - 1), 0));
-  return { file, columns, rowCount: rows.length, value: (r, c) => rows[r][c], locate, locateColumn: (c) => locate(-1, c) };
-}
-
-function checkHeader(header: string[], at: (col: number) => FileLocation): void {
+/** Column names must be present and distinct. */
+export function checkHeader(header: string[], at: (col: number) => FileLocation): void {
   const seen = new Set<string>();
   header.forEach((name, col) => {
     if (name === '') throw new DataError('empty column name in the header row', SOURCE_PATH, at(col));
@@ -140,7 +71,7 @@ function lineIndex(text: string): (offset: number) => { line: number; column: nu
 
 /** A JSON array of records with the same keys, e.g. [{ "x": 1, "y": 2, "label": "a" }, ...]. */
 export function readJsonRecords(file: string, text: string): Table {
-  checkSize(file, text);
+  checkJsonSize(file, text.length, 'characters');
   const pos = lineIndex(text);
   const at = (offset: number): FileLocation => ({ file, ...pos(offset) });
   const errors: ParseError[] = [];

@@ -30,7 +30,7 @@ export const steps = [
     },
   ],
   [
-    'during a long run the panel\'s decision boundary and network diagram keep changing; Stop ends it',
+    'during a long run the panel\'s decision boundary and network diagram keep changing; the panel\'s Stop ends it',
     async ({ page, workspace, resultsDir }) => {
       const long = 'long-spiral.nn.json';
       // long enough to watch, and no schedule: the learning rate stays where it moves the weights
@@ -64,7 +64,7 @@ export const steps = [
       await network.locator('circle').first().waitFor({ timeout: 30_000 });
       assert.ok(await changes(network, () => network.innerHTML()), 'the network diagram changes while the model trains');
       assert.match(await panel.locator('#run-state').innerText(), /Running/);
-      await runCommand(page, 'NN Debugger: Stop Training');
+      await panel.locator('#control-stop').click();
       await panel.locator('#run-state', { hasText: 'Stopped' }).waitFor({ timeout: 30_000 });
     },
   ],

@@ -1,0 +1,399 @@
+// A CSV data file streamed in chunks: rows are cut at line breaks (a quoted cell cannot span lines), the
+// header row names the columns, and a seeded reservoir decides which rows are kept. Only kept rows are
+// parsed (plain rows straight from their bytes, csv-fast.ts; the rest as text), into one typed array of
+// features, so memory follows the rows kept and a skipped row costs little more than finding its line
+// break. Every error names the file, line and column.
+import type { Rng } from '../rng';
+import type { DataSpec } from '../spec/model-spec';
+import type { ByteReader } from './dataset';
+import { FastRowParser } from './csv-fast';
+import { DataError, type FileLocation } from './errors';
+import { classificationData, regressionData, type RawData } from './raw';
+import { Reservoir } from './reservoir';
+import { checkHeader, LIMITS } from './table';
+import { cellNumber, classKey, classLabels, numberError, targetColumns } from './tabular';
+
+/** How much of the file each read asks for. */
+export const CHUNK_BYTES = 1 << 20;
+
+const SOURCE_PATH = ['data', 'source'];
+const MiB = 1024 * 1024;
+const NEWLINE = 10;
+const CR = 13;
+
+/** Splits one CSV line into cells (RFC 4180 quoting within the line); `starts` are 0-based columns. */
+export function splitCsvLine(line: string): { cells: string[]; starts: number[] } | { error: string; column: number } {
+  const cells: string[] = [];
+  const starts: number[] = [];
+  let i = 0;
+  for (;;) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    starts.push(i);
+    if (line[i] === '"') {
+      const open = i;
+      let cell = '';
+      i++;
+      for (;;) {
+        const close = line.indexOf('"', i);
+        if (close < 0) return { error: 'unterminated quoted cell', column: open };
+        cell += line.slice(i, close);
+        if (line[close + 1] === '"') {
+          cell += '"';
+          i = close + 2;
+        } else {
+          i = close + 1;
+          break;
+        }
+      }
+      while (line[i] === ' ' || line[i] === '\t') i++;
+      if (i < line.length && line[i] !== ',') return { error: 'unexpected text after a quoted cell', column: i };
+      cells.push(cell);
+    } else {
+      const comma = line.indexOf(',', i);
+      const end = comma < 0 ? line.length : comma;
+      cells.push(line.slice(i, end).trim());
+      i = end;
+    }
+    if (i >= line.length) return { cells, starts };
+    i++; // the comma
+  }
+}
+
+/**
+ * A view of `bytes` whose indexOf is Node's Buffer search (memchr, several times faster than the typed-array
+ * one over a large file) when the runtime has Buffer; the bytes themselves otherwise.
+ */
+const searchable: (bytes: Uint8Array) => Uint8Array =
+  typeof Buffer === 'function' ? (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes) => bytes;
+
+/**
+ * Calls `onLine(bytes, start, end, line)` for every line of the reader's bytes (without its line feed;
+ * `line` is 1-based), reading `chunkBytes` at a time. A line is complete before it is handed over, however
+ * the chunks cut it; one longer than the line limit is an error on that line (as soon as that is known, so
+ * the buffer never holds more than one line and one chunk).
+ */
+function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLine: (bytes: Uint8Array, start: number, end: number, line: number) => void): void {
+  let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
+  let len = 0;
+  let line = 0;
+  const maxLine = LIMITS.lineBytes;
+  const checkLength = (pending: number) => {
+    if (pending > maxLine) {
+      throw new DataError(`line ${line + 1} is longer than ${maxLine / MiB} MiB, the limit for one row`, SOURCE_PATH, { file, line: line + 1, column: 1 });
+    }
+  };
+  for (;;) {
+    if (buf.length - len < chunkBytes) {
+      const bigger = new Uint8Array(Math.max(2 * buf.length, len + chunkBytes));
+      bigger.set(buf.subarray(0, len));
+      buf = bigger;
+    }
+    const n = reader.read(buf.subarray(len, len + chunkBytes));
+    if (n === 0) break;
+    const bytes = buf.subarray(0, len + n);
+    const view = searchable(bytes);
+    let start = 0;
+    for (let nl = view.indexOf(NEWLINE, len); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+      checkLength(nl - start);
+      onLine(bytes, start, nl, ++line);
+      start = nl + 1;
+    }
+    len += n - start;
+    checkLength(len);
+    // the unfinished line moves to the front, where the next chunk continues it
+    if (start > 0) buf.copyWithin(0, start, start + len);
+  }
+  if (len > 0) onLine(buf, 0, len, ++line);
+}
+
+export interface CsvOptions {
+  /** Rows to keep (a seeded uniform subset); 0 keeps all. */
+  samples: number;
+  /** Draws the subset. */
+  rng: Rng;
+  chunkBytes?: number;
+}
+
+/** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */
+export function readCsv(file: string, reader: ByteReader, data: DataSpec, options: CsvOptions): RawData {
+  const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng));
+  forEachLine(file, reader, options.chunkBytes ?? CHUNK_BYTES, (bytes, start, end, line) => sampler.line(bytes, start, end, line));
+  return sampler.finish();
+}
+
+interface Header {
+  line: number;
+  columns: string[];
+  starts: number[];
+  target: number;
+  features: number[];
+}
+
+/**
+ * The raw bytes of the rows a sampling reservoir holds. Most rows that enter are replaced later, so they
+ * are parsed only once the reservoir is final. Each row is stored after an 8-byte header (its slot and
+ * length), so compaction can walk the buffer in address order and keep a record only if its slot still
+ * points at it: in place, with no sorting, once garbage fills half the buffer; into a buffer three times
+ * the live bytes otherwise. The store stays within about three times the bytes of the rows kept.
+ */
+class RowStash {
+  bytes = new Uint8Array(1 << 16);
+  private used = 0;
+  private live = 0;
+  /** Where each slot's row bytes start (after its header). */
+  start = new Float64Array(0);
+  length = new Int32Array(0);
+  line = new Float64Array(0);
+  row = new Float64Array(0);
+
+  constructor(private readonly capacity: number) {}
+
+  put(slot: number, from: Uint8Array, start: number, end: number, line: number, row: number): void {
+    if (slot >= this.start.length) this.growSlots(slot + 1);
+    else if (this.length[slot] > 0) this.live -= this.length[slot] + HEADER;
+    const n = end - start;
+    if (this.used + n + HEADER > this.bytes.length) this.makeRoom(n + HEADER, slot);
+    const at = this.used;
+    writeU32(this.bytes, at, slot);
+    writeU32(this.bytes, at + 4, n);
+    this.bytes.set(from.subarray(start, end), at + HEADER);
+    this.start[slot] = at + HEADER;
+    this.length[slot] = n;
+    this.line[slot] = line;
+    this.row[slot] = row;
+    this.used += n + HEADER;
+    this.live += n + HEADER;
+  }
+
+  /** Drops garbage (and the record of `replacing`, which is about to be replaced) so `need` more bytes fit. */
+  private makeRoom(need: number, replacing: number): void {
+    const src = this.bytes;
+    const inPlace = this.live + need <= 0.5 * src.length;
+    const dst = inPlace ? src : new Uint8Array(3 * (this.live + need));
+    let at = 0;
+    // runs of adjacent live records move as one block; in address order a record only ever moves towards
+    // the front, over garbage or itself
+    let runFrom = 0;
+    let runTo = 0;
+    const flush = () => {
+      if (runTo === runFrom) return;
+      if (!inPlace) dst.set(src.subarray(runFrom, runTo), at);
+      else if (at !== runFrom) dst.copyWithin(at, runFrom, runTo);
+      at += runTo - runFrom;
+    };
+    for (let p = 0; p < this.used; ) {
+      const slot = readU32(src, p);
+      const size = readU32(src, p + 4) + HEADER;
+      if (slot !== replacing && this.start[slot] === p + HEADER) {
+        if (p !== runTo) {
+          flush();
+          runFrom = p;
+        }
+        runTo = p + size;
+        this.start[slot] = at + (p - runFrom) + HEADER;
+      }
+      p += size;
+    }
+    flush();
+    this.bytes = dst;
+    this.used = at;
+  }
+
+  private growSlots(needed: number): void {
+    const slots = Math.min(this.capacity, Math.max(needed, 2 * this.start.length, 1024));
+    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.start = grow(this.start, new Float64Array(slots));
+    this.length = grow(this.length, new Int32Array(slots));
+    this.line = grow(this.line, new Float64Array(slots));
+    this.row = grow(this.row, new Float64Array(slots));
+  }
+}
+
+const HEADER = 8;
+
+function writeU32(bytes: Uint8Array, at: number, v: number): void {
+  bytes[at] = v & 0xff;
+  bytes[at + 1] = (v >>> 8) & 0xff;
+  bytes[at + 2] = (v >>> 16) & 0xff;
+  bytes[at + 3] = v >>> 24;
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+}
+
+/** Parsed rows in file order: features in one typed array, the target, and where each row's target sits. */
+class CsvSampler {
+  private readonly decoder = new TextDecoder();
+  private header: Header | null = null;
+  private fast!: FastRowParser;
+  /** Sampling only: kept rows' bytes until the end of the file. */
+  private readonly stash: RowStash | null;
+  private rows = 0;
+  private x = new Float64Array(0);
+  /** Regression: the target; classification: the index of its name in `classNames`. */
+  private y = new Float64Array(0);
+  private lineOf = new Float64Array(0);
+  private targetColumn = new Int32Array(0);
+  private readonly classNames: string[] = [];
+  private readonly classIds = new Map<string, number>();
+
+  constructor(
+    private readonly file: string,
+    private readonly data: DataSpec,
+    private readonly reservoir: Reservoir,
+  ) {
+    this.stash = reservoir.capacity > 0 ? new RowStash(reservoir.capacity) : null;
+  }
+
+  line(bytes: Uint8Array, start: number, end: number, line: number): void {
+    if (end > start && bytes[end - 1] === CR) end--;
+    // without the byte-order mark, so cell columns match what editors show
+    if (line === 1 && end - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf) start += 3;
+    if (start === end) return;
+    let text: string | null = null;
+    // a line starting with a printable ASCII character is not blank; anything else is decoded to check
+    const first = bytes[start];
+    if (first <= 32 || first >= 127 || !this.header) {
+      text = this.decoder.decode(bytes.subarray(start, end));
+      if (text.trim() === '') return;
+    }
+    if (!this.header) {
+      const h = (this.header = this.readHeader(text!, line));
+      this.fast = new FastRowParser(h.columns.length, h.features, h.target);
+      return;
+    }
+    const slot = this.reservoir.offer();
+    if (slot < 0) return;
+    this.checkRoom(slot, line);
+    if (this.stash) this.stash.put(slot, bytes, start, end, line, this.reservoir.seen - 1);
+    else this.parseRow(slot, bytes, start, end, line, text);
+  }
+
+  finish(): RawData {
+    const file = this.file;
+    const h = this.header;
+    if (!h) throw new DataError(`${file} is empty; expected a header row`, SOURCE_PATH, { file, line: 1, column: 1 });
+    const n = this.reservoir.kept;
+    if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
+    const stash = this.stash;
+    if (stash) {
+      // the reservoir is final: its rows are parsed in file order
+      const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => stash.row[a] - stash.row[b]);
+      this.grow(n);
+      order.forEach((slot, i) => this.parseRow(i, stash.bytes, stash.start[slot], stash.start[slot] + stash.length[slot], stash.line[slot], null));
+    }
+    const inputs = h.features.length;
+    const x = this.x.subarray(0, n * inputs);
+    const featureNames = h.features.map((c) => h.columns[c]);
+    if (this.data.task === 'regression') return regressionData(x, this.y.slice(0, n), inputs, 1, featureNames);
+    const keys = Array.from(this.y.subarray(0, n), (id) => this.classNames[id]);
+    const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
+    const { labels, classNames } = classLabels(keys, h.columns[h.target], at, this.headerCell(h.target));
+    return classificationData(x, labels, inputs, featureNames, classNames);
+  }
+
+  private headerCell(col: number): FileLocation {
+    const h = this.header!;
+    return { file: this.file, line: h.line, column: h.starts[col] + 1 };
+  }
+
+  private readHeader(text: string, line: number): Header {
+    const file = this.file;
+    const split = splitCsvLine(text);
+    if ('error' in split) throw new DataError(split.error, SOURCE_PATH, { file, line, column: split.column + 1 });
+    const { cells: columns, starts } = split;
+    const at = (col: number): FileLocation => ({ file, line, column: starts[col] + 1 });
+    if (columns.length > LIMITS.columns) throw new DataError(`${columns.length} columns, above the limit of ${LIMITS.columns}`, SOURCE_PATH, at(0));
+    checkHeader(columns, at);
+    return { line, columns, starts, ...targetColumns(file, columns, this.data, at) };
+  }
+
+  /** Refuses a row that would keep more rows or cells than the limits allow. */
+  private checkRoom(slot: number, line: number): void {
+    const where = { file: this.file, line, column: 1 };
+    const width = this.header!.columns.length;
+    if (slot >= LIMITS.rows) throw new DataError(`more than ${LIMITS.rows} rows; set "samples" to train on a seeded random subset`, SOURCE_PATH, where);
+    if ((slot + 1) * width > LIMITS.cells) {
+      throw new DataError(`${slot + 1} rows × ${width} columns, above the limit of ${LIMITS.cells} cells; set "samples" to keep fewer rows`, SOURCE_PATH, where);
+    }
+  }
+
+  /** Parses a row into position `r`: from its bytes when it is plain, else from its text (`text` if already decoded). */
+  private parseRow(r: number, bytes: Uint8Array, start: number, end: number, line: number, text: string | null): void {
+    if (r >= this.rows) this.grow(r + 1);
+    const h = this.header!;
+    this.lineOf[r] = line;
+    if (text === null) {
+      const target = this.fast.parse(bytes, start, end, this.x, r * h.features.length, this.data.task === 'regression');
+      if (target !== null) {
+        this.keepTarget(r, target);
+        this.targetColumn[r] = this.fast.targetStart + 1;
+        return;
+      }
+    }
+    this.parseText(r, text ?? this.decoder.decode(bytes.subarray(start, end)), line);
+  }
+
+  private parseText(r: number, text: string, line: number): void {
+    const { file } = this;
+    const h = this.header!;
+    const where = (column: number): FileLocation => ({ file, line, column });
+    const split = splitCsvLine(text);
+    if ('error' in split) throw new DataError(split.error, SOURCE_PATH, where(split.column + 1));
+    const { cells, starts } = split;
+    const width = h.columns.length;
+    if (cells.length !== width) {
+      const column = cells.length > width ? starts[width] + 1 : text.length + 1;
+      throw new DataError(`row has ${cells.length} cells, but the header has ${width} columns`, SOURCE_PATH, where(column));
+    }
+    const features = h.features;
+    const inputs = features.length;
+    for (let j = 0; j < inputs; j++) {
+      const c = features[j];
+      const v = cellNumber(cells[c]);
+      if (Number.isNaN(v)) throw numberError(cells[c], h.columns[c], where(starts[c] + 1));
+      this.x[r * inputs + j] = v;
+    }
+    const tc = h.target;
+    if (this.data.task === 'regression') {
+      const v = cellNumber(cells[tc]);
+      if (Number.isNaN(v)) throw numberError(cells[tc], h.columns[tc], where(starts[tc] + 1));
+      this.keepTarget(r, v);
+    } else {
+      this.keepTarget(r, classKey(cells[tc], h.columns[tc], () => where(starts[tc] + 1)));
+    }
+    this.targetColumn[r] = starts[tc] + 1;
+  }
+
+  private keepTarget(r: number, target: number | string): void {
+    if (typeof target === 'number') {
+      this.y[r] = target;
+      return;
+    }
+    let id = this.classIds.get(target);
+    if (id === undefined) {
+      id = this.classNames.push(target) - 1;
+      this.classIds.set(target, id);
+    }
+    this.y[r] = id;
+  }
+
+  /** Room for at least `needed` rows: doubling while every row is kept, exactly `needed` for a final reservoir. */
+  private grow(needed: number): void {
+    const rows = this.stash ? needed : Math.max(needed, 2 * this.rows, 1024);
+    const inputs = this.header!.features.length;
+    const resize = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.x = resize(this.x, new Float64Array(rows * inputs));
+    this.y = resize(this.y, new Float64Array(rows));
+    this.lineOf = resize(this.lineOf, new Float64Array(rows));
+    this.targetColumn = resize(this.targetColumn, new Int32Array(rows));
+    this.rows = rows;
+  }
+}
