@@ -9,6 +9,7 @@ import * as path from 'path';
 import { fork, type ChildProcess } from 'child_process';
 import { TrainingSession, prepareSpec } from '../src/engine/session';
 import { applyFix } from '../src/engine/fixes';
+import { repairModel } from '../src/engine/repair';
 import { readDataFiles } from '../src/cli/data-files';
 import type { Finding, Severity } from '../src/engine/types';
 
@@ -486,9 +487,9 @@ async function main(): Promise<void> {
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ options: opts, tallies: report.tallies, cases, results }, null, 1));
 }
 
-// src/engine/repair.ts is not on this branch yet; once it is, pass
-// (t, p, seed, rounds) => repairModel(t, p, readDataFiles(prepareSpec(t, p), p), { seed, rounds }).then((r) => r.text)
-if (process.argv.includes('--worker')) worker(null);
+const repairText: RepairCallback = (t, p, seed, rounds) => repairModel(t, p, readDataFiles(prepareSpec(t, p), p), { seed, rounds }).then((r) => r.text);
+
+if (process.argv.includes('--worker')) worker(repairText);
 else if (require.main === module) {
   main().catch((err) => {
     process.stderr.write(`eval-diagnosis: ${err instanceof Error ? err.message : String(err)}\n`);
