@@ -391,7 +391,7 @@ async function buildWasmSource() {
   const wabt = await require('wabt')();
   const mod = wabt.parseWat('gemm.wat', watText(), FEATURES);
   mod.validate(FEATURES);
-  const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
+  const { buffer } = mod.toBinary({ log: false, write_debug_names: true });
   mod.destroy();
   const b64 = Buffer.from(buffer).toString('base64');
   const lines = b64.match(/.{1,100}/g).map((l) => `  '${l}'`).join(' +\n');

@@ -4,13 +4,13 @@
 export class UsageError extends Error {}
 
 export type Command =
-  | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean }
+  | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean; threads: number | null }
   | { name: 'check'; model: string; json: boolean }
   | { name: 'fix'; model: string; apply: string; out: string | null }
   | { name: 'help' };
 
 export const USAGE = `Usage:
-  nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--json] [--no-probes]
+  nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--threads N] [--json] [--no-probes]
   nn-debugger check <model.nn.json> [--json]
   nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
 
@@ -19,6 +19,7 @@ Exit codes: 0 no error-level finding, 1 error-level findings, 2 invalid model or
 const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   '--epochs': { value: true, commands: ['train'] },
   '--seed': { value: true, commands: ['train'] },
+  '--threads': { value: true, commands: ['train'] },
   '--json': { value: false, commands: ['train', 'check'] },
   '--no-probes': { value: false, commands: ['train'] },
   '--apply': { value: true, commands: ['fix'] },
@@ -62,11 +63,13 @@ export function parseArgs(argv: string[]): Command {
   if (name === 'train') {
     const epochs = values.get('--epochs');
     const seed = values.get('--seed');
+    const threads = values.get('--threads');
     return {
       name,
       model,
       epochs: epochs === undefined ? null : integer('--epochs', epochs, 1),
       seed: seed === undefined ? null : integer('--seed', seed, 0),
+      threads: threads === undefined ? null : integer('--threads', threads, 1),
       json: bools.has('--json'),
       probes: !bools.has('--no-probes'),
     };

@@ -36,6 +36,7 @@ async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> 
     probeEvery: cmd.probes ? undefined : 0,
     epochs: cmd.epochs ?? undefined,
     seed: cmd.seed ?? undefined,
+    threads: cmd.threads ?? undefined,
     yieldEveryMs: 50,
   }, {
     // The kernel path is picked automatically; say which one on the progress stream (stderr under --json).

@@ -13,6 +13,8 @@ export interface SessionOptions {
   epochs?: number;
   seed?: number;
   dtype?: DType;
+  /** At most this many threads for the matrix products (0 or undefined: every core). */
+  threads?: number;
   /** Yield to the event loop this often (ms) so stop/pause are seen; default 20. */
   yieldEveryMs?: number;
 }

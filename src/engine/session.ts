@@ -58,7 +58,7 @@ export class TrainingSession implements TrainingSessionLike {
       probes.push(s);
       callbacks.onProbe?.(s);
     })] : [];
-    const trainer = new Trainer(spec, dataset, { observers, dtype: options.dtype, seed: spec.seed, epochs: spec.epochs, yieldEveryMs: options.yieldEveryMs ?? 20 });
+    const trainer = new Trainer(spec, dataset, { observers, dtype: options.dtype, seed: spec.seed, epochs: spec.epochs, threads: options.threads, yieldEveryMs: options.yieldEveryMs ?? 20 });
     this.trainer = trainer;
     let model: ModelSummary | null = null;
     const evaluate = (summary: RunSummary | null) => diagnose({ spec, dataset, probes, epochs, summary }, options.thresholds);

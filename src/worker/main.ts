@@ -29,7 +29,7 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
     msg.modelText,
     msg.modelPath,
     msg.files,
-    { probeEvery: options.probeEvery, thresholds: options.thresholds, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
+    { probeEvery: options.probeEvery, thresholds: options.thresholds, threads: options.threads, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
     {
       onStart: (model) => post({ type: 'started', runId, model }),
       onStep: (m) => coalescer.addStep(m),

@@ -1,7 +1,9 @@
 // Picks the fastest kernel path available for a dtype: WebAssembly SIMD for float32 when the runtime has it,
-// else the register-tiled TypeScript path (always for float64). Environment overrides, so the engine tests
-// can run on each path and the thread count can be chosen:
-//   NN_DEBUGGER_KERNELS=js-reference|js-tiled|wasm-simd   NN_DEBUGGER_THREADS=<n> (wasm only, default 1)
+// else the register-tiled TypeScript path (always for float64). The wasm path splits large products over
+// every core the OS offers unless capped (the `threads` run option, the extension's nnDebugger.threads,
+// the CLI's --threads). Environment overrides, so the engine tests can run on each path and thread count:
+//   NN_DEBUGGER_KERNELS=js-reference|js-tiled|wasm-simd   NN_DEBUGGER_THREADS=<n> (wasm only; exact, uncapped)
+import { availableParallelism } from 'node:os';
 import type { DType, FloatArray } from '../types';
 import type { Kernels } from './kernels';
 import { referenceKernels } from './reference';
@@ -14,9 +16,18 @@ function env(name: string): string | undefined {
   return typeof process !== 'undefined' ? process.env[name] : undefined;
 }
 
-export function defaultThreads(): number {
-  const n = Number.parseInt(env('NN_DEBUGGER_THREADS') ?? '', 10);
-  return Number.isFinite(n) && n >= 1 ? Math.min(n, 16) : 1;
+/** More threads than this never pays for these model sizes (and bounds a typo in a setting). */
+const MAX_THREADS = 16;
+
+/**
+ * The thread count for a run: NN_DEBUGGER_THREADS when set, else the cores the OS offers, capped by `cap`
+ * (0 or undefined: no cap). Results do not depend on it: every thread count is bit-identical.
+ */
+export function defaultThreads(cap?: number): number {
+  const forced = Number.parseInt(env('NN_DEBUGGER_THREADS') ?? '', 10);
+  if (Number.isFinite(forced) && forced >= 1) return Math.min(forced, MAX_THREADS);
+  const cores = Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
+  return cap !== undefined && cap >= 1 ? Math.min(cores, Math.floor(cap)) : cores;
 }
 
 /** The wasm path for a thread count, compiled once on first use (synchronously); null when unsupported. */
@@ -25,17 +36,18 @@ export function wasmKernels(threads = defaultThreads()): WasmKernels | null {
   return wasmByThreads.get(threads)!;
 }
 
-/** Every path usable for `dtype` on this runtime, fastest first. */
-export function availableKernels(dtype: DType): Kernels[] {
-  const w = dtype === 'float32' ? wasmKernels() : null;
+/** Every path usable for `dtype` on this runtime, fastest first (the wasm one on `threads` threads). */
+export function availableKernels(dtype: DType, threads = defaultThreads()): Kernels[] {
+  const w = dtype === 'float32' ? wasmKernels(threads) : null;
   return [...(w ? [w] : []), tiledKernels, referenceKernels];
 }
 
-export function selectKernels(dtype: DType): Kernels {
-  const paths = availableKernels(dtype);
+/** The kernels for a run; `maxThreads` caps the wasm path's threads (0 or undefined: every core). */
+export function selectKernels(dtype: DType, maxThreads?: number): Kernels {
+  const paths = availableKernels(dtype, defaultThreads(maxThreads));
   const want = env('NN_DEBUGGER_KERNELS');
   if (!want) return paths[0];
-  const match = paths.find((k) => k.name === want || k.name.startsWith(`${want}-x`));
+  const match = paths.find((k) => k.name === want || k.name.startsWith(`${want}-`));
   if (!match) throw new Error(`NN_DEBUGGER_KERNELS=${want} is not available for ${dtype} (have: ${paths.map((k) => k.name).join(', ')})`);
   return match;
 }
