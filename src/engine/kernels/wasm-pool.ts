@@ -7,9 +7,9 @@ import { Worker } from 'node:worker_threads';
 // Control words shared with each helper.
 const GEN = 0; // job generation posted by the caller
 const DONE = 1; // last generation the helper finished
-const ARGS = 2; // the 8 gemm arguments
-const READY = 10; // 1 once the helper has instantiated the module
-const FAILED = 11; // 1 if the helper threw
+const ARGS = 2; // the 9 gemm arguments
+const READY = 11; // 1 once the helper has instantiated the module
+const FAILED = 12; // 1 if the helper threw
 
 /** Runs in each helper: instantiate the same module on the shared memory, then serve jobs (helpers are unref'd and end with the process). */
 const HELPER_SOURCE = `
@@ -23,7 +23,7 @@ try {
   for (;;) {
     Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
-    ex.gemm(ctl[${ARGS}], ctl[${ARGS + 1}], ctl[${ARGS + 2}], ctl[${ARGS + 3}], ctl[${ARGS + 4}], ctl[${ARGS + 5}], ctl[${ARGS + 6}], ctl[${ARGS + 7}]);
+    ex.gemm(ctl[${ARGS}], ctl[${ARGS + 1}], ctl[${ARGS + 2}], ctl[${ARGS + 3}], ctl[${ARGS + 4}], ctl[${ARGS + 5}], ctl[${ARGS + 6}], ctl[${ARGS + 7}], ctl[${ARGS + 8}]);
     Atomics.store(ctl, ${DONE}, gen);
     Atomics.notify(ctl, ${DONE});
   }
@@ -33,7 +33,7 @@ try {
 }
 `;
 
-type GemmFn = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number) => void;
+type GemmFn = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number) => void;
 
 interface Helper {
   worker: Worker;
@@ -71,7 +71,7 @@ export class GemmPool {
    * C rows are dealt in MR-row blocks to the ready helpers first and the caller last. A helper still
    * starting up gets no share (the caller does it), so a slow or failed start never blocks training.
    */
-  gemm(own: GemmFn, m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void {
+  gemm(own: GemmFn, m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void {
     const ready = this.usable();
     const share = Math.ceil(Math.ceil(m / this.mr) / (ready.length + 1)) * this.mr;
     let row = 0;
@@ -79,13 +79,13 @@ export class GemmPool {
     for (const h of ready) {
       const rows = Math.min(share, m - row);
       if (rows <= 0) break;
-      h.ctl.set([rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, h.tmp], ARGS);
+      h.ctl.set([rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, h.tmp, bias], ARGS);
       Atomics.add(h.ctl, GEN, 1);
       Atomics.notify(h.ctl, GEN);
       started.push(h);
       row += rows;
     }
-    if (row < m) own(m - row, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp);
+    if (row < m) own(m - row, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
     for (const h of started) {
       const gen = Atomics.load(h.ctl, GEN);
       for (let done = Atomics.load(h.ctl, DONE); done !== gen; done = Atomics.load(h.ctl, DONE)) {
