@@ -1,5 +1,5 @@
 # PyTorch peer for bench/index.ts: the same model, data (read from the files the bench wrote) and Adam,
-# on 1 CPU thread. Prints one JSON line: samples/s per measured round (one epoch each).
+# on cfg["threads"] torch threads (OpenBLAS's own threads are set by the caller). Prints one JSON line: samples/s per measured round (one epoch each).
 import json, sys, time
 import numpy as np
 import torch
