@@ -22,7 +22,7 @@ const UNROLL = 1;
 const VARIANTS = [
   { name: 'relaxed', features: { relaxed_simd: true }, madd: (a, b, c) => `(f32x4.relaxed_madd ${a} ${b} ${c})` },
   { name: 'simd', features: {}, madd: (a, b, c) => `(f32x4.add ${c} (f32x4.mul ${a} ${b}))` },
-].map((v) => ({ ...v, MR, NV, NR: NV * 4 }));
+].map((v) => ({ MR, NV, ...v, NR: (v.NV ?? NV) * 4 }));
 /** Rows of packed A swept against each B panel before moving on, so that A block stays in L2 (64×256 floats). */
 const MC = 64;
 const FEATURES = { simd: true, threads: true };
