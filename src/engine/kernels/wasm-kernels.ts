@@ -117,7 +117,6 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   } catch {
     pool = null; // no worker_threads here: stay on the calling thread
   }
-  const own = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, t: number, bias: number) => ex.gemm(m, n, k, ap, bp, c, acc, t, bias);
   const sA = new HeapScratch(heap);
   const sB = new HeapScratch(heap);
   const sC = new HeapScratch(heap);
@@ -152,11 +151,15 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
     for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      ex.packA(a0 + (aT ? p0 * m : p0) * 4, aT ? 1 : k, aT ? m : 1, m, kc, pa);
+      const A = { address: a0 + (aT ? p0 * m : p0) * 4, rs: aT ? 1 : k, ps: aT ? m : 1, packed: pa };
       ex.pack(b0 + (bT ? p0 : p0 * n) * 4, bT ? k : n, kc, n, bT ? 1 : 0, packed);
       const acc = accumulate || p0 > 0 ? 1 : bias ? 2 : 0;
-      if (split && pool) pool.gemm(own, m, n, kc, pa, packed, pc, acc, tmp, bias);
-      else ex.gemm(m, n, kc, pa, packed, pc, acc, tmp, bias);
+      if (split && pool) {
+        pool.gemm(ex, A, m, n, kc, packed, pc, acc, tmp, bias);
+      } else {
+        ex.packA(A.address, A.rs, A.ps, m, kc, pa);
+        ex.gemm(m, n, kc, pa, packed, pc, acc, tmp, bias);
+      }
     }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));
   };

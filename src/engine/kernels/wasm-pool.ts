@@ -10,12 +10,12 @@ import { Worker } from 'node:worker_threads';
 // Control words shared by the caller and every helper.
 const CLAIM = 0; // generation << 16 | next unclaimed chunk of the current job
 const DONE = 1; // chunks of the current job finished
-const ARGS = 2; // the 9 gemm arguments of the whole job
-const CHUNKS = 11; // chunks in the current job
-const CHUNK_ROWS = 12; // rows per chunk (a multiple of MR)
-const READY = 13; // helpers that have instantiated the module
-const FAILED = 14; // 1 if a helper threw
-const WORDS = 16;
+const ARGS = 2; // the 12 arguments of the whole job: A (address, row and depth strides), then gemm's 9
+const CHUNKS = 14; // chunks in the current job
+const CHUNK_ROWS = 15; // rows per chunk (a multiple of MR)
+const READY = 16; // helpers that have instantiated the module
+const FAILED = 17; // 1 if a helper threw
+const WORDS = 18;
 
 /** Chunks per thread: enough that an early finisher can take over part of a slow thread's share. */
 const CHUNKS_PER_THREAD = 4;
@@ -38,11 +38,14 @@ try {
       Atomics.wait(ctl, ${CLAIM}, v); // every chunk claimed: sleep until the next job
       continue;
     }
-    const m = ctl[${ARGS}], n = ctl[${ARGS + 1}], k = ctl[${ARGS + 2}], ap = ctl[${ARGS + 3}], bp = ctl[${ARGS + 4}];
-    const c = ctl[${ARGS + 5}], acc = ctl[${ARGS + 6}], bias = ctl[${ARGS + 8}], rowsPer = ctl[${CHUNK_ROWS}];
+    const a = ctl[${ARGS}], rs = ctl[${ARGS + 1}], ps = ctl[${ARGS + 2}];
+    const m = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}], k = ctl[${ARGS + 5}], ap = ctl[${ARGS + 6}], bp = ctl[${ARGS + 7}];
+    const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}], rowsPer = ctl[${CHUNK_ROWS}];
     if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
     const row = (v & 0xffff) * rowsPer;
-    ex.gemm(Math.min(rowsPer, m - row), n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
+    const rows = Math.min(rowsPer, m - row);
+    ex.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
+    ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
     Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
@@ -52,7 +55,19 @@ try {
 }
 `;
 
-type GemmFn = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number) => void;
+/** The module's exports a chunk runs: A's rows packed by the thread that computes them, then the product. */
+export interface ChunkExports {
+  packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
+}
+
+/** A: op(A) element (i, p) at address + 4(i·rs + p·ps), packed into `packed` chunk by chunk. */
+export interface UnpackedA {
+  address: number;
+  rs: number;
+  ps: number;
+  packed: number;
+}
 
 export class GemmPool {
   private readonly workers: Worker[];
@@ -79,14 +94,18 @@ export class GemmPool {
     return 1 + (Atomics.load(this.ctl, FAILED) ? 0 : Atomics.load(this.ctl, READY));
   }
 
-  /** C rows in chunks of whole MR-row blocks, claimed by whichever thread is free first (the caller included). */
-  gemm(own: GemmFn, m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void {
+  /**
+   * C rows in chunks of whole MR-row blocks, claimed by whichever thread is free first (the caller, through
+   * `own`, included); each chunk packs its own rows of A first, so that packing is split too. B must be packed.
+   */
+  gemm(own: ChunkExports, A: UnpackedA, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number): void {
     const ctl = this.ctl;
     if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
     const blocks = Math.ceil(m / this.mr);
     const rowsPer = Math.ceil(blocks / (this.threads * CHUNKS_PER_THREAD)) * this.mr;
     const chunks = Math.ceil(m / rowsPer);
-    ctl.set([m, n, k, ap, bp, c, acc, tmp, bias], ARGS);
+    const ap = A.packed;
+    ctl.set([A.address, A.rs, A.ps, m, n, k, ap, bp, c, acc, tmp, bias], ARGS);
     ctl[CHUNKS] = chunks;
     ctl[CHUNK_ROWS] = rowsPer;
     Atomics.store(ctl, DONE, 0);
@@ -98,7 +117,9 @@ export class GemmPool {
       if ((v & 0xffff) >= chunks) break;
       if (Atomics.compareExchange(ctl, CLAIM, v, v + 1) !== v) continue;
       const row = (v & 0xffff) * rowsPer;
-      own(Math.min(rowsPer, m - row), n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
+      const rows = Math.min(rowsPer, m - row);
+      own.packA(A.address + row * A.rs * 4, A.rs, A.ps, rows, k, ap + row * k * 4);
+      own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
       Atomics.add(ctl, DONE, 1);
     }
     for (let done = Atomics.load(ctl, DONE); done < chunks; done = Atomics.load(ctl, DONE)) {
