@@ -151,13 +151,15 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
     for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      const A = { address: a0 + (aT ? p0 * m : p0) * 4, rs: aT ? 1 : k, ps: aT ? m : 1, packed: pa };
+      const aSlice = a0 + (aT ? p0 * m : p0) * 4;
+      const rs = aT ? 1 : k;
+      const ps = aT ? m : 1;
       ex.pack(b0 + (bT ? p0 : p0 * n) * 4, bT ? k : n, kc, n, bT ? 1 : 0, packed);
       const acc = accumulate || p0 > 0 ? 1 : bias ? 2 : 0;
       if (split && pool) {
-        pool.gemm(ex, A, m, n, kc, packed, pc, acc, tmp, bias);
+        pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, packed, pc, acc, tmp, bias);
       } else {
-        ex.packA(A.address, A.rs, A.ps, m, kc, pa);
+        ex.packA(aSlice, rs, ps, m, kc, pa);
         ex.gemm(m, n, kc, pa, packed, pc, acc, tmp, bias);
       }
     }

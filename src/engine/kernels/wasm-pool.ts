@@ -61,13 +61,7 @@ export interface ChunkExports {
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
 }
 
-/** A: op(A) element (i, p) at address + 4(i·rs + p·ps), packed into `packed` chunk by chunk. */
-export interface UnpackedA {
-  address: number;
-  rs: number;
-  ps: number;
-  packed: number;
-}
+
 
 export class GemmPool {
   private readonly workers: Worker[];
@@ -96,16 +90,28 @@ export class GemmPool {
 
   /**
    * C rows in chunks of whole MR-row blocks, claimed by whichever thread is free first (the caller, through
-   * `own`, included); each chunk packs its own rows of A first, so that packing is split too. B must be packed.
+   * `own`, included); each chunk packs its own rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into
+   * `ap` first, so that packing is split too. B must be packed already.
    */
-  gemm(own: ChunkExports, A: UnpackedA, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number): void {
+  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number): void {
     const ctl = this.ctl;
     if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
     const blocks = Math.ceil(m / this.mr);
     const rowsPer = Math.ceil(blocks / (this.threads * CHUNKS_PER_THREAD)) * this.mr;
     const chunks = Math.ceil(m / rowsPer);
-    const ap = A.packed;
-    ctl.set([A.address, A.rs, A.ps, m, n, k, ap, bp, c, acc, tmp, bias], ARGS);
+    // word by word: an array literal here would be an allocation per product
+    ctl[ARGS] = a;
+    ctl[ARGS + 1] = rs;
+    ctl[ARGS + 2] = ps;
+    ctl[ARGS + 3] = m;
+    ctl[ARGS + 4] = n;
+    ctl[ARGS + 5] = k;
+    ctl[ARGS + 6] = ap;
+    ctl[ARGS + 7] = bp;
+    ctl[ARGS + 8] = c;
+    ctl[ARGS + 9] = acc;
+    ctl[ARGS + 10] = tmp;
+    ctl[ARGS + 11] = bias;
     ctl[CHUNKS] = chunks;
     ctl[CHUNK_ROWS] = rowsPer;
     Atomics.store(ctl, DONE, 0);
@@ -118,7 +124,7 @@ export class GemmPool {
       if (Atomics.compareExchange(ctl, CLAIM, v, v + 1) !== v) continue;
       const row = (v & 0xffff) * rowsPer;
       const rows = Math.min(rowsPer, m - row);
-      own.packA(A.address + row * A.rs * 4, A.rs, A.ps, rows, k, ap + row * k * 4);
+      own.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
       own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
       Atomics.add(ctl, DONE, 1);
     }
