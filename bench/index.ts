@@ -2,7 +2,7 @@
 // session and prints samples/s (median and min–max over rounds after warm-up), achieved GFLOP/s (matrix
 // products only, the same count for every engine) and one JSON line of the issue's ratios and targets. The
 // machine is shared and noisy, so ratios measured in the same run are what count. Options:
-// --cases=<substring>, --no-tfjs-cpu, --no-torch-threads (only PyTorch's single-threaded configuration),
+// --cases=<substring>[,<substring>...] (the cases whose id contains any), --no-tfjs-cpu, --no-torch-threads (only PyTorch's single-threaded configuration),
 // --no-relaxed (measure the runtime's default build: on Node 20 the plain SIMD one).
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -21,7 +21,7 @@ interface Row {
 }
 
 const args = process.argv.slice(2);
-const filter = args.find((a) => a.startsWith('--cases='))?.slice('--cases='.length);
+const filters = args.find((a) => a.startsWith('--cases='))?.slice('--cases='.length).split(',');
 const withTfjsCpu = !args.includes('--no-tfjs-cpu');
 const withTorchThreads = !args.includes('--no-torch-threads');
 
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     process.exitCode = r.status ?? 1;
     return;
   }
-  const cases = benchCases().filter((c) => !filter || c.id.includes(filter));
+  const cases = benchCases().filter((c) => !filters || filters.some((f) => c.id.includes(f)));
   const torch = torchInfo();
   console.log(`NN Debugger bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
   console.log(

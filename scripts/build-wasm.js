@@ -32,20 +32,60 @@ const OUT = path.join(__dirname, '..', 'src', 'engine', 'kernels', 'wasm-bytes.t
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const acc = (r, v) => `$c${r}_${v}`;
 
+/** i8x16.shuffle of two v128 by f32 lanes: 0-3 pick from `a`, 4-7 from `b`. */
+function shuffle32(a, b, lanes) {
+  const bytes = lanes.flatMap((l) => range(4).map((x) => 4 * l + x));
+  return `(i8x16.shuffle ${bytes.join(' ')} ${a} ${b})`;
+}
+
+/**
+ * A full panel of a transposed B, four depths at a time: each of the NR source rows gives one v128 of four
+ * consecutive depths, and 4×4 transposes (eight shuffles each) turn them into four packed rows.
+ */
+function packTransposedQuads(t) {
+  const load = (j) => `(local.set $r${j} (v128.load (i32.add (local.get $src) (i32.mul (i32.const ${j}) (local.get $ld4)))))`;
+  const transpose = (v) => {
+    const [r0, r1, r2, r3] = range(4).map((x) => `(local.get $r${4 * v + x})`);
+    return [
+      `(local.set $t0 ${shuffle32(r0, r1, [0, 4, 1, 5])})`,
+      `(local.set $t1 ${shuffle32(r2, r3, [0, 4, 1, 5])})`,
+      `(local.set $t2 ${shuffle32(r0, r1, [2, 6, 3, 7])})`,
+      `(local.set $t3 ${shuffle32(r2, r3, [2, 6, 3, 7])})`,
+      ...[['$t0', '$t1', [0, 1, 4, 5]], ['$t0', '$t1', [2, 3, 6, 7]], ['$t2', '$t3', [0, 1, 4, 5]], ['$t2', '$t3', [2, 3, 6, 7]]].map(
+        ([a, b, lanes], q) => `(v128.store offset=${(q * t.NR + 4 * v) * 4} (local.get $d) ${shuffle32(`(local.get ${a})`, `(local.get ${b})`, lanes)})`,
+      ),
+    ].join('\n            ');
+  };
+  return `(if (i32.and (i32.eq (local.get $w) (i32.const ${t.NR})) (local.get $t))
+        (then
+          (local.set $ld4 (i32.shl (local.get $ld) (i32.const 2)))
+          (block $quadsDone (loop $quads
+            (br_if $quadsDone (i32.gt_s (i32.add (local.get $p) (i32.const 4)) (local.get $k)))
+            (local.set $src (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $ld)) (local.get $p)) (i32.const 2))))
+            ${range(t.NR).map(load).join('\n            ')}
+            ${range(t.NV).map(transpose).join('\n            ')}
+            (local.set $d (i32.add (local.get $d) (i32.const ${4 * t.NR * 4})))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $quads)))))`;
+}
+
 /**
  * pack(b, ld, k, n, transposed, dst): B element (p, j) at b + 4(p·ld + j), or b + 4(j·ld + p) when transposed,
  * into ceil(n/NR) panels of k×NR floats, zero-padded, so the micro-kernel streams B contiguously from L1.
+ * Full panels are copied a v128 at a time (transposed ones four depths at a time); the rest one float at a time.
  */
 function packFunc(t) {
   return `
   (func $pack (export "pack") (param $b i32) (param $ld i32) (param $k i32) (param $n i32) (param $t i32) (param $dst i32)
-    (local $j0 i32) (local $w i32) (local $p i32) (local $jj i32) (local $src i32) (local $d i32)
+    (local $j0 i32) (local $w i32) (local $p i32) (local $jj i32) (local $src i32) (local $d i32) (local $ld4 i32)
+    ${range(t.NR).map((j) => `(local $r${j} v128)`).join(' ')} (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $d (local.get $dst))
     (block $done (loop $panels
       (br_if $done (i32.ge_s (local.get $j0) (local.get $n)))
       (local.set $w (i32.sub (local.get $n) (local.get $j0)))
       (if (i32.gt_s (local.get $w) (i32.const ${t.NR})) (then (local.set $w (i32.const ${t.NR}))))
       (local.set $p (i32.const 0))
+      ${packTransposedQuads(t)}
       (block $rowsDone (loop $rows
         (br_if $rowsDone (i32.ge_s (local.get $p) (local.get $k)))
         (if (i32.and (i32.eq (local.get $w) (i32.const ${t.NR})) (i32.eqz (local.get $t)))
