@@ -133,3 +133,28 @@ test('GEMM with the fused bias equals the product plus a bias loop, on 1 and 2 t
     }
   }
 });
+
+test('a large Adam update split over 2 and 3 threads gives the same bits as one thread', async () => {
+  const n = 200_003; // above the split size, and not a multiple of the 4 lanes or of a chunk
+  const run = async (threads: number) => {
+    const w = wasmKernels(threads)!;
+    for (let waited = 0; w.activeThreads() < threads && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(w.activeThreads(), threads);
+    const r = lcg(99);
+    const fill = () => heapArray(w, Array.from({ length: n }, () => 2 * r() - 1));
+    const weights = fill(), grad = fill(), m = w.heap.allocFloat32(n), v = w.heap.allocFloat32(n);
+    let sum = 0;
+    for (let step = 1; step <= 3; step++) sum = w.adam(weights, grad, m, v, 0.9, 0.999, 1e-3 / (1 - 0.9 ** step), 1 / Math.sqrt(1 - 0.999 ** step), 1e-7)!;
+    return { weights, m, v, sum };
+  };
+  const one = await run(1);
+  for (const threads of [2, 3]) {
+    const split = await run(threads);
+    for (const key of ['weights', 'm', 'v'] as const) {
+      const at = split[key].findIndex((x, i) => !Object.is(x, one[key][i]));
+      assert.equal(at, -1, `${threads} threads: ${key} differ first at ${at}: ${split[key][at]} vs ${one[key][at]}`);
+    }
+    // Σw is only summed in another order (it serves as a finiteness check).
+    assert.ok(Math.abs(split.sum - one.sum) <= 1e-3 * (1 + Math.abs(one.sum)), `Σw ${split.sum} vs ${one.sum}`);
+  }
+});

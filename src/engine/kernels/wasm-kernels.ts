@@ -69,6 +69,8 @@ export interface WasmKernels extends Kernels {
 const KC = 256;
 /** Below this many multiply-adds a product is not worth waking a helper thread for. */
 const SPLIT_MIN_MACS = 1 << 19;
+/** Below this many weights an Adam update is not worth waking a helper thread for. */
+const SPLIT_MIN_WEIGHTS = 1 << 16;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
@@ -125,7 +127,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const tmp = heap.alloc(tileBytes);
   // two float64 results of moments and gatherDiff
   const pairOut = heap.alloc(16);
-  const pairView = new Float64Array(heap.memory.buffer, pairOut, 2);
+  const pairView = new Float64Array(heap.f32.buffer, pairOut, 2);
   const binning = new BinScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
@@ -174,6 +176,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     adam: (w, g, m, v, b1, b2, stepSize, invSqrtC2, eps) => {
       if (!heap.owns(w) || !heap.owns(g) || !heap.owns(m) || !heap.owns(v)) return null;
       const n = Math.min(w.length, g.length, m.length, v.length);
+      if (pool && n >= SPLIT_MIN_WEIGHTS) return pool.adam(ex, w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
       return ex.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
     },
     sumSquares: (a) => (heap.owns(a) ? ex.sumSquares(a.byteOffset, a.length) : null),
@@ -251,8 +254,8 @@ class BinScratch {
     if (edges !== this.edges) {
       this.edges = edges;
       this.lut = this.table;
-      const edge = new Float64Array(this.heap.memory.buffer, this.table, 256);
-      const bin = new Int32Array(this.heap.memory.buffer, this.table + 2048, 256);
+      const edge = new Float64Array(this.heap.f32.buffer, this.table, 256);
+      const bin = new Int32Array(this.heap.f32.buffer, this.table + 2048, 256);
       for (let e = 0; e < 255; e++) {
         // binade e holds [lo, hi): zero and the subnormals for e = 0
         const lo = e === 0 ? 0 : 2 ** (e - 127);
