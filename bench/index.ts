@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { benchCases, flopsPerSample, type BenchCase } from './cases';
 import { oursSession, PROBE_EVERY, type Session } from './ours';
 import { tfjsSession, tfjsWasmFeatures } from './tfjs';
-import { runTorch, torchConfigs, torchInfo, torchLabel, TORCH_INSTALL_HINT } from './torch';
+import { torchConfigs, torchInfo, torchSession, TORCH_INSTALL_HINT } from './torch';
 import { fmtRate, summarize, type Summary } from './stats';
 import { wasmKernels } from '../src/engine/kernels/select';
 
@@ -30,9 +30,9 @@ const ROUNDS = 6;
 const CORES = os.availableParallelism();
 
 /**
- * The in-process engines are measured round-robin (one round of each, ROUNDS times) so a load change on
- * the shared machine hits all of them alike; PyTorch (its own process, once per thread configuration) and
- * tf.js cpu (a second tf.js backend, too slow to interleave) run once per case in between.
+ * The engines are measured round-robin (one round of each, ROUNDS times; PyTorch in its own processes, one
+ * per thread configuration, serving rounds) so a load change on the shared machine hits all of them alike;
+ * tf.js cpu (a second tf.js backend, too slow to interleave) runs once per case afterwards.
  */
 async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
   const tfWasm = await tfjsSession(c, 'wasm', c.epochSamples);
@@ -46,23 +46,21 @@ async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
   if (wasmKernels(1)?.name === 'wasm-relaxed') await add('plain1', await oursSession(c, { probes: false, kernel: 'wasm-simd', threads: 1 }));
   await add('tiled', await oursSession(c, { probes: false, kernel: 'js-tiled' }), 'ours (js-tiled fallback)');
   await add('tfjsWasm', { label: 'tfjs-wasm', round: tfWasm.round }, 'tfjs-wasm');
+  const torches = torch ? await Promise.all((withTorchThreads ? torchConfigs(CORES) : torchConfigs(1)).map(async (t) => ({ t, s: await torchSession(c, t) }))) : [];
+  for (const { t, s } of torches) await add(t.torch === 1 && t.blas === 1 ? 'torch1' : 'torchN', s, s.label);
   const rates = sessions.map(() => [] as number[]);
-  const torchRows: Row[] = [];
-  for (let r = 0; r < WARMUP + ROUNDS; r++) {
-    for (let s = 0; s < sessions.length; s++) {
-      const rate = await sessions[s].session.round();
-      if (r >= WARMUP) rates[s].push(rate);
-    }
-    if (r === WARMUP && torch) {
-      // mid-run, between rounds
-      for (const t of withTorchThreads ? torchConfigs(CORES) : torchConfigs(1)) {
-        torchRows.push({ engine: torchLabel(t), role: t.torch === 1 && t.blas === 1 ? 'torch1' : 'torchN', summary: summarize(runTorch(c, WARMUP, ROUNDS, t)) });
+  try {
+    for (let r = 0; r < WARMUP + ROUNDS; r++) {
+      for (let s = 0; s < sessions.length; s++) {
+        const rate = await sessions[s].session.round();
+        if (r >= WARMUP) rates[s].push(rate);
       }
     }
+  } finally {
+    tfWasm.dispose();
+    for (const { s } of torches) s.dispose();
   }
-  tfWasm.dispose();
   const rows: Row[] = sessions.map(({ engine, role }, s) => ({ engine, role, summary: summarize(rates[s]) }));
-  rows.push(...torchRows);
   if (withTfjsCpu) {
     const cpu = await tfjsSession(c, 'cpu', Math.min(c.epochSamples, 512));
     const cpuRates: number[] = [];
