@@ -12,7 +12,7 @@ export interface OursOptions {
   probes: boolean;
   /** Force a kernel path by name (NN_DEBUGGER_KERNELS), or the default selection when undefined. */
   kernel?: string;
-  /** NN_DEBUGGER_THREADS for the wasm path (default: the engine's default, 1). */
+  /** Threads for the wasm path (default: the engine's default, every core). */
   threads?: number;
 }
 
@@ -37,11 +37,11 @@ export interface Session {
 
 /** A Trainer kept across rounds: each round is one more epoch of the same run (weights and Adam state carry on). */
 export async function oursSession(c: BenchCase, opt: OursOptions): Promise<Session> {
-  const env = { NN_DEBUGGER_KERNELS: opt.kernel ?? process.env.NN_DEBUGGER_KERNELS, NN_DEBUGGER_THREADS: opt.threads ? String(opt.threads) : process.env.NN_DEBUGGER_THREADS };
+  const env = { NN_DEBUGGER_KERNELS: opt.kernel ?? process.env.NN_DEBUGGER_KERNELS };
   // The kernel path is chosen when the trainer is built, so the overrides only need to hold for that.
   const trainer = await withEnv(env, async () => {
     const observers = opt.probes ? [new ProbeObserver(PROBE_EVERY, () => undefined)] : [];
-    return new Trainer(modelSpec(c), dataset(c.data), { epochs: 1, observers, dtype: 'float32' });
+    return new Trainer(modelSpec(c), dataset(c.data), { epochs: 1, observers, dtype: 'float32', threads: opt.threads });
   });
   let rate = 0;
   trainer.on((e) => {

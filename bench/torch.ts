@@ -1,10 +1,12 @@
-// PyTorch peer through Debian's python3-torch (/usr/bin/python3), 1 thread. The data goes to temp files
-// so Python trains on exactly the bytes the other engines see.
-import { execFileSync, spawnSync } from 'node:child_process';
+// PyTorch peer through Debian's python3-torch (/usr/bin/python3), in the thread configurations a user would
+// try. The data goes to temp files so Python trains on exactly the bytes the other engines see.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { BenchCase } from './cases';
+import type { Session } from './ours';
 
 const PYTHON = '/usr/bin/python3';
 export const TORCH_INSTALL_HINT = 'sudo apt-get install -y python3-torch libopenblas0-pthread   (Debian; the bench then adds the PyTorch column, with OpenBLAS as PyTorch users have it)';
@@ -22,18 +24,53 @@ export function torchInfo(): { version: string; blas: string } | null {
   return { version, blas: blas ?? 'unknown' };
 }
 
-/** OpenBLAS's pthread build keeps its own thread pool (2 threads here unless told): both variables pin it. */
-export function runTorch(c: BenchCase, warmup: number, rounds: number, threads = 1): number[] {
+/**
+ * A PyTorch thread configuration: torch's own intra-op threads (torch.set_num_threads, OMP_NUM_THREADS) and
+ * the threads of OpenBLAS's pthread pool, which torch's matrix products call (OPENBLAS_NUM_THREADS).
+ */
+export interface TorchThreads {
+  torch: number;
+  blas: number;
+}
+
+/** The configurations measured: all single-threaded, one torch thread over a multi-threaded OpenBLAS, torch on every core. */
+export function torchConfigs(cores: number): TorchThreads[] {
+  const all = [{ torch: 1, blas: 1 }, { torch: 1, blas: cores }, { torch: cores, blas: cores }];
+  return all.filter((t, i) => all.findIndex((u) => u.torch === t.torch && u.blas === t.blas) === i);
+}
+
+export const torchLabel = (t: TorchThreads) => `pytorch ${t.torch} thread${t.torch > 1 ? 's' : ''}, openblas ${t.blas}`;
+
+/**
+ * A PyTorch process for one case and thread configuration that trains one epoch per round, so its rounds
+ * interleave with the other engines' (a load change on the shared machine then hits every engine alike).
+ */
+export async function torchSession(c: BenchCase, threads: TorchThreads): Promise<Session & { dispose(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nn-bench-'));
-  try {
-    const x = path.join(dir, 'x.f32');
-    const labels = path.join(dir, 'y.i32');
-    writeFileSync(x, c.data.x);
-    writeFileSync(labels, c.data.labels);
-    const cfg = { x, labels, n: c.data.n, inputs: c.data.inputs, classes: c.data.classes, hidden: c.hidden, batchNorm: c.batchNorm, batch: c.batch, warmup, rounds, threads };
-    const out = execFileSync(PYTHON, [path.join(__dirname, 'torch_bench.py'), JSON.stringify(cfg)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) } });
-    return (JSON.parse(out.trim().split('\n').pop()!) as { rates: number[] }).rates;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const x = path.join(dir, 'x.f32');
+  const labels = path.join(dir, 'y.i32');
+  writeFileSync(x, c.data.x);
+  writeFileSync(labels, c.data.labels);
+  const cfg = { x, labels, n: c.data.n, inputs: c.data.inputs, classes: c.data.classes, hidden: c.hidden, batchNorm: c.batchNorm, batch: c.batch, threads: threads.torch };
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads.torch), OPENBLAS_NUM_THREADS: String(threads.blas) };
+  const child = spawn(PYTHON, [path.join(__dirname, 'torch_bench.py'), JSON.stringify(cfg)], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`${torchLabel(threads)} exited (${c.id})`);
+    return JSON.parse(line.value) as Record<string, unknown>;
+  };
+  await next(); // ready: data loaded, model built
+  return {
+    label: torchLabel(threads),
+    round: async () => {
+      child.stdin!.write('round\n');
+      return (await next()).rate as number;
+    },
+    dispose: () => {
+      child.stdin!.end();
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

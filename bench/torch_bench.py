@@ -1,5 +1,7 @@
-# PyTorch peer for bench/index.ts: the same model, data (read from the files the bench wrote) and Adam,
-# on 1 CPU thread. Prints one JSON line: samples/s per measured round (one epoch each).
+# PyTorch peer for bench/index.ts: the same model, data (read from the files the bench wrote) and Adam, on
+# cfg["threads"] torch threads (OpenBLAS's own threads are set by the caller). Serves rounds so the bench can
+# interleave them with the other engines: for each line read on stdin it trains one epoch and prints one
+# JSON line with that epoch's samples/s.
 import json, sys, time
 import numpy as np
 import torch
@@ -21,8 +23,8 @@ model = torch.nn.Sequential(*layers).train()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
 loss_fn = torch.nn.CrossEntropyLoss()
 b, n = cfg["batch"], cfg["n"]
-rates = []
-for epoch in range(cfg["warmup"] + cfg["rounds"]):
+print(json.dumps({"ready": True, "torch": torch.__version__}), flush=True)
+for _ in sys.stdin:
     t0 = time.perf_counter()
     order = torch.randperm(n)
     for start in range(0, n, b):
@@ -33,7 +35,4 @@ for epoch in range(cfg["warmup"] + cfg["rounds"]):
         loss = loss_fn(model(x[idx]), y[idx])
         loss.backward()
         opt.step()
-    dt = time.perf_counter() - t0
-    if epoch >= cfg["warmup"]:
-        rates.append(n / dt)
-print(json.dumps({"rates": rates, "torch": torch.__version__}))
+    print(json.dumps({"rate": n / (time.perf_counter() - t0)}), flush=True)

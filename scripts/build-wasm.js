@@ -13,41 +13,90 @@ const path = require('node:path');
  */
 const MR = 4;
 const NV = 2;
-const NR = NV * 4;
 const UNROLL = 1;
+
+/**
+ * The two builds, fastest first: the loader takes the first one the runtime validates. Relaxed SIMD (VS Code's
+ * Electron, Node 22+; Node 20 with --experimental-wasm-relaxed-simd) fuses each multiply-add.
+ */
+const VARIANTS = [
+  { name: 'relaxed', features: { relaxed_simd: true }, madd: (a, b, c) => `(f32x4.relaxed_madd ${a} ${b} ${c})` },
+  { name: 'simd', features: {}, madd: (a, b, c) => `(f32x4.add ${c} (f32x4.mul ${a} ${b}))` },
+].map((v) => ({ MR, NV, ...v, NR: (v.NV ?? NV) * 4 }));
 /** Rows of packed A swept against each B panel before moving on, so that A block stays in L2 (64×256 floats). */
 const MC = 64;
 const FEATURES = { simd: true, threads: true };
+const NR = NV * 4;
 const OUT = path.join(__dirname, '..', 'src', 'engine', 'kernels', 'wasm-bytes.ts');
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const acc = (r, v) => `$c${r}_${v}`;
 
+/** i8x16.shuffle of two v128 by f32 lanes: 0-3 pick from `a`, 4-7 from `b`. */
+function shuffle32(a, b, lanes) {
+  const bytes = lanes.flatMap((l) => range(4).map((x) => 4 * l + x));
+  return `(i8x16.shuffle ${bytes.join(' ')} ${a} ${b})`;
+}
+
+/**
+ * A full panel of a transposed B, four depths at a time: each of the NR source rows gives one v128 of four
+ * consecutive depths, and 4×4 transposes (eight shuffles each) turn them into four packed rows.
+ */
+function packTransposedQuads(t) {
+  const load = (j) => `(local.set $r${j} (v128.load (i32.add (local.get $src) (i32.mul (i32.const ${j}) (local.get $ld4)))))`;
+  const transpose = (v) => {
+    const [r0, r1, r2, r3] = range(4).map((x) => `(local.get $r${4 * v + x})`);
+    return [
+      `(local.set $t0 ${shuffle32(r0, r1, [0, 4, 1, 5])})`,
+      `(local.set $t1 ${shuffle32(r2, r3, [0, 4, 1, 5])})`,
+      `(local.set $t2 ${shuffle32(r0, r1, [2, 6, 3, 7])})`,
+      `(local.set $t3 ${shuffle32(r2, r3, [2, 6, 3, 7])})`,
+      ...[['$t0', '$t1', [0, 1, 4, 5]], ['$t0', '$t1', [2, 3, 6, 7]], ['$t2', '$t3', [0, 1, 4, 5]], ['$t2', '$t3', [2, 3, 6, 7]]].map(
+        ([a, b, lanes], q) => `(v128.store offset=${(q * t.NR + 4 * v) * 4} (local.get $d) ${shuffle32(`(local.get ${a})`, `(local.get ${b})`, lanes)})`,
+      ),
+    ].join('\n            ');
+  };
+  return `(if (i32.and (i32.eq (local.get $w) (i32.const ${t.NR})) (local.get $t))
+        (then
+          (local.set $ld4 (i32.shl (local.get $ld) (i32.const 2)))
+          (block $quadsDone (loop $quads
+            (br_if $quadsDone (i32.gt_s (i32.add (local.get $p) (i32.const 4)) (local.get $k)))
+            (local.set $src (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $ld)) (local.get $p)) (i32.const 2))))
+            ${range(t.NR).map(load).join('\n            ')}
+            ${range(t.NV).map(transpose).join('\n            ')}
+            (local.set $d (i32.add (local.get $d) (i32.const ${4 * t.NR * 4})))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $quads)))))`;
+}
+
 /**
  * pack(b, ld, k, n, transposed, dst): B element (p, j) at b + 4(p·ld + j), or b + 4(j·ld + p) when transposed,
  * into ceil(n/NR) panels of k×NR floats, zero-padded, so the micro-kernel streams B contiguously from L1.
+ * Full panels are copied a v128 at a time (transposed ones four depths at a time); the rest one float at a time.
  */
-function packFunc() {
+function packFunc(t) {
   return `
   (func $pack (export "pack") (param $b i32) (param $ld i32) (param $k i32) (param $n i32) (param $t i32) (param $dst i32)
-    (local $j0 i32) (local $w i32) (local $p i32) (local $jj i32) (local $src i32) (local $d i32)
+    (local $j0 i32) (local $w i32) (local $p i32) (local $jj i32) (local $src i32) (local $d i32) (local $ld4 i32)
+    ${range(t.NR).map((j) => `(local $r${j} v128)`).join(' ')} (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $d (local.get $dst))
     (block $done (loop $panels
       (br_if $done (i32.ge_s (local.get $j0) (local.get $n)))
       (local.set $w (i32.sub (local.get $n) (local.get $j0)))
-      (if (i32.gt_s (local.get $w) (i32.const ${NR})) (then (local.set $w (i32.const ${NR}))))
+      (if (i32.gt_s (local.get $w) (i32.const ${t.NR})) (then (local.set $w (i32.const ${t.NR}))))
       (local.set $p (i32.const 0))
+      ${packTransposedQuads(t)}
       (block $rowsDone (loop $rows
         (br_if $rowsDone (i32.ge_s (local.get $p) (local.get $k)))
-        (if (i32.and (i32.eq (local.get $w) (i32.const ${NR})) (i32.eqz (local.get $t)))
+        (if (i32.and (i32.eq (local.get $w) (i32.const ${t.NR})) (i32.eqz (local.get $t)))
           (then
             (local.set $src (i32.add (local.get $b)
               (i32.shl (i32.add (i32.mul (local.get $p) (local.get $ld)) (local.get $j0)) (i32.const 2))))
-            ${range(NV).map((v) => `(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $src)))`).join('\n            ')})
+            ${range(t.NV).map((v) => `(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $src)))`).join('\n            ')})
           (else
             (local.set $jj (i32.const 0))
             (block $colsDone (loop $cols
-              (br_if $colsDone (i32.ge_s (local.get $jj) (i32.const ${NR})))
+              (br_if $colsDone (i32.ge_s (local.get $jj) (i32.const ${t.NR})))
               (f32.store (i32.add (local.get $d) (i32.shl (local.get $jj) (i32.const 2)))
                 (if (result f32) (i32.lt_s (local.get $jj) (local.get $w))
                   (then (f32.load (i32.add (local.get $b) (i32.shl
@@ -58,10 +107,10 @@ function packFunc() {
                   (else (f32.const 0))))
               (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
               (br $cols)))))
-        (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+        (local.set $d (i32.add (local.get $d) (i32.const ${t.NR * 4})))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $rows)))
-      (local.set $j0 (i32.add (local.get $j0) (i32.const ${NR})))
+      (local.set $j0 (i32.add (local.get $j0) (i32.const ${t.NR})))
       (br $panels))))`;
 }
 
@@ -69,7 +118,7 @@ function packFunc() {
  * packA(a, rs, ps, m, k, dst): op(A) with element (i, p) at a + 4(i·rs + p·ps) into ceil(m/MR) blocks of k×MR
  * floats (rows past m repeat the last row), so a strided Aᵀ is read contiguously by the micro-kernel.
  */
-function packAFunc() {
+function packAFunc(t) {
   return `
   (func $packA (export "packA") (param $a i32) (param $rs i32) (param $ps i32) (param $m i32) (param $k i32) (param $dst i32)
     (local $i i32) (local $p i32) (local $r i32) (local $row i32) (local $d i32) (local $src i32)
@@ -82,7 +131,7 @@ function packAFunc() {
         (local.set $src (i32.add (local.get $a) (i32.shl (i32.mul (local.get $p) (local.get $ps)) (i32.const 2))))
         (local.set $r (i32.const 0))
         (block $rDone (loop $rLoop
-          (br_if $rDone (i32.ge_s (local.get $r) (i32.const ${MR})))
+          (br_if $rDone (i32.ge_s (local.get $r) (i32.const ${t.MR})))
           (local.set $row (i32.add (local.get $i) (local.get $r)))
           (if (i32.ge_s (local.get $row) (local.get $m)) (then (local.set $row (i32.sub (local.get $m) (i32.const 1)))))
           (f32.store (local.get $d) (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $row) (local.get $rs)) (i32.const 2)))))
@@ -91,39 +140,43 @@ function packAFunc() {
           (br $rLoop)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pLoop)))
-      (local.set $i (i32.add (local.get $i) (i32.const ${MR})))
+      (local.set $i (i32.add (local.get $i) (i32.const ${t.MR})))
       (br $blocks))))`;
 }
 
 /**
- * gemm(m, n, k, ap, bp, c, acc, tmp): C[m×n] (+)= A·B with A packed by packA and B by pack, MC rows at a time
- * against every B panel. The inner loop is unrolled UNROLL times; partial tiles (m or n not a multiple of the tile) go through the scratch tile `tmp`.
+ * gemm(m, n, k, ap, bp, c, acc, tmp, bias): C[m×n] = A·B (acc 0), += A·B (acc 1) or = A·B + 1·biasᵀ (acc 2,
+ * the dense layer's bias fused into the store), with A packed by packA and B by pack, MC rows at a time
+ * against every B panel. The inner loop is unrolled UNROLL times; partial tiles (m or n not a multiple of the
+ * tile) go through the scratch tile `tmp`. The relaxed build multiplies-adds with f32x4.relaxed_madd (one
+ * fused instruction where the CPU has FMA), the plain build with a multiply then an add.
  */
-function gemmFunc() {
-  const accLocals = range(MR).flatMap((r) => range(NV).map((v) => `(local ${acc(r, v)} v128)`)).join(' ');
-  const zero = range(MR).flatMap((r) => range(NV).map((v) => `(local.set ${acc(r, v)} (v128.const i32x4 0 0 0 0))`)).join('\n        ');
+function gemmFunc(t) {
+  const accLocals = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(local ${acc(r, v)} v128)`)).join(' ');
+  const zero = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(local.set ${acc(r, v)} (v128.const i32x4 0 0 0 0))`)).join('\n        ');
   const step = (u) => [
-    ...range(NV).map((v) => `(local.set $b${v} (v128.load offset=${(u * NR + v * 4) * 4} (local.get $pb)))`),
-    ...range(MR).flatMap((r) => [
-      `(local.set $av (v128.load32_splat offset=${(u * MR + r) * 4} (local.get $pa)))`,
-      ...range(NV).map((v) => `(local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get $av) (local.get $b${v}))))`),
+    ...range(t.NV).map((v) => `(local.set $b${v} (v128.load offset=${(u * t.NR + v * 4) * 4} (local.get $pb)))`),
+    ...range(t.MR).flatMap((r) => [
+      `(local.set $av (v128.load32_splat offset=${(u * t.MR + r) * 4} (local.get $pa)))`,
+      ...range(t.NV).map((v) => `(local.set ${acc(r, v)} ${t.madd('(local.get $av)', `(local.get $b${v})`, `(local.get ${acc(r, v)})`)})`),
     ]),
   ].join('\n          ');
-  const advance = (u) => `(local.set $pa (i32.add (local.get $pa) (i32.const ${u * MR * 4})))
-          (local.set $pb (i32.add (local.get $pb) (i32.const ${u * NR * 4})))
+  const advance = (u) => `(local.set $pa (i32.add (local.get $pa) (i32.const ${u * t.MR * 4})))
+          (local.set $pb (i32.add (local.get $pb) (i32.const ${u * t.NR * 4})))
           (local.set $p (i32.sub (local.get $p) (i32.const ${u})))`;
-  const storeFull = range(MR).map((r) => [
+  const storeFull = range(t.MR).map((r) => [
     `(local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $n)) (local.get $j)) (i32.const 2))))`,
-    ...range(NV).map((v) => `(v128.store offset=${v * 16} (local.get $pc) (if (result v128) (local.get $acc)
-            (then (f32x4.add (v128.load offset=${v * 16} (local.get $pc)) (local.get ${acc(r, v)}))) (else (local.get ${acc(r, v)}))))`),
+    ...range(t.NV).map((v) => `(v128.store offset=${v * 16} (local.get $pc) (if (result v128) (i32.eq (local.get $acc) (i32.const 1))
+            (then (f32x4.add (v128.load offset=${v * 16} (local.get $pc)) (local.get ${acc(r, v)})))
+            (else (if (result v128) (local.get $acc) (then (f32x4.add (local.get ${acc(r, v)}) (v128.load offset=${v * 16} (local.get $pbias)))) (else (local.get ${acc(r, v)}))))))`),
   ].join('\n            ')).join('\n            ');
-  const storeTmp = range(MR).flatMap((r) => range(NV).map((v) => `(v128.store offset=${(r * NR + v * 4) * 4} (local.get $tmp) (local.get ${acc(r, v)}))`)).join('\n            ');
+  const storeTmp = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(v128.store offset=${(r * t.NR + v * 4) * 4} (local.get $tmp) (local.get ${acc(r, v)}))`)).join('\n            ');
   return `
   (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $ap i32)
-    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32)
-    (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
+    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32) (param $bias i32)
+    (local $pbias i32) (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
     (local $p i32) (local $pc i32) (local $r i32) (local $q i32) (local $x f32) (local $av v128)
-    ${range(NV).map((v) => `(local $b${v} v128)`).join(' ')}
+    ${range(t.NV).map((v) => `(local $b${v} v128)`).join(' ')}
     ${accLocals}
     (block $chunksDone (loop $chunks
     (br_if $chunksDone (i32.ge_s (local.get $i0) (local.get $m)))
@@ -133,13 +186,14 @@ function gemmFunc() {
     (block $jDone (loop $jLoop
       (br_if $jDone (i32.ge_s (local.get $j) (local.get $n)))
       (local.set $cols (i32.sub (local.get $n) (local.get $j)))
-      (if (i32.gt_s (local.get $cols) (i32.const ${NR})) (then (local.set $cols (i32.const ${NR}))))
+      (if (i32.gt_s (local.get $cols) (i32.const ${t.NR})) (then (local.set $cols (i32.const ${t.NR}))))
       (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 2)))))
+      (local.set $pbias (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))
       (local.set $i (local.get $i0))
       (block $iDone (loop $iLoop
         (br_if $iDone (i32.ge_s (local.get $i) (local.get $iEnd)))
         (local.set $rows (i32.sub (local.get $m) (local.get $i)))
-        (if (i32.gt_s (local.get $rows) (i32.const ${MR})) (then (local.set $rows (i32.const ${MR}))))
+        (if (i32.gt_s (local.get $rows) (i32.const ${t.MR})) (then (local.set $rows (i32.const ${t.MR}))))
         ${zero}
         (local.set $pa (i32.add (local.get $ap) (i32.mul (local.get $i) (i32.shl (local.get $k) (i32.const 2)))))
         (local.set $pb (local.get $panel))
@@ -154,7 +208,7 @@ function gemmFunc() {
           ${step(0)}
           ${advance(1)}
           (br $tLoop)))`}
-        (if (i32.and (i32.eq (local.get $rows) (i32.const ${MR})) (i32.eq (local.get $cols) (i32.const ${NR})))
+        (if (i32.and (i32.eq (local.get $rows) (i32.const ${t.MR})) (i32.eq (local.get $cols) (i32.const ${t.NR})))
           (then
             ${storeFull})
           (else
@@ -167,16 +221,19 @@ function gemmFunc() {
                 (br_if $qDone (i32.ge_s (local.get $q) (local.get $cols)))
                 (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $n))
                   (i32.add (local.get $j) (local.get $q))) (i32.const 2))))
-                (local.set $x (f32.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (local.get $r) (i32.const ${NR})) (local.get $q)) (i32.const 2)))))
-                (f32.store (local.get $pc) (if (result f32) (local.get $acc)
-                  (then (f32.add (f32.load (local.get $pc)) (local.get $x))) (else (local.get $x))))
+                (local.set $x (f32.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (local.get $r) (i32.const ${t.NR})) (local.get $q)) (i32.const 2)))))
+                (f32.store (local.get $pc) (if (result f32) (i32.eq (local.get $acc) (i32.const 1))
+                  (then (f32.add (f32.load (local.get $pc)) (local.get $x)))
+                  (else (if (result f32) (local.get $acc)
+                    (then (f32.add (local.get $x) (f32.load (i32.add (local.get $pbias) (i32.shl (local.get $q) (i32.const 2))))))
+                    (else (local.get $x))))))
                 (local.set $q (i32.add (local.get $q) (i32.const 1)))
                 (br $qLoop)))
               (local.set $r (i32.add (local.get $r) (i32.const 1)))
               (br $rLoop)))))
-        (local.set $i (i32.add (local.get $i) (i32.const ${MR})))
+        (local.set $i (i32.add (local.get $i) (i32.const ${t.MR})))
         (br $iLoop)))
-      (local.set $j (i32.add (local.get $j) (i32.const ${NR})))
+      (local.set $j (i32.add (local.get $j) (i32.const ${t.NR})))
       (br $jLoop)))
     (local.set $i0 (local.get $iEnd))
     (br $chunks))))`;
@@ -377,30 +434,182 @@ function gatherDiffFunc() {
     (f64.store offset=8 (local.get $out) (local.get $sb)))`;
 }
 
-function watText() {
-  return `;; Generated by scripts/build-wasm.js: float32 GEMM, ${MR}x${NR} f32x4 register tile over packed B panels.
+/** Activation codes shared with wasm-kernels.ts (ACTIVATION_CODES): the piecewise-linear kinds. */
+const ACT = { linear: 0, relu: 1, 'leaky-relu': 2, relu6: 3 };
+
+/**
+ * A loop over n floats, 4 lanes at a time then one at a time, with byte offset $i: `vec` and `one` are the
+ * bodies (v128 and f32), each given the load of a named array at $i. Used by the element-wise passes.
+ */
+function laneLoop(vec, one) {
+  const load = (kind) => (arr) => `(${kind}.load (i32.add (local.get $${arr}) (local.get $i)))`;
+  return `
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $vDone (loop $vLoop
+      (br_if $vDone (i32.ge_u (local.get $i) (local.get $end)))
+      ${vec(load('v128'))}
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $vLoop)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $sDone (loop $sLoop
+      (br_if $sDone (i32.ge_u (local.get $i) (local.get $end)))
+      ${one(load('f32'))}
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $sLoop)))`;
+}
+
+/**
+ * act(kind, alpha, x, y, n): y = f(x) for the piecewise-linear activations, with the TS loops' results for
+ * every input (NaN through ReLU gives 0 as `x > 0 ? x : 0` does; leaky-ReLU scales by alpha in float32).
+ */
+function actFunc() {
+  const vec = (ld) => `(local.set $v ${ld('x')})
+      (local.set $pos (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)))
+      (v128.store (i32.add (local.get $y) (local.get $i))
+        (if (result v128) (i32.eq (local.get $kind) (i32.const ${ACT.relu})) (then (v128.and (local.get $v) (local.get $pos)))
+        (else (if (result v128) (i32.eq (local.get $kind) (i32.const ${ACT['leaky-relu']})) (then (v128.bitselect (local.get $v) (f32x4.mul (local.get $A) (local.get $v)) (local.get $pos)))
+        (else (if (result v128) (i32.eq (local.get $kind) (i32.const ${ACT.relu6}))
+          (then (v128.andnot (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $v) (f32x4.ge (local.get $v) (v128.const f32x4 6 6 6 6))) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))
+        (else (local.get $v))))))))`;
+  const one = (ld) => `(local.set $s ${ld('x')})
+      (f32.store (i32.add (local.get $y) (local.get $i))
+        (if (result f32) (i32.eq (local.get $kind) (i32.const ${ACT.relu})) (then (select (local.get $s) (f32.const 0) (f32.gt (local.get $s) (f32.const 0))))
+        (else (if (result f32) (i32.eq (local.get $kind) (i32.const ${ACT['leaky-relu']})) (then (select (local.get $s) (f32.mul (local.get $alpha) (local.get $s)) (f32.gt (local.get $s) (f32.const 0))))
+        (else (if (result f32) (i32.eq (local.get $kind) (i32.const ${ACT.relu6}))
+          (then (select (f32.const 0) (select (f32.const 6) (local.get $s) (f32.ge (local.get $s) (f32.const 6))) (f32.le (local.get $s) (f32.const 0))))
+        (else (local.get $s))))))))`;
+  return `
+  (func $act (export "act") (param $kind i32) (param $alpha f32) (param $x i32) (param $y i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $v v128) (local $pos v128) (local $A v128) (local $s f32)
+    (local.set $A (f32x4.splat (local.get $alpha)))${laneLoop(vec, one)})`;
+}
+
+/** actGrad(kind, alpha, x, dy, dx, n): dx = f'(x)·dy for the same activations (the TS loops' masks: x > 0, 0 < x < 6). */
+function actGradFunc() {
+  const vec = (ld) => `(local.set $v ${ld('x')})
+      (local.set $g ${ld('dy')})
+      (local.set $pos (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)))
+      (v128.store (i32.add (local.get $dx) (local.get $i))
+        (if (result v128) (i32.eq (local.get $kind) (i32.const ${ACT.relu})) (then (v128.and (local.get $g) (local.get $pos)))
+        (else (if (result v128) (i32.eq (local.get $kind) (i32.const ${ACT['leaky-relu']})) (then (v128.bitselect (local.get $g) (f32x4.mul (local.get $A) (local.get $g)) (local.get $pos)))
+        (else (if (result v128) (i32.eq (local.get $kind) (i32.const ${ACT.relu6}))
+          (then (v128.and (local.get $g) (v128.and (local.get $pos) (f32x4.lt (local.get $v) (v128.const f32x4 6 6 6 6)))))
+        (else (local.get $g))))))))`;
+  const one = (ld) => `(local.set $s ${ld('x')})
+      (local.set $d ${ld('dy')})
+      (f32.store (i32.add (local.get $dx) (local.get $i))
+        (if (result f32) (i32.eq (local.get $kind) (i32.const ${ACT.relu})) (then (select (local.get $d) (f32.const 0) (f32.gt (local.get $s) (f32.const 0))))
+        (else (if (result f32) (i32.eq (local.get $kind) (i32.const ${ACT['leaky-relu']})) (then (select (local.get $d) (f32.mul (local.get $alpha) (local.get $d)) (f32.gt (local.get $s) (f32.const 0))))
+        (else (if (result f32) (i32.eq (local.get $kind) (i32.const ${ACT.relu6}))
+          (then (select (local.get $d) (f32.const 0) (i32.and (f32.gt (local.get $s) (f32.const 0)) (f32.lt (local.get $s) (f32.const 6)))))
+        (else (local.get $d))))))))`;
+  return `
+  (func $actGrad (export "actGrad") (param $kind i32) (param $alpha f32) (param $x i32) (param $dy i32) (param $dx i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $v v128) (local $g v128) (local $pos v128) (local $A v128) (local $s f32) (local $d f32)
+    (local.set $A (f32x4.splat (local.get $alpha)))${laneLoop(vec, one)})`;
+}
+
+/**
+ * colSums(g, rows, n, out): out[j] = Σ_r g[r·n + j], rows summed in order in float32 (the bias gradient;
+ * the same additions, in the same order, as the TS loop into a Float32Array).
+ */
+function colSumsFunc() {
+  return `
+  (func $colSums (export "colSums") (param $g i32) (param $rows i32) (param $n i32) (param $out i32)
+    (local $j i32) (local $r i32) (local $p i32) (local $stride i32) (local $v v128) (local $s f32)
+    (local.set $stride (i32.shl (local.get $n) (i32.const 2)))
+    (block $vDone (loop $vLoop
+      (br_if $vDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+      (local.set $v (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.add (local.get $g) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $v))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $vLoop)))
+    (block $sDone (loop $sLoop
+      (br_if $sDone (i32.ge_s (local.get $j) (local.get $n)))
+      (local.set $s (f32.const 0))
+      (local.set $p (i32.add (local.get $g) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $r (i32.const 0))
+      (block $rDone2 (loop $rLoop2
+        (br_if $rDone2 (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $s (f32.add (local.get $s) (f32.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop2)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $sLoop))))`;
+}
+
+/** allFinite(a, n) -> 1 when no entry is NaN or ±Inf (x - x is NaN exactly for those), else 0. */
+function allFiniteFunc() {
+  const vec = (ld) => `(local.set $v ${ld('a')})
+      (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $v) (local.get $v)) (v128.const f32x4 0 0 0 0))))`;
+  const one = (ld) => `(local.set $s ${ld('a')})
+      (if (f32.ne (f32.sub (local.get $s) (local.get $s)) (f32.const 0)) (then (return (i32.const 0))))`;
+  return `
+  (func $allFinite (export "allFinite") (param $a i32) (param $n i32) (result i32)
+    (local $i i32) (local $end i32) (local $v v128) (local $bad v128) (local $s f32)${laneLoop(vec, one)}
+    (i32.eqz (v128.any_true (local.get $bad))))`;
+}
+
+function watText(t) {
+  return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc()}${packAFunc()}${gemmFunc()}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}
-  (global (export "MR") i32 (i32.const ${MR}))
-  (global (export "NR") i32 (i32.const ${NR})))
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}
+  (global (export "MR") i32 (i32.const ${t.MR}))
+  (global (export "NR") i32 (i32.const ${t.NR})))
 `;
 }
 
-/** Assembles the WAT and returns the TS module text that embeds it. */
+/** Assembles one build and returns its bytes. */
+function assemble(wabt, t) {
+  const features = { ...FEATURES, ...t.features };
+  const mod = wabt.parseWat(`gemm-${t.name}.wat`, watText(t), features);
+  mod.validate(features);
+  const { buffer } = mod.toBinary({ log: false, write_debug_names: true });
+  mod.destroy();
+  return Buffer.from(buffer);
+}
+
+/** Assembles every build and returns the TS module text that embeds them. */
 async function buildWasmSource() {
   const wabt = await require('wabt')();
-  const mod = wabt.parseWat('gemm.wat', watText(), FEATURES);
-  mod.validate(FEATURES);
-  const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
-  mod.destroy();
-  const b64 = Buffer.from(buffer).toString('base64');
-  const lines = b64.match(/.{1,100}/g).map((l) => `  '${l}'`).join(' +\n');
+  const builds = VARIANTS.map((t) => {
+    const bytes = assemble(wabt, t);
+    const lines = bytes.toString('base64').match(/.{1,100}/g).map((l) => `      '${l}'`).join(' +\n');
+    return `  {
+    name: '${t.name}',
+    mr: ${t.MR},
+    nr: ${t.NR},
+    // ${bytes.length} bytes
+    base64:
+${lines},
+  },`;
+  });
   return `// GENERATED by scripts/build-wasm.js (node scripts/build-wasm.js); do not edit by hand.
-// WebAssembly SIMD float32 GEMM, ${MR}x${NR} register tile; ${buffer.length} bytes.
-export const WASM_MR = ${MR};
-export const WASM_NR = ${NR};
-export const WASM_GEMM_BASE64 =
-${lines};
+// WebAssembly SIMD float32 kernels (GEMM with a ${MR}x${NR} register tile, element-wise passes), one build per
+// instruction set, fastest first: the loader takes the first the runtime validates.
+export interface WasmBuild {
+  name: string;
+  mr: number;
+  nr: number;
+  base64: string;
+}
+
+/** Activation kinds the act/actGrad exports compute, by their code. */
+export const WASM_ACTIVATIONS: Record<string, number> = { ${Object.entries(ACT).map(([k, v]) => `${/^\w+$/.test(k) ? k : `'${k}'`}: ${v}`).join(', ')} };
+
+export const WASM_BUILDS: WasmBuild[] = [
+${builds.join('\n')}
+];
 `;
 }
 

@@ -31,6 +31,8 @@ export interface RunOptions {
   epochs: number | null;
   /** Stats batches per second the worker may send at most. */
   maxMessagesPerSecond: number;
+  /** At most this many threads for the matrix products (0: every core). */
+  threads: number;
 }
 
 /** A batch of live data, coalesced in the worker. */

@@ -4,18 +4,18 @@
 export class UsageError extends Error {}
 
 export type Command =
-  | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean }
+  | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean; threads: number | null }
   | { name: 'check'; model: string; json: boolean }
   | { name: 'fix'; model: string; apply: string; out: string | null }
-  | { name: 'repair'; model: string; rounds: number | null; out: string | null; epochs: number | null; seed: number | null; json: boolean }
+  | { name: 'repair'; model: string; rounds: number | null; out: string | null; epochs: number | null; seed: number | null; threads: number | null; json: boolean }
   | { name: 'export'; model: string; to: 'pytorch'; out: string | null; sameInit: boolean; force: boolean }
   | { name: 'help' };
 
 export const USAGE = `Usage:
-  nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--json] [--no-probes]
+  nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--threads N] [--json] [--no-probes]
   nn-debugger check <model.nn.json> [--json]
   nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
-  nn-debugger repair <model.nn.json> [--rounds N] [--out <file>] [--seed N] [--epochs N] [--json]
+  nn-debugger repair <model.nn.json> [--rounds N] [--out <file>] [--seed N] [--epochs N] [--threads N] [--json]
   nn-debugger export <model.nn.json> --to pytorch [--out <model.py>] [--no-same-init] [--force]
 
 Exit codes: 0 no error-level finding (for repair: in the final run), 1 error-level findings, 2 invalid model or usage.`;
@@ -26,6 +26,7 @@ type CommandName = (typeof COMMAND_NAMES)[number];
 const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   '--epochs': { value: true, commands: ['train', 'repair'] },
   '--seed': { value: true, commands: ['train', 'repair'] },
+  '--threads': { value: true, commands: ['train', 'repair'] },
   '--json': { value: false, commands: ['train', 'check', 'repair'] },
   '--no-probes': { value: false, commands: ['train'] },
   '--apply': { value: true, commands: ['fix'] },
@@ -77,10 +78,10 @@ export function parseArgs(argv: string[]): Command {
     return raw === undefined ? null : integer(flag, raw, min);
   };
   if (name === 'train') {
-    return { name, model, epochs: optional('--epochs', 1), seed: optional('--seed', 0), json: bools.has('--json'), probes: !bools.has('--no-probes') };
+    return { name, model, epochs: optional('--epochs', 1), seed: optional('--seed', 0), threads: optional('--threads', 1), json: bools.has('--json'), probes: !bools.has('--no-probes') };
   }
   if (name === 'repair') {
-    return { name, model, rounds: optional('--rounds', 0), out: values.get('--out') ?? null, epochs: optional('--epochs', 1), seed: optional('--seed', 0), json: bools.has('--json') };
+    return { name, model, rounds: optional('--rounds', 0), out: values.get('--out') ?? null, epochs: optional('--epochs', 1), seed: optional('--seed', 0), threads: optional('--threads', 1), json: bools.has('--json') };
   }
   if (name === 'check') return { name, model, json: bools.has('--json') };
   if (name === 'export') {

@@ -39,6 +39,7 @@ async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> 
     probeEvery: cmd.probes ? undefined : 0,
     epochs: cmd.epochs ?? undefined,
     seed: cmd.seed ?? undefined,
+    threads: cmd.threads ?? undefined,
     yieldEveryMs: 50,
   }, {
     // The kernel path is picked automatically; say which one on the progress stream (stderr under --json).
@@ -124,7 +125,7 @@ async function repair(cmd: Extract<Command, { name: 'repair' }>): Promise<number
   process.once('SIGINT', onSignal);
   const rounds = cmd.rounds ?? DEFAULT_REPAIR_ROUNDS;
   const result = await repairModel(text, cmd.model, files, {
-    rounds, epochs: cmd.epochs ?? undefined, seed: cmd.seed ?? undefined, signal: abort.signal,
+    rounds, epochs: cmd.epochs ?? undefined, seed: cmd.seed ?? undefined, threads: cmd.threads ?? undefined, signal: abort.signal,
     onRound: (e) => {
       if (e.type === 'baseline') log(`${spec.name}: training the model as it is (seed ${spec.seed}, ${spec.epochs} epochs)...`);
       else if (e.type === 'result') log(attemptText(e.attempt, e.rounds, e.metric));

@@ -36,7 +36,7 @@ export type RepairEvent =
   | { type: 'try'; round: number; rounds: number; fixId: string; title: string; code: Finding['code'] }
   | { type: 'result'; attempt: RepairAttempt; rounds: number; metric: RepairMetric };
 
-export interface RepairOptions extends Pick<SessionOptions, 'seed' | 'epochs' | 'thresholds' | 'probeEvery' | 'dtype'> {
+export interface RepairOptions extends Pick<SessionOptions, 'seed' | 'epochs' | 'thresholds' | 'probeEvery' | 'dtype' | 'threads'> {
   /** Fixes to try at most (default DEFAULT_REPAIR_ROUNDS); the first training is not a round. */
   rounds?: number;
   onRound?(event: RepairEvent): void;
@@ -91,7 +91,7 @@ function topCause(findings: readonly Finding[], givenUp: ReadonlySet<string>): F
 export async function repairModel(text: string, modelPath: string, files: DataFiles, options: RepairOptions = {}): Promise<RepairResult> {
   const rounds = options.rounds ?? DEFAULT_REPAIR_ROUNDS;
   const { signal } = options;
-  const sessionOptions: SessionOptions = { seed: options.seed, epochs: options.epochs, thresholds: options.thresholds, probeEvery: options.probeEvery, dtype: options.dtype };
+  const sessionOptions: SessionOptions = { seed: options.seed, epochs: options.epochs, thresholds: options.thresholds, probeEvery: options.probeEvery, dtype: options.dtype, threads: options.threads };
   const train = async (t: string): Promise<SessionResult> => {
     const session = new TrainingSession(t, modelPath, files, sessionOptions, {});
     const stop = () => session.stop();

@@ -18,6 +18,8 @@ export interface SessionOptions {
    * (performance.now by default; a recording may pass a clock of its own to picture every step). Absent: none.
    */
   visuals?: { everyMs: number; clock?: () => number };
+  /** At most this many threads for the matrix products (0 or undefined: every core). */
+  threads?: number;
   /** Yield to the event loop this often (ms) so stop/pause are seen; default 20. */
   yieldEveryMs?: number;
 }

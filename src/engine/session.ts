@@ -59,7 +59,7 @@ export class TrainingSession implements TrainingSessionLike {
       probes.push(s);
       callbacks.onProbe?.(s);
     })] : [];
-    const trainer = new Trainer(spec, dataset, { observers, dtype: options.dtype, seed: spec.seed, epochs: spec.epochs, yieldEveryMs: options.yieldEveryMs ?? 20 });
+    const trainer = new Trainer(spec, dataset, { observers, dtype: options.dtype, seed: spec.seed, epochs: spec.epochs, threads: options.threads, yieldEveryMs: options.yieldEveryMs ?? 20 });
     this.trainer = trainer;
     const onVisual = callbacks.onVisual;
     const pictures = options.visuals && onVisual ? new VisualSampler(trainer, options.visuals.everyMs, (v) => onVisual(v), options.visuals.clock) : null;

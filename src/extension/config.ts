@@ -9,6 +9,8 @@ export interface Settings {
   workerMemoryLimitMb: number;
   liveUpdatesPerSecond: number;
   validationDelayMs: number;
+  /** Cap on training threads; 0 = every core. */
+  threads: number;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -20,11 +22,12 @@ export function readSettings(scope?: vscode.Uri): Settings {
     workerMemoryLimitMb: Math.max(32, Math.floor(c.get<number>('workerMemoryLimitMb', 1024))),
     liveUpdatesPerSecond: Math.min(60, Math.max(1, c.get<number>('liveUpdatesPerSecond', 20))),
     validationDelayMs: Math.max(0, c.get<number>('validationDelayMs', 300)),
+    threads: Math.max(0, Math.floor(c.get<number>('threads', 0)) || 0),
   };
 }
 
 export function runOptions(s: Settings): RunOptions {
-  return { probeEvery: s.probeEvery, thresholds: s.thresholds, epochs: null, maxMessagesPerSecond: s.liveUpdatesPerSecond };
+  return { probeEvery: s.probeEvery, thresholds: s.thresholds, epochs: null, maxMessagesPerSecond: s.liveUpdatesPerSecond, threads: s.threads };
 }
 
 /** Keeps only `{ code: { name: number } }` entries: a typo in settings.json must not reach the engine. */

@@ -75,7 +75,7 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
     msg.modelText,
     msg.modelPath,
     files,
-    { probeEvery: options.probeEvery, thresholds: options.thresholds, visuals: { everyMs: PICTURE_EVERY_MS }, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
+    { probeEvery: options.probeEvery, thresholds: options.thresholds, threads: options.threads, visuals: { everyMs: PICTURE_EVERY_MS }, ...(options.epochs !== null ? { epochs: options.epochs } : {}) },
     {
       onStart: (model) => post({ type: 'started', runId, model }),
       onStep: (m) => coalescer.addStep(m),
@@ -112,6 +112,7 @@ function repair(msg: Extract<ToWorker, { type: 'repair' }>): void {
     rounds: msg.rounds,
     probeEvery: options.probeEvery,
     thresholds: options.thresholds,
+    threads: options.threads,
     ...(options.epochs !== null ? { epochs: options.epochs } : {}),
     signal: abort.signal,
     onRound: (event) => post({ type: 'repair-progress', runId, event }),

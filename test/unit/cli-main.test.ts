@@ -52,6 +52,20 @@ test('train --json prints exactly one JSON object of the documented shape and ex
   assert.deepEqual(out.findings, []);
 });
 
+test('train --threads N caps the threads, names them on stderr and gives the same result as one thread', () => {
+  const file = write('tiny-threads.nn.json', SMALL);
+  const one = cli(['train', file, '--json', '--epochs', '3', '--threads', '1']);
+  const two = cli(['train', file, '--json', '--epochs', '3', '--threads=2']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(two.code, 0, two.stderr);
+  assert.match(one.stderr, /, wasm-(relaxed-)?simd kernels,/);
+  assert.match(two.stderr, new RegExp(os.availableParallelism() >= 2 ? ', wasm-(relaxed-)?simd-x2 kernels,' : ', wasm-(relaxed-)?simd kernels,'));
+  assert.deepEqual(JSON.parse(two.stdout).final, JSON.parse(one.stdout).final);
+  const bad = cli(['train', file, '--threads', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--threads expects an integer >= 1, got "0"/);
+});
+
 test('train on a model that blows up exits 1 with an error finding in the JSON', () => {
   const r = cli(['train', path.join(ROOT, 'examples', 'broken', 'non-finite-lr-5.nn.json'), '--json']);
   assert.equal(r.code, 1, r.stderr);

@@ -24,7 +24,7 @@ async function run(files: Extract<ToWorker, { type: 'start' }>['files'], source:
         if (m.type === 'progress') worker.postMessage({ type: 'ack', runId: 'r1', seq: m.seq } satisfies ToWorker);
         if (m.type === 'finished' || m.type === 'failed') resolve();
       });
-      const options = { probeEvery: 0, thresholds: {}, epochs: null, maxMessagesPerSecond: 30 };
+      const options = { probeEvery: 0, thresholds: {}, epochs: null, maxMessagesPerSecond: 30, threads: 1 };
       worker.postMessage({ type: 'start', runId: 'r1', modelPath: '/nowhere/m.nn.json', modelText: model, files, options } satisfies ToWorker);
     });
   } finally {

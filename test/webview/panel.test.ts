@@ -2,7 +2,7 @@
 // recorded message stream of a broken run and its fixed retrain.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { decodeNumbers, type ToWebview } from '../../src/protocol';
 import type { LayerProbe } from '../../src/engine/types';
 import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';

@@ -1,41 +1,75 @@
 // Picks the fastest kernel path available for a dtype: WebAssembly SIMD for float32 when the runtime has it,
-// else the register-tiled TypeScript path (always for float64). Environment overrides, so the engine tests
-// can run on each path and the thread count can be chosen:
-//   NN_DEBUGGER_KERNELS=js-reference|js-tiled|wasm-simd   NN_DEBUGGER_THREADS=<n> (wasm only, default 1)
+// else the register-tiled TypeScript path (always for float64). The wasm path splits large products over
+// every core the OS offers unless capped (the `threads` run option, the extension's nnDebugger.threads,
+// the CLI's --threads). Environment overrides, so the engine tests can run on each path and thread count:
+//   NN_DEBUGGER_KERNELS=js-reference|js-tiled|wasm-simd|wasm-relaxed   NN_DEBUGGER_THREADS=<n> (wasm only; exact, uncapped)
+// The wasm path is the relaxed-SIMD build (fused multiply-add) where the runtime validates it, else plain SIMD.
+import { availableParallelism } from 'node:os';
 import type { DType, FloatArray } from '../types';
 import type { Kernels } from './kernels';
 import { referenceKernels } from './reference';
 import { tiledKernels } from './tiled';
-import { createWasmKernels, type WasmKernels } from './wasm-kernels';
+import { createWasmKernels, usableWasmBuild, type WasmKernels } from './wasm-kernels';
+import { WASM_BUILDS } from './wasm-bytes';
 
-const wasmByThreads = new Map<number, WasmKernels | null>();
+/** By build name and thread count. */
+const wasmCache = new Map<string, WasmKernels | null>();
+let bestBuild: string | null | undefined;
 
 function env(name: string): string | undefined {
   return typeof process !== 'undefined' ? process.env[name] : undefined;
 }
 
-export function defaultThreads(): number {
-  const n = Number.parseInt(env('NN_DEBUGGER_THREADS') ?? '', 10);
-  return Number.isFinite(n) && n >= 1 ? Math.min(n, 16) : 1;
+/** More threads than this never pays for these model sizes (and bounds a typo in a setting). */
+const MAX_THREADS = 16;
+
+/**
+ * The thread count for a run: NN_DEBUGGER_THREADS when set, else the cores the OS offers, capped by `cap`
+ * (0 or undefined: no cap). Results do not depend on it: every thread count is bit-identical.
+ */
+export function defaultThreads(cap?: number): number {
+  const forced = Number.parseInt(env('NN_DEBUGGER_THREADS') ?? '', 10);
+  if (Number.isFinite(forced) && forced >= 1) return Math.min(forced, MAX_THREADS);
+  const cores = Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
+  return cap !== undefined && cap >= 1 ? Math.min(cores, Math.floor(cap)) : cores;
 }
 
-/** The wasm path for a thread count, compiled once on first use (synchronously); null when unsupported. */
-export function wasmKernels(threads = defaultThreads()): WasmKernels | null {
-  if (!wasmByThreads.has(threads)) wasmByThreads.set(threads, createWasmKernels(threads));
-  return wasmByThreads.get(threads)!;
+/**
+ * The wasm path for a thread count, compiled once on first use (synchronously): the named build ('relaxed',
+ * 'simd'), or the fastest this runtime validates; null when unsupported.
+ */
+export function wasmKernels(threads = defaultThreads(), build?: string): WasmKernels | null {
+  if (bestBuild === undefined) bestBuild = usableWasmBuild()?.build.name ?? null;
+  const name = build ?? bestBuild;
+  if (name === null) return null;
+  const key = `${name}:${threads}`;
+  if (!wasmCache.has(key)) wasmCache.set(key, createWasmKernels(threads, WASM_BUILDS.filter((b) => b.name === name)));
+  return wasmCache.get(key)!;
 }
 
-/** Every path usable for `dtype` on this runtime, fastest first. */
-export function availableKernels(dtype: DType): Kernels[] {
-  const w = dtype === 'float32' ? wasmKernels() : null;
+/** The wasm kernels whose memory holds `a`, or null (a plain array, or the float64 path). */
+function wasmOwner(a: FloatArray): WasmKernels | null {
+  if (!(a instanceof Float32Array)) return null;
+  for (const k of wasmCache.values()) if (k && k.heap.owns(a)) return k;
+  return null;
+}
+
+/** Every path usable for `dtype` on this runtime, fastest first (the wasm one on `threads` threads). */
+export function availableKernels(dtype: DType, threads = defaultThreads()): Kernels[] {
+  const w = dtype === 'float32' ? wasmKernels(threads) : null;
   return [...(w ? [w] : []), tiledKernels, referenceKernels];
 }
 
-export function selectKernels(dtype: DType): Kernels {
-  const paths = availableKernels(dtype);
+/** The kernels for a run; `maxThreads` caps the wasm path's threads (0 or undefined: every core). */
+export function selectKernels(dtype: DType, maxThreads?: number): Kernels {
+  const threads = defaultThreads(maxThreads);
   const want = env('NN_DEBUGGER_KERNELS');
+  const build = want && dtype === 'float32' ? /^wasm-([a-z]+)$/.exec(want)?.[1] : undefined;
+  const named = build ? wasmKernels(threads, build) : null;
+  if (named) return named;
+  const paths = availableKernels(dtype, threads);
   if (!want) return paths[0];
-  const match = paths.find((k) => k.name === want || k.name.startsWith(`${want}-x`));
+  const match = paths.find((k) => k.name === want || k.name.startsWith(`${want}-`));
   if (!match) throw new Error(`NN_DEBUGGER_KERNELS=${want} is not available for ${dtype} (have: ${paths.map((k) => k.name).join(', ')})`);
   return match;
 }
@@ -103,6 +137,40 @@ export function kernelGather(kernels: Kernels, src: FloatArray, idx: Int32Array,
 /** Σ(src[idx[k]] - before[k])² and Σbefore² into out in wasm when all came from kernel memory on the wasm path; false otherwise. */
 export function kernelGatherDiff(kernels: Kernels, src: FloatArray, idx: Int32Array, before: FloatArray, out: Float64Array): boolean {
   return isWasm(kernels) && src instanceof Float32Array && before instanceof Float32Array && kernels.gatherDiff(src, idx, before, out);
+}
+
+/**
+ * C = A·B + 1·biasᵀ (the dense layer's forward) with the bias added as the product is stored, on the wasm
+ * path when `bias` is kernel memory; false otherwise: use gemm and a loop.
+ */
+export function kernelGemmBias(kernels: Kernels, m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: FloatArray, c: FloatArray): boolean {
+  return isWasm(kernels) && bias instanceof Float32Array && kernels.gemmBias(m, n, k, a, b, bias, c);
+}
+
+/** out = column sums of g [rows × n] (the bias gradient) in wasm when both are kernel memory; false otherwise: use a loop. */
+export function kernelColumnSums(kernels: Kernels, g: FloatArray, rows: number, n: number, out: FloatArray): boolean {
+  return isWasm(kernels) && g instanceof Float32Array && out instanceof Float32Array && kernels.columnSums(g, rows, n, out);
+}
+
+/**
+ * y = f(x) for a piecewise-linear activation (linear, relu, leaky-relu, relu6) in wasm SIMD when both arrays
+ * are kernel memory (found from the arrays, so a layer needs no kernels handle); false otherwise: use a loop.
+ */
+export function kernelActivation(kind: string, alpha: number, x: FloatArray, y: FloatArray, n: number): boolean {
+  const k = wasmOwner(x);
+  return k !== null && y instanceof Float32Array && k.activation(kind, alpha, x as Float32Array, y, n);
+}
+
+/** dx = f'(x)·dy for the same activations in wasm SIMD when all three are kernel memory; false otherwise: use a loop. */
+export function kernelActivationGrad(kind: string, alpha: number, x: FloatArray, dy: FloatArray, dx: FloatArray, n: number): boolean {
+  const k = wasmOwner(x);
+  return k !== null && dy instanceof Float32Array && dx instanceof Float32Array && k.activationGrad(kind, alpha, x as Float32Array, dy, dx, n);
+}
+
+/** Whether the first n entries of `a` are finite, checked in wasm SIMD when `a` is kernel memory; null otherwise: use a loop. */
+export function kernelAllFinite(a: FloatArray, n: number): boolean | null {
+  const k = wasmOwner(a);
+  return k ? k.allFinite(a as Float32Array, n) : null;
 }
 
 /** `indices` copied into wasm memory on the wasm path (so kernels read them in place), else as they are. */

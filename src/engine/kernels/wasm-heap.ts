@@ -9,7 +9,11 @@ export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   private top = ALIGN; // keep 0 as a null pointer
   private readonly owned = new Set<ArrayBufferLike>();
-  /** Float32 view over the whole memory, refreshed after each growth. */
+  /**
+   * Float32 view over the whole memory, refreshed after each growth. Every view handed out is built on its
+   * buffer object rather than on `memory.buffer`: once other threads share the memory, V8 can hand out a new
+   * buffer object for the same memory at any time, and `owns` recognises buffers by identity.
+   */
   f32: Float32Array;
 
   constructor(initialPages = 64) {
@@ -21,7 +25,7 @@ export class WasmHeap {
   alloc(bytes: number): number {
     const ptr = this.top;
     const end = ptr + Math.ceil(bytes / ALIGN) * ALIGN;
-    const have = this.memory.buffer.byteLength;
+    const have = this.f32.buffer.byteLength;
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
       if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`wasm kernel memory exhausted (${MAX_PAGES / 16} MiB)`);
@@ -36,13 +40,13 @@ export class WasmHeap {
   /** A Float32Array living in wasm memory (kernels use it without copying); zero, as the allocator never reuses memory. */
   allocFloat32(length: number): Float32Array {
     const ptr = this.alloc(length * 4);
-    return new Float32Array(this.memory.buffer, ptr, length);
+    return new Float32Array(this.f32.buffer, ptr, length);
   }
 
   /** An Int32Array living in wasm memory (index lists the kernels read in place). */
   allocInt32(length: number): Int32Array {
     const ptr = this.alloc(length * 4);
-    return new Int32Array(this.memory.buffer, ptr, length);
+    return new Int32Array(this.f32.buffer, ptr, length);
   }
 
   /** True when `arr` is a 32-bit view of this memory, so its byteOffset is its wasm address. */

@@ -6,12 +6,12 @@ import type { FloatArray } from '../types';
 import type { Kernels } from './kernels';
 import { HeapScratch, WasmHeap } from './wasm-heap';
 import { GemmPool } from './wasm-pool';
-import { WASM_GEMM_BASE64, WASM_MR, WASM_NR } from './wasm-bytes';
+import { WASM_ACTIVATIONS, WASM_BUILDS, type WasmBuild } from './wasm-bytes';
 
 interface GemmExports {
   pack(b: number, ld: number, k: number, n: number, transposed: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
-  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
   sumSquares(a: number, n: number): number;
   moments(a: number, n: number, out: number): void;
@@ -19,6 +19,10 @@ interface GemmExports {
   binCounts(a: number, idx: number, n: number, lut: number, counts: number): void;
   gather(src: number, idx: number, n: number, dst: number): void;
   gatherDiff(src: number, idx: number, n: number, before: number, out: number): void;
+  act(kind: number, alpha: number, x: number, y: number, n: number): void;
+  actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
+  colSums(g: number, rows: number, n: number, out: number): void;
+  allFinite(a: number, n: number): number;
 }
 
 export interface WasmKernels extends Kernels {
@@ -49,12 +53,24 @@ export interface WasmKernels extends Kernels {
   gather(src: Float32Array, idx: Int32Array, dst: Float32Array): boolean;
   /** Σ(src[idx[k]] - before[k])² and Σbefore[k]² (float64) into out[0], out[1]; false when an array is elsewhere or before is short. */
   gatherDiff(src: Float32Array, idx: Int32Array, before: Float32Array, out: Float64Array): boolean;
+  /** C[m×n] = A[m×k]·B[k×n] + 1·biasᵀ with the bias added as each tile is stored; false when `bias` is not in this heap. */
+  gemmBias(m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: Float32Array, c: FloatArray): boolean;
+  /** y = f(x) over the first n entries for a piecewise-linear activation (WASM_ACTIVATIONS); false when unsupported or an array is elsewhere. */
+  activation(kind: string, alpha: number, x: Float32Array, y: Float32Array, n: number): boolean;
+  /** dx = f'(x)·dy over the first n entries for the same activations; false when unsupported or an array is elsewhere. */
+  activationGrad(kind: string, alpha: number, x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): boolean;
+  /** out[j] = Σ over `rows` rows of g[r·n + j] (float32, rows in order); false when an array is elsewhere. */
+  columnSums(g: Float32Array, rows: number, n: number, out: Float32Array): boolean;
+  /** Whether the first n entries are all finite, or null when `a` is elsewhere. */
+  allFinite(a: Float32Array, n: number): boolean | null;
 }
 
 /** Depth of one packed slice of the shared dimension. */
 const KC = 256;
 /** Below this many multiply-adds a product is not worth waking a helper thread for. */
 const SPLIT_MIN_MACS = 1 << 19;
+/** Below this many weights an Adam update is not worth waking a helper thread for. */
+const SPLIT_MIN_WEIGHTS = 1 << 16;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
@@ -63,31 +79,46 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** The first build this runtime validates (relaxed SIMD where available, else plain SIMD), with its bytes; null when none. */
+export function usableWasmBuild(builds: readonly WasmBuild[] = WASM_BUILDS): { build: WasmBuild; bytes: Uint8Array<ArrayBuffer> } | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  for (const build of builds) {
+    const bytes = decode(build.base64);
+    if (WebAssembly.validate(bytes)) return { build, bytes };
+  }
+  return null;
+}
+
 /**
- * Compiles synchronously (fine in Node and workers for a 1.5 kB module); null when SIMD or shared memory is
- * unavailable. `threads` > 1 adds helper threads that split large products by output rows.
+ * Compiles synchronously (fine in Node and workers for a 5 kB module); null when SIMD or shared memory is
+ * unavailable. `threads` > 1 adds helper threads that split large products by output rows. `builds` are
+ * tried in order (default: every build, fastest first).
  */
-export function createWasmKernels(threads = 1): WasmKernels | null {
+export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WASM_BUILDS): WasmKernels | null {
   let heap: WasmHeap;
   let ex: GemmExports;
   let module: WebAssembly.Module;
+  let build: WasmBuild;
   try {
-    const bytes = decode(WASM_GEMM_BASE64);
-    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
+    const usable = usableWasmBuild(builds);
+    if (!usable) return null;
+    build = usable.build;
+    const bytes = usable.bytes;
     heap = new WasmHeap();
     module = new WebAssembly.Module(bytes);
     ex = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports as unknown as GemmExports;
   } catch {
     return null;
   }
-  const tileBytes = WASM_MR * WASM_NR * 4;
+  const MR = build.mr;
+  const NR = build.nr;
+  const tileBytes = MR * NR * 4;
   let pool: GemmPool | null = null;
   try {
-    if (threads > 1) pool = new GemmPool(module, heap.memory, Array.from({ length: threads - 1 }, () => heap.alloc(tileBytes)), WASM_MR);
+    if (threads > 1) pool = new GemmPool(module, heap.memory, Array.from({ length: threads - 1 }, () => heap.alloc(tileBytes)), MR);
   } catch {
     pool = null; // no worker_threads here: stay on the calling thread
   }
-  const own = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, t: number) => ex.gemm(m, n, k, ap, bp, c, acc, t);
   const sA = new HeapScratch(heap);
   const sB = new HeapScratch(heap);
   const sC = new HeapScratch(heap);
@@ -96,7 +127,7 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
   const tmp = heap.alloc(tileBytes);
   // two float64 results of moments and gatherDiff
   const pairOut = heap.alloc(16);
-  const pairView = new Float64Array(heap.memory.buffer, pairOut, 2);
+  const pairView = new Float64Array(heap.f32.buffer, pairOut, 2);
   const binning = new BinScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
@@ -108,36 +139,44 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
 
   // Both operands are packed (A into MR-row blocks, B into NR-column panels) so the micro-kernel reads
   // each with static offsets; packing is O(mk + kn) against the O(mnk) product.
-  const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean): void => {
+  // bias: a heap address added to every row of C (with accumulate false), or 0.
+  const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean, bias = 0): void => {
     if (m === 0 || n === 0) return;
     const a0 = input(a, m * k, sA);
     const b0 = input(b, k * n, sB);
     const inPlace = heap.owns(c);
     const pc = inPlace ? c.byteOffset : accumulate ? input(c, m * n, sC) : sC.ensure(m * n * 4);
     const kc0 = Math.min(k, KC);
-    const pa = sPackedA.ensure(Math.ceil(m / WASM_MR) * WASM_MR * kc0 * 4);
-    const packed = sPacked.ensure(kc0 * Math.ceil(n / WASM_NR) * WASM_NR * 4);
-    const split = pool && m >= 2 * WASM_MR && m * n * k >= SPLIT_MIN_MACS;
+    const pa = sPackedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
+    const packed = sPacked.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
+    const split = pool && m >= 2 * MR && m * n * k >= SPLIT_MIN_MACS;
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
     for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      ex.packA(a0 + (aT ? p0 * m : p0) * 4, aT ? 1 : k, aT ? m : 1, m, kc, pa);
+      const aSlice = a0 + (aT ? p0 * m : p0) * 4;
+      const rs = aT ? 1 : k;
+      const ps = aT ? m : 1;
       ex.pack(b0 + (bT ? p0 : p0 * n) * 4, bT ? k : n, kc, n, bT ? 1 : 0, packed);
-      const acc = accumulate || p0 > 0 ? 1 : 0;
-      if (split && pool) pool.gemm(own, m, n, kc, pa, packed, pc, acc, tmp);
-      else ex.gemm(m, n, kc, pa, packed, pc, acc, tmp);
+      const acc = accumulate || p0 > 0 ? 1 : bias ? 2 : 0;
+      if (split && pool) {
+        pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, packed, pc, acc, tmp, bias);
+      } else {
+        ex.packA(aSlice, rs, ps, m, kc, pa);
+        ex.gemm(m, n, kc, pa, packed, pc, acc, tmp, bias);
+      }
     }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));
   };
 
   return {
-    name: pool ? `wasm-simd-x${pool.threads}` : 'wasm-simd',
+    name: `wasm-${build.name}${pool ? `-x${pool.threads}` : ''}`,
     heap,
     threads: pool ? pool.threads : 1,
     activeThreads: () => (pool ? pool.activeThreads : 1),
     adam: (w, g, m, v, b1, b2, stepSize, invSqrtC2, eps) => {
       if (!heap.owns(w) || !heap.owns(g) || !heap.owns(m) || !heap.owns(v)) return null;
       const n = Math.min(w.length, g.length, m.length, v.length);
+      if (pool && n >= SPLIT_MIN_WEIGHTS) return pool.adam(ex, w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
       return ex.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
     },
     sumSquares: (a) => (heap.owns(a) ? ex.sumSquares(a.byteOffset, a.length) : null),
@@ -169,6 +208,29 @@ export function createWasmKernels(threads = 1): WasmKernels | null {
       return true;
     },
     sumSquaredDiff: (a, b) => (heap.owns(a) && heap.owns(b) && a.length >= b.length ? ex.sumSquaredDiff(a.byteOffset, b.byteOffset, b.length) : null),
+    gemmBias: (m, n, k, a, b, bias, c) => {
+      if (!heap.owns(bias) || bias.length < n) return false;
+      run(m, n, k, a, false, b, false, c, false, bias.byteOffset);
+      return true;
+    },
+    activation: (kind, alpha, x, y, n) => {
+      const code = WASM_ACTIVATIONS[kind];
+      if (code === undefined || !heap.owns(x) || !heap.owns(y) || x.length < n || y.length < n) return false;
+      ex.act(code, alpha, x.byteOffset, y.byteOffset, n);
+      return true;
+    },
+    activationGrad: (kind, alpha, x, dy, dx, n) => {
+      const code = WASM_ACTIVATIONS[kind];
+      if (code === undefined || !heap.owns(x) || !heap.owns(dy) || !heap.owns(dx) || x.length < n || dy.length < n || dx.length < n) return false;
+      ex.actGrad(code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
+      return true;
+    },
+    columnSums: (g, rows, n, out) => {
+      if (!heap.owns(g) || !heap.owns(out) || g.length < rows * n || out.length < n) return false;
+      ex.colSums(g.byteOffset, rows, n, out.byteOffset);
+      return true;
+    },
+    allFinite: (a, n) => (heap.owns(a) && a.length >= n ? ex.allFinite(a.byteOffset, n) === 1 : null),
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),
@@ -192,8 +254,8 @@ class BinScratch {
     if (edges !== this.edges) {
       this.edges = edges;
       this.lut = this.table;
-      const edge = new Float64Array(this.heap.memory.buffer, this.table, 256);
-      const bin = new Int32Array(this.heap.memory.buffer, this.table + 2048, 256);
+      const edge = new Float64Array(this.heap.f32.buffer, this.table, 256);
+      const bin = new Int32Array(this.heap.f32.buffer, this.table + 2048, 256);
       for (let e = 0; e < 255; e++) {
         // binade e holds [lo, hi): zero and the subnormals for e = 0
         const lo = e === 0 ? 0 : 2 ** (e - 127);

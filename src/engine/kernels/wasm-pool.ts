@@ -1,30 +1,73 @@
-// Splits one wasm GEMM across helper threads by blocks of output rows. Every element of C is still computed
-// by the same instruction sequence over the same packed panels, so results are bit-identical for any
-// thread count. Helpers share the wasm memory and block in Atomics.wait between jobs; the caller runs its
-// own share, then waits for theirs, so the kernels stay synchronous.
+// Splits one wasm GEMM across helper threads by chunks of output rows, and one Adam update by chunks of
+// weights. Every element is still computed by the same instruction sequence (over the same packed panels)
+// whichever thread takes its chunk, so results are bit-identical for any thread count. Chunks are claimed from a shared counter rather than dealt out in
+// advance: a helper that is descheduled (the cores are shared with the editor and other processes) or still
+// starting simply claims fewer, and the caller takes the rest instead of waiting for it. Helpers share the
+// wasm memory and sleep in Atomics.wait between jobs; the caller works too and returns once every chunk is
+// done, so the kernels stay synchronous.
 import { Worker } from 'node:worker_threads';
 
-// Control words shared with each helper.
-const GEN = 0; // job generation posted by the caller
-const DONE = 1; // last generation the helper finished
-const ARGS = 2; // the 8 gemm arguments
-const READY = 10; // 1 once the helper has instantiated the module
-const FAILED = 11; // 1 if the helper threw
+// Control words shared by the caller and every helper.
+const CLAIM = 0; // generation << 7 | next unclaimed chunk of the current job (CLOSED while a job is written)
+const DONE = 1; // chunks of the current job finished
+const ARGS = 2; // gemm: A (address, row and depth strides), then gemm's 9; adam: w, g, m, v, n, then 5 float32
+const CHUNKS = 14; // chunks in the current job
+const CHUNK_ROWS = 15; // rows (a multiple of MR) or weights per chunk
+const READY = 16; // helpers that have instantiated the module
+const FAILED = 17; // 1 if a helper threw
+const KIND = 18; // GEMM or ADAM
+const SUMS = 19; // adam: Σw of each chunk, float32
+const MAX_CHUNKS = 64;
+/** Chunk index bits of CLAIM; the other 25 count jobs, so a stale claim cannot match for 2^25 jobs. */
+const INDEX_BITS = 7;
+const INDEX_MASK = (1 << INDEX_BITS) - 1;
+/** The index while the caller writes a job: above any chunk count, so nobody claims. */
+const CLOSED = INDEX_MASK;
+const WORDS = SUMS + MAX_CHUNKS;
+const GEMM = 0;
+const ADAM = 1;
 
-/** Runs in each helper: instantiate the same module on the shared memory, then serve jobs (helpers are unref'd and end with the process). */
+/** Chunks per thread: enough that an early finisher can take over part of a slow thread's share. */
+const CHUNKS_PER_THREAD = 4;
+
+/**
+ * Runs in each helper: instantiate the same module on the shared memory, then claim chunks of each job
+ * (helpers are unref'd and end with the process). A claim is a compare-and-swap on CLAIM, which carries the
+ * job's generation and is CLOSED while the caller writes a job's arguments, so a helper that read the
+ * arguments of another job can never claim with them.
+ */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
+const { module, memory, control, tmp } = workerData;
 const ctl = new Int32Array(control);
+const f32 = new Float32Array(control);
 try {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  Atomics.store(ctl, ${READY}, 1);
-  let gen = 0;
+  Atomics.add(ctl, ${READY}, 1);
   for (;;) {
-    Atomics.wait(ctl, ${GEN}, gen);
-    gen = Atomics.load(ctl, ${GEN});
-    ex.gemm(ctl[${ARGS}], ctl[${ARGS + 1}], ctl[${ARGS + 2}], ctl[${ARGS + 3}], ctl[${ARGS + 4}], ctl[${ARGS + 5}], ctl[${ARGS + 6}], ctl[${ARGS + 7}]);
-    Atomics.store(ctl, ${DONE}, gen);
+    const v = Atomics.load(ctl, ${CLAIM});
+    if ((v & ${INDEX_MASK}) >= ctl[${CHUNKS}]) {
+      Atomics.wait(ctl, ${CLAIM}, v); // every chunk claimed: sleep until the next job
+      continue;
+    }
+    const kind = ctl[${KIND}], per = ctl[${CHUNK_ROWS}];
+    if (kind === ${GEMM}) {
+      const a = ctl[${ARGS}], rs = ctl[${ARGS + 1}], ps = ctl[${ARGS + 2}];
+      const m = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}], k = ctl[${ARGS + 5}], ap = ctl[${ARGS + 6}], bp = ctl[${ARGS + 7}];
+      const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}];
+      if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
+      const row = (v & ${INDEX_MASK}) * per;
+      const rows = Math.min(per, m - row);
+      ex.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
+      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
+    } else {
+      const w = ctl[${ARGS}], g = ctl[${ARGS + 1}], m = ctl[${ARGS + 2}], vs = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}];
+      const b1 = f32[${ARGS + 5}], b2 = f32[${ARGS + 6}], step = f32[${ARGS + 7}], ic2 = f32[${ARGS + 8}], eps = f32[${ARGS + 9}];
+      if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
+      const chunk = v & ${INDEX_MASK}, off = chunk * per * 4;
+      f32[${SUMS} + chunk] = ex.adam(w + off, g + off, m + off, vs + off, Math.min(per, n - chunk * per), b1, b2, step, ic2, eps);
+    }
+    Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
 } catch (e) {
@@ -33,65 +76,143 @@ try {
 }
 `;
 
-type GemmFn = (m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number) => void;
-
-interface Helper {
-  worker: Worker;
-  ctl: Int32Array;
-  tmp: number;
+/** The module's exports a chunk runs: A's rows packed by the thread that computes them, then the product; or a slice of an Adam update. */
+export interface ChunkExports {
+  packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
+  adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
 }
 
+
+
 export class GemmPool {
-  private readonly helpers: Helper[];
+  private readonly workers: Worker[];
+  private readonly ctl: Int32Array;
+  private readonly f32: Float32Array;
+  private generation = 0;
 
   /** `tmps` gives each helper its own partial-tile scratch address in the shared memory. */
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, tmps: number[], private readonly mr: number) {
-    this.helpers = tmps.map((tmp) => {
-      const control = new SharedArrayBuffer(16 * 4);
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control } });
+    const control = new SharedArrayBuffer(WORDS * 4);
+    this.ctl = new Int32Array(control);
+    this.f32 = new Float32Array(control);
+    this.workers = tmps.map((tmp) => {
+      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, tmp } });
       worker.unref();
-      return { worker, ctl: new Int32Array(control), tmp };
+      return worker;
     });
   }
 
   get threads(): number {
-    return this.helpers.length + 1;
+    return this.workers.length + 1;
   }
 
-  /** The caller plus the helpers that have started and not failed. */
+  /** The caller plus the helpers that have started (0 helpers once one has failed). */
   get activeThreads(): number {
-    return 1 + this.usable().length;
-  }
-
-  private usable(): Helper[] {
-    return this.helpers.filter((h) => Atomics.load(h.ctl, READY) === 1 && Atomics.load(h.ctl, FAILED) === 0);
+    return 1 + (Atomics.load(this.ctl, FAILED) ? 0 : Atomics.load(this.ctl, READY));
   }
 
   /**
-   * C rows are dealt in MR-row blocks to the ready helpers first and the caller last. A helper still
-   * starting up gets no share (the caller does it), so a slow or failed start never blocks training.
+   * C rows in chunks of whole MR-row blocks, claimed by whichever thread is free first (the caller, through
+   * `own`, included); each chunk packs its own rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into
+   * `ap` first, so that packing is split too. B must be packed already.
    */
-  gemm(own: GemmFn, m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number): void {
-    const ready = this.usable();
-    const share = Math.ceil(Math.ceil(m / this.mr) / (ready.length + 1)) * this.mr;
-    let row = 0;
-    const started: Helper[] = [];
-    for (const h of ready) {
-      const rows = Math.min(share, m - row);
-      if (rows <= 0) break;
-      h.ctl.set([rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, h.tmp], ARGS);
-      Atomics.add(h.ctl, GEN, 1);
-      Atomics.notify(h.ctl, GEN);
-      started.push(h);
-      row += rows;
+  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number): void {
+    const ctl = this.ctl;
+    if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
+    const blocks = Math.ceil(m / this.mr);
+    const rowsPer = Math.ceil(blocks / (this.threads * CHUNKS_PER_THREAD)) * this.mr;
+    const chunks = Math.ceil(m / rowsPer);
+    this.close();
+    // word by word: an array literal here would be an allocation per product
+    ctl[ARGS] = a;
+    ctl[ARGS + 1] = rs;
+    ctl[ARGS + 2] = ps;
+    ctl[ARGS + 3] = m;
+    ctl[ARGS + 4] = n;
+    ctl[ARGS + 5] = k;
+    ctl[ARGS + 6] = ap;
+    ctl[ARGS + 7] = bp;
+    ctl[ARGS + 8] = c;
+    ctl[ARGS + 9] = acc;
+    ctl[ARGS + 10] = tmp;
+    ctl[ARGS + 11] = bias;
+    this.publish(GEMM, chunks, rowsPer);
+    for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
+      const row = chunk * rowsPer;
+      const rows = Math.min(rowsPer, m - row);
+      own.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
+      own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
+      Atomics.add(ctl, DONE, 1);
     }
-    if (row < m) own(m - row, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp);
-    for (const h of started) {
-      const gen = Atomics.load(h.ctl, GEN);
-      for (let done = Atomics.load(h.ctl, DONE); done !== gen; done = Atomics.load(h.ctl, DONE)) {
-        if (Atomics.load(h.ctl, FAILED)) throw new Error('a kernel helper thread failed');
-        Atomics.wait(h.ctl, DONE, done, 100);
-      }
+    this.awaitChunks(chunks);
+  }
+
+  /**
+   * One Adam update of n float32 weights (see the module's adam) in chunks of whole v128 groups; returns Σw
+   * summed over the chunks (the per-weight results do not depend on the split, only this sum's rounding).
+   */
+  adam(own: ChunkExports, w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number {
+    const ctl = this.ctl;
+    const f32 = this.f32;
+    if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
+    const per = Math.ceil(n / (this.threads * CHUNKS_PER_THREAD) / 64) * 64;
+    const chunks = Math.ceil(n / per);
+    this.close();
+    ctl[ARGS] = w;
+    ctl[ARGS + 1] = g;
+    ctl[ARGS + 2] = m;
+    ctl[ARGS + 3] = v;
+    ctl[ARGS + 4] = n;
+    f32[ARGS + 5] = b1;
+    f32[ARGS + 6] = b2;
+    f32[ARGS + 7] = step;
+    f32[ARGS + 8] = ic2;
+    f32[ARGS + 9] = eps;
+    this.publish(ADAM, chunks, per);
+    for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
+      const off = chunk * per * 4;
+      f32[SUMS + chunk] = own.adam(w + off, g + off, m + off, v + off, Math.min(per, n - chunk * per), b1, b2, step, ic2, eps);
+      Atomics.add(ctl, DONE, 1);
+    }
+    this.awaitChunks(chunks);
+    let sum = 0;
+    for (let c = 0; c < chunks; c++) sum += f32[SUMS + c];
+    return sum;
+  }
+
+  /** Before a job's arguments are written: a new generation, closed to claims (the previous job is done). */
+  private close(): void {
+    this.generation = (this.generation + 1) & ((1 << (32 - INDEX_BITS)) - 1);
+    Atomics.store(this.ctl, CLAIM, (this.generation << INDEX_BITS) | CLOSED);
+  }
+
+  /** Opens the job of `chunks` chunks whose arguments were written since close(): helpers wake and claim. */
+  private publish(kind: number, chunks: number, per: number): void {
+    const ctl = this.ctl;
+    ctl[KIND] = kind;
+    ctl[CHUNKS] = chunks;
+    ctl[CHUNK_ROWS] = per;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, CLAIM, this.generation << INDEX_BITS);
+    Atomics.notify(ctl, CLAIM);
+  }
+
+  /** The next unclaimed chunk, claimed for the caller, or -1 when every chunk is taken. */
+  private claim(chunks: number): number {
+    for (;;) {
+      const v = Atomics.load(this.ctl, CLAIM);
+      if ((v & INDEX_MASK) >= chunks) return -1;
+      if (Atomics.compareExchange(this.ctl, CLAIM, v, v + 1) === v) return v & INDEX_MASK;
+    }
+  }
+
+  /** Returns once every chunk of the job is done (the helpers' writes then visible). */
+  private awaitChunks(chunks: number): void {
+    const ctl = this.ctl;
+    for (let done = Atomics.load(ctl, DONE); done < chunks; done = Atomics.load(ctl, DONE)) {
+      if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
+      Atomics.wait(ctl, DONE, done, 100);
     }
   }
 }

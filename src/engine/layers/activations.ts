@@ -5,6 +5,7 @@ import type { ActivationKind, ActivationSpec } from '../spec/model-spec';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
 import { shapeSize, type Shape } from '../spec/layer-kinds';
+import { kernelActivation, kernelActivationGrad } from '../kernels/select';
 
 interface ActBuffers {
   out: FloatArray;
@@ -42,7 +43,8 @@ export class ActivationLayer implements Layer {
     const { out } = this.buffers.get(batch);
     const n = batch * this.inputSize;
     const alpha = this.spec.alpha;
-    switch (this.spec.kind) {
+    // The piecewise-linear kinds run in wasm SIMD when the buffers are kernel memory; the loops are the fallback.
+    if (!kernelActivation(this.spec.kind, alpha, input, out, n)) switch (this.spec.kind) {
       case 'sigmoid':
         for (let i = 0; i < n; i++) out[i] = sigmoid(input[i]);
         break;
@@ -76,7 +78,7 @@ export class ActivationLayer implements Layer {
     const y = this.lastOutput!;
     const n = batch * this.inputSize;
     const alpha = this.spec.alpha;
-    switch (this.spec.kind) {
+    if (!kernelActivationGrad(this.spec.kind, alpha, x, gradOutput, dIn, n)) switch (this.spec.kind) {
       case 'sigmoid':
         for (let i = 0; i < n; i++) dIn[i] = gradOutput[i] * y[i] * (1 - y[i]);
         break;

@@ -6,6 +6,7 @@ import type { Kernels } from '../kernels/kernels';
 import { shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
+import { kernelColumnSums, kernelGemmBias } from '../kernels/select';
 
 interface DenseBuffers {
   out: FloatArray;
@@ -65,8 +66,10 @@ export class DenseLayer implements Layer {
   forward(input: FloatArray, batch: number): FloatArray {
     const n = this.spec.units;
     const { out } = this.buffers.get(batch);
-    this.kernels.gemm(batch, n, this.inputSize, input, this.weight.value, out, false);
-    if (this.bias) {
+    // On the wasm path the bias is added as the product's tiles are stored (no second pass).
+    const fused = this.bias !== null && kernelGemmBias(this.kernels, batch, n, this.inputSize, input, this.weight.value, this.bias.value, out);
+    if (!fused) this.kernels.gemm(batch, n, this.inputSize, input, this.weight.value, out, false);
+    if (this.bias && !fused) {
       const b = this.bias.value;
       for (let r = 0; r < batch; r++) {
         const o = r * n;
@@ -83,7 +86,7 @@ export class DenseLayer implements Layer {
     const input = this.lastInput!;
     const { dIn } = this.buffers.get(batch);
     this.kernels.gemmTN(this.inputSize, n, batch, input, gradOutput, this.weight.grad, false);
-    if (this.bias) {
+    if (this.bias && !kernelColumnSums(this.kernels, gradOutput, batch, n, this.bias.grad)) {
       const db = this.bias.grad;
       db.fill(0);
       for (let r = 0; r < batch; r++) {

@@ -5,7 +5,8 @@ import type { FloatArray, NonFiniteReport } from '../types';
 import type { Layer, Param } from '../layers/layer';
 import type { LossPlan } from './losses';
 import { computeLoss } from './losses';
-import { allFinite } from '../layers/buffers';
+import { allFinite as allFiniteLoop } from '../layers/buffers';
+import { kernelAllFinite } from '../kernels/select';
 import { addRegularizationGradients } from './regularization';
 import type { GradientClipper } from './clipping';
 import type { Optimizer } from './optimizers';
@@ -124,6 +125,11 @@ export class StepRunner {
     for (let i = top; i >= bottom; i--) for (const p of this.layers[i].params) if (!allFinite(p.grad)) return i;
     return null;
   }
+}
+
+/** The finiteness checks after each stage: in wasm SIMD for kernel memory (their arrays live there on the wasm path). */
+function allFinite(a: FloatArray, n = a.length): boolean {
+  return kernelAllFinite(a, n) ?? allFiniteLoop(a, n);
 }
 
 function maxAbs(params: readonly Param[]): number {

@@ -9,6 +9,8 @@ export interface TrainerOptions {
   /** Overrides the spec's seed. */
   seed?: number;
   observers?: TrainingObserver[];
+  /** At most this many threads for the matrix products (0 or undefined: every core); results do not depend on it. */
+  threads?: number;
   /** Yield to the event loop at least this often (ms) so stop/pause messages are seen; 0 = never yield. */
   yieldEveryMs?: number;
 }

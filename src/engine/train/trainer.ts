@@ -72,7 +72,7 @@ export class Trainer {
     this.observed = this.observers.map(() => false);
     const rng = new Rng(options.seed ?? spec.seed);
     this.shuffleRng = rng.fork('shuffle');
-    this.kernels = selectKernels(this.dtype);
+    this.kernels = selectKernels(this.dtype, options.threads);
     this.width = requiredOutputWidth(spec, data);
     this.layers = buildModel(spec, data.inputShape ?? data.inputs, this.width, this.dtype, rng, this.kernels);
     const first = this.layers[0];

@@ -1,0 +1,160 @@
+// The wasm element-wise passes against the TS loops they replace, entry for entry (NaN, ±Inf, -0 and the
+// activation kinks included, lengths around the 4-lane width), the GEMM with its fused bias, and refusal of
+// arrays that are not kernel memory.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kernelActivation, kernelActivationGrad, kernelAllFinite, kernelColumnSums, kernelGemmBias, wasmKernels } from '../../src/engine/kernels/select';
+import type { WasmKernels } from '../../src/engine/kernels/wasm-kernels';
+import { lcg } from './engine-helpers';
+
+const KINDS = ['linear', 'relu', 'leaky-relu', 'relu6'] as const;
+const ALPHA = 0.01;
+const SPECIAL = [NaN, Infinity, -Infinity, -0, 0, 6, -6, 5.999999, 6.000001, 1e-30, -1e-30, 3.5, -2.25];
+
+/** The activation loops of layers/activations.ts, with alpha in float32 as the kernel takes it. */
+function forwardLoop(kind: string, x: number): number {
+  const a = Math.fround(ALPHA);
+  if (kind === 'relu') return x > 0 ? x : 0;
+  if (kind === 'leaky-relu') return x > 0 ? x : a * x;
+  if (kind === 'relu6') return x <= 0 ? 0 : x >= 6 ? 6 : x;
+  return x;
+}
+
+function backwardLoop(kind: string, x: number, dy: number): number {
+  const a = Math.fround(ALPHA);
+  if (kind === 'relu') return x > 0 ? dy : 0;
+  if (kind === 'leaky-relu') return x > 0 ? dy : a * dy;
+  if (kind === 'relu6') return x > 0 && x < 6 ? dy : 0;
+  return dy;
+}
+
+function heapArray(w: WasmKernels, values: ArrayLike<number>): Float32Array {
+  const a = w.heap.allocFloat32(values.length);
+  a.set(Array.from(values));
+  return a;
+}
+
+function inputs(n: number, seed: number): number[] {
+  const r = lcg(seed);
+  return Array.from({ length: n }, (_, i) => (i < SPECIAL.length && seed % 2 === 0 ? SPECIAL[(i + seed) % SPECIAL.length] : 16 * r() - 8));
+}
+
+const same = (a: number, b: number) => Object.is(a, b);
+
+test('wasm activations and their gradients equal the TS loops entry for entry', () => {
+  const w = wasmKernels(1)!;
+  for (const kind of KINDS) {
+    for (const n of [1, 3, 4, 5, 8, 13, 40]) {
+      for (const seed of [2, 3]) {
+        const xs = inputs(n, seed);
+        const dys = inputs(n, seed + 10).map((v) => (Number.isFinite(v) ? v : 1.5));
+        const x = heapArray(w, xs), dy = heapArray(w, dys);
+        // one spare entry each: nothing past n may be written
+        const y = w.heap.allocFloat32(n + 1).fill(42), dx = w.heap.allocFloat32(n + 1).fill(42);
+        assert.ok(kernelActivation(kind, ALPHA, x, y, n), `${kind} should run in wasm`);
+        assert.ok(kernelActivationGrad(kind, ALPHA, x, dy, dx, n));
+        for (let i = 0; i < n; i++) {
+          const f = Math.fround(forwardLoop(kind, x[i]));
+          const g = Math.fround(backwardLoop(kind, x[i], dy[i]));
+          assert.ok(same(y[i], f), `${kind} n=${n} forward at ${i}: x=${x[i]} got ${y[i]}, loop ${f}`);
+          assert.ok(same(dx[i], g), `${kind} n=${n} backward at ${i}: x=${x[i]} dy=${dy[i]} got ${dx[i]}, loop ${g}`);
+        }
+        assert.equal(y[n], 42);
+        assert.equal(dx[n], 42);
+      }
+    }
+  }
+});
+
+test('activation kernels decline kinds they do not compute and arrays outside kernel memory', () => {
+  const w = wasmKernels(1)!;
+  const x = heapArray(w, [1, -1, 2, -2]), y = w.heap.allocFloat32(4);
+  assert.equal(kernelActivation('sigmoid', 0, x, y, 4), false);
+  assert.equal(kernelActivation('relu', 0, new Float32Array(4), y, 4), false);
+  assert.equal(kernelActivation('relu', 0, x, new Float32Array(4), 4), false);
+  assert.equal(kernelActivationGrad('tanh', 0, x, x, y, 4), false);
+  assert.equal(kernelActivationGrad('relu', 0, x, new Float32Array(4), y, 4), false);
+  assert.equal(kernelActivation('relu', 0, x, y, 5), false, 'n past the arrays');
+  assert.equal(kernelAllFinite(new Float32Array(4), 4), null);
+  assert.equal(kernelAllFinite(new Float64Array(4), 4), null);
+});
+
+test('wasm column sums equal the float32 loop exactly (same additions in the same order)', () => {
+  const w = wasmKernels(1)!;
+  for (const rows of [0, 1, 2, 7]) {
+    for (const n of [1, 3, 4, 9, 13]) {
+      const r = lcg(rows * 31 + n);
+      const g = heapArray(w, Array.from({ length: rows * n }, () => 2 * r() - 1));
+      const out = w.heap.allocFloat32(n + 1).fill(42);
+      assert.ok(kernelColumnSums(w, g, rows, n, out));
+      const loop = new Float32Array(n);
+      for (let row = 0; row < rows; row++) for (let j = 0; j < n; j++) loop[j] += g[row * n + j];
+      assert.deepEqual(out.subarray(0, n), loop, `rows=${rows} n=${n}`);
+      assert.equal(out[n], 42);
+    }
+  }
+  assert.equal(kernelColumnSums(w, new Float32Array(4), 2, 2, w.heap.allocFloat32(2)), false);
+});
+
+test('wasm finiteness check finds a NaN or ±Inf at every position and ignores entries past n', () => {
+  const w = wasmKernels(1)!;
+  for (const n of [1, 4, 5, 9, 17]) {
+    const a = heapArray(w, Array.from({ length: n + 1 }, (_, i) => i - 3.5));
+    assert.equal(kernelAllFinite(a, n), true);
+    a[n] = NaN;
+    assert.equal(kernelAllFinite(a, n), true, 'the entry past n is not looked at');
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (let i = 0; i < n; i++) {
+        const keep = a[i];
+        a[i] = bad;
+        assert.equal(kernelAllFinite(a, n), false, `n=${n}: ${bad} at ${i}`);
+        a[i] = keep;
+      }
+    }
+  }
+});
+
+test('GEMM with the fused bias equals the product plus a bias loop, on 1 and 2 threads', () => {
+  for (const threads of [1, 2]) {
+    const w = wasmKernels(threads)!;
+    for (const [m, n, k] of [[1, 1, 1], [5, 9, 3], [67, 130, 200], [64, 256, 784]] as const) {
+      const r = lcg(m + n + k);
+      const a = heapArray(w, Array.from({ length: m * k }, () => 2 * r() - 1));
+      const b = heapArray(w, Array.from({ length: k * n }, () => 2 * r() - 1));
+      const bias = heapArray(w, Array.from({ length: n }, () => 2 * r() - 1));
+      const fused = w.heap.allocFloat32(m * n), loop = w.heap.allocFloat32(m * n);
+      assert.ok(kernelGemmBias(w, m, n, k, a, b, bias, fused));
+      w.gemm(m, n, k, a, b, loop, false);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) loop[i * n + j] += bias[j];
+      // One slice of the shared dimension: identical. Deeper products add the bias after the first slice.
+      const tol = k <= 256 ? 0 : 1e-5;
+      for (let i = 0; i < m * n; i++) assert.ok(Math.abs(fused[i] - loop[i]) <= tol * (1 + Math.abs(loop[i])), `${m}x${n}x${k} [${i}] ${fused[i]} vs ${loop[i]}`);
+      assert.equal(kernelGemmBias(w, m, n, k, a, b, new Float32Array(n), fused), false, 'a bias outside kernel memory is declined');
+    }
+  }
+});
+
+test('a large Adam update split over 2 and 3 threads gives the same bits as one thread', async () => {
+  const n = 200_003; // above the split size, and not a multiple of the 4 lanes or of a chunk
+  const run = async (threads: number) => {
+    const w = wasmKernels(threads)!;
+    for (let waited = 0; w.activeThreads() < threads && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(w.activeThreads(), threads);
+    const r = lcg(99);
+    const fill = () => heapArray(w, Array.from({ length: n }, () => 2 * r() - 1));
+    const weights = fill(), grad = fill(), m = w.heap.allocFloat32(n), v = w.heap.allocFloat32(n);
+    let sum = 0;
+    for (let step = 1; step <= 3; step++) sum = w.adam(weights, grad, m, v, 0.9, 0.999, 1e-3 / (1 - 0.9 ** step), 1 / Math.sqrt(1 - 0.999 ** step), 1e-7)!;
+    return { weights, m, v, sum };
+  };
+  const one = await run(1);
+  for (const threads of [2, 3]) {
+    const split = await run(threads);
+    for (const key of ['weights', 'm', 'v'] as const) {
+      const at = split[key].findIndex((x, i) => !Object.is(x, one[key][i]));
+      assert.equal(at, -1, `${threads} threads: ${key} differ first at ${at}: ${split[key][at]} vs ${one[key][at]}`);
+    }
+    // Σw is only summed in another order (it serves as a finiteness check).
+    assert.ok(Math.abs(split.sum - one.sum) <= 1e-3 * (1 + Math.abs(one.sum)), `Σw ${split.sum} vs ${one.sum}`);
+  }
+});
