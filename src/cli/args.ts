@@ -7,19 +7,21 @@ export type Command =
   | { name: 'train'; model: string; epochs: number | null; seed: number | null; json: boolean; probes: boolean }
   | { name: 'check'; model: string; json: boolean }
   | { name: 'fix'; model: string; apply: string; out: string | null }
+  | { name: 'diagnose'; run: string; json: boolean }
   | { name: 'help' };
 
 export const USAGE = `Usage:
   nn-debugger train <model.nn.json> [--epochs N] [--seed N] [--json] [--no-probes]
   nn-debugger check <model.nn.json> [--json]
   nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
+  nn-debugger diagnose <run.nnd.jsonl> [--json]     (a PyTorch run recorded by python/nn_debugger)
 
 Exit codes: 0 no error-level finding, 1 error-level findings, 2 invalid model or usage.`;
 
 const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   '--epochs': { value: true, commands: ['train'] },
   '--seed': { value: true, commands: ['train'] },
-  '--json': { value: false, commands: ['train', 'check'] },
+  '--json': { value: false, commands: ['train', 'check', 'diagnose'] },
   '--no-probes': { value: false, commands: ['train'] },
   '--apply': { value: true, commands: ['fix'] },
   '--out': { value: true, commands: ['fix'] },
@@ -35,7 +37,7 @@ export function parseArgs(argv: string[]): Command {
   const [name, ...rest] = argv;
   if (!name) throw new UsageError('missing the command');
   if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' };
-  if (name !== 'train' && name !== 'check' && name !== 'fix') throw new UsageError(`unknown command "${name}" (train, check, fix)`);
+  if (name !== 'train' && name !== 'check' && name !== 'fix' && name !== 'diagnose') throw new UsageError(`unknown command "${name}" (train, check, fix, diagnose)`);
   const values = new Map<string, string>();
   const bools = new Set<string>();
   const positional: string[] = [];
@@ -56,6 +58,10 @@ export function parseArgs(argv: string[]): Command {
     const value = inline ?? rest[++i];
     if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
     values.set(flag, value);
+  }
+  if (name === 'diagnose') {
+    if (positional.length !== 1) throw new UsageError(positional.length ? `expected one recorded run, got ${positional.length}` : 'missing the recorded run (.nnd.jsonl)');
+    return { name, run: positional[0], json: bools.has('--json') };
   }
   if (positional.length !== 1) throw new UsageError(positional.length ? `expected one model file, got ${positional.length}` : 'missing the model file');
   const model = positional[0];
