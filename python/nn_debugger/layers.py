@@ -20,6 +20,8 @@ _KINDS = [
     (nn.GroupNorm, "groupnorm"),
 ]
 
+# Activations and dropout map finite inputs to finite outputs: a NaN never starts in them.
+PASS_THROUGH_KINDS = frozenset(["relu", "leaky-relu", "relu6", "sigmoid", "tanh", "linear", "dropout"])
 DEAD_KINDS = frozenset(["relu", "leaky-relu", "relu6"])
 SATURATING_KINDS = frozenset(["sigmoid", "tanh"])
 # Kinds whose weight is the layer's main tensor (the engine's dense weight or norm gamma).

@@ -12,6 +12,8 @@ HISTOGRAM_EDGES = [float("1e%d" % (i - 10)) for i in range(13)]
 HISTOGRAM_BINS = len(HISTOGRAM_EDGES) + 1
 # Entries binned for a histogram (HISTOGRAM_SAMPLE).
 HISTOGRAM_SAMPLE = 256
+# Entries compared before and after the update for the update ratio of large tensors (RATIO_SAMPLE).
+RATIO_SAMPLE = 8192
 _GOLDEN = (math.sqrt(5) - 1) / 2
 
 
@@ -49,13 +51,14 @@ def gradient_histogram(grad, sample=None):
 
 
 def finite_norm(tensor):
-    """L2 norm over the finite entries and the number of non-finite ones."""
-    t = tensor.detach().double()
+    """L2 norm over the finite entries and the number of non-finite ones; the entry-by-entry pass runs only
+    when the plain norm is not finite."""
+    t = tensor.detach()
+    norm = float(torch.norm(t))
+    if math.isfinite(norm):
+        return norm, 0
     finite = torch.isfinite(t)
-    bad = int(t.numel() - int(finite.sum()))
-    if bad == 0:
-        return float(t.norm()), 0
-    return float(t[finite].norm()), bad
+    return float(torch.norm(t[finite].double())), int(t.numel() - int(finite.sum()))
 
 
 def count_non_finite(tensor):
@@ -64,25 +67,40 @@ def count_non_finite(tensor):
 
 def plain_norm(tensor):
     """sqrt(Σa²) over every entry (non-finite entries make it non-finite, as the engine's bias norm)."""
-    return float(tensor.detach().double().pow(2).sum().sqrt())
+    return float(torch.norm(tensor.detach()))
 
 
-def update_ratio(after, before):
-    """‖after - before‖ / ‖before‖ (None when `before` is all zeros) and whether the difference is finite."""
-    b = before.double()
-    d = float((after.detach().double() - b).pow(2).sum())
-    w = float(b.pow(2).sum())
-    return (math.sqrt(d / w) if w > 0 else None), math.isfinite(d)
+def weights_before(weight, sample):
+    """The weights (or the sampled ones) to compare with after the update."""
+    w = weight.detach()
+    return w.reshape(-1)[sample] if sample is not None else w.clone()
+
+
+def update_ratio(after, before, sample=None, before_norm=None):
+    """‖after - before‖ / ‖before‖ over the copied entries (None when they were all zeros) and whether the
+    difference is finite."""
+    a = after.detach()
+    if sample is not None:
+        a = a.reshape(-1)[sample]
+    d = float(torch.norm(a - before))
+    w = float(torch.norm(before)) if before_norm is None else before_norm
+    return (d / w if w > 0 else None), math.isfinite(d)
 
 
 def moment_sums(out):
-    """[count, Σx, Σx², non-finite] over the finite entries of an output, as float64."""
-    t = out.detach().double().reshape(-1)
+    """[count, Σx, Σx², non-finite] over the finite entries of an output. Mean and variance come from one
+    float32 pass (torch's var_mean sums pairwise, so it stays accurate on large tensors); the sums are
+    rebuilt from them in float64 so ranks can add theirs up."""
+    t = out.detach()
+    n = t.numel()
+    var, mean = torch.var_mean(t, unbiased=False)
+    mean, var = float(mean), float(var)
+    if math.isfinite(mean) and math.isfinite(var):
+        return [float(n), mean * n, (var + mean * mean) * n, 0.0]
+    t = t.reshape(-1)
     finite = torch.isfinite(t)
-    bad = t.numel() - int(finite.sum())
-    if bad:
-        t = t[finite]
-    return [float(t.numel()), float(t.sum()), float(t.pow(2).sum()), float(bad)]
+    kept = t[finite].double()
+    return [float(kept.numel()), float(kept.sum()), float(kept.pow(2).sum()), float(n - kept.numel())]
 
 
 def moments(count, total, squares):
@@ -92,22 +110,23 @@ def moments(count, total, squares):
     return mean, math.sqrt(max(0.0, squares / n - mean * mean))
 
 
-def unit_view(x):
-    """Rows x units: the last dimension of a 2-D tensor, the channel dimension (1) of a larger one."""
-    x = x.detach()
-    if x.dim() <= 1:
-        return x.reshape(1, -1)
-    if x.dim() == 2:
-        return x
-    return x.transpose(0, 1).reshape(x.shape[1], -1).t()
+def _row_dims(x):
+    """The dimensions that hold rows: 0 for samples x features, every one but the channels (1) beyond."""
+    return (0,) if x.dim() <= 2 else tuple(d for d in range(x.dim()) if d != 1)
 
 
 def alive_units(kind, pre_activation):
-    """Per unit, whether any row keeps it on the live part of the activation (deadRatio's test):
-    x > 0, or 0 < x < 6 for ReLU6."""
-    x = unit_view(pre_activation)
-    live = (x > 0) & (x < 6) if kind == "relu6" else x > 0
-    return live.any(dim=0)
+    """Per unit (feature, or channel of a larger tensor), whether any row keeps it on the live part of
+    the activation (deadRatio's test): x > 0 (the row maximum is), or 0 < x < 6 for ReLU6."""
+    x = pre_activation.detach()
+    if x.dim() <= 1:
+        x = x.reshape(1, -1)
+    if kind != "relu6":
+        return torch.amax(x, dim=_row_dims(x)) > 0
+    live = (x > 0) & (x < 6)
+    if x.dim() > 2:
+        live = live.flatten(2).any(2)
+    return live.any(0)
 
 
 def dead_ratio(kind, pre_activation):
@@ -124,9 +143,15 @@ def saturated_count(kind, out):
 
 
 def unit_sums(x):
-    """Per unit Σx and Σx² over the rows, float64, and the row count (batch-norm batch statistics)."""
-    u = unit_view(x).double()
-    return u.sum(dim=0), u.pow(2).sum(dim=0), u.shape[0]
+    """Per unit Σx and Σx² over the rows (from a float32 var_mean, as float64) and the row count
+    (batch-norm batch statistics)."""
+    x = x.detach()
+    if x.dim() <= 1:
+        x = x.reshape(1, -1)
+    rows = x.numel() // x.shape[1]
+    var, mean = torch.var_mean(x, dim=_row_dims(x), unbiased=False)
+    mean, var = mean.double(), var.double()
+    return mean * rows, (var + mean * mean) * rows, rows
 
 
 def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, gamma, beta):

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import socket
+import time
 
 ENV = "NN_DEBUGGER_STREAM"
 _SOCKET = re.compile(r"^(127\.0\.0\.1|localhost):(\d{1,5})$")
@@ -26,19 +27,33 @@ def encode_numbers(value):
 
 
 def encode_line(message):
-    return json.dumps(encode_numbers(message), allow_nan=False, separators=(",", ":")) + "\n"
+    try:
+        # the common case, all numbers finite, stays in json's C encoder
+        text = json.dumps(message, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        text = json.dumps(encode_numbers(message), allow_nan=False, separators=(",", ":"))
+    return text + "\n"
 
 
 class FileSink:
+    """A JSON Lines file, flushed at most every FLUSH_SECONDS (a reader tailing it sees whole lines soon
+    enough; a flush per probe costs more than the probe) and on close."""
+
+    FLUSH_SECONDS = 1.0
+
     def __init__(self, path):
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         self.where = path
         self._file = open(path, "w", encoding="utf-8")
+        self._flushed = 0.0
 
     def write(self, line):
         self._file.write(line)
-        self._file.flush()
+        now = time.monotonic()
+        if now - self._flushed >= self.FLUSH_SECONDS:
+            self._file.flush()
+            self._flushed = now
 
     def close(self):
         self._file.close()

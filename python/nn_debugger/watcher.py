@@ -6,6 +6,7 @@ weights around it. It never touches a tensor's values, the random state or the a
 watched run trains exactly as an unwatched one.
 """
 import functools
+import math
 import os
 import sys
 import time
@@ -14,7 +15,7 @@ import warnings
 import torch
 
 from . import stats
-from .layers import DEAD_KINDS, SATURATING_KINDS, WEIGHTED_KINDS, optimizer_spec, probed_modules, sizes, unwrap
+from .layers import DEAD_KINDS, PASS_THROUGH_KINDS, SATURATING_KINDS, WEIGHTED_KINDS, optimizer_spec, probed_modules, sizes, unwrap
 from .stream import encode_line, open_sink
 from .distributed import ActivationReducer, dist_info
 
@@ -34,7 +35,9 @@ class _Entry:
         self.owns_params = call == 0 and kind in WEIGHTED_KINDS and getattr(module, "weight", None) is not None
         self.in_shape = None
         self.out_shape = None
+        # index tensors of the engine's golden-ratio samples (False: the tensor is read whole)
         self.histogram_sample = None
+        self.ratio_sample = None
         self.before = None
         self.grad = None
 
@@ -207,14 +210,21 @@ class Watcher:
                     idx = stats.sample_indices(g.numel(), stats.HISTOGRAM_SAMPLE)
                     e.histogram_sample = torch.tensor(idx, dtype=torch.long, device=g.device) if idx is not None else False
                 grad_norm, bad = stats.finite_norm(g)
+                bias_norm = stats.plain_norm(bias.grad) if bias is not None and bias.grad is not None else None
+                if bias_norm is not None and not math.isfinite(bias_norm):
+                    bad += stats.count_non_finite(bias.grad)
                 e.grad = {
                     "gradNorm": grad_norm,
-                    "nonFinite": bad + (stats.count_non_finite(bias.grad) if bias is not None and bias.grad is not None else 0),
-                    "biasGradNorm": stats.plain_norm(bias.grad) if bias is not None and bias.grad is not None else None,
+                    "nonFinite": bad,
+                    "biasGradNorm": bias_norm,
                     "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None),
                 }
             e.weight_norm = stats.plain_norm(w)
-            e.before = w.detach().clone()
+            if e.ratio_sample is None:
+                idx = stats.sample_indices(w.numel(), stats.RATIO_SAMPLE)
+                e.ratio_sample = torch.tensor(idx, dtype=torch.long, device=w.device) if idx is not None else False
+            sample = e.ratio_sample if e.ratio_sample is not False else None
+            e.before = stats.weights_before(w, sample)
 
     def _after_step(self):
         self._steps += 1
@@ -257,7 +267,9 @@ class Watcher:
         }
         if e.owns_params and e.before is not None:
             w = e.module.weight
-            ratio, finite = stats.update_ratio(w, e.before)
+            sample = e.ratio_sample if e.ratio_sample is not False else None
+            # a whole-tensor copy has the weight norm just measured; a sampled one needs its own
+            ratio, finite = stats.update_ratio(w, e.before, sample, None if sample is not None else e.weight_norm)
             probe["weightNorm"] = e.weight_norm
             probe["updateRatio"] = ratio
             if not finite:
@@ -317,32 +329,39 @@ class Watcher:
             e.out_shape = tuple(out.shape)
             self._entries.append(e)
             self._by_call[(id(module), call)] = e
-        if self._non_finite is None:
-            # a cheap per-step check (one reduction per layer output) that finds where a NaN starts
-            self._output_sums.append((e, out.detach().sum()))
+        if self._non_finite is None and e.kind not in PASS_THROUGH_KINDS:
+            # a cheap per-step check (one float32 sum per layer output) that finds where a NaN starts; the
+            # output is kept until the step (autograd holds most of them anyway) to confirm a non-finite sum
+            self._output_sums.append((e, out.detach().sum(), out.detach()))
         if self._wants(self._steps + 1):
             self._acts[e.position] = _activation_sums(e, module, x, out)
 
     # ---- non-finite values --------------------------------------------------------------------------
     def _check_non_finite(self, step):
-        """The first layer, in forward order, whose output held NaN/Inf at this step; else the loss; else
-        the last layer, in forward order, whose gradient did (backward runs from the output)."""
+        """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
+        one ("update" at the step before when that layer's own weights already did), else the loss. One
+        float32 sum per layer output and one sync per step; gradients are counted at the probes."""
         report = None
-        if self._output_sums:
-            sums = torch.stack([s.double() for _, s in self._output_sums])
-            finite = torch.isfinite(sums)
-            if not bool(finite.all()):
-                first = int((~finite).nonzero()[0])
-                report = {"step": step, "layer": self._output_sums[first][0].ref(), "stage": "forward"}
-        if report is None and self._loss is not None and not torch.isfinite(torch.as_tensor(self._loss, dtype=torch.float64)).all():
+        sums = [s for _, s, _ in self._output_sums]
+        loss = self._loss
+        loss_is_tensor = torch.is_tensor(loss) and loss.numel() == 1
+        if loss_is_tensor:
+            sums.append(loss.reshape(()).to(sums[0].dtype) if sums else loss.reshape(()))
+        finite = math.isfinite(float(torch.stack(sums).sum())) if sums else True
+        if not loss_is_tensor and loss is not None:
+            finite = finite and math.isfinite(float(loss))
+        if finite:
+            return
+        # a float32 sum can overflow on finite entries: the entries decide
+        first = next((e for e, s, out in self._output_sums if not bool(torch.isfinite(s)) and not bool(torch.isfinite(out).all())), None)
+        if first is not None:
+            weight = getattr(first.module, "weight", None) if first.owns_params else None
+            if weight is not None and not bool(torch.isfinite(weight).all()):
+                report = {"step": step - 1, "layer": first.ref(), "stage": "update"}
+            else:
+                report = {"step": step, "layer": first.ref(), "stage": "forward"}
+        elif loss is not None and not bool(torch.isfinite(torch.as_tensor(loss)).all()):
             report = {"step": step, "layer": None, "stage": "loss"}
-        if report is None:
-            owners = [e for e in self._entries if e.owns_params]
-            grads = [p.grad.detach().sum().double() for e in owners for p in (e.module.weight, getattr(e.module, "bias", None)) if p is not None and p.grad is not None]
-            if grads and not bool(torch.isfinite(torch.stack(grads)).all()):
-                bad = [e for e in owners if any(p is not None and p.grad is not None and not bool(torch.isfinite(p.grad).all()) for p in (e.module.weight, getattr(e.module, "bias", None)))]
-                if bad:
-                    report = {"step": step, "layer": bad[-1].ref(), "stage": "backward"}
         if report is not None:
             self._non_finite = report
             self._send({"type": "non-finite", "report": report})

@@ -63,3 +63,14 @@ def test_infinity_is_reported_with_the_first_module_that_produced_it(tmp_path, c
     assert f["layer"]["name"] == "fc2"
     assert f["evidence"]["fromStep"] == corrupt_at
     assert f["evidence"]["details"]["stage"] == "forward"
+
+
+def test_a_weight_made_infinite_between_steps_is_an_update_problem(tmp_path):
+    torch.manual_seed(0)
+    model = Healthy()
+    log = tmp_path / "inf.nnd.jsonl"
+    train(model, torch.optim.Adam(model.parameters(), lr=0.01), log=str(log), corrupt_at=37, corrupt="inf")
+    _, findings = diagnose(log)
+    assert findings[0]["code"] == "non-finite" and findings[0]["layer"]["name"] == "fc2"
+    assert findings[0]["evidence"]["details"]["stage"] == "update"
+    assert findings[0]["evidence"]["fromStep"] == 36

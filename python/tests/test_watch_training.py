@@ -55,6 +55,7 @@ def test_stream_shapes_and_non_finite_encoding(tmp_path):
     assert [m["type"] for m in messages][0] == "start" and messages[-1]["type"] == "end"
     assert messages[-1]["summary"]["status"] == "non-finite"
     assert messages[-1]["summary"]["nonFinite"] == {"step": 5, "layer": {"index": 2, "name": "fc2"}, "stage": "forward"}
+    assert [m["report"] for m in messages if m["type"] == "non-finite"] == [messages[-1]["summary"]["nonFinite"]]
     epochs = [m["metrics"] for m in messages if m["type"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2] and math.isnan(epochs[-1]["loss"])
 

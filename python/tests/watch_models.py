@@ -43,9 +43,10 @@ def two_moons(n, seed):
     return (x - x.mean(0)) / x.std(0), label
 
 
-def train(model, optimizer, log=None, epochs=8, seed=0, batch=32, corrupt_at=None, watch=True, every=10):
-    """Trains on two moons; returns the per-step losses. `corrupt_at` writes Inf into fc2's weights
-    before that step, so its output is the first non-finite one."""
+def train(model, optimizer, log=None, epochs=8, seed=0, batch=32, corrupt_at=None, corrupt="overflow", watch=True, every=10):
+    """Trains on two moons; returns the per-step losses. Before step `corrupt_at`, fc2's weights are
+    corrupted: "overflow" makes one row so large (finite) that its output overflows to Inf, "inf" writes
+    Inf into a weight as a bad update would."""
     x, y = two_moons(512, seed)
     val_x, val_y = two_moons(128, seed + 1000)
     w = nn_debugger.watch(model, optimizer, every=every, log=log) if watch else None
@@ -59,7 +60,10 @@ def train(model, optimizer, log=None, epochs=8, seed=0, batch=32, corrupt_at=Non
             step += 1
             if corrupt_at == step:
                 with torch.no_grad():
-                    model.fc2.weight[0, 0] = float("inf")
+                    if corrupt == "inf":
+                        model.fc2.weight[0, 0] = float("inf")
+                    else:
+                        model.fc2.weight[0, :] = 3e38
             idx = order[i:i + batch]
             optimizer.zero_grad()
             loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
