@@ -33,16 +33,22 @@ def sample_indices(n, max_entries):
     return out
 
 
-def gradient_histogram(grad, sample=None):
+_EDGES = {}
+
+
+def gradient_histogram(grad, sample=None, finite=False):
     """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
-    non-finite entries are skipped, as in the engine."""
+    non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
     flat = grad.detach().reshape(-1)
     n = flat.numel()
     if sample is not None:
         flat = flat[sample]
     values = flat.double().abs()
-    values = values[torch.isfinite(values)]
-    edges = torch.tensor(HISTOGRAM_EDGES, dtype=torch.float64, device=values.device)
+    if not finite:
+        values = values[torch.isfinite(values)]
+    edges = _EDGES.get(values.device)
+    if edges is None:
+        edges = _EDGES[values.device] = torch.tensor(HISTOGRAM_EDGES, dtype=torch.float64, device=values.device)
     # right=True: the bin is the number of edges at or below the value
     bins = torch.bucketize(values, edges, right=True)
     counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
@@ -88,15 +94,14 @@ def update_ratio(after, before, sample=None, before_norm=None):
 
 
 def moment_sums(out):
-    """[count, Σx, Σx², non-finite] over the finite entries of an output. Mean and variance come from one
-    float32 pass (torch's var_mean sums pairwise, so it stays accurate on large tensors); the sums are
-    rebuilt from them in float64 so ranks can add theirs up."""
+    """[count, Σx, Σx², non-finite] over the finite entries of an output. float32 sums (torch sums in
+    cascades, so they stay accurate on large tensors; a float64 sum or var_mean costs several times more)."""
     t = out.detach()
     n = t.numel()
-    var, mean = torch.var_mean(t, unbiased=False)
-    mean, var = float(mean), float(var)
-    if math.isfinite(mean) and math.isfinite(var):
-        return [float(n), mean * n, (var + mean * mean) * n, 0.0]
+    total = float(t.sum())
+    squares = float((t * t).sum())
+    if math.isfinite(total) and math.isfinite(squares):
+        return [float(n), total, squares, 0.0]
     t = t.reshape(-1)
     finite = torch.isfinite(t)
     kept = t[finite].double()
@@ -143,15 +148,13 @@ def saturated_count(kind, out):
 
 
 def unit_sums(x):
-    """Per unit Σx and Σx² over the rows (from a float32 var_mean, as float64) and the row count
-    (batch-norm batch statistics)."""
+    """Per unit Σx and Σx² over the rows (float32 sums, as float64) and the row count (batch-norm batch
+    statistics)."""
     x = x.detach()
     if x.dim() <= 1:
         x = x.reshape(1, -1)
-    rows = x.numel() // x.shape[1]
-    var, mean = torch.var_mean(x, dim=_row_dims(x), unbiased=False)
-    mean, var = mean.double(), var.double()
-    return mean * rows, (var + mean * mean) * rows, rows
+    dims = _row_dims(x)
+    return x.sum(dim=dims).double(), (x * x).sum(dim=dims).double(), x.numel() // x.shape[1]
 
 
 def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, gamma, beta):

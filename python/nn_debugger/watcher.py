@@ -71,7 +71,9 @@ class Watcher:
         self._by_call = {}
         self._calls = {}
         self._acts = {}
-        self._output_sums = []
+        self._outputs = []
+        # set by the first record_loss(): the loss then decides whether a step needs its outputs checked
+        self._loss_recorded = False
         self._loss = None
         self._steps = 0
         self._epochs = 0
@@ -92,9 +94,11 @@ class Watcher:
 
     # ---- public API --------------------------------------------------------------------------------
     def record_loss(self, loss):
-        """Optional, once per step: the training loss the probe snapshots (and the loss rules) read.
+        """Optional, once per step before optimizer.step(): the training loss the probe snapshots (and the
+        loss rules) read; it also lets the per-step non-finite check cost one sync instead of a sum per layer.
         A tensor is kept detached and read only at a probed step."""
         self._loss = loss.detach() if torch.is_tensor(loss) else loss
+        self._loss_recorded = True
 
     def epoch(self, loss=None, val_loss=None, accuracy=None, val_accuracy=None):
         """Records one epoch's metrics (numbers or 0-d tensors; None when not measured)."""
@@ -193,7 +197,7 @@ class Watcher:
         self._ensure_started()
         if self._non_finite is None:
             self._check_non_finite(step)
-        self._output_sums = []
+        self._outputs = []
         self._probing = self._wants(step)
         if not self._probing:
             return
@@ -217,7 +221,7 @@ class Watcher:
                     "gradNorm": grad_norm,
                     "nonFinite": bad,
                     "biasGradNorm": bias_norm,
-                    "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None),
+                    "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None, finite=bad == 0),
                 }
             e.weight_norm = stats.plain_norm(w)
             if e.ratio_sample is None:
@@ -229,6 +233,7 @@ class Watcher:
     def _after_step(self):
         self._steps += 1
         step = self._steps
+        loss, self._loss = self._loss, None
         if not self._probing:
             self._acts = {}
             return
@@ -236,7 +241,6 @@ class Watcher:
         acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
         self._acts = {}
         layers = [self._layer_probe(e, acts.get(e.position)) for e in self._entries]
-        loss = self._loss
         snapshot = {
             "step": step,
             "epoch": self._epochs + 1,
@@ -330,9 +334,9 @@ class Watcher:
             self._entries.append(e)
             self._by_call[(id(module), call)] = e
         if self._non_finite is None and e.kind not in PASS_THROUGH_KINDS:
-            # a cheap per-step check (one float32 sum per layer output) that finds where a NaN starts; the
-            # output is kept until the step (autograd holds most of them anyway) to confirm a non-finite sum
-            self._output_sums.append((e, out.detach().sum(), out.detach()))
+            # kept until the step (autograd holds most of them anyway): when the step's loss is not finite,
+            # they say where it started. Without a recorded loss each is summed, to be checked at the step.
+            self._outputs.append((e, out.detach(), None if self._loss_recorded else out.detach().sum()))
         if self._wants(self._steps + 1):
             self._acts[e.position] = _activation_sums(e, module, x, out)
 
@@ -340,27 +344,26 @@ class Watcher:
     def _check_non_finite(self, step):
         """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
         one ("update" at the step before when that layer's own weights already did), else the loss. One
-        float32 sum per layer output and one sync per step; gradients are counted at the probes."""
-        report = None
-        sums = [s for _, s, _ in self._output_sums]
+        sync per step: the recorded loss (a non-finite output makes it non-finite), else the sum of the
+        layer outputs' sums. Gradients are counted at the probes."""
         loss = self._loss
-        loss_is_tensor = torch.is_tensor(loss) and loss.numel() == 1
-        if loss_is_tensor:
-            sums.append(loss.reshape(()).to(sums[0].dtype) if sums else loss.reshape(()))
-        finite = math.isfinite(float(torch.stack(sums).sum())) if sums else True
-        if not loss_is_tensor and loss is not None:
-            finite = finite and math.isfinite(float(loss))
+        if loss is not None:
+            finite = math.isfinite(float(loss))
+        elif self._outputs and self._outputs[0][2] is not None:
+            finite = math.isfinite(float(torch.stack([s for _, _, s in self._outputs if s is not None]).sum()))
+        else:
+            finite = True
         if finite:
             return
-        # a float32 sum can overflow on finite entries: the entries decide
-        first = next((e for e, s, out in self._output_sums if not bool(torch.isfinite(s)) and not bool(torch.isfinite(out).all())), None)
+        report = None
+        first = next((e for e, out, _ in self._outputs if not bool(torch.isfinite(out).all())), None)
         if first is not None:
             weight = getattr(first.module, "weight", None) if first.owns_params else None
             if weight is not None and not bool(torch.isfinite(weight).all()):
                 report = {"step": step - 1, "layer": first.ref(), "stage": "update"}
             else:
                 report = {"step": step, "layer": first.ref(), "stage": "forward"}
-        elif loss is not None and not bool(torch.isfinite(torch.as_tensor(loss)).all()):
+        elif loss is not None:
             report = {"step": step, "layer": None, "stage": "loss"}
         if report is not None:
             self._non_finite = report
