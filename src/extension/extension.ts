@@ -4,6 +4,7 @@ import { Commands } from './commands';
 import { FindingDiagnostics } from './findings';
 import { FixesFeature } from './fixes';
 import { PanelHost } from './panel';
+import { PythonRunsFeature } from './python-run';
 import { RunNotifications, RunStatusBar } from './run-ui';
 import { TrainingRuns } from './runs';
 import { ModelValidator } from './validation';
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): NnDebuggerApi {
     new RunStatusBar(runs, 'nnDebugger.showPanel'),
     new RunNotifications(runs),
     new Commands(context.extensionUri, runs, panel),
+    new PythonRunsFeature(context.extensionUri, runs),
   );
   log.info(`activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted: validation only'})`);
   return {
