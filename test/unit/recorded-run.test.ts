@@ -4,12 +4,17 @@
 // the rules can name has PyTorch code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { encodeNumbers } from '../../src/protocol';
 import { parseRecordedRun, RecordedStreamError } from '../../src/engine/recorded/stream';
 import { recordedSpec } from '../../src/engine/recorded/spec';
 import { diagnoseRecorded } from '../../src/engine/recorded/diagnose';
 import { moduleExpr, pytorchFix } from '../../src/engine/recorded/pytorch-fixes';
 import { FIXES } from '../../src/engine/fixes';
+import { definitionLine } from '../../src/extension/python-source';
 import type { LayerProbe, ModelSummary, ProbeSnapshot } from '../../src/engine/types';
 
 type Layer = { name: string; kind: string; units: number };
@@ -119,4 +124,30 @@ test('every fix kind the rules can name has PyTorch code', () => {
   assert.equal(pytorchFix('batchnorm-momentum:bn:0.9'), 'model.bn.momentum = 0.1');
   assert.equal(moduleExpr('layers.0'), 'model.layers[0]');
   assert.equal(moduleExpr('act#2'), 'model.act');
+});
+
+test('a layer name finds the Python line that defines its module', () => {
+  const text = ['class Net(nn.Module):', '    def __init__(self):', '        super().__init__()', '        self.fc1 = nn.Linear(2, 8)', '        self.layers = nn.Sequential(nn.Linear(8, 8), nn.ReLU())', '        self.act: nn.Module = nn.Sigmoid()', '    def forward(self, x):', '        if self.fc1 == None: pass', '        return self.layers(self.act(self.fc1(x)))'].join('\n');
+  assert.equal(definitionLine(text, 'fc1'), 3);
+  assert.equal(definitionLine(text, 'layers.0'), 4);
+  assert.equal(definitionLine(text, 'act#2'), 5);
+  assert.equal(definitionLine(text, 'fc9'), null);
+  assert.equal(definitionLine('model = nn.Sequential(\n  nn.Linear(2, 2))\n', '0'), null);
+});
+
+test('nn-debugger diagnose: findings with PyTorch code, exit 1 on an error finding, 2 with the line of a bad stream', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnd-recorded-'));
+  const cli = (file: string, json = true) => spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'cli', 'main.ts'), 'diagnose', file, ...(json ? ['--json'] : [])], { encoding: 'utf8', timeout: 60_000 });
+  const nan = path.join(dir, 'nan.nnd.jsonl');
+  fs.writeFileSync(nan, lines([start(SIGMOID), { type: 'probe', snapshot: probe(1, SIGMOID, () => 0.1) }, { type: 'non-finite', report: { step: 3, layer: { index: 2, name: 'fc2' }, stage: 'forward' } }]));
+  const r = cli(nan);
+  assert.equal(r.status, 1, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.findings[0].code, 'non-finite');
+  assert.match(report.findings[0].fixes[1].pytorch, /^torch\.nn\.utils\.clip_grad_norm_\(model\.parameters\(\), \d+\)/);
+  const bad = path.join(dir, 'bad.nnd.jsonl');
+  fs.writeFileSync(bad, lines([start(SIGMOID)]) + '{"type":"probe"}\n');
+  const b = cli(bad, false);
+  assert.equal(b.status, 2);
+  assert.match(b.stderr, /bad\.nnd\.jsonl:2: "probe" message has no valid "snapshot"/);
 });
