@@ -134,11 +134,6 @@ def alive_units(kind, pre_activation):
     return live.any(0)
 
 
-def dead_ratio(kind, pre_activation):
-    alive = alive_units(kind, pre_activation)
-    return float((~alive).sum()) / max(1, alive.numel())
-
-
 def saturated_count(kind, out):
     """Entries in the flat ends: sigmoid within 0.01 of 0 or 1, tanh |x| > 0.99 (saturationRatio)."""
     o = out.detach()
