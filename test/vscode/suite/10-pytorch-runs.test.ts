@@ -63,7 +63,7 @@ describe('PyTorch runs', () => {
 
   before(async () => {
     await vscode.workspace.fs.writeFile(script(), new TextEncoder().encode(SCRIPT));
-    await setSetting('nnDebugger.pythonPath', PYTHON);
+    await setSetting('pythonPath', PYTHON);
   });
 
   it('runs a Python file live into the panel, with its findings and a layer linked to its definition', async () => {
