@@ -66,7 +66,7 @@ describe('PyTorch runs', () => {
     await setSetting('pythonPath', PYTHON);
   });
 
-  it('runs a Python file live into the panel, with its findings and a layer linked to its definition', async () => {
+  it('runs a Python file live into the panel, with its findings', async () => {
     const ext = await api();
     await open(script());
     const outcome = await vscode.commands.executeCommand<RunOutcome>('nnDebugger.runPythonFile', script());
