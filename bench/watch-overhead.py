@@ -31,6 +31,25 @@ def cnn():
     ), (1, 28, 28)
 
 
+class WatcherClock:
+    """CPU time spent inside the watcher's own hooks: its share of a step is the overhead, measured
+    directly (the throughput ratio also shows it, but on a shared machine with more noise)."""
+
+    def __init__(self, watcher):
+        self.seconds = 0.0
+        for name in ("_on_root_forward", "_on_forward", "_before_step", "_after_step", "record_loss"):
+            setattr(watcher, name, self._timed(getattr(watcher, name)))
+
+    def _timed(self, fn):
+        def timed(*args, **kwargs):
+            t = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += time.process_time() - t
+        return timed
+
+
 class Run:
     """A model, its optimiser and a fixed batch, trained in blocks of steps (watched or not)."""
 
@@ -40,7 +59,13 @@ class Run:
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self.x = torch.randn(batch, *shape)
         self.y = torch.randint(0, 10, (batch,))
-        self.watcher = nn_debugger.watch(self.model, self.opt, log=log) if watched else None
+        self.watcher = None
+        self.clock = None
+        if watched:
+            # the clock wraps the bound methods before the hooks are registered with them
+            self.watcher = nn_debugger.Watcher.__new__(nn_debugger.Watcher)
+            self.clock = WatcherClock(self.watcher)
+            self.watcher.__init__(self.model, self.opt, log=log)
 
     def block(self, steps):
         """CPU seconds of `steps` training steps: CPU time, not wall time, so other processes on a shared
@@ -69,11 +94,14 @@ def main():
         plain, watched = Run(build, False, args.batch, log), Run(build, True, args.batch, log)
         plain.block(10)
         watched.block(10)
+        watched.clock.seconds = 0.0
         # blocks alternate, so a change of load hits both sides alike; each round's pair gives a ratio
         pairs = [(plain.block(args.steps), watched.block(args.steps)) for _ in range(args.rounds)]
         watched.watcher.close()
         ratios = [p / w for p, w in pairs]
+        watched_total = sum(w for _, w in pairs)
         result[name] = {
+            "watcherShareOfWatchedTime": round(watched.clock.seconds / watched_total, 4),
             "plainStepsPerCpuSecond": round(args.steps / statistics.median(p for p, _ in pairs), 1),
             "watchedStepsPerCpuSecond": round(args.steps / statistics.median(w for _, w in pairs), 1),
             "throughputRatio": round(statistics.median(ratios), 4),

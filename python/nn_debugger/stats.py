@@ -35,6 +35,10 @@ def sample_indices(n, max_entries):
 
 _EDGES = {}
 
+# torch.linalg.vector_norm (1.9+) skips torch.norm's Python dispatch, which costs as much as the norm of
+# a mid-sized layer
+_norm = torch.linalg.vector_norm if hasattr(torch, "linalg") and hasattr(torch.linalg, "vector_norm") else torch.norm
+
 
 def gradient_histogram(grad, sample=None, finite=False):
     """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
@@ -60,11 +64,11 @@ def finite_norm(tensor):
     """L2 norm over the finite entries and the number of non-finite ones; the entry-by-entry pass runs only
     when the plain norm is not finite."""
     t = tensor.detach()
-    norm = float(torch.norm(t))
+    norm = float(_norm(t))
     if math.isfinite(norm):
         return norm, 0
     finite = torch.isfinite(t)
-    return float(torch.norm(t[finite].double())), int(t.numel() - int(finite.sum()))
+    return float(_norm(t[finite].double())), int(t.numel() - int(finite.sum()))
 
 
 def count_non_finite(tensor):
@@ -73,7 +77,7 @@ def count_non_finite(tensor):
 
 def plain_norm(tensor):
     """sqrt(Σa²) over every entry (non-finite entries make it non-finite, as the engine's bias norm)."""
-    return float(torch.norm(tensor.detach()))
+    return float(_norm(tensor.detach()))
 
 
 def weights_before(weight, sample):
@@ -88,8 +92,8 @@ def update_ratio(after, before, sample=None, before_norm=None):
     a = after.detach()
     if sample is not None:
         a = a.reshape(-1)[sample]
-    d = float(torch.norm(a - before))
-    w = float(torch.norm(before)) if before_norm is None else before_norm
+    d = float(_norm(a - before))
+    w = float(_norm(before)) if before_norm is None else before_norm
     return (d / w if w > 0 else None), math.isfinite(d)
 
 
