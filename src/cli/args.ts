@@ -9,6 +9,7 @@ export type Command =
   | { name: 'fix'; model: string; apply: string; out: string | null }
   | { name: 'repair'; model: string; rounds: number | null; out: string | null; epochs: number | null; seed: number | null; threads: number | null; json: boolean }
   | { name: 'export'; model: string; to: 'pytorch'; out: string | null; sameInit: boolean; force: boolean }
+  | { name: 'diagnose'; run: string; json: boolean }
   | { name: 'help' };
 
 export const USAGE = `Usage:
@@ -17,17 +18,18 @@ export const USAGE = `Usage:
   nn-debugger fix <model.nn.json> --apply <fix id> [--out <file>]
   nn-debugger repair <model.nn.json> [--rounds N] [--out <file>] [--seed N] [--epochs N] [--threads N] [--json]
   nn-debugger export <model.nn.json> --to pytorch [--out <model.py>] [--no-same-init] [--force]
+  nn-debugger diagnose <run.nnd.jsonl> [--json]     (a PyTorch run recorded by python/nn_debugger)
 
 Exit codes: 0 no error-level finding (for repair: in the final run), 1 error-level findings, 2 invalid model or usage.`;
 
-const COMMAND_NAMES = ['train', 'check', 'fix', 'repair', 'export'] as const;
+const COMMAND_NAMES = ['train', 'check', 'fix', 'repair', 'export', 'diagnose'] as const;
 type CommandName = (typeof COMMAND_NAMES)[number];
 
 const FLAGS: Record<string, { value: boolean; commands: string[] }> = {
   '--epochs': { value: true, commands: ['train', 'repair'] },
   '--seed': { value: true, commands: ['train', 'repair'] },
   '--threads': { value: true, commands: ['train', 'repair'] },
-  '--json': { value: false, commands: ['train', 'check', 'repair'] },
+  '--json': { value: false, commands: ['train', 'check', 'repair', 'diagnose'] },
   '--no-probes': { value: false, commands: ['train'] },
   '--apply': { value: true, commands: ['fix'] },
   '--out': { value: true, commands: ['fix', 'repair', 'export'] },
@@ -70,6 +72,10 @@ export function parseArgs(argv: string[]): Command {
     const value = inline ?? rest[++i];
     if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
     values.set(flag, value);
+  }
+  if (name === 'diagnose') {
+    if (positional.length !== 1) throw new UsageError(positional.length ? `expected one recorded run, got ${positional.length}` : 'missing the recorded run (.nnd.jsonl)');
+    return { name, run: positional[0], json: bools.has('--json') };
   }
   if (positional.length !== 1) throw new UsageError(positional.length ? `expected one model file, got ${positional.length}` : 'missing the model file');
   const model = positional[0];

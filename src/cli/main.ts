@@ -12,6 +12,8 @@ import { applyFix, computeFixEdits, FixError } from '../engine/fixes';
 import { runExport } from './export';
 import { parseModel } from '../engine/spec/parse';
 import { attemptText, DEFAULT_REPAIR_ROUNDS, metricName, metricText, repairModel } from '../engine/repair';
+import { diagnoseCommand } from './diagnose';
+import { RecordedStreamError } from '../engine/recorded/stream';
 import type { Finding } from '../engine/types';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -187,9 +189,10 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd.name === 'check') return check(cmd);
     if (cmd.name === 'repair') return await repair(cmd);
     if (cmd.name === 'export') return runExport(cmd, readModel(cmd.model), out);
+    if (cmd.name === 'diagnose') return diagnoseCommand(cmd.run, cmd.json, out);
     return fix(cmd);
   } catch (err) {
-    const file = 'model' in cmd ? cmd.model : '';
+    const file = 'model' in cmd ? cmd.model : 'run' in cmd ? cmd.run : '';
     const message = describeError(err, file);
     process.stderr.write(message + '\n');
     return 2;
@@ -202,6 +205,7 @@ function describeError(err: unknown, file: string): string {
     const issues = (err as { issues: Parameters<typeof positioned>[2][] }).issues;
     return issues.filter((i) => i.severity === 'error').map((i) => positioned(file, text, i)).join('\n');
   }
+  if (err instanceof RecordedStreamError) return `error: ${err.message}`;
   if (err instanceof UsageError || err instanceof FixError) return `${file}: error: ${err.message}`;
   if (err instanceof Error && err.name === 'DataError') {
     const e = err as Error & { path: (string | number)[]; file: string | null };

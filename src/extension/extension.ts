@@ -5,6 +5,7 @@ import { FindingDiagnostics } from './findings';
 import { FixesFeature } from './fixes';
 import { PanelHost } from './panel';
 import { RepairFeature } from './repair';
+import { PythonRunsFeature } from './python-run';
 import { RunNotifications, RunStatusBar } from './run-ui';
 import { TrainingRuns } from './runs';
 import { ModelValidator } from './validation';
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): NnDebuggerApi {
     new RunNotifications(runs),
     new Commands(context.extensionUri, runs, panel),
     new RepairFeature(runs, log),
+    new PythonRunsFeature(context.extensionUri, runs),
   );
   log.info(`activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted: validation only'})`);
   return {

@@ -128,12 +128,17 @@ export class PanelHost extends Disposable {
         return;
       case 'control':
         if (!run) return;
+        if (run.external) {
+          if (msg.action === 'stop') run.external.stop();
+          return;
+        }
         if (msg.action === 'stop') await this.runs.stop(run.uri);
         else if (msg.action === 'retrain') await this.runs.train(run.uri, { restart: true });
         else if ((msg.action === 'pause') !== (run.state === 'paused')) this.runs.togglePause(run.uri);
         return;
       case 'apply-fix': {
         if (!run || run.runId !== msg.runId) return;
+        if (run.external) return run.external.showFix(msg.fixId);
         if (this.findings.isStale(run)) {
           void vscode.window.showWarningMessage('NN Debugger: the model changed since this run; retrain before applying its fixes.');
           return;
@@ -147,6 +152,7 @@ export class PanelHost extends Disposable {
         return;
       case 'reveal-layer': {
         if (!run) return;
+        if (run.external) return run.external.reveal(run.model?.layers.find((l) => l.index === msg.layerIndex)?.name ?? null);
         const doc = await vscode.workspace.openTextDocument(run.uri);
         const text = doc.getText();
         const r = (msg.layerIndex !== null ? layerRange(text, msg.layerIndex) : null) ?? fieldRange(text, msg.field);

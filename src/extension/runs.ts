@@ -79,6 +79,23 @@ export interface RunRecord {
   lastStep: StepMetrics | null;
   lastEpoch: EpochMetrics | null;
   outcome: RunOutcome | null;
+  /** Set for a run that no worker trains (a Python process, a recorded stream): how the panel acts on it. */
+  external: ExternalRunControl | null;
+}
+
+/** What the panel does with a run it did not start: stop it, show a layer's source, give a fix's code. */
+export interface ExternalRunControl {
+  stop(): void;
+  reveal(layerName: string | null): Promise<void>;
+  showFix(fixId: string): Promise<void>;
+}
+
+/** The feed of a run from outside the worker: the same events a worker's run fires. */
+export interface ExternalRun {
+  readonly record: RunRecord;
+  started(model: ModelSummary): void;
+  progress(batch: ProgressBatch): void;
+  end(outcome: RunOutcome): void;
 }
 
 export interface RunsOptions {
@@ -204,6 +221,7 @@ export class TrainingRuns extends Disposable {
       lastStep: null,
       lastEpoch: null,
       outcome: null,
+      external: null,
     };
     const startError = (message: string, issues: Extract<RunOutcome, { kind: 'failed' }>['issues'] = []) =>
       this.finish(record, { kind: 'failed', message, issues });
@@ -260,6 +278,35 @@ export class TrainingRuns extends Disposable {
     void worker.ended.finally(endLoading);
     this.active.set(key, { record, worker });
     return { worker, record };
+  }
+
+  /** Announces a run fed from outside (src/extension/python-run.ts, recorded-run.ts); `uri` is its source file. */
+  startExternal(uri: vscode.Uri, name: string, control: ExternalRunControl): ExternalRun {
+    const record: RunRecord = {
+      runId: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+      uri, modelName: name, seed: 0, totalEpochs: null, startedAt: Date.now(),
+      // not a model text: findings are placed at the file's start and cannot be applied as edits
+      text: '', version: null,
+      state: 'running', model: null, findings: [], history: { steps: [], epochs: [], probes: [], findings: null },
+      lastStep: null, lastEpoch: null, outcome: null, external: control,
+    };
+    this.latest.set(uri.toString(), record);
+    this.lastRecord = record;
+    this.startEmitter.fire(record);
+    let ended = false;
+    return {
+      record,
+      started: (model) => {
+        record.model = model;
+        this.stateEmitter.fire(record);
+      },
+      progress: (batch) => this.absorb(record, batch),
+      end: (outcome) => {
+        if (ended) return;
+        ended = true;
+        this.finish(record, outcome);
+      },
+    };
   }
 
   async stop(uri?: vscode.Uri): Promise<RunOutcome | undefined> {

@@ -1,0 +1,182 @@
+"""Per-layer statistics with the engine's definitions (src/engine/probes/layer-stats.ts, histogram.ts).
+
+Pure readers: every function takes detached tensors and returns plain Python numbers; nothing here
+touches a module, a parameter or the autograd graph.
+"""
+import math
+
+import torch
+
+# Bin edges 1e-10 ... 1e2 (HISTOGRAM_EDGES): bin 0 holds |g| < 1e-10, bin k holds [EDGES[k-1], EDGES[k]).
+HISTOGRAM_EDGES = [float("1e%d" % (i - 10)) for i in range(13)]
+HISTOGRAM_BINS = len(HISTOGRAM_EDGES) + 1
+# Entries binned for a histogram (HISTOGRAM_SAMPLE).
+HISTOGRAM_SAMPLE = 256
+# Entries compared before and after the update for the update ratio of large tensors (RATIO_SAMPLE).
+RATIO_SAMPLE = 8192
+_GOLDEN = (math.sqrt(5) - 1) / 2
+
+
+def sample_indices(n, max_entries):
+    """The engine's golden-ratio (Weyl) sample of `max_entries` indices into `n` entries, ascending;
+    None when the tensor is small enough to read whole."""
+    if n <= max_entries:
+        return None
+    out = []
+    x = 0.0
+    for _ in range(max_entries):
+        out.append(int(math.floor(x * n)))
+        x += _GOLDEN
+        if x >= 1:
+            x -= 1
+    out.sort()
+    return out
+
+
+_EDGES = {}
+
+# torch.linalg.vector_norm (1.9+) skips torch.norm's Python dispatch, which costs as much as the norm of
+# a mid-sized layer
+_norm = torch.linalg.vector_norm if hasattr(torch, "linalg") and hasattr(torch.linalg, "vector_norm") else torch.norm
+
+
+def gradient_histogram(grad, sample=None, finite=False):
+    """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
+    non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
+    flat = grad.detach().reshape(-1)
+    n = flat.numel()
+    if sample is not None:
+        flat = flat[sample]
+    values = flat.double().abs()
+    if not finite:
+        values = values[torch.isfinite(values)]
+    edges = _EDGES.get(values.device)
+    if edges is None:
+        edges = _EDGES[values.device] = torch.tensor(HISTOGRAM_EDGES, dtype=torch.float64, device=values.device)
+    # right=True: the bin is the number of edges at or below the value
+    bins = torch.bucketize(values, edges, right=True)
+    counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
+    weight = n / max(1, flat.numel())
+    return [c * weight for c in counts]
+
+
+def finite_norm(tensor):
+    """L2 norm over the finite entries and the number of non-finite ones; the entry-by-entry pass runs only
+    when the plain norm is not finite."""
+    t = tensor.detach()
+    norm = float(_norm(t))
+    if math.isfinite(norm):
+        return norm, 0
+    finite = torch.isfinite(t)
+    return float(_norm(t[finite].double())), int(t.numel() - int(finite.sum()))
+
+
+def count_non_finite(tensor):
+    return int(tensor.numel() - int(torch.isfinite(tensor.detach()).sum()))
+
+
+def plain_norm(tensor):
+    """sqrt(Σa²) over every entry (non-finite entries make it non-finite, as the engine's bias norm)."""
+    return float(_norm(tensor.detach()))
+
+
+def weights_before(weight, sample):
+    """The weights (or the sampled ones) to compare with after the update."""
+    w = weight.detach()
+    return w.reshape(-1)[sample] if sample is not None else w.clone()
+
+
+def update_ratio(after, before, sample=None, before_norm=None):
+    """‖after - before‖ / ‖before‖ over the copied entries (None when they were all zeros) and whether the
+    difference is finite."""
+    a = after.detach()
+    if sample is not None:
+        a = a.reshape(-1)[sample]
+    d = float(_norm(a - before))
+    w = float(_norm(before)) if before_norm is None else before_norm
+    return (d / w if w > 0 else None), math.isfinite(d)
+
+
+def moment_sums(out):
+    """[count, Σx, Σx², non-finite] over the finite entries of an output. float32 sums (torch sums in
+    cascades, so they stay accurate on large tensors; a float64 sum or var_mean costs several times more)."""
+    t = out.detach()
+    n = t.numel()
+    total = float(t.sum())
+    squares = float((t * t).sum())
+    if math.isfinite(total) and math.isfinite(squares):
+        return [float(n), total, squares, 0.0]
+    t = t.reshape(-1)
+    finite = torch.isfinite(t)
+    kept = t[finite].double()
+    return [float(kept.numel()), float(kept.sum()), float(kept.pow(2).sum()), float(n - kept.numel())]
+
+
+def moments(count, total, squares):
+    """Mean and population std from sums (outputStats)."""
+    n = max(1.0, count)
+    mean = total / n
+    return mean, math.sqrt(max(0.0, squares / n - mean * mean))
+
+
+def _row_dims(x):
+    """The dimensions that hold rows: 0 for samples x features, every one but the channels (1) beyond."""
+    return (0,) if x.dim() <= 2 else tuple(d for d in range(x.dim()) if d != 1)
+
+
+def alive_units(kind, pre_activation):
+    """Per unit (feature, or channel of a larger tensor), whether any row keeps it on the live part of
+    the activation (deadRatio's test): x > 0 (the row maximum is), or 0 < x < 6 for ReLU6."""
+    x = pre_activation.detach()
+    if x.dim() <= 1:
+        x = x.reshape(1, -1)
+    if kind != "relu6":
+        return torch.amax(x, dim=_row_dims(x)) > 0
+    live = (x > 0) & (x < 6)
+    if x.dim() > 2:
+        live = live.flatten(2).any(2)
+    return live.any(0)
+
+
+def saturated_count(kind, out):
+    """Entries in the flat ends: sigmoid within 0.01 of 0 or 1, tanh |x| > 0.99 (saturationRatio)."""
+    o = out.detach()
+    if kind == "sigmoid":
+        return int(((o < 0.01) | (o > 0.99)).sum())
+    return int((o.abs() > 0.99).sum())
+
+
+def unit_sums(x):
+    """Per unit Σx and Σx² over the rows (float32 sums, as float64) and the row count (batch-norm batch
+    statistics)."""
+    x = x.detach()
+    if x.dim() <= 1:
+        x = x.reshape(1, -1)
+    dims = _row_dims(x)
+    return x.sum(dim=dims).double(), (x * x).sum(dim=dims).double(), x.numel() // x.shape[1]
+
+
+def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, gamma, beta):
+    """BatchNormProbe from per-feature batch sums and the running statistics (batchNormStats)."""
+    m = sums / rows
+    v = (squares / rows - m * m).clamp(min=0)
+    rm = running_mean.detach().double()
+    rv = running_var.detach().double()
+    probe = {
+        "meanShift": float(((m - rm).abs() / (rv + eps).sqrt()).mean()),
+        "varRatio": float(((v + eps) / (rv + eps)).mean()),
+        "batchMean": float(m.mean()),
+        "batchVar": float(v.mean()),
+        "runningMean": float(rm.mean()),
+        "runningVar": float(rv.mean()),
+        "gammaMean": 0.0,
+        "gammaMinAbs": 0.0,
+        "betaMean": 0.0,
+    }
+    if gamma is not None:
+        g = gamma.detach().double()
+        probe["gammaMean"] = float(g.mean())
+        probe["gammaMinAbs"] = float(g.abs().min())
+    if beta is not None:
+        probe["betaMean"] = float(beta.detach().double().mean())
+    return probe

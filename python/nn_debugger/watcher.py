@@ -1,0 +1,461 @@
+"""The watcher: forward hooks and an optimiser-step hook that probe a PyTorch run at a cadence and stream
+what they see in the engine's message shapes (src/engine/types.ts).
+
+It only reads: outputs and inputs of modules in the forward hooks, gradients before the optimiser step,
+weights around it. It never touches a tensor's values, the random state or the autograd graph, so a
+watched run trains exactly as an unwatched one.
+"""
+import functools
+import math
+import os
+import sys
+import time
+import warnings
+
+import torch
+
+from . import stats
+from .layers import DEAD_KINDS, PASS_THROUGH_KINDS, SATURATING_KINDS, WEIGHTED_KINDS, optimizer_spec, probed_modules, sizes, unwrap
+from .stream import encode_line, open_sink
+from .distributed import ActivationReducer, dist_info
+
+PROTOCOL_VERSION = 1
+
+
+class _Entry:
+    """One call of a module in the forward pass: a layer of the stream. A module called twice in one
+    forward (a shared `self.act`) is two entries, as the engine would have two layers."""
+
+    def __init__(self, position, name, module, kind, call):
+        self.position = position
+        self.name = name
+        self.module = module
+        self.kind = kind
+        # weights and their gradients belong to a module's first call only
+        self.owns_params = call == 0 and kind in WEIGHTED_KINDS and getattr(module, "weight", None) is not None
+        self.in_shape = None
+        self.out_shape = None
+        # index tensors of the engine's golden-ratio samples (False: the tensor is read whole)
+        self.histogram_sample = None
+        self.ratio_sample = None
+        self.before = None
+        self.grad = None
+
+    def ref(self):
+        return {"index": self.position, "name": self.name}
+
+
+class Watcher:
+    def __init__(self, model, optimizer, every=10, log=None, ranks="0", task="classification"):
+        if not isinstance(every, int) or isinstance(every, bool) or every <= 0:
+            raise ValueError("nn_debugger.watch: every must be a positive number of optimiser steps, got %r" % (every,))
+        if ranks not in ("0", "all"):
+            raise ValueError('nn_debugger.watch: ranks must be "0" (rank 0 streams the global view) or "all", got %r' % (ranks,))
+        if task not in ("classification", "regression"):
+            raise ValueError('nn_debugger.watch: task must be "classification" or "regression", got %r' % (task,))
+        self.model = unwrap(model)
+        self.optimizer = optimizer
+        self.every = every
+        self.task = task
+        self.rank, self.world = dist_info()
+        # with ranks="0" every rank takes part in the reductions but only rank 0 writes
+        self.reducer = ActivationReducer() if self.world > 1 and ranks == "0" else None
+        writes = ranks == "all" or self.rank == 0
+        if writes and ranks == "all" and self.world > 1 and log is not None:
+            log = _rank_path(os.fspath(log), self.rank)
+        self.sink = open_sink(log) if writes else None
+        if writes and self.sink is None:
+            warnings.warn("nn_debugger.watch: no destination (pass log= or set NN_DEBUGGER_STREAM); nothing is recorded")
+        self._modules = {id(m): (name, m, kind) for name, m, kind in probed_modules(model)}
+        self._entries = []
+        self._by_call = {}
+        self._calls = {}
+        self._acts = {}
+        self._outputs = []
+        # set by the first record_loss(): the loss then decides whether a step needs its outputs checked
+        self._loss_recorded = False
+        self._loss = None
+        self._steps = 0
+        self._epochs = 0
+        self._started = False
+        self._closed = False
+        self._failed = False
+        self._non_finite = None
+        self._last_epoch = None
+        self._t0 = time.time()
+        self._t_epoch = self._t0
+        self._batch_size = None
+        self._probing = False
+        self._lr = 0.0
+        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward)]
+        for _, module, _ in self._modules.values():
+            self._handles.append(module.register_forward_hook(self._on_forward))
+        self._hook_optimizer()
+
+    # ---- public API --------------------------------------------------------------------------------
+    def record_loss(self, loss):
+        """Optional, once per step before optimizer.step(): the training loss the probe snapshots (and the
+        loss rules) read; it also lets the per-step non-finite check cost one sync instead of a sum per layer.
+        A tensor is kept detached and read only at a probed step."""
+        self._loss = loss.detach() if torch.is_tensor(loss) else loss
+        self._loss_recorded = True
+
+    def epoch(self, loss=None, val_loss=None, accuracy=None, val_accuracy=None):
+        """Records one epoch's metrics (numbers or 0-d tensors; None when not measured)."""
+        self._ensure_started()
+        self._epochs += 1
+        now = time.time()
+        metrics = {
+            "epoch": self._epochs,
+            "step": self._steps,
+            "loss": _number(loss, "loss", nan_if_none=True),
+            "accuracy": _number(accuracy, "accuracy"),
+            "valLoss": _number(val_loss, "val_loss"),
+            "valAccuracy": _number(val_accuracy, "val_accuracy"),
+            "lr": float(self.optimizer.param_groups[0].get("lr", 0.0)),
+            "durationMs": (now - self._t_epoch) * 1000.0,
+            "samplesPerSecond": 0.0,
+        }
+        self._t_epoch = now
+        self._last_epoch = metrics
+        self._send({"type": "epoch", "metrics": metrics})
+
+    def close(self, status=None):
+        if self._closed:
+            return
+        self._closed = True
+        for h in self._handles:
+            h.remove()
+        self._unhook_optimizer()
+        self._ensure_started()
+        last = self._last_epoch or {}
+        summary = {
+            "status": status or ("non-finite" if self._non_finite else "completed"),
+            "epochs": self._epochs,
+            "steps": self._steps,
+            "durationMs": (time.time() - self._t0) * 1000.0,
+            "samplesPerSecond": 0.0,
+            "final": {k: last.get(k) for k in ("loss", "accuracy", "valLoss", "valAccuracy")},
+            "nonFinite": self._non_finite,
+            "restoredEpoch": None,
+        }
+        self._send({"type": "end", "summary": summary})
+        if self.sink is not None:
+            self.sink.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close("failed" if exc_type is not None and not issubclass(exc_type, KeyboardInterrupt) else ("stopped" if exc_type else None))
+        return False
+
+    # ---- optimiser step --------------------------------------------------------------------------
+    def _hook_optimizer(self):
+        opt = self.optimizer
+        if hasattr(opt, "register_step_pre_hook") and hasattr(opt, "register_step_post_hook"):
+            self._handles.append(opt.register_step_pre_hook(lambda *_: self._guard(self._before_step)))
+            self._handles.append(opt.register_step_post_hook(lambda *_: self._guard(self._after_step)))
+            self._wrapped = None
+            return
+        # torch < 2.0: wrap the instance's step; functools.wraps keeps an LR scheduler's step counter marker
+        original = opt.step
+        watcher = self
+
+        @functools.wraps(original)
+        def step(*args, **kwargs):
+            if watcher._closed:
+                return original(*args, **kwargs)
+            watcher._guard(watcher._before_step)
+            result = original(*args, **kwargs)
+            watcher._guard(watcher._after_step)
+            return result
+
+        opt.step = step
+        self._wrapped = (step, original)
+
+    def _unhook_optimizer(self):
+        if self._wrapped is not None and self.optimizer.__dict__.get("step") is self._wrapped[0]:
+            del self.optimizer.step
+
+    def _guard(self, fn, *args):
+        """A failure inside the watcher stops the watcher, never the training."""
+        if self._failed:
+            return None
+        try:
+            return fn(*args)
+        except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
+            self._failed = True
+            warnings.warn("nn_debugger: watcher stopped after an internal error: %r" % (err,))
+            return None
+
+    def _wants(self, step):
+        return step == 1 or step % self.every == 0
+
+    def _before_step(self):
+        step = self._steps + 1
+        self._ensure_started()
+        if self._non_finite is None:
+            self._check_non_finite(step)
+        self._outputs = []
+        self._probing = self._wants(step)
+        if not self._probing:
+            return
+        self._lr = float(self.optimizer.param_groups[0].get("lr", 0.0))
+        for e in self._entries:
+            if not e.owns_params:
+                continue
+            w = e.module.weight
+            bias = getattr(e.module, "bias", None)
+            g = w.grad
+            e.grad = None
+            if g is not None:
+                if e.histogram_sample is None:
+                    idx = stats.sample_indices(g.numel(), stats.HISTOGRAM_SAMPLE)
+                    e.histogram_sample = torch.tensor(idx, dtype=torch.long, device=g.device) if idx is not None else False
+                grad_norm, bad = stats.finite_norm(g)
+                bias_norm = stats.plain_norm(bias.grad) if bias is not None and bias.grad is not None else None
+                if bias_norm is not None and not math.isfinite(bias_norm):
+                    bad += stats.count_non_finite(bias.grad)
+                e.grad = {
+                    "gradNorm": grad_norm,
+                    "nonFinite": bad,
+                    "biasGradNorm": bias_norm,
+                    "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None, finite=bad == 0),
+                }
+            e.weight_norm = stats.plain_norm(w)
+            if e.ratio_sample is None:
+                idx = stats.sample_indices(w.numel(), stats.RATIO_SAMPLE)
+                e.ratio_sample = torch.tensor(idx, dtype=torch.long, device=w.device) if idx is not None else False
+            sample = e.ratio_sample if e.ratio_sample is not False else None
+            e.before = stats.weights_before(w, sample)
+
+    def _after_step(self):
+        self._steps += 1
+        step = self._steps
+        loss, self._loss = self._loss, None
+        if not self._probing:
+            self._acts = {}
+            return
+        self._probing = False
+        acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
+        self._acts = {}
+        layers = [self._layer_probe(e, acts.get(e.position)) for e in self._entries]
+        snapshot = {
+            "step": step,
+            "epoch": self._epochs + 1,
+            "loss": float(loss) if loss is not None else float("nan"),
+            "lr": self._lr,
+            "layers": layers,
+            "clipping": None,
+        }
+        self._send({"type": "probe", "snapshot": snapshot})
+
+    def _layer_probe(self, e, act):
+        probe = {
+            "index": e.position,
+            "name": e.name,
+            "position": e.position,
+            "kind": e.kind,
+            "gradNorm": None,
+            "biasGradNorm": None,
+            "weightNorm": None,
+            "updateRatio": None,
+            "histogram": None,
+            "activationMean": None,
+            "activationStd": None,
+            "deadRatio": None,
+            "saturationRatio": None,
+            "batchNorm": None,
+            "nonFinite": 0,
+        }
+        if e.owns_params and e.before is not None:
+            w = e.module.weight
+            sample = e.ratio_sample if e.ratio_sample is not False else None
+            # a whole-tensor copy has the weight norm just measured; a sampled one needs its own
+            ratio, finite = stats.update_ratio(w, e.before, sample, None if sample is not None else e.weight_norm)
+            probe["weightNorm"] = e.weight_norm
+            probe["updateRatio"] = ratio
+            if not finite:
+                probe["nonFinite"] += stats.count_non_finite(w)
+            if e.grad is not None:
+                probe["gradNorm"] = e.grad["gradNorm"]
+                probe["biasGradNorm"] = e.grad["biasGradNorm"]
+                probe["histogram"] = e.grad["histogram"]
+                probe["nonFinite"] += e.grad["nonFinite"]
+            e.before = None
+        if act is not None:
+            count, total, squares, bad = act["moments"]
+            mean, std = stats.moments(count, total, squares)
+            probe["activationMean"] = mean
+            probe["activationStd"] = std
+            probe["nonFinite"] += int(bad)
+            if e.kind in DEAD_KINDS and act.get("alive") is not None:
+                alive = act["alive"]
+                probe["deadRatio"] = float((alive <= 0).sum()) / max(1, alive.numel())
+            if e.kind in SATURATING_KINDS and act["numel"] > 0:
+                probe["saturationRatio"] = act["saturated"] / act["numel"]
+            if act.get("bn") is not None:
+                bn = act["bn"]
+                probe["batchNorm"] = stats.batch_norm_probe(bn["sums"], bn["squares"], bn["rows"], bn["runningMean"], bn["runningVar"], e.module.eps, bn["gamma"], bn["beta"])
+        return probe
+
+    # ---- forward hooks ---------------------------------------------------------------------------
+    def _on_root_forward(self, module, inputs):
+        if not self._training_forward(module):
+            return
+        self._calls = {}
+        if self._batch_size is None and inputs and torch.is_tensor(inputs[0]) and inputs[0].dim() > 0:
+            self._batch_size = int(inputs[0].shape[0])
+
+    @staticmethod
+    def _training_forward(module):
+        # evaluation and validation passes are not part of the step being probed
+        return module.training and torch.is_grad_enabled()
+
+    def _on_forward(self, module, inputs, output):
+        if self._failed or self._closed or not self._training_forward(module):
+            return
+        self._guard(self._observe, module, inputs, output)
+
+    def _observe(self, module, inputs, output):
+        call = self._calls.get(id(module), 0)
+        self._calls[id(module)] = call + 1
+        e = self._by_call.get((id(module), call))
+        out = output[0] if isinstance(output, (tuple, list)) else output
+        x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
+        if not torch.is_tensor(out) or not out.is_floating_point():
+            return
+        if e is None:
+            name, _, kind = self._modules[id(module)]
+            e = _Entry(len(self._entries), name if call == 0 else "%s#%d" % (name, call + 1), module, kind, call)
+            e.in_shape = tuple(x.shape) if x is not None else None
+            e.out_shape = tuple(out.shape)
+            self._entries.append(e)
+            self._by_call[(id(module), call)] = e
+        if self._non_finite is None and e.kind not in PASS_THROUGH_KINDS:
+            # kept until the step (autograd holds most of them anyway): when the step's loss is not finite,
+            # they say where it started. Without a recorded loss each is summed, to be checked at the step.
+            self._outputs.append((e, out.detach(), None if self._loss_recorded else out.detach().sum()))
+        if self._wants(self._steps + 1):
+            self._acts[e.position] = _activation_sums(e, module, x, out)
+
+    # ---- non-finite values --------------------------------------------------------------------------
+    def _check_non_finite(self, step):
+        """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
+        one ("update" at the step before when that layer's own weights already did), else the loss. One
+        sync per step: the recorded loss (a non-finite output makes it non-finite), else the sum of the
+        layer outputs' sums. Gradients are counted at the probes."""
+        loss = self._loss
+        if loss is not None:
+            finite = math.isfinite(float(loss))
+        elif self._outputs and self._outputs[0][2] is not None:
+            finite = math.isfinite(float(torch.stack([s for _, _, s in self._outputs if s is not None]).sum()))
+        else:
+            finite = True
+        if finite:
+            return
+        report = None
+        first = next((e for e, out, _ in self._outputs if not bool(torch.isfinite(out).all())), None)
+        if first is not None:
+            weight = getattr(first.module, "weight", None) if first.owns_params else None
+            if weight is not None and not bool(torch.isfinite(weight).all()):
+                report = {"step": step - 1, "layer": first.ref(), "stage": "update"}
+            else:
+                report = {"step": step, "layer": first.ref(), "stage": "forward"}
+        elif loss is not None:
+            report = {"step": step, "layer": None, "stage": "loss"}
+        if report is not None:
+            self._non_finite = report
+            self._send({"type": "non-finite", "report": report})
+
+    # ---- stream ------------------------------------------------------------------------------------
+    def _ensure_started(self):
+        if self._started:
+            return
+        self._started = True
+        self._send({"type": "start", "model": self._summary(), "run": self._run_info()})
+
+    def _summary(self):
+        layers = []
+        for e in self._entries:
+            inputs, outputs = sizes(e.module, e.kind, e.in_shape, e.out_shape)
+            params = sum(p.numel() for p in e.module.parameters(recurse=False)) if e.owns_params else 0
+            layers.append({"index": e.position, "name": e.name, "position": e.position, "kind": e.kind, "inputSize": inputs, "outputSize": outputs, "paramCount": params})
+        first = next((l for l in layers), None)
+        last = layers[-1] if layers else None
+        p = next(self.model.parameters(), None)
+        return {
+            "name": type(self.model).__name__,
+            "inputs": first["inputSize"] if first else 0,
+            "outputs": last["outputSize"] if last else 0,
+            "task": self.task,
+            "trainSamples": 0,
+            "valSamples": 0,
+            "paramCount": sum(q.numel() for q in self.model.parameters()),
+            "layers": layers,
+            "kernel": "pytorch %s %s" % (torch.__version__, p.device.type if p is not None else "cpu"),
+            "dtype": "float64" if p is not None and p.dtype == torch.float64 else "float32",
+        }
+
+    def _run_info(self):
+        script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] and os.path.isfile(sys.argv[0]) else None
+        return {
+            "version": PROTOCOL_VERSION,
+            "framework": "pytorch",
+            "torch": torch.__version__,
+            "script": script,
+            "every": self.every,
+            "rank": self.rank,
+            "worldSize": self.world,
+            "ranks": "all" if self.reducer is None and self.world > 1 else "0",
+            "batchSize": self._batch_size,
+            "optimizer": optimizer_spec(self.optimizer),
+            "layers": [{"position": e.position, "name": e.name, "kind": e.kind, "module": type(e.module).__name__} for e in self._entries],
+        }
+
+    def _send(self, message):
+        if self.sink is not None:
+            self.sink.write(encode_line(message))
+
+
+def _activation_sums(e, module, x, out):
+    """Additive sums of one layer call's activation statistics (so ranks can add theirs up)."""
+    o = out.detach()
+    act = {"moments": stats.moment_sums(o), "numel": o.numel(), "saturated": 0, "alive": None, "bn": None}
+    if e.kind in SATURATING_KINDS:
+        act["saturated"] = stats.saturated_count(e.kind, o)
+    if e.kind in DEAD_KINDS and x is not None:
+        act["alive"] = stats.alive_units(e.kind, x).double()
+    if e.kind == "batchnorm" and x is not None and module.running_mean is not None:
+        sums, squares, rows = stats.unit_sums(x)
+        act["bn"] = {"sums": sums, "squares": squares, "rows": rows, "runningMean": module.running_mean.detach().clone(), "runningVar": module.running_var.detach().clone(),
+                    # gamma and beta as the step saw them, before the update (the engine probes before it)
+                    "gamma": _copy(module.weight), "beta": _copy(module.bias)}
+    return act
+
+
+def _copy(param):
+    return param.detach().clone() if param is not None else None
+
+
+def _number(value, field, nan_if_none=False):
+    if value is None:
+        return float("nan") if nan_if_none else None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError("nn_debugger: %s must be a number, got %r" % (field, value)) from None
+
+
+def _rank_path(path, rank):
+    base, ext = (path[: -len(".nnd.jsonl")], ".nnd.jsonl") if path.endswith(".nnd.jsonl") else os.path.splitext(path)
+    return "%s.rank%d%s" % (base, rank, ext)
+
+
+def watch(model, optimizer, every=10, log=None, ranks="0", task="classification"):
+    """Watches `model` trained by `optimizer`: every `every` optimiser steps (and the first) it streams
+    per-layer gradient, update and activation statistics to `log` (a JSON Lines file) or, when `log` is
+    None, to NN_DEBUGGER_STREAM (a file path or 127.0.0.1:port). Under DistributedDataParallel rank 0
+    streams the global view (ranks="all": every rank its own, to `<log>.rank<r>.nnd.jsonl`)."""
+    return Watcher(model, optimizer, every=every, log=log, ranks=ranks, task=task)

@@ -1,0 +1,166 @@
+"""The watcher's statistics equal the engine's probe definitions (src/engine/probes/layer-stats.ts,
+histogram.ts), recomputed here by hand, entry by entry, from tensors the test captures itself."""
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+
+import nn_debugger
+from watch_helpers import probes, read_stream
+
+EDGES = [10.0 ** (i - 10) for i in range(13)]
+
+
+class Net(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc1 = nn.Linear(5, width)
+        self.bn = nn.BatchNorm1d(width)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(width, width)
+        self.tanh = nn.Tanh()
+        self.fc3 = nn.Linear(width, 3)
+
+    def forward(self, x):
+        return self.fc3(self.tanh(self.fc2(self.relu(self.bn(self.fc1(x))))))
+
+
+def hand_bin(a):
+    return sum(1 for e in EDGES if e <= a)
+
+
+def hand_sample(n, m):
+    if n <= m:
+        return None
+    g = (math.sqrt(5) - 1) / 2
+    x, out = 0.0, []
+    for _ in range(m):
+        out.append(math.floor(x * n))
+        x += g
+        if x >= 1:
+            x -= 1
+    return sorted(out)
+
+
+def hand_histogram(grad):
+    flat = grad.reshape(-1).tolist()
+    idx = hand_sample(len(flat), 256)
+    picked = [flat[i] for i in idx] if idx else flat
+    bins = [0] * 14
+    for v in picked:
+        if math.isfinite(v):
+            bins[hand_bin(abs(v))] += 1
+    return [b * len(flat) / len(picked) for b in bins]
+
+
+def hand_norm(t):
+    return math.sqrt(sum(v * v for v in t.reshape(-1).tolist()))
+
+
+def hand_moments(t):
+    vals = t.reshape(-1).tolist()
+    mean = sum(vals) / len(vals)
+    return mean, math.sqrt(max(0.0, sum(v * v for v in vals) / len(vals) - mean * mean))
+
+
+def hand_dead(x):
+    rows, units = x.shape
+    return sum(1 for j in range(units) if not any(x[r, j] > 0 for r in range(rows))) / units
+
+
+def hand_saturation_tanh(o):
+    vals = o.reshape(-1).tolist()
+    return sum(1 for v in vals if abs(v) > 0.99) / len(vals)
+
+
+def hand_batchnorm(x, rm, rv, eps, gamma, beta):
+    rows, n = x.shape
+    shift = ratio = bm = bv = 0.0
+    for j in range(n):
+        col = [float(x[r, j]) for r in range(rows)]
+        m = sum(col) / rows
+        v = max(0.0, sum(c * c for c in col) / rows - m * m)
+        shift += abs(m - float(rm[j])) / math.sqrt(float(rv[j]) + eps)
+        ratio += (v + eps) / (float(rv[j]) + eps)
+        bm += m
+        bv += v
+    g = gamma.tolist()
+    return {"meanShift": shift / n, "varRatio": ratio / n, "batchMean": bm / n, "batchVar": bv / n,
+            "runningMean": float(rm.double().mean()), "runningVar": float(rv.double().mean()),
+            "gammaMean": sum(g) / len(g), "gammaMinAbs": min(abs(v) for v in g), "betaMean": float(beta.double().mean())}
+
+
+def close(a, b, rel=1e-6):
+    assert a == pytest.approx(b, rel=rel, abs=1e-9)
+
+
+@pytest.mark.parametrize("width,seed", [(8, 0), (24, 1)])  # 24x24 = 576 weights: a sampled histogram
+def test_statistics_match_the_engine_definitions(tmp_path, width, seed):
+    torch.manual_seed(seed)
+    model = Net(width)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    x = torch.randn(32, 5) * 2
+    y = torch.randint(0, 3, (32,))
+    seen = {}
+    hooks = [model.relu.register_forward_hook(lambda m, i, o: seen.__setitem__("relu_in", i[0].detach().clone())),
+             model.tanh.register_forward_hook(lambda m, i, o: seen.__setitem__("tanh_out", o.detach().clone())),
+             model.bn.register_forward_hook(lambda m, i, o: seen.update(bn_in=i[0].detach().clone(), rm=m.running_mean.clone(), rv=m.running_var.clone())),
+             model.fc1.register_forward_hook(lambda m, i, o: seen.__setitem__("fc1_out", o.detach().clone()))]
+    log = tmp_path / "run.nnd.jsonl"
+    every = 3
+    expected = {}
+    with nn_debugger.watch(model, opt, every=every, log=str(log)) as w:
+        for step in range(1, 8):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            w.record_loss(loss)
+            before = {n: p.detach().clone() for n, p in model.named_parameters()}
+            grads = {n: p.grad.detach().clone() for n, p in model.named_parameters()}
+            snap_acts = dict(seen)
+            opt.step()
+            if step == 1 or step % every == 0:
+                expected[step] = (float(loss), before, grads, {n: p.detach().clone() for n, p in model.named_parameters()}, snap_acts)
+    for h in hooks:
+        h.remove()
+    got = {p["step"]: p for p in probes(read_stream(log))}
+    assert sorted(got) == [1, 3, 6]
+    for step, (loss, before, grads, after, acts) in expected.items():
+        snap = got[step]
+        close(snap["loss"], loss)
+        layers = {l["name"]: l for l in snap["layers"]}
+        assert [l["name"] for l in snap["layers"]] == ["fc1", "bn", "relu", "fc2", "tanh", "fc3"]
+        for name in ["fc1", "bn", "fc2", "fc3"]:
+            l = layers[name]
+            close(l["gradNorm"], hand_norm(grads[name + ".weight"]))
+            close(l["biasGradNorm"], hand_norm(grads[name + ".bias"]))
+            close(l["weightNorm"], hand_norm(before[name + ".weight"]))
+            close(l["updateRatio"], hand_norm(after[name + ".weight"] - before[name + ".weight"]) / hand_norm(before[name + ".weight"]), rel=1e-5)
+            assert l["histogram"] == pytest.approx(hand_histogram(grads[name + ".weight"]))
+            assert l["nonFinite"] == 0
+        mean, std = hand_moments(acts["fc1_out"])
+        close(layers["fc1"]["activationMean"], mean)
+        close(layers["fc1"]["activationStd"], std)
+        assert layers["relu"]["deadRatio"] == hand_dead(acts["relu_in"])
+        close(layers["tanh"]["saturationRatio"], hand_saturation_tanh(acts["tanh_out"]))
+        want = hand_batchnorm(acts["bn_in"], acts["rm"], acts["rv"], model.bn.eps, before["bn.weight"], before["bn.bias"])
+        for k, v in want.items():
+            close(layers["bn"]["batchNorm"][k], v, rel=1e-5)
+        assert layers["relu"]["gradNorm"] is None and layers["relu"]["saturationRatio"] is None
+
+
+def test_dead_units_are_counted_per_unit_over_the_whole_batch(tmp_path):
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    with torch.no_grad():
+        model[0].bias[:3] = -100.0  # three units can never fire
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    log = tmp_path / "dead.nnd.jsonl"
+    with nn_debugger.watch(model, opt, every=1, log=str(log)):
+        opt.zero_grad()
+        model(torch.randn(16, 4)).sum().backward()
+        opt.step()
+    relu = probes(read_stream(log))[0]["layers"][1]
+    assert relu["kind"] == "relu" and relu["name"] == "1"
+    assert relu["deadRatio"] == pytest.approx(0.5)
