@@ -560,10 +560,159 @@ function allFiniteFunc() {
     (i32.eqz (v128.any_true (local.get $bad))))`;
 }
 
+/**
+ * Convolution and pooling passes (src/engine/kernels/wasm-conv.ts): im2col/col2im per sample, the moves
+ * between the filter-major GEMM result and sample-major outputs (bias added, bias gradient summed), and max
+ * and average pooling forward and backward. Each computes what the TypeScript loops compute, in the same
+ * order and precision (float64 sums where the loops sum in JS numbers), so both paths give equal results.
+ * Addresses are bytes; counts are floats.
+ */
+function convFuncs() {
+  const L = (name) => `(local.get $${name})`;
+  const addr = (base, idx) => `(i32.add ${base} (i32.shl ${idx} (i32.const 2)))`;
+  /** A counted loop `for (v = from; v < to; v++) body`. */
+  const loop = (v, from, to, body) => `(local.set $${v} ${from})
+    (block $${v}Done (loop $${v}Loop
+      (br_if $${v}Done (i32.ge_s (local.get $${v}) ${to}))
+      ${body}
+      (local.set $${v} (i32.add (local.get $${v}) (i32.const 1)))
+      (br $${v}Loop)))`;
+  /** A pass over n floats at dst (and src), a v128 at a time then one at a time. */
+  const span = (name, params, locals, vec, one) => `
+  (func $${name} ${params} (param $n i32)
+    (local $end i32) ${locals}
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vDone (loop $vLoop
+      (br_if $vDone (i32.ge_u (local.get $dst) (local.get $end)))
+      ${vec}
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $vLoop)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sDone (loop $sLoop
+      (br_if $sDone (i32.ge_u (local.get $dst) (local.get $end)))
+      ${one}
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (br $sLoop))))`;
+  const geometry = ['C', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'oh', 'ow'].map((p) => `(param $${p} i32)`).join(' ');
+  const window = ['planes', 'H', 'W', 'oh', 'ow', 'ph', 'pw', 'sh', 'sw'].map((p) => `(param $${p} i32)`).join(' ');
+  // validColumns of im2col.ts: the output columns whose input column falls inside the image
+  const columns = `(local.set $t (i32.sub ${L('pw')} ${L('kj')}))
+        (local.set $lo (select (i32.div_s (i32.add ${L('t')} (i32.sub ${L('sw')} (i32.const 1))) ${L('sw')}) (i32.const 0) (i32.gt_s ${L('t')} (i32.const 0))))
+        (if (i32.gt_s ${L('lo')} ${L('ow')}) (then (local.set $lo ${L('ow')})))
+        (local.set $t (i32.sub (i32.add (i32.sub ${L('W')} (i32.const 1)) ${L('pw')}) ${L('kj')}))
+        (local.set $hi (select (i32.add (i32.div_s ${L('t')} ${L('sw')}) (i32.const 1)) (i32.const 0) (i32.ge_s ${L('t')} (i32.const 0))))
+        (if (i32.gt_s ${L('hi')} ${L('ow')}) (then (local.set $hi ${L('ow')})))
+        (if (i32.lt_s ${L('hi')} ${L('lo')}) (then (local.set $hi ${L('lo')})))`;
+  const unroll = (inner) => `(local.set $row ${L('cols')})
+    (local.set $rs (i32.shl ${L('rs')} (i32.const 2)))
+    ${loop('c', '(i32.const 0)', L('C'), `(local.set $plane (i32.add ${L('x')} (i32.shl (i32.mul ${L('c')} (i32.mul ${L('H')} ${L('W')})) (i32.const 2))))
+    ${loop('ki', '(i32.const 0)', L('kh'), loop('kj', '(i32.const 0)', L('kw'), `${columns}
+        ${loop('oy', '(i32.const 0)', L('oh'), `(local.set $iy (i32.add (i32.sub (i32.mul ${L('oy')} ${L('sh')}) ${L('ph')}) ${L('ki')}))
+          (local.set $o ${addr(L('row'), `(i32.mul ${L('oy')} ${L('ow')})`)})
+          (local.set $line ${addr(L('plane'), `(i32.add (i32.sub (i32.mul ${L('iy')} ${L('W')}) ${L('pw')}) ${L('kj')})`)})
+          ${inner}`)}
+        (local.set $row (i32.add ${L('row')} ${L('rs')}))`))}`)}`;
+  const convLocals = '(local $c i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $iy i32) (local $lo i32) (local $hi i32) (local $t i32) (local $o i32) (local $line i32) (local $ox i32) (local $row i32) (local $plane i32)';
+  const outside = `(i32.or (i32.lt_s ${L('iy')} (i32.const 0)) (i32.ge_s ${L('iy')} ${L('H')}))`;
+  const im2col = `
+  (func $im2col (export "im2col") (param $x i32) ${geometry} (param $cols i32) (param $rs i32)
+    ${convLocals}
+    ${unroll(`(if ${outside}
+            (then (call $zeroF ${L('o')} ${L('ow')}))
+            (else
+              (call $zeroF ${L('o')} ${L('lo')})
+              (if (i32.eq ${L('sw')} (i32.const 1))
+                (then (call $copyF ${addr(L('o'), L('lo'))} ${addr(L('line'), L('lo'))} (i32.sub ${L('hi')} ${L('lo')})))
+                (else ${loop('ox', L('lo'), L('hi'), `(f32.store ${addr(L('o'), L('ox'))} (f32.load ${addr(L('line'), `(i32.mul ${L('ox')} ${L('sw')})`)}))`)}))
+              (call $zeroF ${addr(L('o'), L('hi'))} (i32.sub ${L('ow')} ${L('hi')}))))`)})`;
+  const col2im = `
+  (func $col2im (export "col2im") (param $cols i32) ${geometry} (param $x i32) (param $rs i32)
+    ${convLocals}
+    ${unroll(`(if (i32.eqz ${outside}) (then
+              (if (i32.eq ${L('sw')} (i32.const 1))
+                (then (call $addF ${addr(L('line'), L('lo'))} ${addr(L('o'), L('lo'))} (i32.sub ${L('hi')} ${L('lo')})))
+                (else ${loop('ox', L('lo'), L('hi'), `(local.set $t ${addr(L('line'), `(i32.mul ${L('ox')} ${L('sw')})`)})
+                  (f32.store ${L('t')} (f32.add (f32.load ${L('t')}) (f32.load ${addr(L('o'), L('ox'))})))`)}))))`)})`;
+  // sample-major [n][F][P] <-> filter-major [F][n·P]
+  const fromFilterMajor = `
+  (func $fromFilterMajor (export "fromFilterMajor") (param $src i32) (param $F i32) (param $P i32) (param $n i32) (param $dst i32) (param $bias i32)
+    (local $s i32) (local $f i32)
+    ${loop('s', '(i32.const 0)', L('n'), loop('f', '(i32.const 0)', L('F'), `(call $addBiasF ${addr(L('dst'), `(i32.mul (i32.add (i32.mul ${L('s')} ${L('F')}) ${L('f')}) ${L('P')})`)}
+        ${addr(L('src'), `(i32.mul (i32.add (i32.mul ${L('f')} ${L('n')}) ${L('s')}) ${L('P')})`)}
+        (if (result f32) ${L('bias')} (then (f32.load ${addr(L('bias'), L('f'))})) (else (f32.const 0))) ${L('P')})`))})`;
+  const toFilterMajor = `
+  (func $toFilterMajor (export "toFilterMajor") (param $src i32) (param $F i32) (param $P i32) (param $n i32) (param $dst i32) (param $db i32)
+    (local $s i32) (local $f i32) (local $from i32) (local $at i32)
+    ${loop('s', '(i32.const 0)', L('n'), loop('f', '(i32.const 0)', L('F'), `(local.set $from ${addr(L('src'), `(i32.mul (i32.add (i32.mul ${L('s')} ${L('F')}) ${L('f')}) ${L('P')})`)})
+        (call $copyF ${addr(L('dst'), `(i32.mul (i32.add (i32.mul ${L('f')} ${L('n')}) ${L('s')}) ${L('P')})`)} ${L('from')} ${L('P')})
+        (if ${L('db')} (then
+          (local.set $at ${addr(L('db'), L('f'))})
+          (f32.store ${L('at')} (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load ${L('at')})) (call $sumF64 ${L('from')} ${L('P')}))))))`))})`;
+  const windowLoops = (body) => loop('plane', '(i32.const 0)', L('planes'), `(local.set $base (i32.mul ${L('plane')} (i32.mul ${L('H')} ${L('W')})))
+      ${loop('oy', '(i32.const 0)', L('oh'), loop('ox', '(i32.const 0)', L('ow'), `(local.set $top (i32.add ${L('base')} (i32.add (i32.mul (i32.mul ${L('oy')} ${L('sh')}) ${L('W')}) (i32.mul ${L('ox')} ${L('sw')}))))
+          ${body}
+          (local.set $o (i32.add ${L('o')} (i32.const 1)))`))}`);
+  const cells = (body) => loop('i', '(i32.const 0)', L('ph'), loop('j', '(i32.const 0)', L('pw'), `(local.set $at (i32.add ${L('top')} (i32.add (i32.mul ${L('i')} ${L('W')}) ${L('j')})))
+            ${body}`));
+  const winLocals = '(local $plane i32) (local $base i32) (local $oy i32) (local $ox i32) (local $top i32) (local $i i32) (local $j i32) (local $at i32) (local $o i32)';
+  // NaN wins, as in the TS loop, so a non-finite input is not hidden by the pooling
+  const maxPool = `
+  (func $maxPool (export "maxPool") (param $x i32) ${window} (param $out i32) (param $arg i32)
+    ${winLocals} (local $best i32) (local $max f32) (local $v f32)
+    ${windowLoops(`(local.set $best ${L('top')})
+          (local.set $max (f32.load ${addr(L('x'), L('top'))}))
+          ${cells(`(local.set $v (f32.load ${addr(L('x'), L('at'))}))
+            (if (i32.or (f32.gt ${L('v')} ${L('max')}) (f32.ne ${L('v')} ${L('v')})) (then (local.set $best ${L('at')}) (local.set $max ${L('v')})))`)}
+          (i32.store ${addr(L('arg'), L('o'))} ${L('best')})
+          (f32.store ${addr(L('out'), L('o'))} ${L('max')})`)})`;
+  const maxPoolGrad = `
+  (func $maxPoolGrad (export "maxPoolGrad") (param $g i32) (param $arg i32) (param $n i32) (param $dx i32) (param $dxN i32)
+    (local $o i32) (local $at i32)
+    (call $zeroF ${L('dx')} ${L('dxN')})
+    ${loop('o', '(i32.const 0)', L('n'), `(local.set $at ${addr(L('dx'), `(i32.load ${addr(L('arg'), L('o'))})`)})
+      (f32.store ${L('at')} (f32.add (f32.load ${L('at')}) (f32.load ${addr(L('g'), L('o'))})))`)})`;
+  const avgPool = `
+  (func $avgPool (export "avgPool") (param $x i32) ${window} (param $scale f64) (param $out i32)
+    ${winLocals} (local $sum f64)
+    ${windowLoops(`(local.set $sum (f64.const 0))
+          ${cells(`(local.set $sum (f64.add ${L('sum')} (f64.promote_f32 (f32.load ${addr(L('x'), L('at'))}))))`)}
+          (f32.store ${addr(L('out'), L('o'))} (f32.demote_f64 (f64.mul ${L('sum')} ${L('scale')})))`)})`;
+  const avgPoolGrad = `
+  (func $avgPoolGrad (export "avgPoolGrad") (param $gr i32) ${window} (param $scale f64) (param $dx i32)
+    ${winLocals} (local $g f64) (local $p i32)
+    (call $zeroF ${L('dx')} (i32.mul ${L('planes')} (i32.mul ${L('H')} ${L('W')})))
+    ${windowLoops(`(local.set $g (f64.mul (f64.promote_f32 (f32.load ${addr(L('gr'), L('o'))})) ${L('scale')}))
+          ${cells(`(local.set $p ${addr(L('dx'), L('at'))})
+            (f32.store ${L('p')} (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load ${L('p')})) ${L('g')})))`)}`)})`;
+  const helpers = [
+    span('copyF', '(param $dst i32) (param $src i32)', '', '(v128.store (local.get $dst) (v128.load (local.get $src)))', '(f32.store (local.get $dst) (f32.load (local.get $src)))'),
+    span('addF', '(param $dst i32) (param $src i32)', '',
+      '(v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (v128.load (local.get $src))))',
+      '(f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src))))'),
+    span('addBiasF', '(param $dst i32) (param $src i32) (param $b f32)', '',
+      '(v128.store (local.get $dst) (f32x4.add (v128.load (local.get $src)) (f32x4.splat (local.get $b))))',
+      '(f32.store (local.get $dst) (f32.add (f32.load (local.get $src)) (local.get $b)))'),
+    span('zeroF', '(param $dst i32)', '(local $src i32)', '(v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))', '(f32.store (local.get $dst) (f32.const 0))'),
+    `
+  (func $sumF64 (param $src i32) (param $n i32) (result f64)
+    (local $end i32) (local $s f64)
+    (local.set $end ${addr(L('src'), L('n'))})
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (br $next)))
+    (local.get $s))`,
+  ];
+  return [...helpers, im2col, col2im, fromFilterMajor, toFilterMajor, maxPool, maxPoolGrad, avgPool, avgPoolGrad].join('');
+}
+
 function watText(t) {
   return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${convFuncs()}
   (global (export "MR") i32 (i32.const ${t.MR}))
   (global (export "NR") i32 (i32.const ${t.NR})))
 `;

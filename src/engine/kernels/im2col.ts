@@ -2,7 +2,7 @@
 // unrolled into its own block cols[K × P] with K = C·kh·kw rows (PyTorch's weight order: channel, then
 // kernel row, then kernel column) and one column per output position, so the convolution of a sample is
 // one GEMM of the [filters × K] weights with its block, written straight into the sample's [filters × P]
-// output. Pure TypeScript; the GEMM picks the kernel path.
+// output. Pure TypeScript (the float64 path and the fallback); wasm-conv.ts has the same passes in wasm.
 import type { FloatArray } from '../types';
 
 export interface ConvGeometry {
@@ -21,7 +21,7 @@ export interface ConvGeometry {
 
 /** The output columns [lo, hi) whose input column ox·stride - pad + kj falls inside the image. */
 function validColumns(g: ConvGeometry, kj: number): [number, number] {
-  const lo = Math.max(0, Math.ceil((g.padW - kj) / g.strideW));
+  const lo = Math.min(g.outW, Math.max(0, Math.ceil((g.padW - kj) / g.strideW)));
   const hi = Math.min(g.outW, Math.floor((g.width - 1 + g.padW - kj) / g.strideW) + 1);
   return [lo, Math.max(lo, hi)];
 }

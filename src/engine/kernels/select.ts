@@ -11,6 +11,7 @@ import { referenceKernels } from './reference';
 import { tiledKernels } from './tiled';
 import { createWasmKernels, usableWasmBuild, type WasmKernels } from './wasm-kernels';
 import { WASM_BUILDS } from './wasm-bytes';
+import type { WasmConvOps } from './wasm-conv';
 
 /** By build name and thread count. */
 const wasmCache = new Map<string, WasmKernels | null>();
@@ -165,6 +166,11 @@ export function kernelActivation(kind: string, alpha: number, x: FloatArray, y: 
 export function kernelActivationGrad(kind: string, alpha: number, x: FloatArray, dy: FloatArray, dx: FloatArray, n: number): boolean {
   const k = wasmOwner(x);
   return k !== null && dy instanceof Float32Array && dx instanceof Float32Array && k.activationGrad(kind, alpha, x as Float32Array, dy, dx, n);
+}
+
+/** The wasm convolution and pooling passes of the kernels whose memory holds `a`, or null: use the TS loops. */
+export function kernelConvOps(a: FloatArray): WasmConvOps | null {
+  return wasmOwner(a)?.conv ?? null;
 }
 
 /** Whether the first n entries of `a` are finite, checked in wasm SIMD when `a` is kernel memory; null otherwise: use a loop. */

@@ -7,8 +7,9 @@ import type { Kernels } from './kernels';
 import { HeapScratch, WasmHeap } from './wasm-heap';
 import { GemmPool } from './wasm-pool';
 import { WASM_ACTIVATIONS, WASM_BUILDS, type WasmBuild } from './wasm-bytes';
+import { wasmConvOps, type ConvExports, type WasmConvOps } from './wasm-conv';
 
-interface GemmExports {
+interface GemmExports extends ConvExports {
   pack(b: number, ld: number, k: number, n: number, transposed: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
@@ -63,6 +64,8 @@ export interface WasmKernels extends Kernels {
   columnSums(g: Float32Array, rows: number, n: number, out: Float32Array): boolean;
   /** Whether the first n entries are all finite, or null when `a` is elsewhere. */
   allFinite(a: Float32Array, n: number): boolean | null;
+  /** im2col/col2im, the conv layer's layout moves and pooling (wasm-conv.ts). */
+  readonly conv: WasmConvOps;
 }
 
 /** Depth of one packed slice of the shared dimension. */
@@ -171,6 +174,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   return {
     name: `wasm-${build.name}${pool ? `-x${pool.threads}` : ''}`,
     heap,
+    conv: wasmConvOps(heap, ex),
     threads: pool ? pool.threads : 1,
     activeThreads: () => (pool ? pool.activeThreads : 1),
     adam: (w, g, m, v, b1, b2, stepSize, invSqrtC2, eps) => {

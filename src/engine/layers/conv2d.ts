@@ -2,13 +2,16 @@
 // one bias per filter. A chunk of samples is unrolled by im2col side by side into [K × n·P], so the
 // convolution, the weight gradient and the input gradient are each one long GEMM per chunk on whichever
 // kernel path the run uses (wasm SIMD for float32, TypeScript for float64); outputs and output gradients
-// move between the sample-major buffers and the filter-major chunk in runs of P values. The unrolled chunk
+// move between the sample-major buffers and the filter-major chunk in runs of P values (in wasm, with the
+// bias added and the bias gradient summed on the way, when the buffers are kernel memory). The unrolled chunk
 // of a training batch is kept for the backward pass; chunks bound its memory on large evaluation batches.
 import type { FloatArray } from '../types';
 import type { Conv2dSpec } from '../spec/model-spec';
 import { convPadding, shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Kernels } from '../kernels/kernels';
 import { col2im, im2col, type ConvGeometry } from '../kernels/im2col';
+import { kernelConvOps } from '../kernels/select';
+import type { WasmConvOps } from '../kernels/wasm-conv';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
 
@@ -45,6 +48,8 @@ export class Conv2dLayer implements Layer {
   /** The forward whose unrolled input `cols` still holds (a single-chunk batch needs no second im2col). */
   private colsHold: { input: FloatArray; batch: number } | null = null;
   private readonly buffers: BatchCache<ConvBuffers>;
+  /** The wasm passes when the buffers are kernel memory (float32 on the wasm path), else null. */
+  private readonly ops: WasmConvOps | null;
 
   constructor(
     readonly spec: Conv2dSpec,
@@ -80,6 +85,7 @@ export class Conv2dLayer implements Layer {
     this.dCols = alloc(this.chunk * this.k * this.positions);
     this.work = alloc(this.chunk * F * this.positions);
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * this.outputSize), dIn: alloc(batch * this.inputSize) }));
+    this.ops = kernelConvOps(this.cols);
   }
 
   forward(input: FloatArray, batch: number): FloatArray {
@@ -88,8 +94,9 @@ export class Conv2dLayer implements Layer {
     const P = this.positions;
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
-      for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
+      this.unroll(input, first, n);
       this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, this.work, false);
+      if (this.ops?.fromFilterMajor(this.work, F, P, n, out, first, this.bias ? this.bias.value : null)) continue;
       // [filters × n·P] -> n samples of [filters × P], adding the bias
       for (let s = 0; s < n; s++) {
         for (let f = 0; f < F; f++) {
@@ -111,36 +118,42 @@ export class Conv2dLayer implements Layer {
     const input = this.lastInput!;
     const F = this.spec.filters;
     const P = this.positions;
-    if (this.bias) {
-      const db = this.bias.grad;
-      db.fill(0);
-      for (let s = 0; s < batch; s++) {
-        for (let f = 0; f < F; f++) {
-          const o = (s * F + f) * P;
-          let sum = 0;
-          for (let p = 0; p < P; p++) sum += gradOutput[o + p];
-          db[f] += sum;
-        }
-      }
-    }
+    const db = this.bias ? this.bias.grad : null;
+    db?.fill(0);
     if (this.computeInputGradient) dIn.fill(0);
     const reuse = this.colsHold !== null && this.colsHold.input === input && this.colsHold.batch === batch;
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
-      if (!reuse) for (let s = 0; s < n; s++) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
-      // n samples of [filters × P] -> [filters × n·P]
-      for (let s = 0; s < n; s++) {
-        for (let f = 0; f < F; f++) {
-          const src = (first + s) * F * P + f * P;
-          this.work.set(gradOutput.subarray(src, src + P), f * n * P + s * P);
+      if (!reuse) this.unroll(input, first, n);
+      // n samples of [filters × P] -> [filters × n·P], summing the bias gradient sample by sample
+      if (!this.ops?.toFilterMajor(gradOutput, first, F, P, n, this.work, db)) {
+        for (let s = 0; s < n; s++) {
+          for (let f = 0; f < F; f++) {
+            const src = (first + s) * F * P + f * P;
+            this.work.set(gradOutput.subarray(src, src + P), f * n * P + s * P);
+            if (!db) continue;
+            let sum = 0;
+            for (let p = 0; p < P; p++) sum += gradOutput[src + p];
+            db[f] += sum;
+          }
         }
       }
       this.kernels.gemmNT(F, this.k, n * P, this.work, this.cols, this.weight.grad, first > 0);
       if (this.computeInputGradient) {
         this.kernels.gemmTN(this.k, n * P, F, this.weight.value, this.work, this.dCols, false);
-        for (let s = 0; s < n; s++) col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P);
+        for (let s = 0; s < n; s++) {
+          if (!this.ops?.col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P)) col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P);
+        }
       }
     }
     return dIn;
+  }
+
+  /** im2col of samples first..first+n-1 side by side into `cols` ([K × n·P]). */
+  private unroll(input: FloatArray, first: number, n: number): void {
+    const P = this.positions;
+    for (let s = 0; s < n; s++) {
+      if (!this.ops?.im2col(this.geometry, input, first + s, this.cols, s * P, n * P)) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
+    }
   }
 }

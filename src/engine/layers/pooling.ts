@@ -1,17 +1,23 @@
 // Pooling over channel-major [C, H, W] samples: max and average pooling over sliding windows (no padding),
 // global average pooling over each whole channel, and flatten (a no-op on the memory layout, kept as a
-// layer so shapes and the layer table say what happens).
+// layer so shapes and the layer table say what happens). Max and average pooling run in wasm when their
+// buffers are kernel memory (wasm-conv.ts, the same results); the loops here are the float64 path and fallback.
 import type { FloatArray } from '../types';
 import type { FlattenSpec, GlobalAvgPoolSpec, PoolSpec } from '../spec/model-spec';
 import { shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
+import { kernelConvOps } from '../kernels/select';
+import type { PoolWindow, WasmConvOps } from '../kernels/wasm-conv';
 
 interface PoolBuffers {
   out: FloatArray;
   dIn: FloatArray;
   /** maxpool: the input index each output took its value from. */
   argmax: Int32Array;
+  /** The wasm passes when the buffers are kernel memory, else null. */
+  ops: WasmConvOps | null;
+  window: PoolWindow;
 }
 
 abstract class ShapedLayer {
@@ -44,17 +50,22 @@ export class PoolLayer extends ShapedLayer implements Layer {
   ) {
     super(position, inputShape, outputShape);
     const isMax = spec.kind === 'maxpool';
-    this.buffers = new BatchCache((batch) => ({
-      out: alloc(batch * this.outputSize),
-      dIn: alloc(batch * this.inputSize),
-      argmax: new Int32Array(isMax ? batch * this.outputSize : 0),
-    }));
+    this.buffers = new BatchCache((batch) => {
+      const out = alloc(batch * this.outputSize);
+      const ops = kernelConvOps(out);
+      const n = isMax ? batch * this.outputSize : 0;
+      const [C, H, W] = this.inputShape;
+      const [, outH, outW] = this.outputShape;
+      const window = { planes: batch * C, height: H, width: W, outH, outW, size: spec.size, stride: spec.stride };
+      return { out, dIn: alloc(batch * this.inputSize), argmax: ops?.allocIndices(n) ?? new Int32Array(n), ops, window };
+    });
   }
 
   forward(input: FloatArray, batch: number): FloatArray {
-    const { out, argmax } = this.buffers.get(batch);
-    if (this.spec.kind === 'maxpool') this.maxForward(input, batch, out, argmax);
-    else this.averageForward(input, batch, out);
+    const { out, argmax, ops, window } = this.buffers.get(batch);
+    if (this.spec.kind === 'maxpool') {
+      if (!ops?.maxPool(window, input, out, argmax)) this.maxForward(input, batch, out, argmax);
+    } else if (!ops?.avgPool(window, input, out)) this.averageForward(input, batch, out);
     this.lastInput = input;
     this.lastOutput = out;
     return out;
@@ -113,9 +124,10 @@ export class PoolLayer extends ShapedLayer implements Layer {
   }
 
   backward(gradOutput: FloatArray, batch: number): FloatArray {
-    const { dIn, argmax } = this.buffers.get(batch);
-    dIn.fill(0);
+    const { dIn, argmax, ops, window } = this.buffers.get(batch);
     const n = batch * this.outputSize;
+    if (this.spec.kind === 'maxpool' ? ops?.maxPoolGrad(gradOutput, argmax, n, dIn, batch * this.inputSize) : ops?.avgPoolGrad(window, gradOutput, dIn)) return dIn;
+    dIn.fill(0);
     if (this.spec.kind === 'maxpool') {
       for (let o = 0; o < n; o++) dIn[argmax[o]] += gradOutput[o];
       return dIn;
