@@ -667,6 +667,53 @@ function convFuncs() {
             (if (i32.or (f32.gt ${L('v')} ${L('max')}) (f32.ne ${L('v')} ${L('v')})) (then (local.set $best ${L('at')}) (local.set $max ${L('v')})))`)}
           (i32.store ${addr(L('arg'), L('o'))} ${L('best')})
           (f32.store ${addr(L('out'), L('o'))} ${L('max')})`)})`;
+  // the common 2×2 window at stride 2, four outputs at a time: the window's cells, in the scalar loop's order,
+  // are the even and odd columns of its two rows
+  const lanes = (v) => `(i32x4.add ${L('base')} (i32x4.splat ${v}))`;
+  const candidate = (c, index) => `(local.set $c ${c})
+          (local.set $take (v128.or (f32x4.gt ${L('c')} ${L('m')}) (f32x4.ne ${L('c')} ${L('c')})))
+          (local.set $m (v128.bitselect ${L('c')} ${L('m')} ${L('take')}))
+          (local.set $idx (v128.bitselect ${index} ${L('idx')} ${L('take')}))`;
+  const scalarCell = (at) => `(local.set $v (f32.load ${addr(L('x'), at)}))
+          (if (i32.or (f32.gt ${L('v')} ${L('max')}) (f32.ne ${L('v')} ${L('v')})) (then (local.set $best ${at}) (local.set $max ${L('v')})))`;
+  const maxPool2x2 = `
+  (func $maxPool2x2 (export "maxPool2x2") (param $x i32) (param $planes i32) (param $H i32) (param $W i32) (param $oh i32) (param $ow i32) (param $out i32) (param $arg i32)
+    (local $plane i32) (local $oy i32) (local $ox i32) (local $a i32) (local $o i32) (local $p i32) (local $best i32) (local $max f32) (local $v f32)
+    (local $t0 v128) (local $t1 v128) (local $b0 v128) (local $b1 v128) (local $c v128) (local $m v128) (local $idx v128) (local $base v128) (local $take v128)
+    ${loop('plane', '(i32.const 0)', L('planes'), loop('oy', '(i32.const 0)', L('oh'), `(local.set $a (i32.add (i32.mul ${L('plane')} (i32.mul ${L('H')} ${L('W')})) (i32.mul (i32.shl ${L('oy')} (i32.const 1)) ${L('W')})))
+      (local.set $ox (i32.const 0))
+      (block $vDone (loop $vLoop
+        (br_if $vDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}))
+        (local.set $p ${addr(L('x'), `(i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1)))`)})
+        (local.set $t0 (v128.load ${L('p')}))
+        (local.set $t1 (v128.load offset=16 ${L('p')}))
+        (local.set $p (i32.add ${L('p')} (i32.shl ${L('W')} (i32.const 2))))
+        (local.set $b0 (v128.load ${L('p')}))
+        (local.set $b1 (v128.load offset=16 ${L('p')}))
+        (local.set $base (i32x4.add (i32x4.splat (i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1)))) (v128.const i32x4 0 2 4 6)))
+        (local.set $m ${shuffle32(L('t0'), L('t1'), [0, 2, 4, 6])})
+        (local.set $idx ${L('base')})
+        ${candidate(shuffle32(L('t0'), L('t1'), [1, 3, 5, 7]), lanes('(i32.const 1)'))}
+        ${candidate(shuffle32(L('b0'), L('b1'), [0, 2, 4, 6]), lanes(L('W')))}
+        ${candidate(shuffle32(L('b0'), L('b1'), [1, 3, 5, 7]), lanes(`(i32.add ${L('W')} (i32.const 1))`))}
+        (v128.store ${addr(L('out'), L('o'))} ${L('m')})
+        (v128.store ${addr(L('arg'), L('o'))} ${L('idx')})
+        (local.set $o (i32.add ${L('o')} (i32.const 4)))
+        (local.set $ox (i32.add ${L('ox')} (i32.const 4)))
+        (br $vLoop)))
+      (block $sDone (loop $sLoop
+        (br_if $sDone (i32.ge_s ${L('ox')} ${L('ow')}))
+        (local.set $best (i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1))))
+        (local.set $max (f32.load ${addr(L('x'), L('best'))}))
+        (local.set $p ${L('best')})
+        ${scalarCell(`(i32.add ${L('p')} (i32.const 1))`)}
+        ${scalarCell(`(i32.add ${L('p')} ${L('W')})`)}
+        ${scalarCell(`(i32.add ${L('p')} (i32.add ${L('W')} (i32.const 1)))`)}
+        (i32.store ${addr(L('arg'), L('o'))} ${L('best')})
+        (f32.store ${addr(L('out'), L('o'))} ${L('max')})
+        (local.set $o (i32.add ${L('o')} (i32.const 1)))
+        (local.set $ox (i32.add ${L('ox')} (i32.const 1)))
+        (br $sLoop)))`))})`;
   const maxPoolGrad = `
   (func $maxPoolGrad (export "maxPoolGrad") (param $g i32) (param $arg i32) (param $n i32) (param $dx i32) (param $dxN i32)
     (local $o i32) (local $at i32)
@@ -706,7 +753,7 @@ function convFuncs() {
       (br $next)))
     (local.get $s))`,
   ];
-  return [...helpers, im2col, col2im, fromFilterMajor, toFilterMajor, maxPool, maxPoolGrad, avgPool, avgPoolGrad].join('');
+  return [...helpers, im2col, col2im, fromFilterMajor, toFilterMajor, maxPool, maxPool2x2, maxPoolGrad, avgPool, avgPoolGrad].join('');
 }
 
 function watText(t) {

@@ -130,6 +130,7 @@ test('conv2d on kernel memory (wasm passes) equals conv2d on plain arrays (TS lo
 
 const POOLS: [string, PoolSpec, Shape][] = [
   ['maxpool 2×2 on 8×28×28', pool('maxpool', 2), [8, 28, 28]],
+  ['maxpool 2×2 on odd 3×9×19 (a 4-wide block, a scalar tail, an unused border)', pool('maxpool', 2), [3, 9, 19]],
   ['maxpool 3 stride 2 (overlapping windows, uneven border)', pool('maxpool', 3, 2), [2, 7, 8]],
   ['maxpool 2 stride 3', pool('maxpool', 2, 3), [3, 8, 7]],
   ['avgpool 2×2', pool('avgpool', 2), [4, 6, 6]],

@@ -16,6 +16,7 @@ export interface ConvExports {
   fromFilterMajor(src: number, filters: number, positions: number, n: number, dst: number, bias: number): void;
   toFilterMajor(src: number, filters: number, positions: number, n: number, dst: number, db: number): void;
   maxPool(x: number, ...rest: [...Window9, number, number]): void;
+  maxPool2x2(x: number, planes: number, H: number, W: number, oh: number, ow: number, out: number, arg: number): void;
   maxPoolGrad(g: number, arg: number, n: number, dx: number, dxN: number): void;
   avgPool(x: number, ...rest: [...Window9, number, number]): void;
   avgPoolGrad(g: number, ...rest: [...Window9, number, number]): void;
@@ -92,7 +93,8 @@ export function wasmConvOps(heap: WasmHeap, ex: ConvExports): WasmConvOps {
     },
     maxPool: (w, input, out, argmax) => {
       if (!f32(input, inputs(w)) || !f32(out, outputs(w)) || !heap.owns(argmax) || argmax.length < outputs(w)) return false;
-      ex.maxPool(input.byteOffset, ...window(w), out.byteOffset, argmax.byteOffset);
+      if (w.size[0] === 2 && w.size[1] === 2 && w.stride[0] === 2 && w.stride[1] === 2) ex.maxPool2x2(input.byteOffset, w.planes, w.height, w.width, w.outH, w.outW, out.byteOffset, argmax.byteOffset);
+      else ex.maxPool(input.byteOffset, ...window(w), out.byteOffset, argmax.byteOffset);
       return true;
     },
     maxPoolGrad: (g, argmax, n, dx, dxLength) => {
