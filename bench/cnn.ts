@@ -1,11 +1,14 @@
 // The CNN bench of issue 12: an MNIST-shaped CNN (conv 8 and 16 filters 3×3 "same" with ReLU and 2×2 max
-// pooling, dense 10, Adam, batch 64) trained on the same 2 048 bundled digits by our engine, PyTorch on one
-// thread and TensorFlow.js, in one run; prints samples/s per engine and the ratios as one JSON line.
-//   node --import tsx bench/cnn.ts                 speed
+// pooling, dense 10, Adam, batch 64) trained on the same 2 048 bundled digits by our engine on one thread and
+// PyTorch on one thread, one epoch each per round, interleaved (a PyTorch process serves rounds), so a load
+// change on the shared machine hits both alike; then TensorFlow.js. Prints samples/s over wall time and over
+// each engine's own CPU time, the ratios, and one JSON line.
+//   node --import tsx bench/cnn.ts                 speed (also the `cnn` case of `npm run bench`)
 //   node --import tsx bench/cnn.ts --accuracy [examples/mnist-cnn.nn.json]
 //     trains the example with our engine and with PyTorch (same layers, initialisers, Adam, batch size,
 //     epochs and preprocessed data) and prints both validation accuracies.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,7 +24,7 @@ import { fmtRate, summarize } from './stats';
 
 const PYTHON = '/usr/bin/python3';
 const WARMUP = 1;
-const ROUNDS = 4;
+const ROUNDS = 6;
 
 const BENCH_LAYERS = [
   { type: 'conv2d', filters: 8, kernel: 3, padding: 'same', activation: 'relu' },
@@ -40,15 +43,26 @@ function parse(text: string, file: string): ModelSpec {
 const benchSpec = (epochs: number) =>
   parse(JSON.stringify({ name: 'cnn-bench', seed: 1, data: { source: 'mnist', samples: 2048, validationSplit: 0, preprocess: 'zero-center' }, layers: BENCH_LAYERS, loss: 'softmax-cross-entropy', optimizer: { type: 'adam', lr: 0.001 }, epochs, batchSize: 64 }), 'cnn-bench.nn.json');
 
-/** Our samples/s per epoch after warm-up (no probes: the engine alone, as the peers run). */
-async function ours(spec: ModelSpec, data: Dataset): Promise<number[]> {
-  const trainer = new Trainer(spec, data, { yieldEveryMs: 0 });
-  const rates: number[] = [];
-  trainer.on((e) => {
-    if (e.type === 'epoch' && e.metrics.epoch > WARMUP) rates.push(e.metrics.samplesPerSecond);
-  });
-  await trainer.run();
-  return rates;
+/** One epoch's throughput: samples per second of wall time and per second of the engine's own CPU time. */
+interface Round {
+  rate: number;
+  cpuRate: number;
+}
+
+/** Our engine on one thread (no probes: the engine alone, as the peers run); each round is one more epoch. */
+function oursSession(spec: ModelSpec, data: Dataset): { label: string; round(): Promise<Round> } {
+  const trainer = new Trainer({ ...spec, epochs: 1 }, data, { yieldEveryMs: 0, threads: 1, dtype: 'float32' });
+  return {
+    label: `ours (${trainer.summary().kernel}, 1 thread)`,
+    round: async () => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await trainer.run();
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(c0);
+      return { rate: data.train.n / wall, cpuRate: data.train.n / ((cpu.user + cpu.system) / 1e6) };
+    },
+  };
 }
 
 /** The `.nn.json` layers as written, with the initialiser each weight layer resolved to. */
@@ -63,28 +77,61 @@ function layersForTorch(spec: ModelSpec): object[] {
   return out;
 }
 
-function runTorch(spec: ModelSpec, data: Dataset, mode: 'speed' | 'accuracy', epochs: number): Record<string, unknown> {
+/** Writes the splits where torch_cnn.py reads them and returns its configuration. */
+function torchConfig(dir: string, spec: ModelSpec, data: Dataset, mode: 'serve' | 'accuracy', epochs: number): Record<string, unknown> {
+  const files: Record<string, string> = {};
+  const write = (name: string, split: Split) => {
+    files[`${name}X`] = path.join(dir, `${name}.x.f32`);
+    files[`${name}Y`] = path.join(dir, `${name}.y.i32`);
+    writeFileSync(files[`${name}X`], Float32Array.from(split.x));
+    writeFileSync(files[`${name}Y`], split.labels);
+  };
+  write('train', data.train);
+  write('val', data.val);
+  return {
+    ...files, mode, epochs, seed: spec.seed, shape: data.inputShape, trainN: data.train.n, valN: data.val.n,
+    layers: layersForTorch(spec), lr: spec.optimizer.lr, batch: spec.batchSize,
+  };
+}
+
+const TORCH_ENV = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+
+function torchAccuracy(spec: ModelSpec, data: Dataset): Record<string, unknown> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nn-cnn-'));
   try {
-    const files: Record<string, string> = {};
-    const write = (name: string, split: Split) => {
-      files[`${name}X`] = path.join(dir, `${name}.x.f32`);
-      files[`${name}Y`] = path.join(dir, `${name}.y.i32`);
-      writeFileSync(files[`${name}X`], Float32Array.from(split.x));
-      writeFileSync(files[`${name}Y`], split.labels);
-    };
-    write('train', data.train);
-    write('val', data.val);
-    const cfg = {
-      ...files, mode, epochs, warmup: WARMUP, seed: spec.seed, shape: data.inputShape, trainN: data.train.n, valN: data.val.n,
-      layers: layersForTorch(spec), lr: spec.optimizer.lr, batch: spec.batchSize,
-    };
-    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
-    const out = execFileSync(PYTHON, [path.join(__dirname, 'torch_cnn.py'), JSON.stringify(cfg)], { encoding: 'utf8', env });
+    const cfg = torchConfig(dir, spec, data, 'accuracy', spec.epochs);
+    const out = execFileSync(PYTHON, [path.join(__dirname, 'torch_cnn.py'), JSON.stringify(cfg)], { encoding: 'utf8', env: TORCH_ENV });
     return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A PyTorch process on one thread that trains one epoch per round. */
+async function torchSession(spec: ModelSpec, data: Dataset): Promise<{ label: string; round(): Promise<Round>; dispose(): void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nn-cnn-'));
+  const cfg = torchConfig(dir, spec, data, 'serve', 0);
+  const child = spawn(PYTHON, [path.join(__dirname, 'torch_cnn.py'), JSON.stringify(cfg)], { env: TORCH_ENV, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const line = await lines.next();
+    if (line.done) throw new Error('bench/torch_cnn.py exited');
+    return JSON.parse(line.value as string) as Record<string, unknown>;
+  };
+  const ready = await next();
+  return {
+    label: `pytorch ${String(ready.torch)} (1 thread)`,
+    round: async () => {
+      child.stdin.write('round\n');
+      const r = await next();
+      return { rate: r.rate as number, cpuRate: r.cpuRate as number };
+    },
+    dispose: () => {
+      child.stdin.end();
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function tfModel(): tf.Sequential {
@@ -129,27 +176,49 @@ async function tfjs(backend: 'cpu' | 'wasm', data: Dataset, steps: number, round
   }
 }
 
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
 async function speed(): Promise<void> {
-  const spec = benchSpec(WARMUP + ROUNDS);
+  const spec = benchSpec(1);
   const data = loadDataset(spec, {});
-  const torch = torchInfo();
-  console.log(`CNN bench (conv 8, conv 16 3×3 + 2×2 max pool, dense 10, Adam, batch 64, ${data.train.n} MNIST digits): ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}`);
-  // the machine is shared: our rounds run before and after PyTorch's, so a load change hits both alike
-  const oursRates = await ours(spec, data);
-  const torchRates = torch ? (runTorch(spec, data, 'speed', WARMUP + ROUNDS).rates as number[]) : null;
-  oursRates.push(...(await ours(spec, data)));
+  console.log(`CNN bench (conv 8, conv 16 3×3 + 2×2 max pool, dense 10, Adam, batch 64, ${data.train.n} MNIST digits): ${os.cpus().length} cores, load average ${load()}`);
+  const ours = oursSession(spec, data);
+  const torch = torchInfo() ? await torchSession(spec, data) : null;
+  const sessions = torch ? [ours, torch] : [ours];
+  const rounds: Round[][] = sessions.map(() => []);
+  try {
+    for (let r = 0; r < WARMUP + ROUNDS; r++) {
+      // alternate who goes first, so neither always follows the other's cache and load pattern
+      const order = r % 2 ? [...sessions.keys()].reverse() : [...sessions.keys()];
+      for (const s of order) {
+        const result = await sessions[s].round();
+        if (r >= WARMUP) rounds[s].push(result);
+      }
+    }
+  } finally {
+    torch?.dispose();
+  }
   const wasm = await tfjs('wasm', data, 4, 2);
   const cpu = await tfjs('cpu', data, 2, 2);
-  const rows: [string, number[] | string | null][] = [['ours', oursRates], ['pytorch cpu 1 thread', torchRates], ['tfjs-wasm', wasm], ['tfjs-cpu', cpu]];
-  for (const [engine, r] of rows) {
-    const shown = r === null ? 'skipped (python3-torch not installed)' : typeof r === 'string' ? `cannot train: ${r}` : `${fmtRate(summarize(r))} samples/s`;
-    console.log(`  ${engine.padEnd(22)} ${shown}`);
+  const med = (r: Round[], key: keyof Round) => summarize(r.map((x) => x[key])).median;
+  console.log(`  ${'engine'.padEnd(36)} ${'samples/s wall (min–max)'.padStart(26)} ${'samples per CPU-second'.padStart(24)}`);
+  sessions.forEach((s, i) => {
+    console.log(`  ${s.label.padEnd(36)} ${fmtRate(summarize(rounds[i].map((x) => x.rate))).padStart(26)} ${fmtRate(summarize(rounds[i].map((x) => x.cpuRate))).padStart(24)}`);
+  });
+  if (!torch) console.log('  pytorch: skipped (python3-torch not installed)');
+  for (const [engine, r] of [['tfjs-wasm', wasm], ['tfjs-cpu', cpu]] as const) {
+    console.log(`  ${engine.padEnd(36)} ${typeof r === 'string' ? `cannot train: ${r}` : `${fmtRate(summarize(r))} samples/s wall`}`);
   }
-  const med = (r: number[] | string | null) => (Array.isArray(r) ? summarize(r).median : null);
-  const ratio = (peer: number | null) => (peer ? Number((med(oursRates)! / peer).toFixed(2)) : null);
+  const ratio = (a: number, b: number | null) => (b ? Number((a / b).toFixed(2)) : null);
+  const oursRate = med(rounds[0], 'rate');
+  const torchRate = torch ? med(rounds[1], 'rate') : null;
+  const oursOverTorch1t = ratio(oursRate, torchRate);
+  console.log(`  load average at the end: ${load()}`);
   console.log(JSON.stringify({
-    bench: 'nn-debugger-cnn', oursSamplesPerSecond: Math.round(med(oursRates)!), oursOverTorch1t: ratio(med(torchRates)),
-    oursOverTfjsCpu: ratio(med(cpu)), tfjsWasm: typeof wasm === 'string' ? `cannot train: ${wasm}` : 'trains', torchTarget1_5x: ratio(med(torchRates)) === null ? null : ratio(med(torchRates))! >= 1.5,
+    bench: 'nn-debugger-cnn', oursSamplesPerSecond: Math.round(oursRate), torchSamplesPerSecond: torchRate && Math.round(torchRate),
+    oursOverTorch1t, oursOverTorch1tCpuTime: torch ? ratio(med(rounds[0], 'cpuRate'), med(rounds[1], 'cpuRate')) : null,
+    oursOverTfjsCpu: ratio(oursRate, Array.isArray(cpu) ? summarize(cpu).median : null), tfjsWasm: typeof wasm === 'string' ? `cannot train: ${wasm}` : 'trains',
+    'ours 1 thread >= 1.5x pytorch 1 thread': oursOverTorch1t === null ? null : oursOverTorch1t >= 1.5,
   }));
 }
 
@@ -158,7 +227,7 @@ async function accuracy(file: string): Promise<void> {
   const data = loadDataset(spec, {});
   const trainer = new Trainer(spec, data, { yieldEveryMs: 0 });
   const summary = await trainer.run();
-  const torch = runTorch(spec, data, 'accuracy', spec.epochs);
+  const torch = torchAccuracy(spec, data);
   const oursAcc = summary.final.valAccuracy!;
   const torchAcc = torch.valAccuracy as number;
   console.log(`${path.basename(file)}: ${spec.epochs} epochs, ${data.train.n} training / ${data.val.n} validation samples`);

@@ -2,7 +2,9 @@
 # side hands over (conv2d, maxpool, avgpool, relu, flatten, dense), with the same initialisers (He normal
 # before a ReLU, Glorot normal otherwise, zero biases), Adam settings, batch size and preprocessed data (read
 # from the files bench/cnn.ts wrote), on 1 CPU thread. Mode "accuracy": trains `epochs` epochs and prints
-# the validation accuracy; mode "speed": prints samples/s per measured epoch. One JSON line either way.
+# the validation accuracy (one JSON line); mode "serve": prints a ready line, then trains one epoch per
+# "round" line read from stdin and answers with its samples/s over wall time and over this process's CPU
+# time, so bench/cnn.ts can interleave its rounds with ours.
 import json, sys, time
 import numpy as np
 import torch
@@ -73,9 +75,9 @@ model = build(cfg["layers"]).train()
 opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.999), eps=1e-8)
 loss_fn = torch.nn.CrossEntropyLoss()
 b, n = cfg["batch"], cfg["trainN"]
-rates = []
-for epoch in range(cfg["epochs"]):
-    t0 = time.perf_counter()
+
+
+def epoch():
     order = torch.randperm(n)
     for start in range(0, n, b):
         idx = order[start:start + b]
@@ -83,11 +85,19 @@ for epoch in range(cfg["epochs"]):
         loss = loss_fn(model(train_x[idx]), train_y[idx])
         loss.backward()
         opt.step()
-    rates.append(n / (time.perf_counter() - t0))
 
-if cfg["mode"] == "speed":
-    print(json.dumps({"rates": rates[cfg["warmup"]:], "torch": torch.__version__}))
+
+if cfg["mode"] == "serve":
+    print(json.dumps({"ready": True, "torch": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        t0, c0 = time.perf_counter(), time.process_time()
+        epoch()
+        print(json.dumps({"rate": n / (time.perf_counter() - t0), "cpuRate": n / (time.process_time() - c0)}), flush=True)
 else:
+    for _ in range(cfg["epochs"]):
+        epoch()
     val_x, val_y = read("val", cfg["valN"])
     model.eval()
     with torch.no_grad():
