@@ -616,23 +616,40 @@ function convFuncs() {
         (local.set $row (i32.add ${L('row')} ${L('rs')}))`))}`)}`;
   const convLocals = '(local $c i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $iy i32) (local $lo i32) (local $hi i32) (local $t i32) (local $o i32) (local $line i32) (local $ox i32) (local $row i32) (local $plane i32)';
   const outside = `(i32.or (i32.lt_s ${L('iy')} (i32.const 0)) (i32.ge_s ${L('iy')} ${L('H')}))`;
+  // The row moves are inlined (rows are short: a call per row cost as much as the move); a stride-1 copy
+  // ends with one overlapping v128 instead of a scalar tail.
+  const zeroRun = (from, to) => loop('ox', from, to, `(f32.store ${addr(L('o'), L('ox'))} (f32.const 0))`);
+  const vecRun = (body) => `(local.set $ox ${L('lo')})
+                  (block $vDone (loop $vLoop
+                    (br_if $vDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('hi')}))
+                    ${body}
+                    (local.set $ox (i32.add ${L('ox')} (i32.const 4)))
+                    (br $vLoop)))`;
   const im2col = `
   (func $im2col (export "im2col") (param $x i32) ${geometry} (param $cols i32) (param $rs i32)
     ${convLocals}
     ${unroll(`(if ${outside}
-            (then (call $zeroF ${L('o')} ${L('ow')}))
+            (then ${zeroRun('(i32.const 0)', L('ow'))})
             (else
-              (call $zeroF ${L('o')} ${L('lo')})
+              ${zeroRun('(i32.const 0)', L('lo'))}
               (if (i32.eq ${L('sw')} (i32.const 1))
-                (then (call $copyF ${addr(L('o'), L('lo'))} ${addr(L('line'), L('lo'))} (i32.sub ${L('hi')} ${L('lo')})))
+                (then
+                  ${vecRun(`(v128.store ${addr(L('o'), L('ox'))} (v128.load ${addr(L('line'), L('ox'))}))`)}
+                  (if (i32.and (i32.lt_s ${L('ox')} ${L('hi')}) (i32.ge_s (i32.sub ${L('hi')} ${L('lo')}) (i32.const 4)))
+                    (then (local.set $ox (i32.sub ${L('hi')} (i32.const 4))) (v128.store ${addr(L('o'), L('ox'))} (v128.load ${addr(L('line'), L('ox'))}))))
+                  ${loop('ox', L('ox'), L('hi'), `(f32.store ${addr(L('o'), L('ox'))} (f32.load ${addr(L('line'), L('ox'))}))`)})
                 (else ${loop('ox', L('lo'), L('hi'), `(f32.store ${addr(L('o'), L('ox'))} (f32.load ${addr(L('line'), `(i32.mul ${L('ox')} ${L('sw')})`)}))`)}))
-              (call $zeroF ${addr(L('o'), L('hi'))} (i32.sub ${L('ow')} ${L('hi')}))))`)})`;
+              ${zeroRun(L('hi'), L('ow'))}))`)})`;
   const col2im = `
   (func $col2im (export "col2im") (param $cols i32) ${geometry} (param $x i32) (param $rs i32)
     ${convLocals}
     ${unroll(`(if (i32.eqz ${outside}) (then
               (if (i32.eq ${L('sw')} (i32.const 1))
-                (then (call $addF ${addr(L('line'), L('lo'))} ${addr(L('o'), L('lo'))} (i32.sub ${L('hi')} ${L('lo')})))
+                (then
+                  ${vecRun(`(local.set $t ${addr(L('line'), L('ox'))})
+                    (v128.store ${L('t')} (f32x4.add (v128.load ${L('t')}) (v128.load ${addr(L('o'), L('ox'))})))`)}
+                  ${loop('ox', L('ox'), L('hi'), `(local.set $t ${addr(L('line'), L('ox'))})
+                  (f32.store ${L('t')} (f32.add (f32.load ${L('t')}) (f32.load ${addr(L('o'), L('ox'))})))`)})
                 (else ${loop('ox', L('lo'), L('hi'), `(local.set $t ${addr(L('line'), `(i32.mul ${L('ox')} ${L('sw')})`)})
                   (f32.store ${L('t')} (f32.add (f32.load ${L('t')}) (f32.load ${addr(L('o'), L('ox'))})))`)}))))`)})`;
   // sample-major [n][F][P] <-> filter-major [F][n·P]
@@ -735,9 +752,6 @@ function convFuncs() {
             (f32.store ${L('p')} (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load ${L('p')})) ${L('g')})))`)}`)})`;
   const helpers = [
     span('copyF', '(param $dst i32) (param $src i32)', '', '(v128.store (local.get $dst) (v128.load (local.get $src)))', '(f32.store (local.get $dst) (f32.load (local.get $src)))'),
-    span('addF', '(param $dst i32) (param $src i32)', '',
-      '(v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (v128.load (local.get $src))))',
-      '(f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src))))'),
     span('addBiasF', '(param $dst i32) (param $src i32) (param $b f32)', '',
       '(v128.store (local.get $dst) (f32x4.add (v128.load (local.get $src)) (f32x4.splat (local.get $b))))',
       '(f32.store (local.get $dst) (f32.add (f32.load (local.get $src)) (local.get $b)))'),
