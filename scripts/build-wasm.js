@@ -756,10 +756,22 @@ function convFuncs() {
       '(v128.store (local.get $dst) (f32x4.add (v128.load (local.get $src)) (f32x4.splat (local.get $b))))',
       '(f32.store (local.get $dst) (f32.add (f32.load (local.get $src)) (local.get $b)))'),
     span('zeroF', '(param $dst i32)', '(local $src i32)', '(v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))', '(f32.store (local.get $dst) (f32.const 0))'),
+    // Σ of n floats in float64, the order conv2d.ts's sumInLanes mirrors: four partial sums (index mod 4) over
+    // whole groups of four, combined as (s0 + s2) + (s1 + s3), then the rest one by one
     `
   (func $sumF64 (param $src i32) (param $n i32) (result f64)
-    (local $end i32) (local $s f64)
-    (local.set $end ${addr(L('src'), L('n'))})
+    (local $end i32) (local $lo v128) (local $hi v128) (local $v v128) (local $s f64)
+    (local.set $end ${addr(L('src'), `(i32.and ${L('n')} (i32.const -4))`)})
+    (block $vDone (loop $vLoop
+      (br_if $vDone (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $v (v128.load (local.get $src)))
+      (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 ${shuffle32(L('v'), L('v'), [2, 3, 0, 1])})))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $vLoop)))
+    (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
+    (local.set $end ${addr(L('end'), `(i32.and ${L('n')} (i32.const 3))`)})
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
       (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $src)))))

@@ -111,6 +111,7 @@ const CONVS: [string, Conv2dSpec, Shape][] = [
   ['2×3 stride 2 padding 1', conv2d(3, [2, 3], { stride: [2, 2], padding: 1 }), [3, 7, 6]],
   ['1×1 stride [1, 2] without bias', conv2d(2, 1, { stride: [1, 2], useBias: false }), [3, 4, 5]],
   ['5×5 padding 2', conv2d(5, 5, { padding: 2 }), [2, 6, 6]],
+  ['3×3 valid with 25 positions (a bias-gradient sum with a tail past whole lanes)', conv2d(3, 3), [2, 7, 7]],
 ];
 
 test('conv2d on kernel memory (wasm passes) equals conv2d on plain arrays (TS loops), forward and backward', () => {

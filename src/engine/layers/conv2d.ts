@@ -131,10 +131,7 @@ export class Conv2dLayer implements Layer {
           for (let f = 0; f < F; f++) {
             const src = (first + s) * F * P + f * P;
             this.work.set(gradOutput.subarray(src, src + P), f * n * P + s * P);
-            if (!db) continue;
-            let sum = 0;
-            for (let p = 0; p < P; p++) sum += gradOutput[src + p];
-            db[f] += sum;
+            if (db) db[f] += sumInLanes(gradOutput, src, P);
           }
         }
       }
@@ -156,4 +153,24 @@ export class Conv2dLayer implements Layer {
       if (!this.ops?.im2col(this.geometry, input, first + s, this.cols, s * P, n * P)) im2col(this.geometry, input, first + s, this.cols, s * P, n * P);
     }
   }
+}
+
+/**
+ * Σ a[from..from+n) in float64, in the order the wasm pass adds four lanes at a time (so both paths give the
+ * same bias gradient): partial sums by index mod 4 over whole groups of four, combined as (s0 + s2) + (s1 + s3),
+ * then the remaining values in order.
+ */
+function sumInLanes(a: FloatArray, from: number, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const whole = from + (n & ~3);
+  let i = from;
+  for (; i < whole; i += 4) {
+    s0 += a[i];
+    s1 += a[i + 1];
+    s2 += a[i + 2];
+    s3 += a[i + 3];
+  }
+  let sum = s0 + s2 + (s1 + s3);
+  for (; i < from + n; i++) sum += a[i];
+  return sum;
 }
