@@ -3,9 +3,11 @@
 // products only, the same count for every engine) and one JSON line of the issue's ratios and targets. The
 // machine is shared and noisy, so ratios measured in the same run are what count. Options:
 // --cases=<substring>[,<substring>...] (the cases whose id contains any), --no-tfjs-cpu, --no-torch-threads (only PyTorch's single-threaded configuration),
-// --no-relaxed (measure the runtime's default build: on Node 20 the plain SIMD one).
+// --no-relaxed (measure the runtime's default build: on Node 20 the plain SIMD one). The CNN of issue 12
+// (bench/cnn.ts, case id `cnn`) runs last, in its own process; --no-cnn leaves it out.
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { benchCases, flopsPerSample, type BenchCase } from './cases';
 import { oursSession, PROBE_EVERY, type Session } from './ours';
 import { tfjsSession, tfjsWasmFeatures } from './tfjs';
@@ -24,6 +26,7 @@ const args = process.argv.slice(2);
 const filters = args.find((a) => a.startsWith('--cases='))?.slice('--cases='.length).split(',');
 const withTfjsCpu = !args.includes('--no-tfjs-cpu');
 const withTorchThreads = !args.includes('--no-torch-threads');
+const withCnn = !args.includes('--no-cnn') && (!filters || filters.some((f) => 'cnn'.includes(f)));
 
 const WARMUP = 2;
 const ROUNDS = 6;
@@ -149,6 +152,12 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} cores)`);
   console.log(JSON.stringify({ bench: 'nn-debugger', kernel: results[0]?.rows.find((r) => r.role === 'oursN')?.engine ?? null, torch: torch?.version ?? null, torchBlas: torch?.blas ?? null, targets: targetsOf(ratios), ratios }));
+  if (withCnn) {
+    console.log('');
+    // same runtime flags (tsx, relaxed SIMD), so the CNN measures the build the cases above did
+    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, 'cnn.ts')], { stdio: 'inherit' });
+    if (r.status !== 0) process.exitCode = r.status ?? 1;
+  }
 }
 
 main().catch((e: unknown) => {
