@@ -39,11 +39,12 @@ function shuffle32(a, b, lanes) {
 }
 
 /**
- * A full panel of a transposed B, four depths at a time: each of the NR source rows gives one v128 of four
- * consecutive depths, and 4×4 transposes (eight shuffles each) turn them into four packed rows.
+ * A panel of a transposed B, four depths at a time: each of the NR source rows gives one v128 of four
+ * consecutive depths (zero for the rows past a partial panel's width), and 4×4 transposes (eight shuffles
+ * each) turn them into four packed rows.
  */
 function packTransposedQuads(t) {
-  const load = (j) => `(local.set $r${j} (v128.load (i32.add (local.get $src) (i32.mul (i32.const ${j}) (local.get $ld4)))))`;
+  const load = (j) => `(local.set $r${j} ${j === 0 ? '' : `(if (result v128) (i32.ge_s (i32.const ${j}) (local.get $w)) (then (v128.const i32x4 0 0 0 0)) (else `}(v128.load (i32.add (local.get $src) (i32.mul (i32.const ${j}) (local.get $ld4))))${j === 0 ? '' : '))'})`;
   const transpose = (v) => {
     const [r0, r1, r2, r3] = range(4).map((x) => `(local.get $r${4 * v + x})`);
     return [
@@ -56,7 +57,7 @@ function packTransposedQuads(t) {
       ),
     ].join('\n            ');
   };
-  return `(if (i32.and (i32.eq (local.get $w) (i32.const ${t.NR})) (local.get $t))
+  return `(if (local.get $t)
         (then
           (local.set $ld4 (i32.shl (local.get $ld) (i32.const 2)))
           (block $quadsDone (loop $quads
@@ -72,7 +73,7 @@ function packTransposedQuads(t) {
 /**
  * pack(b, ld, k, n, transposed, dst): B element (p, j) at b + 4(p·ld + j), or b + 4(j·ld + p) when transposed,
  * into ceil(n/NR) panels of k×NR floats, zero-padded, so the micro-kernel streams B contiguously from L1.
- * Full panels are copied a v128 at a time (transposed ones four depths at a time); the rest one float at a time.
+ * Full panels are copied a v128 at a time, transposed panels four depths at a time; the rest one float at a time.
  */
 function packFunc(t) {
   return `
@@ -116,16 +117,48 @@ function packFunc(t) {
 
 /**
  * packA(a, rs, ps, m, k, dst): op(A) with element (i, p) at a + 4(i·rs + p·ps) into ceil(m/MR) blocks of k×MR
- * floats (rows past m repeat the last row), so a strided Aᵀ is read contiguously by the micro-kernel.
+ * floats (rows past m repeat the last row), so a strided Aᵀ is read contiguously by the micro-kernel. A block's
+ * MR rows are one v128 per depth when they are adjacent in memory (rs = 1, a transposed A); rows of
+ * consecutive depths (ps = 1) go four depths at a time through a 4×4 transpose; the rest one float at a time.
  */
 function packAFunc(t) {
+  if (t.MR !== 4) throw new Error('packA: the v128 paths assume MR = 4');
+  const row = (r) => `(i32.add (local.get $src) (i32.shl (i32.mul (local.get $row${r}) (local.get $rs)) (i32.const 2)))`;
+  const q = (x) => `(local.get $q${x})`;
   return `
   (func $packA (export "packA") (param $a i32) (param $rs i32) (param $ps i32) (param $m i32) (param $k i32) (param $dst i32)
     (local $i i32) (local $p i32) (local $r i32) (local $row i32) (local $d i32) (local $src i32)
+    (local $row0 i32) (local $row1 i32) (local $row2 i32) (local $row3 i32)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $d (local.get $dst))
     (block $done (loop $blocks
       (br_if $done (i32.ge_s (local.get $i) (local.get $m)))
       (local.set $p (i32.const 0))
+      ${range(4).map((r) => `(local.set $row${r} (select (i32.add (local.get $i) (i32.const ${r})) (i32.sub (local.get $m) (i32.const 1)) (i32.lt_s (i32.add (local.get $i) (i32.const ${r})) (local.get $m))))`).join('\n      ')}
+      (if (i32.and (i32.eq (local.get $rs) (i32.const 1)) (i32.le_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+        (then
+          (local.set $src (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+          (block $vDone (loop $vLoop
+            (br_if $vDone (i32.ge_s (local.get $p) (local.get $k)))
+            (v128.store (local.get $d) (v128.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $p) (local.get $ps)) (i32.const 2)))))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $vLoop)))))
+      (if (i32.eq (local.get $ps) (i32.const 1))
+        (then
+          (block $qDone (loop $qLoop
+            (br_if $qDone (i32.gt_s (i32.add (local.get $p) (i32.const 4)) (local.get $k)))
+            (local.set $src (i32.add (local.get $a) (i32.shl (local.get $p) (i32.const 2))))
+            ${range(4).map((r) => `(local.set $q${r} (v128.load ${row(r)}))`).join('\n            ')}
+            (local.set $t0 ${shuffle32(q(0), q(1), [0, 4, 1, 5])})
+            (local.set $t1 ${shuffle32(q(2), q(3), [0, 4, 1, 5])})
+            (local.set $t2 ${shuffle32(q(0), q(1), [2, 6, 3, 7])})
+            (local.set $t3 ${shuffle32(q(2), q(3), [2, 6, 3, 7])})
+            ${[['$t0', '$t1', [0, 1, 4, 5]], ['$t0', '$t1', [2, 3, 6, 7]], ['$t2', '$t3', [0, 1, 4, 5]], ['$t2', '$t3', [2, 3, 6, 7]]].map(
+              ([x, y, lanes], n) => `(v128.store offset=${n * 16} (local.get $d) ${shuffle32(`(local.get ${x})`, `(local.get ${y})`, lanes)})`).join('\n            ')}
+            (local.set $d (i32.add (local.get $d) (i32.const 64)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $qLoop)))))
       (block $pDone (loop $pLoop
         (br_if $pDone (i32.ge_s (local.get $p) (local.get $k)))
         (local.set $src (i32.add (local.get $a) (i32.shl (i32.mul (local.get $p) (local.get $ps)) (i32.const 2))))
