@@ -764,6 +764,49 @@ function convFuncs() {
         (local.set $o (i32.add ${L('o')} (i32.const 1)))
         (local.set $ox (i32.add ${L('ox')} (i32.const 1)))
         (br $sLoop)))`))})`;
+  // Its gradient where the windows tile the input exactly: every input cell belongs to one window, so each
+  // cell is written once (0 + g at the window's argmax, as the zeroed scatter-add gives, else 0) in one pass.
+  const cellGrad = (off) => `(v128.and (f32x4.add ${L('gv')} (v128.const f32x4 0 0 0 0)) (i32x4.eq ${L('av')} ${lanes(off)}))`;
+  const scalarCellGrad = (off) => `(select (f32.add ${L('gs')} (f32.const 0)) (f32.const 0) (i32.eq ${L('as')} (i32.add ${L('best')} ${off})))`;
+  const maxPool2x2Grad = `
+  (func $maxPool2x2Grad (export "maxPool2x2Grad") (param $g i32) (param $arg i32) (param $planes i32) (param $oh i32) (param $ow i32) (param $dx i32)
+    (local $W i32) (local $plane i32) (local $oy i32) (local $ox i32) (local $a i32) (local $o i32) (local $p i32) (local $best i32) (local $gs f32) (local $as i32)
+    (local $gv v128) (local $av v128) (local $base v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local.set $W (i32.shl ${L('ow')} (i32.const 1)))
+    ${loop('plane', '(i32.const 0)', L('planes'), loop('oy', '(i32.const 0)', L('oh'), `(local.set $a (i32.mul (i32.add (i32.mul ${L('plane')} (i32.shl ${L('oh')} (i32.const 1))) (i32.shl ${L('oy')} (i32.const 1))) ${L('W')}))
+      (local.set $ox (i32.const 0))
+      (block $vDone (loop $vLoop
+        (br_if $vDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}))
+        (local.set $gv (v128.load ${addr(L('g'), L('o'))}))
+        (local.set $av (v128.load ${addr(L('arg'), L('o'))}))
+        (local.set $base (i32x4.add (i32x4.splat (i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1)))) (v128.const i32x4 0 2 4 6)))
+        (local.set $c0 ${cellGrad('(i32.const 0)')})
+        (local.set $c1 ${cellGrad('(i32.const 1)')})
+        (local.set $c2 ${cellGrad(L('W'))})
+        (local.set $c3 ${cellGrad(`(i32.add ${L('W')} (i32.const 1))`)})
+        (local.set $p ${addr(L('dx'), `(i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1)))`)})
+        (v128.store ${L('p')} ${shuffle32(L('c0'), L('c1'), [0, 4, 1, 5])})
+        (v128.store offset=16 ${L('p')} ${shuffle32(L('c0'), L('c1'), [2, 6, 3, 7])})
+        (local.set $p (i32.add ${L('p')} (i32.shl ${L('W')} (i32.const 2))))
+        (v128.store ${L('p')} ${shuffle32(L('c2'), L('c3'), [0, 4, 1, 5])})
+        (v128.store offset=16 ${L('p')} ${shuffle32(L('c2'), L('c3'), [2, 6, 3, 7])})
+        (local.set $o (i32.add ${L('o')} (i32.const 4)))
+        (local.set $ox (i32.add ${L('ox')} (i32.const 4)))
+        (br $vLoop)))
+      (block $sDone (loop $sLoop
+        (br_if $sDone (i32.ge_s ${L('ox')} ${L('ow')}))
+        (local.set $best (i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1))))
+        (local.set $gs (f32.load ${addr(L('g'), L('o'))}))
+        (local.set $as (i32.load ${addr(L('arg'), L('o'))}))
+        (local.set $p ${addr(L('dx'), L('best'))})
+        (f32.store ${L('p')} ${scalarCellGrad('(i32.const 0)')})
+        (f32.store offset=4 ${L('p')} ${scalarCellGrad('(i32.const 1)')})
+        (local.set $p (i32.add ${L('p')} (i32.shl ${L('W')} (i32.const 2))))
+        (f32.store ${L('p')} ${scalarCellGrad(L('W'))})
+        (f32.store offset=4 ${L('p')} ${scalarCellGrad(`(i32.add ${L('W')} (i32.const 1))`)})
+        (local.set $o (i32.add ${L('o')} (i32.const 1)))
+        (local.set $ox (i32.add ${L('ox')} (i32.const 1)))
+        (br $sLoop)))`))})`;
   const maxPoolGrad = `
   (func $maxPoolGrad (export "maxPoolGrad") (param $g i32) (param $arg i32) (param $n i32) (param $dx i32) (param $dxN i32)
     (local $o i32) (local $at i32)
@@ -812,7 +855,7 @@ function convFuncs() {
       (br $next)))
     (local.get $s))`,
   ];
-  return [...helpers, im2col, col2im, fromFilterMajor, toFilterMajor, maxPool, maxPool2x2, maxPoolGrad, avgPool, avgPoolGrad].join('');
+  return [...helpers, im2col, col2im, fromFilterMajor, toFilterMajor, maxPool, maxPool2x2, maxPool2x2Grad, maxPoolGrad, avgPool, avgPoolGrad].join('');
 }
 
 function watText(t) {

@@ -17,6 +17,7 @@ export interface ConvExports {
   toFilterMajor(src: number, filters: number, positions: number, n: number, dst: number, db: number): void;
   maxPool(x: number, ...rest: [...Window9, number, number]): void;
   maxPool2x2(x: number, planes: number, H: number, W: number, oh: number, ow: number, out: number, arg: number): void;
+  maxPool2x2Grad(g: number, arg: number, planes: number, oh: number, ow: number, dx: number): void;
   maxPoolGrad(g: number, arg: number, n: number, dx: number, dxN: number): void;
   avgPool(x: number, ...rest: [...Window9, number, number]): void;
   avgPoolGrad(g: number, ...rest: [...Window9, number, number]): void;
@@ -46,12 +47,15 @@ export interface WasmConvOps {
   toFilterMajor(src: FloatArray, first: number, filters: number, positions: number, n: number, dst: FloatArray, db: FloatArray | null): boolean;
   /** Max over each window (first maximum, NaN wins), the input index it came from into argmax. */
   maxPool(w: PoolWindow, input: FloatArray, out: FloatArray, argmax: Int32Array): boolean;
-  /** dx = 0, then dx[argmax[o]] += g[o] for the first n outputs, in order. */
-  maxPoolGrad(g: FloatArray, argmax: Int32Array, n: number, dx: FloatArray, dxLength: number): boolean;
+  /** dx = 0, then dx[argmax[o]] += g[o] for every output of the window, in order (argmax from maxPool over `w`). */
+  maxPoolGrad(w: PoolWindow, g: FloatArray, argmax: Int32Array, dx: FloatArray): boolean;
   avgPool(w: PoolWindow, input: FloatArray, out: FloatArray): boolean;
   /** dx = 0, then each window's cells += g·(1/window size), in float64 as the TS loop adds. */
   avgPoolGrad(w: PoolWindow, g: FloatArray, dx: FloatArray): boolean;
 }
+
+const is2x2 = (w: PoolWindow) => w.size[0] === 2 && w.size[1] === 2 && w.stride[0] === 2 && w.stride[1] === 2;
+const isTiled2x2 = (w: PoolWindow) => is2x2(w) && w.height === 2 * w.outH && w.width === 2 * w.outW;
 
 export function wasmConvOps(heap: WasmHeap, ex: ConvExports): WasmConvOps {
   const f32 = (a: FloatArray | null, need: number): a is Float32Array => a instanceof Float32Array && heap.owns(a) && a.length >= need;
@@ -93,13 +97,16 @@ export function wasmConvOps(heap: WasmHeap, ex: ConvExports): WasmConvOps {
     },
     maxPool: (w, input, out, argmax) => {
       if (!f32(input, inputs(w)) || !f32(out, outputs(w)) || !heap.owns(argmax) || argmax.length < outputs(w)) return false;
-      if (w.size[0] === 2 && w.size[1] === 2 && w.stride[0] === 2 && w.stride[1] === 2) ex.maxPool2x2(input.byteOffset, w.planes, w.height, w.width, w.outH, w.outW, out.byteOffset, argmax.byteOffset);
+      if (is2x2(w)) ex.maxPool2x2(input.byteOffset, w.planes, w.height, w.width, w.outH, w.outW, out.byteOffset, argmax.byteOffset);
       else ex.maxPool(input.byteOffset, ...window(w), out.byteOffset, argmax.byteOffset);
       return true;
     },
-    maxPoolGrad: (g, argmax, n, dx, dxLength) => {
-      if (!f32(g, n) || !heap.owns(argmax) || argmax.length < n || !f32(dx, dxLength)) return false;
-      ex.maxPoolGrad(g.byteOffset, argmax.byteOffset, n, dx.byteOffset, dxLength);
+    maxPoolGrad: (w, g, argmax, dx) => {
+      const n = outputs(w);
+      if (!f32(g, n) || !heap.owns(argmax) || argmax.length < n || !f32(dx, inputs(w))) return false;
+      // 2×2 windows at stride 2 that tile the input: one write per cell instead of zeroing then scattering
+      if (isTiled2x2(w)) ex.maxPool2x2Grad(g.byteOffset, argmax.byteOffset, w.planes, w.outH, w.outW, dx.byteOffset);
+      else ex.maxPoolGrad(g.byteOffset, argmax.byteOffset, n, dx.byteOffset, inputs(w));
       return true;
     },
     avgPool: (w, input, out) => {

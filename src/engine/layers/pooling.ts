@@ -126,7 +126,7 @@ export class PoolLayer extends ShapedLayer implements Layer {
   backward(gradOutput: FloatArray, batch: number): FloatArray {
     const { dIn, argmax, ops, window } = this.buffers.get(batch);
     const n = batch * this.outputSize;
-    if (this.spec.kind === 'maxpool' ? ops?.maxPoolGrad(gradOutput, argmax, n, dIn, batch * this.inputSize) : ops?.avgPoolGrad(window, gradOutput, dIn)) return dIn;
+    if (this.spec.kind === 'maxpool' ? ops?.maxPoolGrad(window, gradOutput, argmax, dIn) : ops?.avgPoolGrad(window, gradOutput, dIn)) return dIn;
     dIn.fill(0);
     if (this.spec.kind === 'maxpool') {
       for (let o = 0; o < n; o++) dIn[argmax[o]] += gradOutput[o];
