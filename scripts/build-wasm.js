@@ -696,7 +696,7 @@ function convFuncs() {
   (func $toFilterMajor (export "toFilterMajor") (param $src i32) (param $F i32) (param $P i32) (param $n i32) (param $dst i32) (param $db i32)
     (local $s i32) (local $f i32) (local $from i32) (local $at i32)
     ${loop('s', '(i32.const 0)', L('n'), loop('f', '(i32.const 0)', L('F'), `(local.set $from ${addr(L('src'), `(i32.mul (i32.add (i32.mul ${L('s')} ${L('F')}) ${L('f')}) ${L('P')})`)})
-        (call $copyF ${addr(L('dst'), `(i32.mul (i32.add (i32.mul ${L('f')} ${L('n')}) ${L('s')}) ${L('P')})`)} ${L('from')} ${L('P')})
+        (if (i32.ne ${L('dst')} ${L('src')}) (then (call $copyF ${addr(L('dst'), `(i32.mul (i32.add (i32.mul ${L('f')} ${L('n')}) ${L('s')}) ${L('P')})`)} ${L('from')} ${L('P')})))
         (if ${L('db')} (then
           (local.set $at ${addr(L('db'), L('f'))})
           (f32.store ${L('at')} (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load ${L('at')})) (call $sumF64 ${L('from')} ${L('P')}))))))`))})`;

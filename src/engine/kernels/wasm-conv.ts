@@ -43,7 +43,7 @@ export interface WasmConvOps {
   col2im(g: ConvGeometry, cols: FloatArray, at: number, sample: number, dInput: FloatArray, rowStride: number): boolean;
   /** dst samples first..first+n-1 [filters × P] = src [filters × n·P] + bias per filter (0 without bias). */
   fromFilterMajor(src: FloatArray, filters: number, positions: number, n: number, dst: FloatArray, first: number, bias: FloatArray | null): boolean;
-  /** dst [filters × n·P] = src samples first..first+n-1; with db, adds each (sample, filter)'s float64 sum to db[filter]. */
+  /** dst [filters × n·P] = src samples first..first+n-1 (no copy when dst is that very slice of src); with db, adds each (sample, filter)'s float64 sum to db[filter]. */
   toFilterMajor(src: FloatArray, first: number, filters: number, positions: number, n: number, dst: FloatArray, db: FloatArray | null): boolean;
   /** Max over each window (first maximum, NaN wins), the input index it came from into argmax. */
   maxPool(w: PoolWindow, input: FloatArray, out: FloatArray, argmax: Int32Array): boolean;

@@ -1,10 +1,13 @@
 // 2-D convolution over channel-major [C, H, W] samples. Weights are [filters × C·kh·kw] (PyTorch's layout),
 // one bias per filter. A chunk of samples is unrolled by im2col side by side into [K × n·P], so the
-// convolution, the weight gradient and the input gradient are each one long GEMM per chunk on whichever
+// convolution, the weight gradient and the input gradient are each one GEMM per chunk on whichever
 // kernel path the run uses (wasm SIMD for float32, TypeScript for float64); outputs and output gradients
 // move between the sample-major buffers and the filter-major chunk in runs of P values (in wasm, with the
-// bias added and the bias gradient summed on the way, when the buffers are kernel memory). The unrolled chunk
-// of a training batch is kept for the backward pass; chunks bound its memory on large evaluation batches.
+// bias added and the bias gradient summed on the way, when the buffers are kernel memory); a one-sample
+// chunk is already in the sample's layout, so its products read and write the layer buffers in place. The unrolled chunk
+// is kept for the backward pass when it holds the whole batch. Chunks are small enough that the unrolled
+// block, the products and the moves stay in the core's caches between passes; going through main memory
+// cost more than the longer products saved.
 import type { FloatArray } from '../types';
 import type { Conv2dSpec } from '../spec/model-spec';
 import { convPadding, shapeSize, type Shape } from '../spec/layer-kinds';
@@ -15,8 +18,8 @@ import type { WasmConvOps } from '../kernels/wasm-conv';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
 
-/** Values an unrolled chunk may hold: big enough for long GEMMs, small enough to stay in cache-friendly memory. */
-const COLS_BUDGET = 1 << 20;
+/** Values an unrolled chunk may hold (32 KiB of float32): one sample for MNIST-sized layers, a few for small ones. */
+const COLS_BUDGET = 1 << 13;
 
 interface ConvBuffers {
   out: FloatArray;
@@ -95,15 +98,16 @@ export class Conv2dLayer implements Layer {
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
       this.unroll(input, first, n);
-      this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, this.work, false);
-      if (this.ops?.fromFilterMajor(this.work, F, P, n, out, first, this.bias ? this.bias.value : null)) continue;
-      // [filters × n·P] -> n samples of [filters × P], adding the bias
+      const work = this.chunkBuffer(out, first, n);
+      this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, work, false);
+      if (this.ops?.fromFilterMajor(work, F, P, n, out, first, this.bias ? this.bias.value : null)) continue;
+      // [filters × n·P] -> n samples of [filters × P], adding the bias (in place for one sample)
       for (let s = 0; s < n; s++) {
         for (let f = 0; f < F; f++) {
           const b = this.bias ? this.bias.value[f] : 0;
           const src = f * n * P + s * P;
           const dst = (first + s) * F * P + f * P;
-          for (let p = 0; p < P; p++) out[dst + p] = this.work[src + p] + b;
+          for (let p = 0; p < P; p++) out[dst + p] = work[src + p] + b;
         }
       }
     }
@@ -125,25 +129,32 @@ export class Conv2dLayer implements Layer {
     for (let first = 0; first < batch; first += this.chunk) {
       const n = Math.min(this.chunk, batch - first);
       if (!reuse) this.unroll(input, first, n);
-      // n samples of [filters × P] -> [filters × n·P], summing the bias gradient sample by sample
-      if (!this.ops?.toFilterMajor(gradOutput, first, F, P, n, this.work, db)) {
+      // n samples of [filters × P] -> [filters × n·P] (no move for one sample), summing the bias gradient sample by sample
+      const work = this.chunkBuffer(gradOutput, first, n);
+      if (!this.ops?.toFilterMajor(gradOutput, first, F, P, n, work, db)) {
         for (let s = 0; s < n; s++) {
           for (let f = 0; f < F; f++) {
             const src = (first + s) * F * P + f * P;
-            this.work.set(gradOutput.subarray(src, src + P), f * n * P + s * P);
+            if (work === this.work) work.set(gradOutput.subarray(src, src + P), f * n * P + s * P);
             if (db) db[f] += sumInLanes(gradOutput, src, P);
           }
         }
       }
-      this.kernels.gemmNT(F, this.k, n * P, this.work, this.cols, this.weight.grad, first > 0);
+      this.kernels.gemmNT(F, this.k, n * P, work, this.cols, this.weight.grad, first > 0);
       if (this.computeInputGradient) {
-        this.kernels.gemmTN(this.k, n * P, F, this.weight.value, this.work, this.dCols, false);
+        this.kernels.gemmTN(this.k, n * P, F, this.weight.value, work, this.dCols, false);
         for (let s = 0; s < n; s++) {
           if (!this.ops?.col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P)) col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P);
         }
       }
     }
     return dIn;
+  }
+
+  /** The filter-major buffer of a chunk: the sample's own slice of `samples` when the chunk is one sample (the layouts agree), else the shared one. */
+  private chunkBuffer(samples: FloatArray, first: number, n: number): FloatArray {
+    const size = this.spec.filters * this.positions;
+    return n === 1 ? samples.subarray(first * size, (first + 1) * size) : this.work;
   }
 
   /** im2col of samples first..first+n-1 side by side into `cols` ([K × n·P]). */
