@@ -638,14 +638,14 @@ function convFuncs() {
         (local.set $hi (select (i32.add (i32.div_s ${L('t')} ${L('sw')}) (i32.const 1)) (i32.const 0) (i32.ge_s ${L('t')} (i32.const 0))))
         (if (i32.gt_s ${L('hi')} ${L('ow')}) (then (local.set $hi ${L('ow')})))
         (if (i32.lt_s ${L('hi')} ${L('lo')}) (then (local.set $hi ${L('lo')})))`;
-  const unroll = (inner) => `(local.set $row ${L('cols')})
+  const unroll = (inner, blockwise = null) => `(local.set $row ${L('cols')})
     (local.set $rs (i32.shl ${L('rs')} (i32.const 2)))
     ${loop('c', '(i32.const 0)', L('C'), `(local.set $plane (i32.add ${L('x')} (i32.shl (i32.mul ${L('c')} (i32.mul ${L('H')} ${L('W')})) (i32.const 2))))
     ${loop('ki', '(i32.const 0)', L('kh'), loop('kj', '(i32.const 0)', L('kw'), `${columns}
-        ${loop('oy', '(i32.const 0)', L('oh'), `(local.set $iy (i32.add (i32.sub (i32.mul ${L('oy')} ${L('sh')}) ${L('ph')}) ${L('ki')}))
+        ${blockwise ? `(if ${L('blockwise')} (then ${blockwise}) (else ` : ''}${loop('oy', '(i32.const 0)', L('oh'), `(local.set $iy (i32.add (i32.sub (i32.mul ${L('oy')} ${L('sh')}) ${L('ph')}) ${L('ki')}))
           (local.set $o ${addr(L('row'), `(i32.mul ${L('oy')} ${L('ow')})`)})
           (local.set $line ${addr(L('plane'), `(i32.add (i32.sub (i32.mul ${L('iy')} ${L('W')}) ${L('pw')}) ${L('kj')})`)})
-          ${inner}`)}
+          ${inner}`)}${blockwise ? '))' : ''}
         (local.set $row (i32.add ${L('row')} ${L('rs')}))`))}`)}`;
   const convLocals = '(local $c i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $iy i32) (local $lo i32) (local $hi i32) (local $t i32) (local $o i32) (local $line i32) (local $ox i32) (local $row i32) (local $plane i32)';
   const outside = `(i32.or (i32.lt_s ${L('iy')} (i32.const 0)) (i32.ge_s ${L('iy')} ${L('H')}))`;
@@ -658,9 +658,37 @@ function convFuncs() {
                     ${body}
                     (local.set $ox (i32.add ${L('ox')} (i32.const 4)))
                     (br $vLoop)))`;
+  // At stride 1 with the output as wide as the input ("same" padding), an unrolled row is its input plane
+  // shifted by a constant: the rows inside the image are one contiguous copy, after which the few cells that
+  // fall on the padding are zeroed row by row (the copy never reads outside the rows it shifts).
+  const setZero = (from, count) => `(local.set $o ${from})
+              ${loop('ox', '(i32.const 0)', count, `(f32.store ${addr(L('o'), L('ox'))} (f32.const 0))`)}`;
+  const blockwise = `(local.set $oy0 (i32.sub ${L('ph')} ${L('ki')}))
+            (if (i32.lt_s ${L('oy0')} (i32.const 0)) (then (local.set $oy0 (i32.const 0))))
+            (if (i32.gt_s ${L('oy0')} ${L('oh')}) (then (local.set $oy0 ${L('oh')})))
+            (local.set $oy1 (i32.sub (i32.add ${L('H')} ${L('ph')}) ${L('ki')}))
+            (if (i32.gt_s ${L('oy1')} ${L('oh')}) (then (local.set $oy1 ${L('oh')})))
+            (if (i32.lt_s ${L('oy1')} ${L('oy0')}) (then (local.set $oy1 ${L('oy0')})))
+            ${setZero(L('row'), `(i32.mul ${L('oy0')} ${L('ow')})`)}
+            ${setZero(addr(L('row'), `(i32.mul ${L('oy1')} ${L('ow')})`), `(i32.mul (i32.sub ${L('oh')} ${L('oy1')}) ${L('ow')})`)}
+            (if (i32.and (i32.gt_s ${L('oy1')} ${L('oy0')}) (i32.gt_s ${L('hi')} ${L('lo')})) (then
+              (local.set $o ${addr(L('row'), `(i32.add (i32.mul ${L('oy0')} ${L('ow')}) ${L('lo')})`)})
+              (local.set $line ${addr(L('plane'), `(i32.add (i32.sub (i32.mul (i32.add (i32.sub ${L('oy0')} ${L('ph')}) ${L('ki')}) ${L('W')}) ${L('pw')}) (i32.add ${L('kj')} ${L('lo')}))`)})
+              (local.set $t (i32.add (i32.mul (i32.sub (i32.sub ${L('oy1')} ${L('oy0')}) (i32.const 1)) ${L('ow')}) (i32.sub ${L('hi')} ${L('lo')})))
+              (local.set $ox (i32.const 0))
+              (block $bDone (loop $bLoop
+                (br_if $bDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('t')}))
+                (v128.store ${addr(L('o'), L('ox'))} (v128.load ${addr(L('line'), L('ox'))}))
+                (local.set $ox (i32.add ${L('ox')} (i32.const 4)))
+                (br $bLoop)))
+              ${loop('ox', L('ox'), L('t'), `(f32.store ${addr(L('o'), L('ox'))} (f32.load ${addr(L('line'), L('ox'))}))`)}))
+            ${loop('oy', L('oy0'), L('oy1'), `(local.set $o ${addr(L('row'), `(i32.mul ${L('oy')} ${L('ow')})`)})
+              ${zeroRun('(i32.const 0)', L('lo'))}
+              ${zeroRun(L('hi'), L('ow'))}`)}`;
   const im2col = `
   (func $im2col (export "im2col") (param $x i32) ${geometry} (param $cols i32) (param $rs i32)
-    ${convLocals}
+    ${convLocals} (local $blockwise i32) (local $oy0 i32) (local $oy1 i32)
+    (local.set $blockwise (i32.and (i32.and (i32.eq ${L('sw')} (i32.const 1)) (i32.eq ${L('sh')} (i32.const 1))) (i32.eq ${L('W')} ${L('ow')})))
     ${unroll(`(if ${outside}
             (then ${zeroRun('(i32.const 0)', L('ow'))})
             (else
@@ -672,7 +700,7 @@ function convFuncs() {
                     (then (local.set $ox (i32.sub ${L('hi')} (i32.const 4))) (v128.store ${addr(L('o'), L('ox'))} (v128.load ${addr(L('line'), L('ox'))}))))
                   ${loop('ox', L('ox'), L('hi'), `(f32.store ${addr(L('o'), L('ox'))} (f32.load ${addr(L('line'), L('ox'))}))`)})
                 (else ${loop('ox', L('lo'), L('hi'), `(f32.store ${addr(L('o'), L('ox'))} (f32.load ${addr(L('line'), `(i32.mul ${L('ox')} ${L('sw')})`)}))`)}))
-              ${zeroRun(L('hi'), L('ow'))}))`)})`;
+              ${zeroRun(L('hi'), L('ow'))}))`, blockwise)})`;
   const col2im = `
   (func $col2im (export "col2im") (param $cols i32) ${geometry} (param $x i32) (param $rs i32)
     ${convLocals}

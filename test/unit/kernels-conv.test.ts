@@ -40,6 +40,8 @@ const GEOMETRIES: ConvGeometry[] = [
   geometry(2, 6, 6, [5, 5], [1, 1], [2, 2]),
   geometry(4, 5, 7, [3, 2], [2, 3], [0, 2]),
   geometry(1, 3, 3, [3, 3], [1, 1], [3, 3]),
+  // "same" at stride 1 (the contiguous-block path), a wide kernel on a non-square input
+  geometry(2, 5, 8, [3, 5], [1, 1], [1, 2]),
 ];
 
 test('wasm im2col and col2im equal the TS loops on odd geometries, side by side in a chunk', () => {
