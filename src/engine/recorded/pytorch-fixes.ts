@@ -92,6 +92,8 @@ export function pytorchFix(fixId: string, layers: readonly FixLayer[] = []): str
       return `# keep the best weights: if val_loss < best: best, best_state = val_loss, copy.deepcopy(model.state_dict());\n# stop after ${a ?? 5} epochs without improvement, then model.load_state_dict(best_state)`;
     case 'standardize':
       return 'x = (x - mean) / std  # mean, std = x_train.mean(0), x_train.std(0), computed on the training set only';
+    case 'target-scaling':
+      return 'y = (y - y_mean) / y_std  # y_mean, y_std from the training targets; report predictions as pred * y_std + y_mean';
     case 'loss':
       return a === 'softmax-cross-entropy' ? 'criterion = nn.CrossEntropyLoss()  # on raw logits: no softmax layer before it' : a === 'binary-cross-entropy' ? 'criterion = nn.BCEWithLogitsLoss()' : 'criterion = nn.MSELoss()';
     case 'batchnorm-momentum':
