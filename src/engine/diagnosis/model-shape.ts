@@ -46,15 +46,35 @@ export function denseNames(spec: ModelSpec, filter: (l: DenseSpec, position: num
     .join(',');
 }
 
-/** The init that fits the activation after a dense layer: He for the ReLU family, Xavier otherwise. */
-export function fittingInit(after: LayerSpec | null): 'he' | 'xavier' {
-  return isReluFamily(after) ? 'he' : 'xavier';
+export type FittingInit = 'he' | 'xavier' | 'lecun';
+
+/**
+ * The init that fits the activation after a dense layer: He for the ReLU family, Xavier otherwise, except
+ * for a layer that fans out far wider than its inputs, where Xavier's fan-out term would shrink the signal
+ * it passes on and LeCun's 1/fan-in keeps it at unit scale.
+ */
+export function fittingInit(after: LayerSpec | null, fans?: { in: number; out: number }): FittingInit {
+  if (isReluFamily(after)) return 'he';
+  return fans && fans.out > 4 * fans.in ? 'lecun' : 'xavier';
+}
+
+/** Each dense layer's fan-in, by engine position (the data's width feeds the first). */
+export function fanIns(spec: ModelSpec, inputs: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let width = inputs;
+  spec.layers.forEach((l, position) => {
+    if (!isDense(l)) return;
+    out.set(position, width);
+    width = l.units;
+  });
+  return out;
 }
 
 /** The model with every dense layer initialised as it should be (fitting weights, zero biases). */
-export function withFittingInits(spec: ModelSpec): ModelSpec {
+export function withFittingInits(spec: ModelSpec, inputs: number): ModelSpec {
+  const fans = fanIns(spec, inputs);
   const layers = spec.layers.map((l, position) =>
-    isDense(l) ? { ...l, init: { ...l.init, type: fittingInit(activationAfter(spec.layers, position)) }, biasInit: { ...l.biasInit, type: 'zeros' as const } } : l,
+    isDense(l) ? { ...l, init: { ...l.init, type: fittingInit(activationAfter(spec.layers, position), { in: fans.get(position) ?? 0, out: l.units }) }, biasInit: { ...l.biasInit, type: 'zeros' as const } } : l,
   );
   return { ...spec, layers };
 }

@@ -5,7 +5,7 @@
 // the scale. The product of these per-layer gains is what explodes or vanishes in a deep stack.
 import type { Dataset } from '../data/dataset';
 import type { InitSpec, LayerSpec, ModelSpec } from '../spec/model-spec';
-import type { LayerRef } from '../types';
+import type { LayerRef, ModelSummary } from '../types';
 import { isDense } from './model-shape';
 
 export interface PredictedScale {
@@ -160,4 +160,11 @@ export function predictScales(spec: ModelSpec, ds: Dataset | null): PredictedSca
     }
   }
   return out;
+}
+
+/** The model summary with each layer's predicted activation std (what the reports show next to the observed one). */
+export function withPredictedScales(model: ModelSummary, spec: ModelSpec, ds: Dataset | null): ModelSummary {
+  const predicted = predictScales(spec, ds);
+  if (!predicted) return model;
+  return { ...model, layers: model.layers.map((l) => ({ ...l, predictedActivationStd: predicted[l.position]?.std ?? null })) };
 }

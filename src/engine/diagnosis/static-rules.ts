@@ -2,12 +2,13 @@
 import type { Rule } from './rule';
 import { finding, fmt } from './rule';
 import type { DenseSpec, LayerSpec } from '../spec/model-spec';
-import { activationAfter, denseBefore, fittingInit, hiddenDense, isDense, normalizedAfter, withFittingInits } from './model-shape';
+import { activationAfter, denseBefore, fanIns, fittingInit, hiddenDense, isDense, normalizedAfter, withFittingInits, type FittingInit } from './model-shape';
 import { featureMoments, initSecondMoment, predictScales } from './scale';
+import { saturatingStackFixes } from './fix-choice';
 
 const RELU_FAMILY = new Set(['relu', 'leaky-relu', 'relu6']);
 
-const initName = (kind: 'he' | 'xavier') => (kind === 'he' ? 'He' : 'Xavier');
+const initName = (kind: FittingInit) => (kind === 'he' ? 'He' : kind === 'lecun' ? 'LeCun' : 'Xavier');
 
 /**
  * One cause, every layer it affects: weights that start equal (no symmetry breaking), a stack whose
@@ -18,14 +19,15 @@ export const poorInitialization: Rule = {
   code: 'poor-initialization',
   severity: 'warning',
   stage: 'static',
-  thresholds: { varianceFactor: 50, maxDrift: 10, minActive: 0.05 },
+  thresholds: { varianceFactor: 50, maxDrift: 10, minActive: 0.05, sigmoidDepth: 4 },
   evaluate(ctx, t) {
     const { spec } = ctx;
     const findings = [];
     const dense = spec.layers.map((l, position) => ({ l, position })).filter((x): x is { l: DenseSpec; position: number } => isDense(x.l));
     const hidden = dense.filter(({ position }) => spec.layers.slice(position + 1).some(isDense));
-    const fitOf = (position: number) => fittingInit(activationAfter(spec.layers, position));
-    const reinit = (names: string[], kind: 'he' | 'xavier') => `reinit:${names.join(',')}:${kind}`;
+    const fans = fanIns(spec, ctx.dataset?.inputs ?? 0);
+    const fitOf = (position: number) => fittingInit(activationAfter(spec.layers, position), { in: fans.get(position) ?? 0, out: (spec.layers[position] as DenseSpec).units });
+    const reinit = (names: string[], kind: FittingInit) => `reinit:${names.join(',')}:${kind}`;
 
     const symmetric = hidden.filter(({ l }) => l.init.type === 'zeros' || l.init.type === 'constant');
     if (symmetric.length) {
@@ -39,14 +41,14 @@ export const poorInitialization: Rule = {
     }
 
     const predicted = predictScales(spec, ctx.dataset);
-    const fitting = predictScales(withFittingInits(spec), ctx.dataset);
+    const fitting = predictScales(withFittingInits(spec, ctx.dataset?.inputs ?? 0), ctx.dataset);
     if (predicted && fitting) {
       // the signal each dense layer passes on, against what a well-initialised copy of the model passes on
       const drift = dense.map(({ l, position }) => ({ l, position, ratio: predicted[position].std / fitting[position].std, predicted: predicted[position].std, fitting: fitting[position].std }));
       const finite = drift.filter((d) => Number.isFinite(d.ratio) && d.ratio > 0);
       const worstHigh = finite.reduce((a, d) => (d.ratio > (a?.ratio ?? 0) ? d : a), null as (typeof drift)[number] | null);
       const worstLow = finite.reduce((a, d) => (d.ratio < (a?.ratio ?? Infinity) ? d : a), null as (typeof drift)[number] | null);
-      const fanIn = (position: number) => (dense.findIndex((d) => d.position === position) === 0 ? ctx.dataset?.inputs ?? 0 : (dense[dense.findIndex((d) => d.position === position) - 1]?.l.units ?? 0));
+      const fanIn = (position: number) => fans.get(position) ?? 0;
       // a layer is to blame when its own weight variance is off the fitting one (in the drift's direction)
       const varianceRatio = (l: DenseSpec, position: number) => {
         const n = fanIn(position);
@@ -66,7 +68,9 @@ export const poorInitialization: Rule = {
         const blamed = off ? perLayer : single.filter((d) => (dir === 'explodes' ? varianceRatio(d.l, d.position) > 1 : varianceRatio(d.l, d.position) < 1));
         if (blamed.length === 0) continue;
         const names = blamed.map(({ l }) => l.name);
-        const fit = fitOf(blamed[0].position);
+        const fit = commonFit(blamed.map(({ position }) => fitOf(position)));
+        // sigmoid's slope of at most 1/4 starves a deep stack even at the right scale: switch it instead
+        const sigmoidStack = blamed.some(({ position }) => activationAfter(spec.layers, position)?.kind === 'sigmoid') && hidden.length >= t.sigmoidDepth;
         const layers = blamed.map(({ l, position, predicted: p, fitting: f }) => ({ layer: l, value: varianceRatio(l, position), note: `init variance ${fmt(varianceRatio(l, position))}x the ${initName(fitOf(position))} variance; predicted activation std ${fmt(p)} (fitting init: ${fmt(f)})` }));
         const message = off
           ? `The signal ${dir} through the stack before training starts: with these initialisers the activations of ${worst.l.name} are predicted at std ${fmt(worst.predicted)}, ${fmt(worst.ratio)}x what ${initName(fit)}-style initialisation gives (${fmt(worst.fitting)}). ${list(names)} start${names.length === 1 ? 's' : ''} with weights ${dir === 'explodes' ? 'too large' : 'too small'} for ${names.length === 1 ? 'its' : 'their'} fan-in, and each layer multiplies the error.`
@@ -77,7 +81,9 @@ export const poorInitialization: Rule = {
             off
               ? { metric: 'predicted activation std / std with fitting init', value: worst.ratio, threshold: dir === 'explodes' ? t.maxDrift : 1 / t.maxDrift, comparison: dir === 'explodes' ? '>' : '<', details: { layer: worst.l.name, predictedStd: worst.predicted, fittingStd: worst.fitting } }
               : { metric: 'init variance / fitting variance', value: layers[0].value, threshold: layers[0].value > 1 ? t.varianceFactor : 1 / t.varianceFactor, comparison: layers[0].value > 1 ? '>' : '<', details: { init: blamed[0].l.init.type } },
-            [reinit(names, fit), ...(fit === 'he' ? [] : [reinit(names, 'he')]), `insert-batchnorm:${names.join(',')}`]),
+            sigmoidStack
+              ? [...saturatingStackFixes(spec), reinit(names, fit)]
+              : [reinit(names, fit), ...(fit === 'he' ? [] : [reinit(names, 'he')]), `insert-batchnorm:${names.join(',')}`]),
         );
         break;
       }
@@ -97,6 +103,12 @@ export const poorInitialization: Rule = {
     return findings;
   },
 };
+
+/** One initialiser for a one-edit fix of several layers: the one that fits most of them (ties: the first layer's). */
+function commonFit(kinds: FittingInit[]): FittingInit {
+  const count = (k: FittingInit) => kinds.filter((x) => x === k).length;
+  return kinds.reduce((best, k) => (count(k) > count(best) ? k : best), kinds[0]);
+}
 
 const biasMeanOf = (d: DenseSpec) => (d.biasInit.type === 'constant' ? d.biasInit.value : 0);
 const hiddenOnly = (hidden: { l: DenseSpec }[], l: DenseSpec) => hidden.some((h) => h.l === l);
@@ -193,7 +205,7 @@ export const unnormalizedInput: Rule = {
   code: 'unnormalized-input',
   severity: 'warning',
   stage: 'static',
-  thresholds: { maxScale: 10, maxSpread: 100 },
+  thresholds: { maxScale: 10, maxSpread: 100, unitScale: 1 },
   evaluate(ctx, t) {
     const ds = ctx.dataset;
     if (!ds || ds.train.n === 0) return [];
@@ -214,7 +226,9 @@ export const unnormalizedInput: Rule = {
       if (magnitude > 0) minStd = Math.min(minStd, magnitude);
       maxStd = Math.max(maxStd, std[j]);
     }
-    const spread = minStd < Infinity ? maxStd / minStd : 1;
+    // initialisers assume unit-scale inputs: a spread matters when the large features reach that scale
+    // (pixels that all live in [0, 1] differ in spread without any feature being drowned)
+    const spread = minStd < Infinity && maxStd >= t.unitScale ? maxStd / minStd : 1;
     if (scale <= t.maxScale && spread <= t.maxSpread) return [];
     const feature = ds.featureNames[worst] ?? `feature ${worst}`;
     const byScale = scale > t.maxScale;
