@@ -134,18 +134,20 @@ export const updateRatio: Rule = {
           [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step'])];
       }
     }
-    // every layer crawls (a healthy step is about 1e-3 of the weights) while the loss is stuck or still high
+    // the layers crawl (a healthy step is about 1e-3 of the weights; the typical layer is judged, since a
+    // small output layer moves faster) while the loss is stuck or still high
     const measured = series.filter((x) => x.r.length > 0);
     // a schedule that decayed the learning rate to nothing is loss-plateau's finding (its fix is the schedule)
     const lrNow = ctx.epochs[ctx.epochs.length - 1]?.lr ?? lr;
     if (lrNow < t.decayedLr * lr) return [];
-    const crawling = measured.length > 0 && measured.every(({ r, m }) => m < t.min && fractionWhere(r, (x) => x < t.min) >= 0.8);
+    const slow = measured.filter(({ r, m }) => m < t.min && fractionWhere(r, (x) => x < t.min) >= 0.8);
+    const crawling = measured.length > 0 && median(measured.map((x) => x.m)) < t.min && slow.length > 0;
     const stillHigh = improved < t.stuckImprovement || (progress !== null && progress.recent > t.stillHigh * progress.initial);
     if (!crawling || !stillHigh) return [];
-    const fastest = measured.reduce((a, b) => (b.m > a.m ? b : a));
-    return [finding(this, { layers: measured.map(({ s, m }) => ({ layer: s.ref, value: m, note: `update / weight ${fmt(m)}` })) },
-      `Each step changes the weights by at most ${fmt(fastest.m)} of their size (a healthy step is about 1e-3) while the loss is ${improved < t.stuckImprovement ? 'stuck' : `still at ${fmt((1 - improved) * 100)} % of where it started`}: the learning rate in force (${fmt(lrNow)}) is too low to get anywhere.`,
-      { metric: 'largest layer update / weight norm (median)', value: fastest.m, threshold: t.min, comparison: '<', ...stepRange(fastest.s), details: { lr: lrNow, lossImprovement: improved } },
+    const typical = median(measured.map((x) => x.m));
+    return [finding(this, { layers: slow.map(({ s, m }) => ({ layer: s.ref, value: m, note: `update / weight ${fmt(m)}` })) },
+      `Each step changes the weights of ${slow.map((x) => x.s.ref.name).join(', ')} by about ${fmt(typical)} of their size (a healthy step is about 1e-3) while the loss is ${improved < t.stuckImprovement ? 'stuck' : `still at ${fmt((1 - improved) * 100)} % of where it started`}: the learning rate in force (${fmt(lrNow)}) is too low to get anywhere.`,
+      { metric: 'typical layer update / weight norm (median over layers)', value: typical, threshold: t.min, comparison: '<', ...stepRange(slow[0].s), details: { lr: lrNow, lossImprovement: improved } },
       raiseLrFixes(ctx))];
   },
 };

@@ -77,7 +77,8 @@ export const lossPlateau: Rule = {
     if (!progress) return [];
     const { improvement, initial, recent } = progress;
     const opt = ctx.spec.optimizer;
-    const frozen = frozenBySchedule(ctx, t, pts[0].loss);
+    // where training started, over a few batches (the very first one alone can be far off)
+    const frozen = frozenBySchedule(ctx, t, median(pts.slice(0, t.window).map((p) => p.loss)));
     if (frozen) return [frozen];
     // a loss that climbed far is diverging, not stuck; one far below the very first batch's has converged,
     // whatever its curve does now
