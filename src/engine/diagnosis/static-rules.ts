@@ -34,7 +34,7 @@ export const poorInitialization: Rule = {
       const fit = fitOf(symmetric[0].position);
       findings.push(
         finding(this, { layers: symmetric.map(({ l }) => ({ layer: l, value: 1, note: `${l.init.type} init` })) },
-          `${list(symmetric.map(({ l }) => l.name))} start with every weight equal (${symmetric[0].l.init.type} init): all units of a layer compute the same thing, get the same gradient and stay identical, so the layer behaves like a single unit.`,
+          `${list(symmetric.map(({ l }) => l.name))} start${symmetric.length === 1 ? 's' : ''} with every weight equal (${symmetric[0].l.init.type} init): all units of a layer compute the same thing, get the same gradient and stay identical, so the layer behaves like a single unit.`,
           { metric: 'distinct initial weight values', value: 1, threshold: 1, comparison: '<=', details: { init: symmetric[0].l.init.type, layers: symmetric.length } },
           [reinit(symmetric.map(({ l }) => l.name), fit), reinit(symmetric.map(({ l }) => l.name), fit === 'he' ? 'xavier' : 'he')]),
       );
