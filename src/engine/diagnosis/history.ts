@@ -85,14 +85,15 @@ export function lossProgress(ctx: RuleContext, window: number, minEpochs: number
  * training started and is not rising away from its best. A symptom seen on such a run (saturated tanh units,
  * small gradients in a deep stack) does not hurt training: it is information, not something to change.
  */
-export function trainingWell(ctx: RuleContext, fraction = 0.5, rise = 0.1): boolean {
+export function trainingWell(ctx: RuleContext, fraction = 0.25, rise = 0.25, recent = 3): boolean {
   const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
-  if (eps.length < 3 || ctx.summary?.status === 'non-finite') return false;
+  if (eps.length < recent || ctx.summary?.status === 'non-finite') return false;
   const start = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? eps[0].loss;
   const curve = eps.every((e) => e.valLoss !== null && Number.isFinite(e.valLoss)) ? eps.map((e) => e.valLoss!) : eps.map((e) => e.loss);
   const best = Math.min(...curve);
-  const last = curve[curve.length - 1];
-  return last <= fraction * start && last <= (1 + rise) * best;
+  // validation losses bounce at small batch sizes: the recent epochs' best says whether it still holds
+  const latest = Math.min(...curve.slice(-recent));
+  return curve[curve.length - 1] <= fraction * start && latest <= (1 + rise) * best;
 }
 
 /** `finding` as information when the run trains well anyway (see trainingWell). */

@@ -77,8 +77,9 @@ export const lossPlateau: Rule = {
     if (!progress) return [];
     const { improvement, initial, recent } = progress;
     const opt = ctx.spec.optimizer;
-    // where training started, over a few batches (the very first one alone can be far off)
-    const frozen = frozenBySchedule(ctx, t, median(pts.slice(0, t.window).map((p) => p.loss)));
+    // where training started: the first epoch's average (a few early batches of a model that learns in
+    // its first steps already sit near the end, and a single first batch can be far off)
+    const frozen = frozenBySchedule(ctx, t, Math.max(ctx.epochs[0]?.loss ?? 0, median(pts.slice(0, t.window).map((p) => p.loss))));
     if (frozen) return [frozen];
     // a loss that climbed far is diverging, not stuck; one far below the very first batch's has converged,
     // whatever its curve does now

@@ -19,7 +19,12 @@ export interface PredictedScale {
   gain: number | null;
   /** ReLU family: the fraction of its inputs predicted to be positive (bias and scale decide it). */
   activeFraction: number | null;
+  /** Sigmoid/tanh: the fraction of outputs predicted in the flat ends (slope below a hundredth of its peak). */
+  saturatedFraction: number | null;
 }
+
+/** |pre-activation| beyond which the probes count a unit as saturated (sigmoid within 0.01 of 0 or 1, |tanh| > 0.99). */
+const SATURATION_EDGE: Record<string, number> = { sigmoid: Math.log(0.99 / 0.01), tanh: Math.atanh(0.99) };
 
 /** Second moment of an initialiser's weights for these fans (uniform variants match their normal twins). */
 export function initSecondMoment(init: InitSpec, fanIn: number, fanOut: number): number {
@@ -64,13 +69,13 @@ function pointwise(l: LayerSpec): ((z: number) => number) | null {
 
 const NODES = 161;
 
-/** Mean, variance and P(z > 0) of f(z) for z ~ N(mu, sd^2), by quadrature over +-8 sd. */
-function gaussianMoments(f: (z: number) => number, mu: number, sd: number): { mean: number; variance: number; positive: number } {
+/** Mean, variance, P(z > 0) and P(|z| > edge) of f(z) for z ~ N(mu, sd^2), by quadrature over +-8 sd. */
+function gaussianMoments(f: (z: number) => number, mu: number, sd: number, edge = Infinity): { mean: number; variance: number; positive: number; beyond: number } {
   if (!(sd > 0)) {
     const y = f(mu);
-    return { mean: y, variance: 0, positive: mu > 0 ? 1 : 0 };
+    return { mean: y, variance: 0, positive: mu > 0 ? 1 : 0, beyond: Math.abs(mu) > edge ? 1 : 0 };
   }
-  let w = 0, m1 = 0, m2 = 0, pos = 0;
+  let w = 0, m1 = 0, m2 = 0, pos = 0, beyond = 0;
   for (let i = 0; i < NODES; i++) {
     const u = -8 + (16 * i) / (NODES - 1);
     const weight = Math.exp(-0.5 * u * u);
@@ -79,9 +84,10 @@ function gaussianMoments(f: (z: number) => number, mu: number, sd: number): { me
     m1 += weight * y;
     m2 += weight * y * y;
     if (mu + sd * u > 0) pos += weight;
+    if (Math.abs(mu + sd * u) > edge) beyond += weight;
   }
   const mean = m1 / w;
-  return { mean, variance: Math.max(0, m2 / w - mean * mean), positive: pos / w };
+  return { mean, variance: Math.max(0, m2 / w - mean * mean), positive: pos / w, beyond: beyond / w };
 }
 
 /** Per-feature mean and second moment of the features the network receives (after preprocessing). */
@@ -124,6 +130,7 @@ export function predictScales(spec: ModelSpec, ds: Dataset | null): PredictedSca
   for (const [position, l] of spec.layers.entries()) {
     let gain: number | null = null;
     let activeFraction: number | null = null;
+    let saturatedFraction: number | null = null;
     if (isDense(l)) {
       const rmsIn = Math.sqrt(second);
       const w2 = initSecondMoment(l.init, width, l.units);
@@ -147,13 +154,14 @@ export function predictScales(spec: ModelSpec, ds: Dataset | null): PredictedSca
     } else {
       const f = pointwise(l);
       if (f) {
-        const m = gaussianMoments(f, preMean, preStd);
+        const m = gaussianMoments(f, preMean, preStd, SATURATION_EDGE[l.kind]);
         mean = m.mean;
         second = m.variance + m.mean * m.mean;
         if (l.kind === 'relu' || l.kind === 'relu6' || l.kind === 'leaky-relu') activeFraction = m.positive;
+        if (l.kind in SATURATION_EDGE) saturatedFraction = m.beyond;
       }
     }
-    out.push({ ref: { index: l.index, name: l.name }, position, kind: l.kind, mean, std: Math.sqrt(Math.max(0, second - mean * mean)), gain, activeFraction });
+    out.push({ ref: { index: l.index, name: l.name }, position, kind: l.kind, mean, std: Math.sqrt(Math.max(0, second - mean * mean)), gain, activeFraction, saturatedFraction });
     if (!isDense(l) && !pointwise(l)) {
       preMean = mean;
       preStd = Math.sqrt(Math.max(0, second - mean * mean));

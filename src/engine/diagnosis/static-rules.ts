@@ -19,7 +19,7 @@ export const poorInitialization: Rule = {
   code: 'poor-initialization',
   severity: 'warning',
   stage: 'static',
-  thresholds: { varianceFactor: 50, maxDrift: 10, minActive: 0.05, sigmoidDepth: 4 },
+  thresholds: { varianceFactor: 50, maxDrift: 10, minActive: 0.05, maxSaturated: 0.5, sigmoidDepth: 4 },
   evaluate(ctx, t) {
     const { spec } = ctx;
     const findings = [];
@@ -87,16 +87,26 @@ export const poorInitialization: Rule = {
         );
         break;
       }
-      // biases so negative that a ReLU layer is predicted off for almost every sample
-      const off = predicted.filter((p) => p.activeFraction !== null && p.activeFraction < t.minActive);
-      const switchedOff = off.map((p) => ({ p, d: denseBefore(spec, p.position) })).filter((x): x is { p: (typeof predicted)[number]; d: DenseSpec } => !!x.d && x.d.useBias && biasMeanOf(x.d) < 0);
-      if (switchedOff.length) {
-        const names = switchedOff.map((x) => x.d.name);
+      // biases that switch a ReLU layer off, or pin a sigmoid/tanh at its flat end, before it sees a sample
+      const pinned = predicted
+        .filter((p) => (p.activeFraction !== null && p.activeFraction < t.minActive) || (p.saturatedFraction !== null && p.saturatedFraction > t.maxSaturated))
+        .map((p) => ({ p, d: denseBefore(spec, p.position) }))
+        .filter((x): x is { p: (typeof predicted)[number]; d: DenseSpec } => !!x.d && x.d.useBias && Math.abs(biasMeanOf(x.d)) > predicted[spec.layers.indexOf(x.d)].std)
+        .filter(({ p, d }) => p.activeFraction === null || biasMeanOf(d) < 0);
+      if (pinned.length) {
+        const names = pinned.map((x) => x.d.name);
+        const first = pinned[0];
+        const what = (x: (typeof pinned)[number]) => (x.p.activeFraction !== null ? `${fmt((1 - x.p.activeFraction) * 100)} % of its ReLU outputs predicted zero` : `${fmt(x.p.saturatedFraction! * 100)} % of its ${x.p.kind} outputs predicted in the flat ends`);
+        const effect = first.p.activeFraction !== null
+          ? 'the ReLU units output zero for almost every input: they get no gradient and never start learning'
+          : `the ${first.p.kind} units start in their flat ends, where the slope is almost zero, so they barely learn`;
         findings.push(
-          finding(this, { layers: switchedOff.map(({ p, d }) => ({ layer: d, value: p.activeFraction!, note: `bias starts at ${fmt(biasMeanOf(d))}: ${fmt(p.activeFraction! * 100)} % of its pre-activations positive` })) },
-            `${list(names)} start${names.length === 1 ? 's' : ''} with biases of ${fmt(biasMeanOf(switchedOff[0].d))}, so the ReLU after ${names.length === 1 ? 'it' : 'them'} is predicted to output zero for ${fmt((1 - switchedOff[0].p.activeFraction!) * 100)} % of inputs: those units get no gradient and never start learning.`,
-            { metric: 'predicted fraction of positive pre-activations', value: switchedOff[0].p.activeFraction!, threshold: t.minActive, comparison: '<', details: { biasInit: biasMeanOf(switchedOff[0].d) } },
-            [`bias-init:${names.join(',')}`, `leaky-relu:${switchedOff.map(({ p }) => p.ref.name).join(',')}`]),
+          finding(this, { layers: pinned.map((x) => ({ layer: x.d, value: x.p.activeFraction ?? x.p.saturatedFraction!, note: `bias starts at ${fmt(biasMeanOf(x.d))}: ${what(x)}` })) },
+            `${list(names)} start${names.length === 1 ? 's' : ''} with biases of ${fmt(biasMeanOf(first.d))}, far beyond the spread of ${names.length === 1 ? 'its' : 'their'} weighted inputs, so ${effect}.`,
+            first.p.activeFraction !== null
+              ? { metric: 'predicted fraction of positive pre-activations', value: first.p.activeFraction, threshold: t.minActive, comparison: '<', details: { biasInit: biasMeanOf(first.d) } }
+              : { metric: 'predicted saturated output fraction', value: first.p.saturatedFraction!, threshold: t.maxSaturated, comparison: '>', details: { biasInit: biasMeanOf(first.d) } },
+            [`bias-init:${names.join(',')}`, ...(first.p.activeFraction !== null ? [`leaky-relu:${pinned.map((x) => x.p.ref.name).join(',')}`] : [])]),
         );
       }
     }
