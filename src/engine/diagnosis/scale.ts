@@ -83,8 +83,10 @@ function gaussianMoments(f: (z: number) => number, mu: number, sd: number, edge 
     w += weight;
     m1 += weight * y;
     m2 += weight * y * y;
-    if (mu + sd * u > 0) pos += weight;
-    if (Math.abs(mu + sd * u) > edge) beyond += weight;
+    const z = mu + sd * u;
+    if (z > 0) pos += weight;
+    else if (z === 0) pos += weight / 2;
+    if (Math.abs(z) > edge) beyond += weight;
   }
   const mean = m1 / w;
   return { mean, variance: Math.max(0, m2 / w - mean * mean), positive: pos / w, beyond: beyond / w };
