@@ -229,3 +229,20 @@ test('every rule exposes named numeric thresholds', () => {
   assert.ok(Object.keys(t).length >= 16);
   for (const [code, values] of Object.entries(t)) for (const v of Object.values(values)) assert.equal(typeof v, 'number', code);
 });
+
+test('batchnorm-unstable (static): running averages that keep their starting values through a short run', () => {
+  const withBn = (momentum: number, epochs: number) => JSON.stringify({
+    name: 'bn', data: { source: 'circles', preprocess: 'standardize' },
+    layers: [{ type: 'dense', units: 16 }, { type: 'batchnorm', momentum }, { type: 'relu' }, { type: 'dense', units: 2 }],
+    loss: 'softmax-cross-entropy', epochs, batchSize: 32,
+  });
+  const data = datasetOf([wave(320, 1), wave(320, 1, 0.2)], ['a', 'b']);
+  // 5 epochs of 10 steps: 0.999^50 = 0.95 of the start remains
+  const slow = diagnose(ctx([], [], null, withBn(0.999, 5), data), {}, ['static']);
+  assert.deepEqual(codes(slow), ['batchnorm-unstable@batchnorm_1']);
+  assert.equal(slow[0].fixes[0].id.startsWith('batchnorm-momentum:batchnorm_1:'), true);
+  wellFormed(slow, withBn(0.999, 5));
+  // the same momentum over a long run, or the usual 0.9 over a short one, forgets its start
+  assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.999, 300), data), {}, ['static'])), []);
+  assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.9, 5), data), {}, ['static'])), []);
+});

@@ -1,7 +1,7 @@
 // Rules that need no training: they read the model (and the raw data statistics) only.
 import type { Rule } from './rule';
 import { finding, fmt } from './rule';
-import type { DenseSpec, LayerSpec } from '../spec/model-spec';
+import type { BatchNormSpec, DenseSpec, LayerSpec } from '../spec/model-spec';
 import { activationAfter, denseBefore, fanIns, fittingInit, hiddenDense, isDense, normalizedAfter, withFittingInits, type FittingInit } from './model-shape';
 import { featureMoments, initSecondMoment, predictScales } from './scale';
 import { saturatingStackFixes } from './fix-choice';
@@ -166,6 +166,7 @@ export const outputLossMismatch: Rule = {
     else if (spec.loss === 'mse' && kind === 'softmax') why = `mse on a softmax output learns slowly; a softmax belongs with softmax-cross-entropy`;
     else if (spec.loss === 'mse' && RELU_FAMILY.has(kind) && targets && targets.some((y) => y < 0)) why = `the targets go below zero but ${last.name} (${kind}) cannot`;
     else if (spec.loss === 'mse' && kind === 'sigmoid' && targetsOutside01) why = `the targets leave [0, 1] but ${last.name} (sigmoid) cannot`;
+    else if (spec.loss === 'mse' && kind === 'tanh' && targets && targets.some((y) => y < -1 || y > 1)) why = `the targets leave [-1, 1] but ${last.name} (tanh) cannot`;
     if (!why) return [];
     const fixes = spec.loss === 'mse' && kind === 'softmax' && spec.data.task === 'classification'
       ? ['loss:softmax-cross-entropy', `remove-layer:${last.name}`]
@@ -260,14 +261,29 @@ export const tinyBatchNorm: Rule = {
   code: 'batchnorm-unstable',
   severity: 'warning',
   stage: 'static',
-  thresholds: { minBatch: 8 },
+  thresholds: { minBatch: 8, maxInitialWeight: 0.1 },
   evaluate(ctx, t) {
-    const bn = ctx.spec.layers.find((l) => l.kind === 'batchnorm');
-    if (!bn || ctx.spec.batchSize >= t.minBatch) return [];
+    const bns = ctx.spec.layers.filter((l): l is BatchNormSpec => l.kind === 'batchnorm');
+    if (bns.length === 0) return [];
+    if (ctx.spec.batchSize < t.minBatch) {
+      return [
+        finding(this, { layers: bns.map((bn) => ({ layer: bn, value: ctx.spec.batchSize })), field: 'batchSize' }, `${list(bns.map((b) => b.name))} normalise${bns.length === 1 ? 's' : ''} over batches of ${ctx.spec.batchSize}, too few samples for stable batch statistics.`,
+          { metric: 'batch size', value: ctx.spec.batchSize, threshold: t.minBatch, comparison: '<' },
+          ['batch-size:32']),
+      ];
+    }
+    // running = momentum * running + (1 - momentum) * batch: after S steps the starting values still weigh momentum^S
+    const trainSamples = ctx.dataset?.train.n ?? 0;
+    if (trainSamples === 0) return [];
+    const steps = ctx.spec.epochs * Math.ceil(trainSamples / ctx.spec.batchSize);
+    const slow = bns.map((bn) => ({ bn, left: bn.momentum ** steps })).filter((x) => x.left > t.maxInitialWeight);
+    if (slow.length === 0) return [];
+    const momentum = Math.min(0.9, Number((t.maxInitialWeight ** (3 / steps)).toFixed(2)));
     return [
-      finding(this, { layer: bn, field: 'batchSize' }, `${bn.name} normalises over batches of ${ctx.spec.batchSize}, too few samples for stable batch statistics.`,
-        { metric: 'batch size', value: ctx.spec.batchSize, threshold: t.minBatch, comparison: '<' },
-        ['batch-size:32']),
+      finding(this, { layers: slow.map((x) => ({ layer: x.bn, value: x.left, note: `momentum ${x.bn.momentum}` })) },
+        `${list(slow.map((x) => x.bn.name))} average${slow.length === 1 ? 's' : ''} batch statistics with momentum ${slow[0].bn.momentum}: over this run's ${steps} steps the running mean and variance keep ${fmt(slow[0].left * 100)} % of their starting values, so evaluation normalises with statistics the data never had.`,
+        { metric: 'weight of the initial running statistics at the end of training', value: slow[0].left, threshold: t.maxInitialWeight, comparison: '>', details: { steps, momentum: slow[0].bn.momentum } },
+        [`batchnorm-momentum:${slow.map((x) => x.bn.name).join(',')}:${momentum}`]),
     ];
   },
 };

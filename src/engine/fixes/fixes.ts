@@ -213,13 +213,15 @@ export const FIXES: Record<string, FixDef> = {
     },
   },
   'batchnorm-momentum': {
-    title: ([name, m]) => `Set ${name}'s running-average momentum to ${m}`,
-    apply: (t, [name, m], edit) => {
-      const { layer } = layerArg(t, name);
-      if (layer.type !== 'batchnorm') throw new FixError(`layer "${name}" is not a batchnorm layer`);
+    title: ([names, m]) => `Set ${names?.split(',').join(', ')}'s running-average momentum to ${m}`,
+    apply: (t, [names, m], edit) => {
       const v = Number(m);
       if (!(v >= 0 && v < 1)) throw new FixError(`momentum must be in [0, 1), got "${m ?? ''}"`);
-      return edit(t, ['layers', layer.index, 'momentum'], v);
+      return eachName(t, names, (text, name) => {
+        const { layer } = layerArg(text, name);
+        if (layer.type !== 'batchnorm') throw new FixError(`layer "${name}" is not a batchnorm layer`);
+        return edit(text, ['layers', layer.index, 'momentum'], v);
+      });
     },
   },
   'batch-size': {
