@@ -21,8 +21,9 @@ const EXPLAINED_BY: Partial<Record<FindingCode, readonly FindingCode[]>> = {
   'update-ratio': ['poor-initialization', 'vanishing-gradients', 'dead-relu'],
   'vanishing-gradients': ['poor-initialization', 'unnormalized-input'],
   'exploding-gradients': ['poor-initialization', 'unnormalized-input'],
-  'dead-relu': ['poor-initialization', 'unnormalized-input'],
-  'saturated-activation': ['poor-initialization', 'unnormalized-input'],
+  // units knocked out or pinned by oversized steps come back with smaller steps
+  'dead-relu': ['poor-initialization', 'unnormalized-input', 'loss-diverging', 'loss-oscillating'],
+  'saturated-activation': ['poor-initialization', 'unnormalized-input', 'loss-diverging', 'loss-oscillating'],
   'loss-diverging': ['poor-initialization', 'unnormalized-input'],
   'non-finite': ['poor-initialization', 'unnormalized-input'],
   // a validation loss that bounces with a diverging or oscillating run is not memorising

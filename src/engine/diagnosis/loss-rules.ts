@@ -113,6 +113,20 @@ function frozenBySchedule(ctx: RuleContext, t: Record<string, number>, startLoss
     [`schedule:exponential:${gamma}`, 'schedule:cosine']);
 }
 
+/** How a stretch of epoch losses swings: the share of epochs that rose, and whether it made net progress. */
+function swings(w: number[], scale: number, t: Record<string, number>) {
+  let rises = 0;
+  for (let i = 1; i < w.length; i++) if (w[i] - w[i - 1] > t.rise * scale) rises++;
+  const fraction = rises / (w.length - 1);
+  const half = w.length >> 1;
+  const progress = 1 - median(w.slice(half)) / median(w.slice(0, half));
+  const best = Math.min(...w);
+  const recent = median(w.slice(-3));
+  // swings wide enough to move the halves' medians still oscillate if the loss keeps leaving its best
+  const oscillating = fraction >= t.riseFraction && !(progress > t.minProgress && recent < (1 + t.aboveBest) * best);
+  return { rises, fraction, progress, best, recent, oscillating, length: w.length };
+}
+
 export const lossOscillating: Rule = {
   code: 'loss-oscillating',
   severity: 'warning',
@@ -121,22 +135,16 @@ export const lossOscillating: Rule = {
   evaluate(ctx, t) {
     const losses = ctx.epochs.map((e) => e.loss);
     if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
-    const w = losses.slice(-t.window);
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
-    let rises = 0;
-    for (let i = 1; i < w.length; i++) if (w[i] - w[i - 1] > t.rise * scale) rises++;
-    const fraction = rises / (w.length - 1);
-    const half = w.length >> 1;
-    const progress = 1 - median(w.slice(half)) / median(w.slice(0, half));
-    // swings wide enough to move the halves' medians still oscillate if the loss keeps leaving its best
-    const best = Math.min(...w);
-    const recent = median(w.slice(-3));
-    if (fraction < t.riseFraction || (progress > t.minProgress && recent < (1 + t.aboveBest) * best)) return [];
-    const from = ctx.epochs[ctx.epochs.length - w.length];
+    // the recent window and the whole run: swings that come in bursts can leave the last window calm
+    const windows = [losses.slice(-t.window), ...(losses.length > t.window ? [losses] : [])].map((w) => swings(w, scale, t));
+    const hit = windows.find((w) => w.oscillating);
+    if (!hit) return [];
+    const from = ctx.epochs[ctx.epochs.length - hit.length];
     return [
-      finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % of its starting value in ${rises} of the last ${w.length - 1} epochs without net progress: steps overshoot.`,
-        { metric: 'fraction of epochs where the loss rose', value: fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress, bestLoss: best, recentLoss: recent, lr: ctx.spec.optimizer.lr } },
+      finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % of its starting value in ${hit.rises} of the last ${hit.length - 1} epochs without settling: each step overshoots the minimum, so the loss swings instead of falling.`,
+        { metric: 'fraction of epochs where the loss rose', value: hit.fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress: hit.progress, bestLoss: hit.best, recentLoss: hit.recent, lr: ctx.spec.optimizer.lr } },
         [lowerLrFix(ctx), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]),
     ];
   },
