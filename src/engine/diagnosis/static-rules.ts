@@ -47,7 +47,8 @@ export const poorInitialization: Rule = {
       const drift = dense.map(({ l, position }) => ({ l, position, ratio: predicted[position].std / fitting[position].std, predicted: predicted[position].std, fitting: fitting[position].std }));
       const finite = drift.filter((d) => Number.isFinite(d.ratio) && d.ratio > 0);
       const worstHigh = finite.reduce((a, d) => (d.ratio > (a?.ratio ?? 0) ? d : a), null as (typeof drift)[number] | null);
-      const worstLow = finite.reduce((a, d) => (d.ratio < (a?.ratio ?? Infinity) ? d : a), null as (typeof drift)[number] | null);
+      // a small output layer (logits near zero at the start) is common practice and harmless: only large ones count
+      const worstLow = finite.filter((d) => hiddenOnly(hidden, d.l)).reduce((a, d) => (d.ratio < (a?.ratio ?? Infinity) ? d : a), null as (typeof drift)[number] | null);
       const fanIn = (position: number) => fans.get(position) ?? 0;
       // a layer is to blame when its own weight variance is off the fitting one (in the drift's direction)
       const varianceRatio = (l: DenseSpec, position: number) => {
@@ -61,6 +62,7 @@ export const poorInitialization: Rule = {
         const off = dir === 'explodes' ? worst.ratio > t.maxDrift : worst.ratio < 1 / t.maxDrift;
         const perLayer = drift.filter(({ l, position }) => {
           if (symmetricNames.has(l.name) || normalizedAfter(spec.layers, position)) return false;
+          if (dir === 'vanishes' && !hiddenOnly(hidden, l)) return false;
           const v = varianceRatio(l, position);
           return dir === 'explodes' ? v > 2 : v < 0.5;
         });
