@@ -8,11 +8,16 @@ import { isMac, panelFrame, quickOpen, runCommand, settle } from './ui.mjs';
 
 const HEALTHY = 'spiral.nn.json';
 const BROKEN = 'broken/poor-initialization-zeros.nn.json';
+/** The healthy model trained long enough to watch, without its schedule (the learning rate keeps moving the weights). */
+const LONG = 'long-spiral.nn.json';
 
 export const steps = [
   [
     'the workbench opens on the examples folder',
     async ({ page, url, workspace }) => {
+      // written before the workbench opens, so its file search knows it from the start
+      const long = readFileSync(path.join(workspace, HEALTHY), 'utf8').replace(/"epochs":\s*\d+/, '"epochs": 100000').replace(/"schedule":\s*\{[^}]*\},/, '');
+      writeFileSync(path.join(workspace, LONG), long);
       await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: HEALTHY }).first().waitFor({ timeout: 60_000 });
@@ -31,15 +36,11 @@ export const steps = [
   ],
   [
     'during a long run the panel\'s decision boundary and network diagram keep changing; the panel\'s Stop ends it',
-    async ({ page, workspace, resultsDir }) => {
-      const long = 'long-spiral.nn.json';
-      // long enough to watch, and no schedule: the learning rate stays where it moves the weights
-      const text = readFileSync(path.join(workspace, HEALTHY), 'utf8').replace(/"epochs":\s*\d+/, '"epochs": 100000').replace(/"schedule":\s*\{[^}]*\},/, '');
-      writeFileSync(path.join(workspace, long), text);
-      await quickOpen(page, long);
+    async ({ page, resultsDir }) => {
+      await quickOpen(page, LONG);
       await runCommand(page, 'NN Debugger: Train Model');
       const panel = panelFrame(page);
-      await panel.locator('#model-path', { hasText: long }).waitFor({ timeout: 60_000 });
+      await panel.locator('#model-path', { hasText: LONG }).waitFor({ timeout: 60_000 });
       /** Whether `read` gives something else within ten seconds (views redraw only while on screen). */
       const changes = async (locator, read) => {
         await locator.scrollIntoViewIfNeeded({ timeout: 30_000 });
