@@ -70,6 +70,8 @@ interface FindingBrief {
   code: string;
   severity: Severity;
   layer: string | null;
+  /** Every layer the finding names (its primary layer and the others it affects). */
+  layers: string[];
   preferredFix: string | null;
 }
 
@@ -136,7 +138,8 @@ async function trainText(text: string, file: string, seed: number): Promise<RunO
 }
 
 function brief(f: Finding): FindingBrief {
-  return { code: f.code, severity: f.severity, layer: f.layer?.name ?? null, preferredFix: f.fixes.find((x) => x.preferred)?.id ?? null };
+  const layers = new Set([...(f.layer ? [f.layer.name] : []), ...f.layers.map((a) => a.layer.name)]);
+  return { code: f.code, severity: f.severity, layer: f.layer?.name ?? null, layers: [...layers], preferredFix: f.fixes.find((x) => x.preferred)?.id ?? null };
 }
 
 const flagged = (f: FindingBrief) => f.severity !== 'info';
@@ -197,7 +200,7 @@ function localised(run: RunOutcome, c: ModelCase): boolean | null {
   if (c.layers === null) return null;
   const hits = run.findings.filter((f) => flagged(f) && c.codes.includes(f.code));
   if (c.layers.length === 0) return hits.some((f) => f.layer === null);
-  const named = new Set(hits.filter((f) => f.layer !== null).map((f) => baseName(f.layer!)));
+  const named = new Set(hits.flatMap((f) => f.layers).map(baseName));
   return c.layers.every((l) => named.has(baseName(l)));
 }
 
