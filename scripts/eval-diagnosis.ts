@@ -376,6 +376,12 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
 // ---------------------------------------------------------------------------------------------------------
 // Worker pool.
 
+/**
+ * Tasks one worker process runs before a fresh one takes over: the engine's wasm memory is a bump allocator
+ * meant for one model per process, and hundreds of models in one process would use up its 1 GiB.
+ */
+const TASKS_PER_WORKER = 20;
+
 function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: number) => void): Promise<TaskResult[]> {
   return new Promise((resolve) => {
     const results: TaskResult[] = [];
@@ -386,6 +392,7 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
       live++;
       let current: Task | null = null;
       let timer: NodeJS.Timeout | null = null;
+      let handled = 0;
       const finish = (r: TaskResult) => {
         if (timer) clearTimeout(timer);
         results.push(r);
@@ -394,10 +401,11 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
         feed();
       };
       const feed = () => {
-        if (next >= tasks.length) {
+        if (next >= tasks.length || handled === TASKS_PER_WORKER) {
           child.kill();
           return;
         }
+        handled++;
         current = tasks[next++];
         timer = setTimeout(() => child.kill(), TASK_TIMEOUT_MS);
         child.send(current);
@@ -412,9 +420,10 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
           results.push({ file: t.c.file, seed: t.seed, run: null, fix: null, repair: null, error: 'worker exited (crash or timeout)' });
           onDone(results[results.length - 1], results.length);
           current = null;
-          if (next < tasks.length) start();
         }
-        if (live === 0 && next >= tasks.length) resolve(results);
+        // a crashed, timed-out or retired worker hands the remaining tasks to a fresh one
+        if (next < tasks.length) start();
+        else if (live === 0) resolve(results);
       });
       feed();
     };
