@@ -39,6 +39,7 @@ const EXPECTED: Record<string, { code: FindingCode; layer: string | null }> = {
   'overfitting-tiny-spiral': { code: 'overfitting', layer: null },
   'poor-initialization-constant': { code: 'poor-initialization', layer: 'dense_1' },
   'poor-initialization-zeros': { code: 'poor-initialization', layer: 'dense_2' },
+  'poor-initialization-conv-stack': { code: 'poor-initialization', layer: 'conv1' },
   'saturated-activation-large-init-tanh': { code: 'saturated-activation', layer: 'dense_2/tanh' },
   'saturated-activation-raw-iris': { code: 'saturated-activation', layer: 'dense_1/tanh' },
   'unnormalized-input-house-prices': { code: 'unnormalized-input', layer: null },

@@ -128,7 +128,7 @@ test('ids that do not fit are rejected with a FixError that says why', () => {
     ['reinit:nope:he', /no layer named "nope"/],
     ['reinit:dense_1:magic', /unknown initialiser/],
     ['leaky-relu:sigmoid_1', /not a ReLU/],
-    ['insert-batchnorm:sigmoid_1', /not a dense layer/],
+    ['insert-batchnorm:sigmoid_1', /not a dense or conv2d layer/],
     ['dropout:dense_1:1.5', /dropout rate/],
     ['constructor', /unknown fix/],
   ];
@@ -138,4 +138,22 @@ test('ids that do not fit are rejected with a FixError that says why', () => {
 
 test('every fix kind has a title', () => {
   for (const kind of Object.keys(FIXES)) assert.equal(typeof FIXES[kind].title(['x', '0.1']), 'string');
+});
+
+test('conv layers take the weight-layer fixes: re-initialise, batch norm before their shorthand activation', () => {
+  const cnn = `{
+  "name": "c",
+  "data": { "source": "shapes", "classes": 4 },
+  "layers": [
+    { "type": "conv2d", "filters": 4, "kernel": 3, "activation": "relu", "init": "small-gaussian", "name": "c1" },
+    { "type": "maxpool", "size": 2 },
+    { "type": "dense", "units": 4 }
+  ],
+  "loss": "softmax-cross-entropy"
+}`;
+  const reinit = spec(applyFix(cnn, 'reinit:c1:he'));
+  const conv = reinit.layers[0];
+  assert.ok(conv.kind === 'conv2d' && conv.init.type === 'he', `c1 re-initialised: ${JSON.stringify(conv)}`);
+  const bn = spec(applyFix(cnn, 'insert-batchnorm:c1'));
+  assert.deepEqual(bn.layers.map((l) => l.kind), ['conv2d', 'batchnorm', 'relu', 'maxpool', 'dense']);
 });

@@ -4,7 +4,7 @@ import type { Rule, RuleContext } from './rule';
 import { finding, fmt, median } from './rule';
 import { lowerLrFix, lrTooHigh } from './fix-choice';
 import { fractionWhere, lossProgress, stepRange, trailingWindow, unlessHarmless, values, type LayerSeries } from './history';
-import { denseBefore, fileName } from './model-shape';
+import { denseBefore, fileName, isDense } from './model-shape';
 
 const enough = (ctx: RuleContext, t: Record<string, number>) => ctx.probes.length >= t.minProbes;
 
@@ -65,7 +65,7 @@ export const saturatedActivation: Rule = {
     }
     if (hits.length === 0) return [];
     const denses = [...new Set(hits.map((h) => denseBefore(ctx.spec, h.s.position)?.name).filter((n): n is string => !!n))];
-    const firstDense = ctx.spec.layers.find((l) => l.kind === 'dense')?.name;
+    const firstDense = ctx.spec.layers.find(isDense)?.name;
     const rawInput = ctx.spec.data.preprocess === 'none' && denses.includes(firstDense ?? '');
     const fixes = [
       ...(rawInput ? ['standardize'] : []),

@@ -7,11 +7,12 @@ import { fractionWhere, lossProgress, stepRange, trailingWindow, unlessHarmless,
 import { denseNames, hiddenDense, isDense, stackShape } from './model-shape';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes, saturatingStackFixes } from './fix-choice';
 import type { LayerProbe } from '../types';
+import { traitsOf } from '../spec/layer-kinds';
 
 const SATURATING = new Set(['sigmoid', 'tanh']);
 
 function denseSeries(ctx: RuleContext, window: number): LayerSeries[] {
-  return trailingWindow(ctx.probes, window).filter((s) => s.kind === 'dense' && s.points.length > 0);
+  return trailingWindow(ctx.probes, window).filter((s) => traitsOf(s.kind)?.hasWeights && s.points.length > 0);
 }
 
 function hasSaturatingHidden(ctx: RuleContext): boolean {

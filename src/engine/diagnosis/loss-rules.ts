@@ -4,6 +4,7 @@ import type { Rule, RuleContext } from './rule';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
 import { lossProgress } from './history';
+import { isDense } from './model-shape';
 
 function smoothed(xs: number[], w: number): number[] {
   return xs.map((_, i) => median(xs.slice(Math.max(0, i - w + 1), i + 1)));
@@ -180,7 +181,7 @@ export const overfitting: Rule = {
     if (accGap !== null && accGap <= 0) return []; // validation does as well as training: nothing memorised
     const gapShows = (accGap !== null && accGap >= t.accuracyGap) || (accGap === null && lossRatio >= t.lossGap);
     if (n - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop || (riseOfStart < t.valRiseOfStart && !gapShows)) return [];
-    const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => l.kind !== 'dense' && arr.slice(0, i).some((d) => d.kind === 'dense'));
+    const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => !isDense(l) && arr.slice(0, i).some(isDense));
     const fixes = [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])];
     const gapText = accGap !== null ? `; training accuracy ${fmt(last.accuracy! * 100)} % against ${fmt(last.valAccuracy! * 100)} % on validation` : `; validation loss ${fmt(lossRatio)}x the training loss`;
     return [

@@ -6,7 +6,7 @@
 import type { Dataset } from '../data/dataset';
 import type { InitSpec, LayerSpec, ModelSpec } from '../spec/model-spec';
 import type { LayerRef, ModelSummary } from '../types';
-import { isDense } from './model-shape';
+import { fans, isDense, isNormalization, unitsOf } from './model-shape';
 
 export interface PredictedScale {
   ref: LayerRef;
@@ -129,24 +129,27 @@ export function predictScales(spec: ModelSpec, ds: Dataset | null): PredictedSca
   let preMean = 0;
   let preStd = 0;
   const out: PredictedScale[] = [];
+  const fanOf = fans(spec, ds);
   for (const [position, l] of spec.layers.entries()) {
     let gain: number | null = null;
     let activeFraction: number | null = null;
     let saturatedFraction: number | null = null;
     if (isDense(l)) {
       const rmsIn = Math.sqrt(second);
-      const w2 = initSecondMoment(l.init, width, l.units);
+      // a conv layer sums C·kh·kw inputs per output, as a dense layer sums its width
+      const f = fanOf.get(position) ?? { in: width, out: unitsOf(l) };
+      const w2 = initSecondMoment(l.init, f.in, f.out);
       const b = l.useBias ? biasMean(l.biasInit) : 0;
       const bVar = l.useBias && l.biasInit.type === 'small-gaussian' ? l.biasInit.std ** 2 : 0;
       // constant weights add the same multiple of the summed input to every unit: its mean enters too
-      const variance = width * w2 * second + bVar;
-      preMean = b + (l.init.type === 'constant' ? l.init.value * width * mean : 0);
+      const variance = f.in * w2 * second + bVar;
+      preMean = b + (l.init.type === 'constant' ? l.init.value * f.in * mean : 0);
       preStd = Math.sqrt(variance);
       mean = preMean;
       second = variance + preMean * preMean;
       gain = rmsIn > 0 ? preStd / rmsIn : null;
-      width = l.units;
-    } else if (l.kind === 'batchnorm' || l.kind === 'layernorm' || l.kind === 'groupnorm') {
+      width = unitsOf(l);
+    } else if (isNormalization(l)) {
       mean = 0;
       second = 1;
       preMean = 0;

@@ -1,8 +1,8 @@
 // Rules that need no training: they read the model (and the raw data statistics) only.
 import type { Rule } from './rule';
 import { finding, fmt } from './rule';
-import type { BatchNormSpec, DenseSpec, LayerSpec } from '../spec/model-spec';
-import { activationAfter, denseBefore, fanIns, fittingInit, hiddenDense, isDense, normalizedAfter, withFittingInits, type FittingInit } from './model-shape';
+import type { BatchNormSpec, LayerSpec } from '../spec/model-spec';
+import { activationAfter, denseBefore, fans, fittingInit, hiddenDense, isDense, normalizedAfter, unitsOf, withFittingInits, type FittingInit, type WeightSpec } from './model-shape';
 import { featureMoments, initSecondMoment, predictScales } from './scale';
 import { saturatingStackFixes } from './fix-choice';
 
@@ -23,10 +23,10 @@ export const poorInitialization: Rule = {
   evaluate(ctx, t) {
     const { spec } = ctx;
     const findings = [];
-    const dense = spec.layers.map((l, position) => ({ l, position })).filter((x): x is { l: DenseSpec; position: number } => isDense(x.l));
+    const dense = spec.layers.map((l, position) => ({ l, position })).filter((x): x is { l: WeightSpec; position: number } => isDense(x.l));
     const hidden = dense.filter(({ position }) => spec.layers.slice(position + 1).some(isDense));
-    const fans = fanIns(spec, ctx.dataset?.inputs ?? 0);
-    const fitOf = (position: number) => fittingInit(activationAfter(spec.layers, position), { in: fans.get(position) ?? 0, out: (spec.layers[position] as DenseSpec).units });
+    const fanOf = fans(spec, ctx.dataset);
+    const fitOf = (position: number) => fittingInit(activationAfter(spec.layers, position), fanOf.get(position));
     const reinit = (names: string[], kind: FittingInit) => `reinit:${names.join(',')}:${kind}`;
 
     const symmetric = hidden.filter(({ l }) => l.init.type === 'zeros' || l.init.type === 'constant');
@@ -41,7 +41,7 @@ export const poorInitialization: Rule = {
     }
 
     const predicted = predictScales(spec, ctx.dataset);
-    const fitting = predictScales(withFittingInits(spec, ctx.dataset?.inputs ?? 0), ctx.dataset);
+    const fitting = predictScales(withFittingInits(spec, ctx.dataset), ctx.dataset);
     if (predicted && fitting) {
       // the signal each dense layer passes on, against what a well-initialised copy of the model passes on
       const drift = dense.map(({ l, position }) => ({ l, position, ratio: predicted[position].std / fitting[position].std, predicted: predicted[position].std, fitting: fitting[position].std }));
@@ -49,12 +49,13 @@ export const poorInitialization: Rule = {
       const worstHigh = finite.reduce((a, d) => (d.ratio > (a?.ratio ?? 0) ? d : a), null as (typeof drift)[number] | null);
       // a small output layer (logits near zero at the start) is common practice and harmless: only large ones count
       const worstLow = finite.filter((d) => hiddenOnly(hidden, d.l)).reduce((a, d) => (d.ratio < (a?.ratio ?? Infinity) ? d : a), null as (typeof drift)[number] | null);
-      const fanIn = (position: number) => fans.get(position) ?? 0;
+      const fanIn = (position: number) => fanOf.get(position)?.in ?? 0;
       // a layer is to blame when its own weight variance is off the fitting one (in the drift's direction)
-      const varianceRatio = (l: DenseSpec, position: number) => {
+      const varianceRatio = (l: WeightSpec, position: number) => {
         const n = fanIn(position);
-        const wanted = initSecondMoment({ ...l.init, type: fitOf(position) }, n, l.units);
-        return wanted > 0 ? initSecondMoment(l.init, n, l.units) / wanted : 1;
+        const out = fanOf.get(position)?.out ?? unitsOf(l);
+        const wanted = initSecondMoment({ ...l.init, type: fitOf(position) }, n, out);
+        return wanted > 0 ? initSecondMoment(l.init, n, out) / wanted : 1;
       };
       const symmetricNames = new Set(symmetric.map(({ l }) => l.name));
       for (const [dir, worst] of [['explodes', worstHigh], ['vanishes', worstLow]] as const) {
@@ -93,7 +94,7 @@ export const poorInitialization: Rule = {
       const pinned = predicted
         .filter((p) => (p.activeFraction !== null && p.activeFraction < t.minActive) || (p.saturatedFraction !== null && p.saturatedFraction > t.maxSaturated))
         .map((p) => ({ p, d: denseBefore(spec, p.position) }))
-        .filter((x): x is { p: (typeof predicted)[number]; d: DenseSpec } => !!x.d && x.d.useBias && Math.abs(biasMeanOf(x.d)) > predicted[spec.layers.indexOf(x.d)].std)
+        .filter((x): x is { p: (typeof predicted)[number]; d: WeightSpec } => !!x.d && x.d.useBias && Math.abs(biasMeanOf(x.d)) > predicted[spec.layers.indexOf(x.d)].std)
         .filter(({ p, d }) => p.activeFraction === null || biasMeanOf(d) < 0);
       if (pinned.length) {
         const names = pinned.map((x) => x.d.name);
@@ -122,8 +123,8 @@ function commonFit(kinds: FittingInit[]): FittingInit {
   return kinds.reduce((best, k) => (count(k) > count(best) ? k : best), kinds[0]);
 }
 
-const biasMeanOf = (d: DenseSpec) => (d.biasInit.type === 'constant' ? d.biasInit.value : 0);
-const hiddenOnly = (hidden: { l: DenseSpec }[], l: DenseSpec) => hidden.some((h) => h.l === l);
+const biasMeanOf = (d: WeightSpec) => (d.biasInit.type === 'constant' ? d.biasInit.value : 0);
+const hiddenOnly = (hidden: { l: WeightSpec }[], l: WeightSpec) => hidden.some((h) => h.l === l);
 
 /** "a", "a and b", "a, b and c". */
 export function list(names: string[]): string {
@@ -188,7 +189,7 @@ export const dropoutTooHigh: Rule = {
     const hits: { l: LayerSpec & { rate: number }; width: number; kept: number; tooHigh: boolean }[] = [];
     let width = ctx.dataset?.inputs ?? 0;
     for (const l of spec.layers) {
-      if (isDense(l)) width = l.units;
+      if (isDense(l)) width = unitsOf(l);
       if (l.kind !== 'dropout') continue;
       const kept = width * (1 - l.rate);
       const tooHigh = l.rate > t.maxRate;

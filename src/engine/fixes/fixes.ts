@@ -3,7 +3,7 @@
 // panel share one implementation. Edits come from jsonc-parser, so comments and formatting survive.
 import type { Edit } from 'jsonc-parser';
 import { insertElement, setValue } from './text-edit';
-import { ACTIVATIONS, FixError, findLayer, parseRoot, readLayers, valueAt, type RawLayer } from './model-text';
+import { ACTIVATIONS, FixError, findLayer, holdsWeights, parseRoot, readLayers, valueAt, type RawLayer } from './model-text';
 
 export type TextEdit = Edit;
 
@@ -47,14 +47,14 @@ function eachName(text: string, names: string | undefined, one: (t: string, name
 
 /** The dense layer a layer belongs to: itself, or the nearest dense entry before it. */
 function denseFor(layers: RawLayer[], layer: RawLayer): RawLayer {
-  for (let i = layer.index; i >= 0; i--) if (layers[i].type === 'dense') return layers[i];
+  for (let i = layer.index; i >= 0; i--) if (holdsWeights(layers[i])) return layers[i];
   throw new FixError(`layer "${layer.name}" has no dense layer before it`);
 }
 
 function isHiddenActivation(layers: RawLayer[], l: RawLayer, kinds: Set<string>): boolean {
   const kind = l.activation ?? l.type;
   if (!kinds.has(kind)) return false;
-  return layers.some((o) => o.index > l.index && o.type === 'dense');
+  return layers.some((o) => o.index > l.index && holdsWeights(o));
 }
 
 /** Swaps an activation (standalone entry or dense shorthand) for another kind. */
@@ -155,7 +155,7 @@ export const FIXES: Record<string, FixDef> = {
     apply: (t, [names], edit) =>
       eachName(t, names, (text, name) => {
         const { layer } = layerArg(text, name);
-        if (layer.type !== 'dense') throw new FixError(`layer "${name}" is not a dense layer`);
+        if (!holdsWeights(layer)) throw new FixError(`layer "${name}" is not a dense or conv2d layer`);
         if (!layer.activation) return edit(text, ['layers', layer.index + 1], { type: 'batchnorm' }, true);
         // dense -> batchnorm -> activation: the shorthand becomes its own entry after the norm
         text = edit(text, ['layers', layer.index + 1], { type: layer.activation }, true);
