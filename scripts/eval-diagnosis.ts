@@ -70,6 +70,8 @@ interface FindingBrief {
   code: string;
   severity: Severity;
   layer: string | null;
+  /** Every layer the finding names (its primary layer and the others it affects). */
+  layers: string[];
   preferredFix: string | null;
 }
 
@@ -136,7 +138,8 @@ async function trainText(text: string, file: string, seed: number): Promise<RunO
 }
 
 function brief(f: Finding): FindingBrief {
-  return { code: f.code, severity: f.severity, layer: f.layer?.name ?? null, preferredFix: f.fixes.find((x) => x.preferred)?.id ?? null };
+  const layers = new Set([...(f.layer ? [f.layer.name] : []), ...f.layers.map((a) => a.layer.name)]);
+  return { code: f.code, severity: f.severity, layer: f.layer?.name ?? null, layers: [...layers], preferredFix: f.fixes.find((x) => x.preferred)?.id ?? null };
 }
 
 const flagged = (f: FindingBrief) => f.severity !== 'info';
@@ -197,7 +200,7 @@ function localised(run: RunOutcome, c: ModelCase): boolean | null {
   if (c.layers === null) return null;
   const hits = run.findings.filter((f) => flagged(f) && c.codes.includes(f.code));
   if (c.layers.length === 0) return hits.some((f) => f.layer === null);
-  const named = new Set(hits.filter((f) => f.layer !== null).map((f) => baseName(f.layer!)));
+  const named = new Set(hits.flatMap((f) => f.layers).map(baseName));
   return c.layers.every((l) => named.has(baseName(l)));
 }
 
@@ -373,6 +376,12 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
 // ---------------------------------------------------------------------------------------------------------
 // Worker pool.
 
+/**
+ * Tasks one worker process runs before a fresh one takes over: the engine's wasm memory is a bump allocator
+ * meant for one model per process, and hundreds of models in one process would use up its 1 GiB.
+ */
+const TASKS_PER_WORKER = 20;
+
 function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: number) => void): Promise<TaskResult[]> {
   return new Promise((resolve) => {
     const results: TaskResult[] = [];
@@ -383,6 +392,7 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
       live++;
       let current: Task | null = null;
       let timer: NodeJS.Timeout | null = null;
+      let handled = 0;
       const finish = (r: TaskResult) => {
         if (timer) clearTimeout(timer);
         results.push(r);
@@ -391,10 +401,11 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
         feed();
       };
       const feed = () => {
-        if (next >= tasks.length) {
+        if (next >= tasks.length || handled === TASKS_PER_WORKER) {
           child.kill();
           return;
         }
+        handled++;
         current = tasks[next++];
         timer = setTimeout(() => child.kill(), TASK_TIMEOUT_MS);
         child.send(current);
@@ -409,9 +420,10 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
           results.push({ file: t.c.file, seed: t.seed, run: null, fix: null, repair: null, error: 'worker exited (crash or timeout)' });
           onDone(results[results.length - 1], results.length);
           current = null;
-          if (next < tasks.length) start();
         }
-        if (live === 0 && next >= tasks.length) resolve(results);
+        // a crashed, timed-out or retired worker hands the remaining tasks to a fresh one
+        if (next < tasks.length) start();
+        else if (live === 0) resolve(results);
       });
       feed();
     };

@@ -35,7 +35,7 @@ export class FindingsView {
     setText(this.count, String(findings.length));
     setText(this.note, noteFor(run, findings.length));
     // Rebuild only when the findings themselves changed, so a focused fix button keeps its focus.
-    const signature = JSON.stringify([run?.info.runId, run?.stale, findings.map((f) => [f.code, f.severity, f.layer, f.message, f.evidence, f.fixes])]);
+    const signature = JSON.stringify([run?.info.runId, run?.stale, findings.map((f) => [f.code, f.severity, f.layer, f.layers, f.message, f.evidence, f.fixes])]);
     if (signature === this.signature) return;
     this.signature = signature;
     this.list.replaceChildren(...findings.map((f) => this.item(run!, f)));
@@ -56,14 +56,28 @@ export class FindingsView {
       return b;
     });
     const details = Object.entries(f.evidence.details);
+    // one finding for several layers: list each with its own evidence (older runs carry no list)
+    const affected = f.layers ?? [];
+    const layerList = affected.length > 1
+      ? el('ul', { class: 'affected-layers', 'aria-label': 'Affected layers' }, ...affected.map((a) => {
+        const b = el('button', { class: 'link layer-link', type: 'button', 'aria-label': `Show layer ${a.layer.name} in the model file` }, a.layer.name);
+        b.addEventListener('click', () => this.post({ type: 'reveal-layer', runId: run.info.runId, layerIndex: a.layer.index, field: null }));
+        return el('li', {}, b, `: ${a.note ?? formatNumber(a.value)}`);
+      }))
+      : null;
+    const concept = f.concept
+      ? el('details', { class: 'concept' }, el('summary', {}, `What is ${f.concept.title.toLowerCase()}?`), el('p', {}, f.concept.text, ' ', el('a', { href: f.concept.url }, 'Read more')))
+      : null;
     return el(
       'li',
       { class: `finding severity-${f.severity}`, 'data-code': f.code },
       el('div', { class: 'finding-head' }, el('span', { class: 'severity' }, SEVERITY_LABEL[f.severity]), el('span', { class: 'code' }, f.code), el('span', { class: 'on' }, 'on'), link),
       el('p', { class: 'message' }, f.message),
       el('p', { class: 'evidence' }, evidenceText(f)),
+      layerList,
       details.length > 0 ? el('dl', { class: 'evidence-details' }, ...details.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, typeof v === 'number' ? formatNumber(v) : v)])) : null,
       buttons.length > 0 ? el('div', { class: 'fixes', role: 'group', 'aria-label': 'Fixes' }, ...buttons) : null,
+      concept,
     );
   }
 }

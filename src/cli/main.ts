@@ -5,7 +5,7 @@ import { parseArgs, UsageError, USAGE, type Command } from './args';
 import { positioned } from './positions';
 import { createLoadProgress, createProgress } from './progress';
 import { findingsText, layerTable, summaryLine } from './report';
-import { jsonFindings, jsonReport } from '../engine/report-json';
+import { jsonFindings, jsonReport, layerScales } from '../engine/report-json';
 import { readDataFiles } from './data-files';
 import { TrainingSession, checkModel, prepareSpec } from '../engine/session';
 import { applyFix, computeFixEdits, FixError } from '../engine/fixes';
@@ -55,7 +55,7 @@ async function train(cmd: Extract<Command, { name: 'train' }>): Promise<number> 
   process.removeListener('SIGINT', onSignal);
   progress.done();
   if (cmd.json) {
-    out(JSON.stringify(jsonReport(cmd.model, result.summary, result.findings)));
+    out(JSON.stringify(jsonReport(cmd.model, result.summary, result.findings, layerScales(result.model, result.probes))));
   } else {
     out('');
     out(`${result.model.name}: ${summaryLine(result.summary)}`);

@@ -31,12 +31,15 @@ function recent(probes: ProbeSnapshot[], position: number, pick: (p: LayerProbe)
 
 /** Per-layer table over the last probes, with each layer's findings as its health. */
 export function layerTable(model: ModelSummary, probes: ProbeSnapshot[], findings: Finding[]): string {
-  const rows = [['layer', 'kind', 'grad norm', 'update ratio', 'dead', 'saturated', 'health']];
+  // predicted: from the initialisers before training; observed: the first probe's activation std
+  const rows = [['layer', 'kind', 'act std pred', 'act std obs', 'grad norm', 'update ratio', 'dead', 'saturated', 'health']];
+  const first = probes[0];
   for (const l of model.layers) {
     const at = (pick: (p: LayerProbe) => number | null) => recent(probes, l.position, pick);
-    const mine = findings.filter((f) => f.layer && f.layer.name === l.name);
+    const mine = findings.filter((f) => f.layers.some((a) => a.layer.name === l.name) || f.layer?.name === l.name);
     const health = mine.some((f) => f.severity === 'error') ? 'ERROR' : mine.length ? mine.map((f) => f.code).join(',') : 'ok';
-    rows.push([l.name, l.kind, num(at((p) => p.gradNorm)), num(at((p) => p.updateRatio)), pct(at((p) => p.deadRatio)), pct(at((p) => p.saturationRatio)), health]);
+    const observed = first?.layers.find((p) => p.position === l.position)?.activationStd ?? null;
+    rows.push([l.name, l.kind, num(l.predictedActivationStd), num(observed), num(at((p) => p.gradNorm)), num(at((p) => p.updateRatio)), pct(at((p) => p.deadRatio)), pct(at((p) => p.saturationRatio)), health]);
   }
   return table(rows);
 }
@@ -50,6 +53,8 @@ export function findingsText(findings: Finding[], modelPath: string): string {
     const e = f.evidence;
     const steps = e.fromStep !== null ? ` over steps ${e.fromStep}-${e.toStep}` : '';
     lines.push(`  evidence: ${e.metric} = ${num(e.value)} (${e.comparison} ${num(e.threshold)})${steps}`);
+    if (f.layers.length > 1) for (const a of f.layers) lines.push(`    layers[${a.layer.index}] ${a.layer.name}: ${a.note ?? num(a.value)}`);
+    if (f.severity !== 'info') lines.push(`  what it means: ${f.concept.text} (${f.concept.url})`);
     for (const fix of f.fixes) lines.push(`  ${fix.preferred ? '*' : '-'} ${fix.title}: nn-debugger fix ${modelPath} --apply ${fix.id}`);
   }
   return lines.join('\n');

@@ -11,6 +11,7 @@ import { Trainer } from './train/trainer';
 import { ProbeObserver } from './probes/observer';
 import { diagnose } from './diagnosis';
 import { VisualSampler } from './visuals/sampler';
+import { withPredictedScales } from './diagnosis/scale';
 
 /**
  * Probe every 10th step (the extension's default too). bench/probe-overhead.ts measures 0.98-0.99 of the
@@ -69,8 +70,8 @@ export class TrainingSession implements TrainingSessionLike {
     trainer.on((event) => {
       switch (event.type) {
         case 'start':
-          model = event.model;
-          callbacks.onStart?.(event.model);
+          model = withPredictedScales(event.model, spec, dataset);
+          callbacks.onStart?.(model);
           break;
         case 'step':
           callbacks.onStep?.(event.metrics);
@@ -93,7 +94,7 @@ export class TrainingSession implements TrainingSessionLike {
     if (pictures && lastStep.step > 0) pictures.take(lastStep.step, lastStep.epoch);
     const findings = evaluate(summary);
     callbacks.onFindings?.(findings);
-    return { summary, findings, model: model ?? trainer.summary(), epochs, probes };
+    return { summary, findings, model: model ?? withPredictedScales(trainer.summary(), spec, dataset), epochs, probes };
   }
 
   stop(): void {

@@ -25,6 +25,11 @@ export interface ModelLayerSummary extends LayerRef {
   /** `[features]` or `[C, H, W]` (summaries written by older versions lack it: read `outputSize`). */
   outputShape?: number[];
   paramCount: number;
+  /**
+   * Activation std this layer's output should have at the start of training, propagated from the data's
+   * post-preprocess feature scale through every initialiser and activation before it (null: not predicted).
+   */
+  predictedActivationStd?: number | null;
 }
 
 export interface ModelSummary {
@@ -173,15 +178,36 @@ export interface FixRef {
   preferred: boolean;
 }
 
+/** One layer a finding concerns, with the number that puts it there (the rule's metric for that layer). */
+export interface AffectedLayer {
+  layer: LayerRef;
+  value: number;
+  note?: string;
+}
+
+/** The idea behind a finding, in a learner's words, with a page that explains it. */
+export interface Concept {
+  title: string;
+  text: string;
+  url: string;
+}
+
 export interface Finding {
   code: FindingCode;
   severity: Severity;
+  /** The primary layer (where the problem shows first), or null for a whole-model finding. */
   layer: LayerRef | null;
+  /** Every layer this cause affects, the primary one first; its preferred fix edits all of them at once. */
+  layers: AffectedLayer[];
   /** For whole-model findings: the top-level field it concerns (e.g. "optimizer", "data"). */
   field: string | null;
   message: string;
   evidence: Evidence;
   fixes: FixRef[];
+  /** The concept to learn, linked. */
+  concept: Concept;
+  /** When a cause explains this symptom: the cause's code (the symptom is then information). */
+  explainedBy?: FindingCode;
 }
 
 export type RunStatus = 'completed' | 'early-stopped' | 'stopped' | 'non-finite' | 'failed';

@@ -1,5 +1,6 @@
-// Findings of a run as diagnostics on the model file: on the offending layer's object, or on the key of
-// the top-level field a whole-model finding concerns. Cleared when a run starts, replaced as live findings
+// Findings of a run as diagnostics on the model file: one on each layer a finding affects (related
+// information points every one of them at the finding's primary layer), or on the key of the top-level
+// field a whole-model finding concerns. Cleared when a run starts, replaced as live findings
 // arrive, and marked stale (not removed) once the file changes, since the evidence is still worth reading.
 import * as vscode from 'vscode';
 import type { Finding } from '../protocol';
@@ -70,7 +71,7 @@ export class FindingDiagnostics extends Disposable {
     // Edited while it trained: the findings describe text that is gone.
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
     const stale = !!open && run.version !== null && open.version !== run.version;
-    const placed = findings.map((finding) => ({ finding, diagnostic: this.toDiagnostic(run, finding, stale) }));
+    const placed = findings.flatMap((finding) => this.toDiagnostics(run, finding, stale).map((diagnostic) => ({ finding, diagnostic })));
     this.entries.set(key, { run, placed, stale });
     this.collection.set(run.uri, placed.map((p) => p.diagnostic));
     if (stale && findings.length) this.staleEmitter.fire(run);
@@ -80,26 +81,45 @@ export class FindingDiagnostics extends Disposable {
     const entry = this.entries.get(uri.toString());
     if (!entry || entry.stale || entry.run.state === 'running' || entry.run.state === 'paused') return;
     entry.stale = true;
-    for (const p of entry.placed) p.diagnostic = this.toDiagnostic(entry.run, p.finding, true);
+    entry.placed = [...new Set(entry.placed.map((p) => p.finding))].flatMap((finding) => this.toDiagnostics(entry.run, finding, true).map((diagnostic) => ({ finding, diagnostic })));
     this.collection.set(uri, entry.placed.map((p) => p.diagnostic));
     this.staleEmitter.fire(entry.run);
   }
 
-  private toDiagnostic(run: RunRecord, f: Finding, stale: boolean): vscode.Diagnostic {
+  /** One diagnostic per affected layer (the primary first), or one on the field of a whole-model finding. */
+  private toDiagnostics(run: RunRecord, f: Finding, stale: boolean): vscode.Diagnostic[] {
     // Ranges come from the text the run was started from: that is what the finding is about.
     const doc = new TextOffsets(run.text);
-    const r = (f.layer ? layerRange(run.text, f.layer.index) : null) ?? fieldRange(run.text, f.field) ?? { offset: 0, length: 1 };
-    const range = new vscode.Range(doc.positionAt(r.offset), doc.positionAt(r.offset + r.length));
-    const where = f.layer ? `layers[${f.layer.index}] (${f.layer.name}): ` : '';
-    const d = new vscode.Diagnostic(range, `${stale ? STALE_PREFIX : ''}${where}${f.message}`, SEVERITY[f.severity]);
-    d.source = DIAGNOSTIC_SOURCE;
-    d.code = f.code;
-    const location = new vscode.Location(run.uri, range);
-    d.relatedInformation = [
-      new vscode.DiagnosticRelatedInformation(location, `Evidence: ${evidenceText(f)}`),
-      ...Object.entries(f.evidence.details).map(([k, v]) => new vscode.DiagnosticRelatedInformation(location, `${k}: ${typeof v === 'number' ? fmt(v) : v}`)),
+    const rangeOf = (index: number | null) => {
+      const r = (index !== null ? layerRange(run.text, index) : null) ?? fieldRange(run.text, f.field) ?? { offset: 0, length: 1 };
+      return new vscode.Range(doc.positionAt(r.offset), doc.positionAt(r.offset + r.length));
+    };
+    const affected = f.layers?.length ? f.layers : f.layer ? [{ layer: f.layer, value: f.evidence.value }] : [];
+    const primary = rangeOf(f.layer?.index ?? affected[0]?.layer.index ?? null);
+    const primaryLocation = new vscode.Location(run.uri, primary);
+    const shared = [
+      new vscode.DiagnosticRelatedInformation(primaryLocation, `Evidence: ${evidenceText(f)}`),
+      ...Object.entries(f.evidence.details).map(([k, v]) => new vscode.DiagnosticRelatedInformation(primaryLocation, `${k}: ${typeof v === 'number' ? fmt(v) : v}`)),
+      ...(f.concept ? [new vscode.DiagnosticRelatedInformation(primaryLocation, `What it means: ${f.concept.text} ${f.concept.url}`)] : []),
     ];
-    return d;
+    const make = (range: vscode.Range, where: string, extra: vscode.DiagnosticRelatedInformation[]) => {
+      const d = new vscode.Diagnostic(range, `${stale ? STALE_PREFIX : ''}${where}${f.message}`, SEVERITY[f.severity]);
+      d.source = DIAGNOSTIC_SOURCE;
+      d.code = f.code;
+      d.relatedInformation = [...extra, ...shared];
+      return d;
+    };
+    if (affected.length === 0) return [make(primary, '', [])];
+    const others = affected.filter((a) => a.layer.index !== (f.layer?.index ?? affected[0].layer.index));
+    const otherInfo = others.map((a) => new vscode.DiagnosticRelatedInformation(new vscode.Location(run.uri, rangeOf(a.layer.index)), `Also affected: ${a.layer.name}${a.note ? ` (${a.note})` : ''}`));
+    const head = f.layer ?? affected[0].layer;
+    return [
+      make(primary, `layers[${head.index}] (${head.name}): `, otherInfo),
+      // the other layers carry the same finding (and so the same quick fixes), pointing back at its primary layer
+      ...others.map((a) => make(rangeOf(a.layer.index), `layers[${a.layer.index}] (${a.layer.name}): `, [
+        new vscode.DiagnosticRelatedInformation(primaryLocation, `One finding for ${affected.length} layers: see ${head.name}${a.note ? `; here: ${a.note}` : ''}`),
+      ])),
+    ];
   }
 }
 

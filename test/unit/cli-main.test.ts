@@ -44,7 +44,9 @@ test('train --json prints exactly one JSON object of the documented shape and ex
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1, 'one line on stdout');
   const out = JSON.parse(lines[0]);
-  assert.deepEqual(Object.keys(out), ['model', 'epochs', 'steps', 'durationMs', 'samplesPerSecond', 'final', 'findings']);
+  assert.deepEqual(Object.keys(out), ['model', 'epochs', 'steps', 'durationMs', 'samplesPerSecond', 'final', 'findings', 'layers']);
+  assert.deepEqual(Object.keys(out.layers[0]), ['name', 'kind', 'predictedActivationStd', 'observedActivationStd']);
+  for (const l of out.layers) assert.ok(l.predictedActivationStd > 0 && l.observedActivationStd > 0, `${l.name}: both scales reported`);
   assert.deepEqual(Object.keys(out.final), ['loss', 'accuracy', 'valLoss', 'valAccuracy']);
   assert.equal(out.epochs, 6);
   assert.equal(out.steps, 6 * Math.ceil(90 / 16));
@@ -71,7 +73,8 @@ test('train on a model that blows up exits 1 with an error finding in the JSON',
   assert.equal(r.code, 1, r.stderr);
   const out = JSON.parse(r.stdout);
   const f = out.findings.find((x: { code: string }) => x.code === 'non-finite');
-  assert.deepEqual(Object.keys(f), ['code', 'severity', 'layer', 'message', 'evidence', 'fixes']);
+  assert.deepEqual(Object.keys(f), ['code', 'severity', 'layer', 'layers', 'field', 'message', 'concept', 'explainedBy', 'evidence', 'fixes']);
+  assert.deepEqual(Object.keys(f.concept), ['title', 'text', 'url']);
   assert.equal(f.severity, 'error');
   assert.deepEqual(f.layer, { index: 2, name: 'dense_3' });
   assert.deepEqual(Object.keys(f.fixes[0]), ['id', 'title', 'preferred']);
@@ -84,10 +87,12 @@ test('train without --json and without a TTY prints plain epoch lines, the layer
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^epoch 1\/15 {2}loss /m);
   assert.doesNotMatch(r.stdout, /\r/);
-  assert.match(r.stdout, /layer +kind +grad norm +update ratio +dead +saturated +health/);
+  assert.match(r.stdout, /layer +kind +act std pred +act std obs +grad norm +update ratio +dead +saturated +health/);
   assert.match(r.stdout, /dense_1\/relu +relu .* dead-relu/);
-  assert.match(r.stdout, /WARNING dead-relu \[layers\[0\] dense_1\/relu\]/);
-  assert.match(r.stdout, /\* Switch dense_1\/relu to leaky ReLU: nn-debugger fix .* --apply leaky-relu:dense_1\/relu/);
+  // the dead units' cause is the bias initialiser: it is the warning, the dead layer points at it
+  assert.match(r.stdout, /WARNING poor-initialization \[layers\[0\] dense_1\]/);
+  assert.match(r.stdout, /INFO dead-relu \[layers\[0\] dense_1\/relu\].*It follows from poor-initialization on dense_1/);
+  assert.match(r.stdout, /\* Start the biases of dense_1 at zero: nn-debugger fix .* --apply bias-init:dense_1/);
 });
 
 test('--no-probes trains without probes and reports only static findings', () => {

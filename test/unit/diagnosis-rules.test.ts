@@ -97,14 +97,19 @@ test('exploding-gradients fires when gradients dwarf the weights for most of the
 
 test('update-ratio: too large fires; too small fires only while the loss is stuck', () => {
   assert.deepEqual(codes(diagnose(ctx(falling(12, () => ({ 2: { updateRatio: 0.5 } }))))), ['update-ratio@dense_2']);
-  assert.deepEqual(codes(diagnose(ctx(falling(12, () => ({ 0: { updateRatio: 1e-8 } }))))), [], 'tiny steps on a falling loss are fine');
-  const stuck = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, { 0: { updateRatio: 1e-8 } }));
+  const tiny = { 0: { updateRatio: 1e-5 }, 2: { updateRatio: 1e-5 }, 4: { updateRatio: 1e-5 } };
+  assert.deepEqual(codes(diagnose(ctx(falling(12, () => tiny)))), [], 'tiny steps on a loss that has come down are fine');
+  const oneLayer = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, { 0: { updateRatio: 1e-8 } }));
+  assert.ok(!codes(diagnose(ctx(oneLayer))).includes('update-ratio@dense_1'), 'one slow layer among healthy ones is not a learning rate problem');
+  const stuck = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, tiny));
   const f = diagnose(ctx(stuck));
   assert.deepEqual(codes(f), ['update-ratio@dense_1', 'loss-plateau@optimizer']);
+  assert.deepEqual(f[0].layers.map((a) => a.layer.name), ['dense_1', 'dense_2', 'dense_3'], 'every crawling layer is named');
   assert.equal(f[0].fixes[0].id, 'lr:0.1', 'raise towards the usual rate');
   // the stuck loss is the tiny steps' symptom: information that points at them, not a second warning
   assert.deepEqual(f.map((x) => x.severity), ['warning', 'info']);
-  assert.match(f[1].message, /It follows from update-ratio on dense_1: fix that first\.$/);
+  assert.match(f[1].message, /It follows from update-ratio on dense_1, dense_2, dense_3: fix that first\.$/);
+  assert.equal(f[1].fixes[0].id, f[0].fixes[0].id, 'the symptom is fixed through its cause');
   wellFormed(f);
 });
 
@@ -193,19 +198,51 @@ test('static rules: symmetric init, missing activation, output/loss mismatch, dr
   wellFormed(f, text);
 });
 
-test('unnormalized-input reads the raw training statistics, and only when preprocess is none', () => {
-  const raw = { mean: Float64Array.from([1500, 3]), std: Float64Array.from([800, 1]), min: Float64Array.from([500, 1]), max: Float64Array.from([3500, 6]) };
-  const dataset = { rawStats: raw, featureNames: ['sqft', 'rooms'], inputs: 2 } as unknown as Dataset;
-  const none = TEXT.replace('"standardize"', '"none"');
-  const f = diagnose(ctx([], [], null, none, dataset), {}, ['static']);
+/** A dataset whose training features (as the network receives them) are the given columns. */
+function datasetOf(columns: number[][], names: string[]): Dataset {
+  const n = columns[0].length;
+  const x = new Float64Array(n * columns.length);
+  for (let i = 0; i < n; i++) for (let j = 0; j < columns.length; j++) x[i * columns.length + j] = columns[j][i];
+  return { inputs: columns.length, featureNames: names, train: { n, x } } as unknown as Dataset;
+}
+const wave = (n: number, scale: number, offset = 0) => Array.from({ length: n }, (_, i) => offset + scale * Math.sin(i * 1.3));
+
+test('unnormalized-input judges the features the network receives, whatever the preprocess', () => {
+  // zero-centred but unscaled: std ~1000 next to ~0.001 passes a "preprocess is none" check
+  const centred = datasetOf([wave(200, 1500), wave(200, 0.001), wave(200, 1)], ['balance', 'ratio', 'score']);
+  const zeroCenter = TEXT.replace('"standardize"', '"zero-center"');
+  const f = diagnose(ctx([], [], null, zeroCenter, centred), {}, ['static']);
   assert.deepEqual(codes(f), ['unnormalized-input@data']);
-  assert.match(f[0].message, /sqft/);
+  assert.match(f[0].message, /balance/);
   assert.equal(f[0].fixes[0].id, 'standardize');
-  assert.deepEqual(codes(diagnose(ctx([], [], null, TEXT, dataset), {}, ['static'])), []);
+  const spread = datasetOf([wave(200, 3), wave(200, 0.001)], ['a', 'b']);
+  assert.deepEqual(codes(diagnose(ctx([], [], null, zeroCenter, spread), {}, ['static'])), ['unnormalized-input@data'], 'a feature drowned by one 1000x larger');
+  const standardised = datasetOf([wave(200, 1.4), wave(200, 1.4, 0.1)], ['a', 'b']);
+  assert.deepEqual(codes(diagnose(ctx([], [], null, TEXT, standardised), {}, ['static'])), []);
+  // pixels in [0, 1]: border pixels barely vary, but nothing is drowned
+  const pixels = datasetOf([wave(200, 0.45, 0.5), wave(200, 0.003, 0.003)], ['p0', 'p1']);
+  assert.deepEqual(codes(diagnose(ctx([], [], null, zeroCenter, pixels), {}, ['static'])), []);
 });
 
 test('every rule exposes named numeric thresholds', () => {
   const t = ruleThresholds();
   assert.ok(Object.keys(t).length >= 16);
   for (const [code, values] of Object.entries(t)) for (const v of Object.values(values)) assert.equal(typeof v, 'number', code);
+});
+
+test('batchnorm-unstable (static): running averages that keep their starting values through a short run', () => {
+  const withBn = (momentum: number, epochs: number) => JSON.stringify({
+    name: 'bn', data: { source: 'circles', preprocess: 'standardize' },
+    layers: [{ type: 'dense', units: 16 }, { type: 'batchnorm', momentum }, { type: 'relu' }, { type: 'dense', units: 2 }],
+    loss: 'softmax-cross-entropy', epochs, batchSize: 32,
+  });
+  const data = datasetOf([wave(320, 1), wave(320, 1, 0.2)], ['a', 'b']);
+  // 5 epochs of 10 steps: 0.999^50 = 0.95 of the start remains
+  const slow = diagnose(ctx([], [], null, withBn(0.999, 5), data), {}, ['static']);
+  assert.deepEqual(codes(slow), ['batchnorm-unstable@batchnorm_1']);
+  assert.equal(slow[0].fixes[0].id.startsWith('batchnorm-momentum:batchnorm_1:'), true);
+  wellFormed(slow, withBn(0.999, 5));
+  // the same momentum over a long run, or the usual 0.9 over a short one, forgets its start
+  assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.999, 300), data), {}, ['static'])), []);
+  assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.9, 5), data), {}, ['static'])), []);
 });

@@ -39,6 +39,7 @@ const EXPECTED: Record<string, { code: FindingCode; layer: string | null }> = {
   'overfitting-tiny-spiral': { code: 'overfitting', layer: null },
   'poor-initialization-constant': { code: 'poor-initialization', layer: 'dense_1' },
   'poor-initialization-zeros': { code: 'poor-initialization', layer: 'dense_2' },
+  'poor-initialization-conv-stack': { code: 'poor-initialization', layer: 'conv1' },
   'saturated-activation-large-init-tanh': { code: 'saturated-activation', layer: 'dense_2/tanh' },
   'saturated-activation-raw-iris': { code: 'saturated-activation', layer: 'dense_1/tanh' },
   'unnormalized-input-house-prices': { code: 'unnormalized-input', layer: null },
@@ -49,6 +50,15 @@ const EXPECTED: Record<string, { code: FindingCode; layer: string | null }> = {
   'update-ratio-too-small': { code: 'update-ratio', layer: 'dense_1' },
   'vanishing-gradients-sigmoid-stack': { code: 'vanishing-gradients', layer: 'dense_1' },
   'vanishing-gradients-tanh-stack': { code: 'vanishing-gradients', layer: 'dense_1' },
+  // the failure classes of issue 11: causes that span layers, stalls, partial preprocessing, explicit linear layers
+  'poor-initialization-tiny-relu-stack': { code: 'poor-initialization', layer: 'dense_1' },
+  'poor-initialization-negative-biases': { code: 'poor-initialization', layer: 'dense_1' },
+  'poor-initialization-deep-relu-std1': { code: 'poor-initialization', layer: 'dense_2' },
+  'loss-plateau-decayed-schedule': { code: 'loss-plateau', layer: null },
+  'update-ratio-sgd-1e-4': { code: 'update-ratio', layer: 'dense_1' },
+  'unnormalized-input-zero-centred': { code: 'unnormalized-input', layer: null },
+  'missing-activation-explicit-linear': { code: 'missing-activation', layer: 'dense_1' },
+  'overfitting-wide-net-small-data': { code: 'overfitting', layer: null },
 };
 
 async function train(text: string, file: string): Promise<SessionResult> {

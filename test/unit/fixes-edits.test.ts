@@ -54,7 +54,34 @@ const CASES: [string, (s: ModelSpec) => void, number][] = [
   ['remove-layer:sigmoid_1', (s) => assert.equal(s.layers.some((l) => l.kind === 'sigmoid'), false), 1],
   ['batch-size:64', (s) => assert.equal(s.batchSize, 64), 1],
   ['loss:mse', (s) => assert.equal(s.loss, 'mse'), 1],
+  // one cause, several layers, one edit
+  ['reinit:dense_1,dense_2:xavier', (s) => assert.deepEqual(s.layers.filter((l) => l.kind === 'dense').map((l) => (l as { init: { type: string } }).init.type).slice(0, 2), ['xavier', 'xavier']), 2],
+  ['insert-batchnorm:dense_1,dense_2', (s) => assert.deepEqual(s.layers.slice(0, 6).map((l) => l.kind), ['dense', 'batchnorm', 'relu', 'dense', 'batchnorm', 'sigmoid']), 1],
+  ['insert-activation:dense_1,dense_2:tanh', (s) => assert.equal(s.layers.filter((l) => l.kind === 'tanh').length, 2), 0],
+  ['dropout:dense_1,sigmoid_1:0.2', (s) => assert.equal(s.layers.filter((l) => l.kind === 'dropout').length, 2), 0],
+  ['leaky-relu-he:*', (s) => assert.deepEqual([s.layers[3].kind, (s.layers[2] as { init: { type: string } }).init.type], ['leaky-relu', 'he']), 2],
+  ['bias-init:dense_1', (s) => assert.equal((s.layers[0] as { biasInit: { type: string } }).biasInit.type, 'zeros'), 0],
 ];
+
+test('bias-init removes a layer\'s bias initialiser (zero is the default), leaving the rest of the line', () => {
+  const text = MODEL.replace('"units": 8, "activation": "relu" }', '"units": 8, "biasInit": { "type": "constant", "value": -3 }, "activation": "relu" }');
+  const after = applyFix(text, 'bias-init:dense_1');
+  assert.ok(after.includes('{ "type": "dense", "units": 8, "activation": "relu" }, // first'), after);
+  assert.equal((spec(after).layers[0] as { biasInit: { type: string } }).biasInit.type, 'zeros');
+});
+
+test('an explicit linear layer after a dense layer becomes the inserted activation', () => {
+  const text = MODEL.replace('{ "type": "sigmoid" }', '{ "type": "linear" }');
+  const after = applyFix(text, 'insert-activation:dense_2:relu');
+  assert.equal(spec(after).layers.filter((l) => l.kind === 'linear').length, 0);
+  assert.deepEqual(spec(after).layers.slice(2, 5).map((l) => l.kind), ['dense', 'relu', 'dense']);
+});
+
+test('a property added to a multi-line object whose last member shares the closing brace line stays valid', () => {
+  const text = '{ "name": "m",\n  "layers": [{ "type": "dense", "units": 2 }], "epochs": 5 }\n';
+  const after = applyFix(text, 'early-stopping');
+  assert.equal(after, '{ "name": "m",\n  "layers": [{ "type": "dense", "units": 2 }], "epochs": 5, "earlyStopping": { "patience": 5, "minDelta": 0 } }\n');
+});
 
 for (const [id, check, maxRemoved] of CASES) {
   test(`fix ${id}: valid result, intended value, comments and other lines untouched`, () => {
@@ -101,7 +128,7 @@ test('ids that do not fit are rejected with a FixError that says why', () => {
     ['reinit:nope:he', /no layer named "nope"/],
     ['reinit:dense_1:magic', /unknown initialiser/],
     ['leaky-relu:sigmoid_1', /not a ReLU/],
-    ['insert-batchnorm:sigmoid_1', /not a dense layer/],
+    ['insert-batchnorm:sigmoid_1', /not a dense or conv2d layer/],
     ['dropout:dense_1:1.5', /dropout rate/],
     ['constructor', /unknown fix/],
   ];
@@ -111,4 +138,22 @@ test('ids that do not fit are rejected with a FixError that says why', () => {
 
 test('every fix kind has a title', () => {
   for (const kind of Object.keys(FIXES)) assert.equal(typeof FIXES[kind].title(['x', '0.1']), 'string');
+});
+
+test('conv layers take the weight-layer fixes: re-initialise, batch norm before their shorthand activation', () => {
+  const cnn = `{
+  "name": "c",
+  "data": { "source": "shapes", "classes": 4 },
+  "layers": [
+    { "type": "conv2d", "filters": 4, "kernel": 3, "activation": "relu", "init": "small-gaussian", "name": "c1" },
+    { "type": "maxpool", "size": 2 },
+    { "type": "dense", "units": 4 }
+  ],
+  "loss": "softmax-cross-entropy"
+}`;
+  const reinit = spec(applyFix(cnn, 'reinit:c1:he'));
+  const conv = reinit.layers[0];
+  assert.ok(conv.kind === 'conv2d' && conv.init.type === 'he', `c1 re-initialised: ${JSON.stringify(conv)}`);
+  const bn = spec(applyFix(cnn, 'insert-batchnorm:c1'));
+  assert.deepEqual(bn.layers.map((l) => l.kind), ['conv2d', 'batchnorm', 'relu', 'maxpool', 'dense']);
 });

@@ -112,6 +112,8 @@ test('every fix kind the rules can name has PyTorch code', () => {
     'leaky-relu': 'leaky-relu:relu', 'relu-he': 'relu-he:act', 'insert-batchnorm': 'insert-batchnorm:fc1', 'insert-activation': 'insert-activation:fc1:relu',
     'remove-layer': 'remove-layer:out', dropout: 'dropout:drop:0.2', l2: 'l2:0.001', 'early-stopping': 'early-stopping', standardize: 'standardize',
     loss: 'loss:softmax-cross-entropy', 'batchnorm-momentum': 'batchnorm-momentum:bn:0.9', 'batch-size': 'batch-size:32',
+    'target-scaling': 'target-scaling:standardize',
+    'leaky-relu-he': 'leaky-relu-he:act', 'bias-init': 'bias-init:fc1,fc2',
   };
   for (const kind of Object.keys(FIXES)) {
     assert.ok(samples[kind], `a sample id for fix kind ${kind}`);

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { encodeNumbers, type RunInfo, type ToWebview } from '../../src/protocol';
+import { CONCEPTS } from '../../src/engine/diagnosis/concepts';
 import type { Finding, LayerProbe, ModelLayerSummary, ProbeSnapshot } from '../../src/engine/types';
 
 export const HOSTILE_SCRIPT_NAME = '</script><script>window.__pwned = 1</script>';
@@ -125,7 +126,7 @@ function simulate(runId: string, broken: boolean): ToWebview[] {
 
 /** The broken run's findings as the diagnosis would report them after the epoch ending at `step`. */
 function findingsAt(step: number): Finding[] {
-  const found: Finding[] = [];
+  const found: Omit<Finding, 'layers' | 'concept'>[] = [];
   if (step >= 240) {
     found.push({
       code: 'dead-relu',
@@ -183,7 +184,7 @@ function findingsAt(step: number): Finding[] {
       fixes: [{ id: 'early-stopping:5', title: 'Stop early (patience 5)', preferred: true }],
     });
   }
-  return found;
+  return found.map((f) => ({ ...f, layers: f.layer ? [{ layer: f.layer, value: f.evidence.value }] : [], concept: CONCEPTS[f.code] }));
 }
 
 export function makeFixture(): { source: string; runs: unknown[][] } {

@@ -36,6 +36,15 @@ describe('the views that show the network learn', () => {
   const pages = panelPages();
   panel = pages.open;
 
+  test('a run that sends no pictures (one recorded from PyTorch) shows no empty picture cards', async () => {
+    const p = await panel();
+    await p.send(loadFixture('broken-run').runs[0]!);
+    assert.equal(await p.page.locator('#chart-loss').isVisible(), true);
+    assert.equal(await p.page.locator('.pictures').isHidden(), true);
+    await p.send(brokenRun);
+    assert.equal(await p.page.locator('.pictures').isVisible(), true, 'a run with pictures shows them');
+  });
+
   test('the recorded runs carry pictures: a boundary for this 2-input model and a picture of every layer', () => {
     const shots = pictures(brokenRun);
     assert.ok(shots.length >= 4, `${shots.length} pictures`);

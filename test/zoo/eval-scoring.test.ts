@@ -11,7 +11,7 @@ const run = (metric: number | null, task: Run['task'], codes: [string, 'error' |
   task,
   status: metric === null ? 'non-finite' : 'completed',
   ms: 1,
-  findings: codes.map(([code, severity]) => ({ code, severity, layer: null, preferredFix: null })),
+  findings: codes.map(([code, severity]) => ({ code, severity, layer: null, layers: [], preferredFix: null })),
 });
 
 test('a repair holds when the finding is gone and the validation metric moved the right way', () => {

@@ -55,6 +55,9 @@ export class PicturesView {
 
   render(store: PanelStore): void {
     const run = store.current;
+    // runs that send no pictures (recorded from PyTorch) show no empty cards
+    this.root.hidden = !run || run.pictures.length === 0;
+    if (this.root.hidden) return;
     this.boundary.card.root.hidden = !BoundaryView.applies(store);
     const views: [View, Element][] = [
       [this.network, this.network.root],

@@ -3,47 +3,47 @@
 import type { Rule, RuleContext } from './rule';
 import { finding, fmt, median } from './rule';
 import { lowerLrFix, lrTooHigh } from './fix-choice';
-import { fractionWhere, stepRange, trailingWindow, values } from './history';
-import { fileName } from './model-shape';
+import { fractionWhere, lossProgress, stepRange, trailingWindow, unlessHarmless, values, type LayerSeries } from './history';
+import { denseBefore, fileName, isDense } from './model-shape';
 
 const enough = (ctx: RuleContext, t: Record<string, number>) => ctx.probes.length >= t.minProbes;
-
-/** The dense layer whose output feeds a given engine position. */
-function denseBefore(ctx: RuleContext, position: number): string | null {
-  for (let i = position; i >= 0; i--) if (ctx.spec.layers[i].kind === 'dense') return ctx.spec.layers[i].name;
-  return null;
-}
 
 export const deadRelu: Rule = {
   code: 'dead-relu',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { window: 5, minProbes: 3, deadRatio: 0.5, holdFraction: 0.8 },
+  thresholds: { window: 5, minProbes: 3, minEpochs: 3, deadRatio: 0.5, holdFraction: 0.8, stuckImprovement: 0.1 },
   evaluate(ctx, t) {
     if (!enough(ctx, t)) return [];
-    const out = [];
+    // a leaky unit on its negative slope still passes gradient: it is only "dead" when nothing is learnt
+    const learning = (lossProgress(ctx, t.window, t.minEpochs)?.improvement ?? 0) >= t.stuckImprovement;
+    const hits: { s: LayerSeries; m: number }[] = [];
     for (const s of trailingWindow(ctx.probes, t.window)) {
+      if (s.kind === 'leaky-relu' && learning) continue;
       const dead = values(s, (p) => p.deadRatio);
       if (dead.length === 0) continue;
       const m = median(dead);
-      if (m < t.deadRatio || fractionWhere(dead, (x) => x >= t.deadRatio) < t.holdFraction) continue;
-      const spec = ctx.spec.layers[s.position];
-      const name = spec ? fileName(spec) : s.ref.name;
-      const dense = denseBefore(ctx, s.position);
-      const leaky = s.kind === 'leaky-relu';
-      // units knocked out by oversized steps come back only with smaller steps; otherwise let them leak
-      const lower = lowerLrFix(ctx);
-      const fixes = leaky || lrTooHigh(ctx)
-        ? [lower, ...(leaky ? [] : [`leaky-relu:${s.ref.name}`]), ...(dense ? [`insert-batchnorm:${dense}`] : [])]
-        : [`leaky-relu:${s.ref.name}`, lower, ...(dense ? [`insert-batchnorm:${dense}`, `reinit:${dense}:he`] : [])];
-      out.push(
-        finding(this, { layer: s.ref },
-          `${fmt(m * 100)} % of ${name}'s units ${leaky ? 'stay on the negative slope' : s.kind === 'relu6' ? 'are stuck at 0 or 6' : 'output zero'} for every sample of the batch: they no longer learn.`,
-          { metric: 'dead unit fraction (median)', value: m, threshold: t.deadRatio, comparison: '>=', ...stepRange(s) },
-          fixes),
-      );
+      if (m >= t.deadRatio && fractionWhere(dead, (x) => x >= t.deadRatio) >= t.holdFraction) hits.push({ s, m });
     }
-    return out;
+    if (hits.length === 0) return [];
+    const relus = hits.filter((h) => h.s.kind !== 'leaky-relu').map((h) => h.s.ref.name);
+    const denses = [...new Set(hits.map((h) => denseBefore(ctx.spec, h.s.position)?.name).filter((n): n is string => !!n))];
+    const lower = lowerLrFix(ctx);
+    const leaky = relus.length ? [`leaky-relu:${relus.join(',')}`] : [];
+    const bn = denses.length ? [`insert-batchnorm:${denses.join(',')}`] : [];
+    // units knocked out by oversized steps come back only with smaller steps; otherwise let them leak
+    const fixes = relus.length === 0 || lrTooHigh(ctx) ? [lower, ...leaky, ...bn] : [...leaky, lower, ...bn, ...(denses.length ? [`reinit:${denses.join(',')}:he`] : [])];
+    const first = hits[0];
+    const spec = ctx.spec.layers[first.s.position];
+    const name = spec ? fileName(spec) : first.s.ref.name;
+    const kindText = first.s.kind === 'leaky-relu' ? 'stay on the negative slope' : first.s.kind === 'relu6' ? 'are stuck at 0 or 6' : 'output zero';
+    const others = hits.length > 1 ? ` (and ${hits.length - 1} more layer${hits.length > 2 ? 's' : ''}: ${hits.slice(1).map((h) => `${h.s.ref.name} ${fmt(h.m * 100)} %`).join(', ')})` : '';
+    return [
+      unlessHarmless(ctx, finding(this, { layers: hits.map((h) => ({ layer: h.s.ref, value: h.m, note: `${fmt(h.m * 100)} % of units dead` })) },
+        `${fmt(first.m * 100)} % of ${name}'s units ${kindText} for every sample of the batch${others}: they get no gradient and no longer learn.`,
+        { metric: 'dead unit fraction (median)', value: first.m, threshold: t.deadRatio, comparison: '>=', ...stepRange(first.s) },
+        fixes)),
+    ];
   },
 };
 
@@ -54,29 +54,33 @@ export const saturatedActivation: Rule = {
   thresholds: { window: 5, minProbes: 3, saturationRatio: 0.5, holdFraction: 0.8 },
   evaluate(ctx, t) {
     if (!enough(ctx, t)) return [];
-    const out = [];
     const lastPosition = ctx.spec.layers.length - 1;
+    const hits: { s: LayerSeries; m: number }[] = [];
     for (const s of trailingWindow(ctx.probes, t.window)) {
       if (s.position === lastPosition) continue; // an output sigmoid is fused with its loss; saturation there is confidence
       const sat = values(s, (p) => p.saturationRatio);
       if (sat.length === 0) continue;
       const m = median(sat);
-      if (m < t.saturationRatio || fractionWhere(sat, (x) => x >= t.saturationRatio) < t.holdFraction) continue;
-      const dense = denseBefore(ctx, s.position);
-      const rawInput = ctx.spec.data.preprocess === 'none' && dense === ctx.spec.layers.find((l) => l.kind === 'dense')?.name;
-      const fixes = [
-        ...(rawInput ? ['standardize'] : []),
-        ...(dense ? [`reinit:${dense}:xavier`] : []),
-        `relu-he:${s.ref.name}`,
-        ...(dense ? [`insert-batchnorm:${dense}`] : []),
-      ];
-      out.push(
-        finding(this, { layer: s.ref }, `${fmt(m * 100)} % of ${s.ref.name}'s outputs sit in the flat ends of the ${s.kind}, where its gradient is almost zero.`,
-          { metric: 'saturated output fraction (median)', value: m, threshold: t.saturationRatio, comparison: '>=', ...stepRange(s) },
-          fixes),
-      );
+      if (m >= t.saturationRatio && fractionWhere(sat, (x) => x >= t.saturationRatio) >= t.holdFraction) hits.push({ s, m });
     }
-    return out;
+    if (hits.length === 0) return [];
+    const denses = [...new Set(hits.map((h) => denseBefore(ctx.spec, h.s.position)?.name).filter((n): n is string => !!n))];
+    const firstDense = ctx.spec.layers.find(isDense)?.name;
+    const rawInput = ctx.spec.data.preprocess === 'none' && denses.includes(firstDense ?? '');
+    const fixes = [
+      ...(rawInput ? ['standardize'] : []),
+      ...(denses.length ? [`reinit:${denses.join(',')}:xavier`] : []),
+      `relu-he:${hits.map((h) => h.s.ref.name).join(',')}`,
+      ...(denses.length ? [`insert-batchnorm:${denses.join(',')}`] : []),
+    ];
+    const first = hits[0];
+    const others = hits.length > 1 ? ` (and ${hits.slice(1).map((h) => `${h.s.ref.name} ${fmt(h.m * 100)} %`).join(', ')})` : '';
+    return [
+      unlessHarmless(ctx, finding(this, { layers: hits.map((h) => ({ layer: h.s.ref, value: h.m, note: `${fmt(h.m * 100)} % of outputs saturated` })) },
+        `${fmt(first.m * 100)} % of ${first.s.ref.name}'s outputs${others} sit in the flat ends of the ${first.s.kind}, where its slope is almost zero, so those units barely learn.`,
+        { metric: 'saturated output fraction (median)', value: first.m, threshold: t.saturationRatio, comparison: '>=', ...stepRange(first.s) },
+        fixes)),
+    ];
   },
 };
 

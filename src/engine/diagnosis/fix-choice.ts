@@ -1,6 +1,8 @@
 // Fix arguments derived from what the run showed: a clipping norm from the observed gradient norms, a
 // learning rate back in the usual range. Shared by rules so the same symptom always gets the same id.
+import type { ModelSpec } from '../spec/model-spec';
 import type { ProbeSnapshot } from '../types';
+import { hiddenDense, stackShape } from './model-shape';
 import type { RuleContext } from './rule';
 import { median, scaledLr } from './rule';
 
@@ -41,4 +43,20 @@ export function lowerLrFix(ctx: RuleContext): string {
   const lr = ctx.spec.optimizer.lr;
   const typical = TYPICAL_LR[ctx.spec.optimizer.type];
   return lr > typical ? `lr:${Math.min(Number(scaledLr(lr, 0.1)), typical)}` : lrFix(ctx, 0.1);
+}
+
+/** Deep stacks at or beyond this many hidden layers, and narrow ones at or below this width. */
+export const DEEP_LAYERS = 6;
+export const NARROW_UNITS = 8;
+
+/**
+ * The way out of a sigmoid/tanh stack whose signal dies, ranked by what survives this model's shape:
+ * ReLU + He for most stacks, but batch norm first for a deep narrow one, where plain ReLU units die.
+ */
+export function saturatingStackFixes(spec: ModelSpec): string[] {
+  const { depth, minWidth } = stackShape(spec);
+  const hidden = hiddenDense(spec).map((h) => h.layer.name).join(',');
+  return depth >= DEEP_LAYERS && minWidth <= NARROW_UNITS
+    ? [`insert-batchnorm:${hidden}`, 'leaky-relu-he:*', 'relu-he:*']
+    : ['relu-he:*', `insert-batchnorm:${hidden}`];
 }

@@ -3,15 +3,16 @@
 // (which changes as the loss falls) does not make a healthy layer look vanishing or exploding.
 import type { Rule, RuleContext } from './rule';
 import { finding, fmt, median } from './rule';
-import { fractionWhere, lossProgress, stepRange, trailingWindow, values, type LayerSeries } from './history';
-import { denseNames, isDense } from './model-shape';
-import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
+import { fractionWhere, lossProgress, stepRange, trailingWindow, unlessHarmless, values, type LayerSeries } from './history';
+import { denseNames, hiddenDense, isDense, stackShape } from './model-shape';
+import { derivedClipNorm, lowerLrFix, raiseLrFixes, saturatingStackFixes } from './fix-choice';
 import type { LayerProbe } from '../types';
+import { traitsOf } from '../spec/layer-kinds';
 
 const SATURATING = new Set(['sigmoid', 'tanh']);
 
 function denseSeries(ctx: RuleContext, window: number): LayerSeries[] {
-  return trailingWindow(ctx.probes, window).filter((s) => s.kind === 'dense' && s.points.length > 0);
+  return trailingWindow(ctx.probes, window).filter((s) => traitsOf(s.kind)?.hasWeights && s.points.length > 0);
 }
 
 function hasSaturatingHidden(ctx: RuleContext): boolean {
@@ -96,13 +97,18 @@ export const vanishingGradients: Rule = {
     if (worst < 0) return [];
     const s = win[worst];
     const ratio = meds[worst] / top;
+    // every layer from the input up to the last starved one is affected; the fix edits them all
+    const starved = win.map((w, i) => ({ w, r: meds[i] / top })).filter(({ r }, i) => i < win.length - 1 && r < t.ratioMin);
+    const hidden = hiddenDense(ctx.spec).map((h) => h.layer.name).join(',');
+    const { depth, minWidth } = stackShape(ctx.spec);
     const fixes = hasSaturatingHidden(ctx)
-      ? ['relu-he:*', `reinit:${denseNames(ctx.spec)}:xavier`, `insert-batchnorm:${s.ref.name}`]
-      : [`reinit:${denseNames(ctx.spec)}:he`, `insert-batchnorm:${s.ref.name}`];
+      ? [...saturatingStackFixes(ctx.spec), `reinit:${denseNames(ctx.spec)}:xavier`]
+      : [`reinit:${denseNames(ctx.spec)}:he`, `insert-batchnorm:${hidden}`];
     return [
-      finding(this, { layer: s.ref }, `Gradients reaching ${s.ref.name} are ${fmt(ratio)} of the largest layer's (per weight): it barely learns.`,
-        { metric: 'RMS gradient / largest layer RMS gradient (median)', value: ratio, threshold: t.ratioMin, comparison: '<', ...stepRange(s), details: { rmsGradient: meds[worst], largestRmsGradient: top } },
-        fixes),
+      unlessHarmless(ctx, finding(this, { layers: starved.map(({ w, r }) => ({ layer: w.ref, value: r, note: `RMS gradient ${fmt(r)} of the largest layer's` })) },
+        `Gradients reaching ${s.ref.name} are ${fmt(ratio)} of the largest layer's (per weight): on the way back each layer multiplies the gradient by its weights and its activation's slope, and here the product has shrunk so far that the first layers barely learn.`,
+        { metric: 'RMS gradient / largest layer RMS gradient (median)', value: ratio, threshold: t.ratioMin, comparison: '<', ...stepRange(s), details: { rmsGradient: meds[worst], largestRmsGradient: top, depth, minWidth } },
+        fixes)),
     ];
   },
 };
@@ -111,26 +117,38 @@ export const updateRatio: Rule = {
   code: 'update-ratio',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { window: 5, minProbes: 3, minEpochs: 3, max: 0.2, min: 1e-6, stuckImprovement: 0.1 },
+  thresholds: { window: 5, minProbes: 3, minEpochs: 3, max: 0.2, min: 1e-4, stuckImprovement: 0.1, stillHigh: 0.5, decayedLr: 0.01 },
   evaluate(ctx, t) {
     if (!enough(ctx, t)) return [];
-    // tiny steps are normal once the loss has come down; they only matter while it is still stuck
-    const improved = lossProgress(ctx, t.window, t.minEpochs)?.improvement ?? 0;
+    // tiny steps are normal once the loss has come down; they only matter while it is still high
+    const progress = lossProgress(ctx, t.window, t.minEpochs);
+    const improved = progress?.improvement ?? 0;
     const lr = ctx.spec.optimizer.lr;
-    for (const s of denseSeries(ctx, t.window)) {
+    const series = denseSeries(ctx, t.window).map((s) => {
       const r = values(s, (p) => p.updateRatio);
-      const m = median(r);
+      return { s, r, m: median(r) };
+    });
+    for (const { s, r, m } of series) {
       if (m > t.max && fractionWhere(r, (x) => x > t.max) >= 0.8) {
-        return [finding(this, { layer: s.ref }, `Each step changes ${s.ref.name}'s weights by ${fmt(m * 100)} % of their size: the learning rate is far too high for it.`,
+        return [finding(this, { layer: s.ref }, `Each step changes ${s.ref.name}'s weights by ${fmt(m * 100)} % of their size (a healthy step is about 0.1 %): the learning rate is far too high for it.`,
           { metric: 'update / weight norm (median)', value: m, threshold: t.max, comparison: '>', ...stepRange(s), details: { lr } },
           [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step'])];
       }
-      if (m < t.min && improved < t.stuckImprovement && fractionWhere(r, (x) => x < t.min) >= 0.8) {
-        return [finding(this, { layer: s.ref }, `Each step changes ${s.ref.name}'s weights by only ${fmt(m)} of their size while the loss is stuck: the learning rate is too low.`,
-          { metric: 'update / weight norm (median)', value: m, threshold: t.min, comparison: '<', ...stepRange(s), details: { lr, lossImprovement: improved } },
-          raiseLrFixes(ctx))];
-      }
     }
-    return [];
+    // the layers crawl (a healthy step is about 1e-3 of the weights; the typical layer is judged, since a
+    // small output layer moves faster) while the loss is stuck or still high
+    const measured = series.filter((x) => x.r.length > 0);
+    // a schedule that decayed the learning rate to nothing is loss-plateau's finding (its fix is the schedule)
+    const lrNow = ctx.epochs[ctx.epochs.length - 1]?.lr ?? lr;
+    if (lrNow < t.decayedLr * lr) return [];
+    const slow = measured.filter(({ r, m }) => m < t.min && fractionWhere(r, (x) => x < t.min) >= 0.8);
+    const crawling = measured.length > 0 && median(measured.map((x) => x.m)) < t.min && slow.length > 0;
+    const stillHigh = improved < t.stuckImprovement || (progress !== null && progress.recent > t.stillHigh * progress.initial);
+    if (!crawling || !stillHigh) return [];
+    const typical = median(measured.map((x) => x.m));
+    return [finding(this, { layers: slow.map(({ s, m }) => ({ layer: s.ref, value: m, note: `update / weight ${fmt(m)}` })) },
+      `Each step changes the weights of ${slow.map((x) => x.s.ref.name).join(', ')} by about ${fmt(typical)} of their size (a healthy step is about 1e-3) while the loss is ${improved < t.stuckImprovement ? 'stuck' : `still at ${fmt((1 - improved) * 100)} % of where it started`}: the learning rate in force (${fmt(lrNow)}) is too low to get anywhere.`,
+      { metric: 'typical layer update / weight norm (median over layers)', value: typical, threshold: t.min, comparison: '<', ...stepRange(slow[0].s), details: { lr: lrNow, lossImprovement: improved } },
+      raiseLrFixes(ctx))];
   },
 };

@@ -79,3 +79,25 @@ export function lossProgress(ctx: RuleContext, window: number, minEpochs: number
   const recent = median(pts.slice(-window).map((p) => p.loss));
   return { improvement: 1 - recent / initial, initial, recent, fromStep: pts[0].step, toStep: pts[pts.length - 1].step, over: 'probes' };
 }
+
+/**
+ * The run is doing well: its loss (validation when there is one) has fallen to at most `fraction` of where
+ * training started and is not rising away from its best. A symptom seen on such a run (saturated tanh units,
+ * small gradients in a deep stack) does not hurt training: it is information, not something to change.
+ */
+export function trainingWell(ctx: RuleContext, fraction = 0.25, rise = 0.25, recent = 3): boolean {
+  const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
+  if (eps.length < recent || ctx.summary?.status === 'non-finite') return false;
+  const start = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? eps[0].loss;
+  const curve = eps.every((e) => e.valLoss !== null && Number.isFinite(e.valLoss)) ? eps.map((e) => e.valLoss!) : eps.map((e) => e.loss);
+  const best = Math.min(...curve);
+  // validation losses bounce at small batch sizes: the recent epochs' best says whether it still holds
+  const latest = Math.min(...curve.slice(-recent));
+  return curve[curve.length - 1] <= fraction * start && latest <= (1 + rise) * best;
+}
+
+/** `finding` as information when the run trains well anyway (see trainingWell). */
+export function unlessHarmless<T extends { severity: string; message: string }>(ctx: RuleContext, f: T): T {
+  if (!trainingWell(ctx)) return f;
+  return { ...f, severity: 'info', message: `${f.message} The model trains well regardless, so this is information, not something to change.` };
+}

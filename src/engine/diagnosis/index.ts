@@ -11,13 +11,30 @@ export type ThresholdOverrides = Record<string, Record<string, number>>;
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
- * Whole-model symptoms and the layer-level causes that explain them. When a cause is found too, the
- * symptom stays as information that points at it: a stuck loss in a network whose gradients vanish is
- * cured by fixing the gradients, not by the symptom's own fixes (a higher learning rate).
+ * The causal order: each symptom and the causes that can explain it. When a cause is found too, the
+ * symptom stays as information naming it and its fixes become the cause's: a stuck loss in a network whose
+ * gradients vanish is cured by fixing the gradients, a ReLU layer killed by its initial biases by fixing
+ * the biases, not by the symptom's own fixes (a higher learning rate, leaky ReLU).
  */
 const EXPLAINED_BY: Partial<Record<FindingCode, readonly FindingCode[]>> = {
-  'loss-plateau': ['vanishing-gradients', 'dead-relu', 'saturated-activation', 'poor-initialization', 'update-ratio'],
+  'loss-plateau': ['poor-initialization', 'unnormalized-input', 'unscaled-targets', 'missing-activation', 'dropout-too-high', 'vanishing-gradients', 'dead-relu', 'saturated-activation', 'update-ratio'],
+  'update-ratio': ['poor-initialization', 'vanishing-gradients', 'dead-relu'],
+  'vanishing-gradients': ['poor-initialization', 'unnormalized-input'],
+  'exploding-gradients': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
+  // units knocked out or pinned by oversized steps come back with smaller steps
+  'dead-relu': ['poor-initialization', 'unnormalized-input', 'unscaled-targets', 'loss-diverging', 'loss-oscillating'],
+  'saturated-activation': ['poor-initialization', 'unnormalized-input', 'loss-diverging', 'loss-oscillating'],
+  'loss-diverging': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
+  'non-finite': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
+  // a validation loss that bounces with a diverging or oscillating run is not memorising
+  overfitting: ['loss-diverging', 'loss-oscillating'],
 };
+
+/** Symptoms judged where they show: only a cause at or before the layer explains them. */
+const LOCAL: ReadonlySet<FindingCode> = new Set(['dead-relu', 'saturated-activation']);
+
+/** A run that stops cleanly keeps its error: CI must still fail on NaN, but the fix goes to the cause. */
+const KEEPS_SEVERITY: ReadonlySet<FindingCode> = new Set(['non-finite']);
 
 /** Evaluates every rule of the chosen stages; findings come sorted by severity, then rule table order. */
 export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, stages: ('static' | 'runtime')[] = ['static', 'runtime']): Finding[] {
@@ -34,13 +51,33 @@ export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, s
     .map(({ f }) => f);
 }
 
-/** `f` as information naming its cause, when one of the findings explains it; else `f` unchanged. */
+function explains(cause: Finding, symptom: Finding): boolean {
+  if (cause === symptom || cause.severity === 'info' || !EXPLAINED_BY[symptom.code]?.includes(cause.code)) return false;
+  if (!LOCAL.has(symptom.code) || cause.layers.length === 0 || symptom.layers.length === 0) return true;
+  const last = Math.max(...symptom.layers.map((a) => a.layer.index));
+  return cause.layers.some((a) => a.layer.index <= last);
+}
+
+/** The root of `f`'s chain of causes (a symptom of a symptom of a cause), or null when nothing explains it. */
+function rootCause(f: Finding, all: readonly Finding[], seen: Set<Finding> = new Set([f])): Finding | null {
+  const cause = all.find((c) => !seen.has(c) && explains(c, f));
+  if (!cause) return null;
+  seen.add(cause);
+  return rootCause(cause, all, seen) ?? cause;
+}
+
+/** `f` as information naming its root cause, with that cause's fixes, when one explains it; else unchanged. */
 function explained(f: Finding, all: readonly Finding[]): Finding {
-  const causes = EXPLAINED_BY[f.code];
-  const cause = causes && all.find((c) => c.severity !== 'info' && causes.includes(c.code));
+  const cause = rootCause(f, all);
   if (!cause) return f;
-  const where = cause.layer ? ` on ${cause.layer.name}` : '';
-  return { ...f, severity: 'info', message: `${f.message} It follows from ${cause.code}${where}: fix that first.` };
+  const where = cause.layers.length ? ` on ${cause.layers.map((a) => a.layer.name).join(', ')}` : cause.field ? ` in ${cause.field}` : '';
+  return {
+    ...f,
+    severity: KEEPS_SEVERITY.has(f.code) ? f.severity : 'info',
+    message: `${f.message} It follows from ${cause.code}${where}: fix that first.`,
+    fixes: cause.fixes.map((x) => ({ ...x })),
+    explainedBy: cause.code,
+  };
 }
 
 /** Rule codes with their named default thresholds (for documentation and override validation). */

@@ -4,6 +4,7 @@ import type { Rule, RuleContext } from './rule';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
 import { lossProgress } from './history';
+import { isDense } from './model-shape';
 
 function smoothed(xs: number[], w: number): number[] {
   return xs.map((_, i) => median(xs.slice(Math.max(0, i - w + 1), i + 1)));
@@ -39,19 +40,27 @@ export const lossDiverging: Rule = {
   code: 'loss-diverging',
   severity: 'error',
   stage: 'runtime',
-  thresholds: { smooth: 3, minProbes: 4, factor: 2, minRise: 0.25 },
+  thresholds: { smooth: 3, minProbes: 4, minEpochs: 3, factor: 2, minRise: 0.25 },
   evaluate(ctx, t) {
     const pts = probeLosses(ctx);
     if (pts.length < t.minProbes) return [];
-    const s = smoothed(pts.map((p) => p.loss), t.smooth);
+    const initial = pts[0].loss;
+    // once a few epochs are done, judge on epoch losses: each averages the whole training set, where
+    // single small batches swing by more than the factor on a model that learns steadily
+    const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
+    // the loss before any step starts the epoch curve: a run can blow up within its first epoch
+    const curve = eps.length >= t.minEpochs ? [{ step: pts[0].step, loss: initial }, ...eps.map((e) => ({ step: e.step, loss: e.loss }))] : null;
+    const s = curve ? curve.map((p) => p.loss) : smoothed(pts.map((p) => p.loss), t.smooth);
+    const steps = curve ? curve.map((p) => p.step) : pts.map((p) => p.step);
     let best = 0;
     for (let i = 1; i < s.length; i++) if (s[i] < s[best]) best = i;
-    const last = s[s.length - 1];
-    const initial = pts[0].loss;
+    // the end of the curve over several epochs, so one bad epoch the run recovers from is not divergence
+    const last = curve ? median(s.slice(-t.minEpochs)) : s[s.length - 1];
     if (!(last > t.factor * s[best] && last - s[best] > t.minRise * initial)) return [];
+    const what = curve ? 'epoch loss' : 'loss';
     return [
-      finding(this, { field: 'optimizer' }, `The loss climbed from ${fmt(s[best])} to ${fmt(last)}: the learning rate ${ctx.spec.optimizer.lr} is too high.`,
-        { metric: 'smoothed loss / best smoothed loss', value: last / s[best], threshold: t.factor, comparison: '>', fromStep: pts[best].step, toStep: pts[pts.length - 1].step, details: { bestLoss: s[best], lastLoss: last, lr: ctx.spec.optimizer.lr } },
+      finding(this, { field: 'optimizer' }, `The ${what} climbed from ${fmt(s[best])} to ${fmt(last)}: each step overshoots and makes the next one larger; the learning rate ${ctx.spec.optimizer.lr} is too high.`,
+        { metric: `${curve ? 'epoch loss' : 'smoothed loss'} / best`, value: last / s[best], threshold: t.factor, comparison: '>', fromStep: steps[best], toStep: steps[steps.length - 1], details: { bestLoss: s[best], lastLoss: last, lr: ctx.spec.optimizer.lr, over: curve ? 'epochs' : 'probes' } },
         [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']),
     ];
   },
@@ -61,17 +70,21 @@ export const lossPlateau: Rule = {
   code: 'loss-plateau',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { window: 5, minProbes: 6, minEpochs: 3, minImprovement: 0.05, maxRise: 0.25, stillHigh: 0.5 },
+  thresholds: { window: 5, minProbes: 6, minEpochs: 3, minImprovement: 0.05, maxRise: 0.25, stillHigh: 0.5, recentEpochs: 5, frozen: 0.005, decayedLr: 0.01, frozenStillHigh: 0.2 },
   evaluate(ctx, t) {
     const pts = probeLosses(ctx);
     if (pts.length < t.minProbes || ctx.summary?.status === 'non-finite') return [];
     const progress = lossProgress(ctx, t.window, t.minEpochs);
     if (!progress) return [];
     const { improvement, initial, recent } = progress;
+    const opt = ctx.spec.optimizer;
+    // where training started: the first epoch's average (a few early batches of a model that learns in
+    // its first steps already sit near the end, and a single first batch can be far off)
+    const frozen = frozenBySchedule(ctx, t, Math.max(ctx.epochs[0]?.loss ?? 0, median(pts.slice(0, t.window).map((p) => p.loss))));
+    if (frozen) return [frozen];
     // a loss that climbed far is diverging, not stuck; one far below the very first batch's has converged,
     // whatever its curve does now
     if (!(improvement < t.minImprovement && improvement > -t.maxRise) || recent < t.stillHigh * pts[0].loss) return [];
-    const opt = ctx.spec.optimizer;
     const what = progress.over === 'epochs' ? 'epoch loss' : 'loss';
     return [
       finding(this, { field: 'optimizer' }, `The ${what} has only moved from ${fmt(initial)} to ${fmt(recent)} (${fmt(improvement * 100)} %): training is stuck; the learning rate ${opt.lr} may be too low.`,
@@ -81,6 +94,40 @@ export const lossPlateau: Rule = {
   },
 };
 
+/**
+ * Progress that froze because the schedule decayed the learning rate to almost nothing: judged over the
+ * recent epochs and against the learning rate in force, since progress since the first epoch hides it.
+ */
+function frozenBySchedule(ctx: RuleContext, t: Record<string, number>, startLoss: number) {
+  const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
+  if (eps.length < t.recentEpochs + 1 || ctx.spec.schedule.type === 'constant') return null;
+  const window = eps.slice(-t.recentEpochs);
+  const before = eps[eps.length - t.recentEpochs - 1];
+  const last = window[window.length - 1];
+  const recentGain = 1 - last.loss / before.loss;
+  const lrRatio = last.lr / ctx.spec.optimizer.lr;
+  if (recentGain >= t.frozen || lrRatio >= t.decayedLr || last.loss < t.frozenStillHigh * startLoss) return null;
+  const gamma = Number((0.1 ** (1 / Math.max(1, ctx.spec.epochs))).toPrecision(3));
+  return finding(lossPlateau, { field: 'schedule' },
+    `The epoch loss froze at ${fmt(last.loss)} over the last ${window.length} epochs (${fmt(recentGain * 100)} % lower) while still ${fmt((last.loss / startLoss) * 100)} % of where it started: the ${ctx.spec.schedule.type} schedule has decayed the learning rate to ${fmt(last.lr)}, ${fmt(lrRatio)}x its starting value, too small for any step to matter.`,
+    { metric: 'relative improvement of the epoch loss over the recent epochs', value: recentGain, threshold: t.frozen, comparison: '<', fromStep: before.step, toStep: last.step, details: { lrInForce: last.lr, lrRatio, recentLoss: last.loss, startLoss } },
+    [`schedule:exponential:${gamma}`, 'schedule:cosine']);
+}
+
+/** How a stretch of epoch losses swings: the share of epochs that rose, and whether it made net progress. */
+function swings(w: number[], scale: number, t: Record<string, number>) {
+  let rises = 0;
+  for (let i = 1; i < w.length; i++) if (w[i] - w[i - 1] > t.rise * scale) rises++;
+  const fraction = rises / (w.length - 1);
+  const half = w.length >> 1;
+  const progress = 1 - median(w.slice(half)) / median(w.slice(0, half));
+  const best = Math.min(...w);
+  const recent = median(w.slice(-3));
+  // swings wide enough to move the halves' medians still oscillate if the loss keeps leaving its best
+  const oscillating = fraction >= t.riseFraction && !(progress > t.minProgress && recent < (1 + t.aboveBest) * best);
+  return { rises, fraction, progress, best, recent, oscillating, length: w.length };
+}
+
 export const lossOscillating: Rule = {
   code: 'loss-oscillating',
   severity: 'warning',
@@ -89,22 +136,16 @@ export const lossOscillating: Rule = {
   evaluate(ctx, t) {
     const losses = ctx.epochs.map((e) => e.loss);
     if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
-    const w = losses.slice(-t.window);
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
-    let rises = 0;
-    for (let i = 1; i < w.length; i++) if (w[i] - w[i - 1] > t.rise * scale) rises++;
-    const fraction = rises / (w.length - 1);
-    const half = w.length >> 1;
-    const progress = 1 - median(w.slice(half)) / median(w.slice(0, half));
-    // swings wide enough to move the halves' medians still oscillate if the loss keeps leaving its best
-    const best = Math.min(...w);
-    const recent = median(w.slice(-3));
-    if (fraction < t.riseFraction || (progress > t.minProgress && recent < (1 + t.aboveBest) * best)) return [];
-    const from = ctx.epochs[ctx.epochs.length - w.length];
+    // the recent window and the whole run: swings that come in bursts can leave the last window calm
+    const windows = [losses.slice(-t.window), ...(losses.length > t.window ? [losses] : [])].map((w) => swings(w, scale, t));
+    const hit = windows.find((w) => w.oscillating);
+    if (!hit) return [];
+    const from = ctx.epochs[ctx.epochs.length - hit.length];
     return [
-      finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % of its starting value in ${rises} of the last ${w.length - 1} epochs without net progress: steps overshoot.`,
-        { metric: 'fraction of epochs where the loss rose', value: fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress, bestLoss: best, recentLoss: recent, lr: ctx.spec.optimizer.lr } },
+      finding(this, { field: 'optimizer' }, `The epoch loss went up by more than ${fmt(t.rise * 100)} % of its starting value in ${hit.rises} of the last ${hit.length - 1} epochs without settling: each step overshoots the minimum, so the loss swings instead of falling.`,
+        { metric: 'fraction of epochs where the loss rose', value: hit.fraction, threshold: t.riseFraction, comparison: '>=', fromStep: from.step, toStep: ctx.epochs[ctx.epochs.length - 1].step, details: { progress: hit.progress, bestLoss: hit.best, recentLoss: hit.recent, lr: ctx.spec.optimizer.lr } },
         [lowerLrFix(ctx), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]),
     ];
   },
@@ -114,7 +155,7 @@ export const overfitting: Rule = {
   code: 'overfitting',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { smooth: 3, patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1 },
+  thresholds: { smooth: 3, patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1, accuracyGap: 0.1, lossGap: 2 },
   evaluate(ctx, t) {
     // early stopping that restored the best weights has already dealt with it
     if (ctx.summary?.restoredEpoch != null) return [];
@@ -133,12 +174,19 @@ export const overfitting: Rule = {
     // a rise from 0.01 to 0.03 is +200 % but means nothing next to a starting loss of 0.7: require both
     const start = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? eps[0].valLoss!;
     const riseOfStart = (val[n] - bestVal) / start;
-    if (n - best < t.patience || rise < t.valRise || riseOfStart < t.valRiseOfStart || trainDrop < t.trainDrop) return [];
-    const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => l.kind !== 'dense' && arr.slice(0, i).some((d) => d.kind === 'dense'));
+    // the generalisation gap is evidence too: a small rise next to the starting loss still means
+    // memorising when training is far ahead of validation
+    const accGap = last.accuracy !== null && last.valAccuracy !== null ? last.accuracy - last.valAccuracy : null;
+    const lossRatio = val[n] / Math.max(train[n], 1e-12);
+    if (accGap !== null && accGap <= 0) return []; // validation does as well as training: nothing memorised
+    const gapShows = (accGap !== null && accGap >= t.accuracyGap) || (accGap === null && lossRatio >= t.lossGap);
+    if (n - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop || (riseOfStart < t.valRiseOfStart && !gapShows)) return [];
+    const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => !isDense(l) && arr.slice(0, i).some(isDense));
     const fixes = [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])];
+    const gapText = accGap !== null ? `; training accuracy ${fmt(last.accuracy! * 100)} % against ${fmt(last.valAccuracy! * 100)} % on validation` : `; validation loss ${fmt(lossRatio)}x the training loss`;
     return [
-      finding(this, { field: 'epochs' }, `Validation loss rose ${fmt(rise * 100)} % above its best (epoch ${eps[best].epoch}) while training loss fell ${fmt(trainDrop * 100)} %: the model is memorising the training set.`,
-        { metric: 'validation loss rise above its best', value: rise, threshold: t.valRise, comparison: '>', fromStep: eps[best].step, toStep: last.step, details: { bestEpoch: eps[best].epoch, bestValLoss: bestVal, lastValLoss: val[n], riseOfStartingLoss: riseOfStart, trainDrop } },
+      finding(this, { field: 'epochs' }, `Validation loss rose ${fmt(rise * 100)} % above its best (epoch ${eps[best].epoch}) while training loss fell ${fmt(trainDrop * 100)} %${gapText}: the model is memorising the training set.`,
+        { metric: 'validation loss rise above its best', value: rise, threshold: t.valRise, comparison: '>', fromStep: eps[best].step, toStep: last.step, details: { bestEpoch: eps[best].epoch, bestValLoss: bestVal, lastValLoss: val[n], riseOfStartingLoss: riseOfStart, trainDrop, ...(accGap !== null ? { accuracyGap: accGap } : { valToTrainLoss: lossRatio }) } },
         fixes),
     ];
   },

@@ -3,8 +3,9 @@
 // lists them; nothing else knows their internals.
 import type { Dataset } from '../data/dataset';
 import type { ModelSpec } from '../spec/model-spec';
-import type { EpochMetrics, Evidence, Finding, FindingCode, LayerRef, ProbeSnapshot, RunSummary, Severity } from '../types';
+import type { AffectedLayer, EpochMetrics, Evidence, Finding, FindingCode, LayerRef, ProbeSnapshot, RunSummary, Severity } from '../types';
 import { fixTitle } from '../fixes';
+import { CONCEPTS } from './concepts';
 
 export interface RuleContext {
   spec: ModelSpec;
@@ -28,23 +29,32 @@ export interface Rule {
   evaluate(ctx: RuleContext, t: Thresholds): Finding[];
 }
 
-/** Builds a finding whose fixes are ranked as given; the first one is the preferred fix. */
+/**
+ * Builds a finding whose fixes are ranked as given; the first one is the preferred fix. `where.layers`
+ * lists every affected layer (the primary `layer` defaults to the first of them); without it a layer
+ * finding concerns that one layer, with the evidence's value.
+ */
 export function finding(
   rule: Pick<Rule, 'code' | 'severity'>,
-  where: { layer?: LayerRef | null; field?: string | null },
+  where: { layer?: LayerRef | null; layers?: AffectedLayer[]; field?: string | null },
   message: string,
   evidence: Partial<Evidence> & Pick<Evidence, 'metric' | 'value' | 'threshold' | 'comparison'>,
   fixIds: string[],
 ): Finding {
   const unique = [...new Set(fixIds)];
+  const ref = (l: LayerRef) => ({ index: l.index, name: l.name });
+  const primary = where.layer ?? where.layers?.[0]?.layer ?? null;
+  const layers = where.layers?.map((a) => ({ ...a, layer: ref(a.layer) })) ?? (primary ? [{ layer: ref(primary), value: evidence.value }] : []);
   return {
     code: rule.code,
     severity: rule.severity,
-    layer: where.layer ? { index: where.layer.index, name: where.layer.name } : null,
+    layer: primary ? ref(primary) : null,
+    layers,
     field: where.field ?? null,
     message,
     evidence: { fromStep: null, toStep: null, details: {}, ...evidence },
     fixes: unique.map((id, i) => ({ id, title: fixTitle(id), preferred: i === 0 })),
+    concept: CONCEPTS[rule.code],
   };
 }
 

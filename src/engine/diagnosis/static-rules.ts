@@ -1,63 +1,115 @@
 // Rules that need no training: they read the model (and the raw data statistics) only.
 import type { Rule } from './rule';
 import { finding, fmt } from './rule';
-import { activationAfter, fittingInit, hiddenDense, isDense } from './model-shape';
+import type { BatchNormSpec, LayerSpec } from '../spec/model-spec';
+import { activationAfter, denseBefore, fans, fittingInit, hiddenDense, isDense, normalizedAfter, unitsOf, withFittingInits, type FittingInit, type WeightSpec } from './model-shape';
+import { featureMoments, initSecondMoment, predictScales } from './scale';
+import { saturatingStackFixes } from './fix-choice';
 
 const RELU_FAMILY = new Set(['relu', 'leaky-relu', 'relu6']);
 
-/** Weight variance an initialiser gives a layer with these fans (uniform variants have the same variance). */
-function initVariance(init: { type: string; value: number; std: number }, fanIn: number, fanOut: number): number {
-  switch (init.type) {
-    case 'zeros':
-    case 'constant':
-      return 0;
-    case 'small-gaussian':
-      return init.std * init.std;
-    case 'he':
-    case 'he-uniform':
-      return 2 / fanIn;
-    case 'lecun':
-      return 1 / fanIn;
-    default:
-      return 2 / (fanIn + fanOut);
-  }
-}
+const initName = (kind: FittingInit) => (kind === 'he' ? 'He' : kind === 'lecun' ? 'LeCun' : 'Xavier');
 
+/**
+ * One cause, every layer it affects: weights that start equal (no symmetry breaking), a stack whose
+ * predicted signal scale (propagated layer by layer from the data and the initialisers) drifts far from
+ * what fitting initialisers give, and biases that switch a ReLU layer off before it has seen a sample.
+ */
 export const poorInitialization: Rule = {
   code: 'poor-initialization',
   severity: 'warning',
   stage: 'static',
-  thresholds: { varianceFactor: 50 },
+  thresholds: { varianceFactor: 50, maxDrift: 10, minActive: 0.05, maxSaturated: 0.5, sigmoidDepth: 4 },
   evaluate(ctx, t) {
     const { spec } = ctx;
     const findings = [];
-    let fanIn = ctx.dataset?.inputs ?? 0;
-    for (const [position, l] of spec.layers.entries()) {
-      if (!isDense(l)) continue;
-      const inputs = fanIn;
-      fanIn = l.units;
-      const hidden = spec.layers.slice(position + 1).some(isDense);
-      if (!hidden) continue;
-      const after = activationAfter(spec.layers, position);
-      const fit = fittingInit(after);
-      const fixes = [`reinit:${l.name}:${fit}`, `reinit:${l.name}:${fit === 'he' ? 'xavier' : 'he'}`];
-      if (l.init.type === 'zeros' || l.init.type === 'constant') {
+    const dense = spec.layers.map((l, position) => ({ l, position })).filter((x): x is { l: WeightSpec; position: number } => isDense(x.l));
+    const hidden = dense.filter(({ position }) => spec.layers.slice(position + 1).some(isDense));
+    const fanOf = fans(spec, ctx.dataset);
+    const fitOf = (position: number) => fittingInit(activationAfter(spec.layers, position), fanOf.get(position));
+    const reinit = (names: string[], kind: FittingInit) => `reinit:${names.join(',')}:${kind}`;
+
+    const symmetric = hidden.filter(({ l }) => l.init.type === 'zeros' || l.init.type === 'constant');
+    if (symmetric.length) {
+      const fit = fitOf(symmetric[0].position);
+      findings.push(
+        finding(this, { layers: symmetric.map(({ l }) => ({ layer: l, value: 1, note: `${l.init.type} init` })) },
+          `${list(symmetric.map(({ l }) => l.name))} start${symmetric.length === 1 ? 's' : ''} with every weight equal (${symmetric[0].l.init.type} init): all units of a layer compute the same thing, get the same gradient and stay identical, so the layer behaves like a single unit.`,
+          { metric: 'distinct initial weight values', value: 1, threshold: 1, comparison: '<=', details: { init: symmetric[0].l.init.type, layers: symmetric.length } },
+          [reinit(symmetric.map(({ l }) => l.name), fit), reinit(symmetric.map(({ l }) => l.name), fit === 'he' ? 'xavier' : 'he')]),
+      );
+    }
+
+    const predicted = predictScales(spec, ctx.dataset);
+    const fitting = predictScales(withFittingInits(spec, ctx.dataset), ctx.dataset);
+    if (predicted && fitting) {
+      // the signal each dense layer passes on, against what a well-initialised copy of the model passes on
+      const drift = dense.map(({ l, position }) => ({ l, position, ratio: predicted[position].std / fitting[position].std, predicted: predicted[position].std, fitting: fitting[position].std }));
+      const finite = drift.filter((d) => Number.isFinite(d.ratio) && d.ratio > 0);
+      const worstHigh = finite.reduce((a, d) => (d.ratio > (a?.ratio ?? 0) ? d : a), null as (typeof drift)[number] | null);
+      // a small output layer (logits near zero at the start) is common practice and harmless: only large ones count
+      const worstLow = finite.filter((d) => hiddenOnly(hidden, d.l)).reduce((a, d) => (d.ratio < (a?.ratio ?? Infinity) ? d : a), null as (typeof drift)[number] | null);
+      const fanIn = (position: number) => fanOf.get(position)?.in ?? 0;
+      // a layer is to blame when its own weight variance is off the fitting one (in the drift's direction)
+      const varianceRatio = (l: WeightSpec, position: number) => {
+        const n = fanIn(position);
+        const out = fanOf.get(position)?.out ?? unitsOf(l);
+        const wanted = initSecondMoment({ ...l.init, type: fitOf(position) }, n, out);
+        return wanted > 0 ? initSecondMoment(l.init, n, out) / wanted : 1;
+      };
+      const symmetricNames = new Set(symmetric.map(({ l }) => l.name));
+      for (const [dir, worst] of [['explodes', worstHigh], ['vanishes', worstLow]] as const) {
+        if (!worst) continue;
+        const off = dir === 'explodes' ? worst.ratio > t.maxDrift : worst.ratio < 1 / t.maxDrift;
+        const perLayer = drift.filter(({ l, position }) => {
+          if (symmetricNames.has(l.name) || normalizedAfter(spec.layers, position)) return false;
+          if (dir === 'vanishes' && !hiddenOnly(hidden, l)) return false;
+          const v = varianceRatio(l, position);
+          return dir === 'explodes' ? v > 2 : v < 0.5;
+        });
+        const single = drift.filter(({ l, position }) => !symmetricNames.has(l.name) && hiddenOnly(hidden, l) && (varianceRatio(l, position) > t.varianceFactor || varianceRatio(l, position) < 1 / t.varianceFactor));
+        const blamed = off ? perLayer : single.filter((d) => (dir === 'explodes' ? varianceRatio(d.l, d.position) > 1 : varianceRatio(d.l, d.position) < 1));
+        if (blamed.length === 0) continue;
+        const names = blamed.map(({ l }) => l.name);
+        const fit = commonFit(blamed.map(({ position }) => fitOf(position)));
+        // sigmoid's slope of at most 1/4 starves a deep stack even at the right scale: switch it instead
+        const sigmoidStack = blamed.some(({ position }) => activationAfter(spec.layers, position)?.kind === 'sigmoid') && hidden.length >= t.sigmoidDepth;
+        const layers = blamed.map(({ l, position, predicted: p, fitting: f }) => ({ layer: l, value: varianceRatio(l, position), note: `init variance ${fmt(varianceRatio(l, position))}x the ${initName(fitOf(position))} variance; predicted activation std ${fmt(p)} (fitting init: ${fmt(f)})` }));
+        const message = off
+          ? `The signal ${dir} through the stack before training starts: with these initialisers the activations of ${worst.l.name} are predicted at std ${fmt(worst.predicted)}, ${fmt(worst.ratio)}x what ${initName(fit)}-style initialisation gives (${fmt(worst.fitting)}). ${list(names)} start${names.length === 1 ? 's' : ''} with weights ${dir === 'explodes' ? 'too large' : 'too small'} for ${names.length === 1 ? 'its' : 'their'} fan-in, and each layer multiplies the error.`
+          : `${list(names)} start${names.length === 1 ? 's' : ''} with a weight variance ${fmt(layers[0].value)}x the ${initName(fit)} variance that fits ${names.length === 1 ? 'its' : 'their'} activation.`;
         findings.push(
-          finding(this, { layer: l }, `${l.name} starts with every weight equal (${l.init.type} init), so its ${l.units} units get identical gradients and stay identical.`,
-            { metric: 'distinct initial weight values', value: 1, threshold: 1, comparison: '<=', details: { init: l.init.type, units: l.units } },
-            fixes),
+          finding(this, { layers },
+            message,
+            off
+              ? { metric: 'predicted activation std / std with fitting init', value: worst.ratio, threshold: dir === 'explodes' ? t.maxDrift : 1 / t.maxDrift, comparison: dir === 'explodes' ? '>' : '<', details: { layer: worst.l.name, predictedStd: worst.predicted, fittingStd: worst.fitting } }
+              : { metric: 'init variance / fitting variance', value: layers[0].value, threshold: layers[0].value > 1 ? t.varianceFactor : 1 / t.varianceFactor, comparison: layers[0].value > 1 ? '>' : '<', details: { init: blamed[0].l.init.type } },
+            sigmoidStack
+              ? [...saturatingStackFixes(spec), reinit(names, fit)]
+              : [reinit(names, fit), ...(fit === 'he' ? [] : [reinit(names, 'he')]), `insert-batchnorm:${names.join(',')}`]),
         );
-        continue;
+        break;
       }
-      if (inputs <= 0) continue;
-      const actual = initVariance(l.init, inputs, l.units);
-      const wanted = fit === 'he' ? 2 / inputs : 2 / (inputs + l.units);
-      const ratio = actual / wanted;
-      if (ratio < 1 / t.varianceFactor || ratio > t.varianceFactor) {
+      // biases that switch a ReLU layer off, or pin a sigmoid/tanh at its flat end, before it sees a sample
+      const pinned = predicted
+        .filter((p) => (p.activeFraction !== null && p.activeFraction < t.minActive) || (p.saturatedFraction !== null && p.saturatedFraction > t.maxSaturated))
+        .map((p) => ({ p, d: denseBefore(spec, p.position) }))
+        .filter((x): x is { p: (typeof predicted)[number]; d: WeightSpec } => !!x.d && x.d.useBias && Math.abs(biasMeanOf(x.d)) > predicted[spec.layers.indexOf(x.d)].std)
+        .filter(({ p, d }) => p.activeFraction === null || biasMeanOf(d) < 0);
+      if (pinned.length) {
+        const names = pinned.map((x) => x.d.name);
+        const first = pinned[0];
+        const what = (x: (typeof pinned)[number]) => (x.p.activeFraction !== null ? `${fmt((1 - x.p.activeFraction) * 100)} % of its ReLU outputs predicted zero` : `${fmt(x.p.saturatedFraction! * 100)} % of its ${x.p.kind} outputs predicted in the flat ends`);
+        const effect = first.p.activeFraction !== null
+          ? 'the ReLU units output zero for almost every input: they get no gradient and never start learning'
+          : `the ${first.p.kind} units start in their flat ends, where the slope is almost zero, so they barely learn`;
         findings.push(
-          finding(this, { layer: l }, `${l.name}'s initial weight variance ${fmt(actual)} is ${fmt(ratio)}x the ${fit === 'he' ? 'He' : 'Xavier'} variance ${fmt(wanted)} that fits its ${after?.kind ?? 'linear'} activation.`,
-            { metric: 'init variance / fitting variance', value: ratio, threshold: ratio < 1 ? 1 / t.varianceFactor : t.varianceFactor, comparison: ratio < 1 ? '<' : '>', details: { init: l.init.type, variance: actual, fittingVariance: wanted, fanIn: inputs } },
-            fixes),
+          finding(this, { layers: pinned.map((x) => ({ layer: x.d, value: x.p.activeFraction ?? x.p.saturatedFraction!, note: `bias starts at ${fmt(biasMeanOf(x.d))}: ${what(x)}` })) },
+            `${list(names)} start${names.length === 1 ? 's' : ''} with biases of ${fmt(biasMeanOf(first.d))}, far beyond the spread of ${names.length === 1 ? 'its' : 'their'} weighted inputs, so ${effect}.`,
+            first.p.activeFraction !== null
+              ? { metric: 'predicted fraction of positive pre-activations', value: first.p.activeFraction, threshold: t.minActive, comparison: '<', details: { biasInit: biasMeanOf(first.d) } }
+              : { metric: 'predicted saturated output fraction', value: first.p.saturatedFraction!, threshold: t.maxSaturated, comparison: '>', details: { biasInit: biasMeanOf(first.d) } },
+            [`bias-init:${names.join(',')}`, ...(first.p.activeFraction !== null ? [`leaky-relu:${pinned.map((x) => x.p.ref.name).join(',')}`] : [])]),
         );
       }
     }
@@ -65,19 +117,35 @@ export const poorInitialization: Rule = {
   },
 };
 
+/** One initialiser for a one-edit fix of several layers: the one that fits most of them (ties: the first layer's). */
+function commonFit(kinds: FittingInit[]): FittingInit {
+  const count = (k: FittingInit) => kinds.filter((x) => x === k).length;
+  return kinds.reduce((best, k) => (count(k) > count(best) ? k : best), kinds[0]);
+}
+
+const biasMeanOf = (d: WeightSpec) => (d.biasInit.type === 'constant' ? d.biasInit.value : 0);
+const hiddenOnly = (hidden: { l: WeightSpec }[], l: WeightSpec) => hidden.some((h) => h.l === l);
+
+/** "a", "a and b", "a, b and c". */
+export function list(names: string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
 export const missingActivation: Rule = {
   code: 'missing-activation',
   severity: 'warning',
   stage: 'static',
   thresholds: {},
   evaluate(ctx) {
-    return hiddenDense(ctx.spec)
-      .filter(({ position }) => activationAfter(ctx.spec.layers, position) === null)
-      .map(({ layer }) =>
-        finding(this, { layer }, `${layer.name} feeds the next dense layer with no activation in between, so the two collapse into one linear map.`,
-          { metric: 'activations between dense layers', value: 0, threshold: 1, comparison: '<' },
-          [`insert-activation:${layer.name}:relu`, `insert-activation:${layer.name}:tanh`]),
-      );
+    const bare = hiddenDense(ctx.spec).filter(({ position }) => activationAfter(ctx.spec.layers, position) === null);
+    if (bare.length === 0) return [];
+    const names = bare.map(({ layer }) => layer.name);
+    return [
+      finding(this, { layers: bare.map(({ layer }) => ({ layer, value: 0 })) },
+        `${list(names)} feed${names.length === 1 ? 's' : ''} the next dense layer with no non-linear activation in between (a "linear" layer is the identity), so the stack collapses into one linear map and can only draw straight boundaries.`,
+        { metric: 'non-linear activations between dense layers', value: 0, threshold: 1, comparison: '<', details: { layers: names.length } },
+        [`insert-activation:${names.join(',')}:relu`, `insert-activation:${names.join(',')}:tanh`]),
+    ];
   },
 };
 
@@ -101,6 +169,7 @@ export const outputLossMismatch: Rule = {
     else if (spec.loss === 'mse' && kind === 'softmax') why = `mse on a softmax output learns slowly; a softmax belongs with softmax-cross-entropy`;
     else if (spec.loss === 'mse' && RELU_FAMILY.has(kind) && targets && targets.some((y) => y < 0)) why = `the targets go below zero but ${last.name} (${kind}) cannot`;
     else if (spec.loss === 'mse' && kind === 'sigmoid' && targetsOutside01) why = `the targets leave [0, 1] but ${last.name} (sigmoid) cannot`;
+    else if (spec.loss === 'mse' && kind === 'tanh' && targets && targets.some((y) => y < -1 || y > 1)) why = `the targets leave [-1, 1] but ${last.name} (tanh) cannot`;
     if (!why) return [];
     const fixes = spec.loss === 'mse' && kind === 'softmax' && spec.data.task === 'classification'
       ? ['loss:softmax-cross-entropy', `remove-layer:${last.name}`]
@@ -117,36 +186,44 @@ export const dropoutTooHigh: Rule = {
   thresholds: { maxRate: 0.6, minKeptUnits: 4 },
   evaluate(ctx, t) {
     const { spec } = ctx;
-    const findings = [];
+    const hits: { l: LayerSpec & { rate: number }; width: number; kept: number; tooHigh: boolean }[] = [];
     let width = ctx.dataset?.inputs ?? 0;
     for (const l of spec.layers) {
-      if (isDense(l)) width = l.units;
+      if (isDense(l)) width = unitsOf(l);
       if (l.kind !== 'dropout') continue;
       const kept = width * (1 - l.rate);
       const tooHigh = l.rate > t.maxRate;
       const tooFew = width > 0 && kept < t.minKeptUnits && l.rate > 0;
-      if (!tooHigh && !tooFew) continue;
-      const rate = Math.min(0.2, Number(Math.max(0, 1 - t.minKeptUnits / Math.max(1, width)).toFixed(1)));
-      findings.push(
-        finding(this, { layer: l },
-          tooHigh ? `${l.name} drops ${Math.round(l.rate * 100)} % of its inputs, too many for the layer to learn from.` : `${l.name} keeps only ${fmt(kept)} of ${width} units on average, too few to carry the signal.`,
-          tooHigh ? { metric: 'dropout rate', value: l.rate, threshold: t.maxRate, comparison: '>' } : { metric: 'expected kept units', value: kept, threshold: t.minKeptUnits, comparison: '<', details: { width, rate: l.rate } },
-          [`dropout:${l.name}:${rate}`, `dropout:${l.name}:0.1`]),
-      );
+      if (tooHigh || tooFew) hits.push({ l, width, kept, tooHigh });
     }
-    return findings;
+    if (hits.length === 0) return [];
+    // one rate that keeps enough units in the narrowest affected layer, and never above 0.2
+    const narrowest = Math.min(...hits.map((h) => h.width));
+    const rate = Math.min(0.2, Number(Math.max(0, 1 - t.minKeptUnits / Math.max(1, narrowest)).toFixed(1)));
+    const names = hits.map((h) => h.l.name);
+    const first = hits[0];
+    return [
+      finding(this, { layers: hits.map((h) => ({ layer: h.l, value: h.l.rate, note: `keeps ${fmt(h.kept)} of ${h.width} units on average` })) },
+        first.tooHigh ? `${list(names)} drop${names.length === 1 ? 's' : ''} ${Math.round(first.l.rate * 100)} % of ${names.length === 1 ? 'its' : 'their'} inputs at every step, too many for the next layer to learn from.` : `${list(names)} keep${names.length === 1 ? 's' : ''} only ${fmt(first.kept)} of ${first.width} units on average, too few to carry the signal.`,
+        first.tooHigh ? { metric: 'dropout rate', value: first.l.rate, threshold: t.maxRate, comparison: '>' } : { metric: 'expected kept units', value: first.kept, threshold: t.minKeptUnits, comparison: '<', details: { width: first.width, rate: first.l.rate } },
+        [`dropout:${names.join(',')}:${rate}`, `dropout:${names.join(',')}:0.1`]),
+    ];
   },
 };
 
+/**
+ * Judges the features the network actually receives (after `preprocess`): zero-centring alone leaves a
+ * feature in the thousands next to one in the thousandths.
+ */
 export const unnormalizedInput: Rule = {
   code: 'unnormalized-input',
   severity: 'warning',
   stage: 'static',
-  thresholds: { maxScale: 10, maxSpread: 100 },
+  thresholds: { maxScale: 10, maxSpread: 100, unitScale: 1 },
   evaluate(ctx, t) {
     const ds = ctx.dataset;
-    if (!ds || ctx.spec.data.preprocess !== 'none') return [];
-    const { mean, std } = ds.rawStats;
+    if (!ds || ds.train.n === 0) return [];
+    const { mean, std, range } = featureMoments(ds);
     let scale = 0;
     let worst = 0;
     let minStd = Infinity;
@@ -157,19 +234,26 @@ export const unnormalizedInput: Rule = {
         scale = s;
         worst = j;
       }
-      if (std[j] > 0) minStd = Math.min(minStd, std[j]);
+      // a sparse feature (mostly 0, sometimes 1, like a border pixel) has a tiny std but a full range:
+      // its magnitude is set by the values it takes, not by how rarely it takes them
+      const magnitude = Math.max(std[j], range[j] / 6);
+      if (magnitude > 0) minStd = Math.min(minStd, magnitude);
       maxStd = Math.max(maxStd, std[j]);
     }
-    const spread = minStd < Infinity ? maxStd / minStd : 1;
+    // initialisers assume unit-scale inputs: a spread matters when the large features reach that scale
+    // (pixels that all live in [0, 1] differ in spread without any feature being drowned)
+    const spread = minStd < Infinity && maxStd >= t.unitScale ? maxStd / minStd : 1;
     if (scale <= t.maxScale && spread <= t.maxSpread) return [];
     const feature = ds.featureNames[worst] ?? `feature ${worst}`;
     const byScale = scale > t.maxScale;
+    const pre = ctx.spec.data.preprocess;
+    const after = pre === 'none' ? 'with preprocess "none"' : `after preprocess "${pre}"`;
     return [
       finding(this, { field: 'data' },
-        byScale ? `Input "${feature}" has mean ${fmt(mean[worst])} and std ${fmt(std[worst])}, far from zero-centred unit scale, and preprocess is "none".`
-          : `Input feature scales differ ${fmt(spread)}x (std ${fmt(minStd)} to ${fmt(maxStd)}) and preprocess is "none".`,
-        byScale ? { metric: 'largest |mean| or std of a raw feature', value: scale, threshold: t.maxScale, comparison: '>', details: { feature, mean: mean[worst], std: std[worst] } }
-          : { metric: 'largest / smallest feature std', value: spread, threshold: t.maxSpread, comparison: '>' },
+        byScale ? `The network receives input "${feature}" with mean ${fmt(mean[worst])} and std ${fmt(std[worst])} ${after}: far from zero-centred unit scale, so the first layer's sums are huge and dominated by this one feature.`
+          : `The network receives features whose scales differ ${fmt(spread)}x (std ${fmt(minStd)} to ${fmt(maxStd)}) ${after}: the small ones are drowned by the large ones.`,
+        byScale ? { metric: 'largest |mean| or std of a received feature', value: scale, threshold: t.maxScale, comparison: '>', details: { feature, mean: mean[worst], std: std[worst], preprocess: pre } }
+          : { metric: 'largest / smallest received feature std', value: spread, threshold: t.maxSpread, comparison: '>', details: { preprocess: pre } },
         ['standardize'],
       ),
     ];
@@ -180,14 +264,29 @@ export const tinyBatchNorm: Rule = {
   code: 'batchnorm-unstable',
   severity: 'warning',
   stage: 'static',
-  thresholds: { minBatch: 8 },
+  thresholds: { minBatch: 8, maxInitialWeight: 0.1 },
   evaluate(ctx, t) {
-    const bn = ctx.spec.layers.find((l) => l.kind === 'batchnorm');
-    if (!bn || ctx.spec.batchSize >= t.minBatch) return [];
+    const bns = ctx.spec.layers.filter((l): l is BatchNormSpec => l.kind === 'batchnorm');
+    if (bns.length === 0) return [];
+    if (ctx.spec.batchSize < t.minBatch) {
+      return [
+        finding(this, { layers: bns.map((bn) => ({ layer: bn, value: ctx.spec.batchSize })), field: 'batchSize' }, `${list(bns.map((b) => b.name))} normalise${bns.length === 1 ? 's' : ''} over batches of ${ctx.spec.batchSize}, too few samples for stable batch statistics.`,
+          { metric: 'batch size', value: ctx.spec.batchSize, threshold: t.minBatch, comparison: '<' },
+          ['batch-size:32']),
+      ];
+    }
+    // running = momentum * running + (1 - momentum) * batch: after S steps the starting values still weigh momentum^S
+    const trainSamples = ctx.dataset?.train.n ?? 0;
+    if (trainSamples === 0) return [];
+    const steps = ctx.spec.epochs * Math.ceil(trainSamples / ctx.spec.batchSize);
+    const slow = bns.map((bn) => ({ bn, left: bn.momentum ** steps })).filter((x) => x.left > t.maxInitialWeight);
+    if (slow.length === 0) return [];
+    const momentum = Math.min(0.9, Number((t.maxInitialWeight ** (3 / steps)).toFixed(2)));
     return [
-      finding(this, { layer: bn, field: 'batchSize' }, `${bn.name} normalises over batches of ${ctx.spec.batchSize}, too few samples for stable batch statistics.`,
-        { metric: 'batch size', value: ctx.spec.batchSize, threshold: t.minBatch, comparison: '<' },
-        ['batch-size:32']),
+      finding(this, { layers: slow.map((x) => ({ layer: x.bn, value: x.left, note: `momentum ${x.bn.momentum}` })) },
+        `${list(slow.map((x) => x.bn.name))} average${slow.length === 1 ? 's' : ''} batch statistics with momentum ${slow[0].bn.momentum}: over this run's ${steps} steps the running mean and variance keep ${fmt(slow[0].left * 100)} % of their starting values, so evaluation normalises with statistics the data never had.`,
+        { metric: 'weight of the initial running statistics at the end of training', value: slow[0].left, threshold: t.maxInitialWeight, comparison: '>', details: { steps, momentum: slow[0].bn.momentum } },
+        [`batchnorm-momentum:${slow.map((x) => x.bn.name).join(',')}:${momentum}`]),
     ];
   },
 };

@@ -3,7 +3,7 @@
 // panel share one implementation. Edits come from jsonc-parser, so comments and formatting survive.
 import type { Edit } from 'jsonc-parser';
 import { insertElement, setValue } from './text-edit';
-import { ACTIVATIONS, FixError, findLayer, parseRoot, readLayers, valueAt, type RawLayer } from './model-text';
+import { ACTIVATIONS, FixError, findLayer, holdsWeights, parseRoot, readLayers, valueAt, type RawLayer } from './model-text';
 
 export type TextEdit = Edit;
 
@@ -38,16 +38,23 @@ function layerArg(text: string, name: string | undefined): { layers: RawLayer[];
   return { layers, layer: findLayer(layers, name) };
 }
 
+/** Applies a one-layer fix to each name of a comma list, in order, on the text the previous one produced. */
+function eachName(text: string, names: string | undefined, one: (t: string, name: string) => string): string {
+  if (!names) throw new FixError('this fix needs a layer name');
+  for (const name of names.split(',')) text = one(text, name);
+  return text;
+}
+
 /** The dense layer a layer belongs to: itself, or the nearest dense entry before it. */
 function denseFor(layers: RawLayer[], layer: RawLayer): RawLayer {
-  for (let i = layer.index; i >= 0; i--) if (layers[i].type === 'dense') return layers[i];
+  for (let i = layer.index; i >= 0; i--) if (holdsWeights(layers[i])) return layers[i];
   throw new FixError(`layer "${layer.name}" has no dense layer before it`);
 }
 
 function isHiddenActivation(layers: RawLayer[], l: RawLayer, kinds: Set<string>): boolean {
   const kind = l.activation ?? l.type;
   if (!kinds.has(kind)) return false;
-  return layers.some((o) => o.index > l.index && o.type === 'dense');
+  return layers.some((o) => o.index > l.index && holdsWeights(o));
 }
 
 /** Swaps an activation (standalone entry or dense shorthand) for another kind. */
@@ -60,6 +67,23 @@ function setActivation(text: string, layer: RawLayer, kind: string, edit: Editor
 }
 
 const SWITCHABLE = new Set(['sigmoid', 'tanh']);
+
+/** Switches sigmoid/tanh hidden layers (`*`: all of them; else a comma list) to a ReLU kind with He init. */
+function switchWithHe(t: string, names: string | undefined, kind: 'relu' | 'leaky-relu', edit: Editor): string {
+  const all = readLayers(parseRoot(t));
+  const targets = names === '*' ? all.filter((l) => isHiddenActivation(all, l, SWITCHABLE)) : (names ?? '').split(',').map((n) => layerArg(t, n).layer);
+  if (targets.length === 0) throw new FixError('the model has no sigmoid/tanh hidden layer');
+  for (const target of targets) {
+    const k = target.activation ?? target.type;
+    if (!SWITCHABLE.has(k)) throw new FixError(`layer "${target.name}" is not a sigmoid or tanh (it is ${k})`);
+  }
+  // layer indices do not move: every edit replaces a value in place
+  for (const target of targets) {
+    t = setActivation(t, target, kind, edit);
+    t = edit(t, ['layers', denseFor(all, target).index, 'init'], 'he');
+  }
+  return t;
+}
 
 export const FIXES: Record<string, FixDef> = {
   'clip-norm': {
@@ -100,47 +124,56 @@ export const FIXES: Record<string, FixDef> = {
     },
   },
   'leaky-relu': {
-    title: ([name]) => `Switch ${name} to leaky ReLU`,
-    apply: (t, [name], edit) => {
-      const { layer } = layerArg(t, name);
-      const kind = layer.activation ?? layer.type;
-      if (kind !== 'relu' && kind !== 'relu6') throw new FixError(`layer "${name}" is not a ReLU (it is ${kind})`);
-      return setActivation(t, layer, 'leaky-relu', edit);
-    },
+    title: ([names]) => `Switch ${names?.split(',').join(', ')} to leaky ReLU`,
+    apply: (t, [names], edit) =>
+      eachName(t, names, (text, name) => {
+        const { layer } = layerArg(text, name);
+        const kind = layer.activation ?? layer.type;
+        if (kind !== 'relu' && kind !== 'relu6') throw new FixError(`layer "${name}" is not a ReLU (it is ${kind})`);
+        return setActivation(text, layer, 'leaky-relu', edit);
+      }),
   },
   'relu-he': {
     title: ([name]) => (name === '*' ? 'Use ReLU + He init for every sigmoid/tanh hidden layer' : `Use ReLU + He init for ${name}`),
-    apply: (t, [name], edit) => {
-      const all = readLayers(parseRoot(t));
-      const targets = name === '*' ? all.filter((l) => isHiddenActivation(all, l, SWITCHABLE)) : [layerArg(t, name).layer];
-      if (targets.length === 0) throw new FixError('the model has no sigmoid/tanh hidden layer');
-      for (const target of targets) {
-        const kind = target.activation ?? target.type;
-        if (!SWITCHABLE.has(kind)) throw new FixError(`layer "${target.name}" is not a sigmoid or tanh (it is ${kind})`);
-        t = setActivation(t, target, 'relu', edit);
-        t = edit(t, ['layers', denseFor(all, target).index, 'init'], 'he');
-      }
-      return t;
-    },
+    apply: (t, [name], edit) => switchWithHe(t, name, 'relu', edit),
+  },
+  'leaky-relu-he': {
+    title: ([name]) => (name === '*' ? 'Use leaky ReLU + He init for every sigmoid/tanh hidden layer' : `Use leaky ReLU + He init for ${name}`),
+    apply: (t, [name], edit) => switchWithHe(t, name, 'leaky-relu', edit),
+  },
+  'bias-init': {
+    title: ([names]) => `Start the biases of ${names?.split(',').join(', ')} at zero`,
+    apply: (t, [names], edit) =>
+      eachName(t, names, (text, name) => {
+        const { layers, layer } = layerArg(text, name);
+        // zero is the default bias initialiser: removing the field says so
+        return edit(text, ['layers', denseFor(layers, layer).index, 'biasInit'], undefined);
+      }),
   },
   'insert-batchnorm': {
-    title: ([name]) => `Insert batch norm after ${name}`,
-    apply: (t, [name], edit) => {
-      const { layer } = layerArg(t, name);
-      if (layer.type !== 'dense') throw new FixError(`layer "${name}" is not a dense layer`);
-      if (!layer.activation) return edit(t, ['layers', layer.index + 1], { type: 'batchnorm' }, true);
-      // dense -> batchnorm -> activation: the shorthand becomes its own entry after the norm
-      t = edit(t, ['layers', layer.index + 1], { type: layer.activation }, true);
-      t = edit(t, ['layers', layer.index + 1], { type: 'batchnorm' }, true);
-      return edit(t, ['layers', layer.index, 'activation'], undefined);
-    },
+    title: ([names]) => `Insert batch norm after ${names?.split(',').join(', ')}`,
+    apply: (t, [names], edit) =>
+      eachName(t, names, (text, name) => {
+        const { layer } = layerArg(text, name);
+        if (!holdsWeights(layer)) throw new FixError(`layer "${name}" is not a dense or conv2d layer`);
+        if (!layer.activation) return edit(text, ['layers', layer.index + 1], { type: 'batchnorm' }, true);
+        // dense -> batchnorm -> activation: the shorthand becomes its own entry after the norm
+        text = edit(text, ['layers', layer.index + 1], { type: layer.activation }, true);
+        text = edit(text, ['layers', layer.index + 1], { type: 'batchnorm' }, true);
+        return edit(text, ['layers', layer.index, 'activation'], undefined);
+      }),
   },
   'insert-activation': {
-    title: ([name, kind]) => `Insert a ${kind} activation after ${name}`,
-    apply: (t, [name, kind], edit) => {
-      const { layer } = layerArg(t, name);
+    title: ([names, kind]) => `Insert a ${kind} activation after ${names?.split(',').join(', ')}`,
+    apply: (t, [names, kind], edit) => {
       if (!kind || !ACTIVATIONS.has(kind)) throw new FixError(`unknown activation "${kind ?? ''}"`);
-      return edit(t, ['layers', layer.index + 1], { type: kind }, true);
+      return eachName(t, names, (text, name) => {
+        const { layers, layer } = layerArg(text, name);
+        // an explicit identity ("linear") right after the layer becomes the activation instead
+        const next = layers[layer.index + 1];
+        if (next?.type === 'linear') return edit(text, ['layers', next.index, 'type'], kind);
+        return edit(text, ['layers', layer.index + 1], { type: kind }, true);
+      });
     },
   },
   'remove-layer': {
@@ -148,14 +181,16 @@ export const FIXES: Record<string, FixDef> = {
     apply: (t, [name], edit) => edit(t, ['layers', layerArg(t, name).layer.index], undefined),
   },
   dropout: {
-    title: ([name, r]) => `Use dropout ${r} after ${name}`,
-    apply: (t, [name, r], edit) => {
-      const { layers, layer } = layerArg(t, name);
+    title: ([names, r]) => `Use dropout ${r} after ${names?.split(',').join(', ')}`,
+    apply: (t, [names, r], edit) => {
       const value = rate(r);
-      if (layer.type === 'dropout') return edit(t, ['layers', layer.index, 'rate'], value);
-      const next = layers[layer.index + 1];
-      if (next?.type === 'dropout') return edit(t, ['layers', next.index, 'rate'], value);
-      return edit(t, ['layers', layer.index + 1], { type: 'dropout', rate: value }, true);
+      return eachName(t, names, (text, name) => {
+        const { layers, layer } = layerArg(text, name);
+        if (layer.type === 'dropout') return edit(text, ['layers', layer.index, 'rate'], value);
+        const next = layers[layer.index + 1];
+        if (next?.type === 'dropout') return edit(text, ['layers', next.index, 'rate'], value);
+        return edit(text, ['layers', layer.index + 1], { type: 'dropout', rate: value }, true);
+      });
     },
   },
   l2: {
@@ -185,13 +220,15 @@ export const FIXES: Record<string, FixDef> = {
     },
   },
   'batchnorm-momentum': {
-    title: ([name, m]) => `Set ${name}'s running-average momentum to ${m}`,
-    apply: (t, [name, m], edit) => {
-      const { layer } = layerArg(t, name);
-      if (layer.type !== 'batchnorm') throw new FixError(`layer "${name}" is not a batchnorm layer`);
+    title: ([names, m]) => `Set ${names?.split(',').join(', ')}'s running-average momentum to ${m}`,
+    apply: (t, [names, m], edit) => {
       const v = Number(m);
       if (!(v >= 0 && v < 1)) throw new FixError(`momentum must be in [0, 1), got "${m ?? ''}"`);
-      return edit(t, ['layers', layer.index, 'momentum'], v);
+      return eachName(t, names, (text, name) => {
+        const { layer } = layerArg(text, name);
+        if (layer.type !== 'batchnorm') throw new FixError(`layer "${name}" is not a batchnorm layer`);
+        return edit(text, ['layers', layer.index, 'momentum'], v);
+      });
     },
   },
   'batch-size': {

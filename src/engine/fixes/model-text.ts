@@ -2,6 +2,7 @@
 // names (given or default, as the validator names them) and a few top-level values. Works on text that
 // the validator may still reject, so a fix can be computed before any training.
 import { findNodeAtLocation, getNodeValue, parseTree, type Node } from 'jsonc-parser';
+import { traitsOf } from '../spec/layer-kinds';
 
 export interface RawLayer {
   /** Index in the file's `layers` array. */
@@ -43,7 +44,7 @@ export function readLayers(root: Node): RawLayer[] {
     const n = (counts.get(type) ?? 0) + 1;
     counts.set(type, n);
     const name = typeof value.name === 'string' && value.name !== '' ? value.name : `${type}_${n}`;
-    const activation = type === 'dense' && typeof value.activation === 'string' ? value.activation : null;
+    const activation = traitsOf(type)?.hasWeights && typeof value.activation === 'string' ? value.activation : null;
     return { index, name, type, activation, value };
   });
 }
@@ -62,3 +63,6 @@ export function findLayer(layers: RawLayer[], name: string): RawLayer {
 }
 
 export const ACTIVATIONS = new Set(['sigmoid', 'tanh', 'relu', 'leaky-relu', 'relu6', 'linear', 'softmax']);
+
+/** A dense or conv2d entry: one with weights, an initialiser and an `activation` shorthand. */
+export const holdsWeights = (l: RawLayer): boolean => traitsOf(l.type)?.hasWeights === true;

@@ -71,6 +71,8 @@ function insertChild(text: string, container: Node, after: Node | null, content:
     if (sameLine(text, end, next.offset)) return splice(text, end, 0, ', ' + content);
     return splice(text, at, 0, eol + indent + content + ',');
   }
+  // a last child that shares its line with the closing brace: the new one follows on that line
+  if (sameLine(text, end, close)) return splice(text, end, 0, ', ' + content);
   const withLine = splice(text, at, 0, eol + indent + content);
   return splice(withLine, end, 0, ',');
 }

@@ -43,18 +43,20 @@ export interface FixLayer {
 }
 
 /** Every hidden sigmoid/tanh (one line per module, a shared one once) to ReLU, with He init before it. */
-function reluHeAll(layers: readonly FixLayer[]): string {
+function reluHeAll(layers: readonly FixLayer[], leaky = false): string {
+  const module = leaky ? 'nn.LeakyReLU(0.01)' : 'nn.ReLU()';
+  const nonlinearity = leaky ? 'leaky_relu' : 'relu';
   const lastWeight = layers.map((l) => l.kind === 'dense' || l.kind.startsWith('conv')).lastIndexOf(true);
   const lines = new Set<string>();
   let weight: string | null = null;
   layers.forEach((l, i) => {
     if (l.kind === 'dense' || l.kind.startsWith('conv')) weight = l.name;
     if ((l.kind === 'sigmoid' || l.kind === 'tanh') && i < lastWeight) {
-      lines.add(`${assignTarget(l.name)} = nn.ReLU()`);
-      if (weight) lines.add(`nn.init.kaiming_normal_(${moduleExpr(weight)}.weight, nonlinearity="relu")`);
+      lines.add(`${assignTarget(l.name)} = ${module}`);
+      if (weight) lines.add(`nn.init.kaiming_normal_(${moduleExpr(weight)}.weight, nonlinearity="${nonlinearity}")`);
     }
   });
-  return lines.size ? [...lines].join('\n') : '# every hidden nn.Sigmoid()/nn.Tanh() -> nn.ReLU(), with kaiming_normal_ init of the layer before it';
+  return lines.size ? [...lines].join('\n') : `# every hidden nn.Sigmoid()/nn.Tanh() -> ${module}, with kaiming_normal_ init of the layer before it`;
 }
 
 /** The PyTorch code for a fix id, one or more lines; `layers` resolves fixes over every layer (`relu-he:*`). */
@@ -78,6 +80,12 @@ export function pytorchFix(fixId: string, layers: readonly FixLayer[] = []): str
       return a === '*'
         ? reluHeAll(layers)
         : `${assignTarget(a)} = nn.ReLU()  # and nn.init.kaiming_normal_(<the Linear before it>.weight, nonlinearity="relu")`;
+    case 'leaky-relu-he':
+      return a === '*'
+        ? reluHeAll(layers, true)
+        : `${assignTarget(a)} = nn.LeakyReLU(0.01)  # and nn.init.kaiming_normal_(<the Linear before it>.weight, nonlinearity="leaky_relu")`;
+    case 'bias-init':
+      return (a ?? '').split(',').filter(Boolean).map((n) => `nn.init.zeros_(${moduleExpr(n)}.bias)`).join('\n');
     case 'insert-batchnorm':
       return `# in forward(): x = self.bn(${assignTarget(a)}(x)), with self.bn = nn.BatchNorm1d(${moduleExpr(a, 'self')}.out_features)`;
     case 'insert-activation':
@@ -92,6 +100,8 @@ export function pytorchFix(fixId: string, layers: readonly FixLayer[] = []): str
       return `# keep the best weights: if val_loss < best: best, best_state = val_loss, copy.deepcopy(model.state_dict());\n# stop after ${a ?? 5} epochs without improvement, then model.load_state_dict(best_state)`;
     case 'standardize':
       return 'x = (x - mean) / std  # mean, std = x_train.mean(0), x_train.std(0), computed on the training set only';
+    case 'target-scaling':
+      return 'y = (y - y_mean) / y_std  # y_mean, y_std from the training targets; report predictions as pred * y_std + y_mean';
     case 'loss':
       return a === 'softmax-cross-entropy' ? 'criterion = nn.CrossEntropyLoss()  # on raw logits: no softmax layer before it' : a === 'binary-cross-entropy' ? 'criterion = nn.BCEWithLogitsLoss()' : 'criterion = nn.MSELoss()';
     case 'batchnorm-momentum':

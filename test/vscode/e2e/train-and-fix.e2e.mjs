@@ -8,11 +8,16 @@ import { isMac, panelFrame, quickOpen, runCommand, settle } from './ui.mjs';
 
 const HEALTHY = 'spiral.nn.json';
 const BROKEN = 'broken/poor-initialization-zeros.nn.json';
+/** The healthy model trained long enough to watch, without its schedule (the learning rate keeps moving the weights). */
+const LONG = 'long-spiral.nn.json';
 
 export const steps = [
   [
     'the workbench opens on the examples folder',
     async ({ page, url, workspace }) => {
+      // written before the workbench opens, so its file search knows it from the start
+      const long = readFileSync(path.join(workspace, HEALTHY), 'utf8').replace(/"epochs":\s*\d+/, '"epochs": 100000').replace(/"schedule":\s*\{[^}]*\},/, '');
+      writeFileSync(path.join(workspace, LONG), long);
       await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: HEALTHY }).first().waitFor({ timeout: 60_000 });
@@ -31,15 +36,11 @@ export const steps = [
   ],
   [
     'during a long run the panel\'s decision boundary and network diagram keep changing; the panel\'s Stop ends it',
-    async ({ page, workspace, resultsDir }) => {
-      const long = 'long-spiral.nn.json';
-      // long enough to watch, and no schedule: the learning rate stays where it moves the weights
-      const text = readFileSync(path.join(workspace, HEALTHY), 'utf8').replace(/"epochs":\s*\d+/, '"epochs": 100000').replace(/"schedule":\s*\{[^}]*\},/, '');
-      writeFileSync(path.join(workspace, long), text);
-      await quickOpen(page, long);
+    async ({ page, resultsDir }) => {
+      await quickOpen(page, LONG);
       await runCommand(page, 'NN Debugger: Train Model');
       const panel = panelFrame(page);
-      await panel.locator('#model-path', { hasText: long }).waitFor({ timeout: 60_000 });
+      await panel.locator('#model-path', { hasText: LONG }).waitFor({ timeout: 60_000 });
       /** Whether `read` gives something else within ten seconds (views redraw only while on screen). */
       const changes = async (locator, read) => {
         await locator.scrollIntoViewIfNeeded({ timeout: 30_000 });
@@ -66,6 +67,10 @@ export const steps = [
       assert.match(await panel.locator('#run-state').innerText(), /Running/);
       await panel.locator('#control-stop').click();
       await panel.locator('#run-state', { hasText: 'Stopped' }).waitFor({ timeout: 30_000 });
+      // leave the workbench as the next steps expect it: models open in the first group, beside the panel
+      await runCommand(page, 'View: Focus First Editor Group');
+      await runCommand(page, 'View: Close Editor');
+      await page.locator(`.tabs-container .tab[aria-label*="${LONG}"]`).waitFor({ state: 'detached', timeout: 10_000 });
     },
   ],
   [
@@ -102,7 +107,8 @@ export const steps = [
     async ({ page, state, workspace, resultsDir }) => {
       // Focus the editor, go to the problem, and open the quick-fix menu at it.
       await page.locator('.monaco-editor .view-lines').first().click();
-      await page.keyboard.press('F8');
+      // Alt+F8 stays in this file (F8 would go to another file's problem, such as the long run's)
+      await page.keyboard.press('Alt+F8');
       await page.keyboard.press('Escape');
       await page.keyboard.press(isMac ? 'Meta+.' : 'Control+.');
       const rows = page.locator('.action-widget .monaco-list-row.action');
