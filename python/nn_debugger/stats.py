@@ -43,11 +43,11 @@ _norm = torch.linalg.vector_norm if hasattr(torch, "linalg") and hasattr(torch.l
 def gradient_histogram(grad, sample=None, finite=False):
     """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
     non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
-    flat = grad.detach().reshape(-1)
-    n = flat.numel()
-    if sample is not None:
-        flat = flat[sample]
-    values = flat.double().abs()
+    g = grad.detach()
+    n = g.numel()
+    # torch.take reads the flat index without the reshape and Python indexing of `flat[sample]`
+    picked = torch.take(g, sample) if sample is not None else g.reshape(-1)
+    values = picked.double().abs()
     if not finite:
         values = values[torch.isfinite(values)]
     edges = _EDGES.get(values.device)
@@ -56,7 +56,7 @@ def gradient_histogram(grad, sample=None, finite=False):
     # right=True: the bin is the number of edges at or below the value
     bins = torch.bucketize(values, edges, right=True)
     counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
-    weight = n / max(1, flat.numel())
+    weight = n / max(1, picked.numel())
     return [c * weight for c in counts]
 
 
@@ -83,7 +83,7 @@ def plain_norm(tensor):
 def weights_before(weight, sample):
     """The weights (or the sampled ones) to compare with after the update."""
     w = weight.detach()
-    return w.reshape(-1)[sample] if sample is not None else w.clone()
+    return torch.take(w, sample) if sample is not None else w.clone()
 
 
 def update_ratio(after, before, sample=None, before_norm=None):
@@ -91,7 +91,7 @@ def update_ratio(after, before, sample=None, before_norm=None):
     difference is finite."""
     a = after.detach()
     if sample is not None:
-        a = a.reshape(-1)[sample]
+        a = torch.take(a, sample)
     d = float(_norm(a - before))
     w = float(_norm(before)) if before_norm is None else before_norm
     return (d / w if w > 0 else None), math.isfinite(d)

@@ -33,7 +33,6 @@ class _Entry:
         self.kind = kind
         # weights and their gradients belong to a module's first call only
         self.owns_params = call == 0 and kind in WEIGHTED_KINDS and getattr(module, "weight", None) is not None
-        self.in_shape = None
         self.out_shape = None
         # index tensors of the engine's golden-ratio samples (False: the tensor is read whole)
         self.histogram_sample = None
@@ -69,11 +68,13 @@ class Watcher:
         self._modules = {id(m): (name, m, kind) for name, m, kind in probed_modules(model)}
         self._entries = []
         self._by_call = {}
+        # calls per module in the current forward, counted as they come at probed steps only
         self._calls = {}
         self._acts = {}
-        self._outputs = []
-        # set by the first record_loss(): the loss then decides whether a step needs its outputs checked
-        self._loss_recorded = False
+        # (module, output) of every probed module called in the current training forward, in order
+        self._seen = []
+        # (entry, output) kept for the step's non-finite check
+        self._suspects = []
         self._loss = None
         self._steps = 0
         self._epochs = 0
@@ -86,8 +87,10 @@ class Watcher:
         self._t_epoch = self._t0
         self._batch_size = None
         self._probing = False
+        # whether the coming step is probed: its forward hooks then measure activations
+        self._probe_next = self._wants(1)
         self._lr = 0.0
-        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward)]
+        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward), self.model.register_forward_hook(self._on_root_output)]
         for _, module, _ in self._modules.values():
             self._handles.append(module.register_forward_hook(self._on_forward))
         self._hook_optimizer()
@@ -95,10 +98,9 @@ class Watcher:
     # ---- public API --------------------------------------------------------------------------------
     def record_loss(self, loss):
         """Optional, once per step before optimizer.step(): the training loss the probe snapshots (and the
-        loss rules) read; it also lets the per-step non-finite check cost one sync instead of a sum per layer.
-        A tensor is kept detached and read only at a probed step."""
+        loss rules) read, and that the per-step non-finite check reads (one sync). A tensor is kept
+        detached."""
         self._loss = loss.detach() if torch.is_tensor(loss) else loss
-        self._loss_recorded = True
 
     def epoch(self, loss=None, val_loss=None, accuracy=None, val_accuracy=None):
         """Records one epoch's metrics (numbers or 0-d tensors; None when not measured)."""
@@ -194,10 +196,14 @@ class Watcher:
 
     def _before_step(self):
         step = self._steps + 1
+        if self._seen:
+            # a forward that did not go through the model's own call (its modules called one by one)
+            seen, self._seen = self._seen, []
+            self._settle(seen, self._non_finite is None)
         self._ensure_started()
+        suspects, self._suspects = self._suspects, []
         if self._non_finite is None:
-            self._check_non_finite(step)
-        self._outputs = []
+            self._check_non_finite(step, suspects)
         self._probing = self._wants(step)
         if not self._probing:
             return
@@ -233,6 +239,7 @@ class Watcher:
     def _after_step(self):
         self._steps += 1
         step = self._steps
+        self._probe_next = self._wants(step + 1)
         loss, self._loss = self._loss, None
         if not self._probing:
             self._acts = {}
@@ -314,49 +321,68 @@ class Watcher:
         return module.training and torch.is_grad_enabled()
 
     def _on_forward(self, module, inputs, output):
-        if self._failed or self._closed or not self._training_forward(module):
+        # runs for every module at every step: it only notes the call; the work waits for the end of
+        # the forward (or, at a probed step, for _observe)
+        if self._failed or not (module.training and torch.is_grad_enabled()):
             return
-        self._guard(self._observe, module, inputs, output)
+        out = output[0] if isinstance(output, (tuple, list)) else output
+        self._seen.append((module, out))
+        if self._probe_next:
+            self._guard(self._observe, module, inputs, out)
 
-    def _observe(self, module, inputs, output):
+    def _observe(self, module, inputs, out):
         call = self._calls.get(id(module), 0)
         self._calls[id(module)] = call + 1
-        e = self._by_call.get((id(module), call))
-        out = output[0] if isinstance(output, (tuple, list)) else output
-        x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
         if not torch.is_tensor(out) or not out.is_floating_point():
             return
-        if e is None:
-            name, _, kind = self._modules[id(module)]
-            e = _Entry(len(self._entries), name if call == 0 else "%s#%d" % (name, call + 1), module, kind, call)
-            e.in_shape = tuple(x.shape) if x is not None else None
-            e.out_shape = tuple(out.shape)
-            self._entries.append(e)
-            self._by_call[(id(module), call)] = e
-        if self._non_finite is None and e.kind not in PASS_THROUGH_KINDS:
-            # kept until the step (autograd holds most of them anyway): when the step's loss is not finite,
-            # they say where it started. Without a recorded loss each is summed, to be checked at the step.
-            self._outputs.append((e, out.detach(), None if self._loss_recorded else out.detach().sum()))
-        if self._wants(self._steps + 1):
-            self._acts[e.position] = _activation_sums(e, module, x, out)
+        e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
+        x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
+        self._acts[e.position] = _activation_sums(e, module, x, out)
+
+    def _add_entry(self, module, call, out):
+        name, _, kind = self._modules[id(module)]
+        e = _Entry(len(self._entries), name if call == 0 else "%s#%d" % (name, call + 1), module, kind, call)
+        e.out_shape = tuple(out.shape)
+        self._entries.append(e)
+        self._by_call[(id(module), call)] = e
+        return e
+
+    def _on_root_output(self, module, inputs, output):
+        if self._failed or not self._training_forward(module):
+            return
+        seen, self._seen = self._seen, []
+        self._guard(self._settle_forward, seen, output)
+
+    def _settle_forward(self, seen, output):
+        self._settle(seen, self._non_finite is None and not _all_finite(output))
+
+    def _settle(self, seen, keep):
+        """The end of a training forward: modules seen for the first time become layers, and the outputs
+        that may hold the step's first NaN/Inf are kept for the step (`keep`). At the model's own call
+        they are kept only when its output is not finite, where a NaN or Inf inside nearly always ends
+        up: otherwise they are let go as early as without the watcher (holding every output until the
+        step changes how the allocator reuses memory, which costs more than the probes)."""
+        calls = {}
+        for module, out in seen:
+            call = calls.get(id(module), 0)
+            calls[id(module)] = call + 1
+            if not torch.is_tensor(out) or not out.is_floating_point():
+                continue
+            e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
+            if keep and e.kind not in PASS_THROUGH_KINDS:
+                self._suspects.append((e, out.detach()))
 
     # ---- non-finite values --------------------------------------------------------------------------
-    def _check_non_finite(self, step):
+    def _check_non_finite(self, step, suspects):
         """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
         one ("update" at the step before when that layer's own weights already did), else the loss. One
-        sync per step: the recorded loss (a non-finite output makes it non-finite), else the sum of the
-        layer outputs' sums. Gradients are counted at the probes."""
+        sync per step: the recorded loss; without one, the outputs kept when the model's output was not
+        finite are searched. Gradients are counted at the probes."""
         loss = self._loss
-        if loss is not None:
-            finite = math.isfinite(float(loss))
-        elif self._outputs and self._outputs[0][2] is not None:
-            finite = math.isfinite(float(torch.stack([s for _, _, s in self._outputs if s is not None]).sum()))
-        else:
-            finite = True
-        if finite:
+        if loss is not None and math.isfinite(float(loss)):
             return
         report = None
-        first = next((e for e, out, _ in self._outputs if not bool(torch.isfinite(out).all())), None)
+        first = next((e for e, out in suspects if not bool(torch.isfinite(out).all())), None)
         if first is not None:
             weight = getattr(first.module, "weight", None) if first.owns_params else None
             if weight is not None and not bool(torch.isfinite(weight).all()):
@@ -379,7 +405,7 @@ class Watcher:
     def _summary(self):
         layers = []
         for e in self._entries:
-            inputs, outputs = sizes(e.module, e.kind, e.in_shape, e.out_shape)
+            inputs, outputs = sizes(e.module, e.kind, e.out_shape)
             params = sum(p.numel() for p in e.module.parameters(recurse=False)) if e.owns_params else 0
             layers.append({"index": e.position, "name": e.name, "position": e.position, "kind": e.kind, "inputSize": inputs, "outputSize": outputs, "paramCount": params})
         first = next((l for l in layers), None)
@@ -426,13 +452,22 @@ def _activation_sums(e, module, x, out):
     if e.kind in SATURATING_KINDS:
         act["saturated"] = stats.saturated_count(e.kind, o)
     if e.kind in DEAD_KINDS and x is not None:
-        act["alive"] = stats.alive_units(e.kind, x).double()
+        act["alive"] = stats.alive_units(e.kind, x)
     if e.kind == "batchnorm" and x is not None and module.running_mean is not None:
         sums, squares, rows = stats.unit_sums(x)
         act["bn"] = {"sums": sums, "squares": squares, "rows": rows, "runningMean": module.running_mean.detach().clone(), "runningVar": module.running_var.detach().clone(),
                     # gamma and beta as the step saw them, before the update (the engine probes before it)
                     "gamma": _copy(module.weight), "beta": _copy(module.bias)}
     return act
+
+
+def _all_finite(output):
+    """Whether every floating-point tensor of a model's output is finite (one sync each); False when the
+    output holds none, so that nothing is let go on a guess."""
+    values = output.values() if isinstance(output, dict) else output if isinstance(output, (tuple, list)) else (output,)
+    tensors = [t for t in values if torch.is_tensor(t) and t.is_floating_point()]
+    # a sum that overflows keeps the outputs: only a cost, never a wrong report
+    return bool(tensors) and all(math.isfinite(float(t.detach().sum())) for t in tensors)
 
 
 def _copy(param):
