@@ -60,11 +60,27 @@ def gradient_histogram(grad, sample=None, finite=False):
     return [c * weight for c in counts]
 
 
-def finite_norm(tensor):
-    """L2 norm over the finite entries and the number of non-finite ones; the entry-by-entry pass runs only
-    when the plain norm is not finite."""
+# one call for the norms of every layer's tensors: a probe pays torch's per-call cost once, not per tensor
+_foreach_norm = getattr(torch, "_foreach_norm", None)
+
+
+def norms(tensors):
+    """sqrt(Σa²) over every entry of each tensor (non-finite entries make it non-finite, as the engine's
+    bias norm), as Python floats."""
+    tensors = [t.detach() for t in tensors]
+    if not tensors:
+        return []
+    values = _foreach_norm(tensors) if _foreach_norm is not None else [_norm(t) for t in tensors]
+    if len({v.device for v in values}) == 1:
+        return torch.stack(values).tolist()
+    return [float(v) for v in values]
+
+
+def finite_norm(tensor, norm=None):
+    """L2 norm over the finite entries and the number of non-finite ones (`norm`: the plain norm, when
+    already measured); the entry-by-entry pass runs only when the plain norm is not finite."""
     t = tensor.detach()
-    norm = float(_norm(t))
+    norm = float(_norm(t)) if norm is None else norm
     if math.isfinite(norm):
         return norm, 0
     finite = torch.isfinite(t)
@@ -75,26 +91,25 @@ def count_non_finite(tensor):
     return int(tensor.numel() - int(torch.isfinite(tensor.detach()).sum()))
 
 
-def plain_norm(tensor):
-    """sqrt(Σa²) over every entry (non-finite entries make it non-finite, as the engine's bias norm)."""
-    return float(_norm(tensor.detach()))
-
-
 def weights_before(weight, sample):
     """The weights (or the sampled ones) to compare with after the update."""
     w = weight.detach()
     return torch.take(w, sample) if sample is not None else w.clone()
 
 
-def update_ratio(after, before, sample=None, before_norm=None):
-    """‖after - before‖ / ‖before‖ over the copied entries (None when they were all zeros) and whether the
-    difference is finite."""
-    a = after.detach()
-    if sample is not None:
-        a = torch.take(a, sample)
-    d = float(_norm(a - before))
-    w = float(_norm(before)) if before_norm is None else before_norm
-    return (d / w if w > 0 else None), math.isfinite(d)
+def update_ratios(pairs):
+    """For (after, before, sample, before_norm) of several layers: ‖after - before‖ / ‖before‖ over the
+    copied entries (None when they were all zeros) and whether the difference is finite. `before_norm`
+    None: measured here over the copy."""
+    diffs = [(torch.take(a.detach(), s) if s is not None else a.detach()) - b for a, b, s, _ in pairs]
+    unknown = [b for _, b, _, n in pairs if n is None]
+    measured = norms(diffs + unknown)
+    d_norms, b_norms = measured[:len(diffs)], iter(measured[len(diffs):])
+    out = []
+    for (_, _, _, n), d in zip(pairs, d_norms):
+        w = next(b_norms) if n is None else n
+        out.append(((d / w if w > 0 else None), math.isfinite(d)))
+    return out
 
 
 def moment_sums(out):

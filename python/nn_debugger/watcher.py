@@ -71,10 +71,11 @@ class Watcher:
         # calls per module in the current forward, counted as they come at probed steps only
         self._calls = {}
         self._acts = {}
-        # (module, output) of every probed module called in the current training forward, in order
+        # (module, output) of every probed module called in training forwards since the last step, in
+        # order, None where the model's own forward starts
         self._seen = []
-        # (entry, output) kept for the step's non-finite check
-        self._suspects = []
+        # the modules of _seen at the last step
+        self._order = None
         self._loss = None
         self._steps = 0
         self._epochs = 0
@@ -90,7 +91,7 @@ class Watcher:
         # whether the coming step is probed: its forward hooks then measure activations
         self._probe_next = self._wants(1)
         self._lr = 0.0
-        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward), self.model.register_forward_hook(self._on_root_output)]
+        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward)]
         for _, module, _ in self._modules.values():
             self._handles.append(module.register_forward_hook(self._on_forward))
         self._hook_optimizer()
@@ -98,9 +99,9 @@ class Watcher:
     # ---- public API --------------------------------------------------------------------------------
     def record_loss(self, loss):
         """Optional, once per step before optimizer.step(): the training loss the probe snapshots (and the
-        loss rules) read, and that the per-step non-finite check reads (one sync). A tensor is kept
-        detached."""
-        self._loss = loss.detach() if torch.is_tensor(loss) else loss
+        loss rules) read, and that the per-step non-finite check reads (one sync). It is only read,
+        at the step."""
+        self._loss = loss
 
     def epoch(self, loss=None, val_loss=None, accuracy=None, val_accuracy=None):
         """Records one epoch's metrics (numbers or 0-d tensors; None when not measured)."""
@@ -196,40 +197,44 @@ class Watcher:
 
     def _before_step(self):
         step = self._steps + 1
-        if self._seen:
-            # a forward that did not go through the model's own call (its modules called one by one)
-            seen, self._seen = self._seen, []
-            self._settle(seen, self._non_finite is None)
+        seen, self._seen = self._seen, []
+        # the same modules in the same order as at the last step (the usual case): no new layer to add
+        order = [item[0] if item is not None else None for item in seen]
+        if order != self._order:
+            self._order = order
+            self._settle(seen)
         self._ensure_started()
-        suspects, self._suspects = self._suspects, []
         if self._non_finite is None:
-            self._check_non_finite(step, suspects)
+            self._check_non_finite(step, seen)
         self._probing = self._wants(step)
         if not self._probing:
             return
         self._lr = float(self.optimizer.param_groups[0].get("lr", 0.0))
-        for e in self._entries:
-            if not e.owns_params:
-                continue
-            w = e.module.weight
-            bias = getattr(e.module, "bias", None)
-            g = w.grad
+        owners = [e for e in self._entries if e.owns_params]
+        weights = [e.module.weight for e in owners]
+        grads = [w.grad for w in weights]
+        bias_grads = [getattr(getattr(e.module, "bias", None), "grad", None) for e in owners]
+        # every plain norm of the probe in one call: weights, then gradients, then bias gradients
+        measured = iter(stats.norms(weights + [g for g in grads if g is not None] + [b for b in bias_grads if b is not None]))
+        weight_norms = [next(measured) for _ in weights]
+        grad_norms = [next(measured) if g is not None else None for g in grads]
+        bias_norms = [next(measured) if b is not None else None for b in bias_grads]
+        for e, w, g, bias_grad, weight_norm, plain, bias_norm in zip(owners, weights, grads, bias_grads, weight_norms, grad_norms, bias_norms):
             e.grad = None
             if g is not None:
                 if e.histogram_sample is None:
                     idx = stats.sample_indices(g.numel(), stats.HISTOGRAM_SAMPLE)
                     e.histogram_sample = torch.tensor(idx, dtype=torch.long, device=g.device) if idx is not None else False
-                grad_norm, bad = stats.finite_norm(g)
-                bias_norm = stats.plain_norm(bias.grad) if bias is not None and bias.grad is not None else None
+                grad_norm, bad = stats.finite_norm(g, plain)
                 if bias_norm is not None and not math.isfinite(bias_norm):
-                    bad += stats.count_non_finite(bias.grad)
+                    bad += stats.count_non_finite(bias_grad)
                 e.grad = {
                     "gradNorm": grad_norm,
                     "nonFinite": bad,
                     "biasGradNorm": bias_norm,
                     "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None, finite=bad == 0),
                 }
-            e.weight_norm = stats.plain_norm(w)
+            e.weight_norm = weight_norm
             if e.ratio_sample is None:
                 idx = stats.sample_indices(w.numel(), stats.RATIO_SAMPLE)
                 e.ratio_sample = torch.tensor(idx, dtype=torch.long, device=w.device) if idx is not None else False
@@ -247,7 +252,12 @@ class Watcher:
         self._probing = False
         acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
         self._acts = {}
-        layers = [self._layer_probe(e, acts.get(e.position)) for e in self._entries]
+        updated = [e for e in self._entries if e.owns_params and e.before is not None]
+        # a whole-tensor copy has the weight norm just measured; a sampled one needs its own
+        ratios = stats.update_ratios([(e.module.weight, e.before, e.ratio_sample if e.ratio_sample is not False else None,
+                                       e.weight_norm if e.ratio_sample is False else None) for e in updated])
+        ratio_of = {e.position: r for e, r in zip(updated, ratios)}
+        layers = [self._layer_probe(e, acts.get(e.position), ratio_of.get(e.position)) for e in self._entries]
         snapshot = {
             "step": step,
             "epoch": self._epochs + 1,
@@ -258,7 +268,7 @@ class Watcher:
         }
         self._send({"type": "probe", "snapshot": snapshot})
 
-    def _layer_probe(self, e, act):
+    def _layer_probe(self, e, act, ratio):
         probe = {
             "index": e.position,
             "name": e.name,
@@ -276,15 +286,11 @@ class Watcher:
             "batchNorm": None,
             "nonFinite": 0,
         }
-        if e.owns_params and e.before is not None:
-            w = e.module.weight
-            sample = e.ratio_sample if e.ratio_sample is not False else None
-            # a whole-tensor copy has the weight norm just measured; a sampled one needs its own
-            ratio, finite = stats.update_ratio(w, e.before, sample, None if sample is not None else e.weight_norm)
+        if ratio is not None:
             probe["weightNorm"] = e.weight_norm
-            probe["updateRatio"] = ratio
+            probe["updateRatio"], finite = ratio
             if not finite:
-                probe["nonFinite"] += stats.count_non_finite(w)
+                probe["nonFinite"] += stats.count_non_finite(e.module.weight)
             if e.grad is not None:
                 probe["gradNorm"] = e.grad["gradNorm"]
                 probe["biasGradNorm"] = e.grad["biasGradNorm"]
@@ -312,6 +318,7 @@ class Watcher:
         if not self._training_forward(module):
             return
         self._calls = {}
+        self._seen.append(None)
         if self._batch_size is None and inputs and torch.is_tensor(inputs[0]) and inputs[0].dim() > 0:
             self._batch_size = int(inputs[0].shape[0])
 
@@ -321,8 +328,8 @@ class Watcher:
         return module.training and torch.is_grad_enabled()
 
     def _on_forward(self, module, inputs, output):
-        # runs for every module at every step: it only notes the call; the work waits for the end of
-        # the forward (or, at a probed step, for _observe)
+        # runs for every module at every step: it only notes the call, the rest waits for the step
+        # (_settle), and at a probed step _observe measures the activations as they are now
         if self._failed or not (module.training and torch.is_grad_enabled()):
             return
         out = output[0] if isinstance(output, (tuple, list)) else output
@@ -347,42 +354,37 @@ class Watcher:
         self._by_call[(id(module), call)] = e
         return e
 
-    def _on_root_output(self, module, inputs, output):
-        if self._failed or not self._training_forward(module):
-            return
-        seen, self._seen = self._seen, []
-        self._guard(self._settle_forward, seen, output)
-
-    def _settle_forward(self, seen, output):
-        self._settle(seen, self._non_finite is None and not _all_finite(output))
-
-    def _settle(self, seen, keep):
-        """The end of a training forward: modules seen for the first time become layers, and the outputs
-        that may hold the step's first NaN/Inf are kept for the step (`keep`). At the model's own call
-        they are kept only when its output is not finite, where a NaN or Inf inside nearly always ends
-        up: otherwise they are let go as early as without the watcher (holding every output until the
-        step changes how the allocator reuses memory, which costs more than the probes)."""
+    def _settle(self, seen):
+        """At the step, the forwards since the last one: modules seen for the first time become layers
+        (the forward hooks leave this to the step, as it costs less in one pass); returns the (layer,
+        output) pairs where the step's first NaN/Inf may be."""
         calls = {}
-        for module, out in seen:
+        pairs = []
+        for item in seen:
+            if item is None:
+                calls = {}
+                continue
+            module, out = item
             call = calls.get(id(module), 0)
             calls[id(module)] = call + 1
             if not torch.is_tensor(out) or not out.is_floating_point():
                 continue
             e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
-            if keep and e.kind not in PASS_THROUGH_KINDS:
-                self._suspects.append((e, out.detach()))
+            if e.kind not in PASS_THROUGH_KINDS:
+                pairs.append((e, out))
+        return pairs
 
     # ---- non-finite values --------------------------------------------------------------------------
-    def _check_non_finite(self, step, suspects):
+    def _check_non_finite(self, step, seen):
         """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
         one ("update" at the step before when that layer's own weights already did), else the loss. One
-        sync per step: the recorded loss; without one, the outputs kept when the model's output was not
-        finite are searched. Gradients are counted at the probes."""
+        sync per step: the recorded loss; without one, every layer output is checked. Gradients are
+        counted at the probes."""
         loss = self._loss
         if loss is not None and math.isfinite(float(loss)):
             return
         report = None
-        first = next((e for e, out in suspects if not bool(torch.isfinite(out).all())), None)
+        first = next((e for e, out in self._settle(seen) if not bool(torch.isfinite(out.detach()).all())), None)
         if first is not None:
             weight = getattr(first.module, "weight", None) if first.owns_params else None
             if weight is not None and not bool(torch.isfinite(weight).all()):
@@ -459,15 +461,6 @@ def _activation_sums(e, module, x, out):
                     # gamma and beta as the step saw them, before the update (the engine probes before it)
                     "gamma": _copy(module.weight), "beta": _copy(module.bias)}
     return act
-
-
-def _all_finite(output):
-    """Whether every floating-point tensor of a model's output is finite (one sync each); False when the
-    output holds none, so that nothing is let go on a guess."""
-    values = output.values() if isinstance(output, dict) else output if isinstance(output, (tuple, list)) else (output,)
-    tensors = [t for t in values if torch.is_tensor(t) and t.is_floating_point()]
-    # a sum that overflows keeps the outputs: only a cost, never a wrong report
-    return bool(tensors) and all(math.isfinite(float(t.detach().sum())) for t in tensors)
 
 
 def _copy(param):
