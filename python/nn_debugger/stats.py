@@ -112,13 +112,24 @@ def update_ratios(pairs):
     return out
 
 
+def _sum_of_squares(t):
+    """Σx² in the tensor's precision. A dot product of the tensor with itself reads it once and allocates
+    nothing (t * t would allocate a tensor the size of the output at every probe, and on CPU fresh pages
+    of that size cost more than the sum)."""
+    if t.is_contiguous() and t.dtype in (torch.float32, torch.float64):
+        flat = t.reshape(-1)
+        return float(torch.dot(flat, flat))
+    return float((t * t).sum())
+
+
 def moment_sums(out):
-    """[count, Σx, Σx², non-finite] over the finite entries of an output. float32 sums (torch sums in
-    cascades, so they stay accurate on large tensors; a float64 sum or var_mean costs several times more)."""
+    """[count, Σx, Σx², non-finite] over the finite entries of an output, in the output's precision
+    (torch sums in cascades and BLAS dots in blocks, so they stay accurate on large tensors; float64 or
+    var_mean cost several times more)."""
     t = out.detach()
     n = t.numel()
     total = float(t.sum())
-    squares = float((t * t).sum())
+    squares = _sum_of_squares(t)
     if math.isfinite(total) and math.isfinite(squares):
         return [float(n), total, squares, 0.0]
     t = t.reshape(-1)

@@ -164,3 +164,21 @@ def test_dead_units_are_counted_per_unit_over_the_whole_batch(tmp_path):
     relu = probes(read_stream(log))[0]["layers"][1]
     assert relu["kind"] == "relu" and relu["name"] == "1"
     assert relu["deadRatio"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("shape,seed", [((64, 8, 28, 28), 0), ((256, 4096), 1)])
+def test_activation_moments_stay_accurate_on_large_outputs(shape, seed):
+    # float32 sums over hundreds of thousands of entries: a running float32 sum would be off by 1e-4
+    from nn_debugger import stats
+    g = torch.Generator().manual_seed(seed)
+    out = torch.relu(torch.randn(*shape, generator=g) * 3 + 1)
+    count, total, squares, bad = stats.moment_sums(out)
+    mean, std = stats.moments(count, total, squares)
+    exact = out.double()
+    assert (count, bad) == (out.numel(), 0)
+    close(mean, float(exact.mean()), rel=1e-6)
+    close(std, float(exact.std(unbiased=False)), rel=1e-6)
+    # a transposed (non-contiguous) output takes the other path to the same numbers
+    t_mean, t_std = stats.moments(*stats.moment_sums(out.transpose(0, 1))[:3])
+    close(t_mean, mean, rel=1e-6)
+    close(t_std, std, rel=1e-6)
