@@ -80,6 +80,8 @@ class Watcher:
         self._steps = 0
         self._epochs = 0
         self._started = False
+        # how many layers the last start message had
+        self._announced = 0
         self._closed = False
         self._failed = False
         self._non_finite = None
@@ -399,9 +401,13 @@ class Watcher:
 
     # ---- stream ------------------------------------------------------------------------------------
     def _ensure_started(self):
-        if self._started:
+        """The start message, sent before the first step's probe; sent again, in full, when a module ran
+        for the first time since (a layer used only from some step on): the model it describes extends
+        the one before, which is how the reader tells it from another run."""
+        if self._started and self._announced == len(self._entries):
             return
         self._started = True
+        self._announced = len(self._entries)
         self._send({"type": "start", "model": self._summary(), "run": self._run_info()})
 
     def _summary(self):
