@@ -93,6 +93,12 @@ class Watcher:
         # whether the coming step is probed: its forward hooks then measure activations
         self._probe_next = self._wants(1)
         self._lr = 0.0
+        # clip_grad_norm_: steps clipped since the last probe, (total norm, max norm, parameters) of the
+        # last call, and the ClippingProbe measured at a probed step
+        self._clip_count = 0
+        self._clip_last = None
+        self._clipping = None
+        self._steps_since_probe = 0
         self._handles = [self.model.register_forward_pre_hook(self._on_root_forward)]
         for _, module, _ in self._modules.values():
             self._handles.append(module.register_forward_hook(self._on_forward))
@@ -104,6 +110,23 @@ class Watcher:
         loss rules) read, and that the per-step non-finite check reads (one sync). It is only read,
         at the step."""
         self._loss = loss
+
+    def clip_grad_norm_(self, max_norm, parameters=None, norm_type=2.0, **kwargs):
+        """torch.nn.utils.clip_grad_norm_ over the model's parameters (or `parameters`), called in its
+        place before optimizer.step() so that the probes report the clipping as the engine does: the
+        fraction of steps since the last probe it clipped, and the global L2 norm before and after it at
+        the probed step. Returns what torch returns. Only the L2 norm (norm_type=2) is reported."""
+        params = [p for p in (self.model.parameters() if parameters is None else parameters)]
+        total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type, **kwargs)
+        if float(norm_type) == 2.0 and torch.is_tensor(total):
+            self._guard(self._note_clip, total, float(max_norm), params)
+        return total
+
+    def _note_clip(self, total, max_norm, params):
+        t = total.detach()
+        # counted on the device, read at the probe: no sync per step
+        self._clip_count = self._clip_count + (t > max_norm)
+        self._clip_last = (t, max_norm, params)
 
     def epoch(self, loss=None, val_loss=None, accuracy=None, val_accuracy=None):
         """Records one epoch's metrics (numbers or 0-d tensors; None when not measured)."""
@@ -212,6 +235,7 @@ class Watcher:
         if not self._probing:
             return
         self._lr = float(self.optimizer.param_groups[0].get("lr", 0.0))
+        self._clipping = self._clipping_probe()
         owners = [e for e in self._entries if e.owns_params]
         weights = [e.module.weight for e in owners]
         grads = [w.grad for w in weights]
@@ -248,6 +272,7 @@ class Watcher:
         step = self._steps
         self._probe_next = self._wants(step + 1)
         loss, self._loss = self._loss, None
+        self._steps_since_probe += 1
         if not self._probing:
             self._acts = {}
             return
@@ -266,9 +291,26 @@ class Watcher:
             "loss": float(loss) if loss is not None else float("nan"),
             "lr": self._lr,
             "layers": layers,
-            "clipping": None,
+            "clipping": self._clipping,
         }
+        self._clipping = None
+        self._steps_since_probe = 0
         self._send({"type": "probe", "snapshot": snapshot})
+
+    def _clipping_probe(self):
+        """ClippingProbe (src/engine/train/clipping.ts): clipped when the norm before exceeds the maximum;
+        the norm after is measured again, as the engine does, only then."""
+        if self._clip_last is None:
+            return None
+        total, max_norm, params = self._clip_last
+        before = float(total)
+        clipped = math.isfinite(before) and before > max_norm
+        after = math.sqrt(sum(n * n for n in stats.norms([p.grad for p in params if p.grad is not None]))) if clipped else before
+        # the probed step itself counts: its _after_step comes later
+        seen = self._steps_since_probe + 1
+        fraction = float(self._clip_count) / seen
+        self._clip_count = 0
+        return {"mode": "norm", "clippedFraction": fraction, "normBefore": before, "normAfter": after}
 
     def _layer_probe(self, e, act, ratio):
         probe = {
