@@ -100,8 +100,9 @@ class Watcher:
         self._clipping = None
         self._steps_since_probe = 0
         self._handles = [self.model.register_forward_pre_hook(self._on_root_forward)]
-        for _, module, _ in self._modules.values():
-            self._handles.append(module.register_forward_hook(self._on_forward))
+        for _, module, kind in self._modules.values():
+            hook = self._on_pass_through_forward if kind in PASS_THROUGH_KINDS else self._on_forward
+            self._handles.append(module.register_forward_hook(hook))
         self._hook_optimizer()
 
     # ---- public API --------------------------------------------------------------------------------
@@ -379,6 +380,17 @@ class Watcher:
         out = output[0] if isinstance(output, (tuple, list)) else output
         self._seen.append((module, out))
         if self._probe_next:
+            self._guard(self._observe, module, inputs, out)
+
+    def _on_pass_through_forward(self, module, inputs, output):
+        # a NaN never starts in an activation or dropout: its output is not kept until the step (holding
+        # outputs autograd would have freed changes how the allocator reuses memory); such a module first
+        # run at an unprobed step becomes a layer at the next probed one
+        if self._failed or not (module.training and torch.is_grad_enabled()):
+            return
+        self._seen.append((module, None))
+        if self._probe_next:
+            out = output[0] if isinstance(output, (tuple, list)) else output
             self._guard(self._observe, module, inputs, out)
 
     def _observe(self, module, inputs, out):
