@@ -72,7 +72,7 @@ class Watcher:
         self._calls = {}
         self._acts = {}
         # (module, output) of every probed module called in training forwards since the last step, in
-        # order, None where the model's own forward starts
+        # order (output None for activations and dropout), None where the model's own forward starts
         self._seen = []
         # the modules of _seen at the last step
         self._order = None
@@ -412,8 +412,9 @@ class Watcher:
 
     def _settle(self, seen):
         """At the step, the forwards since the last one: modules seen for the first time become layers
-        (the forward hooks leave this to the step, as it costs less in one pass); returns the (layer,
-        output) pairs where the step's first NaN/Inf may be."""
+        (the forward hooks leave this to the step, as it costs less in one pass; activations and dropout,
+        whose outputs are not kept, at a probed step); returns the (layer, output) pairs where the step's
+        first NaN/Inf may be."""
         calls = {}
         pairs = []
         for item in seen:
