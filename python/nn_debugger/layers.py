@@ -53,8 +53,9 @@ def probed_modules(model):
     return out
 
 
-def sizes(module, kind, in_shape, out_shape):
-    """(inputSize, outputSize) as the engine counts them: features per sample."""
+def sizes(module, kind, out_shape):
+    """(inputSize, outputSize) as the engine counts them: features per sample. Every kind but dense and
+    conv keeps its input's shape."""
     if kind == "dense":
         return module.in_features, module.out_features
     if kind.startswith("conv"):
@@ -65,7 +66,7 @@ def sizes(module, kind, in_shape, out_shape):
             return 0
         return int(shape[1]) if len(shape) > 1 else int(shape[0])
 
-    return features(in_shape), features(out_shape)
+    return features(out_shape), features(out_shape)
 
 
 OPTIMIZERS = {"SGD": "sgd", "Adam": "adam", "AdamW": "adam", "RMSprop": "rmsprop", "Adagrad": "adagrad"}

@@ -43,11 +43,11 @@ _norm = torch.linalg.vector_norm if hasattr(torch, "linalg") and hasattr(torch.l
 def gradient_histogram(grad, sample=None, finite=False):
     """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
     non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
-    flat = grad.detach().reshape(-1)
-    n = flat.numel()
-    if sample is not None:
-        flat = flat[sample]
-    values = flat.double().abs()
+    g = grad.detach()
+    n = g.numel()
+    # torch.take reads the flat index without the reshape and Python indexing of `flat[sample]`
+    picked = torch.take(g, sample) if sample is not None else g.reshape(-1)
+    values = picked.double().abs()
     if not finite:
         values = values[torch.isfinite(values)]
     edges = _EDGES.get(values.device)
@@ -56,15 +56,31 @@ def gradient_histogram(grad, sample=None, finite=False):
     # right=True: the bin is the number of edges at or below the value
     bins = torch.bucketize(values, edges, right=True)
     counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
-    weight = n / max(1, flat.numel())
+    weight = n / max(1, picked.numel())
     return [c * weight for c in counts]
 
 
-def finite_norm(tensor):
-    """L2 norm over the finite entries and the number of non-finite ones; the entry-by-entry pass runs only
-    when the plain norm is not finite."""
+# one call for the norms of every layer's tensors: a probe pays torch's per-call cost once, not per tensor
+_foreach_norm = getattr(torch, "_foreach_norm", None)
+
+
+def norms(tensors):
+    """sqrt(Σa²) over every entry of each tensor (non-finite entries make it non-finite, as the engine's
+    bias norm), as Python floats."""
+    tensors = [t.detach() for t in tensors]
+    if not tensors:
+        return []
+    values = _foreach_norm(tensors) if _foreach_norm is not None else [_norm(t) for t in tensors]
+    if len({v.device for v in values}) == 1:
+        return torch.stack(values).tolist()
+    return [float(v) for v in values]
+
+
+def finite_norm(tensor, norm=None):
+    """L2 norm over the finite entries and the number of non-finite ones (`norm`: the plain norm, when
+    already measured); the entry-by-entry pass runs only when the plain norm is not finite."""
     t = tensor.detach()
-    norm = float(_norm(t))
+    norm = float(_norm(t)) if norm is None else norm
     if math.isfinite(norm):
         return norm, 0
     finite = torch.isfinite(t)
@@ -75,35 +91,45 @@ def count_non_finite(tensor):
     return int(tensor.numel() - int(torch.isfinite(tensor.detach()).sum()))
 
 
-def plain_norm(tensor):
-    """sqrt(Σa²) over every entry (non-finite entries make it non-finite, as the engine's bias norm)."""
-    return float(_norm(tensor.detach()))
-
-
 def weights_before(weight, sample):
     """The weights (or the sampled ones) to compare with after the update."""
     w = weight.detach()
-    return w.reshape(-1)[sample] if sample is not None else w.clone()
+    return torch.take(w, sample) if sample is not None else w.clone()
 
 
-def update_ratio(after, before, sample=None, before_norm=None):
-    """‖after - before‖ / ‖before‖ over the copied entries (None when they were all zeros) and whether the
-    difference is finite."""
-    a = after.detach()
-    if sample is not None:
-        a = a.reshape(-1)[sample]
-    d = float(_norm(a - before))
-    w = float(_norm(before)) if before_norm is None else before_norm
-    return (d / w if w > 0 else None), math.isfinite(d)
+def update_ratios(pairs):
+    """For (after, before, sample, before_norm) of several layers: ‖after - before‖ / ‖before‖ over the
+    copied entries (None when they were all zeros) and whether the difference is finite. `before_norm`
+    None: measured here over the copy."""
+    diffs = [(torch.take(a.detach(), s) if s is not None else a.detach()) - b for a, b, s, _ in pairs]
+    unknown = [b for _, b, _, n in pairs if n is None]
+    measured = norms(diffs + unknown)
+    d_norms, b_norms = measured[:len(diffs)], iter(measured[len(diffs):])
+    out = []
+    for (_, _, _, n), d in zip(pairs, d_norms):
+        w = next(b_norms) if n is None else n
+        out.append(((d / w if w > 0 else None), math.isfinite(d)))
+    return out
+
+
+def _sum_of_squares(t):
+    """Σx² in the tensor's precision. A dot product of the tensor with itself reads it once and allocates
+    nothing (t * t would allocate a tensor the size of the output at every probe, and on CPU fresh pages
+    of that size cost more than the sum)."""
+    if t.is_contiguous() and t.dtype in (torch.float32, torch.float64):
+        flat = t.reshape(-1)
+        return float(torch.dot(flat, flat))
+    return float((t * t).sum())
 
 
 def moment_sums(out):
-    """[count, Σx, Σx², non-finite] over the finite entries of an output. float32 sums (torch sums in
-    cascades, so they stay accurate on large tensors; a float64 sum or var_mean costs several times more)."""
+    """[count, Σx, Σx², non-finite] over the finite entries of an output, in the output's precision
+    (torch sums in cascades and BLAS dots in blocks, so they stay accurate on large tensors; float64 or
+    var_mean cost several times more)."""
     t = out.detach()
     n = t.numel()
     total = float(t.sum())
-    squares = float((t * t).sum())
+    squares = _sum_of_squares(t)
     if math.isfinite(total) and math.isfinite(squares):
         return [float(n), total, squares, 0.0]
     t = t.reshape(-1)

@@ -33,7 +33,6 @@ class _Entry:
         self.kind = kind
         # weights and their gradients belong to a module's first call only
         self.owns_params = call == 0 and kind in WEIGHTED_KINDS and getattr(module, "weight", None) is not None
-        self.in_shape = None
         self.out_shape = None
         # index tensors of the engine's golden-ratio samples (False: the tensor is read whole)
         self.histogram_sample = None
@@ -69,15 +68,20 @@ class Watcher:
         self._modules = {id(m): (name, m, kind) for name, m, kind in probed_modules(model)}
         self._entries = []
         self._by_call = {}
+        # calls per module in the current forward, counted as they come at probed steps only
         self._calls = {}
         self._acts = {}
-        self._outputs = []
-        # set by the first record_loss(): the loss then decides whether a step needs its outputs checked
-        self._loss_recorded = False
+        # (module, output) of every probed module called in training forwards since the last step, in
+        # order (output None for activations and dropout), None where the model's own forward starts
+        self._seen = []
+        # the modules of _seen at the last step
+        self._order = None
         self._loss = None
         self._steps = 0
         self._epochs = 0
         self._started = False
+        # how many layers the last start message had
+        self._announced = 0
         self._closed = False
         self._failed = False
         self._non_finite = None
@@ -86,19 +90,44 @@ class Watcher:
         self._t_epoch = self._t0
         self._batch_size = None
         self._probing = False
+        # whether the coming step is probed: its forward hooks then measure activations
+        self._probe_next = self._wants(1)
         self._lr = 0.0
+        # clip_grad_norm_: steps clipped since the last probe, (total norm, max norm, parameters) of the
+        # last call, and the ClippingProbe measured at a probed step
+        self._clip_count = 0
+        self._clip_last = None
+        self._clipping = None
+        self._steps_since_probe = 0
         self._handles = [self.model.register_forward_pre_hook(self._on_root_forward)]
-        for _, module, _ in self._modules.values():
-            self._handles.append(module.register_forward_hook(self._on_forward))
+        for _, module, kind in self._modules.values():
+            hook = self._on_pass_through_forward if kind in PASS_THROUGH_KINDS else self._on_forward
+            self._handles.append(module.register_forward_hook(hook))
         self._hook_optimizer()
 
     # ---- public API --------------------------------------------------------------------------------
     def record_loss(self, loss):
         """Optional, once per step before optimizer.step(): the training loss the probe snapshots (and the
-        loss rules) read; it also lets the per-step non-finite check cost one sync instead of a sum per layer.
-        A tensor is kept detached and read only at a probed step."""
-        self._loss = loss.detach() if torch.is_tensor(loss) else loss
-        self._loss_recorded = True
+        loss rules) read, and that the per-step non-finite check reads (one sync). It is only read,
+        at the step."""
+        self._loss = loss
+
+    def clip_grad_norm_(self, max_norm, parameters=None, norm_type=2.0, **kwargs):
+        """torch.nn.utils.clip_grad_norm_ over the model's parameters (or `parameters`), called in its
+        place before optimizer.step() so that the probes report the clipping as the engine does: the
+        fraction of steps since the last probe it clipped, and the global L2 norm before and after it at
+        the probed step. Returns what torch returns. Only the L2 norm (norm_type=2) is reported."""
+        params = [p for p in (self.model.parameters() if parameters is None else parameters)]
+        total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type, **kwargs)
+        if float(norm_type) == 2.0 and torch.is_tensor(total):
+            self._guard(self._note_clip, total, float(max_norm), params)
+        return total
+
+    def _note_clip(self, total, max_norm, params):
+        t = total.detach()
+        # counted on the device, read at the probe: no sync per step
+        self._clip_count = self._clip_count + (t > max_norm)
+        self._clip_last = (t, max_norm, params)
 
     def epoch(self, loss=None, val_loss=None, accuracy=None, val_accuracy=None):
         """Records one epoch's metrics (numbers or 0-d tensors; None when not measured)."""
@@ -194,36 +223,45 @@ class Watcher:
 
     def _before_step(self):
         step = self._steps + 1
+        seen, self._seen = self._seen, []
+        # the same modules in the same order as at the last step (the usual case): no new layer to add
+        order = [item[0] if item is not None else None for item in seen]
+        if order != self._order:
+            self._order = order
+            self._settle(seen)
         self._ensure_started()
         if self._non_finite is None:
-            self._check_non_finite(step)
-        self._outputs = []
+            self._check_non_finite(step, seen)
         self._probing = self._wants(step)
         if not self._probing:
             return
         self._lr = float(self.optimizer.param_groups[0].get("lr", 0.0))
-        for e in self._entries:
-            if not e.owns_params:
-                continue
-            w = e.module.weight
-            bias = getattr(e.module, "bias", None)
-            g = w.grad
+        self._clipping = self._clipping_probe()
+        owners = [e for e in self._entries if e.owns_params]
+        weights = [e.module.weight for e in owners]
+        grads = [w.grad for w in weights]
+        bias_grads = [getattr(getattr(e.module, "bias", None), "grad", None) for e in owners]
+        # every plain norm of the probe in one call: weights, then gradients, then bias gradients
+        measured = iter(stats.norms(weights + [g for g in grads if g is not None] + [b for b in bias_grads if b is not None]))
+        weight_norms = [next(measured) for _ in weights]
+        grad_norms = [next(measured) if g is not None else None for g in grads]
+        bias_norms = [next(measured) if b is not None else None for b in bias_grads]
+        for e, w, g, bias_grad, weight_norm, plain, bias_norm in zip(owners, weights, grads, bias_grads, weight_norms, grad_norms, bias_norms):
             e.grad = None
             if g is not None:
                 if e.histogram_sample is None:
                     idx = stats.sample_indices(g.numel(), stats.HISTOGRAM_SAMPLE)
                     e.histogram_sample = torch.tensor(idx, dtype=torch.long, device=g.device) if idx is not None else False
-                grad_norm, bad = stats.finite_norm(g)
-                bias_norm = stats.plain_norm(bias.grad) if bias is not None and bias.grad is not None else None
+                grad_norm, bad = stats.finite_norm(g, plain)
                 if bias_norm is not None and not math.isfinite(bias_norm):
-                    bad += stats.count_non_finite(bias.grad)
+                    bad += stats.count_non_finite(bias_grad)
                 e.grad = {
                     "gradNorm": grad_norm,
                     "nonFinite": bad,
                     "biasGradNorm": bias_norm,
                     "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None, finite=bad == 0),
                 }
-            e.weight_norm = stats.plain_norm(w)
+            e.weight_norm = weight_norm
             if e.ratio_sample is None:
                 idx = stats.sample_indices(w.numel(), stats.RATIO_SAMPLE)
                 e.ratio_sample = torch.tensor(idx, dtype=torch.long, device=w.device) if idx is not None else False
@@ -233,25 +271,49 @@ class Watcher:
     def _after_step(self):
         self._steps += 1
         step = self._steps
+        self._probe_next = self._wants(step + 1)
         loss, self._loss = self._loss, None
+        self._steps_since_probe += 1
         if not self._probing:
             self._acts = {}
             return
         self._probing = False
         acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
         self._acts = {}
-        layers = [self._layer_probe(e, acts.get(e.position)) for e in self._entries]
+        updated = [e for e in self._entries if e.owns_params and e.before is not None]
+        # a whole-tensor copy has the weight norm just measured; a sampled one needs its own
+        ratios = stats.update_ratios([(e.module.weight, e.before, e.ratio_sample if e.ratio_sample is not False else None,
+                                       e.weight_norm if e.ratio_sample is False else None) for e in updated])
+        ratio_of = {e.position: r for e, r in zip(updated, ratios)}
+        layers = [self._layer_probe(e, acts.get(e.position), ratio_of.get(e.position)) for e in self._entries]
         snapshot = {
             "step": step,
             "epoch": self._epochs + 1,
             "loss": float(loss) if loss is not None else float("nan"),
             "lr": self._lr,
             "layers": layers,
-            "clipping": None,
+            "clipping": self._clipping,
         }
+        self._clipping = None
+        self._steps_since_probe = 0
         self._send({"type": "probe", "snapshot": snapshot})
 
-    def _layer_probe(self, e, act):
+    def _clipping_probe(self):
+        """ClippingProbe (src/engine/train/clipping.ts): clipped when the norm before exceeds the maximum;
+        the norm after is measured again, as the engine does, only then."""
+        if self._clip_last is None:
+            return None
+        total, max_norm, params = self._clip_last
+        before = float(total)
+        clipped = math.isfinite(before) and before > max_norm
+        after = math.sqrt(sum(n * n for n in stats.norms([p.grad for p in params if p.grad is not None]))) if clipped else before
+        # the probed step itself counts: its _after_step comes later
+        seen = self._steps_since_probe + 1
+        fraction = float(self._clip_count) / seen
+        self._clip_count = 0
+        return {"mode": "norm", "clippedFraction": fraction, "normBefore": before, "normAfter": after}
+
+    def _layer_probe(self, e, act, ratio):
         probe = {
             "index": e.position,
             "name": e.name,
@@ -269,15 +331,11 @@ class Watcher:
             "batchNorm": None,
             "nonFinite": 0,
         }
-        if e.owns_params and e.before is not None:
-            w = e.module.weight
-            sample = e.ratio_sample if e.ratio_sample is not False else None
-            # a whole-tensor copy has the weight norm just measured; a sampled one needs its own
-            ratio, finite = stats.update_ratio(w, e.before, sample, None if sample is not None else e.weight_norm)
+        if ratio is not None:
             probe["weightNorm"] = e.weight_norm
-            probe["updateRatio"] = ratio
+            probe["updateRatio"], finite = ratio
             if not finite:
-                probe["nonFinite"] += stats.count_non_finite(w)
+                probe["nonFinite"] += stats.count_non_finite(e.module.weight)
             if e.grad is not None:
                 probe["gradNorm"] = e.grad["gradNorm"]
                 probe["biasGradNorm"] = e.grad["biasGradNorm"]
@@ -305,6 +363,7 @@ class Watcher:
         if not self._training_forward(module):
             return
         self._calls = {}
+        self._seen.append(None)
         if self._batch_size is None and inputs and torch.is_tensor(inputs[0]) and inputs[0].dim() > 0:
             self._batch_size = int(inputs[0].shape[0])
 
@@ -314,49 +373,75 @@ class Watcher:
         return module.training and torch.is_grad_enabled()
 
     def _on_forward(self, module, inputs, output):
-        if self._failed or self._closed or not self._training_forward(module):
+        # runs for every module at every step: it only notes the call, the rest waits for the step
+        # (_settle), and at a probed step _observe measures the activations as they are now
+        if self._failed or not (module.training and torch.is_grad_enabled()):
             return
-        self._guard(self._observe, module, inputs, output)
+        out = output[0] if isinstance(output, (tuple, list)) else output
+        self._seen.append((module, out))
+        if self._probe_next:
+            self._guard(self._observe, module, inputs, out)
 
-    def _observe(self, module, inputs, output):
+    def _on_pass_through_forward(self, module, inputs, output):
+        # a NaN never starts in an activation or dropout: its output is not kept until the step (holding
+        # outputs autograd would have freed changes how the allocator reuses memory); such a module first
+        # run at an unprobed step becomes a layer at the next probed one
+        if self._failed or not (module.training and torch.is_grad_enabled()):
+            return
+        self._seen.append((module, None))
+        if self._probe_next:
+            out = output[0] if isinstance(output, (tuple, list)) else output
+            self._guard(self._observe, module, inputs, out)
+
+    def _observe(self, module, inputs, out):
         call = self._calls.get(id(module), 0)
         self._calls[id(module)] = call + 1
-        e = self._by_call.get((id(module), call))
-        out = output[0] if isinstance(output, (tuple, list)) else output
-        x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
         if not torch.is_tensor(out) or not out.is_floating_point():
             return
-        if e is None:
-            name, _, kind = self._modules[id(module)]
-            e = _Entry(len(self._entries), name if call == 0 else "%s#%d" % (name, call + 1), module, kind, call)
-            e.in_shape = tuple(x.shape) if x is not None else None
-            e.out_shape = tuple(out.shape)
-            self._entries.append(e)
-            self._by_call[(id(module), call)] = e
-        if self._non_finite is None and e.kind not in PASS_THROUGH_KINDS:
-            # kept until the step (autograd holds most of them anyway): when the step's loss is not finite,
-            # they say where it started. Without a recorded loss each is summed, to be checked at the step.
-            self._outputs.append((e, out.detach(), None if self._loss_recorded else out.detach().sum()))
-        if self._wants(self._steps + 1):
-            self._acts[e.position] = _activation_sums(e, module, x, out)
+        e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
+        x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
+        self._acts[e.position] = _activation_sums(e, module, x, out)
+
+    def _add_entry(self, module, call, out):
+        name, _, kind = self._modules[id(module)]
+        e = _Entry(len(self._entries), name if call == 0 else "%s#%d" % (name, call + 1), module, kind, call)
+        e.out_shape = tuple(out.shape)
+        self._entries.append(e)
+        self._by_call[(id(module), call)] = e
+        return e
+
+    def _settle(self, seen):
+        """At the step, the forwards since the last one: modules seen for the first time become layers
+        (the forward hooks leave this to the step, as it costs less in one pass; activations and dropout,
+        whose outputs are not kept, at a probed step); returns the (layer, output) pairs where the step's
+        first NaN/Inf may be."""
+        calls = {}
+        pairs = []
+        for item in seen:
+            if item is None:
+                calls = {}
+                continue
+            module, out = item
+            call = calls.get(id(module), 0)
+            calls[id(module)] = call + 1
+            if not torch.is_tensor(out) or not out.is_floating_point():
+                continue
+            e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
+            if e.kind not in PASS_THROUGH_KINDS:
+                pairs.append((e, out))
+        return pairs
 
     # ---- non-finite values --------------------------------------------------------------------------
-    def _check_non_finite(self, step):
+    def _check_non_finite(self, step, seen):
         """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
         one ("update" at the step before when that layer's own weights already did), else the loss. One
-        sync per step: the recorded loss (a non-finite output makes it non-finite), else the sum of the
-        layer outputs' sums. Gradients are counted at the probes."""
+        sync per step: the recorded loss; without one, every layer output is checked. Gradients are
+        counted at the probes."""
         loss = self._loss
-        if loss is not None:
-            finite = math.isfinite(float(loss))
-        elif self._outputs and self._outputs[0][2] is not None:
-            finite = math.isfinite(float(torch.stack([s for _, _, s in self._outputs if s is not None]).sum()))
-        else:
-            finite = True
-        if finite:
+        if loss is not None and math.isfinite(float(loss)):
             return
         report = None
-        first = next((e for e, out, _ in self._outputs if not bool(torch.isfinite(out).all())), None)
+        first = next((e for e, out in self._settle(seen) if not bool(torch.isfinite(out.detach()).all())), None)
         if first is not None:
             weight = getattr(first.module, "weight", None) if first.owns_params else None
             if weight is not None and not bool(torch.isfinite(weight).all()):
@@ -371,15 +456,19 @@ class Watcher:
 
     # ---- stream ------------------------------------------------------------------------------------
     def _ensure_started(self):
-        if self._started:
+        """The start message, sent before the first step's probe; sent again, in full, when a module ran
+        for the first time since (a layer used only from some step on): the model it describes extends
+        the one before, which is how the reader tells it from another run."""
+        if self._started and self._announced == len(self._entries):
             return
         self._started = True
+        self._announced = len(self._entries)
         self._send({"type": "start", "model": self._summary(), "run": self._run_info()})
 
     def _summary(self):
         layers = []
         for e in self._entries:
-            inputs, outputs = sizes(e.module, e.kind, e.in_shape, e.out_shape)
+            inputs, outputs = sizes(e.module, e.kind, e.out_shape)
             params = sum(p.numel() for p in e.module.parameters(recurse=False)) if e.owns_params else 0
             layers.append({"index": e.position, "name": e.name, "position": e.position, "kind": e.kind, "inputSize": inputs, "outputSize": outputs, "paramCount": params})
         first = next((l for l in layers), None)
@@ -426,7 +515,7 @@ def _activation_sums(e, module, x, out):
     if e.kind in SATURATING_KINDS:
         act["saturated"] = stats.saturated_count(e.kind, o)
     if e.kind in DEAD_KINDS and x is not None:
-        act["alive"] = stats.alive_units(e.kind, x).double()
+        act["alive"] = stats.alive_units(e.kind, x)
     if e.kind == "batchnorm" and x is not None and module.running_mean is not None:
         sums, squares, rows = stats.unit_sums(x)
         act["bn"] = {"sums": sums, "squares": squares, "rows": rows, "runningMean": module.running_mean.detach().clone(), "runningVar": module.running_var.detach().clone(),

@@ -164,3 +164,82 @@ def test_dead_units_are_counted_per_unit_over_the_whole_batch(tmp_path):
     relu = probes(read_stream(log))[0]["layers"][1]
     assert relu["kind"] == "relu" and relu["name"] == "1"
     assert relu["deadRatio"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("shape,seed", [((64, 8, 28, 28), 0), ((256, 4096), 1)])
+def test_activation_moments_stay_accurate_on_large_outputs(shape, seed):
+    # float32 sums over hundreds of thousands of entries: a running float32 sum would be off by 1e-4
+    from nn_debugger import stats
+    g = torch.Generator().manual_seed(seed)
+    out = torch.relu(torch.randn(*shape, generator=g) * 3 + 1)
+    count, total, squares, bad = stats.moment_sums(out)
+    mean, std = stats.moments(count, total, squares)
+    exact = out.double()
+    assert (count, bad) == (out.numel(), 0)
+    close(mean, float(exact.mean()), rel=1e-6)
+    close(std, float(exact.std(unbiased=False)), rel=1e-6)
+    # a transposed (non-contiguous) output takes the other path to the same numbers
+    t_mean, t_std = stats.moments(*stats.moment_sums(out.transpose(0, 1))[:3])
+    close(t_mean, mean, rel=1e-6)
+    close(t_std, std, rel=1e-6)
+
+
+@pytest.mark.parametrize("max_norm,clips", [(1e-3, True), (1e6, False)])
+def test_clipping_through_the_helper_is_reported_as_the_engine_does(tmp_path, max_norm, clips):
+    torch.manual_seed(4)
+    model = Net(8)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(32, 5), torch.randint(0, 3, (32,))
+    log = tmp_path / "clip.nnd.jsonl"
+    norms = {}
+    with nn_debugger.watch(model, opt, every=4, log=str(log)) as w:
+        for step in range(1, 9):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            before = math.sqrt(sum(hand_norm(p.grad) ** 2 for p in model.parameters()))
+            total = w.clip_grad_norm_(max_norm)
+            after = math.sqrt(sum(hand_norm(p.grad) ** 2 for p in model.parameters()))
+            norms[step] = (before, after)
+            close(float(total), before, rel=1e-5)
+            opt.step()
+    got = {p["step"]: p["clipping"] for p in probes(read_stream(log))}
+    assert sorted(got) == [1, 4, 8]
+    for step, c in got.items():
+        assert c["mode"] == "norm"
+        # steps since the last probe, the probed one included: 1, then 3 (2..4), then 4 (5..8)
+        assert c["clippedFraction"] == (1.0 if clips else 0.0)
+        close(c["normBefore"], norms[step][0], rel=1e-5)
+        close(c["normAfter"], norms[step][1], rel=1e-5)
+        if clips:
+            close(c["normAfter"], max_norm, rel=1e-4)
+        else:
+            assert c["normAfter"] == c["normBefore"]
+
+
+def test_clipping_is_null_without_the_helper(tmp_path):
+    torch.manual_seed(0)
+    model = Net(8)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    log = tmp_path / "noclip.nnd.jsonl"
+    with nn_debugger.watch(model, opt, every=1, log=str(log)):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(torch.randn(8, 5)), torch.randint(0, 3, (8,))).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1e-3)
+        opt.step()
+    assert probes(read_stream(log))[0]["clipping"] is None
+
+
+def test_clipped_fraction_counts_the_steps_since_the_last_probe(tmp_path):
+    torch.manual_seed(4)
+    model = Net(8)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(32, 5), torch.randint(0, 3, (32,))
+    log = tmp_path / "clipmix.nnd.jsonl"
+    with nn_debugger.watch(model, opt, every=4, log=str(log)) as w:
+        for step in range(1, 9):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            w.clip_grad_norm_(1e-3 if step % 2 == 0 else 1e6)  # even steps clip
+            opt.step()
+    got = {p["step"]: p["clipping"]["clippedFraction"] for p in probes(read_stream(log))}
+    assert got == {1: 0.0, 4: pytest.approx(2 / 3), 8: 0.5}

@@ -94,3 +94,69 @@ def test_bad_arguments_are_named():
         nn_debugger.watch(model, opt, every=0, log="x.nnd.jsonl")
     with pytest.raises(ValueError, match="ranks"):
         nn_debugger.watch(model, opt, ranks="1", log="x.nnd.jsonl")
+
+
+class LateBranch(nn.Module):
+    """`extra` runs only from step 4 on, between fc2 and out."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(2, 16)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(16, 16)
+        self.extra = nn.Tanh()
+        self.out = nn.Linear(16, 2)
+        self.use_extra = False
+
+    def forward(self, x):
+        h = self.fc2(self.relu(self.fc1(x)))
+        return self.out(self.extra(h) if self.use_extra else h)
+
+
+@pytest.mark.parametrize("every", [1, 5])
+def test_a_module_first_run_later_is_announced_before_its_first_probe(tmp_path, every):
+    torch.manual_seed(0)
+    model = LateBranch()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    log = tmp_path / "late.nnd.jsonl"
+    x, y = torch.randn(16, 2), torch.randint(0, 2, (16,))
+    with nn_debugger.watch(model, opt, every=every, log=str(log)) as w:
+        for step in range(1, 11):
+            model.use_extra = step >= 4
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            w.record_loss(loss)
+            opt.step()
+    messages = read_stream(log)
+    starts = [i for i, m in enumerate(messages) if m["type"] == "start"]
+    assert len(starts) == 2
+    first, second = messages[starts[0]], messages[starts[1]]
+    assert [l["name"] for l in first["model"]["layers"]] == ["fc1", "relu", "fc2", "out"]
+    # the layer is added after the ones known, in both lists, with the same fields as the others
+    assert [l["name"] for l in second["model"]["layers"]] == ["fc1", "relu", "fc2", "out", "extra"]
+    assert second["model"]["layers"][4] == {"index": 4, "name": "extra", "position": 4, "kind": "tanh", "inputSize": 16, "outputSize": 16, "paramCount": 0}
+    assert second["run"]["layers"][4] == {"position": 4, "name": "extra", "kind": "tanh", "module": "Tanh"}
+    later = [m["snapshot"] for m in messages[starts[1]:] if m["type"] == "probe"]
+    earlier = [m["snapshot"] for m in messages[:starts[1]] if m["type"] == "probe"]
+    assert later and all(len(p["layers"]) == 5 for p in later) and all(len(p["layers"]) == 4 for p in earlier)
+    assert later[0]["step"] == (4 if every == 1 else 5)
+    assert later[0]["layers"][4]["saturationRatio"] is not None
+
+
+def test_without_a_recorded_loss_the_first_non_finite_module_is_still_found(tmp_path):
+    torch.manual_seed(0)
+    model = Healthy()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    log = tmp_path / "noloss.nnd.jsonl"
+    x, y = torch.randn(32, 2), torch.randint(0, 2, (32,))
+    with nn_debugger.watch(model, opt, every=10, log=str(log)):
+        for step in range(1, 8):
+            if step == 5:
+                with torch.no_grad():
+                    model.fc2.weight[0, :] = 3e38  # fc2's output overflows to Inf
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+    reports = [m["report"] for m in read_stream(log) if m["type"] == "non-finite"]
+    assert reports == [{"step": 5, "layer": {"index": 2, "name": "fc2"}, "stage": "forward"}]

@@ -82,6 +82,16 @@ test('errors name the file and line; a line cut off at the end of a killed run i
   assert.throws(() => parseRecordedRun('', 'empty.nnd.jsonl'), /empty\.nnd\.jsonl: no "start" message/);
 });
 
+test('a module first run after the start comes as a second "start" that extends the model; another model is an error', () => {
+  const late = [...SIGMOID, { name: 'extra', kind: 'sigmoid', units: 16 }];
+  const run = parseRecordedRun(lines([start(SIGMOID), { type: 'probe', snapshot: probe(1, SIGMOID, () => 0.1) }, start(late), { type: 'probe', snapshot: probe(10, late, () => 0.1) }]), 'r.nnd.jsonl');
+  assert.deepEqual(run.model.layers.map((l) => l.name), late.map((l) => l.name));
+  assert.deepEqual(run.run.layers.map((l) => l.name), late.map((l) => l.name));
+  assert.equal(run.probes.length, 2);
+  const other = [{ name: 'other', kind: 'dense', units: 4 }, ...SIGMOID];
+  assert.throws(() => parseRecordedRun(lines([start(SIGMOID), start(other)]), 'r.nnd.jsonl'), /r\.nnd\.jsonl:2: a second "start" message that does not extend/);
+});
+
 test('the spec stand-in keeps forward order, optimiser and batch size; convolutions are weight layers', () => {
   const layers: Layer[] = [{ name: 'conv1', kind: 'conv2d', units: 8 }, { name: 'bn1', kind: 'batchnorm', units: 8 }, { name: 'relu', kind: 'relu', units: 8 }, { name: 'pool', kind: 'maxpool', units: 8 }, { name: 'fc', kind: 'dense', units: 10 }];
   const spec = recordedSpec(parseRecordedRun(lines([start(layers)]), 'r'));

@@ -1,6 +1,7 @@
 // A recorded PyTorch run: the JSON Lines stream that python/nn_debugger writes (`.nnd.jsonl`, or live over
 // a socket). Each line is one message, numbers encoded as src/protocol.ts encodeNumbers writes them:
-//   {"type":"start","model":ModelSummary,"run":RecordedRunInfo}
+//   {"type":"start","model":ModelSummary,"run":RecordedRunInfo}   (again, with its layers added, when a
+//      module first runs after the start: the model it describes extends the one before)
 //   {"type":"probe","snapshot":ProbeSnapshot}   {"type":"epoch","metrics":EpochMetrics}
 //   {"type":"non-finite","report":NonFiniteReport}   {"type":"end","summary":RunSummary}
 import { decodeNumbers } from '../../protocol';
@@ -92,7 +93,9 @@ export class RecordedRunBuilder {
     if (message.type !== 'start' && !this.model) throw new RecordedStreamError(`${this.source}:${line}: "${message.type}" before the "start" message`);
     switch (message.type) {
       case 'start':
-        if (this.model) throw new RecordedStreamError(`${this.source}:${line}: a second "start" message`);
+        if (this.model && !extendsModel(this.model, message.model)) {
+          throw new RecordedStreamError(`${this.source}:${line}: a second "start" message that does not extend the first model's layers`);
+        }
         this.model = message.model;
         this.info = message.run;
         break;
@@ -120,6 +123,15 @@ export class RecordedRunBuilder {
     if (!this.model || !this.info) throw new RecordedStreamError(`${this.source}: no "start" message (is this a stream written by nn_debugger.watch?)`);
     return { model: this.model, run: this.info, probes: this.probes, epochs: this.epochs, nonFinite: this.nonFinite, summary: this.summary };
   }
+}
+
+/** Whether `next` is `prev` with layers added after its own (same model, same layers at the same places). */
+function extendsModel(prev: ModelSummary, next: ModelSummary): boolean {
+  return (
+    prev.name === next.name &&
+    next.layers.length >= prev.layers.length &&
+    prev.layers.every((l, i) => next.layers[i]?.name === l.name && next.layers[i]?.kind === l.kind && next.layers[i]?.position === l.position)
+  );
 }
 
 /** A whole `.nnd.jsonl` text. A truncated last line (a run killed mid-write) is ignored. */
