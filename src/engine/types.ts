@@ -118,6 +118,20 @@ export interface ChannelProbe {
   saturation: number[] | null;
   /** Batch norm on an image: each channel's batch moments (over N·H·W) and running statistics. */
   batchNorm: { batchMean: number[]; batchVar: number[]; runningMean: number[]; runningVar: number[] } | null;
+  /** Histograms of at most CHANNEL_HISTOGRAMS channels (probes/channel-histograms.ts); absent from recorded runs. */
+  histograms?: ChannelHistograms | null;
+}
+
+/** Per-channel histograms of an image layer, for the channels picked (all of them when there are few). */
+export interface ChannelHistograms {
+  /** The channels shown, worst first; `activation[k]` and `gradient[k]` belong to `channels[k]`. */
+  channels: number[];
+  /** How they were picked: every channel, or the worst by share stuck (dead or saturated), by smallest filter gradient norm, or by smallest output spread. */
+  rankedBy: 'all' | 'stuck' | 'gradient' | 'spread';
+  /** The channel's outputs over the batch and its positions, in the pictures' histogram shape. */
+  activation: ValueHistogram[];
+  /** conv2d: |weight gradient| of each filter over HISTOGRAM_EDGES, as LayerProbe.histogram; null for layers without weights. */
+  gradient: number[][] | null;
 }
 
 export interface ClippingProbe {

@@ -1,11 +1,12 @@
 // Per-channel statistics for layers on images ([C, H, W]): per-filter gradient norms and update ratios of a
 // conv layer, output moments per channel, dead filters after a ReLU, saturation per channel after sigmoid
-// or tanh, and a batch norm's per-channel batch moments against its running ones. A channel's values are
-// the batch's samples at all of its H·W positions. Pure readers of the layer's live buffers.
+// or tanh, a batch norm's per-channel batch moments against its running ones, and per-channel histograms.
+// A channel's values are the batch's samples at all of its H·W positions. Pure readers of live buffers.
 import type { ChannelProbe, FloatArray } from '../types';
 import type { Layer, Param } from '../layers/layer';
 import { descriptorOf, isSpatial } from '../spec/layer-kinds';
 import { deadUnits } from './layer-stats';
+import { channelHistograms, stuckShares } from './channel-histograms';
 
 /** Mean and std per channel of `values` laid out [batch × C × S]. */
 function channelMoments(values: FloatArray, channels: number, spatial: number): { mean: number[]; std: number[] } {
@@ -58,18 +59,10 @@ export function rowUpdateRatios(after: FloatArray, before: FloatArray, rows: num
   return out;
 }
 
-function saturationPerChannel(kind: string, out: FloatArray, channels: number, spatial: number): number[] {
-  const size = channels * spatial;
-  const rows = out.length / size;
-  const saturated = (y: number) => (kind === 'sigmoid' ? y < 0.01 || y > 0.99 : Math.abs(y) > 0.99);
-  const result: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    let n = 0;
-    for (let r = 0; r < rows; r++) for (let i = r * size + c * spatial, end = i + spatial; i < end; i++) if (saturated(out[i])) n++;
-    result.push(n / Math.max(1, rows * spatial));
-  }
-  return result;
-}
+/** Whether one output of a sigmoid or tanh sits where its derivative is below 0.01 (sigmoid) or 0.02 (tanh). */
+const saturatedTest = (kind: string) => (kind === 'sigmoid' ? (y: number) => y < 0.01 || y > 0.99 : (y: number) => Math.abs(y) > 0.99);
+/** Whether one input of a ReLU-family unit leaves it inactive (or only on the leak): deadUnits' test, per value. */
+const inactiveTest = (kind: string) => (kind === 'relu6' ? (x: number) => !(x > 0 && x < 6) : (x: number) => !(x > 0));
 
 /** The per-channel probe of a layer that reads or writes images, else null. `main` is its weight (conv) or gamma. */
 export function channelProbe(layer: Layer, main: Param | null): ChannelProbe | null {
@@ -91,13 +84,19 @@ export function channelProbe(layer: Layer, main: Param | null): ChannelProbe | n
   }
   // a weight layer that outputs an image is a convolution: its weight rows are its filters
   const filters = traits.hasWeights && main !== null && main.role === 'weight' ? main : null;
+  const gradNorm = filters ? rowNorms(filters.grad, filters.shape[0]) : null;
+  const kind = layer.spec.kind;
+  const saturation = traits.activation === 'sigmoid' || traits.activation === 'tanh' ? stuckShares(out, outChannels, outSpatial, saturatedTest(kind)) : null;
+  // a ReLU layer keeps its input's shape, so its inactive shares line up with its output channels
+  const stuck = saturation ? () => saturation : traits.activation === 'relu' ? () => stuckShares(input, inChannels, inSpatial, inactiveTest(kind)) : null;
   return {
-    gradNorm: filters ? rowNorms(filters.grad, filters.shape[0]) : null,
+    gradNorm,
     updateRatio: null,
     activationMean: mean,
     activationStd: std,
-    dead: traits.activation === 'relu' ? deadUnits(layer.spec.kind, input, inChannels, inSpatial) : null,
-    saturation: traits.activation === 'sigmoid' || traits.activation === 'tanh' ? saturationPerChannel(layer.spec.kind, out, outChannels, outSpatial) : null,
+    dead: traits.activation === 'relu' ? deadUnits(kind, input, inChannels, inSpatial) : null,
+    saturation,
     batchNorm,
+    histograms: channelHistograms({ output: out, channels: outChannels, spatial: outSpatial, stuck, filters, std, filterGradNorms: gradNorm }),
   };
 }
