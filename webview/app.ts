@@ -2,6 +2,7 @@
 // the views redraw once per animation frame, each only when its part of the store changed.
 import { decodeNumbers, isToWebview } from '../src/protocol';
 import { ChartsView } from './charts-view';
+import { ChannelsView } from './channels/channels-view';
 import { el } from './dom';
 import { FindingsView } from './findings';
 import { HeaderView } from './header';
@@ -25,6 +26,7 @@ export class PanelApp {
   private readonly charts: ChartsView;
   private readonly layers: LayerTableView;
   private readonly pictures: PicturesView;
+  private readonly channels = new ChannelsView();
   private readonly live: HTMLElement;
   private readonly scheduler = new FrameScheduler(() => this.render());
   private readonly save: () => void;
@@ -63,7 +65,13 @@ export class PanelApp {
       },
       () => this.pictures.render(this.store),
     );
-    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.layers.root);
+    // the channels view (conv layers): picking a layer there selects it everywhere
+    this.channels.onSelect = (position) => {
+      this.store.select(position);
+      this.scheduler.request();
+    };
+    this.channels.onChange = () => this.channels.render(this.store);
+    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.channels.root, this.layers.root);
     root.replaceChildren(this.header.root, this.status.root, this.live);
     this.save = throttle(() => host.setState(serializeStore(this.store)), SAVE_EVERY_MS);
     restoreStore(this.store, host.getState());
@@ -71,6 +79,7 @@ export class PanelApp {
     const themeChanged = new MutationObserver(() => {
       this.charts.retheme();
       this.pictures.retheme();
+      this.channels.retheme();
       this.chartsVersion = -1;
       this.scheduler.request();
     });
@@ -111,6 +120,7 @@ export class PanelApp {
       if (now - this.chartsDrawnAt >= CHART_INTERVAL_MS && !this.charts.pending) {
         this.charts.invalidate(this.store);
         this.pictures.render(this.store);
+        this.channels.render(this.store);
         this.chartsDrawnAt = now;
         this.chartsVersion = chartsVersion;
       } else {
