@@ -78,6 +78,19 @@ export function fans(spec: ModelSpec, ds: Dataset | null): Map<number, { in: num
   return out;
 }
 
+/**
+ * Per engine position, the positions per sample that each per-channel statistic of the layer covers: H·W
+ * when its input is an image (a batch norm after a conv layer averages over N·H·W values), else 1. A model
+ * whose shapes do not fit has entries only up to the layer that does not.
+ */
+export function positionsPerChannel(spec: ModelSpec, ds: Dataset | null): Map<number, number> {
+  const out = new Map<number, number>();
+  inferShapes(spec.layers, inputShapeOf(ds)).layers.forEach((shaped, position) => {
+    out.set(position, shaped.input.length === 3 ? shaped.input[1] * shaped.input[2] : 1);
+  });
+  return out;
+}
+
 /** The model with every weight layer initialised as it should be (fitting weights, zero biases). */
 export function withFittingInits(spec: ModelSpec, ds: Dataset | null): ModelSpec {
   const fanOf = fans(spec, ds);

@@ -2,7 +2,7 @@
 import type { Rule } from './rule';
 import { finding, fmt } from './rule';
 import type { BatchNormSpec, LayerSpec } from '../spec/model-spec';
-import { activationAfter, denseBefore, fans, fittingInit, hiddenDense, isDense, normalizedAfter, unitsOf, withFittingInits, type FittingInit, type WeightSpec } from './model-shape';
+import { activationAfter, denseBefore, fans, fittingInit, hiddenDense, isDense, normalizedAfter, positionsPerChannel, unitsOf, withFittingInits, type FittingInit, type WeightSpec } from './model-shape';
 import { featureMoments, initSecondMoment, predictScales } from './scale';
 import { saturatingStackFixes } from './fix-choice';
 
@@ -268,9 +268,13 @@ export const tinyBatchNorm: Rule = {
   evaluate(ctx, t) {
     const bns = ctx.spec.layers.filter((l): l is BatchNormSpec => l.kind === 'batchnorm');
     if (bns.length === 0) return [];
-    if (ctx.spec.batchSize < t.minBatch) {
+    // after a conv layer each channel's statistics cover batch × H × W values: a small batch is a problem
+    // there only when the image is about 1×1
+    const positions = positionsPerChannel(ctx.spec, ctx.dataset);
+    const few = bns.filter((bn) => ctx.spec.batchSize * (positions.get(ctx.spec.layers.indexOf(bn)) ?? 1) < t.minBatch);
+    if (few.length > 0) {
       return [
-        finding(this, { layers: bns.map((bn) => ({ layer: bn, value: ctx.spec.batchSize })), field: 'batchSize' }, `${list(bns.map((b) => b.name))} normalise${bns.length === 1 ? 's' : ''} over batches of ${ctx.spec.batchSize}, too few samples for stable batch statistics.`,
+        finding(this, { layers: few.map((bn) => ({ layer: bn, value: ctx.spec.batchSize })), field: 'batchSize' }, `${list(few.map((b) => b.name))} normalise${few.length === 1 ? 's' : ''} over batches of ${ctx.spec.batchSize}, too few samples for stable batch statistics.`,
           { metric: 'batch size', value: ctx.spec.batchSize, threshold: t.minBatch, comparison: '<' },
           ['batch-size:32']),
       ];
