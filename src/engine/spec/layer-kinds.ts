@@ -86,6 +86,8 @@ const BIAS_INIT_FIELD: TaggedField = { ...initField('Bias initialiser. Default: 
 const ACTIVATION_FIELD: Field = {
   kind: 'string',
   enum: ACTIVATION_KINDS,
+  // completion shows what each choice does, as it does for the activation layers themselves
+  enumDescriptions: ACTIVATION_KINDS.map((k) => ACTIVATION_DOC[k]),
   description: 'Shorthand for an activation layer right after this one (it shares this layer\'s index and is named "<name>/<activation>").',
 };
 
