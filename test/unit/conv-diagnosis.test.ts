@@ -1,5 +1,6 @@
 // Static rules re-judged for layers on images: a batch norm after a conv layer averages each channel over
-// batch × H × W values, so a small batch is a problem only where the image has shrunk to about 1×1.
+// batch × H × W values, so a small batch is a problem only where the image has shrunk to about 1×1; a
+// dropout after a conv layer keeps a share of all C·H·W values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseModel } from '../../src/engine/spec/parse';
@@ -32,4 +33,13 @@ test('batch norm after a conv layer at a small batch: quiet on 16×16 channels, 
   assert.deepEqual(staticCodes(pooled, 2).filter((c) => c.startsWith('batchnorm-unstable')), ['batchnorm-unstable@bn']);
   // and the usual batch is fine everywhere
   assert.deepEqual(staticCodes(onePixel, 32).filter((c) => c.startsWith('batchnorm-unstable')), []);
+});
+
+test('dropout after a conv layer drops single values of C·H·W, not whole filters', () => {
+  const after = (rate: number, pooled: boolean) => [conv({ activation: 'relu' }), ...(pooled ? [{ type: 'globalavgpool' }] : []), { type: 'dropout', rate, name: 'drop' }, { type: 'flatten' }, { type: 'dense', units: 3 }];
+  const dropout = (layers: unknown[]) => staticCodes(layers, 32).filter((c) => c.startsWith('dropout-too-high'));
+  // half of 4·16·16 values is plenty; half of the 4 pooled channels is not
+  assert.deepEqual(dropout(after(0.5, false)), []);
+  assert.deepEqual(dropout(after(0.5, true)), ['dropout-too-high@drop']);
+  assert.deepEqual(dropout(after(0.8, false)), ['dropout-too-high@drop'], 'a rate too high is too high on images too');
 });

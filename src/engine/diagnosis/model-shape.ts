@@ -79,17 +79,15 @@ export function fans(spec: ModelSpec, ds: Dataset | null): Map<number, { in: num
 }
 
 /**
- * Per engine position, the positions per sample that each per-channel statistic of the layer covers: H·W
- * when its input is an image (a batch norm after a conv layer averages over N·H·W values), else 1. A model
+ * Each layer's input shape by engine position (`[features]` or `[C, H, W]`), from the registry. A model
  * whose shapes do not fit has entries only up to the layer that does not.
  */
-export function positionsPerChannel(spec: ModelSpec, ds: Dataset | null): Map<number, number> {
-  const out = new Map<number, number>();
-  inferShapes(spec.layers, inputShapeOf(ds)).layers.forEach((shaped, position) => {
-    out.set(position, shaped.input.length === 3 ? shaped.input[1] * shaped.input[2] : 1);
-  });
-  return out;
+export function inputShapes(spec: ModelSpec, ds: Dataset | null): Map<number, readonly number[]> {
+  return new Map(inferShapes(spec.layers, inputShapeOf(ds)).layers.map((shaped, position) => [position, shaped.input]));
 }
+
+/** Values per sample that each per-channel statistic covers: H·W on an image (batch norm after a conv averages over N·H·W), else 1. */
+export const positionsPerChannel = (input: readonly number[] | undefined): number => (input?.length === 3 ? input[1] * input[2] : 1);
 
 /** The model with every weight layer initialised as it should be (fitting weights, zero biases). */
 export function withFittingInits(spec: ModelSpec, ds: Dataset | null): ModelSpec {

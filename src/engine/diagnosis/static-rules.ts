@@ -2,7 +2,7 @@
 import type { Rule } from './rule';
 import { finding, fmt } from './rule';
 import type { BatchNormSpec, LayerSpec } from '../spec/model-spec';
-import { activationAfter, denseBefore, fans, fittingInit, hiddenDense, isDense, normalizedAfter, positionsPerChannel, unitsOf, withFittingInits, type FittingInit, type WeightSpec } from './model-shape';
+import { activationAfter, denseBefore, fans, fittingInit, hiddenDense, isDense, inputShapes, normalizedAfter, positionsPerChannel, unitsOf, withFittingInits, type FittingInit, type WeightSpec } from './model-shape';
 import { featureMoments, initSecondMoment, predictScales } from './scale';
 import { saturatingStackFixes } from './fix-choice';
 
@@ -188,9 +188,13 @@ export const dropoutTooHigh: Rule = {
     const { spec } = ctx;
     const hits: { l: LayerSpec & { rate: number }; width: number; kept: number; tooHigh: boolean }[] = [];
     let width = ctx.dataset?.inputs ?? 0;
-    for (const l of spec.layers) {
+    // dropout drops single values: after a conv layer its units are all C·H·W values, not the C filters
+    const shapes = inputShapes(spec, ctx.dataset);
+    for (const [position, l] of spec.layers.entries()) {
       if (isDense(l)) width = unitsOf(l);
       if (l.kind !== 'dropout') continue;
+      const input = shapes.get(position);
+      if (input) width = input.reduce((a, b) => a * b, 1);
       const kept = width * (1 - l.rate);
       const tooHigh = l.rate > t.maxRate;
       const tooFew = width > 0 && kept < t.minKeptUnits && l.rate > 0;
@@ -270,8 +274,8 @@ export const tinyBatchNorm: Rule = {
     if (bns.length === 0) return [];
     // after a conv layer each channel's statistics cover batch × H × W values: a small batch is a problem
     // there only when the image is about 1×1
-    const positions = positionsPerChannel(ctx.spec, ctx.dataset);
-    const few = bns.filter((bn) => ctx.spec.batchSize * (positions.get(ctx.spec.layers.indexOf(bn)) ?? 1) < t.minBatch);
+    const shapes = inputShapes(ctx.spec, ctx.dataset);
+    const few = bns.filter((bn) => ctx.spec.batchSize * positionsPerChannel(shapes.get(ctx.spec.layers.indexOf(bn))) < t.minBatch);
     if (few.length > 0) {
       return [
         finding(this, { layers: few.map((bn) => ({ layer: bn, value: ctx.spec.batchSize })), field: 'batchSize' }, `${list(few.map((b) => b.name))} normalise${few.length === 1 ? 's' : ''} over batches of ${ctx.spec.batchSize}, too few samples for stable batch statistics.`,
