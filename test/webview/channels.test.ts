@@ -101,6 +101,7 @@ describe('conv layers in the panel', () => {
     const ranked = probeOf('conv2').channels!.histograms!.channels;
     assert.equal(await label(p), `Channels: conv2 (conv2d, 24×8×8): filter gradient histograms (log10 |g|) of the filters with the smallest gradient (16 shown: ${ranked.join(', ')}).`);
     assert.deepEqual((await tableRows(p)).map((r) => Number(r[0])), ranked);
+    assert.deepEqual(await p.page.locator('#view-channels table thead th').allTextContents(), ['Channel', 'From (log10 |gradient|)', 'To (log10 |gradient|)', 'Counts per bin']);
     await p.page.locator('#view-channels').screenshot({ path: join(RESULTS, 'channels-gradient-histograms.png') });
   });
 

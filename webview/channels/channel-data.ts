@@ -27,6 +27,8 @@ export interface HistogramMeasure {
   /** How the channels were picked (ChannelHistograms.rankedBy). */
   rankedBy: string;
   histograms: ValueHistogram[];
+  /** What the histograms' axis measures (their min and max are on it). */
+  axis: 'output' | 'log10 |gradient|';
 }
 
 export type Measure = BarMeasure | HistogramMeasure;
@@ -73,8 +75,8 @@ export function measuresOf(ch: ChannelProbe): Measure[] {
   out.push({ type: 'bars', key: 'moments', label: 'Output mean and std', series: [{ name: 'mean', values: ch.activationMean }, { name: 'std', values: ch.activationStd }], unit: 'number' });
   const h = ch.histograms;
   if (h) {
-    out.push({ type: 'histograms', key: 'outputHistograms', label: 'Output histograms', channels: h.channels, rankedBy: h.rankedBy, histograms: h.activation });
-    if (h.gradient) out.push({ type: 'histograms', key: 'gradientHistograms', label: 'Filter gradient histograms (log10 |g|)', channels: h.channels, rankedBy: h.rankedBy, histograms: h.gradient.map(logBins) });
+    out.push({ type: 'histograms', key: 'outputHistograms', label: 'Output histograms', channels: h.channels, rankedBy: h.rankedBy, histograms: h.activation, axis: 'output' });
+    if (h.gradient) out.push({ type: 'histograms', key: 'gradientHistograms', label: 'Filter gradient histograms (log10 |g|)', channels: h.channels, rankedBy: h.rankedBy, histograms: h.gradient.map(logBins), axis: 'log10 |gradient|' });
   }
   return out;
 }

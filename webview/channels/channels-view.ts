@@ -77,7 +77,7 @@ export class ChannelsView {
     const m = this.shown.measure;
     if (m.type === 'histograms') {
       return {
-        head: ['Channel', 'From', 'To', 'Counts per bin'],
+        head: ['Channel', `From (${m.axis})`, `To (${m.axis})`, 'Counts per bin'],
         rows: m.channels.map((c, k) => {
           const h = m.histograms[k]!;
           return { cells: [String(c), formatNumber(h.min), formatNumber(h.max), h.counts.map((n) => formatNumber(n)).join(' ')] };
