@@ -20,6 +20,8 @@ const SOURCE_PATH = ['data', 'source'];
 const MiB = 1024 * 1024;
 const NEWLINE = 10;
 const CR = 13;
+const TAB = 9;
+const SPACE = 32;
 
 /** Splits one CSV line into cells (RFC 4180 quoting within the line); `starts` are 0-based columns. */
 export function splitCsvLine(line: string): { cells: string[]; starts: number[] } | { error: string; column: number } {
@@ -66,13 +68,37 @@ export function splitCsvLine(line: string): { cells: string[]; starts: number[] 
 const searchable: (bytes: Uint8Array) => Uint8Array =
   typeof Buffer === 'function' ? (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes) => bytes;
 
+/** What the line scanner hands lines to. */
+interface LineSink {
+  /** How many of the next non-blank lines may pass unseen (rows the sample will not keep). */
+  skippable(): number;
+  /** `n` non-blank lines passed unseen, as `skippable` allowed. */
+  passed(n: number): void;
+  /** A line (without its line feed; `line` is 1-based) the sink looks at. */
+  line(bytes: Uint8Array, start: number, end: number, line: number): void;
+}
+
 /**
- * Calls `onLine(bytes, start, end, line)` for every line of the reader's bytes (without its line feed;
- * `line` is 1-based), reading `chunkBytes` at a time. A line is complete before it is handed over, however
- * the chunks cut it; one longer than the line limit is an error on that line (as soon as that is known, so
- * the buffer never holds more than one line and one chunk).
+ * Whether bytes[start..end) is blank: only whitespace (a line's CR included). Non-ASCII bytes are decoded,
+ * so a line of Unicode spaces is blank as String.trim sees it.
  */
-function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLine: (bytes: Uint8Array, start: number, end: number, line: number) => void): void {
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b >= 128) return new TextDecoder().decode(bytes.subarray(start, end)).trim() === '';
+    if (b !== SPACE && (b < TAB || b > CR)) return false;
+  }
+  return true;
+}
+
+/**
+ * Feeds the reader's lines to `sink`, reading `chunkBytes` at a time into one reused buffer. While the sink
+ * can skip rows, lines are only found (a memchr per line) and counted: no decoding, no copying, no call per
+ * line. A line is complete before it is handed over, however the chunks cut it; one longer than the line
+ * limit is an error on that line (as soon as that is known, so the buffer never holds more than one line
+ * and one chunk).
+ */
+function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: LineSink): void {
   let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
   let len = 0;
   let line = 0;
@@ -93,9 +119,27 @@ function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLin
     const bytes = buf.subarray(0, len + n);
     const view = searchable(bytes);
     let start = 0;
-    for (let nl = view.indexOf(NEWLINE, len); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+    for (;;) {
+      const skip = sink.skippable();
+      if (skip > 0) {
+        let passed = 0;
+        for (let nl = view.indexOf(NEWLINE, start); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+          checkLength(nl - start);
+          line++;
+          // a line starting with a printable ASCII character is not blank
+          const first = bytes[start];
+          const blank = (first <= SPACE || first >= 127) && isBlank(bytes, start, nl);
+          start = nl + 1;
+          if (!blank && ++passed === skip) break;
+        }
+        sink.passed(passed);
+        if (passed < skip) break; // the chunk ended first
+        continue;
+      }
+      const nl = view.indexOf(NEWLINE, start);
+      if (nl < 0) break;
       checkLength(nl - start);
-      onLine(bytes, start, nl, ++line);
+      sink.line(bytes, start, nl, ++line);
       start = nl + 1;
     }
     len += n - start;
@@ -103,7 +147,7 @@ function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLin
     // the unfinished line moves to the front, where the next chunk continues it
     if (start > 0) buf.copyWithin(0, start, start + len);
   }
-  if (len > 0) onLine(buf, 0, len, ++line);
+  if (len > 0) sink.line(buf, 0, len, ++line);
 }
 
 export interface CsvOptions {
@@ -117,7 +161,7 @@ export interface CsvOptions {
 /** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */
 export function readCsv(file: string, reader: ByteReader, data: DataSpec, options: CsvOptions): RawData {
   const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng));
-  forEachLine(file, reader, options.chunkBytes ?? CHUNK_BYTES, (bytes, start, end, line) => sampler.line(bytes, start, end, line));
+  scanLines(file, reader, options.chunkBytes ?? CHUNK_BYTES, sampler);
   return sampler.finish();
 }
 
@@ -144,11 +188,10 @@ class RowStash {
   start = new Float64Array(0);
   length = new Int32Array(0);
   line = new Float64Array(0);
-  row = new Float64Array(0);
 
   constructor(private readonly capacity: number) {}
 
-  put(slot: number, from: Uint8Array, start: number, end: number, line: number, row: number): void {
+  put(slot: number, from: Uint8Array, start: number, end: number, line: number): void {
     if (slot >= this.start.length) this.growSlots(slot + 1);
     else if (this.length[slot] > 0) this.live -= this.length[slot] + HEADER;
     const n = end - start;
@@ -160,7 +203,6 @@ class RowStash {
     this.start[slot] = at + HEADER;
     this.length[slot] = n;
     this.line[slot] = line;
-    this.row[slot] = row;
     this.used += n + HEADER;
     this.live += n + HEADER;
   }
@@ -199,6 +241,17 @@ class RowStash {
     this.used = at;
   }
 
+  /**
+   * Calls `fn(slot, start)` for every row still kept, in the order they were put: rows enter in file order
+   * and compaction never reorders records.
+   */
+  forEachLive(fn: (slot: number, start: number) => void): void {
+    for (let p = 0; p < this.used; p += readU32(this.bytes, p + 4) + HEADER) {
+      const slot = readU32(this.bytes, p);
+      if (this.start[slot] === p + HEADER) fn(slot, p + HEADER);
+    }
+  }
+
   private growSlots(needed: number): void {
     const slots = Math.min(this.capacity, Math.max(needed, 2 * this.start.length, 1024));
     const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
@@ -208,7 +261,6 @@ class RowStash {
     this.start = grow(this.start, new Float64Array(slots));
     this.length = grow(this.length, new Int32Array(slots));
     this.line = grow(this.line, new Float64Array(slots));
-    this.row = grow(this.row, new Float64Array(slots));
   }
 }
 
@@ -226,7 +278,7 @@ function readU32(bytes: Uint8Array, at: number): number {
 }
 
 /** Parsed rows in file order: features in one typed array, the target, and where each row's target sits. */
-class CsvSampler {
+class CsvSampler implements LineSink {
   private readonly decoder = new TextDecoder();
   private header: Header | null = null;
   private fast!: FastRowParser;
@@ -249,6 +301,14 @@ class CsvSampler {
     this.stash = reservoir.capacity > 0 ? new RowStash(reservoir.capacity) : null;
   }
 
+  skippable(): number {
+    return this.header ? this.reservoir.skippable() : 0;
+  }
+
+  passed(n: number): void {
+    this.reservoir.skip(n);
+  }
+
   line(bytes: Uint8Array, start: number, end: number, line: number): void {
     if (end > start && bytes[end - 1] === CR) end--;
     // without the byte-order mark, so cell columns match what editors show
@@ -269,7 +329,7 @@ class CsvSampler {
     const slot = this.reservoir.offer();
     if (slot < 0) return;
     this.checkRoom(slot, line);
-    if (this.stash) this.stash.put(slot, bytes, start, end, line, this.reservoir.seen - 1);
+    if (this.stash) this.stash.put(slot, bytes, start, end, line);
     else this.parseRow(slot, bytes, start, end, line, text);
   }
 
@@ -281,10 +341,10 @@ class CsvSampler {
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
     const stash = this.stash;
     if (stash) {
-      // the reservoir is final: its rows are parsed in file order
-      const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => stash.row[a] - stash.row[b]);
+      // the reservoir is final: its rows are parsed in file order, which is the order they are stored in
       this.grow(n);
-      order.forEach((slot, i) => this.parseRow(i, stash.bytes, stash.start[slot], stash.start[slot] + stash.length[slot], stash.line[slot], null));
+      let r = 0;
+      stash.forEachLive((slot, start) => this.parseRow(r++, stash.bytes, start, start + stash.length[slot], stash.line[slot], null));
     }
     const inputs = h.features.length;
     const x = this.x.subarray(0, n * inputs);
@@ -314,8 +374,9 @@ class CsvSampler {
 
   /** Refuses a row that would keep more rows or cells than the limits allow. */
   private checkRoom(slot: number, line: number): void {
-    const where = { file: this.file, line, column: 1 };
     const width = this.header!.columns.length;
+    if (slot < LIMITS.rows && (slot + 1) * width <= LIMITS.cells) return;
+    const where = { file: this.file, line, column: 1 };
     if (slot >= LIMITS.rows) throw new DataError(`more than ${LIMITS.rows} rows; set "samples" to train on a seeded random subset`, SOURCE_PATH, where);
     if ((slot + 1) * width > LIMITS.cells) {
       throw new DataError(`${slot + 1} rows × ${width} columns, above the limit of ${LIMITS.cells} cells; set "samples" to keep fewer rows`, SOURCE_PATH, where);
