@@ -207,6 +207,12 @@ class RowStash {
   /** Drops garbage (and the record of `replacing`, which is about to be replaced) so `need` more bytes fit. */
   private makeRoom(need: number, replacing: number): void {
     const src = this.bytes;
+    if (this.live === this.used) {
+      // no garbage (the reservoir is still filling): the records keep their places in a bigger buffer
+      this.bytes = new Uint8Array(3 * (this.live + need));
+      this.bytes.set(src.subarray(0, this.used));
+      return;
+    }
     const inPlace = this.live + need <= 0.5 * src.length;
     const dst = inPlace ? src : new Uint8Array(3 * (this.live + need));
     let at = 0;
