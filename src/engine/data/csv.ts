@@ -115,12 +115,14 @@ function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: L
     if (n === 0) break;
     const bytes = buf.subarray(0, len + n);
     const view = searchable(bytes);
+    // the line carried over from the last chunk has no line feed: the search starts after it
+    const carried = len;
     let start = 0;
     for (;;) {
       const skip = sink.skippable();
       if (skip > 0) {
         let passed = 0;
-        for (let nl = view.indexOf(NEWLINE, start); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+        for (let nl = view.indexOf(NEWLINE, Math.max(start, carried)); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
           if (nl - start > maxLine) throw tooLong();
           line++;
           // a line starting with a printable ASCII character is not blank
@@ -133,7 +135,7 @@ function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: L
         if (passed < skip) break; // the chunk ended first
         continue;
       }
-      const nl = view.indexOf(NEWLINE, start);
+      const nl = view.indexOf(NEWLINE, Math.max(start, carried));
       if (nl < 0) break;
       if (nl - start > maxLine) throw tooLong();
       sink.line(bytes, start, nl, ++line);
