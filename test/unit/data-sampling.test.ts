@@ -180,3 +180,23 @@ test('passing over skippable rows keeps what offering each row keeps', () => {
     { numRuns: 300 },
   );
 });
+
+test('rows of very different lengths come back whole: places widen for longer rows, a far longer one is kept apart', () => {
+  // mostly short rows; every 9th a little longer (the places widen), every 50th far longer (kept apart)
+  const text = ['id,v,label', ...Array.from({ length: 3000 }, (_, i) => {
+    const v = i % 9 === 0 ? `${i}.${'1'.repeat(i % 13)}` : String(i % 7);
+    const label = i % 50 === 25 ? `"${'long, '.repeat(300)}${i % 3}"` : 'abc'[i % 3];
+    return `${i},${v},${label}`;
+  })].join('\n');
+  const full = readDataFile(spec({}, 1), text);
+  let longKept = 0;
+  for (const seed of [1, 2, 3, 4]) {
+    for (const samples of [30, 400]) {
+      const kept = drawn(3000, samples, new Rng(seed).fork('reservoir'));
+      const sampled = readDataFile(spec({ samples }, seed), text, 4096);
+      assert.deepEqual(Array.from({ length: sampled.n }, (_, r) => rowOf(sampled, r)), kept.map((i) => rowOf(full, i)), `seed ${seed}, samples ${samples}`);
+      longKept += kept.filter((i) => i % 50 === 25).length;
+    }
+  }
+  assert.ok(longKept > 0, 'some far longer rows were kept');
+});

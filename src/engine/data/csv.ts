@@ -8,6 +8,7 @@ import type { Rng } from '../rng';
 import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
 import { FastRowParser } from './csv-fast';
+import { RowStore } from './csv-row-store';
 import { DataError, type FileLocation } from './errors';
 import { classificationData, regressionData, type RawData } from './raw';
 import { Reservoir } from './reservoir';
@@ -172,123 +173,13 @@ interface Header {
   features: number[];
 }
 
-/**
- * The raw bytes of the rows a sampling reservoir holds. Most rows that enter are replaced later, so they
- * are parsed only once the reservoir is final. Each row is stored after an 8-byte header (its slot and
- * length), so compaction can walk the buffer in address order and keep a record only if its slot still
- * points at it: in place, with no sorting, once garbage fills half the buffer; into a buffer three times
- * the live bytes otherwise. The store stays within about three times the bytes of the rows kept.
- */
-class RowStash {
-  bytes = new Uint8Array(1 << 16);
-  private used = 0;
-  private live = 0;
-  /** Where each slot's row bytes start (after its header). */
-  start = new Float64Array(0);
-  length = new Int32Array(0);
-  line = new Float64Array(0);
-
-  constructor(private readonly capacity: number) {}
-
-  put(slot: number, from: Uint8Array, start: number, end: number, line: number): void {
-    if (slot >= this.start.length) this.growSlots(slot + 1);
-    else if (this.length[slot] > 0) this.live -= this.length[slot] + HEADER;
-    const n = end - start;
-    if (this.used + n + HEADER > this.bytes.length) this.makeRoom(n + HEADER, slot);
-    const at = this.used;
-    writeU32(this.bytes, at, slot);
-    writeU32(this.bytes, at + 4, n);
-    this.bytes.set(from.subarray(start, end), at + HEADER);
-    this.start[slot] = at + HEADER;
-    this.length[slot] = n;
-    this.line[slot] = line;
-    this.used += n + HEADER;
-    this.live += n + HEADER;
-  }
-
-  /** Drops garbage (and the record of `replacing`, which is about to be replaced) so `need` more bytes fit. */
-  private makeRoom(need: number, replacing: number): void {
-    const src = this.bytes;
-    if (this.live === this.used) {
-      // no garbage (the reservoir is still filling): the records keep their places in a bigger buffer
-      this.bytes = new Uint8Array(3 * (this.live + need));
-      this.bytes.set(src.subarray(0, this.used));
-      return;
-    }
-    const inPlace = this.live + need <= 0.5 * src.length;
-    const dst = inPlace ? src : new Uint8Array(3 * (this.live + need));
-    let at = 0;
-    // runs of adjacent live records move as one block; in address order a record only ever moves towards
-    // the front, over garbage or itself
-    let runFrom = 0;
-    let runTo = 0;
-    const flush = () => {
-      if (runTo === runFrom) return;
-      if (!inPlace) dst.set(src.subarray(runFrom, runTo), at);
-      else if (at !== runFrom) dst.copyWithin(at, runFrom, runTo);
-      at += runTo - runFrom;
-    };
-    for (let p = 0; p < this.used; ) {
-      const slot = readU32(src, p);
-      const size = readU32(src, p + 4) + HEADER;
-      if (slot !== replacing && this.start[slot] === p + HEADER) {
-        if (p !== runTo) {
-          flush();
-          runFrom = p;
-        }
-        runTo = p + size;
-        this.start[slot] = at + (p - runFrom) + HEADER;
-      }
-      p += size;
-    }
-    flush();
-    this.bytes = dst;
-    this.used = at;
-  }
-
-  /**
-   * Calls `fn(slot, start)` for every row still kept, in the order they were put: rows enter in file order
-   * and compaction never reorders records.
-   */
-  forEachLive(fn: (slot: number, start: number) => void): void {
-    for (let p = 0; p < this.used; p += readU32(this.bytes, p + 4) + HEADER) {
-      const slot = readU32(this.bytes, p);
-      if (this.start[slot] === p + HEADER) fn(slot, p + HEADER);
-    }
-  }
-
-  private growSlots(needed: number): void {
-    const slots = Math.min(this.capacity, Math.max(needed, 2 * this.start.length, 1024));
-    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
-      b.set(a);
-      return b;
-    };
-    this.start = grow(this.start, new Float64Array(slots));
-    this.length = grow(this.length, new Int32Array(slots));
-    this.line = grow(this.line, new Float64Array(slots));
-  }
-}
-
-const HEADER = 8;
-
-function writeU32(bytes: Uint8Array, at: number, v: number): void {
-  bytes[at] = v & 0xff;
-  bytes[at + 1] = (v >>> 8) & 0xff;
-  bytes[at + 2] = (v >>> 16) & 0xff;
-  bytes[at + 3] = v >>> 24;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
-}
-
 /** Parsed rows in file order: features in one typed array, the target, and where each row's target sits. */
 class CsvSampler implements LineSink {
   private readonly decoder = new TextDecoder();
   private header: Header | null = null;
   private fast!: FastRowParser;
   /** Sampling only: kept rows' bytes until the end of the file. */
-  private readonly stash: RowStash | null;
+  private readonly stash: RowStore | null;
   private rows = 0;
   private x = new Float64Array(0);
   /** Regression: the target; classification: the index of its name in `classNames`. */
@@ -303,7 +194,7 @@ class CsvSampler implements LineSink {
     private readonly data: DataSpec,
     private readonly reservoir: Reservoir,
   ) {
-    this.stash = reservoir.capacity > 0 ? new RowStash(reservoir.capacity) : null;
+    this.stash = reservoir.capacity > 0 ? new RowStore(reservoir.capacity) : null;
   }
 
   skippable(): number {
@@ -346,10 +237,10 @@ class CsvSampler implements LineSink {
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
     const stash = this.stash;
     if (stash) {
-      // the reservoir is final: its rows are parsed in file order, which is the order they are stored in
+      // the reservoir is final: its rows are parsed in file order
       this.grow(n);
       let r = 0;
-      stash.forEachLive((slot, start) => this.parseRow(r++, stash.bytes, start, start + stash.length[slot], stash.line[slot], null));
+      stash.forEachInFileOrder((bytes, start, end, line) => this.parseRow(r++, bytes, start, end, line, null));
     }
     const inputs = h.features.length;
     const x = this.x.subarray(0, n * inputs);
