@@ -3,7 +3,9 @@
 // cell, a wrong cell count) makes it decline, and the row takes the text path, which gives the same values
 // and the positioned errors. Numbers use Clinger's fast path: an integer mantissa below 2^53 times or
 // divided by an exact power of ten up to 10^22 is one correctly rounded operation, so the result equals
-// Number(text); numbers with more digits or a larger exponent are converted from their text.
+// Number(text); numbers with more digits or a larger exponent are converted from their text. The number
+// loop is written out in `parse` (no helper returning two results through fields), which keeps every
+// value in a register: this runs for every kept cell.
 import { cellNumber } from './tabular';
 
 const COMMA = 44;
@@ -14,8 +16,9 @@ const DOT = 46;
 const PLUS = 43;
 const MINUS = 45;
 const ZERO = 48;
-const NINE = 57;
-const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+const LOWER_E = 101;
+const POW10 = new Float64Array(Array.from({ length: 23 }, (_, i) => Number(`1e${i}`)));
+/** Digits (leading zeros included) whose integer stays below 2^53. */
 const MAX_DIGITS = 15;
 /** Longer cells take the text path (and String.fromCharCode's argument list stays short). */
 const MAX_CELL = 64;
@@ -26,9 +29,6 @@ export class FastRowParser {
   private readonly names = new Map<number, string>();
   /** Offset of the target cell in the last parsed row. */
   private targetAt = 0;
-  /** The number the last `number` call read, and where it stopped. */
-  private value = 0;
-  private pos = 0;
 
   constructor(
     private readonly width: number,
@@ -44,13 +44,14 @@ export class FastRowParser {
    * name for classification), or null when the row must take the text path.
    */
   parse(bytes: Uint8Array, start: number, end: number, x: Float64Array, offset: number, regression: boolean): number | string | null {
+    const { width, role } = this;
+    const targetCol = this.target;
     let target: number | string = 0;
     let i = start;
-    for (let col = 0; ; col++) {
-      if (col === this.width) return null;
+    for (let col = 0; col < width; col++) {
       while (i < end && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
-      if (col === this.target) this.targetAt = i - start;
-      if (col === this.target && !regression) {
+      if (col === targetCol) this.targetAt = i - start;
+      if (col === targetCol && !regression) {
         const from = i;
         let last = i;
         for (; i < end; i++) {
@@ -62,64 +63,67 @@ export class FastRowParser {
         if (last === from || last - from > MAX_CELL) return null;
         target = this.className(bytes, from, last);
       } else {
-        if (!this.number(bytes, i, end)) return null;
-        i = this.pos;
+        const from = i;
+        const negative = i < end && bytes[i] === MINUS;
+        if (negative || (i < end && bytes[i] === PLUS)) i++;
+        let mantissa = 0;
+        const intFrom = i;
+        for (; i < end; i++) {
+          const d = bytes[i] - ZERO;
+          if (d < 0 || d > 9) break;
+          mantissa = mantissa * 10 + d;
+        }
+        let digits = i - intFrom;
+        let scale = 0;
+        if (i < end && bytes[i] === DOT) {
+          const fracFrom = ++i;
+          for (; i < end; i++) {
+            const d = bytes[i] - ZERO;
+            if (d < 0 || d > 9) break;
+            mantissa = mantissa * 10 + d;
+          }
+          scale = fracFrom - i;
+          digits -= scale;
+        }
+        if (digits === 0) return null;
+        if (i < end && (bytes[i] | 32) === LOWER_E) {
+          i++;
+          const expNegative = i < end && bytes[i] === MINUS;
+          if (expNegative || (i < end && bytes[i] === PLUS)) i++;
+          const expFrom = i;
+          let exp = 0;
+          for (; i < end; i++) {
+            const d = bytes[i] - ZERO;
+            if (d < 0 || d > 9) break;
+            if (exp < 1e6) exp = exp * 10 + d;
+          }
+          if (i === expFrom) return null;
+          scale += expNegative ? -exp : exp;
+        }
+        let v: number;
+        if (digits > MAX_DIGITS || scale > 22 || scale < -22) {
+          if (i - from > MAX_CELL) return null;
+          v = cellNumber(String.fromCharCode(...bytes.subarray(from, i)));
+          if (v !== v) return null; // NaN
+        } else {
+          v = scale >= 0 ? mantissa * POW10[scale] : mantissa / POW10[-scale];
+          if (negative) v = -v;
+        }
         while (i < end && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
         if (i < end && bytes[i] !== COMMA) return null;
-        const j = this.role[col];
-        if (j >= 0) x[offset + j] = this.value;
-        else target = this.value;
+        const j = role[col];
+        if (j >= 0) x[offset + j] = v;
+        else target = v;
       }
-      if (i >= end) return col === this.width - 1 ? target : null;
+      if (i >= end) return col === width - 1 ? target : null;
       i++; // the comma
     }
+    return null; // more cells than the header has columns
   }
 
   /** Where the last parsed row's target cell starts, as a 0-based offset from the row's start. */
   get targetStart(): number {
     return this.targetAt;
-  }
-
-  /** Reads a plain decimal number at bytes[from..] into `value` and `pos`; false when there is none. */
-  private number(bytes: Uint8Array, from: number, end: number): boolean {
-    let i = from;
-    let negative = false;
-    if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) negative = bytes[i++] === MINUS;
-    let mantissa = 0;
-    let digits = 0;
-    let significant = 0;
-    let scale = 0;
-    let dot = false;
-    for (; i < end; i++) {
-      const b = bytes[i];
-      if (b >= ZERO && b <= NINE) {
-        digits++;
-        if (significant > 0 || b !== ZERO) significant++;
-        mantissa = mantissa * 10 + (b - ZERO);
-        if (dot) scale--;
-      } else if (b === DOT && !dot) dot = true;
-      else break;
-    }
-    if (digits === 0) return false;
-    if (i < end && (bytes[i] === 69 || bytes[i] === 101)) {
-      i++;
-      let expNegative = false;
-      if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) expNegative = bytes[i++] === MINUS;
-      const expFrom = i;
-      let exp = 0;
-      for (; i < end && bytes[i] >= ZERO && bytes[i] <= NINE; i++) if (exp < 1e6) exp = exp * 10 + (bytes[i] - ZERO);
-      if (i === expFrom) return false;
-      scale += expNegative ? -exp : exp;
-    }
-    this.pos = i;
-    if (significant > MAX_DIGITS || scale > 22 || scale < -22) {
-      if (i - from > MAX_CELL) return false;
-      this.value = cellNumber(String.fromCharCode(...bytes.subarray(from, i)));
-      return this.value === this.value; // not NaN
-    }
-    const v = scale >= 0 ? mantissa * POW10[scale] : mantissa / POW10[-scale];
-    this.value = negative ? -v : v;
-    return true;
   }
 
   /** Class names are few and short: looked up by a hash of their bytes, so most rows allocate no string. */

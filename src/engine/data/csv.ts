@@ -1,12 +1,14 @@
 // A CSV data file streamed in chunks: rows are cut at line breaks (a quoted cell cannot span lines), the
-// header row names the columns, and a seeded reservoir decides which rows are kept. Only kept rows are
-// parsed (plain rows straight from their bytes, csv-fast.ts; the rest as text), into one typed array of
-// features, so memory follows the rows kept and a skipped row costs little more than finding its line
-// break. Every error names the file, line and column.
+// header row names the columns, and a seeded reservoir decides which rows are kept. A row the reservoir
+// will skip is only counted: its line break is found (memchr) and nothing else is done with it, so a
+// bad cell there goes unreported. Only kept rows are parsed (plain rows straight from their bytes,
+// csv-fast.ts; the rest as text), into one typed array of features, so memory follows the rows kept.
+// Every error names the file, line and column.
 import type { Rng } from '../rng';
 import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
 import { FastRowParser } from './csv-fast';
+import { RowStore } from './csv-row-store';
 import { DataError, type FileLocation } from './errors';
 import { classificationData, regressionData, type RawData } from './raw';
 import { Reservoir } from './reservoir';
@@ -20,6 +22,8 @@ const SOURCE_PATH = ['data', 'source'];
 const MiB = 1024 * 1024;
 const NEWLINE = 10;
 const CR = 13;
+const TAB = 9;
+const SPACE = 32;
 
 /** Splits one CSV line into cells (RFC 4180 quoting within the line); `starts` are 0-based columns. */
 export function splitCsvLine(line: string): { cells: string[]; starts: number[] } | { error: string; column: number } {
@@ -66,22 +70,42 @@ export function splitCsvLine(line: string): { cells: string[]; starts: number[] 
 const searchable: (bytes: Uint8Array) => Uint8Array =
   typeof Buffer === 'function' ? (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes) => bytes;
 
+/** What the line scanner hands lines to. */
+interface LineSink {
+  /** How many of the next non-blank lines may pass unseen (rows the sample will not keep). */
+  skippable(): number;
+  /** `n` non-blank lines passed unseen, as `skippable` allowed. */
+  passed(n: number): void;
+  /** A line (without its line feed; `line` is 1-based) the sink looks at. */
+  line(bytes: Uint8Array, start: number, end: number, line: number): void;
+}
+
 /**
- * Calls `onLine(bytes, start, end, line)` for every line of the reader's bytes (without its line feed;
- * `line` is 1-based), reading `chunkBytes` at a time. A line is complete before it is handed over, however
- * the chunks cut it; one longer than the line limit is an error on that line (as soon as that is known, so
- * the buffer never holds more than one line and one chunk).
+ * Whether bytes[start..end) is blank: only whitespace (a line's CR included). Non-ASCII bytes are decoded,
+ * so a line of Unicode spaces is blank as String.trim sees it.
  */
-function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLine: (bytes: Uint8Array, start: number, end: number, line: number) => void): void {
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b >= 128) return new TextDecoder().decode(bytes.subarray(start, end)).trim() === '';
+    if (b !== SPACE && (b < TAB || b > CR)) return false;
+  }
+  return true;
+}
+
+/**
+ * Feeds the reader's lines to `sink`, reading `chunkBytes` at a time into one reused buffer. While the sink
+ * can skip rows, lines are only found (a memchr per line) and counted: no decoding, no copying, no call per
+ * line. A line is complete before it is handed over, however the chunks cut it; one longer than the line
+ * limit is an error on that line (as soon as that is known, so the buffer never holds more than one line
+ * and one chunk).
+ */
+function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: LineSink): void {
   let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
   let len = 0;
   let line = 0;
   const maxLine = LIMITS.lineBytes;
-  const checkLength = (pending: number) => {
-    if (pending > maxLine) {
-      throw new DataError(`line ${line + 1} is longer than ${maxLine / MiB} MiB, the limit for one row`, SOURCE_PATH, { file, line: line + 1, column: 1 });
-    }
-  };
+  const tooLong = () => new DataError(`line ${line + 1} is longer than ${maxLine / MiB} MiB, the limit for one row`, SOURCE_PATH, { file, line: line + 1, column: 1 });
   for (;;) {
     if (buf.length - len < chunkBytes) {
       const bigger = new Uint8Array(Math.max(2 * buf.length, len + chunkBytes));
@@ -92,18 +116,38 @@ function forEachLine(file: string, reader: ByteReader, chunkBytes: number, onLin
     if (n === 0) break;
     const bytes = buf.subarray(0, len + n);
     const view = searchable(bytes);
+    // the line carried over from the last chunk has no line feed: the search starts after it
+    const carried = len;
     let start = 0;
-    for (let nl = view.indexOf(NEWLINE, len); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
-      checkLength(nl - start);
-      onLine(bytes, start, nl, ++line);
+    for (;;) {
+      const skip = sink.skippable();
+      if (skip > 0) {
+        let passed = 0;
+        for (let nl = view.indexOf(NEWLINE, Math.max(start, carried)); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+          if (nl - start > maxLine) throw tooLong();
+          line++;
+          // a line starting with a printable ASCII character is not blank
+          const first = bytes[start];
+          const blank = (first <= SPACE || first >= 127) && isBlank(bytes, start, nl);
+          start = nl + 1;
+          if (!blank && ++passed === skip) break;
+        }
+        sink.passed(passed);
+        if (passed < skip) break; // the chunk ended first
+        continue;
+      }
+      const nl = view.indexOf(NEWLINE, Math.max(start, carried));
+      if (nl < 0) break;
+      if (nl - start > maxLine) throw tooLong();
+      sink.line(bytes, start, nl, ++line);
       start = nl + 1;
     }
     len += n - start;
-    checkLength(len);
+    if (len > maxLine) throw tooLong();
     // the unfinished line moves to the front, where the next chunk continues it
     if (start > 0) buf.copyWithin(0, start, start + len);
   }
-  if (len > 0) onLine(buf, 0, len, ++line);
+  if (len > 0) sink.line(buf, 0, len, ++line);
 }
 
 export interface CsvOptions {
@@ -117,7 +161,7 @@ export interface CsvOptions {
 /** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */
 export function readCsv(file: string, reader: ByteReader, data: DataSpec, options: CsvOptions): RawData {
   const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng));
-  forEachLine(file, reader, options.chunkBytes ?? CHUNK_BYTES, (bytes, start, end, line) => sampler.line(bytes, start, end, line));
+  scanLines(file, reader, options.chunkBytes ?? CHUNK_BYTES, sampler);
   return sampler.finish();
 }
 
@@ -129,109 +173,13 @@ interface Header {
   features: number[];
 }
 
-/**
- * The raw bytes of the rows a sampling reservoir holds. Most rows that enter are replaced later, so they
- * are parsed only once the reservoir is final. Each row is stored after an 8-byte header (its slot and
- * length), so compaction can walk the buffer in address order and keep a record only if its slot still
- * points at it: in place, with no sorting, once garbage fills half the buffer; into a buffer three times
- * the live bytes otherwise. The store stays within about three times the bytes of the rows kept.
- */
-class RowStash {
-  bytes = new Uint8Array(1 << 16);
-  private used = 0;
-  private live = 0;
-  /** Where each slot's row bytes start (after its header). */
-  start = new Float64Array(0);
-  length = new Int32Array(0);
-  line = new Float64Array(0);
-  row = new Float64Array(0);
-
-  constructor(private readonly capacity: number) {}
-
-  put(slot: number, from: Uint8Array, start: number, end: number, line: number, row: number): void {
-    if (slot >= this.start.length) this.growSlots(slot + 1);
-    else if (this.length[slot] > 0) this.live -= this.length[slot] + HEADER;
-    const n = end - start;
-    if (this.used + n + HEADER > this.bytes.length) this.makeRoom(n + HEADER, slot);
-    const at = this.used;
-    writeU32(this.bytes, at, slot);
-    writeU32(this.bytes, at + 4, n);
-    this.bytes.set(from.subarray(start, end), at + HEADER);
-    this.start[slot] = at + HEADER;
-    this.length[slot] = n;
-    this.line[slot] = line;
-    this.row[slot] = row;
-    this.used += n + HEADER;
-    this.live += n + HEADER;
-  }
-
-  /** Drops garbage (and the record of `replacing`, which is about to be replaced) so `need` more bytes fit. */
-  private makeRoom(need: number, replacing: number): void {
-    const src = this.bytes;
-    const inPlace = this.live + need <= 0.5 * src.length;
-    const dst = inPlace ? src : new Uint8Array(3 * (this.live + need));
-    let at = 0;
-    // runs of adjacent live records move as one block; in address order a record only ever moves towards
-    // the front, over garbage or itself
-    let runFrom = 0;
-    let runTo = 0;
-    const flush = () => {
-      if (runTo === runFrom) return;
-      if (!inPlace) dst.set(src.subarray(runFrom, runTo), at);
-      else if (at !== runFrom) dst.copyWithin(at, runFrom, runTo);
-      at += runTo - runFrom;
-    };
-    for (let p = 0; p < this.used; ) {
-      const slot = readU32(src, p);
-      const size = readU32(src, p + 4) + HEADER;
-      if (slot !== replacing && this.start[slot] === p + HEADER) {
-        if (p !== runTo) {
-          flush();
-          runFrom = p;
-        }
-        runTo = p + size;
-        this.start[slot] = at + (p - runFrom) + HEADER;
-      }
-      p += size;
-    }
-    flush();
-    this.bytes = dst;
-    this.used = at;
-  }
-
-  private growSlots(needed: number): void {
-    const slots = Math.min(this.capacity, Math.max(needed, 2 * this.start.length, 1024));
-    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
-      b.set(a);
-      return b;
-    };
-    this.start = grow(this.start, new Float64Array(slots));
-    this.length = grow(this.length, new Int32Array(slots));
-    this.line = grow(this.line, new Float64Array(slots));
-    this.row = grow(this.row, new Float64Array(slots));
-  }
-}
-
-const HEADER = 8;
-
-function writeU32(bytes: Uint8Array, at: number, v: number): void {
-  bytes[at] = v & 0xff;
-  bytes[at + 1] = (v >>> 8) & 0xff;
-  bytes[at + 2] = (v >>> 16) & 0xff;
-  bytes[at + 3] = v >>> 24;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
-}
-
 /** Parsed rows in file order: features in one typed array, the target, and where each row's target sits. */
-class CsvSampler {
+class CsvSampler implements LineSink {
   private readonly decoder = new TextDecoder();
   private header: Header | null = null;
   private fast!: FastRowParser;
   /** Sampling only: kept rows' bytes until the end of the file. */
-  private readonly stash: RowStash | null;
+  private readonly stash: RowStore | null;
   private rows = 0;
   private x = new Float64Array(0);
   /** Regression: the target; classification: the index of its name in `classNames`. */
@@ -246,7 +194,15 @@ class CsvSampler {
     private readonly data: DataSpec,
     private readonly reservoir: Reservoir,
   ) {
-    this.stash = reservoir.capacity > 0 ? new RowStash(reservoir.capacity) : null;
+    this.stash = reservoir.capacity > 0 ? new RowStore(reservoir.capacity) : null;
+  }
+
+  skippable(): number {
+    return this.header ? this.reservoir.skippable() : 0;
+  }
+
+  passed(n: number): void {
+    this.reservoir.skip(n);
   }
 
   line(bytes: Uint8Array, start: number, end: number, line: number): void {
@@ -269,7 +225,7 @@ class CsvSampler {
     const slot = this.reservoir.offer();
     if (slot < 0) return;
     this.checkRoom(slot, line);
-    if (this.stash) this.stash.put(slot, bytes, start, end, line, this.reservoir.seen - 1);
+    if (this.stash) this.stash.put(slot, bytes, start, end, line);
     else this.parseRow(slot, bytes, start, end, line, text);
   }
 
@@ -282,9 +238,9 @@ class CsvSampler {
     const stash = this.stash;
     if (stash) {
       // the reservoir is final: its rows are parsed in file order
-      const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => stash.row[a] - stash.row[b]);
       this.grow(n);
-      order.forEach((slot, i) => this.parseRow(i, stash.bytes, stash.start[slot], stash.start[slot] + stash.length[slot], stash.line[slot], null));
+      let r = 0;
+      stash.forEachInFileOrder((bytes, start, end, line) => this.parseRow(r++, bytes, start, end, line, null));
     }
     const inputs = h.features.length;
     const x = this.x.subarray(0, n * inputs);
@@ -314,8 +270,9 @@ class CsvSampler {
 
   /** Refuses a row that would keep more rows or cells than the limits allow. */
   private checkRoom(slot: number, line: number): void {
-    const where = { file: this.file, line, column: 1 };
     const width = this.header!.columns.length;
+    if (slot < LIMITS.rows && (slot + 1) * width <= LIMITS.cells) return;
+    const where = { file: this.file, line, column: 1 };
     if (slot >= LIMITS.rows) throw new DataError(`more than ${LIMITS.rows} rows; set "samples" to train on a seeded random subset`, SOURCE_PATH, where);
     if ((slot + 1) * width > LIMITS.cells) {
       throw new DataError(`${slot + 1} rows × ${width} columns, above the limit of ${LIMITS.cells} cells; set "samples" to keep fewer rows`, SOURCE_PATH, where);

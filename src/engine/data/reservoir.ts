@@ -26,6 +26,20 @@ export class Reservoir {
     return this.capacity === 0 ? this.offered : Math.min(this.offered, this.capacity);
   }
 
+  /**
+   * How many of the next rows `offer` would skip: a reader may pass over that many rows without looking
+   * at them (then `skip` them), and the draws stay those of offering each one.
+   */
+  skippable(): number {
+    return this.capacity > 0 && this.offered >= this.capacity ? Math.max(0, this.nextPick - this.offered) : 0;
+  }
+
+  /** Passes over `n` rows, at most `skippable()`. */
+  skip(n: number): void {
+    if (n > this.skippable()) throw new Error(`cannot skip ${n} rows, only ${this.skippable()}`);
+    this.offered += n;
+  }
+
   /** The slot the next row goes into (a new one, or a kept row it replaces), or -1 when it is skipped. */
   offer(): number {
     const i = this.offered++;

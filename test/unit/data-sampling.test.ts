@@ -1,0 +1,202 @@
+// The sampled CSV path: with "samples" below the row count, the scanner passes over the rows the seeded
+// reservoir will not keep without parsing them. These tests hold it to the plain path: the rows kept are
+// the ones the reservoir draws when offered every row, each equal to that row as a full read parses it
+// (quotes, CRLF, blank lines, a byte-order mark, any chunk size); a bad cell in a kept row gives the full
+// read's positioned error; a bad cell in a row not kept is not looked at (the documented contract); and
+// the subset for a seed is the one this reader drew before rows were skipped unparsed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseModel } from '../../src/engine/spec/parse';
+import { readDataFile } from '../../src/engine/data/data-file';
+import { loadDataset } from '../../src/engine/data/load';
+import { DataError } from '../../src/engine/data/errors';
+import { Reservoir } from '../../src/engine/data/reservoir';
+import { Rng } from '../../src/engine/rng';
+import type { RawData } from '../../src/engine/data/raw';
+
+function spec(data: Record<string, unknown>, seed: number) {
+  const r = parseModel(
+    JSON.stringify({ seed, data: { source: 'd.csv', target: 'label', validationSplit: 0, preprocess: 'none', ...data }, layers: [{ type: 'dense', units: 3 }], loss: 'softmax-cross-entropy' }),
+    'm.nn.json',
+  );
+  if (!r.ok) assert.fail(r.issues.map((i) => i.message).join('\n'));
+  return r.spec;
+}
+
+/** Data row indices the reservoir keeps when every row is offered to it, one by one. */
+function drawn(rows: number, samples: number, rng: Rng): number[] {
+  const reservoir = new Reservoir(samples, rng);
+  const slots: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const slot = reservoir.offer();
+    if (slot >= 0) slots[slot] = i;
+  }
+  return slots.sort((a, b) => a - b);
+}
+
+/** The error `fn` throws as "line:column reason", or null when it returns. */
+function errorOf(fn: () => unknown): string | null {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    assert.ok(err instanceof DataError, String(err));
+    return `${err.line}:${err.column} ${err.reason}`;
+  }
+}
+
+/** Row r of a classification read: its features and its class name. */
+const rowOf = (d: RawData, r: number) => [...d.x.subarray(r * d.inputs, (r + 1) * d.inputs), d.classNames![d.labels[r]]];
+
+const NUMBER_CELLS = ['7', ' 7 ', '"7"', '" 7"', '7.0', '0.7e1', '+7', '70e-1'];
+const LABELS = ['a', ' a', '"a"', 'b', '"b, c"', '"d ""q"""', 'ü', '"ü"'];
+const BLANKS = ['', '  ', '\t', '\r', '\u00a0'];
+
+const csvFile = fc.record({
+  bom: fc.boolean(),
+  eol: fc.constantFrom('\n', '\r\n'),
+  rows: fc.array(fc.record({ v: fc.constantFrom(...NUMBER_CELLS), label: fc.constantFrom(...LABELS), blankBefore: fc.option(fc.constantFrom(...BLANKS), { freq: 4 }) }), { minLength: 1, maxLength: 60 }),
+  finalEol: fc.boolean(),
+});
+
+test('a sampled read keeps the rows the reservoir draws, each as the full read parses it (quotes, CRLF, blank lines, BOM, any chunk size)', () => {
+  fc.assert(
+    fc.property(csvFile, fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1000 }), fc.constantFrom(1, 2, 5, 13, 64, 4096), (file, samples, seed, chunkBytes) => {
+      // the first cell is the row's index, so a kept row names itself; the second varies how a number is written
+      const lines = ['id,v,label'];
+      file.rows.forEach((row, i) => {
+        if (row.blankBefore !== null) lines.push(row.blankBefore);
+        lines.push(`${i},${row.v.replace('7', String(i % 10))},${row.label}`);
+      });
+      const text = (file.bom ? '\ufeff' : '') + lines.join(file.eol) + (file.finalEol ? file.eol : '');
+      // a whole file of one class is refused; the property is about files that load whole
+      if (errorOf(() => readDataFile(spec({}, seed), text))?.includes('has only one class')) return;
+      const full = readDataFile(spec({}, seed), text);
+      assert.equal(full.n, file.rows.length);
+      const kept = drawn(file.rows.length, samples, new Rng(seed).fork('reservoir'));
+      const expectedClasses = new Set(kept.map((i) => rowOf(full, i)[2]));
+      let sampled: RawData;
+      try {
+        sampled = readDataFile(spec({ samples }, seed), text, chunkBytes);
+      } catch (err) {
+        // a subset with one class is refused, as a whole file with one class is
+        assert.ok(err instanceof DataError && /has only one class/.test(err.reason) && expectedClasses.size === 1, String(err));
+        return;
+      }
+      assert.deepEqual(
+        Array.from({ length: sampled.n }, (_, r) => rowOf(sampled, r)),
+        kept.map((i) => rowOf(full, i)),
+      );
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a bad cell is reported where the full read reports it when its row is kept, and not looked at otherwise', () => {
+  const rows = 400;
+  const good = Array.from({ length: rows }, (_, i) => `${i},${(i * 37) % 101},${'abc'[i % 3]}`);
+  const bad: [string, (i: number) => string][] = [
+    ['non-numeric', (i) => `${i},x${i},a`],
+    ['empty target', (i) => `${i},1,`],
+    ['too few cells', (i) => `${i},1`],
+    ['unterminated quote', (i) => `${i},"1,a`],
+    // a quoted cell may not span lines: its first line is a bad row, and so is its second
+    ['quoted cell over two lines', (i) => `${i},1,"a\r\nb"`],
+  ];
+  let keptBad = 0;
+  let skippedBad = 0;
+  for (const [what, badRow] of bad) {
+    for (const at of [0, 17, 150, 399]) {
+      const badLines = badRow(at).split('\r\n');
+      const text = ['id,v,label', ...good.slice(0, at), ...badLines, ...good.slice(at + 1)].join('\r\n');
+      const total = rows - 1 + badLines.length;
+      // the errors of a full read of just the bad lines, on their lines in the file
+      const errors = badLines.map((_, k) => errorOf(() => readDataFile(spec({}, 1), ['id,v,label', ...good.slice(0, at), badLines[k], ...good.slice(at + 1)].join('\r\n'))));
+      assert.equal(errorOf(() => readDataFile(spec({}, 1), text)), errors[0], `${what}: the full read reports the first bad line`);
+      for (const seed of [1, 2, 3, 4, 5, 6]) {
+        const samples = 40;
+        const kept = drawn(total, samples, new Rng(seed).fork('reservoir'));
+        // rows are checked in file order, so the first bad line kept is the one reported
+        const k = badLines.findIndex((_, k) => kept.includes(at + k));
+        const expected = k < 0 ? null : errors[k]!.replace(/^\d+/, String(at + k + 2));
+        for (const chunkBytes of [7, undefined]) assert.equal(errorOf(() => readDataFile(spec({ samples }, seed), text, chunkBytes)), expected, `${what} at row ${at}, seed ${seed}`);
+        if (k >= 0) keptBad++;
+        else skippedBad++;
+      }
+    }
+  }
+  assert.ok(keptBad > 0 && skippedBad > 0, `both cases happened: ${keptBad} kept, ${skippedBad} skipped`);
+});
+
+test('the subset for a seed is the one drawn before skipped rows went unparsed', () => {
+  // CRLF, a byte-order mark and blank lines (which are not rows) around 3000 numbered rows
+  const lines = ['id,v,label'];
+  for (let i = 0; i < 3000; i++) {
+    if (i % 7 === 3) lines.push(i % 2 ? '' : '  \t');
+    lines.push(`${i},${(i * 37) % 101},${'abc'[i % 3]}`);
+  }
+  const text = '\ufeff' + lines.join('\r\n') + '\r\n';
+  // recorded from the reader that parsed every row's line before offering it to the reservoir
+  const before: Record<number, number[]> = {
+    5: [189, 261, 289, 367, 753, 1260, 1753, 1793, 2019, 2629, 2707, 2837],
+    11: [258, 389, 511, 1134, 1180, 1354, 2217, 2227, 2373, 2450, 2489, 2931],
+  };
+  for (const [seed, ids] of Object.entries(before)) {
+    for (const chunkBytes of [3, 100, undefined]) {
+      const d = loadDataset(spec({ samples: 12, validationSplit: 0.25 }, Number(seed)), { 'd.csv': text }, { chunkBytes });
+      const kept = [...Array.from({ length: d.train.n }, (_, i) => d.train.x[2 * i]), ...Array.from({ length: d.val.n }, (_, i) => d.val.x[2 * i])];
+      assert.deepEqual(kept.sort((a, b) => a - b), ids, `seed ${seed}, chunk ${chunkBytes}`);
+    }
+    assert.deepEqual(drawn(3000, 12, new Rng(Number(seed)).fork('reservoir')), ids, 'the reservoir offered every row draws the same');
+  }
+});
+
+test('passing over skippable rows keeps what offering each row keeps', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), (capacity, rows, seed, cut) => {
+      const skipping = new Reservoir(capacity, new Rng(seed));
+      const slots: number[] = [];
+      let skippedAny = false;
+      for (let i = 0; i < rows; ) {
+        const skippable = skipping.skippable();
+        if (skippable > 0) {
+          // pass over part of the run (a chunk boundary) or all of it
+          const n = Math.min(skippable, rows - i, 1 + (cut % skippable));
+          skipping.skip(n);
+          i += n;
+          skippedAny = true;
+          continue;
+        }
+        const slot = skipping.offer();
+        assert.ok(slot >= 0, `row ${i} was skippable but skippable() said 0`);
+        slots[slot] = i++;
+      }
+      assert.deepEqual(slots.sort((a, b) => a - b), drawn(rows, capacity, new Rng(seed)));
+      assert.equal(skipping.seen, rows);
+      if (rows > 4 * capacity) assert.ok(skippedAny);
+      assert.throws(() => skipping.skip(skipping.skippable() + 1), /cannot skip/);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('rows of very different lengths come back whole: places widen for longer rows, a far longer one is kept apart', () => {
+  // mostly short rows; every 9th a little longer (the places widen), every 50th far longer (kept apart)
+  const text = ['id,v,label', ...Array.from({ length: 3000 }, (_, i) => {
+    const v = i % 9 === 0 ? `${i}.${'1'.repeat(i % 13)}` : String(i % 7);
+    const label = i % 50 === 25 ? `"${'long, '.repeat(300)}${i % 3}"` : 'abc'[i % 3];
+    return `${i},${v},${label}`;
+  })].join('\n');
+  const full = readDataFile(spec({}, 1), text);
+  let longKept = 0;
+  for (const seed of [1, 2, 3, 4]) {
+    for (const samples of [30, 400]) {
+      const kept = drawn(3000, samples, new Rng(seed).fork('reservoir'));
+      const sampled = readDataFile(spec({ samples }, seed), text, 4096);
+      assert.deepEqual(Array.from({ length: sampled.n }, (_, r) => rowOf(sampled, r)), kept.map((i) => rowOf(full, i)), `seed ${seed}, samples ${samples}`);
+      longKept += kept.filter((i) => i % 50 === 25).length;
+    }
+  }
+  assert.ok(longKept > 0, 'some far longer rows were kept');
+});
