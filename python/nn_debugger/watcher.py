@@ -77,12 +77,13 @@ class Watcher:
         self._seen = []
         # where in _seen the model's own forward that is running started (None: none is running)
         self._forward_at = None
-        # the modules of the last forward of the model's own call that was settled
-        self._forward_order = None
+        # the modules of the last forward of the model's own call that was settled, for forwards of
+        # probed (True) and unprobed (False) steps: activations and dropout are hooked at probed ones only
+        self._forward_order = {}
         # whether modules ran outside the model's own call since the last step, and the modules of _seen
-        # at the last step that had such calls
+        # at the last step that had such calls (by probed or not, as _forward_order)
         self._loose = False
-        self._order = None
+        self._order = {}
         self._loss = None
         self._steps = 0
         self._epochs = 0
@@ -108,8 +109,11 @@ class Watcher:
         self._steps_since_probe = 0
         self._handles = [self.model.register_forward_pre_hook(self._on_root_forward), self.model.register_forward_hook(self._on_root_output)]
         for _, module, kind in self._modules.values():
-            hook = self._on_pass_through_forward if kind in PASS_THROUGH_KINDS else self._on_forward
-            self._handles.append(module.register_forward_hook(hook))
+            if kind not in PASS_THROUGH_KINDS:
+                self._handles.append(module.register_forward_hook(self._on_forward))
+        self._pass_through = [module for _, module, kind in self._modules.values() if kind in PASS_THROUGH_KINDS]
+        self._pass_through_handles = None
+        self._hook_pass_through(self._probe_next)
         self._hook_optimizer()
 
     # ---- public API --------------------------------------------------------------------------------
@@ -160,6 +164,7 @@ class Watcher:
         if self._closed:
             return
         self._closed = True
+        self._hook_pass_through(False)
         for h in self._handles:
             h.remove()
         self._unhook_optimizer()
@@ -225,6 +230,20 @@ class Watcher:
             warnings.warn("nn_debugger: watcher stopped after an internal error: %r" % (err,))
             return None
 
+    def _hook_pass_through(self, on):
+        """Activations and dropout are hooked only for the forwards of probed steps: at the others their
+        hook would note a call and nothing more (a NaN never starts there, and they become layers at a
+        probed step), while any hook sends the module through PyTorch's slower call."""
+        if on == (self._pass_through_handles is not None):
+            return
+        if on:
+            # looked up on the instance, so that a wrapper set there (the overhead bench's clock) is hooked
+            self._pass_through_handles = [m.register_forward_hook(self._on_pass_through_forward) for m in self._pass_through]
+        else:
+            for h in self._pass_through_handles:
+                h.remove()
+            self._pass_through_handles = None
+
     def _wants(self, step):
         return step == 1 or step % self.every == 0
 
@@ -238,8 +257,8 @@ class Watcher:
             self._loose = False
             # the same modules in the same order as at the last step: no new layer to add
             order = [item[0] if item is not None else None for item in seen]
-            if order != self._order:
-                self._order = order
+            if order != self._order.get(self._probe_next):
+                self._order[self._probe_next] = order
                 self._settle(seen)
         self._ensure_started()
         if self._non_finite is None:
@@ -284,6 +303,7 @@ class Watcher:
         self._steps += 1
         step = self._steps
         self._probe_next = self._wants(step + 1)
+        self._hook_pass_through(self._probe_next)
         loss, self._loss = self._loss, None
         self._steps_since_probe += 1
         if not self._probing:
@@ -396,8 +416,8 @@ class Watcher:
         segment = self._seen[at:]
         # the same modules in the same order as at the last forward (the usual case): no new layer to add
         order = [item[0] for item in segment]
-        if order != self._forward_order:
-            self._forward_order = order
+        if order != self._forward_order.get(self._probe_next):
+            self._forward_order[self._probe_next] = order
             self._settle(segment)
         if self._non_finite is None and not _all_finite(output):
             # modules called after this forward count their calls afresh
@@ -423,9 +443,8 @@ class Watcher:
             self._guard(self._observe, module, inputs, out)
 
     def _on_pass_through_forward(self, module, inputs, output):
-        # a NaN never starts in an activation or dropout: its output is not kept until the step (holding
-        # outputs autograd would have freed changes how the allocator reuses memory); such a module first
-        # run at an unprobed step becomes a layer at the next probed one
+        # hooked for the forwards of probed steps only (_hook_pass_through); a NaN never starts in an
+        # activation or dropout, so its output is not kept for the step's non-finite check
         if self._failed or not (module.training and torch.is_grad_enabled()):
             return
         self._seen.append((module, None))
