@@ -6,15 +6,20 @@ so that a loaded, shared machine disturbs it as little as possible:
   ratio are the same block's wall time, so a stall of the machine stretches both alike.
 - pairedOverhead: watched / unwatched CPU time of two identical runs trained in interleaved blocks (ABBA
   order, so a drift in load hits both sides alike), minus 1; the median of the per-round ratios. It also
-  counts what the direct clock cannot see (PyTorch's slower module call when a module has hooks).
+  counts what the direct clock cannot see (PyTorch's slower module call when a module has hooks, memory
+  the watcher holds). Both sides share one process: how often the CPU allocator hands memory back to the
+  system and faults it in again (the faults per step reported) differs between two processes doing
+  identical work by more than the target, but it is common to the two sides of one process.
 
 Prints one JSON line; the target is watcherShare and pairedOverhead below 0.05 on both models.
+`--null` runs two unwatched sides: its pairedOverhead shows the bench's own bias (about 0).
 
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/watch-overhead.py [--rounds N] [--steps N]
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/watch-overhead.py [--rounds N] [--steps N] [--null]
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -42,11 +47,12 @@ def cnn():
 
 
 class WatcherClock:
-    """Wall time inside the watcher: every hook it registered on the model's modules, and its optimiser
-    callbacks (looked up on the instance when the optimiser steps, so wrapping them there times them).
+    """Wall time inside the watcher: every hook it registered on the model's modules, its optimiser
+    callbacks (looked up on the instance when the optimiser steps, so wrapping them there times them) and
+    the activation hook it registers anew for each probed step (looked up on the instance then).
     perf_counter costs a small fraction of a microsecond, so the clock barely adds to what it measures."""
 
-    STEP_CALLBACKS = ("_before_step", "_after_step", "record_loss")
+    STEP_CALLBACKS = ("_before_step", "_after_step", "record_loss", "_on_pass_through_forward")
 
     def __init__(self, watcher, model):
         self.seconds = 0.0
@@ -80,8 +86,10 @@ class Run:
         self.clock = WatcherClock(self.watcher, self.model) if watched else None
 
     def block(self, steps):
-        """(CPU seconds, wall seconds, wall seconds inside the watcher) of `steps` training steps."""
+        """(CPU seconds, wall seconds, wall seconds inside the watcher, minor page faults) of `steps`
+        training steps."""
         inside = self.clock.seconds if self.clock else 0.0
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(steps):
             self.opt.zero_grad()
@@ -91,7 +99,8 @@ class Run:
                 self.watcher.record_loss(loss)
             self.opt.step()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        return cpu, wall, (self.clock.seconds - inside) if self.clock else 0.0
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        return cpu, wall, (self.clock.seconds - inside) if self.clock else 0.0, faults
 
 
 def quartiles(values):
@@ -100,10 +109,10 @@ def quartiles(values):
 
 
 def measure(build, args, log):
-    plain, watched = Run(build, False, args.batch, log), Run(build, True, args.batch, log)
+    plain, watched = Run(build, False, args.batch, log), Run(build, not args.null, args.batch, log)
     for run in (plain, watched):
         run.block(EVERY)
-    ratios, shares, plain_cpu, watched_cpu = [], [], [], []
+    ratios, shares, plain_cpu, watched_cpu, plain_faults, watched_faults = [], [], [], [], [], []
     for i in range(args.rounds):
         # ABBA: who goes first alternates, so a steady change of load favours neither side
         first, second = (plain, watched) if i % 2 == 0 else (watched, plain)
@@ -113,7 +122,10 @@ def measure(build, args, log):
         shares.append(w[2] / w[1])
         plain_cpu.append(p[0])
         watched_cpu.append(w[0])
-    watched.watcher.close()
+        plain_faults.append(p[3])
+        watched_faults.append(w[3])
+    if watched.watcher:
+        watched.watcher.close()
     return {
         "watcherShare": round(statistics.median(shares), 4),
         "watcherShareQuartiles": quartiles(shares),
@@ -121,6 +133,8 @@ def measure(build, args, log):
         "pairedOverheadQuartiles": [round(q - 1, 4) for q in quartiles(ratios)],
         "plainMsPerStep": round(1000 * statistics.median(plain_cpu) / args.steps, 3),
         "watchedMsPerStep": round(1000 * statistics.median(watched_cpu) / args.steps, 3),
+        "plainFaultsPerStep": round(statistics.median(plain_faults) / args.steps, 1),
+        "watchedFaultsPerStep": round(statistics.median(watched_faults) / args.steps, 1),
     }
 
 
@@ -129,6 +143,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=16)
     ap.add_argument("--steps", type=int, default=50, help="steps per block: a multiple of the cadence (10)")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--null", action="store_true", help="both sides unwatched: the bench's own bias")
     args = ap.parse_args()
     if args.steps % EVERY or args.rounds < 1:
         ap.error("--steps must be a positive multiple of %d and --rounds positive" % EVERY)
@@ -136,7 +151,7 @@ def main():
     torch.set_num_threads(1)
     log = os.path.join(tempfile.mkdtemp(), "bench.nnd.jsonl")
     result = {"bench": "watch-overhead", "torch": torch.__version__, "batch": args.batch, "every": EVERY,
-              "stepsPerBlock": args.steps, "rounds": args.rounds, "target": 0.05}
+              "stepsPerBlock": args.steps, "rounds": args.rounds, "target": 0.05, "null": args.null}
     for name, build in (("mlp-784-256-256-10", mlp), ("cnn-2conv", cnn)):
         result[name] = measure(build, args, log)
     print(json.dumps(result))

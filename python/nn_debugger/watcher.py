@@ -71,11 +71,19 @@ class Watcher:
         # calls per module in the current forward, counted as they come at probed steps only
         self._calls = {}
         self._acts = {}
-        # (module, output) of every probed module called in training forwards since the last step, in
-        # order (output None for activations and dropout), None where the model's own forward starts
+        # (module, output) of probed modules called in training forwards since the last step, in order
+        # (output None for activations and dropout), None where the model's own forward starts; a forward
+        # of the model's own call is dropped at its end unless its output is not finite
         self._seen = []
-        # the modules of _seen at the last step
-        self._order = None
+        # where in _seen the model's own forward that is running started (None: none is running)
+        self._forward_at = None
+        # the modules of the last forward of the model's own call that was settled, for forwards of
+        # probed (True) and unprobed (False) steps: activations and dropout are hooked at probed ones only
+        self._forward_order = {}
+        # whether modules ran outside the model's own call since the last step, and the modules of _seen
+        # at the last step that had such calls (by probed or not, as _forward_order)
+        self._loose = False
+        self._order = {}
         self._loss = None
         self._steps = 0
         self._epochs = 0
@@ -99,10 +107,13 @@ class Watcher:
         self._clip_last = None
         self._clipping = None
         self._steps_since_probe = 0
-        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward)]
+        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward), self.model.register_forward_hook(self._on_root_output)]
         for _, module, kind in self._modules.values():
-            hook = self._on_pass_through_forward if kind in PASS_THROUGH_KINDS else self._on_forward
-            self._handles.append(module.register_forward_hook(hook))
+            if kind not in PASS_THROUGH_KINDS:
+                self._handles.append(module.register_forward_hook(self._on_forward))
+        self._pass_through = [module for _, module, kind in self._modules.values() if kind in PASS_THROUGH_KINDS]
+        self._pass_through_handles = None
+        self._hook_pass_through(self._probe_next)
         self._hook_optimizer()
 
     # ---- public API --------------------------------------------------------------------------------
@@ -153,6 +164,7 @@ class Watcher:
         if self._closed:
             return
         self._closed = True
+        self._hook_pass_through(False)
         for h in self._handles:
             h.remove()
         self._unhook_optimizer()
@@ -218,17 +230,36 @@ class Watcher:
             warnings.warn("nn_debugger: watcher stopped after an internal error: %r" % (err,))
             return None
 
+    def _hook_pass_through(self, on):
+        """Activations and dropout are hooked only for the forwards of probed steps: at the others their
+        hook would note a call and nothing more (a NaN never starts there, and they become layers at a
+        probed step), while any hook sends the module through PyTorch's slower call."""
+        if on == (self._pass_through_handles is not None):
+            return
+        if on:
+            # looked up on the instance, so that a wrapper set there (the overhead bench's clock) is hooked
+            self._pass_through_handles = [m.register_forward_hook(self._on_pass_through_forward) for m in self._pass_through]
+        else:
+            for h in self._pass_through_handles:
+                h.remove()
+            self._pass_through_handles = None
+
     def _wants(self, step):
         return step == 1 or step % self.every == 0
 
     def _before_step(self):
         step = self._steps + 1
         seen, self._seen = self._seen, []
-        # the same modules in the same order as at the last step (the usual case): no new layer to add
-        order = [item[0] if item is not None else None for item in seen]
-        if order != self._order:
-            self._order = order
-            self._settle(seen)
+        # a forward that never returned is settled here, as modules called one by one are
+        self._loose = self._loose or self._forward_at is not None
+        self._forward_at = None
+        if self._loose:
+            self._loose = False
+            # the same modules in the same order as at the last step: no new layer to add
+            order = [item[0] if item is not None else None for item in seen]
+            if order != self._order.get(self._probe_next):
+                self._order[self._probe_next] = order
+                self._settle(seen)
         self._ensure_started()
         if self._non_finite is None:
             self._check_non_finite(step, seen)
@@ -272,6 +303,7 @@ class Watcher:
         self._steps += 1
         step = self._steps
         self._probe_next = self._wants(step + 1)
+        self._hook_pass_through(self._probe_next)
         loss, self._loss = self._loss, None
         self._steps_since_probe += 1
         if not self._probing:
@@ -364,8 +396,34 @@ class Watcher:
             return
         self._calls = {}
         self._seen.append(None)
+        self._forward_at = len(self._seen)
         if self._batch_size is None and inputs and torch.is_tensor(inputs[0]) and inputs[0].dim() > 0:
             self._batch_size = int(inputs[0].shape[0])
+
+    def _on_root_output(self, module, inputs, output):
+        if self._failed or self._forward_at is None or not self._training_forward(module):
+            return
+        self._guard(self._end_forward, output)
+
+    def _end_forward(self, output):
+        """The end of the model's own training forward: modules seen for the first time become layers,
+        and its outputs are kept for the step's non-finite check only when the model's output is not
+        finite, where a NaN or Inf inside nearly always ends up. Otherwise they are let go now, about when
+        autograd lets them go: holding every output until the step changes how the CPU allocator reuses
+        memory (freed pages go back to the system and come back as page faults at the next step), which
+        costs several times what the probes do."""
+        at, self._forward_at = self._forward_at, None
+        segment = self._seen[at:]
+        # the same modules in the same order as at the last forward (the usual case): no new layer to add
+        order = [item[0] for item in segment]
+        if order != self._forward_order.get(self._probe_next):
+            self._forward_order[self._probe_next] = order
+            self._settle(segment)
+        if self._non_finite is None and not _all_finite(output):
+            # modules called after this forward count their calls afresh
+            self._seen.append(None)
+        else:
+            del self._seen[at - 1:]
 
     @staticmethod
     def _training_forward(module):
@@ -379,16 +437,19 @@ class Watcher:
             return
         out = output[0] if isinstance(output, (tuple, list)) else output
         self._seen.append((module, out))
+        if self._forward_at is None:
+            self._loose = True
         if self._probe_next:
             self._guard(self._observe, module, inputs, out)
 
     def _on_pass_through_forward(self, module, inputs, output):
-        # a NaN never starts in an activation or dropout: its output is not kept until the step (holding
-        # outputs autograd would have freed changes how the allocator reuses memory); such a module first
-        # run at an unprobed step becomes a layer at the next probed one
+        # hooked for the forwards of probed steps only (_hook_pass_through); a NaN never starts in an
+        # activation or dropout, so its output is not kept for the step's non-finite check
         if self._failed or not (module.training and torch.is_grad_enabled()):
             return
         self._seen.append((module, None))
+        if self._forward_at is None:
+            self._loose = True
         if self._probe_next:
             out = output[0] if isinstance(output, (tuple, list)) else output
             self._guard(self._observe, module, inputs, out)
@@ -411,10 +472,10 @@ class Watcher:
         return e
 
     def _settle(self, seen):
-        """At the step, the forwards since the last one: modules seen for the first time become layers
-        (the forward hooks leave this to the step, as it costs less in one pass; activations and dropout,
-        whose outputs are not kept, at a probed step); returns the (layer, output) pairs where the step's
-        first NaN/Inf may be."""
+        """At the end of a forward (or at the step, for modules called outside the model's own call): modules
+        seen for the first time become layers (the forward hooks leave this to one pass, as it costs less;
+        activations and dropout, whose outputs are not kept, at a probed step); returns the (layer, output)
+        pairs where the step's first NaN/Inf may be."""
         calls = {}
         pairs = []
         for item in seen:
@@ -434,9 +495,9 @@ class Watcher:
     # ---- non-finite values --------------------------------------------------------------------------
     def _check_non_finite(self, step, seen):
         """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
-        one ("update" at the step before when that layer's own weights already did), else the loss. One
-        sync per step: the recorded loss; without one, every layer output is checked. Gradients are
-        counted at the probes."""
+        one ("update" at the step before when that layer's own weights already did), else the loss. The
+        recorded loss decides whether to search (one sync per step); the outputs searched are those kept
+        at the end of a forward whose output was not finite. Gradients are counted at the probes."""
         loss = self._loss
         if loss is not None and math.isfinite(float(loss)):
             return
@@ -522,6 +583,15 @@ def _activation_sums(e, module, x, out):
                     # gamma and beta as the step saw them, before the update (the engine probes before it)
                     "gamma": _copy(module.weight), "beta": _copy(module.bias)}
     return act
+
+
+def _all_finite(output):
+    """Whether every floating-point tensor of a model's output (a tensor, or a tuple, list or dict of them)
+    is finite, one sync each; False when it holds none, so that nothing is let go on a guess."""
+    values = output.values() if isinstance(output, dict) else output if isinstance(output, (tuple, list)) else (output,)
+    tensors = [t for t in values if torch.is_tensor(t) and t.is_floating_point()]
+    # a sum that overflows keeps the outputs: only a cost, never a wrong report
+    return bool(tensors) and all(math.isfinite(float(t.detach().sum())) for t in tensors)
 
 
 def _copy(param):

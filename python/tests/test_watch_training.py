@@ -4,6 +4,7 @@ stream's shapes and destinations."""
 import math
 import socket
 import threading
+import weakref
 
 import pytest
 import torch
@@ -160,3 +161,46 @@ def test_without_a_recorded_loss_the_first_non_finite_module_is_still_found(tmp_
             opt.step()
     reports = [m["report"] for m in read_stream(log) if m["type"] == "non-finite"]
     assert reports == [{"step": 5, "layer": {"index": 2, "name": "fc2"}, "stage": "forward"}]
+
+
+@pytest.mark.parametrize("every", [1, 10])
+def test_layer_outputs_are_let_go_when_the_forward_ends_finite(tmp_path, every):
+    # an output autograd does not keep (fc2's: the next ReLU saves its own) is freed by the backward pass
+    # with the watcher as without it, at probed and unprobed steps alike
+    torch.manual_seed(0)
+    model = Healthy()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    x, y = torch.randn(32, 2), torch.randint(0, 2, (32,))
+    outputs = []
+    model.fc2.register_forward_hook(lambda m, i, out: outputs.append(weakref.ref(out)))
+    with nn_debugger.watch(model, opt, every=every, log=str(tmp_path / "free.nnd.jsonl")) as w:
+        for _ in range(3):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            w.record_loss(loss)
+            del loss
+            assert outputs[-1]() is None
+            opt.step()
+
+
+def test_modules_called_one_by_one_still_report_the_first_non_finite_module(tmp_path):
+    # no call of the model itself: the outputs are kept until the step and searched there
+    torch.manual_seed(0)
+    model = Healthy()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    log = tmp_path / "loose.nnd.jsonl"
+    x, y = torch.randn(32, 2), torch.randint(0, 2, (32,))
+    with nn_debugger.watch(model, opt, every=10, log=str(log)) as w:
+        for step in range(1, 6):
+            if step == 3:
+                with torch.no_grad():
+                    model.fc2.weight[0, :] = 3e38
+            opt.zero_grad()
+            h = model.relu2(model.fc2(model.relu1(model.fc1(x))))
+            loss = nn.functional.cross_entropy(model.out(h), y)
+            loss.backward()
+            w.record_loss(loss)
+            opt.step()
+    reports = [m["report"] for m in read_stream(log) if m["type"] == "non-finite"]
+    assert reports == [{"step": 3, "layer": {"index": 2, "name": "fc2"}, "stage": "forward"}]
