@@ -747,6 +747,15 @@ function convFuncs() {
           (f32.store ${addr(L('out'), L('o'))} ${L('max')})`)})`;
   // the common 2×2 window at stride 2, four outputs at a time: the window's cells, in the scalar loop's order,
   // are the even and odd columns of its two rows
+  // A row whose output width is not a multiple of four (7 after two poolings of 28) ends with one more
+  // v128 step over its last four outputs, overlapping the previous step: each output (and, backward, each
+  // input cell of its window) is a function of its own window only, so writing it twice gives the same
+  // values, and the branchy one-at-a-time loop runs only for rows narrower than four. The loop tests the
+  // row's end at the top, so the step re-aligned there runs through the loop's own body once more.
+  const overlapTail = `(if (i32.and (i32.and (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}) (i32.lt_s ${L('ox')} ${L('ow')})) (i32.ge_s ${L('ow')} (i32.const 4)))
+          (then
+            (local.set $o (i32.sub ${L('o')} (i32.sub ${L('ox')} (i32.sub ${L('ow')} (i32.const 4)))))
+            (local.set $ox (i32.sub ${L('ow')} (i32.const 4)))))`;
   const lanes = (v) => `(i32x4.add ${L('base')} (i32x4.splat ${v}))`;
   const candidate = (c, index) => `(local.set $c ${c})
           (local.set $take (v128.or (f32x4.gt ${L('c')} ${L('m')}) (f32x4.ne ${L('c')} ${L('c')})))
@@ -761,6 +770,7 @@ function convFuncs() {
     ${loop('plane', '(i32.const 0)', L('planes'), loop('oy', '(i32.const 0)', L('oh'), `(local.set $a (i32.add (i32.mul ${L('plane')} (i32.mul ${L('H')} ${L('W')})) (i32.mul (i32.shl ${L('oy')} (i32.const 1)) ${L('W')})))
       (local.set $ox (i32.const 0))
       (block $vDone (loop $vLoop
+        ${overlapTail}
         (br_if $vDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}))
         (local.set $p ${addr(L('x'), `(i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1)))`)})
         (local.set $t0 (v128.load ${L('p')}))
@@ -804,6 +814,7 @@ function convFuncs() {
     ${loop('plane', '(i32.const 0)', L('planes'), loop('oy', '(i32.const 0)', L('oh'), `(local.set $a (i32.mul (i32.add (i32.mul ${L('plane')} (i32.shl ${L('oh')} (i32.const 1))) (i32.shl ${L('oy')} (i32.const 1))) ${L('W')}))
       (local.set $ox (i32.const 0))
       (block $vDone (loop $vLoop
+        ${overlapTail}
         (br_if $vDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}))
         (local.set $gv (v128.load ${addr(L('g'), L('o'))}))
         (local.set $av (v128.load ${addr(L('arg'), L('o'))}))

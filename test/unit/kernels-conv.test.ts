@@ -133,7 +133,9 @@ test('conv2d on kernel memory (wasm passes) equals conv2d on plain arrays (TS lo
 
 const POOLS: [string, PoolSpec, Shape][] = [
   ['maxpool 2×2 on 8×28×28', pool('maxpool', 2), [8, 28, 28]],
-  ['maxpool 2×2 on odd 3×9×19 (a 4-wide block, a scalar tail, an unused border)', pool('maxpool', 2), [3, 9, 19]],
+  ['maxpool 2×2 on odd 3×9×19 (a 4-wide block, an overlapping last block, an unused border)', pool('maxpool', 2), [3, 9, 19]],
+  ['maxpool 2×2 on 16×14×14 (the bench layer: rows of 7, the tiled gradient with an overlapping last block)', pool('maxpool', 2), [16, 14, 14]],
+  ['maxpool 2×2 on 2×6×6 (rows of 3, narrower than one block: one at a time)', pool('maxpool', 2), [2, 6, 6]],
   ['maxpool 3 stride 2 (overlapping windows, uneven border)', pool('maxpool', 3, 2), [2, 7, 8]],
   ['maxpool 2 stride 3', pool('maxpool', 2, 3), [3, 8, 7]],
   ['avgpool 2×2', pool('avgpool', 2), [4, 6, 6]],

@@ -35,8 +35,8 @@ export function gatherBatch(
   for (let r = 0; r < batch; r++) {
     const row = order[start + r];
     const src = row * inputs;
-    const dst = r * inputs;
-    for (let j = 0; j < inputs; j++) x[dst + j] = split.x[src + j];
+    // a typed-array copy converts float64 to float32 natively, far faster than an element loop
+    x.set(split.x.subarray(src, src + inputs), r * inputs);
     const yo = r * width;
     if (task === 'regression') {
       for (let j = 0; j < width; j++) y[yo + j] = split.targets[row * width + j];
