@@ -85,7 +85,8 @@ if (opt('child')) {
   for (const id of caseIds().filter((x) => !filter || x.includes(filter))) {
     const dir = mkdtempSync(path.join(tmpdir(), 'nn-prof-'));
     console.log(`${id}${threads ? `, ${threads} thread(s)` : ''}`);
-    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', __filename, `--child=${id}`, `--epochs=${opt('epochs') ?? 6}`], {
+    // the child runs with this process's runtime flags (relaxed SIMD), so it profiles the build the bench measures
+    const r = spawnSync(process.execPath, [...process.execArgv.filter((a) => a.startsWith('--experimental')), '--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', __filename, `--child=${id}`, `--epochs=${opt('epochs') ?? 6}`], {
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, ...(threads ? { NN_DEBUGGER_THREADS: threads } : {}) },
     });

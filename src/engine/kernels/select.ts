@@ -135,6 +135,11 @@ export function kernelGather(kernels: Kernels, src: FloatArray, idx: Int32Array,
   return isWasm(kernels) && src instanceof Float32Array && dst instanceof Float32Array && kernels.gather(src, idx, dst);
 }
 
+/** Rows order[start..start+rows) of the float64 matrix `src` into float32 dst through wasm when dst is kernel memory on the wasm path; false otherwise: use a loop. */
+export function kernelGatherRows(kernels: Kernels, src: Float64Array, order: Int32Array, start: number, rows: number, width: number, dst: FloatArray): boolean {
+  return isWasm(kernels) && dst instanceof Float32Array && kernels.gatherRows(src, order, start, rows, width, dst);
+}
+
 /** Σ(src[idx[k]] - before[k])² and Σbefore² into out in wasm when all came from kernel memory on the wasm path; false otherwise. */
 export function kernelGatherDiff(kernels: Kernels, src: FloatArray, idx: Int32Array, before: FloatArray, out: Float64Array): boolean {
   return isWasm(kernels) && src instanceof Float32Array && before instanceof Float32Array && kernels.gatherDiff(src, idx, before, out);

@@ -20,6 +20,7 @@ interface GemmExports extends ConvExports {
   binCounts(a: number, idx: number, n: number, lut: number, counts: number): void;
   gather(src: number, idx: number, n: number, dst: number): void;
   gatherDiff(src: number, idx: number, n: number, before: number, out: number): void;
+  demote(src: number, n: number, dst: number): void;
   act(kind: number, alpha: number, x: number, y: number, n: number): void;
   actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
   colSums(g: number, rows: number, n: number, out: number): void;
@@ -52,6 +53,12 @@ export interface WasmKernels extends Kernels {
   binCounts(a: Float32Array, idx: Int32Array | null, edges: readonly number[], counts: Int32Array): boolean;
   /** dst[k] = src[idx[k]] for every k of idx (indices must lie within src); false when an array is elsewhere or dst is short. */
   gather(src: Float32Array, idx: Int32Array, dst: Float32Array): boolean;
+  /**
+   * Rows order[start..start+rows) of the float64 matrix `src` (each `width` wide) into dst, rounded to float32
+   * as a Float32Array store rounds: each row is copied as float64 into wasm memory (a plain copy, where a
+   * converting copy costs several times more), then rounded four at a time. False when dst is elsewhere or short.
+   */
+  gatherRows(src: Float64Array, order: Int32Array, start: number, rows: number, width: number, dst: Float32Array): boolean;
   /** Σ(src[idx[k]] - before[k])² and Σbefore[k]² (float64) into out[0], out[1]; false when an array is elsewhere or before is short. */
   gatherDiff(src: Float32Array, idx: Int32Array, before: Float32Array, out: Float64Array): boolean;
   /** C[m×n] = A[m×k]·B[k×n] + 1·biasᵀ with the bias added as each tile is stored; false when `bias` is not in this heap. */
@@ -127,6 +134,8 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const sC = new HeapScratch(heap);
   const sPacked = new HeapScratch(heap);
   const sPackedA = new HeapScratch(heap);
+  const sRows = new HeapScratch(heap);
+  let rowsView: Float64Array<ArrayBufferLike> = new Float64Array(0);
   const tmp = heap.alloc(tileBytes);
   // two float64 results of moments and gatherDiff
   const pairOut = heap.alloc(16);
@@ -194,6 +203,19 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     gather: (src, idx, dst) => {
       if (!heap.owns(src) || !heap.owns(idx) || !heap.owns(dst) || dst.length < idx.length) return false;
       ex.gather(src.byteOffset, idx.byteOffset, idx.length, dst.byteOffset);
+      return true;
+    },
+    gatherRows: (src, order, start, rows, width, dst) => {
+      const n = rows * width;
+      if (!heap.owns(dst) || dst.length < n) return false;
+      const ptr = sRows.ensure(n * 8);
+      // one view per scratch region and memory buffer, not per call
+      if (rowsView.buffer !== heap.f32.buffer || rowsView.byteOffset !== ptr || rowsView.length < n) rowsView = new Float64Array(heap.f32.buffer, ptr, sRows.capacityBytes / 8);
+      for (let r = 0; r < rows; r++) {
+        const from = order[start + r] * width;
+        rowsView.set(src.subarray(from, from + width), r * width);
+      }
+      ex.demote(ptr, n, dst.byteOffset);
       return true;
     },
     gatherDiff: (src, idx, before, out) => {

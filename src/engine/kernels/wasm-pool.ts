@@ -16,7 +16,9 @@ const CHUNK_ROWS = 15; // rows (a multiple of MR) or weights per chunk
 const READY = 16; // helpers that have instantiated the module
 const FAILED = 17; // 1 if a helper threw
 const KIND = 18; // GEMM or ADAM
-const SUMS = 19; // adam: Σw of each chunk, float32
+const SLEEPERS = 19; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
+const CALLER_WAITING = 20; // 1 while the caller sleeps in Atomics.wait on DONE
+const SUMS = 21; // adam: Σw of each chunk, float32
 const MAX_CHUNKS = 64;
 /** Chunk index bits of CLAIM; the other 25 count jobs, so a stale claim cannot match for 2^25 jobs. */
 const INDEX_BITS = 7;
@@ -47,7 +49,12 @@ try {
   for (;;) {
     const v = Atomics.load(ctl, ${CLAIM});
     if ((v & ${INDEX_MASK}) >= ctl[${CHUNKS}]) {
-      Atomics.wait(ctl, ${CLAIM}, v); // every chunk claimed: sleep until the next job
+      // every chunk claimed: sleep until the next job. Counted among the sleepers before the wait's own
+      // look at CLAIM, so a publish either sees this helper and notifies, or came first and the wait
+      // returns at once; a publish while every helper works skips the wake call.
+      Atomics.add(ctl, ${SLEEPERS}, 1);
+      Atomics.wait(ctl, ${CLAIM}, v);
+      Atomics.sub(ctl, ${SLEEPERS}, 1);
       continue;
     }
     const kind = ctl[${KIND}], per = ctl[${CHUNK_ROWS}];
@@ -68,7 +75,7 @@ try {
       f32[${SUMS} + chunk] = ex.adam(w + off, g + off, m + off, vs + off, Math.min(per, n - chunk * per), b1, b2, step, ic2, eps);
     }
     Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
+    if (Atomics.load(ctl, ${CALLER_WAITING})) Atomics.notify(ctl, ${DONE});
   }
 } catch (e) {
   Atomics.store(ctl, ${FAILED}, 1);
@@ -195,7 +202,7 @@ export class GemmPool {
     ctl[CHUNK_ROWS] = per;
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, CLAIM, this.generation << INDEX_BITS);
-    Atomics.notify(ctl, CLAIM);
+    if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, CLAIM);
   }
 
   /** The next unclaimed chunk, claimed for the caller, or -1 when every chunk is taken. */
@@ -212,7 +219,11 @@ export class GemmPool {
     const ctl = this.ctl;
     for (let done = Atomics.load(ctl, DONE); done < chunks; done = Atomics.load(ctl, DONE)) {
       if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
+      // flagged before the wait's own look at DONE (as the helpers' sleeper count), so a finishing helper
+      // notifies exactly when the caller may be asleep
+      Atomics.store(ctl, CALLER_WAITING, 1);
       Atomics.wait(ctl, DONE, done, 100);
+      Atomics.store(ctl, CALLER_WAITING, 0);
     }
   }
 }
