@@ -1,4 +1,4 @@
-// `node --import tsx bench/profile.ts [--cases=<substring>] [--threads=N] [--epochs=N]`: trains each bench
+// `node --import tsx bench/profile.ts [--cases=<substring>] [--threads=N] [--epochs=N] [--top=N]`: trains each bench
 // case under V8's sampling profiler (a child `node --cpu-prof`) and prints where a training step spends its
 // time: self time per function, grouped into the stages of a step. bench/PROFILE.md records a reading.
 import { spawnSync } from 'node:child_process';
@@ -61,7 +61,7 @@ function summarize(file: string): void {
   console.log('  by stage:');
   for (const [s, us] of [...byStage].sort((a, b) => b[1] - a[1])) console.log(`    ${pct(us)}  ${s}`);
   console.log('  top functions (self time):');
-  for (const [f, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(`    ${pct(us)}  ${f}`);
+  for (const [f, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(opt('top') ?? 14))) console.log(`    ${pct(us)}  ${f}`);
 }
 
 async function child(id: string, epochs: number): Promise<void> {
