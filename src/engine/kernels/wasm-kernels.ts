@@ -78,9 +78,9 @@ export interface WasmKernels extends Kernels {
 /** Depth of one packed slice of the shared dimension. */
 const KC = 256;
 /** Below this many multiply-adds a product is not worth waking a helper thread for. */
-const SPLIT_MIN_MACS = 1 << 19;
+export const SPLIT_MIN_MACS = 1 << 19;
 /** Below this many weights an Adam update is not worth waking a helper thread for. */
-const SPLIT_MIN_WEIGHTS = 1 << 16;
+export const SPLIT_MIN_WEIGHTS = 1 << 16;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
