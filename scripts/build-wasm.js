@@ -178,13 +178,16 @@ function packAFunc(t) {
 }
 
 /**
- * gemm(m, n, k, ap, bp, c, acc, tmp, bias): C[m×n] = A·B (acc 0), += A·B (acc 1) or = A·B + 1·biasᵀ (acc 2,
- * the dense layer's bias fused into the store), with A packed by packA and B by pack, MC rows at a time
- * against every B panel. The inner loop is unrolled UNROLL times; partial tiles (m or n not a multiple of the
- * tile) go through the scratch tile `tmp`. The relaxed build multiplies-adds with f32x4.relaxed_madd (one
- * fused instruction where the CPU has FMA), the plain build with a multiply then an add.
+ * gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt): C[m×n] = A·B (acc 0), += A·B (acc 1) or = A·B + 1·biasᵀ
+ * (acc 2, the dense layer's bias fused into the store), with A packed by packA, MC rows at a time against
+ * every B panel. B is packed by pack (ldb 0), or read in place with rows ldb floats apart, its last partial
+ * panel (n not a multiple of NR) packed at bt: with few rows of A (a convolution's filters) each panel is
+ * read only a few times, and packing it cost more than the contiguous reads saved. Partial tiles (m or n not
+ * a multiple of the tile) go through the scratch tile `tmp`. The relaxed build multiplies-adds with
+ * f32x4.relaxed_madd (one fused instruction where the CPU has FMA), the plain build with a multiply then an add.
  */
 function gemmFunc(t) {
+  if (UNROLL !== 1) throw new Error('gemm: a B panel read in place steps by a row stride; the unrolled offsets assume packed panels');
   const accLocals = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(local ${acc(r, v)} v128)`)).join(' ');
   const zero = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(local.set ${acc(r, v)} (v128.const i32x4 0 0 0 0))`)).join('\n        ');
   const step = (u) => [
@@ -195,7 +198,7 @@ function gemmFunc(t) {
     ]),
   ].join('\n          ');
   const advance = (u) => `(local.set $pa (i32.add (local.get $pa) (i32.const ${u * t.MR * 4})))
-          (local.set $pb (i32.add (local.get $pb) (i32.const ${u * t.NR * 4})))
+          (local.set $pb (i32.add (local.get $pb) (local.get $bstride)))
           (local.set $p (i32.sub (local.get $p) (i32.const ${u})))`;
   const storeFull = range(t.MR).map((r) => [
     `(local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $n)) (local.get $j)) (i32.const 2))))`,
@@ -206,8 +209,8 @@ function gemmFunc(t) {
   const storeTmp = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(v128.store offset=${(r * t.NR + v * 4) * 4} (local.get $tmp) (local.get ${acc(r, v)}))`)).join('\n            ');
   return `
   (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $ap i32)
-    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32) (param $bias i32)
-    (local $pbias i32) (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
+    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32) (param $bias i32) (param $ldb i32) (param $bt i32)
+    (local $bstride i32) (local $pbias i32) (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
     (local $p i32) (local $pc i32) (local $r i32) (local $q i32) (local $x f32) (local $av v128)
     ${range(t.NV).map((v) => `(local $b${v} v128)`).join(' ')}
     ${accLocals}
@@ -220,7 +223,14 @@ function gemmFunc(t) {
       (br_if $jDone (i32.ge_s (local.get $j) (local.get $n)))
       (local.set $cols (i32.sub (local.get $n) (local.get $j)))
       (if (i32.gt_s (local.get $cols) (i32.const ${t.NR})) (then (local.set $cols (i32.const ${t.NR}))))
-      (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 2)))))
+      (local.set $bstride (i32.const ${t.NR * 4}))
+      (if (i32.eqz (local.get $ldb))
+        (then (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 2))))))
+        (else (if (i32.eq (local.get $cols) (i32.const ${t.NR}))
+          (then
+            (local.set $panel (i32.add (local.get $bp) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $bstride (i32.shl (local.get $ldb) (i32.const 2))))
+          (else (local.set $panel (local.get $bt))))))
       (local.set $pbias (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))
       (local.set $i (local.get $i0))
       (block $iDone (loop $iLoop

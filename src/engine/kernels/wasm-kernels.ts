@@ -1,5 +1,6 @@
 // The WebAssembly SIMD float32 path (scripts/build-wasm.js): A and B are packed per 256-deep slice into
-// 4-row blocks and 8-column panels, and a 4x8 f32x4 register tile sweeps them 64 rows at a time. Operands
+// 4-row blocks and 8-column panels (a plain B under few rows of A is read in place instead), and a 4x8
+// f32x4 register tile sweeps them 64 rows at a time. Operands
 // already in wasm memory (allocated through the heap) are used in place; anything else is copied into
 // reusable scratch regions, one memcpy per operand per call.
 import type { FloatArray } from '../types';
@@ -12,7 +13,7 @@ import { wasmConvOps, type ConvExports, type WasmConvOps } from './wasm-conv';
 interface GemmExports extends ConvExports {
   pack(b: number, ld: number, k: number, n: number, transposed: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
-  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
   sumSquares(a: number, n: number): number;
   moments(a: number, n: number, out: number): void;
@@ -77,6 +78,12 @@ export interface WasmKernels extends Kernels {
 
 /** Depth of one packed slice of the shared dimension. */
 const KC = 256;
+/**
+ * Up to this many rows of A (four row blocks: a convolution's filters), a plain B is read in place, only its
+ * last partial panel packed: each panel is read by so few row blocks that packing all of it cost more than
+ * the contiguous reads saved. Taller products (dense layers) read each panel dozens of times and pack.
+ */
+const IN_PLACE_B_MAX_ROWS = 16;
 /** Below this many multiply-adds a product is not worth waking a helper thread for. */
 export const SPLIT_MIN_MACS = 1 << 19;
 /** Below this many weights an Adam update is not worth waking a helper thread for. */
@@ -162,19 +169,25 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     const pa = sPackedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
     const packed = sPacked.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
     const split = pool && m >= 2 * MR && m * n * k >= SPLIT_MIN_MACS;
+    const inPlaceB = !bT && m <= IN_PLACE_B_MAX_ROWS;
+    const fullPanels = n - (n % NR);
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
     for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       const aSlice = a0 + (aT ? p0 * m : p0) * 4;
       const rs = aT ? 1 : k;
       const ps = aT ? m : 1;
-      ex.pack(b0 + (bT ? p0 : p0 * n) * 4, bT ? k : n, kc, n, bT ? 1 : 0, packed);
+      const bSlice = b0 + (bT ? p0 : p0 * n) * 4;
+      if (!inPlaceB) ex.pack(bSlice, bT ? k : n, kc, n, bT ? 1 : 0, packed);
+      else if (fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
+      const bp = inPlaceB ? bSlice : packed;
+      const ldb = inPlaceB ? n : 0;
       const acc = accumulate || p0 > 0 ? 1 : bias ? 2 : 0;
       if (split && pool) {
-        pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, packed, pc, acc, tmp, bias);
+        pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, bp, pc, acc, tmp, bias, ldb, packed);
       } else {
         ex.packA(aSlice, rs, ps, m, kc, pa);
-        ex.gemm(m, n, kc, pa, packed, pc, acc, tmp, bias);
+        ex.gemm(m, n, kc, pa, bp, pc, acc, tmp, bias, ldb, packed);
       }
     }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));
