@@ -178,8 +178,9 @@ function packAFunc(t) {
 }
 
 /**
- * gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt): C[m×n] = A·B (acc 0), += A·B (acc 1) or = A·B + 1·biasᵀ
- * (acc 2, the dense layer's bias fused into the store), with A packed by packA, MC rows at a time against
+ * gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt): C[m×n] = A·B (acc 0), += A·B (acc 1), = A·B + 1·biasᵀ
+ * (acc 2, the dense layer's bias fused into the store) or = A·B + bias·1ᵀ (acc 3, a bias per row: a
+ * convolution's per filter), with A packed by packA, MC rows at a time against
  * every B panel. B is packed by pack (ldb 0), or read in place with rows ldb floats apart, its last partial
  * panel (n not a multiple of NR) packed at bt: with few rows of A (a convolution's filters) each panel is
  * read only a few times, and packing it cost more than the contiguous reads saved. Partial tiles (m or n not
@@ -204,7 +205,9 @@ function gemmFunc(t) {
     `(local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $n)) (local.get $j)) (i32.const 2))))`,
     ...range(t.NV).map((v) => `(v128.store offset=${v * 16} (local.get $pc) (if (result v128) (i32.eq (local.get $acc) (i32.const 1))
             (then (f32x4.add (v128.load offset=${v * 16} (local.get $pc)) (local.get ${acc(r, v)})))
-            (else (if (result v128) (local.get $acc) (then (f32x4.add (local.get ${acc(r, v)}) (v128.load offset=${v * 16} (local.get $pbias)))) (else (local.get ${acc(r, v)}))))))`),
+            (else (if (result v128) (local.get $acc) (then (f32x4.add (local.get ${acc(r, v)}) (if (result v128) (i32.eq (local.get $acc) (i32.const 3))
+              (then (v128.load32_splat (i32.add (local.get $bias) (i32.shl (i32.add (local.get $i) (i32.const ${r})) (i32.const 2)))))
+              (else (v128.load offset=${v * 16} (local.get $pbias)))))) (else (local.get ${acc(r, v)}))))))`),
   ].join('\n            ')).join('\n            ');
   const storeTmp = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(v128.store offset=${(r * t.NR + v * 4) * 4} (local.get $tmp) (local.get ${acc(r, v)}))`)).join('\n            ');
   return `
@@ -268,7 +271,9 @@ function gemmFunc(t) {
                 (f32.store (local.get $pc) (if (result f32) (i32.eq (local.get $acc) (i32.const 1))
                   (then (f32.add (f32.load (local.get $pc)) (local.get $x)))
                   (else (if (result f32) (local.get $acc)
-                    (then (f32.add (local.get $x) (f32.load (i32.add (local.get $pbias) (i32.shl (local.get $q) (i32.const 2))))))
+                    (then (f32.add (local.get $x) (f32.load (if (result i32) (i32.eq (local.get $acc) (i32.const 3))
+                      (then (i32.add (local.get $bias) (i32.shl (i32.add (local.get $i) (local.get $r)) (i32.const 2))))
+                      (else (i32.add (local.get $pbias) (i32.shl (local.get $q) (i32.const 2))))))))
                     (else (local.get $x))))))
                 (local.set $q (i32.add (local.get $q) (i32.const 1)))
                 (br $qLoop)))

@@ -3,7 +3,7 @@
 // and refusal of arrays that are not kernel memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kernelActivation, kernelActivationGrad, kernelAllFinite, kernelColumnSums, kernelGatherRows, kernelGemmBias, wasmKernels } from '../../src/engine/kernels/select';
+import { kernelActivation, kernelActivationGrad, kernelAllFinite, kernelColumnSums, kernelGatherRows, kernelGemmBias, kernelGemmRowBias, wasmKernels } from '../../src/engine/kernels/select';
 import { gatherBatch } from '../../src/engine/train/targets';
 import type { WasmKernels } from '../../src/engine/kernels/wasm-kernels';
 import { lcg } from './engine-helpers';
@@ -132,6 +132,27 @@ test('GEMM with the fused bias equals the product plus a bias loop, on 1 and 2 t
       for (let i = 0; i < m * n; i++) assert.ok(Math.abs(fused[i] - loop[i]) <= tol * (1 + Math.abs(loop[i])), `${m}x${n}x${k} [${i}] ${fused[i]} vs ${loop[i]}`);
       assert.equal(kernelGemmBias(w, m, n, k, a, b, new Float32Array(n), fused), false, 'a bias outside kernel memory is declined');
     }
+  }
+});
+
+test('GEMM with a fused bias per row equals the product plus a bias loop bit for bit, on 1 and 2 threads, and declines deep products', () => {
+  for (const threads of [1, 2]) {
+    const w = wasmKernels(threads)!;
+    // partial tiles both ways, B read in place (up to 16 rows) and packed, and one product large enough to split
+    for (const [m, n, k] of [[1, 1, 1], [5, 9, 3], [8, 784, 9], [16, 196, 72], [17, 13, 256], [67, 130, 200]] as const) {
+      const r = lcg(m * n + k);
+      const a = heapArray(w, Array.from({ length: m * k }, () => 2 * r() - 1));
+      const b = heapArray(w, Array.from({ length: k * n }, () => 2 * r() - 1));
+      const bias = heapArray(w, Array.from({ length: m }, () => 2 * r() - 1));
+      const fused = w.heap.allocFloat32(m * n), loop = w.heap.allocFloat32(m * n);
+      assert.ok(kernelGemmRowBias(w, m, n, k, a, b, bias, fused));
+      w.gemm(m, n, k, a, b, loop, false);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) loop[i * n + j] += bias[i];
+      assert.deepEqual(fused, loop, `${m}x${n}x${k} on ${threads} thread(s)`);
+      assert.equal(kernelGemmRowBias(w, m, n, k, a, b, new Float32Array(m), fused), false, 'a bias outside kernel memory is declined');
+    }
+    const deep = w.heap.allocFloat32(4 * 257);
+    assert.equal(kernelGemmRowBias(w, 4, 1, 257, deep, deep, w.heap.allocFloat32(4), w.heap.allocFloat32(4)), false, 'deeper than one slice is declined');
   }
 });
 

@@ -153,6 +153,14 @@ export function kernelGemmBias(kernels: Kernels, m: number, n: number, k: number
   return isWasm(kernels) && bias instanceof Float32Array && kernels.gemmBias(m, n, k, a, b, bias, c);
 }
 
+/**
+ * C = A·B + bias·1ᵀ (a convolution's forward for one sample, a bias per filter) with the bias added as the
+ * product is stored, on the wasm path when `bias` is kernel memory and k fits one packed slice; false otherwise: use gemm and a loop.
+ */
+export function kernelGemmRowBias(kernels: Kernels, m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: FloatArray, c: FloatArray): boolean {
+  return isWasm(kernels) && bias instanceof Float32Array && kernels.gemmRowBias(m, n, k, a, b, bias, c);
+}
+
 /** out = column sums of g [rows × n] (the bias gradient) in wasm when both are kernel memory; false otherwise: use a loop. */
 export function kernelColumnSums(kernels: Kernels, g: FloatArray, rows: number, n: number, out: FloatArray): boolean {
   return isWasm(kernels) && g instanceof Float32Array && out instanceof Float32Array && kernels.columnSums(g, rows, n, out);

@@ -64,6 +64,12 @@ export interface WasmKernels extends Kernels {
   gatherDiff(src: Float32Array, idx: Int32Array, before: Float32Array, out: Float64Array): boolean;
   /** C[m×n] = A[m×k]·B[k×n] + 1·biasᵀ with the bias added as each tile is stored; false when `bias` is not in this heap. */
   gemmBias(m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: Float32Array, c: FloatArray): boolean;
+  /**
+   * C[m×n] = A[m×k]·B[k×n] + bias·1ᵀ (a bias per row, a convolution's per filter) with the bias added as each
+   * tile is stored, which rounds as adding it to the finished product does; false when `bias` is not in this
+   * heap or k is deeper than one packed slice (the bias would join a partial sum).
+   */
+  gemmRowBias(m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: Float32Array, c: FloatArray): boolean;
   /** y = f(x) over the first n entries for a piecewise-linear activation (WASM_ACTIVATIONS); false when unsupported or an array is elsewhere. */
   activation(kind: string, alpha: number, x: Float32Array, y: Float32Array, n: number): boolean;
   /** dx = f'(x)·dy over the first n entries for the same activations; false when unsupported or an array is elsewhere. */
@@ -158,8 +164,9 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
 
   // Both operands are packed (A into MR-row blocks, B into NR-column panels) so the micro-kernel reads
   // each with static offsets; packing is O(mk + kn) against the O(mnk) product.
-  // bias: a heap address added to every row of C (with accumulate false), or 0.
-  const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean, bias = 0): void => {
+  // bias: a heap address, with accumulate false: bias[j] added down column j (biasMode 2, 1·biasᵀ) or bias[i]
+  // along row i (biasMode 3, bias·1ᵀ); or 0.
+  const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean, bias = 0, biasMode = 2): void => {
     if (m === 0 || n === 0) return;
     const a0 = input(a, m * k, sA);
     const b0 = input(b, k * n, sB);
@@ -182,7 +189,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       else if (fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
       const bp = inPlaceB ? bSlice : packed;
       const ldb = inPlaceB ? n : 0;
-      const acc = accumulate || p0 > 0 ? 1 : bias ? 2 : 0;
+      const acc = accumulate || p0 > 0 ? 1 : bias ? biasMode : 0;
       if (split && pool) {
         pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, bp, pc, acc, tmp, bias, ldb, packed);
       } else {
@@ -250,6 +257,11 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     gemmBias: (m, n, k, a, b, bias, c) => {
       if (!heap.owns(bias) || bias.length < n) return false;
       run(m, n, k, a, false, b, false, c, false, bias.byteOffset);
+      return true;
+    },
+    gemmRowBias: (m, n, k, a, b, bias, c) => {
+      if (!heap.owns(bias) || bias.length < m || k > KC) return false;
+      run(m, n, k, a, false, b, false, c, false, bias.byteOffset, 3);
       return true;
     },
     activation: (kind, alpha, x, y, n) => {

@@ -28,6 +28,8 @@ const CLOSED = INDEX_MASK;
 const WORDS = SUMS + MAX_CHUNKS;
 const GEMM = 0;
 const ADAM = 1;
+/** gemm's acc code for a bias per row of C: a chunk of rows starts its bias at its first row. */
+const ROW_BIAS = 3;
 
 /** Chunks per thread: enough that an early finisher can take over part of a slow thread's share. */
 const CHUNKS_PER_THREAD = 4;
@@ -66,7 +68,7 @@ try {
       const row = (v & ${INDEX_MASK}) * per;
       const rows = Math.min(per, m - row);
       ex.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias, ldb, bt);
+      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, ldb, bt);
     } else {
       const w = ctl[${ARGS}], g = ctl[${ARGS + 1}], m = ctl[${ARGS + 2}], vs = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}];
       const b1 = f32[${ARGS + 5}], b2 = f32[${ARGS + 6}], step = f32[${ARGS + 7}], ic2 = f32[${ARGS + 8}], eps = f32[${ARGS + 9}];
@@ -151,7 +153,7 @@ export class GemmPool {
       const row = chunk * rowsPer;
       const rows = Math.min(rowsPer, m - row);
       own.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-      own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias, ldb, bt);
+      own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ROW_BIAS ? bias + row * 4 : bias, ldb, bt);
       Atomics.add(ctl, DONE, 1);
     }
     this.awaitChunks(chunks);

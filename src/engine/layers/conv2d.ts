@@ -13,7 +13,7 @@ import type { Conv2dSpec } from '../spec/model-spec';
 import { convPadding, shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Kernels } from '../kernels/kernels';
 import { col2im, im2col, type ConvGeometry } from '../kernels/im2col';
-import { kernelConvOps } from '../kernels/select';
+import { kernelConvOps, kernelGemmRowBias } from '../kernels/select';
 import type { WasmConvOps } from '../kernels/wasm-conv';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
@@ -99,6 +99,8 @@ export class Conv2dLayer implements Layer {
       const n = Math.min(this.chunk, batch - first);
       this.unroll(input, first, n);
       const work = this.chunkBuffer(out, first, n);
+      // one sample: its slice of `out` takes the product with the bias added as each tile is stored
+      if (n === 1 && this.bias && kernelGemmRowBias(this.kernels, F, P, this.k, this.weight.value, this.cols, this.bias.value, work)) continue;
       this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, work, false);
       if (this.ops?.fromFilterMajor(work, F, P, n, out, first, this.bias ? this.bias.value : null)) continue;
       // [filters × n·P] -> n samples of [filters × P], adding the bias (in place for one sample)
