@@ -57,7 +57,8 @@ export interface WasmKernels extends Kernels {
   /**
    * Rows order[start..start+rows) of the float64 matrix `src` (each `width` wide) into dst, rounded to float32
    * as a Float32Array store rounds: each row is copied as float64 into wasm memory (a plain copy, where a
-   * converting copy costs several times more), then rounded four at a time. False when dst is elsewhere or short.
+   * converting copy costs several times more), then rounded four at a time. False when dst is elsewhere or
+   * short, or rows are too narrow to gain (then the caller's loop is faster).
    */
   gatherRows(src: Float64Array, order: Int32Array, start: number, rows: number, width: number, dst: Float32Array): boolean;
   /** Σ(src[idx[k]] - before[k])² and Σbefore[k]² (float64) into out[0], out[1]; false when an array is elsewhere or before is short. */
@@ -90,6 +91,8 @@ const KC = 256;
  * the contiguous reads saved. Taller products (dense layers) read each panel dozens of times and pack.
  */
 const IN_PLACE_B_MAX_ROWS = 16;
+/** Narrower rows are gathered faster by the caller's loop than by a typed-array copy per row. */
+const GATHER_MIN_WIDTH = 64;
 /** Below this many multiply-adds a product is not worth waking a helper thread for. */
 export const SPLIT_MIN_MACS = 1 << 19;
 /** Below this many weights an Adam update is not worth waking a helper thread for. */
@@ -227,7 +230,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     },
     gatherRows: (src, order, start, rows, width, dst) => {
       const n = rows * width;
-      if (!heap.owns(dst) || dst.length < n) return false;
+      if (width < GATHER_MIN_WIDTH || !heap.owns(dst) || dst.length < n) return false;
       const ptr = sRows.ensure(n * 8);
       // one view per scratch region and memory buffer, not per call
       if (rowsView.buffer !== heap.f32.buffer || rowsView.byteOffset !== ptr || rowsView.length < n) rowsView = new Float64Array(heap.f32.buffer, ptr, sRows.capacityBytes / 8);
