@@ -13,7 +13,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parseModel } from '../src/engine/spec/parse';
 import { loadDataset } from '../src/engine/data/load';
 import type { Dataset, Split } from '../src/engine/data/dataset';
 import type { ModelSpec } from '../src/engine/spec/model-spec';
@@ -21,27 +20,11 @@ import { Trainer } from '../src/engine/train/trainer';
 import { torchInfo } from './torch';
 import { useBackend } from './tfjs';
 import { fmtRate, summarize } from './stats';
+import { cnnBenchSpec, parseSpec } from './cnn-spec';
 
 const PYTHON = '/usr/bin/python3';
 const WARMUP = 1;
 const ROUNDS = 6;
-
-const BENCH_LAYERS = [
-  { type: 'conv2d', filters: 8, kernel: 3, padding: 'same', activation: 'relu' },
-  { type: 'maxpool', size: 2 },
-  { type: 'conv2d', filters: 16, kernel: 3, padding: 'same', activation: 'relu' },
-  { type: 'maxpool', size: 2 },
-  { type: 'dense', units: 10 },
-];
-
-function parse(text: string, file: string): ModelSpec {
-  const r = parseModel(text, file);
-  if (!r.ok) throw new Error(r.issues.map((i) => i.message).join('\n'));
-  return r.spec;
-}
-
-const benchSpec = (epochs: number) =>
-  parse(JSON.stringify({ name: 'cnn-bench', seed: 1, data: { source: 'mnist', samples: 2048, validationSplit: 0, preprocess: 'zero-center' }, layers: BENCH_LAYERS, loss: 'softmax-cross-entropy', optimizer: { type: 'adam', lr: 0.001 }, epochs, batchSize: 64 }), 'cnn-bench.nn.json');
 
 /** One epoch's throughput: samples per second of wall time and per second of the engine's own CPU time. */
 interface Round {
@@ -179,7 +162,7 @@ async function tfjs(backend: 'cpu' | 'wasm', data: Dataset, steps: number, round
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function speed(): Promise<void> {
-  const spec = benchSpec(1);
+  const spec = cnnBenchSpec(1);
   const data = loadDataset(spec, {});
   console.log(`CNN bench (conv 8, conv 16 3×3 + 2×2 max pool, dense 10, Adam, batch 64, ${data.train.n} MNIST digits): ${os.cpus().length} cores, load average ${load()}`);
   const ours = oursSession(spec, data);
@@ -223,7 +206,7 @@ async function speed(): Promise<void> {
 }
 
 async function accuracy(file: string): Promise<void> {
-  const spec = parse(readFileSync(file, 'utf8'), file);
+  const spec = parseSpec(readFileSync(file, 'utf8'), file);
   const data = loadDataset(spec, {});
   const trainer = new Trainer(spec, data, { yieldEveryMs: 0 });
   const summary = await trainer.run();

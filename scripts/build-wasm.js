@@ -178,13 +178,17 @@ function packAFunc(t) {
 }
 
 /**
- * gemm(m, n, k, ap, bp, c, acc, tmp, bias): C[m×n] = A·B (acc 0), += A·B (acc 1) or = A·B + 1·biasᵀ (acc 2,
- * the dense layer's bias fused into the store), with A packed by packA and B by pack, MC rows at a time
- * against every B panel. The inner loop is unrolled UNROLL times; partial tiles (m or n not a multiple of the
- * tile) go through the scratch tile `tmp`. The relaxed build multiplies-adds with f32x4.relaxed_madd (one
- * fused instruction where the CPU has FMA), the plain build with a multiply then an add.
+ * gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt): C[m×n] = A·B (acc 0), += A·B (acc 1), = A·B + 1·biasᵀ
+ * (acc 2, the dense layer's bias fused into the store) or = A·B + bias·1ᵀ (acc 3, a bias per row: a
+ * convolution's per filter), with A packed by packA, MC rows at a time against
+ * every B panel. B is packed by pack (ldb 0), or read in place with rows ldb floats apart, its last partial
+ * panel (n not a multiple of NR) packed at bt: with few rows of A (a convolution's filters) each panel is
+ * read only a few times, and packing it cost more than the contiguous reads saved. Partial tiles (m or n not
+ * a multiple of the tile) go through the scratch tile `tmp`. The relaxed build multiplies-adds with
+ * f32x4.relaxed_madd (one fused instruction where the CPU has FMA), the plain build with a multiply then an add.
  */
 function gemmFunc(t) {
+  if (UNROLL !== 1) throw new Error('gemm: a B panel read in place steps by a row stride; the unrolled offsets assume packed panels');
   const accLocals = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(local ${acc(r, v)} v128)`)).join(' ');
   const zero = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(local.set ${acc(r, v)} (v128.const i32x4 0 0 0 0))`)).join('\n        ');
   const step = (u) => [
@@ -195,19 +199,21 @@ function gemmFunc(t) {
     ]),
   ].join('\n          ');
   const advance = (u) => `(local.set $pa (i32.add (local.get $pa) (i32.const ${u * t.MR * 4})))
-          (local.set $pb (i32.add (local.get $pb) (i32.const ${u * t.NR * 4})))
+          (local.set $pb (i32.add (local.get $pb) (local.get $bstride)))
           (local.set $p (i32.sub (local.get $p) (i32.const ${u})))`;
   const storeFull = range(t.MR).map((r) => [
     `(local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $n)) (local.get $j)) (i32.const 2))))`,
     ...range(t.NV).map((v) => `(v128.store offset=${v * 16} (local.get $pc) (if (result v128) (i32.eq (local.get $acc) (i32.const 1))
             (then (f32x4.add (v128.load offset=${v * 16} (local.get $pc)) (local.get ${acc(r, v)})))
-            (else (if (result v128) (local.get $acc) (then (f32x4.add (local.get ${acc(r, v)}) (v128.load offset=${v * 16} (local.get $pbias)))) (else (local.get ${acc(r, v)}))))))`),
+            (else (if (result v128) (local.get $acc) (then (f32x4.add (local.get ${acc(r, v)}) (if (result v128) (i32.eq (local.get $acc) (i32.const 3))
+              (then (v128.load32_splat (i32.add (local.get $bias) (i32.shl (i32.add (local.get $i) (i32.const ${r})) (i32.const 2)))))
+              (else (v128.load offset=${v * 16} (local.get $pbias)))))) (else (local.get ${acc(r, v)}))))))`),
   ].join('\n            ')).join('\n            ');
   const storeTmp = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(v128.store offset=${(r * t.NR + v * 4) * 4} (local.get $tmp) (local.get ${acc(r, v)}))`)).join('\n            ');
   return `
   (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $ap i32)
-    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32) (param $bias i32)
-    (local $pbias i32) (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
+    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32) (param $bias i32) (param $ldb i32) (param $bt i32)
+    (local $bstride i32) (local $pbias i32) (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
     (local $p i32) (local $pc i32) (local $r i32) (local $q i32) (local $x f32) (local $av v128)
     ${range(t.NV).map((v) => `(local $b${v} v128)`).join(' ')}
     ${accLocals}
@@ -220,7 +226,14 @@ function gemmFunc(t) {
       (br_if $jDone (i32.ge_s (local.get $j) (local.get $n)))
       (local.set $cols (i32.sub (local.get $n) (local.get $j)))
       (if (i32.gt_s (local.get $cols) (i32.const ${t.NR})) (then (local.set $cols (i32.const ${t.NR}))))
-      (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 2)))))
+      (local.set $bstride (i32.const ${t.NR * 4}))
+      (if (i32.eqz (local.get $ldb))
+        (then (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 2))))))
+        (else (if (i32.eq (local.get $cols) (i32.const ${t.NR}))
+          (then
+            (local.set $panel (i32.add (local.get $bp) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $bstride (i32.shl (local.get $ldb) (i32.const 2))))
+          (else (local.set $panel (local.get $bt))))))
       (local.set $pbias (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))
       (local.set $i (local.get $i0))
       (block $iDone (loop $iLoop
@@ -258,7 +271,9 @@ function gemmFunc(t) {
                 (f32.store (local.get $pc) (if (result f32) (i32.eq (local.get $acc) (i32.const 1))
                   (then (f32.add (f32.load (local.get $pc)) (local.get $x)))
                   (else (if (result f32) (local.get $acc)
-                    (then (f32.add (local.get $x) (f32.load (i32.add (local.get $pbias) (i32.shl (local.get $q) (i32.const 2))))))
+                    (then (f32.add (local.get $x) (f32.load (if (result i32) (i32.eq (local.get $acc) (i32.const 3))
+                      (then (i32.add (local.get $bias) (i32.shl (i32.add (local.get $i) (local.get $r)) (i32.const 2))))
+                      (else (i32.add (local.get $pbias) (i32.shl (local.get $q) (i32.const 2))))))))
                     (else (local.get $x))))))
                 (local.set $q (i32.add (local.get $q) (i32.const 1)))
                 (br $qLoop)))
@@ -433,6 +448,31 @@ function binCountsFunc() {
       (i32.store (local.get $c) (i32.add (i32.load (local.get $c)) (i32.const 1)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $next))))`;
+}
+
+/**
+ * demote(src, n, dst): n float64 values at src rounded to float32 at dst (round to nearest even, as a JS store
+ * into a Float32Array), four at a time: a batch's inputs, staged from the float64 dataset by a plain copy.
+ */
+function demoteFunc() {
+  const half = (off) => `(f32x4.demote_f64x2_zero (v128.load offset=${off} (local.get $src)))`;
+  return `
+  (func $demote (export "demote") (param $src i32) (param $n i32) (param $dst i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vDone (loop $vLoop
+      (br_if $vDone (i32.ge_u (local.get $dst) (local.get $end)))
+      (v128.store (local.get $dst) ${shuffle32(half(0), half(16), [0, 1, 4, 5])})
+      (local.set $src (i32.add (local.get $src) (i32.const 32)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $vLoop)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sDone (loop $sLoop
+      (br_if $sDone (i32.ge_u (local.get $dst) (local.get $end)))
+      (f32.store (local.get $dst) (f32.demote_f64 (f64.load (local.get $src))))
+      (local.set $src (i32.add (local.get $src) (i32.const 8)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (br $sLoop))))`;
 }
 
 /** gather(src, idx, n, dst): dst[k] = src[idx[k]] for n float32 entries: the update ratio's weight sample. */
@@ -747,6 +787,15 @@ function convFuncs() {
           (f32.store ${addr(L('out'), L('o'))} ${L('max')})`)})`;
   // the common 2×2 window at stride 2, four outputs at a time: the window's cells, in the scalar loop's order,
   // are the even and odd columns of its two rows
+  // A row whose output width is not a multiple of four (7 after two poolings of 28) ends with one more
+  // v128 step over its last four outputs, overlapping the previous step: each output (and, backward, each
+  // input cell of its window) is a function of its own window only, so writing it twice gives the same
+  // values, and the branchy one-at-a-time loop runs only for rows narrower than four. The loop tests the
+  // row's end at the top, so the step re-aligned there runs through the loop's own body once more.
+  const overlapTail = `(if (i32.and (i32.and (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}) (i32.lt_s ${L('ox')} ${L('ow')})) (i32.ge_s ${L('ow')} (i32.const 4)))
+          (then
+            (local.set $o (i32.sub ${L('o')} (i32.sub ${L('ox')} (i32.sub ${L('ow')} (i32.const 4)))))
+            (local.set $ox (i32.sub ${L('ow')} (i32.const 4)))))`;
   const lanes = (v) => `(i32x4.add ${L('base')} (i32x4.splat ${v}))`;
   const candidate = (c, index) => `(local.set $c ${c})
           (local.set $take (v128.or (f32x4.gt ${L('c')} ${L('m')}) (f32x4.ne ${L('c')} ${L('c')})))
@@ -761,6 +810,7 @@ function convFuncs() {
     ${loop('plane', '(i32.const 0)', L('planes'), loop('oy', '(i32.const 0)', L('oh'), `(local.set $a (i32.add (i32.mul ${L('plane')} (i32.mul ${L('H')} ${L('W')})) (i32.mul (i32.shl ${L('oy')} (i32.const 1)) ${L('W')})))
       (local.set $ox (i32.const 0))
       (block $vDone (loop $vLoop
+        ${overlapTail}
         (br_if $vDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}))
         (local.set $p ${addr(L('x'), `(i32.add ${L('a')} (i32.shl ${L('ox')} (i32.const 1)))`)})
         (local.set $t0 (v128.load ${L('p')}))
@@ -804,6 +854,7 @@ function convFuncs() {
     ${loop('plane', '(i32.const 0)', L('planes'), loop('oy', '(i32.const 0)', L('oh'), `(local.set $a (i32.mul (i32.add (i32.mul ${L('plane')} (i32.shl ${L('oh')} (i32.const 1))) (i32.shl ${L('oy')} (i32.const 1))) ${L('W')}))
       (local.set $ox (i32.const 0))
       (block $vDone (loop $vLoop
+        ${overlapTail}
         (br_if $vDone (i32.gt_s (i32.add ${L('ox')} (i32.const 4)) ${L('ow')}))
         (local.set $gv (v128.load ${addr(L('g'), L('o'))}))
         (local.set $av (v128.load ${addr(L('arg'), L('o'))}))
@@ -889,7 +940,7 @@ function convFuncs() {
 function watText(t) {
   return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${convFuncs()}
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${convFuncs()}
   (global (export "MR") i32 (i32.const ${t.MR}))
   (global (export "NR") i32 (i32.const ${t.NR})))
 `;

@@ -133,7 +133,9 @@ test('conv2d on kernel memory (wasm passes) equals conv2d on plain arrays (TS lo
 
 const POOLS: [string, PoolSpec, Shape][] = [
   ['maxpool 2×2 on 8×28×28', pool('maxpool', 2), [8, 28, 28]],
-  ['maxpool 2×2 on odd 3×9×19 (a 4-wide block, a scalar tail, an unused border)', pool('maxpool', 2), [3, 9, 19]],
+  ['maxpool 2×2 on odd 3×9×19 (a 4-wide block, an overlapping last block, an unused border)', pool('maxpool', 2), [3, 9, 19]],
+  ['maxpool 2×2 on 16×14×14 (the bench layer: rows of 7, the tiled gradient with an overlapping last block)', pool('maxpool', 2), [16, 14, 14]],
+  ['maxpool 2×2 on 2×6×6 (rows of 3, narrower than one block: one at a time)', pool('maxpool', 2), [2, 6, 6]],
   ['maxpool 3 stride 2 (overlapping windows, uneven border)', pool('maxpool', 3, 2), [2, 7, 8]],
   ['maxpool 2 stride 3', pool('maxpool', 2, 3), [3, 8, 7]],
   ['avgpool 2×2', pool('avgpool', 2), [4, 6, 6]],
@@ -151,6 +153,44 @@ test('max and average pooling on kernel memory (wasm passes) equal the TS loops,
       const [got, want] = [run(layers[0], input, grad, batch, heapAlloc), run(layers[1], input, grad, batch, plainAlloc)];
       assertSame(got[0], want[0], `${name} batch ${batch} output`);
       assertSame(got[1], want[1], `${name} batch ${batch} input gradient`);
+    }
+  }
+});
+
+test('a weight gradient accumulated transposed (few filters, short columns) has the bits of the direct product', () => {
+  // 8 filters over 9 taps take the transposed product; the expected gradient is the direct one,
+  // work·colsᵀ per sample accumulated in order on the same kernels, on one-sample chunks (28×28) and on
+  // chunks of many samples (5×5: 36 per chunk, so 40 samples make two, each deeper than one packed slice)
+  for (const [spec, shape, batch] of [[conv2d(8, 3, { padding: 'same' }), [1, 28, 28], 3], [conv2d(8, 3, { padding: 'same' }), [1, 5, 5], 40], [conv2d(3, [1, 2]), [2, 4, 4], 5]] as [Conv2dSpec, Shape, number][]) {
+    for (const alloc of [heapAlloc, plainAlloc]) {
+      const output = descriptorOf(spec).outputShape(spec, shape) as Shape;
+      const layer = new Conv2dLayer(spec, 0, shape, output, alloc, w, { l1: 0, l2: 0 });
+      layer.weight.value.set(values(layer.weight.value.length, 5, false));
+      const input = alloc(batch * layer.inputSize);
+      input.set(values(input.length, 6, false));
+      const grad = alloc(batch * layer.outputSize);
+      grad.set(values(grad.length, 7, false));
+      layer.forward(input, batch);
+      layer.backward(grad, batch);
+      const [C, H, W] = shape;
+      const [F, outH, outW] = output;
+      const g = geometry(C, H, W, spec.kernel, spec.stride, [outH === H && spec.kernel[0] > 1 ? (spec.kernel[0] - 1) / 2 : 0, outW === W && spec.kernel[1] > 1 ? (spec.kernel[1] - 1) / 2 : 0]);
+      const P = outH * outW;
+      const K = C * spec.kernel[0] * spec.kernel[1];
+      const expected = new Float32Array(F * K);
+      // the layer's chunks: as many samples as fill 8192 unrolled values, side by side, filter-major
+      const chunk = Math.max(1, Math.floor(8192 / (K * P)));
+      for (let first = 0; first < batch; first += chunk) {
+        const n = Math.min(chunk, batch - first);
+        const cols = new Float32Array(K * n * P);
+        const work = new Float32Array(F * n * P);
+        for (let s = 0; s < n; s++) {
+          im2col(g, input, first + s, cols, s * P, n * P);
+          for (let f = 0; f < F; f++) work.set(grad.subarray((first + s) * F * P + f * P, (first + s) * F * P + (f + 1) * P), f * n * P + s * P);
+        }
+        w.gemmNT(F, K, n * P, work, cols, expected, first > 0);
+      }
+      assertSame(layer.weight.grad, expected, `${spec.filters} filters on ${shape.join('×')}, batch ${batch}${alloc === heapAlloc ? ' in kernel memory' : ''}`);
     }
   }
 });

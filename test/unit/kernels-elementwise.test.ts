@@ -1,9 +1,10 @@
 // The wasm element-wise passes against the TS loops they replace, entry for entry (NaN, ±Inf, -0 and the
-// activation kinks included, lengths around the 4-lane width), the GEMM with its fused bias, and refusal of
-// arrays that are not kernel memory.
+// activation kinks included, lengths around the 4-lane width), the GEMM with its fused bias, the batch gather,
+// and refusal of arrays that are not kernel memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kernelActivation, kernelActivationGrad, kernelAllFinite, kernelColumnSums, kernelGemmBias, wasmKernels } from '../../src/engine/kernels/select';
+import { kernelActivation, kernelActivationGrad, kernelAllFinite, kernelColumnSums, kernelGatherRows, kernelGemmBias, kernelGemmRowBias, wasmKernels } from '../../src/engine/kernels/select';
+import { gatherBatch } from '../../src/engine/train/targets';
 import type { WasmKernels } from '../../src/engine/kernels/wasm-kernels';
 import { lcg } from './engine-helpers';
 
@@ -134,6 +135,27 @@ test('GEMM with the fused bias equals the product plus a bias loop, on 1 and 2 t
   }
 });
 
+test('GEMM with a fused bias per row equals the product plus a bias loop bit for bit, on 1 and 2 threads, and declines deep products', () => {
+  for (const threads of [1, 2]) {
+    const w = wasmKernels(threads)!;
+    // partial tiles both ways, B read in place (up to 16 rows) and packed, and one product large enough to split
+    for (const [m, n, k] of [[1, 1, 1], [5, 9, 3], [8, 784, 9], [16, 196, 72], [17, 13, 256], [67, 130, 200]] as const) {
+      const r = lcg(m * n + k);
+      const a = heapArray(w, Array.from({ length: m * k }, () => 2 * r() - 1));
+      const b = heapArray(w, Array.from({ length: k * n }, () => 2 * r() - 1));
+      const bias = heapArray(w, Array.from({ length: m }, () => 2 * r() - 1));
+      const fused = w.heap.allocFloat32(m * n), loop = w.heap.allocFloat32(m * n);
+      assert.ok(kernelGemmRowBias(w, m, n, k, a, b, bias, fused));
+      w.gemm(m, n, k, a, b, loop, false);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) loop[i * n + j] += bias[i];
+      assert.deepEqual(fused, loop, `${m}x${n}x${k} on ${threads} thread(s)`);
+      assert.equal(kernelGemmRowBias(w, m, n, k, a, b, new Float32Array(m), fused), false, 'a bias outside kernel memory is declined');
+    }
+    const deep = w.heap.allocFloat32(4 * 257);
+    assert.equal(kernelGemmRowBias(w, 4, 1, 257, deep, deep, w.heap.allocFloat32(4), w.heap.allocFloat32(4)), false, 'deeper than one slice is declined');
+  }
+});
+
 test('a large Adam update split over 2 and 3 threads gives the same bits as one thread', async () => {
   const n = 200_003; // above the split size, and not a multiple of the 4 lanes or of a chunk
   const run = async (threads: number) => {
@@ -157,4 +179,29 @@ test('a large Adam update split over 2 and 3 threads gives the same bits as one 
     // Σw is only summed in another order (it serves as a finiteness check).
     assert.ok(Math.abs(split.sum - one.sum) <= 1e-3 * (1 + Math.abs(one.sum)), `Σw ${split.sum} vs ${one.sum}`);
   }
+});
+
+test('batch gather through wasm (float64 rows staged, rounded to float32 in SIMD) equals the TS loop bit for bit', () => {
+  const w = wasmKernels(1)!;
+  // values that round in every way: ties, past float32's range (±Inf), subnormals, -0, NaN
+  const special = [1 + 2 ** -24, 1 + 3 * 2 ** -24, -(1 + 2 ** -24), 3.4028235677973366e38, 1e39, -1e39, 1e-40, -1e-45, 1e-46, -0, NaN, Math.PI];
+  // every tail length past whole v128 groups (64 to 67), and an MNIST row
+  for (const width of [64, 65, 66, 67, 784]) {
+    const n = 9;
+    const r = lcg(width);
+    const x = Float64Array.from({ length: n * width }, (_, i) => (i < special.length ? special[i] : (r() - 0.5) * 10 ** Math.floor(8 * r() - 4)));
+    const split = { n, x, labels: Int32Array.from({ length: n }, (_, i) => i % 3), targets: new Float64Array(0) };
+    const order = Int32Array.from([4, 0, 8, 8, 2, 7, 1, 3, 6, 5]);
+    for (const [start, batch] of [[0, 9], [3, 5], [9, 1]]) {
+      const got = w.heap.allocFloat32(batch * width);
+      const want = new Float32Array(batch * width);
+      const y = () => new Float32Array(batch * 3);
+      gatherBatch(split, 'classification', width, 3, order, start, batch, got, y(), new Int32Array(batch), w);
+      gatherBatch(split, 'classification', width, 3, order, start, batch, want, y(), new Int32Array(batch), null);
+      assert.ok(kernelGatherRows(w, x, order, start, batch, width, got), 'the wasm gather should take kernel memory');
+      assert.deepEqual(new Uint32Array(got.buffer, got.byteOffset, got.length), new Uint32Array(want.buffer), `width ${width}, rows from ${start}`);
+    }
+  }
+  assert.equal(kernelGatherRows(w, new Float64Array(128), Int32Array.from([0, 1]), 0, 2, 64, new Float32Array(128)), false, 'a plain array is not kernel memory');
+  assert.equal(kernelGatherRows(w, new Float64Array(8), Int32Array.from([0, 1]), 0, 2, 4, w.heap.allocFloat32(8)), false, 'narrow rows are left to the loop');
 });

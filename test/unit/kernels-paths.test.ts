@@ -83,13 +83,42 @@ test('wasm-simd split over 2 threads matches the reference and is bit-identical 
   };
   check(two, 'float32', 1e-6, place);
   const one = wasmKernels(1)!;
-  for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [67, 129, 300]] as [number, number, number][]) {
+  // [16, 1001, 300]: few enough rows that B is read in place (split over the threads all the same)
+  for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [67, 129, 300], [16, 1001, 300]] as [number, number, number][]) {
     for (const op of OPS) {
       const a = filled(m * k, 3, 'float32'), b = filled(k * n, 5, 'float32');
       const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
       one[op](m, n, k, a, b, c1, false);
       two[op](m, n, k, a, b, c2, false);
       assert.deepEqual(c2, c1, `${op} ${m}x${n}x${k}`);
+    }
+  }
+});
+
+test('wasm products with B read in place (few rows of A) give the bits of the packed path', () => {
+  // Each row of C depends only on its row of A: the first rows of a product tall enough to pack B must
+  // equal, bit for bit, the product of those rows alone, which reads B in place (its last partial panel packed).
+  const w = wasmKernels(1)!;
+  const inHeap = (a: FloatArray): Float32Array => {
+    const h = w.heap.allocFloat32(a.length);
+    h.set(a);
+    return h;
+  };
+  for (const [m, n, k] of [[1, 5, 3], [4, 8, 9], [8, 784, 9], [16, 196, 72], [13, 21, 300]] as [number, number, number][]) {
+    const tall = 40;
+    for (const op of ['gemm', 'gemmTN'] as const) {
+      for (const accumulate of [false, true]) {
+        const aTall = filled(tall * k, m + k, 'float32');
+        // gemmTN reads A as [k × rows]: the first m of each depth's row
+        const aFew = op === 'gemm' ? aTall.slice(0, m * k) : Float32Array.from({ length: k * m }, (_, i) => aTall[Math.floor(i / m) * tall + (i % m)]);
+        const b = inHeap(filled(k * n, n, 'float32'));
+        const c0 = filled(tall * n, 7, 'float32');
+        const packed = inHeap(c0);
+        const inPlace = inHeap(c0.slice(0, m * n));
+        w[op](tall, n, k, inHeap(aTall), b, packed, accumulate);
+        w[op](m, n, k, inHeap(aFew), b, inPlace, accumulate);
+        assert.deepEqual(inPlace, packed.slice(0, m * n), `${op} ${m}x${n}x${k} acc=${accumulate}`);
+      }
     }
   }
 });

@@ -135,6 +135,11 @@ export function kernelGather(kernels: Kernels, src: FloatArray, idx: Int32Array,
   return isWasm(kernels) && src instanceof Float32Array && dst instanceof Float32Array && kernels.gather(src, idx, dst);
 }
 
+/** Rows order[start..start+rows) of the float64 matrix `src` into float32 dst through wasm when dst is kernel memory on the wasm path; false otherwise: use a loop. */
+export function kernelGatherRows(kernels: Kernels, src: Float64Array, order: Int32Array, start: number, rows: number, width: number, dst: FloatArray): boolean {
+  return isWasm(kernels) && dst instanceof Float32Array && kernels.gatherRows(src, order, start, rows, width, dst);
+}
+
 /** Σ(src[idx[k]] - before[k])² and Σbefore² into out in wasm when all came from kernel memory on the wasm path; false otherwise. */
 export function kernelGatherDiff(kernels: Kernels, src: FloatArray, idx: Int32Array, before: FloatArray, out: Float64Array): boolean {
   return isWasm(kernels) && src instanceof Float32Array && before instanceof Float32Array && kernels.gatherDiff(src, idx, before, out);
@@ -146,6 +151,14 @@ export function kernelGatherDiff(kernels: Kernels, src: FloatArray, idx: Int32Ar
  */
 export function kernelGemmBias(kernels: Kernels, m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: FloatArray, c: FloatArray): boolean {
   return isWasm(kernels) && bias instanceof Float32Array && kernels.gemmBias(m, n, k, a, b, bias, c);
+}
+
+/**
+ * C = A·B + bias·1ᵀ (a convolution's forward for one sample, a bias per filter) with the bias added as the
+ * product is stored, on the wasm path when `bias` is kernel memory and k fits one packed slice; false otherwise: use gemm and a loop.
+ */
+export function kernelGemmRowBias(kernels: Kernels, m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: FloatArray, c: FloatArray): boolean {
+  return isWasm(kernels) && bias instanceof Float32Array && kernels.gemmRowBias(m, n, k, a, b, bias, c);
 }
 
 /** out = column sums of g [rows × n] (the bias gradient) in wasm when both are kernel memory; false otherwise: use a loop. */

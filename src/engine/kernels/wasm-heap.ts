@@ -67,6 +67,11 @@ export class HeapScratch {
   private capacity = 0;
   constructor(private readonly heap: WasmHeap) {}
 
+  /** Bytes the region holds now (at least the last `ensure`d size). */
+  get capacityBytes(): number {
+    return this.capacity;
+  }
+
   ensure(bytes: number): number {
     if (bytes > this.capacity) {
       this.capacity = Math.max(bytes, this.capacity * 2, 4096);

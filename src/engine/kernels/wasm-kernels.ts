@@ -1,5 +1,6 @@
 // The WebAssembly SIMD float32 path (scripts/build-wasm.js): A and B are packed per 256-deep slice into
-// 4-row blocks and 8-column panels, and a 4x8 f32x4 register tile sweeps them 64 rows at a time. Operands
+// 4-row blocks and 8-column panels (a plain B under few rows of A is read in place instead), and a 4x8
+// f32x4 register tile sweeps them 64 rows at a time. Operands
 // already in wasm memory (allocated through the heap) are used in place; anything else is copied into
 // reusable scratch regions, one memcpy per operand per call.
 import type { FloatArray } from '../types';
@@ -12,7 +13,7 @@ import { wasmConvOps, type ConvExports, type WasmConvOps } from './wasm-conv';
 interface GemmExports extends ConvExports {
   pack(b: number, ld: number, k: number, n: number, transposed: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
-  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
   sumSquares(a: number, n: number): number;
   moments(a: number, n: number, out: number): void;
@@ -20,6 +21,7 @@ interface GemmExports extends ConvExports {
   binCounts(a: number, idx: number, n: number, lut: number, counts: number): void;
   gather(src: number, idx: number, n: number, dst: number): void;
   gatherDiff(src: number, idx: number, n: number, before: number, out: number): void;
+  demote(src: number, n: number, dst: number): void;
   act(kind: number, alpha: number, x: number, y: number, n: number): void;
   actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
   colSums(g: number, rows: number, n: number, out: number): void;
@@ -52,10 +54,23 @@ export interface WasmKernels extends Kernels {
   binCounts(a: Float32Array, idx: Int32Array | null, edges: readonly number[], counts: Int32Array): boolean;
   /** dst[k] = src[idx[k]] for every k of idx (indices must lie within src); false when an array is elsewhere or dst is short. */
   gather(src: Float32Array, idx: Int32Array, dst: Float32Array): boolean;
+  /**
+   * Rows order[start..start+rows) of the float64 matrix `src` (each `width` wide) into dst, rounded to float32
+   * as a Float32Array store rounds: each row is copied as float64 into wasm memory (a plain copy, where a
+   * converting copy costs several times more), then rounded four at a time. False when dst is elsewhere or
+   * short, or rows are too narrow to gain (then the caller's loop is faster).
+   */
+  gatherRows(src: Float64Array, order: Int32Array, start: number, rows: number, width: number, dst: Float32Array): boolean;
   /** Σ(src[idx[k]] - before[k])² and Σbefore[k]² (float64) into out[0], out[1]; false when an array is elsewhere or before is short. */
   gatherDiff(src: Float32Array, idx: Int32Array, before: Float32Array, out: Float64Array): boolean;
   /** C[m×n] = A[m×k]·B[k×n] + 1·biasᵀ with the bias added as each tile is stored; false when `bias` is not in this heap. */
   gemmBias(m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: Float32Array, c: FloatArray): boolean;
+  /**
+   * C[m×n] = A[m×k]·B[k×n] + bias·1ᵀ (a bias per row, a convolution's per filter) with the bias added as each
+   * tile is stored, which rounds as adding it to the finished product does; false when `bias` is not in this
+   * heap or k is deeper than one packed slice (the bias would join a partial sum).
+   */
+  gemmRowBias(m: number, n: number, k: number, a: FloatArray, b: FloatArray, bias: Float32Array, c: FloatArray): boolean;
   /** y = f(x) over the first n entries for a piecewise-linear activation (WASM_ACTIVATIONS); false when unsupported or an array is elsewhere. */
   activation(kind: string, alpha: number, x: Float32Array, y: Float32Array, n: number): boolean;
   /** dx = f'(x)·dy over the first n entries for the same activations; false when unsupported or an array is elsewhere. */
@@ -70,10 +85,18 @@ export interface WasmKernels extends Kernels {
 
 /** Depth of one packed slice of the shared dimension. */
 const KC = 256;
+/**
+ * Up to this many rows of A (four row blocks: a convolution's filters), a plain B is read in place, only its
+ * last partial panel packed: each panel is read by so few row blocks that packing all of it cost more than
+ * the contiguous reads saved. Taller products (dense layers) read each panel dozens of times and pack.
+ */
+const IN_PLACE_B_MAX_ROWS = 16;
+/** Narrower rows are gathered faster by the caller's loop than by a typed-array copy per row. */
+const GATHER_MIN_WIDTH = 64;
 /** Below this many multiply-adds a product is not worth waking a helper thread for. */
-const SPLIT_MIN_MACS = 1 << 19;
+export const SPLIT_MIN_MACS = 1 << 19;
 /** Below this many weights an Adam update is not worth waking a helper thread for. */
-const SPLIT_MIN_WEIGHTS = 1 << 16;
+export const SPLIT_MIN_WEIGHTS = 1 << 16;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
@@ -127,6 +150,8 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const sC = new HeapScratch(heap);
   const sPacked = new HeapScratch(heap);
   const sPackedA = new HeapScratch(heap);
+  const sRows = new HeapScratch(heap);
+  let rowsView: Float64Array<ArrayBufferLike> = new Float64Array(0);
   const tmp = heap.alloc(tileBytes);
   // two float64 results of moments and gatherDiff
   const pairOut = heap.alloc(16);
@@ -142,8 +167,9 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
 
   // Both operands are packed (A into MR-row blocks, B into NR-column panels) so the micro-kernel reads
   // each with static offsets; packing is O(mk + kn) against the O(mnk) product.
-  // bias: a heap address added to every row of C (with accumulate false), or 0.
-  const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean, bias = 0): void => {
+  // bias: a heap address, with accumulate false: bias[j] added down column j (biasMode 2, 1·biasᵀ) or bias[i]
+  // along row i (biasMode 3, bias·1ᵀ); or 0.
+  const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean, bias = 0, biasMode = 2): void => {
     if (m === 0 || n === 0) return;
     const a0 = input(a, m * k, sA);
     const b0 = input(b, k * n, sB);
@@ -153,19 +179,25 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     const pa = sPackedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
     const packed = sPacked.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
     const split = pool && m >= 2 * MR && m * n * k >= SPLIT_MIN_MACS;
+    const inPlaceB = !bT && m <= IN_PLACE_B_MAX_ROWS;
+    const fullPanels = n - (n % NR);
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
     for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       const aSlice = a0 + (aT ? p0 * m : p0) * 4;
       const rs = aT ? 1 : k;
       const ps = aT ? m : 1;
-      ex.pack(b0 + (bT ? p0 : p0 * n) * 4, bT ? k : n, kc, n, bT ? 1 : 0, packed);
-      const acc = accumulate || p0 > 0 ? 1 : bias ? 2 : 0;
+      const bSlice = b0 + (bT ? p0 : p0 * n) * 4;
+      if (!inPlaceB) ex.pack(bSlice, bT ? k : n, kc, n, bT ? 1 : 0, packed);
+      else if (fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
+      const bp = inPlaceB ? bSlice : packed;
+      const ldb = inPlaceB ? n : 0;
+      const acc = accumulate || p0 > 0 ? 1 : bias ? biasMode : 0;
       if (split && pool) {
-        pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, packed, pc, acc, tmp, bias);
+        pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, bp, pc, acc, tmp, bias, ldb, packed);
       } else {
         ex.packA(aSlice, rs, ps, m, kc, pa);
-        ex.gemm(m, n, kc, pa, packed, pc, acc, tmp, bias);
+        ex.gemm(m, n, kc, pa, bp, pc, acc, tmp, bias, ldb, packed);
       }
     }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));
@@ -196,6 +228,19 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       ex.gather(src.byteOffset, idx.byteOffset, idx.length, dst.byteOffset);
       return true;
     },
+    gatherRows: (src, order, start, rows, width, dst) => {
+      const n = rows * width;
+      if (width < GATHER_MIN_WIDTH || !heap.owns(dst) || dst.length < n) return false;
+      const ptr = sRows.ensure(n * 8);
+      // one view per scratch region and memory buffer, not per call
+      if (rowsView.buffer !== heap.f32.buffer || rowsView.byteOffset !== ptr || rowsView.length < n) rowsView = new Float64Array(heap.f32.buffer, ptr, sRows.capacityBytes / 8);
+      for (let r = 0; r < rows; r++) {
+        const from = order[start + r] * width;
+        rowsView.set(src.subarray(from, from + width), r * width);
+      }
+      ex.demote(ptr, n, dst.byteOffset);
+      return true;
+    },
     gatherDiff: (src, idx, before, out) => {
       if (!heap.owns(src) || !heap.owns(idx) || !heap.owns(before) || before.length < idx.length) return false;
       ex.gatherDiff(src.byteOffset, idx.byteOffset, idx.length, before.byteOffset, pairOut);
@@ -215,6 +260,11 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     gemmBias: (m, n, k, a, b, bias, c) => {
       if (!heap.owns(bias) || bias.length < n) return false;
       run(m, n, k, a, false, b, false, c, false, bias.byteOffset);
+      return true;
+    },
+    gemmRowBias: (m, n, k, a, b, bias, c) => {
+      if (!heap.owns(bias) || bias.length < m || k > KC) return false;
+      run(m, n, k, a, false, b, false, c, false, bias.byteOffset, 3);
       return true;
     },
     activation: (kind, alpha, x, y, n) => {

@@ -10,13 +10,15 @@ import { Worker } from 'node:worker_threads';
 // Control words shared by the caller and every helper.
 const CLAIM = 0; // generation << 7 | next unclaimed chunk of the current job (CLOSED while a job is written)
 const DONE = 1; // chunks of the current job finished
-const ARGS = 2; // gemm: A (address, row and depth strides), then gemm's 9; adam: w, g, m, v, n, then 5 float32
-const CHUNKS = 14; // chunks in the current job
-const CHUNK_ROWS = 15; // rows (a multiple of MR) or weights per chunk
-const READY = 16; // helpers that have instantiated the module
-const FAILED = 17; // 1 if a helper threw
-const KIND = 18; // GEMM or ADAM
-const SUMS = 19; // adam: Σw of each chunk, float32
+const CHUNKS = 2; // chunks in the current job
+const CHUNK_ROWS = 3; // rows (a multiple of MR) or weights per chunk
+const READY = 4; // helpers that have instantiated the module
+const FAILED = 5; // 1 if a helper threw
+const KIND = 6; // GEMM or ADAM
+const SLEEPERS = 7; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
+const CALLER_WAITING = 8; // 1 while the caller sleeps in Atomics.wait on DONE
+const ARGS = 9; // gemm: A (address, row and depth strides), then gemm's 11; adam: w, g, m, v, n, then 5 float32
+const SUMS = ARGS + 14; // adam: Σw of each chunk, float32
 const MAX_CHUNKS = 64;
 /** Chunk index bits of CLAIM; the other 25 count jobs, so a stale claim cannot match for 2^25 jobs. */
 const INDEX_BITS = 7;
@@ -26,6 +28,8 @@ const CLOSED = INDEX_MASK;
 const WORDS = SUMS + MAX_CHUNKS;
 const GEMM = 0;
 const ADAM = 1;
+/** gemm's acc code for a bias per row of C: a chunk of rows starts its bias at its first row. */
+const ROW_BIAS = 3;
 
 /** Chunks per thread: enough that an early finisher can take over part of a slow thread's share. */
 const CHUNKS_PER_THREAD = 4;
@@ -47,19 +51,24 @@ try {
   for (;;) {
     const v = Atomics.load(ctl, ${CLAIM});
     if ((v & ${INDEX_MASK}) >= ctl[${CHUNKS}]) {
-      Atomics.wait(ctl, ${CLAIM}, v); // every chunk claimed: sleep until the next job
+      // every chunk claimed: sleep until the next job. Counted among the sleepers before the wait's own
+      // look at CLAIM, so a publish either sees this helper and notifies, or came first and the wait
+      // returns at once; a publish while every helper works skips the wake call.
+      Atomics.add(ctl, ${SLEEPERS}, 1);
+      Atomics.wait(ctl, ${CLAIM}, v);
+      Atomics.sub(ctl, ${SLEEPERS}, 1);
       continue;
     }
     const kind = ctl[${KIND}], per = ctl[${CHUNK_ROWS}];
     if (kind === ${GEMM}) {
       const a = ctl[${ARGS}], rs = ctl[${ARGS + 1}], ps = ctl[${ARGS + 2}];
       const m = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}], k = ctl[${ARGS + 5}], ap = ctl[${ARGS + 6}], bp = ctl[${ARGS + 7}];
-      const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}];
+      const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}], ldb = ctl[${ARGS + 12}], bt = ctl[${ARGS + 13}];
       if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
       const row = (v & ${INDEX_MASK}) * per;
       const rows = Math.min(per, m - row);
       ex.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
+      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, ldb, bt);
     } else {
       const w = ctl[${ARGS}], g = ctl[${ARGS + 1}], m = ctl[${ARGS + 2}], vs = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}];
       const b1 = f32[${ARGS + 5}], b2 = f32[${ARGS + 6}], step = f32[${ARGS + 7}], ic2 = f32[${ARGS + 8}], eps = f32[${ARGS + 9}];
@@ -68,7 +77,7 @@ try {
       f32[${SUMS} + chunk] = ex.adam(w + off, g + off, m + off, vs + off, Math.min(per, n - chunk * per), b1, b2, step, ic2, eps);
     }
     Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
+    if (Atomics.load(ctl, ${CALLER_WAITING})) Atomics.notify(ctl, ${DONE});
   }
 } catch (e) {
   Atomics.store(ctl, ${FAILED}, 1);
@@ -79,7 +88,7 @@ try {
 /** The module's exports a chunk runs: A's rows packed by the thread that computes them, then the product; or a slice of an Adam update. */
 export interface ChunkExports {
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
-  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
 }
 
@@ -115,9 +124,9 @@ export class GemmPool {
   /**
    * C rows in chunks of whole MR-row blocks, claimed by whichever thread is free first (the caller, through
    * `own`, included); each chunk packs its own rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into
-   * `ap` first, so that packing is split too. B must be packed already.
+   * `ap` first, so that packing is split too. B must be packed already (or read in place: ldb, bt as for the module's gemm).
    */
-  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number): void {
+  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void {
     const ctl = this.ctl;
     if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
     const blocks = Math.ceil(m / this.mr);
@@ -137,12 +146,14 @@ export class GemmPool {
     ctl[ARGS + 9] = acc;
     ctl[ARGS + 10] = tmp;
     ctl[ARGS + 11] = bias;
+    ctl[ARGS + 12] = ldb;
+    ctl[ARGS + 13] = bt;
     this.publish(GEMM, chunks, rowsPer);
     for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
       const row = chunk * rowsPer;
       const rows = Math.min(rowsPer, m - row);
       own.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-      own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, bias);
+      own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ROW_BIAS ? bias + row * 4 : bias, ldb, bt);
       Atomics.add(ctl, DONE, 1);
     }
     this.awaitChunks(chunks);
@@ -195,7 +206,7 @@ export class GemmPool {
     ctl[CHUNK_ROWS] = per;
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, CLAIM, this.generation << INDEX_BITS);
-    Atomics.notify(ctl, CLAIM);
+    if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, CLAIM);
   }
 
   /** The next unclaimed chunk, claimed for the caller, or -1 when every chunk is taken. */
@@ -212,7 +223,11 @@ export class GemmPool {
     const ctl = this.ctl;
     for (let done = Atomics.load(ctl, DONE); done < chunks; done = Atomics.load(ctl, DONE)) {
       if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
+      // flagged before the wait's own look at DONE (as the helpers' sleeper count), so a finishing helper
+      // notifies exactly when the caller may be asleep
+      Atomics.store(ctl, CALLER_WAITING, 1);
       Atomics.wait(ctl, DONE, done, 100);
+      Atomics.store(ctl, CALLER_WAITING, 0);
     }
   }
 }

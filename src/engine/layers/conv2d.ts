@@ -13,7 +13,7 @@ import type { Conv2dSpec } from '../spec/model-spec';
 import { convPadding, shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Kernels } from '../kernels/kernels';
 import { col2im, im2col, type ConvGeometry } from '../kernels/im2col';
-import { kernelConvOps } from '../kernels/select';
+import { kernelConvOps, kernelGemmRowBias } from '../kernels/select';
 import type { WasmConvOps } from '../kernels/wasm-conv';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
@@ -53,6 +53,13 @@ export class Conv2dLayer implements Layer {
   private readonly buffers: BatchCache<ConvBuffers>;
   /** The wasm passes when the buffers are kernel memory (float32 on the wasm path), else null. */
   private readonly ops: WasmConvOps | null;
+  /**
+   * [K × filters]: the weight gradient accumulated transposed (colsᵀ-side as the product's rows), when that
+   * shape wastes less of the register tile than [filters × K] (few filters and a short unrolled column, as
+   * a first layer's 8 filters over 9 taps: 12×8 tiles instead of 8×16), else null. Each entry is the same
+   * sum of the same products in the same order either way, so the gradient's bits do not change.
+   */
+  private readonly gradT: FloatArray | null;
 
   constructor(
     readonly spec: Conv2dSpec,
@@ -89,6 +96,8 @@ export class Conv2dLayer implements Layer {
     this.work = alloc(this.chunk * F * this.positions);
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * this.outputSize), dIn: alloc(batch * this.inputSize) }));
     this.ops = kernelConvOps(this.cols);
+    const tiles = (rows: number, cols: number) => Math.ceil(rows / 4) * 4 * Math.ceil(cols / 8) * 8;
+    this.gradT = tiles(this.k, F) < tiles(F, this.k) ? alloc(this.k * F) : null;
   }
 
   forward(input: FloatArray, batch: number): FloatArray {
@@ -99,6 +108,8 @@ export class Conv2dLayer implements Layer {
       const n = Math.min(this.chunk, batch - first);
       this.unroll(input, first, n);
       const work = this.chunkBuffer(out, first, n);
+      // one sample: its slice of `out` takes the product with the bias added as each tile is stored
+      if (n === 1 && this.bias && kernelGemmRowBias(this.kernels, F, P, this.k, this.weight.value, this.cols, this.bias.value, work)) continue;
       this.kernels.gemm(F, n * P, this.k, this.weight.value, this.cols, work, false);
       if (this.ops?.fromFilterMajor(work, F, P, n, out, first, this.bias ? this.bias.value : null)) continue;
       // [filters × n·P] -> n samples of [filters × P], adding the bias (in place for one sample)
@@ -140,13 +151,20 @@ export class Conv2dLayer implements Layer {
           }
         }
       }
-      this.kernels.gemmNT(F, this.k, n * P, work, this.cols, this.weight.grad, first > 0);
+      if (this.gradT) this.kernels.gemmNT(this.k, F, n * P, this.cols, work, this.gradT, first > 0);
+      else this.kernels.gemmNT(F, this.k, n * P, work, this.cols, this.weight.grad, first > 0);
       if (this.computeInputGradient) {
         this.kernels.gemmTN(this.k, n * P, F, this.weight.value, work, this.dCols, false);
         for (let s = 0; s < n; s++) {
           if (!this.ops?.col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P)) col2im(this.geometry, this.dCols, s * P, first + s, dIn, n * P);
         }
       }
+    }
+    const gradT = this.gradT;
+    if (gradT && batch > 0) {
+      const grad = this.weight.grad;
+      const K = this.k;
+      for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) grad[f * K + k] = gradT[k * F + f];
     }
     return dIn;
   }

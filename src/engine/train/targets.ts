@@ -5,6 +5,8 @@ import type { FloatArray } from '../types';
 import type { ModelSpec } from '../spec/model-spec';
 import { inferShapes, shapeSize } from '../spec/layer-kinds';
 import type { Dataset, Split, TargetScale } from '../data/dataset';
+import type { Kernels } from '../kernels/kernels';
+import { kernelGatherRows } from '../kernels/select';
 
 /**
  * The width the last layer must have: the class count (or 1 for two classes with a single sigmoid/MSE
@@ -19,7 +21,10 @@ export function requiredOutputWidth(spec: ModelSpec, data: Dataset): number {
   return binarySingle ? 1 : data.outputs;
 }
 
-/** Copies rows `order[start..start+batch)` of `split` into x [batch × inputs] and y [batch × width]. */
+/**
+ * Copies rows `order[start..start+batch)` of `split` into x [batch × inputs] and y [batch × width]; the inputs
+ * through wasm when `kernels` is the wasm path and x is kernel memory (the same float32 values).
+ */
 export function gatherBatch(
   split: Split,
   task: Dataset['task'],
@@ -31,12 +36,16 @@ export function gatherBatch(
   x: FloatArray,
   y: FloatArray,
   labels: Int32Array,
+  kernels: Kernels | null = null,
 ): void {
+  const copied = kernels !== null && kernelGatherRows(kernels, split.x, order, start, batch, inputs, x);
   for (let r = 0; r < batch; r++) {
     const row = order[start + r];
-    const src = row * inputs;
-    const dst = r * inputs;
-    for (let j = 0; j < inputs; j++) x[dst + j] = split.x[src + j];
+    if (!copied) {
+      const src = row * inputs;
+      const dst = r * inputs;
+      for (let j = 0; j < inputs; j++) x[dst + j] = split.x[src + j];
+    }
     const yo = r * width;
     if (task === 'regression') {
       for (let j = 0; j < width; j++) y[yo + j] = split.targets[row * width + j];

@@ -148,7 +148,7 @@ export class Trainer {
     for (let start = 0; start < s.n; start += EVAL_CHUNK) {
       const batch = Math.min(EVAL_CHUNK, s.n - start);
       const buf = this.buffers.get(batch);
-      gatherBatch(s, this.data.task, this.data.inputs, this.width, order, start, batch, buf.x, buf.y, buf.labels);
+      gatherBatch(s, this.data.task, this.data.inputs, this.width, order, start, batch, buf.x, buf.y, buf.labels, this.kernels);
       this.runner.forward(buf.x, batch, false);
       lossSum += this.reportedLoss(this.runner.loss(buf.y, batch, null), buf.y, batch) * batch;
       correct += this.countCorrect(buf.labels, batch);
@@ -223,7 +223,7 @@ export class Trainer {
         }
         const batch = Math.min(batchSize, train.n - start);
         const buf = this.buffers.get(batch);
-        gatherBatch(train, this.data.task, this.data.inputs, this.width, order, start, batch, buf.x, buf.y, buf.labels);
+        gatherBatch(train, this.data.task, this.data.inputs, this.width, order, start, batch, buf.x, buf.y, buf.labels, this.kernels);
         const failure = this.trainStep(step + 1, epoch + 1, batch, lr, buf);
         if (failure) {
           nonFinite = { step: step + 1, layer: this.refOf(failure.position), stage: failure.stage };
