@@ -51,8 +51,16 @@ export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, s
     .map(({ f }) => f);
 }
 
+/**
+ * Symptoms that already name the cause themselves when their preferred fix is the cause's: ReLU units
+ * knocked out by a learning rate far above the usual one are fixed by that learning rate, and the dead
+ * units are evidence of the overshoot as much as the loss curve is, so both stay.
+ */
+const NAMES_ITS_CAUSE: ReadonlySet<FindingCode> = new Set(['dead-relu']);
+
 function explains(cause: Finding, symptom: Finding): boolean {
   if (cause === symptom || cause.severity === 'info' || !EXPLAINED_BY[symptom.code]?.includes(cause.code)) return false;
+  if (NAMES_ITS_CAUSE.has(symptom.code) && symptom.fixes[0]?.id === cause.fixes[0]?.id) return false;
   if (!LOCAL.has(symptom.code) || cause.layers.length === 0 || symptom.layers.length === 0) return true;
   const last = Math.max(...symptom.layers.map((a) => a.layer.index));
   return cause.layers.some((a) => a.layer.index <= last);

@@ -1,6 +1,7 @@
 // Rules over the loss curves: non-finite values, divergence, plateau, oscillation and overfitting. Probe
 // losses are single mini-batches, so they are median-smoothed; epoch losses are already averages.
 import type { Rule, RuleContext } from './rule';
+import type { EpochMetrics } from '../types';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
 import { lossProgress } from './history';
@@ -40,11 +41,13 @@ export const lossDiverging: Rule = {
   code: 'loss-diverging',
   severity: 'error',
   stage: 'runtime',
-  thresholds: { smooth: 3, minProbes: 4, minEpochs: 3, factor: 2, minRise: 0.25 },
+  thresholds: { smooth: 3, minProbes: 4, minEpochs: 3, factor: 2, minRise: 0.25, blowUp: 5 },
   evaluate(ctx, t) {
     const pts = probeLosses(ctx);
     if (pts.length < t.minProbes) return [];
     const initial = pts[0].loss;
+    const over = overshoot(ctx, t);
+    if (over && over.last.loss > initial) return [overshootFinding(lossDiverging, ctx, over)];
     // once a few epochs are done, judge on epoch losses: each averages the whole training set, where
     // single small batches swing by more than the factor on a model that learns steadily
     const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
@@ -65,6 +68,44 @@ export const lossDiverging: Rule = {
     ];
   },
 };
+
+/** An epoch loss above the untrained network's, and `blowUp` times the lowest loss before it. */
+interface Overshoot {
+  peak: EpochMetrics;
+  initial: number;
+  before: number;
+  last: EpochMetrics;
+}
+
+/**
+ * The loss went back above the untrained network's (the first batch's loss, before any step) and far above
+ * the lowest loss before it: an epoch's average does not do that through batch noise, only through steps
+ * that overshoot. It holds even when the loss later sinks back to a plateau of dead or saturated units,
+ * where comparing the end of the curve with its best cannot see it. Null when the run never did.
+ */
+function overshoot(ctx: RuleContext, t: Record<string, number>): Overshoot | null {
+  const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
+  const initial = probeLosses(ctx)[0]?.loss;
+  if (eps.length < t.minEpochs || !(initial > 0)) return null;
+  let before = initial;
+  let worst: { peak: EpochMetrics; before: number } | null = null;
+  for (const e of eps) {
+    if (e.loss > initial && e.loss > t.blowUp * before && (!worst || e.loss / before > worst.peak.loss / worst.before)) worst = { peak: e, before };
+    before = Math.min(before, e.loss);
+  }
+  return worst && { ...worst, initial, last: eps[eps.length - 1] };
+}
+
+/** Ends above where it started: diverged; came back below it: swings. Either way the steps are too big. */
+function overshootFinding(rule: Rule, ctx: RuleContext, o: Overshoot) {
+  const lr = ctx.spec.optimizer.lr;
+  const from = o.before === o.initial ? `the untrained network's ${fmt(o.initial)}` : `its best of ${fmt(o.before)} (the untrained network's: ${fmt(o.initial)})`;
+  const end = o.last.loss > o.initial ? 'and ends above where it started' : `and fell back to ${fmt(o.last.loss)}`;
+  return finding(rule, { field: 'optimizer' },
+    `The epoch loss jumped to ${fmt(o.peak.loss)} in epoch ${o.peak.epoch}, ${fmt(o.peak.loss / o.before)}x ${from}, ${end}: the steps overshoot the minimum; the learning rate ${lr} is too high.`,
+    { metric: 'epoch loss / lowest loss before it', value: o.peak.loss / o.before, threshold: lossDiverging.thresholds.blowUp, comparison: '>', fromStep: ctx.probes[0]?.step ?? null, toStep: o.peak.step, details: { peakLoss: o.peak.loss, peakEpoch: o.peak.epoch, lowestBefore: o.before, initialLoss: o.initial, lastLoss: o.last.loss, lr, over: 'epochs' } },
+    [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']);
+}
 
 export const lossPlateau: Rule = {
   code: 'loss-plateau',
@@ -136,6 +177,9 @@ export const lossOscillating: Rule = {
   evaluate(ctx, t) {
     const losses = ctx.epochs.map((e) => e.loss);
     if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
+    // a jump back above the untrained loss is overshooting however calm the rest of the curve is
+    const over = overshoot(ctx, lossDiverging.thresholds);
+    if (over && over.last.loss <= over.initial) return [overshootFinding(this, ctx, over)];
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
     // the recent window and the whole run: swings that come in bursts can leave the last window calm
