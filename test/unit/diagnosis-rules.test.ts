@@ -177,6 +177,24 @@ test('non-finite: the trainer report names the first bad layer and stage', () =>
   wellFormed(f);
 });
 
+test('dropout-too-high judges how often a step keeps too few units, not their mean', () => {
+  const withDropout = (units: number, rate: number) => JSON.stringify({
+    data: { source: 'spiral', preprocess: 'standardize' },
+    layers: [{ type: 'dense', units, activation: 'relu' }, { type: 'dropout', rate }, { type: 'dense', units, activation: 'relu' }, { type: 'dropout', rate }, { type: 'dense', units: 3 }],
+    loss: 'softmax-cross-entropy',
+  }, null, 2);
+  const flagged = (units: number, rate: number) => diagnose(ctx([], [], null, withDropout(units, rate)), {}, ['static']).filter((f) => f.code === 'dropout-too-high');
+  // 0.5 on 8 units keeps 4 on average, and fewer than 4 in over a third of the steps
+  const narrow = flagged(8, 0.5);
+  assert.equal(narrow.length, 1);
+  assert.deepEqual(narrow[0].layers.map((a) => a.layer.name), ['dropout_1', 'dropout_2'], 'one finding for both layers');
+  assert.equal(narrow[0].fixes[0].id, 'dropout:dropout_1,dropout_2:0.2');
+  wellFormed(narrow, withDropout(8, 0.5));
+  // the same rate on wide layers, or a light rate on narrow ones, is ordinary regularisation
+  assert.deepEqual(flagged(16, 0.5), []);
+  assert.deepEqual(flagged(8, 0.2), []);
+});
+
 test('static rules: symmetric init, missing activation, output/loss mismatch, dropout, tiny batch-norm batches', () => {
   const text = JSON.stringify({
     data: { source: 'spiral', preprocess: 'standardize' },
