@@ -115,3 +115,22 @@ test('class 2: ReLUs killed by the first steps of a learning rate of 4 stay a de
     assert.equal(dead.fixes[0].id, 'lr:0.05');
   }
 });
+
+// A regression that learnt its rows' noise: the training error goes to almost nothing while the validation
+// error stays several times higher, though it no longer rises. A well-fitted regression on the same kind of
+// data keeps the two close and stays quiet.
+test('class 7: a regression whose validation error stays several times its training error is overfitting', async () => {
+  const full = path.join(TEST_ZOO, 'overfitting-grades-70-rows.nn.json');
+  const text = fs.readFileSync(full, 'utf8');
+  for (const seed of [3, 5]) {
+    const r = await train(text, full, seed);
+    const over = loud(r.findings).find((f) => f.code === 'overfitting');
+    assert.ok(over, `seed ${seed}: got ${r.findings.map((f) => `${f.severity}:${f.code}`).join(', ') || 'nothing'}`);
+    assert.match(over.fixes[0].id, /^l2:/);
+  }
+  const healthy = path.join(__dirname, '..', 'zoo', 'healthy', 'grades-regression-relu.nn.json');
+  for (const seed of [1, 2]) {
+    const r = await train(fs.readFileSync(healthy, 'utf8'), healthy, seed);
+    assert.deepEqual(loud(r.findings).map((f) => f.code), [], `healthy regression, seed ${seed}`);
+  }
+});

@@ -5,7 +5,7 @@ import type { EpochMetrics } from '../types';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
 import { lossProgress } from './history';
-import { isDense } from './model-shape';
+import { fans, isDense } from './model-shape';
 
 function smoothed(xs: number[], w: number): number[] {
   return xs.map((_, i) => median(xs.slice(Math.max(0, i - w + 1), i + 1)));
@@ -195,11 +195,24 @@ export const lossOscillating: Rule = {
   },
 };
 
+/**
+ * The L2 strength that a Gaussian prior on the weights amounts to for a mean squared error over N rows:
+ * noise variance / (N * prior variance), with the noise variance at most the best validation error and the
+ * prior variance He's 2 / fan-in (the scale the weights start at). Few rows, wide layers: strong decay.
+ * Kept within the usual range's ends, 1e-4 to 0.1, at one significant digit.
+ */
+function mapL2(ctx: RuleContext, noiseVariance: number): number {
+  const rows = ctx.dataset?.train.n ?? 0;
+  const widestFanIn = Math.max(1, ...[...fans(ctx.spec, ctx.dataset).values()].map((f) => f.in));
+  const l2 = rows > 0 ? noiseVariance / (rows * (2 / widestFanIn)) : 0.001;
+  return Number(Math.min(0.1, Math.max(1e-4, l2)).toPrecision(1));
+}
+
 export const overfitting: Rule = {
   code: 'overfitting',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { smooth: 3, patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1, accuracyGap: 0.1, lossGap: 2 },
+  thresholds: { smooth: 3, patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1, accuracyGap: 0.1, lossGap: 2, regressionGap: 3 },
   evaluate(ctx, t) {
     // early stopping that restored the best weights has already dealt with it
     if (ctx.summary?.restoredEpoch != null) return [];
@@ -224,9 +237,25 @@ export const overfitting: Rule = {
     const lossRatio = val[n] / Math.max(train[n], 1e-12);
     if (accGap !== null && accGap <= 0) return []; // validation does as well as training: nothing memorised
     const gapShows = (accGap !== null && accGap >= t.accuracyGap) || (accGap === null && lossRatio >= t.lossGap);
-    if (n - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop || (riseOfStart < t.valRiseOfStart && !gapShows)) return [];
+    // a regression's mean squared error on unseen rows sits near the training error plus the noise a good
+    // fit cannot explain; several times the training error means the noise itself was learnt, whether or not
+    // the validation error is still rising (cross-entropy on separable classes goes to zero, so not there)
+    const memorised = ctx.dataset?.task === 'regression' && ctx.spec.loss === 'mse' && lossRatio >= t.regressionGap;
+    const rising = !(n - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop || (riseOfStart < t.valRiseOfStart && !gapShows));
+    if (!rising && !memorised) return [];
     const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => !isDense(l) && arr.slice(0, i).some(isDense));
-    const fixes = [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])];
+    // stopping early helps only when the validation error turned back up; a gap that opened and stays needs
+    // the fit itself constrained
+    const fixes = rising
+      ? [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])]
+      : [`l2:${mapL2(ctx, bestVal)}`, ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : []), ...(ctx.spec.earlyStopping ? [] : ['early-stopping'])];
+    if (!rising) {
+      return [
+        finding(this, { field: 'epochs' }, `The validation error is ${fmt(lossRatio)}x the training error (${fmt(val[n])} against ${fmt(train[n])}): the model has learnt the noise of its ${ctx.dataset?.train.n ?? ''} training rows rather than the relation behind them.`,
+          { metric: 'validation loss / training loss', value: lossRatio, threshold: t.regressionGap, comparison: '>=', fromStep: eps[0].step, toStep: last.step, details: { valLoss: val[n], trainLoss: train[n], bestEpoch: eps[best].epoch } },
+          fixes),
+      ];
+    }
     const gapText = accGap !== null ? `; training accuracy ${fmt(last.accuracy! * 100)} % against ${fmt(last.valAccuracy! * 100)} % on validation` : `; validation loss ${fmt(lossRatio)}x the training loss`;
     return [
       finding(this, { field: 'epochs' }, `Validation loss rose ${fmt(rise * 100)} % above its best (epoch ${eps[best].epoch}) while training loss fell ${fmt(trainDrop * 100)} %${gapText}: the model is memorising the training set.`,
