@@ -135,6 +135,23 @@ function epochs(train: number[], val: number[]): EpochMetrics[] {
   return train.map((loss, i) => ({ epoch: i + 1, step: (i + 1) * 10, loss, accuracy: null, valLoss: val[i], valAccuracy: null, lr: 0.01, durationMs: 1, samplesPerSecond: 1 }));
 }
 
+test('a loss that jumps above the untrained loss: judged on a smaller jump when the run never learnt, and it explains only what came after it', () => {
+  const probes = Array.from({ length: 8 }, (_, i) => snap(1 + i * 10, i === 0 ? 1 : 1.4));
+  // blew up in the first epoch, then sat at chance level: the steps overshoot
+  const stuck = diagnose(ctx(probes, epochs([2.5, 1.4, 1.4, 1.4, 1.4, 1.4], [1.4, 1.4, 1.4, 1.4, 1.4, 1.4])));
+  assert.ok(stuck.some((f) => f.code === 'loss-diverging' && f.severity === 'error' && /^lr:/.test(f.fixes[0].id)), codes(stuck).join(', '));
+  // the same first epoch in a run that learns is a noisy first batch, not an overshoot
+  const learning = diagnose(ctx(probes, epochs([2.5, 0.8, 0.5, 0.3, 0.2, 0.1], [0.9, 0.6, 0.4, 0.3, 0.2, 0.15])));
+  assert.deepEqual(codes(learning).filter((c) => c.startsWith('loss-')), []);
+  // a model memorising its training set since epoch 8 that spikes at epoch 25: both are reported
+  const train = Array.from({ length: 30 }, (_, i) => (i === 24 ? 2 : 0.5 * Math.exp(-i / 4)));
+  const val = Array.from({ length: 30 }, (_, i) => (i < 8 ? 0.6 - i * 0.05 : 0.25 + (i - 8) * 0.05));
+  const late = diagnose(ctx(probes, epochs(train, val)));
+  assert.ok(late.some((f) => f.code === 'loss-oscillating' && f.severity === 'warning'), codes(late).join(', '));
+  const over = late.find((f) => f.code === 'overfitting');
+  assert.ok(over && over.severity === 'warning', 'the late spike did not make it memorise');
+});
+
 test('overfitting: a sustained validation climb while training falls; bouncing small losses do not count', () => {
   const train = Array.from({ length: 20 }, (_, i) => 1 / (i + 1));
   const val = train.map((l, i) => (i < 8 ? l + 0.05 : 0.2 + (i - 8) * 0.1));
@@ -175,6 +192,15 @@ test('non-finite: the trainer report names the first bad layer and stage', () =>
   assert.equal(f[0].severity, 'error');
   assert.equal(f[0].evidence.fromStep, 7);
   wellFormed(f);
+});
+
+test('exploding-gradients: growth from a vanished start while the loss falls is recovery, the same growth on a stuck loss is not', () => {
+  // the first layer's gradient grows a millionfold but stays far below its weights (no ratio alarm)
+  const grow = (i: number): Over => ({ 0: { gradNorm: 1e-8 * 1e6 ** (i / 11) } });
+  const waking = falling(12, grow);
+  assert.ok(!codes(diagnose(ctx(waking))).some((c) => c.startsWith('exploding-gradients')), 'a stack escaping its plateau');
+  const stuck = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, grow(i)));
+  assert.ok(codes(diagnose(ctx(stuck))).includes('exploding-gradients@dense_1'));
 });
 
 test('dropout-too-high judges how often a step keeps too few units, not their mean', () => {

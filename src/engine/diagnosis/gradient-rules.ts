@@ -47,6 +47,8 @@ export const explodingGradients: Rule = {
     if (!enough(ctx, t)) return [];
     const win = denseSeries(ctx, t.window);
     const first = denseSeries({ ...ctx, probes: ctx.probes.slice(0, t.window) }, t.window);
+    // gradients that grow while the loss falls are a stack waking up from a vanished start, not exploding
+    const recovering = (lossProgress(ctx, t.window, 3)?.improvement ?? 0) > 0;
     let worst: { s: LayerSeries; ratio: number; growth: number } | null = null;
     for (const s of win) {
       const ratios = values(s, gradToWeight);
@@ -54,7 +56,7 @@ export const explodingGradients: Rule = {
       const start = median(values(first.find((f) => f.position === s.position) ?? s, (p) => p.gradNorm));
       const growth = median(values(s, (p) => p.gradNorm)) / start;
       const big = ratio > t.gradToWeight && fractionWhere(ratios, (x) => x > t.gradToWeight) >= t.holdFraction;
-      if ((big || growth > t.growthMax) && (!worst || ratio > worst.ratio)) worst = { s, ratio, growth };
+      if ((big || (growth > t.growthMax && !recovering)) && (!worst || ratio > worst.ratio)) worst = { s, ratio, growth };
     }
     if (!worst) return [];
     const { s, ratio, growth } = worst;

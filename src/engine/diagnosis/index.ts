@@ -58,9 +58,14 @@ export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, s
  */
 const NAMES_ITS_CAUSE: ReadonlySet<FindingCode> = new Set(['dead-relu']);
 
+const LOSS_EVENTS: ReadonlySet<FindingCode> = new Set(['loss-diverging', 'loss-oscillating']);
+
 function explains(cause: Finding, symptom: Finding): boolean {
   if (cause === symptom || cause.severity === 'info' || !EXPLAINED_BY[symptom.code]?.includes(cause.code)) return false;
   if (NAMES_ITS_CAUSE.has(symptom.code) && symptom.fixes[0]?.id === cause.fixes[0]?.id) return false;
+  // an event on the loss curve explains only what began after it: a late spike of a model that had long
+  // been memorising its training set did not make it memorise
+  if (LOSS_EVENTS.has(cause.code) && cause.evidence.fromStep !== null && symptom.evidence.fromStep !== null && cause.evidence.fromStep > symptom.evidence.fromStep) return false;
   if (!LOCAL.has(symptom.code) || cause.layers.length === 0 || symptom.layers.length === 0) return true;
   const last = Math.max(...symptom.layers.map((a) => a.layer.index));
   return cause.layers.some((a) => a.layer.index <= last);

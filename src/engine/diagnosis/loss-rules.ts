@@ -41,7 +41,7 @@ export const lossDiverging: Rule = {
   code: 'loss-diverging',
   severity: 'error',
   stage: 'runtime',
-  thresholds: { smooth: 3, minProbes: 4, minEpochs: 3, factor: 2, minRise: 0.25, blowUp: 5 },
+  thresholds: { smooth: 3, minProbes: 4, minEpochs: 3, factor: 2, minRise: 0.25, blowUp: 5, stuckBlowUp: 2, stillHigh: 0.5 },
   evaluate(ctx, t) {
     const pts = probeLosses(ctx);
     if (pts.length < t.minProbes) return [];
@@ -69,11 +69,15 @@ export const lossDiverging: Rule = {
   },
 };
 
-/** An epoch loss above the untrained network's, and `blowUp` times the lowest loss before it. */
+/** An epoch loss above the untrained network's, and `blowUp` (`stuckBlowUp`) times the lowest loss before it. */
 interface Overshoot {
   peak: EpochMetrics;
   initial: number;
   before: number;
+  /** The jump the run was judged on (see overshoot). */
+  factor: number;
+  /** Where the peak epoch began: the overshoot's onset. */
+  from: number;
   last: EpochMetrics;
 }
 
@@ -87,13 +91,18 @@ function overshoot(ctx: RuleContext, t: Record<string, number>): Overshoot | nul
   const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
   const initial = probeLosses(ctx)[0]?.loss;
   if (eps.length < t.minEpochs || !(initial > 0)) return null;
+  // a run that never learnt (it ends above half its untrained loss) is judged on a smaller jump: the
+  // first batch's loss is only a noisy reference, but there is no good stretch to be lucky in either
+  const factor = eps[eps.length - 1].loss < t.stillHigh * initial ? t.blowUp : t.stuckBlowUp;
   let before = initial;
   let worst: { peak: EpochMetrics; before: number } | null = null;
   for (const e of eps) {
-    if (e.loss > initial && e.loss > t.blowUp * before && (!worst || e.loss / before > worst.peak.loss / worst.before)) worst = { peak: e, before };
+    if (e.loss > initial && e.loss > factor * before && (!worst || e.loss / before > worst.peak.loss / worst.before)) worst = { peak: e, before };
     before = Math.min(before, e.loss);
   }
-  return worst && { ...worst, initial, last: eps[eps.length - 1] };
+  if (!worst) return null;
+  const previous = eps[eps.indexOf(worst.peak) - 1];
+  return { ...worst, initial, factor, from: previous?.step ?? ctx.probes[0]?.step ?? 0, last: eps[eps.length - 1] };
 }
 
 /** Ends above where it started: diverged; came back below it: swings. Either way the steps are too big. */
@@ -103,7 +112,7 @@ function overshootFinding(rule: Rule, ctx: RuleContext, o: Overshoot) {
   const end = o.last.loss > o.initial ? 'and ends above where it started' : `and fell back to ${fmt(o.last.loss)}`;
   return finding(rule, { field: 'optimizer' },
     `The epoch loss jumped to ${fmt(o.peak.loss)} in epoch ${o.peak.epoch}, ${fmt(o.peak.loss / o.before)}x ${from}, ${end}: the steps overshoot the minimum; the learning rate ${lr} is too high.`,
-    { metric: 'epoch loss / lowest loss before it', value: o.peak.loss / o.before, threshold: lossDiverging.thresholds.blowUp, comparison: '>', fromStep: ctx.probes[0]?.step ?? null, toStep: o.peak.step, details: { peakLoss: o.peak.loss, peakEpoch: o.peak.epoch, lowestBefore: o.before, initialLoss: o.initial, lastLoss: o.last.loss, lr, over: 'epochs' } },
+    { metric: 'epoch loss / lowest loss before it', value: o.peak.loss / o.before, threshold: o.factor, comparison: '>', fromStep: o.from, toStep: o.peak.step, details: { peakLoss: o.peak.loss, peakEpoch: o.peak.epoch, lowestBefore: o.before, initialLoss: o.initial, lastLoss: o.last.loss, lr, over: 'epochs' } },
     [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']);
 }
 
