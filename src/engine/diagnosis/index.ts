@@ -26,6 +26,8 @@ const EXPLAINED_BY: Partial<Record<FindingCode, readonly FindingCode[]>> = {
   'saturated-activation': ['poor-initialization', 'unnormalized-input', 'loss-diverging', 'loss-oscillating'],
   'loss-diverging': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
   'non-finite': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
+  // swings on the way up are the divergence itself
+  'loss-oscillating': ['loss-diverging'],
   // a validation loss that bounces with a diverging or oscillating run is not memorising
   overfitting: ['loss-diverging', 'loss-oscillating'],
 };

@@ -47,7 +47,7 @@ export const lossDiverging: Rule = {
     if (pts.length < t.minProbes) return [];
     const initial = pts[0].loss;
     const over = overshoot(ctx, t);
-    if (over && over.last.loss > initial) return [overshootFinding(lossDiverging, ctx, over)];
+    if (over && over.end > initial) return [overshootFinding(lossDiverging, ctx, over)];
     // once a few epochs are done, judge on epoch losses: each averages the whole training set, where
     // single small batches swing by more than the factor on a model that learns steadily
     const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
@@ -59,7 +59,9 @@ export const lossDiverging: Rule = {
     for (let i = 1; i < s.length; i++) if (s[i] < s[best]) best = i;
     // the end of the curve over several epochs, so one bad epoch the run recovers from is not divergence
     const last = curve ? median(s.slice(-t.minEpochs)) : s[s.length - 1];
-    if (!(last > t.factor * s[best] && last - s[best] > t.minRise * initial)) return [];
+    // diverged means worse than where it started; a loss that climbs from its best but stays below the
+    // untrained network's is swinging (loss-oscillating)
+    if (!(last > t.factor * s[best] && last - s[best] > t.minRise * initial && last > initial)) return [];
     const what = curve ? 'epoch loss' : 'loss';
     return [
       finding(this, { field: 'optimizer' }, `The ${what} climbed from ${fmt(s[best])} to ${fmt(last)}: each step overshoots and makes the next one larger; the learning rate ${ctx.spec.optimizer.lr} is too high.`,
@@ -78,7 +80,8 @@ interface Overshoot {
   factor: number;
   /** Where the peak epoch began: the overshoot's onset. */
   from: number;
-  last: EpochMetrics;
+  /** Where the run ends: the median of its last epochs, so the end of a swinging run is not one swing. */
+  end: number;
 }
 
 /**
@@ -93,7 +96,8 @@ function overshoot(ctx: RuleContext, t: Record<string, number>): Overshoot | nul
   if (eps.length < t.minEpochs || !(initial > 0)) return null;
   // a run that never learnt (it ends above half its untrained loss) is judged on a smaller jump: the
   // first batch's loss is only a noisy reference, but there is no good stretch to be lucky in either
-  const factor = eps[eps.length - 1].loss < t.stillHigh * initial ? t.blowUp : t.stuckBlowUp;
+  const end = median(eps.slice(-t.minEpochs).map((e) => e.loss));
+  const factor = end < t.stillHigh * initial ? t.blowUp : t.stuckBlowUp;
   let before = initial;
   let worst: { peak: EpochMetrics; before: number } | null = null;
   for (const e of eps) {
@@ -102,17 +106,17 @@ function overshoot(ctx: RuleContext, t: Record<string, number>): Overshoot | nul
   }
   if (!worst) return null;
   const previous = eps[eps.indexOf(worst.peak) - 1];
-  return { ...worst, initial, factor, from: previous?.step ?? ctx.probes[0]?.step ?? 0, last: eps[eps.length - 1] };
+  return { ...worst, initial, factor, from: previous?.step ?? ctx.probes[0]?.step ?? 0, end };
 }
 
 /** Ends above where it started: diverged; came back below it: swings. Either way the steps are too big. */
 function overshootFinding(rule: Rule, ctx: RuleContext, o: Overshoot) {
   const lr = ctx.spec.optimizer.lr;
   const from = o.before === o.initial ? `the untrained network's ${fmt(o.initial)}` : `its best of ${fmt(o.before)} (the untrained network's: ${fmt(o.initial)})`;
-  const end = o.last.loss > o.initial ? 'and ends above where it started' : `and fell back to ${fmt(o.last.loss)}`;
+  const end = o.end > o.initial ? 'and ends above where it started' : `and fell back to ${fmt(o.end)}`;
   return finding(rule, { field: 'optimizer' },
     `The epoch loss jumped to ${fmt(o.peak.loss)} in epoch ${o.peak.epoch}, ${fmt(o.peak.loss / o.before)}x ${from}, ${end}: the steps overshoot the minimum; the learning rate ${lr} is too high.`,
-    { metric: 'epoch loss / lowest loss before it', value: o.peak.loss / o.before, threshold: o.factor, comparison: '>', fromStep: o.from, toStep: o.peak.step, details: { peakLoss: o.peak.loss, peakEpoch: o.peak.epoch, lowestBefore: o.before, initialLoss: o.initial, lastLoss: o.last.loss, lr, over: 'epochs' } },
+    { metric: 'epoch loss / lowest loss before it', value: o.peak.loss / o.before, threshold: o.factor, comparison: '>', fromStep: o.from, toStep: o.peak.step, details: { peakLoss: o.peak.loss, peakEpoch: o.peak.epoch, lowestBefore: o.before, initialLoss: o.initial, endLoss: o.end, lr, over: 'epochs' } },
     [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']);
 }
 
@@ -188,7 +192,7 @@ export const lossOscillating: Rule = {
     if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
     // a jump back above the untrained loss is overshooting however calm the rest of the curve is
     const over = overshoot(ctx, lossDiverging.thresholds);
-    if (over && over.last.loss <= over.initial) return [overshootFinding(this, ctx, over)];
+    if (over && over.end <= over.initial) return [overshootFinding(this, ctx, over)];
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
     // the recent window and the whole run: swings that come in bursts can leave the last window calm
