@@ -203,6 +203,25 @@ test('exploding-gradients: growth from a vanished start while the loss falls is 
   assert.ok(codes(diagnose(ctx(stuck))).includes('exploding-gradients@dense_1'));
 });
 
+test('update-ratio judges the typical hidden layer: one crawling hidden layer is not averaged away by a fast output layer', () => {
+  const text = JSON.stringify({ data: { source: 'spiral', preprocess: 'standardize' }, layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 3 }], loss: 'softmax-cross-entropy', optimizer: { type: 'sgd', lr: 1e-4 } }, null, 2);
+  const spec = specOf(text);
+  const probe = (step: number, hidden: number): ProbeSnapshot => ({
+    step, epoch: 1, loss: 1.1 + (step % 20 === 1 ? 0.01 : 0), lr: 1e-4, clipping: null,
+    layers: spec.layers.map((l, position) => ({
+      index: l.index, name: l.name, position, kind: l.kind,
+      gradNorm: l.kind === 'dense' ? 0.1 : null, biasGradNorm: null, weightNorm: l.kind === 'dense' ? 4 : null,
+      updateRatio: l.kind === 'dense' ? (position === 0 ? hidden : 2e-4) : null, histogram: null,
+      activationMean: 0, activationStd: 1, deadRatio: l.kind === 'relu' ? 0.05 : null, saturationRatio: null, batchNorm: null, nonFinite: 0,
+    })),
+  });
+  const run = (hidden: number) => diagnose(ctx(Array.from({ length: 12 }, (_, i) => probe(1 + i * 10, hidden)), [], null, text));
+  const slow = run(8e-6).find((f) => f.code === 'update-ratio');
+  assert.ok(slow && slow.severity === 'warning');
+  assert.deepEqual(slow.layers.map((a) => a.layer.name), ['dense_1']);
+  assert.ok(!run(1e-3).some((f) => f.code === 'update-ratio'), 'a hidden layer at the usual pace');
+});
+
 test('dropout-too-high judges how often a step keeps too few units, not their mean', () => {
   const withDropout = (units: number, rate: number) => JSON.stringify({
     data: { source: 'spiral', preprocess: 'standardize' },
