@@ -152,6 +152,16 @@ test('a loss that jumps above the untrained loss: judged on a smaller jump when 
   assert.ok(over && over.severity === 'warning', 'the late spike did not make it memorise');
 });
 
+test('a loss that climbs from its best but ends below the untrained loss is swinging, not diverging', () => {
+  const probes = Array.from({ length: 8 }, (_, i) => snap(1 + i * 10, i === 0 ? 1 : 0.5));
+  const swings = [0.6, 0.3, 0.1, 0.05, 0.6, 0.1, 0.05, 0.5, 0.4, 0.45];
+  const f = diagnose(ctx(probes, epochs(swings, swings)));
+  assert.ok(!f.some((x) => x.code === 'loss-diverging'), codes(f).join(', '));
+  // the same climb ending above where it started has diverged
+  const up = [...swings.slice(0, 7), 1.5, 1.8, 2.2];
+  assert.ok(diagnose(ctx(probes, epochs(up, up))).some((x) => x.code === 'loss-diverging' && x.severity === 'error'));
+});
+
 test('overfitting: a sustained validation climb while training falls; bouncing small losses do not count', () => {
   const train = Array.from({ length: 20 }, (_, i) => 1 / (i + 1));
   const val = train.map((l, i) => (i < 8 ? l + 0.05 : 0.2 + (i - 8) * 0.1));
