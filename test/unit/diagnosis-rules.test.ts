@@ -232,6 +232,16 @@ test('update-ratio judges the typical hidden layer: one crawling hidden layer is
   assert.ok(!run(1e-3).some((f) => f.code === 'update-ratio'), 'a hidden layer at the usual pace');
 });
 
+test('saturated units under a learning rate far above the usual one are fixed through the learning rate first', () => {
+  const pinned = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, { 3: { saturationRatio: 0.9 } }));
+  const fixOf = (lr: number) => {
+    const text = TEXT.replace('"lr": 0.01', `"lr": ${lr}`);
+    return diagnose(ctx(pinned, [], null, text)).find((f) => f.code === 'saturated-activation')?.fixes[0].id;
+  };
+  assert.equal(fixOf(0.3), 'lr:0.005');
+  assert.equal(fixOf(0.01), 'reinit:dense_2:xavier', 'at a usual learning rate the layer is re-initialised');
+});
+
 test('dropout-too-high judges how often a step keeps too few units, not their mean', () => {
   const withDropout = (units: number, rate: number) => JSON.stringify({
     data: { source: 'spiral', preprocess: 'standardize' },

@@ -55,10 +55,10 @@ export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, s
 
 /**
  * Symptoms that already name the cause themselves when their preferred fix is the cause's: ReLU units
- * knocked out by a learning rate far above the usual one are fixed by that learning rate, and the dead
- * units are evidence of the overshoot as much as the loss curve is, so both stay.
+ * knocked out (or sigmoid/tanh units pinned) by a learning rate far above the usual one are fixed by that
+ * learning rate, and they are evidence of the overshoot as much as the loss curve is, so both stay.
  */
-const NAMES_ITS_CAUSE: ReadonlySet<FindingCode> = new Set(['dead-relu']);
+const NAMES_ITS_CAUSE: ReadonlySet<FindingCode> = new Set(['dead-relu', 'saturated-activation']);
 
 const LOSS_EVENTS: ReadonlySet<FindingCode> = new Set(['loss-diverging', 'loss-oscillating']);
 
