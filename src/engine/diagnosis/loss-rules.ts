@@ -217,7 +217,10 @@ export const lossOscillating: Rule = {
 function mapL2(ctx: RuleContext, noiseVariance: number): number {
   const rows = ctx.dataset?.train.n ?? 0;
   const widestFanIn = Math.max(1, ...[...fans(ctx.spec, ctx.dataset).values()].map((f) => f.in));
-  const l2 = rows > 0 ? noiseVariance / (rows * (2 / widestFanIn)) : 0.001;
+  // losses of scaled targets are reported in the original units; the network fits the scaled ones
+  const divisors = ctx.dataset?.targetScale?.divisor;
+  const unit = divisors && divisors.length ? divisors.reduce((a, d) => a + d * d, 0) / divisors.length : 1;
+  const l2 = rows > 0 ? noiseVariance / unit / (rows * (2 / widestFanIn)) : 0.001;
   return Number(Math.min(0.1, Math.max(1e-4, l2)).toPrecision(1));
 }
 
