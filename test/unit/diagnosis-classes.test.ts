@@ -73,6 +73,8 @@ const TEMPTING: Record<string, string> = {
   'exponential schedule 0.95 with dropout': model([{ type: 'dense', units: 64, activation: 'relu', init: 'he' }, { type: 'dropout', rate: 0.3 }, { type: 'dense', units: 3 }], { optimizer: { type: 'adam', lr: 0.01 }, schedule: { type: 'exponential', gamma: 0.95 }, epochs: 40 }, { source: 'spiral', samples: 600, classes: 3, noise: 0.2, validationSplit: 0.2, preprocess: 'standardize' }),
   // class 2: leaky units on their negative slope still learn
   'leaky ReLU': model([...stack(2, 32, 'leaky-relu', 'he'), { type: 'dense', units: 2 }], { optimizer: { type: 'adam', lr: 0.01 }, batchSize: 16 }),
+  // class 10: a brisk learning rate on small batches swings the loss, but never back above the untrained loss
+  'Adam at 0.01 on batches of 8': model([...stack(2, 64, 'relu', 'he'), { type: 'dense', units: 3 }], { optimizer: { type: 'adam', lr: 0.01 }, batchSize: 8, epochs: 20 }, { source: 'spiral', samples: 450, classes: 3, noise: 0.15, validationSplit: 0.25, preprocess: 'standardize' }),
   // class 6: a shallow sigmoid net with Xavier init is predicted at the right scale
   'shallow sigmoid with Xavier init': model([{ type: 'dense', units: 16, activation: 'sigmoid', init: 'xavier' }, { type: 'dense', units: 3, init: 'xavier' }], { optimizer: { type: 'adam', lr: 0.01 } }, { source: 'blobs', samples: 300, classes: 3, noise: 0.5, validationSplit: 0.2, preprocess: 'standardize' }),
 };
@@ -85,3 +87,50 @@ for (const [name, text] of Object.entries(TEMPTING)) {
     }
   });
 }
+
+const TEST_ZOO = path.join(__dirname, '..', 'zoo', 'broken');
+
+// The learning rate behind a loss that jumps back above the untrained network's: Adam at 1 kills most ReLU
+// units in its first epoch and the loss then lies flat, so the end of the curve looks calm; the jump names
+// the cause. The dead units stay a warning too, with the same fix: they are evidence of the same overshoot.
+test('class 10: a loss that jumps above the untrained loss is the learning rate, even when ReLUs die with it', async () => {
+  const full = path.join(TEST_ZOO, 'diverging-adam-lr-one-spiral.nn.json');
+  const text = fs.readFileSync(full, 'utf8');
+  for (const seed of [1, 4]) {
+    const r = await train(text, full, seed);
+    const lr = loud(r.findings).find((f) => f.code === 'loss-diverging' || f.code === 'loss-oscillating');
+    assert.ok(lr, `seed ${seed}: got ${r.findings.map((f) => `${f.severity}:${f.code}`).join(', ')}`);
+    assert.match(lr.fixes[0].id, /^lr:/);
+    for (const dead of r.findings.filter((f) => f.code === 'dead-relu')) assert.equal(dead.fixes[0].id, lr.fixes[0].id, 'the dead units are fixed through the learning rate');
+  }
+});
+
+test('class 2: ReLUs killed by the first steps of a learning rate of 4 stay a dead-relu warning whose fix is the learning rate', async () => {
+  const full = path.join(TEST_ZOO, 'dead-relu-sgd-lr-four-moons.nn.json');
+  const text = fs.readFileSync(full, 'utf8');
+  for (const seed of [2, 5]) {
+    const r = await train(text, full, seed);
+    const dead = loud(r.findings).find((f) => f.code === 'dead-relu');
+    assert.ok(dead, `seed ${seed}: got ${r.findings.map((f) => `${f.severity}:${f.code}`).join(', ')}`);
+    assert.equal(dead.fixes[0].id, 'lr:0.05');
+  }
+});
+
+// A regression that learnt its rows' noise: the training error goes to almost nothing while the validation
+// error stays several times higher, though it no longer rises. A well-fitted regression on the same kind of
+// data keeps the two close and stays quiet.
+test('class 7: a regression whose validation error stays several times its training error is overfitting', async () => {
+  const full = path.join(TEST_ZOO, 'overfitting-grades-70-rows.nn.json');
+  const text = fs.readFileSync(full, 'utf8');
+  for (const seed of [3, 5]) {
+    const r = await train(text, full, seed);
+    const over = loud(r.findings).find((f) => f.code === 'overfitting');
+    assert.ok(over, `seed ${seed}: got ${r.findings.map((f) => `${f.severity}:${f.code}`).join(', ') || 'nothing'}`);
+    assert.match(over.fixes[0].id, /^l2:/);
+  }
+  const healthy = path.join(__dirname, '..', 'zoo', 'healthy', 'grades-regression-relu.nn.json');
+  for (const seed of [1, 2]) {
+    const r = await train(fs.readFileSync(healthy, 'utf8'), healthy, seed);
+    assert.deepEqual(loud(r.findings).map((f) => f.code), [], `healthy regression, seed ${seed}`);
+  }
+});

@@ -135,6 +135,33 @@ function epochs(train: number[], val: number[]): EpochMetrics[] {
   return train.map((loss, i) => ({ epoch: i + 1, step: (i + 1) * 10, loss, accuracy: null, valLoss: val[i], valAccuracy: null, lr: 0.01, durationMs: 1, samplesPerSecond: 1 }));
 }
 
+test('a loss that jumps above the untrained loss: judged on a smaller jump when the run never learnt, and it explains only what came after it', () => {
+  const probes = Array.from({ length: 8 }, (_, i) => snap(1 + i * 10, i === 0 ? 1 : 1.4));
+  // blew up in the first epoch, then sat at chance level: the steps overshoot
+  const stuck = diagnose(ctx(probes, epochs([2.5, 1.4, 1.4, 1.4, 1.4, 1.4], [1.4, 1.4, 1.4, 1.4, 1.4, 1.4])));
+  assert.ok(stuck.some((f) => f.code === 'loss-diverging' && f.severity === 'error' && /^lr:/.test(f.fixes[0].id)), codes(stuck).join(', '));
+  // the same first epoch in a run that learns is a noisy first batch, not an overshoot
+  const learning = diagnose(ctx(probes, epochs([2.5, 0.8, 0.5, 0.3, 0.2, 0.1], [0.9, 0.6, 0.4, 0.3, 0.2, 0.15])));
+  assert.deepEqual(codes(learning).filter((c) => c.startsWith('loss-')), []);
+  // a model memorising its training set since epoch 8 that spikes at epoch 25: both are reported
+  const train = Array.from({ length: 30 }, (_, i) => (i === 24 ? 2 : 0.5 * Math.exp(-i / 4)));
+  const val = Array.from({ length: 30 }, (_, i) => (i < 8 ? 0.6 - i * 0.05 : 0.25 + (i - 8) * 0.05));
+  const late = diagnose(ctx(probes, epochs(train, val)));
+  assert.ok(late.some((f) => f.code === 'loss-oscillating' && f.severity === 'warning'), codes(late).join(', '));
+  const over = late.find((f) => f.code === 'overfitting');
+  assert.ok(over && over.severity === 'warning', 'the late spike did not make it memorise');
+});
+
+test('a loss that climbs from its best but ends below the untrained loss is swinging, not diverging', () => {
+  const probes = Array.from({ length: 8 }, (_, i) => snap(1 + i * 10, i === 0 ? 1 : 0.5));
+  const swings = [0.6, 0.3, 0.1, 0.05, 0.6, 0.1, 0.05, 0.5, 0.4, 0.45];
+  const f = diagnose(ctx(probes, epochs(swings, swings)));
+  assert.ok(!f.some((x) => x.code === 'loss-diverging'), codes(f).join(', '));
+  // the same climb ending above where it started has diverged
+  const up = [...swings.slice(0, 7), 1.5, 1.8, 2.2];
+  assert.ok(diagnose(ctx(probes, epochs(up, up))).some((x) => x.code === 'loss-diverging' && x.severity === 'error'));
+});
+
 test('overfitting: a sustained validation climb while training falls; bouncing small losses do not count', () => {
   const train = Array.from({ length: 20 }, (_, i) => 1 / (i + 1));
   const val = train.map((l, i) => (i < 8 ? l + 0.05 : 0.2 + (i - 8) * 0.1));
@@ -175,6 +202,62 @@ test('non-finite: the trainer report names the first bad layer and stage', () =>
   assert.equal(f[0].severity, 'error');
   assert.equal(f[0].evidence.fromStep, 7);
   wellFormed(f);
+});
+
+test('exploding-gradients: growth from a vanished start while the loss falls is recovery, the same growth on a stuck loss is not', () => {
+  // the first layer's gradient grows a millionfold but stays far below its weights (no ratio alarm)
+  const grow = (i: number): Over => ({ 0: { gradNorm: 1e-8 * 1e6 ** (i / 11) } });
+  const waking = falling(12, grow);
+  assert.ok(!codes(diagnose(ctx(waking))).some((c) => c.startsWith('exploding-gradients')), 'a stack escaping its plateau');
+  const stuck = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, grow(i)));
+  assert.ok(codes(diagnose(ctx(stuck))).includes('exploding-gradients@dense_1'));
+});
+
+test('update-ratio judges the typical hidden layer: one crawling hidden layer is not averaged away by a fast output layer', () => {
+  const text = JSON.stringify({ data: { source: 'spiral', preprocess: 'standardize' }, layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 3 }], loss: 'softmax-cross-entropy', optimizer: { type: 'sgd', lr: 1e-4 } }, null, 2);
+  const spec = specOf(text);
+  const probe = (step: number, hidden: number): ProbeSnapshot => ({
+    step, epoch: 1, loss: 1.1 + (step % 20 === 1 ? 0.01 : 0), lr: 1e-4, clipping: null,
+    layers: spec.layers.map((l, position) => ({
+      index: l.index, name: l.name, position, kind: l.kind,
+      gradNorm: l.kind === 'dense' ? 0.1 : null, biasGradNorm: null, weightNorm: l.kind === 'dense' ? 4 : null,
+      updateRatio: l.kind === 'dense' ? (position === 0 ? hidden : 2e-4) : null, histogram: null,
+      activationMean: 0, activationStd: 1, deadRatio: l.kind === 'relu' ? 0.05 : null, saturationRatio: null, batchNorm: null, nonFinite: 0,
+    })),
+  });
+  const run = (hidden: number) => diagnose(ctx(Array.from({ length: 12 }, (_, i) => probe(1 + i * 10, hidden)), [], null, text));
+  const slow = run(8e-6).find((f) => f.code === 'update-ratio');
+  assert.ok(slow && slow.severity === 'warning');
+  assert.deepEqual(slow.layers.map((a) => a.layer.name), ['dense_1']);
+  assert.ok(!run(1e-3).some((f) => f.code === 'update-ratio'), 'a hidden layer at the usual pace');
+});
+
+test('saturated units under a learning rate far above the usual one are fixed through the learning rate first', () => {
+  const pinned = Array.from({ length: 12 }, (_, i) => snap(1 + i * 10, 1.1 + (i % 2) * 0.01, { 3: { saturationRatio: 0.9 } }));
+  const fixOf = (lr: number) => {
+    const text = TEXT.replace('"lr": 0.01', `"lr": ${lr}`);
+    return diagnose(ctx(pinned, [], null, text)).find((f) => f.code === 'saturated-activation')?.fixes[0].id;
+  };
+  assert.equal(fixOf(0.3), 'lr:0.005');
+  assert.equal(fixOf(0.01), 'reinit:dense_2:xavier', 'at a usual learning rate the layer is re-initialised');
+});
+
+test('dropout-too-high judges how often a step keeps too few units, not their mean', () => {
+  const withDropout = (units: number, rate: number) => JSON.stringify({
+    data: { source: 'spiral', preprocess: 'standardize' },
+    layers: [{ type: 'dense', units, activation: 'relu' }, { type: 'dropout', rate }, { type: 'dense', units, activation: 'relu' }, { type: 'dropout', rate }, { type: 'dense', units: 3 }],
+    loss: 'softmax-cross-entropy',
+  }, null, 2);
+  const flagged = (units: number, rate: number) => diagnose(ctx([], [], null, withDropout(units, rate)), {}, ['static']).filter((f) => f.code === 'dropout-too-high');
+  // 0.5 on 8 units keeps 4 on average, and fewer than 4 in over a third of the steps
+  const narrow = flagged(8, 0.5);
+  assert.equal(narrow.length, 1);
+  assert.deepEqual(narrow[0].layers.map((a) => a.layer.name), ['dropout_1', 'dropout_2'], 'one finding for both layers');
+  assert.equal(narrow[0].fixes[0].id, 'dropout:dropout_1,dropout_2:0.2');
+  wellFormed(narrow, withDropout(8, 0.5));
+  // the same rate on wide layers, or a light rate on narrow ones, is ordinary regularisation
+  assert.deepEqual(flagged(16, 0.5), []);
+  assert.deepEqual(flagged(8, 0.2), []);
 });
 
 test('static rules: symmetric init, missing activation, output/loss mismatch, dropout, tiny batch-norm batches', () => {

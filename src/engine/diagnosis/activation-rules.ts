@@ -69,6 +69,8 @@ export const saturatedActivation: Rule = {
     const rawInput = ctx.spec.data.preprocess === 'none' && denses.includes(firstDense ?? '');
     const fixes = [
       ...(rawInput ? ['standardize'] : []),
+      // units pinned by oversized steps, as ReLUs are knocked out by them, come back only with smaller steps
+      ...(lrTooHigh(ctx) ? [lowerLrFix(ctx)] : []),
       ...(denses.length ? [`reinit:${denses.join(',')}:xavier`] : []),
       `relu-he:${hits.map((h) => h.s.ref.name).join(',')}`,
       ...(denses.length ? [`insert-batchnorm:${denses.join(',')}`] : []),

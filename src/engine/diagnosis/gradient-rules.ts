@@ -47,6 +47,8 @@ export const explodingGradients: Rule = {
     if (!enough(ctx, t)) return [];
     const win = denseSeries(ctx, t.window);
     const first = denseSeries({ ...ctx, probes: ctx.probes.slice(0, t.window) }, t.window);
+    // gradients that grow while the loss falls are a stack waking up from a vanished start, not exploding
+    const recovering = (lossProgress(ctx, t.window, 3)?.improvement ?? 0) > 0;
     let worst: { s: LayerSeries; ratio: number; growth: number } | null = null;
     for (const s of win) {
       const ratios = values(s, gradToWeight);
@@ -54,7 +56,7 @@ export const explodingGradients: Rule = {
       const start = median(values(first.find((f) => f.position === s.position) ?? s, (p) => p.gradNorm));
       const growth = median(values(s, (p) => p.gradNorm)) / start;
       const big = ratio > t.gradToWeight && fractionWhere(ratios, (x) => x > t.gradToWeight) >= t.holdFraction;
-      if ((big || growth > t.growthMax) && (!worst || ratio > worst.ratio)) worst = { s, ratio, growth };
+      if ((big || (growth > t.growthMax && !recovering)) && (!worst || ratio > worst.ratio)) worst = { s, ratio, growth };
     }
     if (!worst) return [];
     const { s, ratio, growth } = worst;
@@ -142,13 +144,17 @@ export const updateRatio: Rule = {
     const lrNow = ctx.epochs[ctx.epochs.length - 1]?.lr ?? lr;
     if (lrNow < t.decayedLr * lr) return [];
     const slow = measured.filter(({ r, m }) => m < t.min && fractionWhere(r, (x) => x < t.min) >= 0.8);
-    const crawling = measured.length > 0 && median(measured.map((x) => x.m)) < t.min && slow.length > 0;
+    // the typical layer among the hidden ones when there are any: with one hidden layer, a median over
+    // all layers would be the mean of the crawling layer and the fast output layer
+    const lastWeighted = Math.max(...measured.map((x) => x.s.position));
+    const hidden = measured.filter((x) => x.s.position !== lastWeighted);
+    const typical = median((hidden.length ? hidden : measured).map((x) => x.m));
+    const crawling = measured.length > 0 && typical < t.min && slow.length > 0;
     const stillHigh = improved < t.stuckImprovement || (progress !== null && progress.recent > t.stillHigh * progress.initial);
     if (!crawling || !stillHigh) return [];
-    const typical = median(measured.map((x) => x.m));
     return [finding(this, { layers: slow.map(({ s, m }) => ({ layer: s.ref, value: m, note: `update / weight ${fmt(m)}` })) },
       `Each step changes the weights of ${slow.map((x) => x.s.ref.name).join(', ')} by about ${fmt(typical)} of their size (a healthy step is about 1e-3) while the loss is ${improved < t.stuckImprovement ? 'stuck' : `still at ${fmt((1 - improved) * 100)} % of where it started`}: the learning rate in force (${fmt(lrNow)}) is too low to get anywhere.`,
-      { metric: 'typical layer update / weight norm (median over layers)', value: typical, threshold: t.min, comparison: '<', ...stepRange(slow[0].s), details: { lr: lrNow, lossImprovement: improved } },
+      { metric: 'typical hidden layer update / weight norm (median over layers)', value: typical, threshold: t.min, comparison: '<', ...stepRange(slow[0].s), details: { lr: lrNow, lossImprovement: improved } },
       raiseLrFixes(ctx))];
   },
 };

@@ -26,6 +26,8 @@ const EXPLAINED_BY: Partial<Record<FindingCode, readonly FindingCode[]>> = {
   'saturated-activation': ['poor-initialization', 'unnormalized-input', 'loss-diverging', 'loss-oscillating'],
   'loss-diverging': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
   'non-finite': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
+  // swings on the way up are the divergence itself
+  'loss-oscillating': ['loss-diverging'],
   // a validation loss that bounces with a diverging or oscillating run is not memorising
   overfitting: ['loss-diverging', 'loss-oscillating'],
 };
@@ -51,8 +53,21 @@ export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, s
     .map(({ f }) => f);
 }
 
+/**
+ * Symptoms that already name the cause themselves when their preferred fix is the cause's: ReLU units
+ * knocked out (or sigmoid/tanh units pinned) by a learning rate far above the usual one are fixed by that
+ * learning rate, and they are evidence of the overshoot as much as the loss curve is, so both stay.
+ */
+const NAMES_ITS_CAUSE: ReadonlySet<FindingCode> = new Set(['dead-relu', 'saturated-activation']);
+
+const LOSS_EVENTS: ReadonlySet<FindingCode> = new Set(['loss-diverging', 'loss-oscillating']);
+
 function explains(cause: Finding, symptom: Finding): boolean {
   if (cause === symptom || cause.severity === 'info' || !EXPLAINED_BY[symptom.code]?.includes(cause.code)) return false;
+  if (NAMES_ITS_CAUSE.has(symptom.code) && symptom.fixes[0]?.id === cause.fixes[0]?.id) return false;
+  // an event on the loss curve explains only what began after it: a late spike of a model that had long
+  // been memorising its training set did not make it memorise
+  if (LOSS_EVENTS.has(cause.code) && cause.evidence.fromStep !== null && symptom.evidence.fromStep !== null && cause.evidence.fromStep > symptom.evidence.fromStep) return false;
   if (!LOCAL.has(symptom.code) || cause.layers.length === 0 || symptom.layers.length === 0) return true;
   const last = Math.max(...symptom.layers.map((a) => a.layer.index));
   return cause.layers.some((a) => a.layer.index <= last);

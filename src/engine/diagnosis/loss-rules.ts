@@ -1,10 +1,11 @@
 // Rules over the loss curves: non-finite values, divergence, plateau, oscillation and overfitting. Probe
 // losses are single mini-batches, so they are median-smoothed; epoch losses are already averages.
 import type { Rule, RuleContext } from './rule';
+import type { EpochMetrics } from '../types';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
 import { lossProgress } from './history';
-import { isDense } from './model-shape';
+import { fans, isDense } from './model-shape';
 
 function smoothed(xs: number[], w: number): number[] {
   return xs.map((_, i) => median(xs.slice(Math.max(0, i - w + 1), i + 1)));
@@ -40,11 +41,13 @@ export const lossDiverging: Rule = {
   code: 'loss-diverging',
   severity: 'error',
   stage: 'runtime',
-  thresholds: { smooth: 3, minProbes: 4, minEpochs: 3, factor: 2, minRise: 0.25 },
+  thresholds: { smooth: 3, minProbes: 4, minEpochs: 3, factor: 2, minRise: 0.25, blowUp: 5, stuckBlowUp: 2, stillHigh: 0.5 },
   evaluate(ctx, t) {
     const pts = probeLosses(ctx);
     if (pts.length < t.minProbes) return [];
     const initial = pts[0].loss;
+    const over = overshoot(ctx, t);
+    if (over && over.end > initial) return [overshootFinding(lossDiverging, ctx, over)];
     // once a few epochs are done, judge on epoch losses: each averages the whole training set, where
     // single small batches swing by more than the factor on a model that learns steadily
     const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
@@ -56,7 +59,9 @@ export const lossDiverging: Rule = {
     for (let i = 1; i < s.length; i++) if (s[i] < s[best]) best = i;
     // the end of the curve over several epochs, so one bad epoch the run recovers from is not divergence
     const last = curve ? median(s.slice(-t.minEpochs)) : s[s.length - 1];
-    if (!(last > t.factor * s[best] && last - s[best] > t.minRise * initial)) return [];
+    // diverged means worse than where it started; a loss that climbs from its best but stays below the
+    // untrained network's is swinging (loss-oscillating)
+    if (!(last > t.factor * s[best] && last - s[best] > t.minRise * initial && last > initial)) return [];
     const what = curve ? 'epoch loss' : 'loss';
     return [
       finding(this, { field: 'optimizer' }, `The ${what} climbed from ${fmt(s[best])} to ${fmt(last)}: each step overshoots and makes the next one larger; the learning rate ${ctx.spec.optimizer.lr} is too high.`,
@@ -65,6 +70,55 @@ export const lossDiverging: Rule = {
     ];
   },
 };
+
+/** An epoch loss above the untrained network's, and `blowUp` (`stuckBlowUp`) times the lowest loss before it. */
+interface Overshoot {
+  peak: EpochMetrics;
+  initial: number;
+  before: number;
+  /** The jump the run was judged on (see overshoot). */
+  factor: number;
+  /** Where the peak epoch began: the overshoot's onset. */
+  from: number;
+  /** Where the run ends: the median of its last epochs, so the end of a swinging run is not one swing. */
+  end: number;
+}
+
+/**
+ * The loss went back above the untrained network's (the first batch's loss, before any step) and far above
+ * the lowest loss before it: an epoch's average does not do that through batch noise, only through steps
+ * that overshoot. It holds even when the loss later sinks back to a plateau of dead or saturated units,
+ * where comparing the end of the curve with its best cannot see it. Null when the run never did.
+ */
+function overshoot(ctx: RuleContext, t: Record<string, number>): Overshoot | null {
+  const eps = ctx.epochs.filter((e) => Number.isFinite(e.loss));
+  const initial = probeLosses(ctx)[0]?.loss;
+  if (eps.length < t.minEpochs || !(initial > 0)) return null;
+  // a run that never learnt (it ends above half its untrained loss) is judged on a smaller jump: the
+  // first batch's loss is only a noisy reference, but there is no good stretch to be lucky in either
+  const end = median(eps.slice(-t.minEpochs).map((e) => e.loss));
+  const factor = end < t.stillHigh * initial ? t.blowUp : t.stuckBlowUp;
+  let before = initial;
+  let worst: { peak: EpochMetrics; before: number } | null = null;
+  for (const e of eps) {
+    if (e.loss > initial && e.loss > factor * before && (!worst || e.loss / before > worst.peak.loss / worst.before)) worst = { peak: e, before };
+    before = Math.min(before, e.loss);
+  }
+  if (!worst) return null;
+  const previous = eps[eps.indexOf(worst.peak) - 1];
+  return { ...worst, initial, factor, from: previous?.step ?? ctx.probes[0]?.step ?? 0, end };
+}
+
+/** Ends above where it started: diverged; came back below it: swings. Either way the steps are too big. */
+function overshootFinding(rule: Rule, ctx: RuleContext, o: Overshoot) {
+  const lr = ctx.spec.optimizer.lr;
+  const from = o.before === o.initial ? `the untrained network's ${fmt(o.initial)}` : `its best of ${fmt(o.before)} (the untrained network's: ${fmt(o.initial)})`;
+  const end = o.end > o.initial ? 'and ends above where it started' : `and fell back to ${fmt(o.end)}`;
+  return finding(rule, { field: 'optimizer' },
+    `The epoch loss jumped to ${fmt(o.peak.loss)} in epoch ${o.peak.epoch}, ${fmt(o.peak.loss / o.before)}x ${from}, ${end}: the steps overshoot the minimum; the learning rate ${lr} is too high.`,
+    { metric: 'epoch loss / lowest loss before it', value: o.peak.loss / o.before, threshold: o.factor, comparison: '>', fromStep: o.from, toStep: o.peak.step, details: { peakLoss: o.peak.loss, peakEpoch: o.peak.epoch, lowestBefore: o.before, initialLoss: o.initial, endLoss: o.end, lr, over: 'epochs' } },
+    [lowerLrFix(ctx), `clip-norm:${derivedClipNorm(ctx.probes)}`, 'schedule:step']);
+}
 
 export const lossPlateau: Rule = {
   code: 'loss-plateau',
@@ -136,6 +190,9 @@ export const lossOscillating: Rule = {
   evaluate(ctx, t) {
     const losses = ctx.epochs.map((e) => e.loss);
     if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
+    // a jump back above the untrained loss is overshooting however calm the rest of the curve is
+    const over = overshoot(ctx, lossDiverging.thresholds);
+    if (over && over.end <= over.initial) return [overshootFinding(this, ctx, over)];
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
     // the recent window and the whole run: swings that come in bursts can leave the last window calm
@@ -151,11 +208,27 @@ export const lossOscillating: Rule = {
   },
 };
 
+/**
+ * The L2 strength that a Gaussian prior on the weights amounts to for a mean squared error over N rows:
+ * noise variance / (N * prior variance), with the noise variance at most the best validation error and the
+ * prior variance He's 2 / fan-in (the scale the weights start at). Few rows, wide layers: strong decay.
+ * Kept within the usual range's ends, 1e-4 to 0.1, at one significant digit.
+ */
+function mapL2(ctx: RuleContext, noiseVariance: number): number {
+  const rows = ctx.dataset?.train.n ?? 0;
+  const widestFanIn = Math.max(1, ...[...fans(ctx.spec, ctx.dataset).values()].map((f) => f.in));
+  // losses of scaled targets are reported in the original units; the network fits the scaled ones
+  const divisors = ctx.dataset?.targetScale?.divisor;
+  const unit = divisors && divisors.length ? divisors.reduce((a, d) => a + d * d, 0) / divisors.length : 1;
+  const l2 = rows > 0 ? noiseVariance / unit / (rows * (2 / widestFanIn)) : 0.001;
+  return Number(Math.min(0.1, Math.max(1e-4, l2)).toPrecision(1));
+}
+
 export const overfitting: Rule = {
   code: 'overfitting',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { smooth: 3, patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1, accuracyGap: 0.1, lossGap: 2 },
+  thresholds: { smooth: 3, patience: 3, valRise: 0.15, valRiseOfStart: 0.1, trainDrop: 0.1, accuracyGap: 0.1, lossGap: 2, regressionGap: 3 },
   evaluate(ctx, t) {
     // early stopping that restored the best weights has already dealt with it
     if (ctx.summary?.restoredEpoch != null) return [];
@@ -180,9 +253,25 @@ export const overfitting: Rule = {
     const lossRatio = val[n] / Math.max(train[n], 1e-12);
     if (accGap !== null && accGap <= 0) return []; // validation does as well as training: nothing memorised
     const gapShows = (accGap !== null && accGap >= t.accuracyGap) || (accGap === null && lossRatio >= t.lossGap);
-    if (n - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop || (riseOfStart < t.valRiseOfStart && !gapShows)) return [];
+    // a regression's mean squared error on unseen rows sits near the training error plus the noise a good
+    // fit cannot explain; several times the training error means the noise itself was learnt, whether or not
+    // the validation error is still rising (cross-entropy on separable classes goes to zero, so not there)
+    const memorised = ctx.dataset?.task === 'regression' && ctx.spec.loss === 'mse' && lossRatio >= t.regressionGap;
+    const rising = !(n - best < t.patience || rise < t.valRise || trainDrop < t.trainDrop || (riseOfStart < t.valRiseOfStart && !gapShows));
+    if (!rising && !memorised) return [];
     const dropoutLayer = [...ctx.spec.layers].reverse().find((l, i, arr) => !isDense(l) && arr.slice(0, i).some(isDense));
-    const fixes = [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])];
+    // stopping early helps only when the validation error turned back up; a gap that opened and stays needs
+    // the fit itself constrained
+    const fixes = rising
+      ? [ctx.spec.earlyStopping ? 'l2:0.001' : 'early-stopping', 'l2:0.001', ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : [])]
+      : [`l2:${mapL2(ctx, bestVal)}`, ...(dropoutLayer ? [`dropout:${dropoutLayer.name.split('/')[0]}:0.3`] : []), ...(ctx.spec.earlyStopping ? [] : ['early-stopping'])];
+    if (!rising) {
+      return [
+        finding(this, { field: 'epochs' }, `The validation error is ${fmt(lossRatio)}x the training error (${fmt(val[n])} against ${fmt(train[n])}): the model has learnt the noise of its ${ctx.dataset?.train.n ?? ''} training rows rather than the relation behind them.`,
+          { metric: 'validation loss / training loss', value: lossRatio, threshold: t.regressionGap, comparison: '>=', fromStep: eps[0].step, toStep: last.step, details: { valLoss: val[n], trainLoss: train[n], bestEpoch: eps[best].epoch } },
+          fixes),
+      ];
+    }
     const gapText = accGap !== null ? `; training accuracy ${fmt(last.accuracy! * 100)} % against ${fmt(last.valAccuracy! * 100)} % on validation` : `; validation loss ${fmt(lossRatio)}x the training loss`;
     return [
       finding(this, { field: 'epochs' }, `Validation loss rose ${fmt(rise * 100)} % above its best (epoch ${eps[best].epoch}) while training loss fell ${fmt(trainDrop * 100)} %${gapText}: the model is memorising the training set.`,

@@ -179,37 +179,51 @@ export const outputLossMismatch: Rule = {
   },
 };
 
+/** P(X < k) for X ~ Binomial(n, p). */
+export function binomialBelow(n: number, p: number, k: number): number {
+  let term = (1 - p) ** n; // P(X = 0)
+  let sum = 0;
+  for (let i = 0; i < Math.min(k, n + 1); i++) {
+    sum += term;
+    term *= ((n - i) / (i + 1)) * (p / (1 - p));
+  }
+  return Math.min(1, sum);
+}
+
 export const dropoutTooHigh: Rule = {
   code: 'dropout-too-high',
   severity: 'warning',
   stage: 'static',
-  thresholds: { maxRate: 0.6, minKeptUnits: 4 },
+  thresholds: { maxRate: 0.6, minKeptUnits: 4, starvedSteps: 0.25 },
   evaluate(ctx, t) {
     const { spec } = ctx;
-    const hits: { l: LayerSpec & { rate: number }; width: number; kept: number; tooHigh: boolean }[] = [];
+    const hits: { l: LayerSpec & { rate: number }; width: number; kept: number; starved: number; tooHigh: boolean }[] = [];
     let width = ctx.dataset?.inputs ?? 0;
     // dropout drops single values: after a conv layer its units are all C·H·W values, not the C filters
     const shapes = inputShapes(spec, ctx.dataset);
+    // each step keeps a binomial number of units: judged by how often it keeps too few, not by its mean,
+    // since a mean of exactly enough leaves a third of the steps short
+    const starvedShare = (n: number, rate: number) => binomialBelow(n, 1 - rate, t.minKeptUnits);
     for (const [position, l] of spec.layers.entries()) {
       if (isDense(l)) width = unitsOf(l);
       if (l.kind !== 'dropout') continue;
       const input = shapes.get(position);
       if (input) width = input.reduce((a, b) => a * b, 1);
       const kept = width * (1 - l.rate);
+      const starved = width > 0 && l.rate > 0 ? starvedShare(width, l.rate) : 0;
       const tooHigh = l.rate > t.maxRate;
-      const tooFew = width > 0 && kept < t.minKeptUnits && l.rate > 0;
-      if (tooHigh || tooFew) hits.push({ l, width, kept, tooHigh });
+      if (tooHigh || starved >= t.starvedSteps) hits.push({ l, width, kept, starved, tooHigh });
     }
     if (hits.length === 0) return [];
-    // one rate that keeps enough units in the narrowest affected layer, and never above 0.2
+    // one rate, never above 0.2, that starves the narrowest affected layer rarely enough (0: no dropout)
     const narrowest = Math.min(...hits.map((h) => h.width));
-    const rate = Math.min(0.2, Number(Math.max(0, 1 - t.minKeptUnits / Math.max(1, narrowest)).toFixed(1)));
+    const rate = [0.2, 0.1].find((r) => narrowest === 0 || starvedShare(narrowest, r) < t.starvedSteps) ?? 0;
     const names = hits.map((h) => h.l.name);
     const first = hits[0];
     return [
-      finding(this, { layers: hits.map((h) => ({ layer: h.l, value: h.l.rate, note: `keeps ${fmt(h.kept)} of ${h.width} units on average` })) },
-        first.tooHigh ? `${list(names)} drop${names.length === 1 ? 's' : ''} ${Math.round(first.l.rate * 100)} % of ${names.length === 1 ? 'its' : 'their'} inputs at every step, too many for the next layer to learn from.` : `${list(names)} keep${names.length === 1 ? 's' : ''} only ${fmt(first.kept)} of ${first.width} units on average, too few to carry the signal.`,
-        first.tooHigh ? { metric: 'dropout rate', value: first.l.rate, threshold: t.maxRate, comparison: '>' } : { metric: 'expected kept units', value: first.kept, threshold: t.minKeptUnits, comparison: '<', details: { width: first.width, rate: first.l.rate } },
+      finding(this, { layers: hits.map((h) => ({ layer: h.l, value: h.l.rate, note: `keeps ${fmt(h.kept)} of ${h.width} units on average; fewer than ${t.minKeptUnits} in ${fmt(h.starved * 100)} % of steps` })) },
+        first.tooHigh ? `${list(names)} drop${names.length === 1 ? 's' : ''} ${Math.round(first.l.rate * 100)} % of ${names.length === 1 ? 'its' : 'their'} inputs at every step, too many for the next layer to learn from.` : `${list(names)} keep${names.length === 1 ? 's' : ''} ${fmt(first.kept)} of ${first.width} units on average, and fewer than ${t.minKeptUnits} in ${fmt(first.starved * 100)} % of steps: too few to carry the signal.`,
+        first.tooHigh ? { metric: 'dropout rate', value: first.l.rate, threshold: t.maxRate, comparison: '>' } : { metric: 'share of steps keeping fewer than minKeptUnits units', value: first.starved, threshold: t.starvedSteps, comparison: '>=', details: { width: first.width, rate: first.l.rate, expectedKept: first.kept } },
         [`dropout:${names.join(',')}:${rate}`, `dropout:${names.join(',')}:0.1`]),
     ];
   },
