@@ -1,6 +1,6 @@
 // Wires the store to the views: incoming messages are decoded and validated, applied to the store, and
 // the views redraw once per animation frame, each only when its part of the store changed.
-import { decodeNumbers, isToWebview } from '../src/protocol';
+import { decodeNumbers, isToWebview } from '../src/shared/protocol';
 import { ChartsView } from './charts-view';
 import { el } from './dom';
 import { FindingsView } from './findings';

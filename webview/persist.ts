@@ -1,8 +1,8 @@
 // Survives hiding and reloading: the store is saved through the webview's getState/setState (JSON, so
 // non-finite numbers go through the protocol's encoding) and restored on load. Saving is throttled;
 // history is saved at a reduced resolution to keep the state small.
-import { decodeNumbers, encodeNumbers } from '../src/protocol';
-import type { RunInfo } from '../src/protocol';
+import { decodeNumbers, encodeNumbers } from '../src/shared/protocol';
+import type { RunInfo } from '../src/shared/protocol';
 import { Series } from './series';
 import { newRun, type BatchNormHistory, type PanelStore, type RunData } from './store';
 

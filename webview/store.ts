@@ -12,9 +12,9 @@ import type {
   StepMetrics,
   ToWebview,
   VisualSnapshot,
-} from '../src/protocol';
-import { keepPictures } from '../src/protocol';
-import type { LayerProbe } from '../src/engine/types';
+} from '../src/shared/protocol';
+import { keepPictures } from '../src/shared/protocol';
+import type { LayerProbe } from '../src/shared/wire-types';
 import { Series } from './series';
 
 export interface BatchNormHistory {
@@ -114,7 +114,7 @@ export class PanelStore {
         return;
       case 'stale':
         if (this.current?.info.runId !== msg.runId) return;
-        this.current.stale = msg.stale;
+        this.current.stale = true;
         this.versions.run++;
         this.versions.findings++;
         return;
@@ -149,7 +149,6 @@ export class PanelStore {
       run.findings = batch.findings;
       this.versions.findings++;
     }
-    if (run.state === 'idle') run.state = 'running';
     this.versions.run++;
     this.versions.data++;
   }

@@ -2,7 +2,7 @@
 // the current run. Messages out are JSON-encoded with NaN/Infinity spelled out; messages in are validated
 // against the protocol before anything acts on them.
 import * as vscode from 'vscode';
-import { decodeNumbers, encodeNumbers, isFromWebview, type FromWebview, type RunInfo, type ToWebview } from '../protocol';
+import { decodeNumbers, encodeNumbers, isFromWebview, type FromWebview, type RunInfo, type ToWebview } from '../shared/protocol';
 import { Disposable } from './dispose';
 import type { FindingDiagnostics } from './findings';
 import { applyFix } from './fixes';
@@ -34,7 +34,7 @@ export class PanelHost extends Disposable {
     this.register(runs.onDidChangeState((run) => this.isShown(run) && this.sendState(run)));
     this.register(runs.onDidProgress(({ run, batch }) => this.isShown(run) && this.post({ type: 'progress', runId: run.runId, batch })));
     this.register(runs.onDidEnd((run) => this.isShown(run) && this.sendEnd(run)));
-    this.register(findings.onDidBecomeStale((run) => this.isShown(run) && this.post({ type: 'stale', runId: run.runId, stale: true })));
+    this.register(findings.onDidBecomeStale((run) => this.isShown(run) && this.post({ type: 'stale', runId: run.runId })));
     this.register({ dispose: () => this.panel?.dispose() });
   }
 
@@ -88,7 +88,7 @@ export class PanelHost extends Disposable {
     const h = run.history;
     if (h.steps.length || h.epochs.length || h.probes.length || h.findings || h.visuals?.length) this.post({ type: 'progress', runId: run.runId, batch: h });
     if (run.outcome) this.sendEnd(run);
-    if (this.findings.isStale(run) && run.outcome) this.post({ type: 'stale', runId: run.runId, stale: true });
+    if (this.findings.isStale(run) && run.outcome) this.post({ type: 'stale', runId: run.runId });
   }
 
   private sendState(run: RunRecord): void {

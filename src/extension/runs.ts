@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseModel } from '../engine/spec/parse';
 import type { ModelSpec } from '../engine/spec/model-spec';
-import { keepPictures, type DataFileRef, type EpochMetrics, type Finding, type ModelSummary, type PanelRunState, type ProgressBatch, type StepMetrics } from '../protocol';
+import { keepPictures, type DataFileRef, type EpochMetrics, type Finding, type ModelSummary, type PanelRunState, type ProgressBatch, type StepMetrics } from '../shared/protocol';
 import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
 import { estimateRunBytes, formatMb, type DataPreview } from './memory-estimate';

@@ -2,7 +2,7 @@
 // batch and sends at most `maxPerSecond` batches, and only while fewer than `window` batches are
 // unacknowledged, so a fast model cannot flood the extension host or the webview. The pending batch
 // is thinned when the host falls behind, which keeps memory bounded.
-import { keepPictures, type EpochMetrics, type Finding, type ProbeSnapshot, type ProgressBatch, type StepMetrics, type VisualSnapshot } from '../protocol';
+import { keepPictures, type EpochMetrics, type Finding, type ProbeSnapshot, type ProgressBatch, type StepMetrics, type VisualSnapshot } from '../shared/protocol';
 
 const MAX_PENDING_STEPS = 2000;
 const MAX_PENDING_PROBES = 400;

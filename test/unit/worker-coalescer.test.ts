@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressCoalescer, type CoalescerClock } from '../../src/worker/coalescer';
-import type { ProgressBatch } from '../../src/protocol';
+import type { ProgressBatch } from '../../src/shared/protocol';
 
 class FakeClock implements CoalescerClock {
   t = 0;

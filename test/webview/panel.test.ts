@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { decodeNumbers, type ToWebview } from '../../src/protocol';
+import { decodeNumbers, type ToWebview } from '../../src/shared/protocol';
 import type { LayerProbe } from '../../src/engine/types';
 import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';
 import { THEMES, type ThemeName } from './themes';
@@ -148,13 +148,14 @@ describe('Gradient Health panel in Chromium', () => {
     });
 
     test('a stale run disables its fixes and says why', async () => {
-      await p.send([{ type: 'stale', runId: 'run-1', stale: true }]);
-      assert.equal(await p.page.locator('#stale-note').isVisible(), true);
-      const before = (await p.posted()).length;
-      await p.page.locator('.fix-button').first().click({ force: true });
-      assert.equal((await p.posted()).length, before, 'a disabled fix posts nothing');
-      await p.send([{ type: 'stale', runId: 'run-1', stale: false }]);
-      assert.equal(await p.page.locator('#stale-note').isVisible(), false);
+      const q = await panel();
+      await q.send(brokenRun);
+      assert.equal(await q.page.locator('#stale-note').isVisible(), false);
+      await q.send([{ type: 'stale', runId: 'run-1' }]);
+      assert.equal(await q.page.locator('#stale-note').isVisible(), true);
+      const before = (await q.posted()).length;
+      await q.page.locator('.fix-button').first().click({ force: true });
+      assert.equal((await q.posted()).length, before, 'a disabled fix posts nothing');
     });
 
     test('hostile layer names are text: no element, no script, no request', async () => {

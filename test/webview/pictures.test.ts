@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decodeNumbers, encodeNumbers, type ToWebview, type VisualSnapshot } from '../../src/protocol';
+import { decodeNumbers, encodeNumbers, type ToWebview, type VisualSnapshot } from '../../src/shared/protocol';
 import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';
 import { THEMES, type ThemeName } from './themes';
 import { record } from './record-run';

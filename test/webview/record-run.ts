@@ -1,7 +1,7 @@
 // Records a run from the real engine as the ToWebview messages the extension sends the panel: one progress
 // batch per epoch with the run's pictures bounded as the worker bounds them (keepPictures).
 import { prepareSpec, TrainingSession } from '../../src/engine/session';
-import { keepPictures, type ProgressBatch, type ToWebview } from '../../src/protocol';
+import { keepPictures, type ProgressBatch, type ToWebview } from '../../src/shared/protocol';
 import type { Finding } from '../../src/engine/types';
 
 export async function record(runId: string, modelPath: string, text: string, pictureEverySteps = 1): Promise<{ messages: ToWebview[]; findings: Finding[] }> {

@@ -1,7 +1,7 @@
 // The panel's store and its persistence, in Node: bounded history, run bookkeeping, non-finite values.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeNumbers, isToWebview, type ToWebview } from '../../src/protocol';
+import { decodeNumbers, isToWebview, type ToWebview } from '../../src/shared/protocol';
 import { restoreStore, serializeStore } from '../../webview/persist';
 import { Series } from '../../webview/series';
 import { PanelStore } from '../../webview/store';
