@@ -1,6 +1,7 @@
 // The panel's state: the current run, the previous run (kept as a faded comparison after a retrain) and
-// any failure without a run. Pure data, no DOM, so it is tested in Node too. Views compare `version`
-// numbers to redraw only what changed.
+// any failure without a run. Each run keeps its bounded history as the extension does (shared/history.ts)
+// and derives its chart series from it, so a replayed history shows exactly what was shown live. Pure
+// data, no DOM, so it is tested in Node too. Views compare `version` numbers to redraw only what changed.
 import type {
   EpochMetrics,
   Finding,
@@ -13,8 +14,8 @@ import type {
   ToWebview,
   VisualSnapshot,
 } from '../src/shared/protocol';
-import { keepPictures } from '../src/shared/protocol';
 import type { LayerProbe } from '../src/shared/wire-types';
+import { RunHistory, type RunHistorySnapshot } from '../src/shared/history';
 import { Series } from './series';
 
 export interface BatchNormHistory {
@@ -57,9 +58,12 @@ export interface RunData {
   valAccuracy: Series;
   /** By expanded position, in model order. */
   layers: LayerHistory[];
+  /** Probes received in all (some may have been thinned out of the history). */
   probes: number;
-  /** The run's first picture and its newest (keepPictures). */
+  /** The run's first picture and its newest; a new list whenever a picture arrives. */
   pictures: VisualSnapshot[];
+  /** What the series above are derived from. */
+  history: RunHistory;
 }
 
 export interface Versions {
@@ -92,6 +96,9 @@ export class PanelStore {
         return;
       case 'progress':
         if (this.current?.info.runId === msg.runId) this.addBatch(this.current, msg.batch);
+        return;
+      case 'replay':
+        if (this.current?.info.runId === msg.runId) this.replay(this.current, msg.history);
         return;
       case 'run-state':
         if (this.current?.info.runId !== msg.runId) return;
@@ -133,18 +140,9 @@ export class PanelStore {
   }
 
   private addBatch(run: RunData, batch: ProgressBatch): void {
-    for (const s of batch.steps) {
-      run.loss.push(s.step, s.loss);
-      run.lastStep = s;
-    }
-    for (const e of batch.epochs) {
-      if (e.accuracy !== null) run.trainAccuracy.push(e.step, e.accuracy);
-      if (e.valLoss !== null) run.valLoss.push(e.step, e.valLoss);
-      if (e.valAccuracy !== null) run.valAccuracy.push(e.step, e.valAccuracy);
-      run.lastEpoch = e;
-    }
-    for (const p of batch.probes) addProbe(run, p);
-    if (batch.visuals?.length) addPictures(run, batch.visuals);
+    const settled = settledSteps(run.history);
+    run.history.absorb(batch);
+    deriveSeries(run, settled, batch.epochs);
     if (batch.findings !== null) {
       run.findings = batch.findings;
       this.versions.findings++;
@@ -152,6 +150,62 @@ export class PanelStore {
     this.versions.run++;
     this.versions.data++;
   }
+
+  /** Replaces what the run shows by its replayed history (the extension's, or the panel's saved one). */
+  private replay(run: RunData, snapshot: RunHistorySnapshot): void {
+    run.history = RunHistory.from(snapshot);
+    const everything = { steps: -Infinity, probes: -Infinity, pictures: -Infinity };
+    deriveSeries(run, everything, run.history.epochs, true);
+    run.findings = run.history.findings ?? [];
+    this.versions.run++;
+    this.versions.findings++;
+    this.versions.data++;
+  }
+}
+
+type Settled = { steps: number; probes: number; pictures: number };
+
+/** Per list, the step up to which the series already hold their final points (all of them, unless the stride grew). */
+function settledSteps(h: RunHistory): Settled & { strides: [number, number, number] } {
+  return { steps: h.steps.settledStep ?? -Infinity, probes: h.probes.settledStep ?? -Infinity, pictures: h.pictures.settledStep ?? -Infinity, strides: [h.steps.stride, h.probes.stride, h.pictures.stride] };
+}
+
+/**
+ * Brings the run's series in line with its history: points after each list's settled step are dropped and
+ * redrawn from the history (a newest entry replaced, or the whole list when its stride grew).
+ */
+function deriveSeries(run: RunData, before: Settled & { strides?: [number, number, number] }, newEpochs: readonly EpochMetrics[], resetEpochs = false): void {
+  const h = run.history;
+  const from = (list: 'steps' | 'probes' | 'pictures', i: number) => (before.strides && before.strides[i] !== h[list].stride ? -Infinity : before[list]);
+  const stepsFrom = from('steps', 0);
+  run.loss.truncateAfter(stepsFrom);
+  for (const s of h.steps.items()) if (s.step > stepsFrom) run.loss.push(s.step, s.loss);
+  run.lastStep = h.steps.newest ?? null;
+
+  if (resetEpochs) for (const s of [run.trainAccuracy, run.valLoss, run.valAccuracy]) s.truncateAfter(-Infinity);
+  for (const e of newEpochs) {
+    if (e.accuracy !== null) run.trainAccuracy.push(e.step, e.accuracy);
+    if (e.valLoss !== null) run.valLoss.push(e.step, e.valLoss);
+    if (e.valAccuracy !== null) run.valAccuracy.push(e.step, e.valAccuracy);
+  }
+  run.lastEpoch = h.epochs.at(-1) ?? null;
+
+  const probesFrom = from('probes', 1);
+  for (const layer of run.layers) for (const s of probeSeries(layer)) s.truncateAfter(probesFrom);
+  for (const p of h.probes.items()) if (p.step > probesFrom) addProbe(run, p);
+  run.probes = h.probeCount;
+
+  const picturesFrom = from('pictures', 2);
+  for (const layer of run.layers) for (const s of [...layer.weightBands, ...layer.gradBands]) s.truncateAfter(picturesFrom);
+  const pictures = h.pictures.items();
+  addBands(run, pictures.filter((v) => v.step > picturesFrom));
+  const drawn = h.drawnPictures;
+  if (drawn.length !== run.pictures.length || drawn.some((v, i) => v !== run.pictures[i])) run.pictures = drawn;
+}
+
+function probeSeries(l: LayerHistory): Series[] {
+  const bn = l.batchNorm;
+  return [l.gradNorm, l.updateRatio, l.dead, l.saturation, ...(bn ? [bn.batchMean, bn.runningMean, bn.batchVar, bn.runningVar, bn.gammaMean, bn.betaMean] : [])];
 }
 
 function stateAfter(summary: RunSummary): PanelRunState {
@@ -176,6 +230,7 @@ export function newRun(info: RunInfo): RunData {
     layers: info.model.layers.map((l) => newLayer(l.position, l.index, l.name, l.kind)),
     probes: 0,
     pictures: [],
+    history: new RunHistory(),
   };
 }
 
@@ -196,8 +251,7 @@ function newLayer(position: number, index: number, name: string, kind: string): 
   };
 }
 
-function addPictures(run: RunData, pictures: VisualSnapshot[]): void {
-  run.pictures = keepPictures(run.pictures, pictures);
+function addBands(run: RunData, pictures: VisualSnapshot[]): void {
   for (const picture of pictures) {
     for (const lp of picture.layers) {
       const layer = run.layers.find((l) => l.position === lp.position);
@@ -209,7 +263,6 @@ function addPictures(run: RunData, pictures: VisualSnapshot[]): void {
 }
 
 function addProbe(run: RunData, probe: ProbeSnapshot): void {
-  run.probes++;
   for (const lp of probe.layers) {
     let layer = run.layers.find((l) => l.position === lp.position);
     if (!layer) {

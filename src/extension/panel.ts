@@ -2,7 +2,7 @@
 // the current run. Messages out are JSON-encoded with NaN/Infinity spelled out; messages in are validated
 // against the protocol before anything acts on them.
 import * as vscode from 'vscode';
-import { decodeNumbers, encodeNumbers, isFromWebview, type FromWebview, type RunInfo, type ToWebview } from '../shared/protocol';
+import { decodeNumbers, encodeNumbers, isFromWebview, replayMessages, type FromWebview, type RunInfo, type ToWebview } from '../shared/protocol';
 import { Disposable } from './dispose';
 import type { FindingDiagnostics } from './findings';
 import { applyFix } from './fixes';
@@ -84,11 +84,16 @@ export class PanelHost extends Disposable {
 
   /** Everything the panel needs to draw a run from scratch (first open, reload, or a new run). */
   private replay(run: RunRecord): void {
-    this.sendState(run);
-    const h = run.history;
-    if (h.steps.length || h.epochs.length || h.probes.length || h.findings || h.visuals?.length) this.post({ type: 'progress', runId: run.runId, batch: h });
-    if (run.outcome) this.sendEnd(run);
-    if (this.findings.isStale(run) && run.outcome) this.post({ type: 'stale', runId: run.runId });
+    const info = runInfo(run);
+    const o = run.outcome;
+    if (!info) {
+      if (o?.kind === 'failed') this.post({ type: 'run-failed', runId: null, message: o.message });
+      return;
+    }
+    this.announced.add(run.runId);
+    const end = o?.kind === 'finished' ? { summary: o.summary, findings: o.findings } : null;
+    const failure = o?.kind === 'failed' ? o.message : null;
+    for (const msg of replayMessages({ info, state: run.state, history: run.history, end, failure, stale: o !== null && this.findings.isStale(run) })) this.post(msg);
   }
 
   private sendState(run: RunRecord): void {

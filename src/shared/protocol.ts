@@ -14,7 +14,8 @@ import type {
 } from './wire-types';
 // the repair loop's events are the engine's own types, imported for their shape only
 import type { RepairEvent, RepairResult } from '../engine/repair';
-import { arrayOf, bool, checkMessage, either, nullable, num, obj, oneOf, optional, partly, recordOf, str, type Infer, type MessageOf } from './describe';
+import { arrayOf, bool, checkMessage, either, nullable, num, obj, oneOf, optional, partly, recordOf, str, type Infer, type MessageOf, type Shape } from './describe';
+import type { RunHistory, RunHistorySnapshot } from './history';
 
 export type { RepairEvent, RepairResult };
 export type * from './wire-types';
@@ -45,10 +46,13 @@ const FINDING = partly<Finding>(obj({ code: str, severity: SEVERITY, message: st
 const SUMMARY = partly<RunSummary>(obj({ status: oneOf('completed', 'early-stopped', 'stopped', 'non-finite', 'failed'), epochs: num, steps: num }));
 const PICTURE = partly<VisualSnapshot>(obj({ step: num, layers: arrayOf(obj({ position: num })), boundary: nullable(obj({ size: num, value: arrayOf(num) })), points: nullable(obj({ train: arrayOf(num) })) }));
 
+const STEP = partly<StepMetrics>(obj({ step: num, loss: num }));
+const EPOCH = partly<EpochMetrics>(obj({ epoch: num, step: num, loss: num }));
+const PROBE = partly<ProbeSnapshot>(obj({ step: num, layers: arrayOf(obj({ position: num, index: num, name: str, kind: str })) }));
 const PROGRESS_BATCH = obj({
-  steps: arrayOf(partly<StepMetrics>(obj({ step: num, loss: num }))),
-  epochs: arrayOf(partly<EpochMetrics>(obj({ epoch: num, step: num, loss: num }))),
-  probes: arrayOf(partly<ProbeSnapshot>(obj({ step: num, layers: arrayOf(obj({ position: num, index: num, name: str, kind: str })) }))),
+  steps: arrayOf(STEP),
+  epochs: arrayOf(EPOCH),
+  probes: arrayOf(PROBE),
   /** The latest findings, when they were re-evaluated since the last batch. */
   findings: nullable(arrayOf(FINDING)),
   /** Pictures for the panel's views, as the history policy bounds them; absent when the run sends none. */
@@ -56,17 +60,6 @@ const PROGRESS_BATCH = obj({
 });
 /** A batch of live data, coalesced in the worker. */
 export type ProgressBatch = Infer<typeof PROGRESS_BATCH>;
-
-/**
- * The pictures worth keeping of a run: the first one (it carries the data points, and the activation
- * distributions at the start that the panel compares against) and the newest. Every holder of a run's
- * history (worker, extension, panel) bounds it this way.
- */
-export function keepPictures(kept: readonly VisualSnapshot[], incoming: readonly VisualSnapshot[]): VisualSnapshot[] {
-  const all = [...kept, ...incoming];
-  if (all.length <= 2) return all;
-  return [all[0]!, all[all.length - 1]!];
-}
 
 // ---- extension -> worker ---------------------------------------------------------------------------
 const TO_WORKER = {
@@ -112,8 +105,20 @@ export type RunInfo = Infer<typeof RUN_INFO>;
 const PANEL_RUN_STATE = oneOf('running', 'paused', 'finished', 'stopped', 'failed');
 export type PanelRunState = Infer<typeof PANEL_RUN_STATE>;
 
+const thinned = <T>(item: Shape<T>) => obj({ items: arrayOf(item), stride: num });
+const HISTORY = partly<RunHistorySnapshot>(obj({
+  steps: thinned(STEP),
+  epochs: arrayOf(EPOCH),
+  probes: thinned(PROBE),
+  pictures: thinned(PICTURE),
+  findings: nullable(arrayOf(FINDING)),
+  probeCount: num,
+}));
+
 const TO_WEBVIEW = {
   'run-start': { run: RUN_INFO },
+  /** A run's whole history so far (shared/history.ts): what the panel shows replaces what it had of that run. */
+  replay: { runId: str, history: HISTORY },
   progress: { runId: str, batch: PROGRESS_BATCH },
   'run-state': { runId: str, state: PANEL_RUN_STATE },
   'run-end': { runId: str, summary: SUMMARY, findings: arrayOf(FINDING) },
@@ -122,6 +127,28 @@ const TO_WEBVIEW = {
   stale: { runId: str },
 };
 export type ToWebview = MessageOf<typeof TO_WEBVIEW>;
+
+/** What a panel needs to show a run from scratch; the extension and the panel's saved state both hold it. */
+export interface ReplaySource {
+  info: RunInfo;
+  state: PanelRunState;
+  history: RunHistory;
+  /** Set once the run finished. */
+  end: { summary: RunSummary; findings: Finding[] } | null;
+  /** Set when the run failed. */
+  failure: string | null;
+  stale: boolean;
+}
+
+/** The one replay path: the messages that rebuild a run in a panel (after a reload, or when it opens mid-run). */
+export function replayMessages(r: ReplaySource): ToWebview[] {
+  const runId = r.info.runId;
+  const out: ToWebview[] = [{ type: 'run-start', run: r.info }, { type: 'replay', runId, history: r.history.snapshot() }, { type: 'run-state', runId, state: r.state }];
+  if (r.end) out.push({ type: 'run-end', runId, summary: r.end.summary, findings: r.end.findings });
+  if (r.failure !== null) out.push({ type: 'run-failed', runId, message: r.failure });
+  if (r.stale) out.push({ type: 'stale', runId });
+  return out;
+}
 
 // ---- webview -> extension --------------------------------------------------------------------------
 const FROM_WEBVIEW = {
