@@ -2,6 +2,7 @@
 // the views redraw once per animation frame, each only when its part of the store changed.
 import { decodeNumbers, isToWebview } from '../src/shared/protocol';
 import { ChartsView } from './charts-view';
+import { CompareView } from './compare-view';
 import { el } from './dom';
 import { FindingsView } from './findings';
 import { HeaderView } from './header';
@@ -25,6 +26,7 @@ export class PanelApp {
   private readonly charts: ChartsView;
   private readonly layers: LayerTableView;
   private readonly pictures: PicturesView;
+  private readonly compare = new CompareView();
   private readonly live: HTMLElement;
   private readonly scheduler = new FrameScheduler(() => this.render());
   private readonly save: () => void;
@@ -63,7 +65,7 @@ export class PanelApp {
       },
       () => this.pictures.render(this.store),
     );
-    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.layers.root);
+    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.compare.root, this.layers.root);
     root.replaceChildren(this.header.root, this.status.root, this.live);
     this.save = throttle(() => host.setState(serializeStore(this.store)), SAVE_EVERY_MS);
     restoreStore(this.store, host.getState());
@@ -71,6 +73,7 @@ export class PanelApp {
     const themeChanged = new MutationObserver(() => {
       this.charts.retheme();
       this.pictures.retheme();
+      this.compare.retheme();
       this.chartsVersion = -1;
       this.scheduler.request();
     });
@@ -96,6 +99,7 @@ export class PanelApp {
     const v = this.store.versions;
     if (v.run !== this.rendered.run) {
       this.header.render(this.store);
+      this.compare.render(this.store);
       // A run that fails midway keeps its charts: they show what led to the failure.
       const status = this.status.render(this.store);
       const run = this.store.current;

@@ -5,6 +5,7 @@
 import type {
   EpochMetrics,
   Finding,
+  FinishedRun,
   PanelRunState,
   ProbeSnapshot,
   ProgressBatch,
@@ -79,6 +80,8 @@ export class PanelStore {
   previous: RunData | null = null;
   /** A failure that belongs to no run (the model could not even start). */
   failure: string | null = null;
+  /** The last finished runs of the shown model, for "Compare runs" (a new object whenever they change). */
+  finishedRuns: { modelPath: string; runs: FinishedRun[] } | null = null;
   readonly versions: Versions = { run: 0, findings: 0, data: 0 };
   /** The layer (expanded position) picked in the network diagram, the layer table or a chart; null: none. */
   selected: number | null = null;
@@ -117,6 +120,10 @@ export class PanelStore {
       case 'run-failed':
         if (msg.runId !== null && this.current?.info.runId === msg.runId) this.current.state = 'failed';
         this.failure = msg.message;
+        this.versions.run++;
+        return;
+      case 'finished-runs':
+        this.finishedRuns = { modelPath: msg.modelPath, runs: msg.runs };
         this.versions.run++;
         return;
       case 'stale':

@@ -33,7 +33,11 @@ export class PanelHost extends Disposable {
     this.register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => this.adopt(panel) }));
     this.register(runs.onDidChangeState((run) => this.isShown(run) && this.sendState(run)));
     this.register(runs.onDidProgress(({ run, batch }) => this.isShown(run) && this.post({ type: 'progress', runId: run.runId, batch })));
-    this.register(runs.onDidEnd((run) => this.isShown(run) && this.sendEnd(run)));
+    this.register(runs.onDidEnd((run) => {
+      if (!this.isShown(run)) return;
+      this.sendEnd(run);
+      this.sendFinishedRuns(run);
+    }));
     this.register(findings.onDidBecomeStale((run) => this.isShown(run) && this.post({ type: 'stale', runId: run.runId })));
     this.register({ dispose: () => this.panel?.dispose() });
   }
@@ -96,6 +100,10 @@ export class PanelHost extends Disposable {
     for (const msg of replayMessages({ info, state: run.state, history: run.history, end, failure, stale: o !== null && this.findings.isStale(run) })) this.post(msg);
   }
 
+  private sendFinishedRuns(run: RunRecord): void {
+    this.post({ type: 'finished-runs', modelPath: run.uri.fsPath, runs: [...this.runs.finishedFor(run.uri)] });
+  }
+
   private sendState(run: RunRecord): void {
     const info = runInfo(run);
     if (info && !this.announced.has(run.runId)) {
@@ -129,7 +137,10 @@ export class PanelHost extends Disposable {
     switch (msg.type) {
       case 'ready':
         this.announced.clear();
-        if (run) this.replay(run);
+        if (run) {
+          this.replay(run);
+          this.sendFinishedRuns(run);
+        }
         return;
       case 'control':
         if (!run) return;

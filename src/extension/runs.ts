@@ -9,6 +9,8 @@ import { parseModel } from '../engine/spec/parse';
 import type { ModelSpec } from '../engine/spec/model-spec';
 import type { DataFileRef, EpochMetrics, Finding, ModelSummary, PanelRunState, ProgressBatch, StepMetrics } from '../shared/protocol';
 import { RunHistory } from '../shared/history';
+import type { FinishedRun } from '../shared/protocol';
+import { FinishedRuns } from './finished-runs';
 import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
 import { estimateRunBytes, formatMb, type DataPreview } from './memory-estimate';
@@ -108,6 +110,7 @@ export class TrainingRuns extends Disposable {
   /** Models whose run is being prepared (reading files): a second Train must not start a parallel run. */
   private readonly starting = new Set<string>();
   private readonly latest = new Map<string, RunRecord>();
+  private readonly finishedRuns = new FinishedRuns<FinishedRun>((r) => r.info.runId);
   private lastRecord: RunRecord | null = null;
   private script: string;
 
@@ -146,6 +149,11 @@ export class TrainingRuns extends Disposable {
 
   latestFor(uri: vscode.Uri): RunRecord | null {
     return this.latest.get(uri.toString()) ?? null;
+  }
+
+  /** The model's last finished runs, newest first (the panel compares two of them). */
+  finishedFor(uri: vscode.Uri): readonly FinishedRun[] {
+    return this.finishedRuns.of(uri.toString());
   }
 
   activeFor(uri: vscode.Uri): RunRecord | null {
@@ -341,6 +349,10 @@ export class TrainingRuns extends Disposable {
     record.outcome = outcome;
     if (outcome.kind === 'finished') {
       record.findings = record.history.findings = outcome.findings;
+      if (record.model) {
+        const info = { runId: record.runId, modelPath: record.uri.fsPath, model: record.model, seed: record.seed, startedAt: record.startedAt };
+        this.finishedRuns.add(record.uri.toString(), { info, summary: outcome.summary, findings: outcome.findings, steps: record.history.comparedSteps(), epochs: [...record.history.epochs] });
+      }
       const s = outcome.summary.status;
       record.state = s === 'stopped' ? 'stopped' : s === 'failed' ? 'failed' : 'finished';
       log.info(`run ${record.runId}: ${s} after ${outcome.summary.epochs} epochs, ${outcome.findings.length} findings, loss ${outcome.summary.final.loss}`);

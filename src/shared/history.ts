@@ -9,7 +9,7 @@ import type { EpochMetrics, Finding, ProbeSnapshot, StepMetrics, VisualSnapshot 
 import type { ProgressBatch } from './protocol';
 
 /** How many entries each list of a run's history keeps at most (plus its newest). */
-export const HISTORY_CAPACITY = { steps: 4000, probes: 1000, pictures: 400 } as const;
+export const HISTORY_CAPACITY = { steps: 4000, probes: 1000, pictures: 400, comparedSteps: 400 } as const;
 
 export interface ThinnedSnapshot<T> {
   items: T[];
@@ -144,6 +144,13 @@ export class RunHistory {
   get drawnPictures(): VisualSnapshot[] {
     const all = this.pictures.items();
     return all.length <= 2 ? all : [all[0]!, all.at(-1)!];
+  }
+
+  /** The steps thinned further, for a finished run kept to be compared. */
+  comparedSteps(): StepMetrics[] {
+    const list = new ThinnedList<StepMetrics>(HISTORY_CAPACITY.comparedSteps);
+    for (const s of this.steps.items()) list.push(s);
+    return list.items();
   }
 
   get isEmpty(): boolean {

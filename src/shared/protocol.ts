@@ -115,6 +115,10 @@ const HISTORY = partly<RunHistorySnapshot>(obj({
   probeCount: num,
 }));
 
+const FINISHED_RUN = obj({ info: RUN_INFO, summary: SUMMARY, findings: arrayOf(FINDING), steps: arrayOf(STEP), epochs: arrayOf(EPOCH) });
+/** A finished run as "Compare runs" shows it: its loss curves and findings. */
+export type FinishedRun = Infer<typeof FINISHED_RUN>;
+
 const TO_WEBVIEW = {
   'run-start': { run: RUN_INFO },
   /** A run's whole history so far (shared/history.ts): what the panel shows replaces what it had of that run. */
@@ -125,6 +129,8 @@ const TO_WEBVIEW = {
   'run-failed': { runId: nullable(str), message: str },
   /** Findings for the run can no longer be applied (the file changed since it started). */
   stale: { runId: str },
+  /** The last finished runs of the shown run's model, newest first (to compare any two). */
+  'finished-runs': { modelPath: str, runs: arrayOf(FINISHED_RUN) },
 };
 export type ToWebview = MessageOf<typeof TO_WEBVIEW>;
 
