@@ -9,7 +9,7 @@ export interface Point {
 }
 
 /** Charts cannot place non-finite values; NaN makes a gap, and the table spells the real value out. */
-export const chartValue = (v: number): number => (Number.isFinite(v) ? v : NaN);
+const chartValue = (v: number): number => (Number.isFinite(v) ? v : NaN);
 
 export class Series {
   readonly points: Point[] = [];

@@ -221,7 +221,7 @@ function stateAfter(summary: RunSummary): PanelRunState {
   return 'finished';
 }
 
-export function newRun(info: RunInfo): RunData {
+function newRun(info: RunInfo): RunData {
   return {
     info,
     state: 'running',

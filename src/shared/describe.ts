@@ -66,7 +66,7 @@ export function recordOf<T>(value: Shape<T>): Shape<Record<string, T>> {
 type Fields = Record<string, Shape<unknown>>;
 type Flat<T> = { [K in keyof T]: T[K] } & {};
 type Optionals<F extends Fields> = { [K in keyof F]: undefined extends Infer<F[K]> ? K : never }[keyof F];
-export type ObjectOf<F extends Fields> = Flat<{ [K in Exclude<keyof F, Optionals<F>>]: Infer<F[K]> } & { [K in Optionals<F>]?: Infer<F[K]> }>;
+type ObjectOf<F extends Fields> = Flat<{ [K in Exclude<keyof F, Optionals<F>>]: Infer<F[K]> } & { [K in Optionals<F>]?: Infer<F[K]> }>;
 
 function checkFields(fields: Fields, v: Record<string, unknown>, at: string): string | null {
   for (const [k, s] of Object.entries(fields)) {
@@ -90,7 +90,7 @@ export function partly<T>(s: Shape<unknown>): Shape<T> {
 }
 
 /** One description per message type: its fields besides `type`. */
-export type MessageFields = Record<string, Fields>;
+type MessageFields = Record<string, Fields>;
 export type MessageOf<M extends MessageFields> = { [K in keyof M & string]: Flat<{ type: K } & ObjectOf<M[K]>> }[keyof M & string];
 
 /** Null when `v` is one of the described messages; otherwise why not, naming the message type. */

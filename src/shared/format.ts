@@ -4,8 +4,8 @@
 import type { Evidence, Finding } from './wire-types';
 
 /** Below this magnitude, and from `EXPONENT_FROM` on, numbers are written with an exponent. */
-export const EXPONENT_BELOW = 1e-3;
-export const EXPONENT_FROM = 1e4;
+const EXPONENT_BELOW = 1e-3;
+const EXPONENT_FROM = 1e4;
 
 /** `digits` significant digits (trailing zeros dropped), exponent form when tiny or huge; '–' when missing. */
 export function formatNumber(v: number | null | undefined, digits = 3): string {
