@@ -16,6 +16,10 @@ const batch = {
   visuals: [{ step: 1, layers: [{ position: 0 }], boundary: null, points: null }],
 };
 
+const info = { runId: 'r', modelPath: '/m.nn.json', model, seed: 1, startedAt: 0 };
+const history = { steps: { items: batch.steps, stride: 2 }, epochs: batch.epochs, probes: { items: batch.probes, stride: 1 }, pictures: { items: batch.visuals, stride: 1 }, findings: null, probeCount: 3 };
+const finishedRun = { info, summary, findings: [finding], steps: batch.steps, epochs: batch.epochs };
+
 type Table = Record<string, { ok: Record<string, unknown>; bad: Record<string, unknown>; field: string }>;
 
 // One well-formed message per type, and a malformed variant naming the field that is wrong.
@@ -51,7 +55,9 @@ const directions: { name: keyof typeof MESSAGE_TYPES; whyNot: (v: unknown) => st
     name: 'toWebview',
     whyNot: whyNotToWebview,
     table: {
-      'run-start': { ok: { run: { runId: 'r', modelPath: '/m.nn.json', model, seed: 1, startedAt: 0 } }, bad: { run: { runId: 'r', modelPath: '/m.nn.json', model, startedAt: 0 } }, field: 'run.seed' },
+      'run-start': { ok: { run: info }, bad: { run: { ...info, seed: undefined } }, field: 'run.seed' },
+      replay: { ok: { runId: 'r', history }, bad: { history: { ...history, probes: { items: [] } } }, field: 'history.probes.stride' },
+      'finished-runs': { ok: { modelPath: '/m.nn.json', runs: [finishedRun] }, bad: { runs: [{ ...finishedRun, info: { ...info, seed: undefined } }] }, field: 'runs[0].info.seed' },
       progress: { ok: { runId: 'r', batch }, bad: { batch: { ...batch, steps: 'many' } }, field: 'batch.steps' },
       'run-state': { ok: { runId: 'r', state: 'paused' }, bad: { state: 'idle' }, field: 'state' },
       'run-end': { ok: { runId: 'r', summary, findings: [] }, bad: { summary: null }, field: 'summary' },
