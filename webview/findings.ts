@@ -51,7 +51,7 @@ export class FindingsView {
       b.addEventListener('click', () => {
         if (b.hasAttribute('disabled')) return;
         const retrain = (this.retrainAfterFix as HTMLElement & { checked?: boolean }).checked !== false;
-        this.post({ type: 'apply-fix', runId: run.info.runId, fixId: fix.id, code: f.code, layerIndex: f.layer?.index ?? null, retrain });
+        this.post({ type: 'apply-fix', runId: run.info.runId, fixId: fix.id, retrain });
       });
       return b;
     });

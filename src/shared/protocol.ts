@@ -159,7 +159,8 @@ export function replayMessages(r: ReplaySource): ToWebview[] {
 // ---- webview -> extension --------------------------------------------------------------------------
 const FROM_WEBVIEW = {
   ready: {},
-  'apply-fix': { runId: str, fixId: str, code: str, layerIndex: nullable(num), retrain: bool },
+  /** `fixId` is self-contained (engine/fixes): it names the edit and the layers it touches. */
+  'apply-fix': { runId: str, fixId: str, retrain: bool },
   'reveal-layer': { runId: str, layerIndex: nullable(num), field: nullable(str) },
   control: { action: oneOf('stop', 'pause', 'resume', 'retrain') },
   /** Repair Automatically, for the model of the run shown. */

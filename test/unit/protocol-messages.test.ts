@@ -70,7 +70,7 @@ const directions: { name: keyof typeof MESSAGE_TYPES; whyNot: (v: unknown) => st
     whyNot: whyNotFromWebview,
     table: {
       ready: { ok: {}, bad: {}, field: '' },
-      'apply-fix': { ok: { runId: 'r', fixId: 'lr:0.01', code: 'dead-relu', layerIndex: null, retrain: true }, bad: { layerIndex: '1' }, field: 'layerIndex' },
+      'apply-fix': { ok: { runId: 'r', fixId: 'lr:0.01', retrain: true }, bad: { retrain: 'yes' }, field: 'retrain' },
       'reveal-layer': { ok: { runId: 'r', layerIndex: 1, field: null }, bad: { field: 3 }, field: 'field' },
       control: { ok: { action: 'retrain' }, bad: { action: 'explode' }, field: 'action' },
       repair: { ok: { runId: 'r' }, bad: { runId: undefined }, field: 'runId' },

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { decodeNumbers, type ToWebview } from '../../src/shared/protocol';
+import { decodeNumbers, encodeNumbers, replayMessages, type ToWebview } from '../../src/shared/protocol';
+import { RunHistory } from '../../src/shared/history';
 import type { LayerProbe } from '../../src/engine/types';
 import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';
 import { THEMES, type ThemeName } from './themes';
@@ -137,9 +138,9 @@ describe('Gradient Health panel in Chromium', () => {
       await p.page.locator('#findings-list > li').nth(4).locator('.layer-link').click();
       await p.page.locator('#layer-table tbody tr[data-position="4"] button.link').click();
       assert.deepEqual((await p.posted()).slice(before), [
-        { type: 'apply-fix', runId: 'run-1', fixId: 'clip-norm:5', code: 'exploding-gradients', layerIndex: 1, retrain: true },
-        { type: 'apply-fix', runId: 'run-1', fixId: 'reinit:dense_1:he', code: 'dead-relu', layerIndex: 0, retrain: true },
-        { type: 'apply-fix', runId: 'run-1', fixId: 'early-stopping:5', code: 'overfitting', layerIndex: null, retrain: false },
+        { type: 'apply-fix', runId: 'run-1', fixId: 'clip-norm:5', retrain: true },
+        { type: 'apply-fix', runId: 'run-1', fixId: 'reinit:dense_1:he', retrain: true },
+        { type: 'apply-fix', runId: 'run-1', fixId: 'early-stopping:5', retrain: false },
         { type: 'reveal-layer', runId: 'run-1', layerIndex: 3, field: null },
         { type: 'reveal-layer', runId: 'run-1', layerIndex: null, field: 'training' },
         { type: 'reveal-layer', runId: 'run-1', layerIndex: 3, field: null },
@@ -256,6 +257,35 @@ describe('Gradient Health panel in Chromium', () => {
       assert.equal(await q.page.locator('#findings-list > li').nth(0).locator('.evidence').innerText(), 'gradient L2 norm: Infinity (threshold > 1000) from step 420 to 600');
       for (const id of CANVASES) assert.ok((await countColourPixels(q.page, id, THEMES.dark.vars['--vscode-charts-blue']!)).painted > 1000, `${id} drawn after restore`);
     });
+  });
+
+  test('a reloaded panel shows the same points and probe count, from its saved state and then the extension\'s replay', async () => {
+    const p = await panel();
+    await p.send(brokenRun);
+    await p.page.waitForTimeout(1100); // the throttled save after the last message
+    const tables = async (q: PanelPage) => {
+      const out: string[] = [];
+      for (const id of ['chart-loss', 'chart-grad-norm', 'chart-ratios']) {
+        if ((await q.page.locator(`#${id} details`).getAttribute('open')) === null) await q.page.locator(`#${id} summary`).click();
+        out.push(await q.page.locator(`#${id} table`).innerText());
+      }
+      return out;
+    };
+    const probes = (q: PanelPage) => q.page.evaluate(() => (window as unknown as { nnPanel: { store: { current: { probes: number } } } }).nnPanel.store.current.probes);
+    const before = await tables(p);
+    const sentProbes = decoded.flatMap((m) => (m.type === 'progress' ? m.batch.probes : [])).length;
+    assert.equal(await probes(p), sentProbes);
+    // the extension's copy of the run, as src/extension/runs.ts keeps it
+    const extension = new RunHistory();
+    for (const m of decoded) if (m.type === 'progress') extension.absorb(m.batch);
+    const end = decoded.find((m) => m.type === 'run-end')!;
+    const replay = replayMessages({ info: (decoded[0] as Extract<ToWebview, { type: 'run-start' }>).run, state: 'finished', history: extension, end: { summary: end.summary, findings: end.findings }, failure: null, stale: false });
+    const q = await panel({ state: await p.state() });
+    assert.deepEqual(await tables(q), before, 'restored from the saved state');
+    assert.equal(await probes(q), sentProbes);
+    await q.send(replay.map((m) => encodeNumbers(m)));
+    assert.deepEqual(await tables(q), before, 'then replayed by the extension: the same, nothing counted twice');
+    assert.equal(await probes(q), sentProbes);
   });
 
   test('after a fix and retrain the previous run stays as a faded comparison', async () => {
