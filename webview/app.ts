@@ -14,7 +14,12 @@ import { StatusView } from './status-view';
 import { PanelStore, type Versions } from './store';
 import type { PanelHost } from './vscode-api';
 
-const SAVE_EVERY_MS = 1000;
+/**
+ * While a run streams in, the saved state is refreshed this seldom: it only matters once the extension no
+ * longer has the run (a window reload), since the extension replays a run it still has. Any other message
+ * (a run starting, ending, failing) is saved at once.
+ */
+const SAVE_WHILE_STREAMING_MS = 5000;
 /** Charts redraw at most this often while data streams in; the header and table follow every frame. */
 const CHART_INTERVAL_MS = 200;
 
@@ -29,7 +34,8 @@ export class PanelApp {
   private readonly compare = new CompareView();
   private readonly live: HTMLElement;
   private readonly scheduler = new FrameScheduler(() => this.render());
-  private readonly save: () => void;
+  private readonly saveSoon: () => void;
+  private readonly saveWhileStreaming: () => void;
   private rendered: Versions = { run: -1, findings: -1, data: -1 };
   private chartsDrawnAt = -Infinity;
   private chartsVersion = -1;
@@ -67,7 +73,9 @@ export class PanelApp {
     );
     this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.compare.root, this.layers.root);
     root.replaceChildren(this.header.root, this.status.root, this.live);
-    this.save = throttle(() => host.setState(serializeStore(this.store)), SAVE_EVERY_MS);
+    const save = () => host.setState(serializeStore(this.store));
+    this.saveSoon = throttle(save, 0);
+    this.saveWhileStreaming = throttle(save, SAVE_WHILE_STREAMING_MS);
     restoreStore(this.store, host.getState());
     // VS Code switches themes by rewriting the variables on <html> and the theme class/id on <body>.
     const themeChanged = new MutationObserver(() => {
@@ -92,7 +100,8 @@ export class PanelApp {
     }
     this.store.apply(msg);
     this.scheduler.request();
-    this.save();
+    if (msg.type === 'progress') this.saveWhileStreaming();
+    else this.saveSoon();
   }
 
   private render(): void {

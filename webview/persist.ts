@@ -1,15 +1,18 @@
 // Survives hiding and reloading: the panel saves, through the webview's getState/setState (JSON, so
 // non-finite numbers go through the protocol's encoding), the replay messages of its runs (the same ones
 // the extension sends, shared/protocol.ts `replayMessages`), and on load applies them as it applies any
-// message. When the extension still has the run it replays it too, which replaces the restored copy.
+// message. The saved history is thinned further than the live one (SAVED_CAPACITY), since it is written every
+// second while a run streams in; when the extension still has the run it replays it whole, which replaces
+// the restored copy.
 import { decodeNumbers, encodeNumbers, isToWebview, replayMessages, type ToWebview } from '../src/shared/protocol';
+import { SAVED_CAPACITY } from '../src/shared/history';
 import type { PanelStore, RunData } from './store';
 
 const STATE_VERSION = 2;
 
 function runMessages(run: RunData, failure: string | null): ToWebview[] {
   const end = run.summary ? { summary: run.summary, findings: run.findings } : null;
-  return replayMessages({ info: run.info, state: run.state, history: run.history, end, failure: run.state === 'failed' ? failure : null, stale: run.stale });
+  return replayMessages({ info: run.info, state: run.state, history: run.history, end, failure: run.state === 'failed' ? failure : null, stale: run.stale }, SAVED_CAPACITY);
 }
 
 export function serializeStore(store: PanelStore): unknown {

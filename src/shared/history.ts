@@ -9,7 +9,12 @@ import type { EpochMetrics, Finding, ProbeSnapshot, StepMetrics, VisualSnapshot 
 import type { ProgressBatch } from './protocol';
 
 /** How many entries each list of a run's history keeps at most (plus its newest). */
-export const HISTORY_CAPACITY = { steps: 4000, probes: 1000, pictures: 400, comparedSteps: 400 } as const;
+export const HISTORY_CAPACITY = { steps: 4000, probes: 1000, pictures: 400 };
+export type HistoryCapacity = typeof HISTORY_CAPACITY;
+/** The panel's saved state (written every second while a run streams in) keeps less, thinned the same way. */
+export const SAVED_CAPACITY: HistoryCapacity = { steps: 1000, probes: 200, pictures: 100 };
+/** A finished run kept for "Compare runs" keeps this many steps. */
+export const COMPARED_STEPS = 400;
 
 export interface ThinnedSnapshot<T> {
   items: T[];
@@ -63,7 +68,9 @@ export class ThinnedList<T extends { step: number }> {
     else if (this.grid.length) this.grid[this.grid.length - 1] = f(this.grid[this.grid.length - 1]!);
   }
 
-  snapshot(): ThinnedSnapshot<T> {
+  /** The entries and stride; with a smaller `capacity`, thinned further by the same policy. */
+  snapshot(capacity = this.capacity): ThinnedSnapshot<T> {
+    if (capacity < this.capacity) return ThinnedList.from(capacity, { items: this.items(), stride: this.strideNow }).snapshot();
     return { items: this.items(), stride: this.strideNow };
   }
 
@@ -148,17 +155,15 @@ export class RunHistory {
 
   /** The steps thinned further, for a finished run kept to be compared. */
   comparedSteps(): StepMetrics[] {
-    const list = new ThinnedList<StepMetrics>(HISTORY_CAPACITY.comparedSteps);
-    for (const s of this.steps.items()) list.push(s);
-    return list.items();
+    return this.steps.snapshot(COMPARED_STEPS).items;
   }
 
   get isEmpty(): boolean {
     return this.steps.length === 0 && this.epochs.length === 0 && this.probes.length === 0 && this.pictures.length === 0 && this.findings === null;
   }
 
-  snapshot(): RunHistorySnapshot {
-    return { steps: this.steps.snapshot(), epochs: [...this.epochs], probes: this.probes.snapshot(), pictures: this.pictures.snapshot(), findings: this.findings, probeCount: this.probeCount };
+  snapshot(capacity: HistoryCapacity = HISTORY_CAPACITY): RunHistorySnapshot {
+    return { steps: this.steps.snapshot(capacity.steps), epochs: [...this.epochs], probes: this.probes.snapshot(capacity.probes), pictures: this.pictures.snapshot(capacity.pictures), findings: this.findings, probeCount: this.probeCount };
   }
 
   static from(s: RunHistorySnapshot): RunHistory {

@@ -15,7 +15,7 @@ import type {
 // the repair loop's events are the engine's own types, imported for their shape only
 import type { RepairEvent, RepairResult } from '../engine/repair';
 import { arrayOf, bool, checkMessage, either, nullable, num, obj, oneOf, optional, partly, recordOf, str, type Infer, type MessageOf, type Shape } from './describe';
-import type { RunHistory, RunHistorySnapshot } from './history';
+import type { HistoryCapacity, RunHistory, RunHistorySnapshot } from './history';
 
 export type { RepairEvent, RepairResult };
 export type * from './wire-types';
@@ -146,10 +146,13 @@ export interface ReplaySource {
   stale: boolean;
 }
 
-/** The one replay path: the messages that rebuild a run in a panel (after a reload, or when it opens mid-run). */
-export function replayMessages(r: ReplaySource): ToWebview[] {
+/**
+ * The one replay path: the messages that rebuild a run in a panel (after a reload, or when it opens
+ * mid-run); `capacity` thins the history further (the panel's saved state), by default it is whole.
+ */
+export function replayMessages(r: ReplaySource, capacity?: HistoryCapacity): ToWebview[] {
   const runId = r.info.runId;
-  const out: ToWebview[] = [{ type: 'run-start', run: r.info }, { type: 'replay', runId, history: r.history.snapshot() }, { type: 'run-state', runId, state: r.state }];
+  const out: ToWebview[] = [{ type: 'run-start', run: r.info }, { type: 'replay', runId, history: r.history.snapshot(capacity) }, { type: 'run-state', runId, state: r.state }];
   if (r.end) out.push({ type: 'run-end', runId, summary: r.end.summary, findings: r.end.findings });
   if (r.failure !== null) out.push({ type: 'run-failed', runId, message: r.failure });
   if (r.stale) out.push({ type: 'stale', runId });

@@ -43,3 +43,16 @@ test('re-sent steps are ignored', () => {
   for (const s of [1, 2, 3, 3, 2, 4]) list.push(at(s));
   assert.deepEqual(steps(list), [1, 2, 3, 4]);
 });
+
+test('a snapshot for a smaller capacity is the same policy thinned further: bounded, a subset, first and newest kept', () => {
+  const list = new ThinnedList<{ step: number }>(1000);
+  for (let s = 1; s <= 7777; s++) list.push(at(s));
+  const small = list.snapshot(100);
+  const kept = new Set(steps(list));
+  assert.ok(small.items.length <= 101, `${small.items.length} kept`);
+  assert.ok(small.items.every((x) => kept.has(x.step)));
+  assert.equal(small.items[0]!.step, 1);
+  assert.equal(small.items.at(-1)!.step, 7777);
+  assert.ok(small.stride > list.stride);
+  assert.deepEqual(list.snapshot().items.length, list.length, 'at its own capacity a snapshot holds everything');
+});
