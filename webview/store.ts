@@ -139,6 +139,8 @@ export class PanelStore {
     if (this.current?.info.runId === info.runId) return;
     // Only a run that produced data is worth comparing against.
     if (this.current && this.current.loss.points.length > 0) this.previous = this.current;
+    // the finished runs listed for comparison are another model's
+    if (this.finishedRuns && this.finishedRuns.modelPath !== info.modelPath) this.finishedRuns = null;
     this.current = newRun(info);
     this.failure = null;
     this.versions.run++;

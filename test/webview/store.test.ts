@@ -119,3 +119,14 @@ test('a reloaded panel shows the same points and probe count as before the reloa
   assert.deepEqual(shown(fromExtension), shown(live));
   assert.equal(live.current!.probes, Math.floor(live.current!.lastStep!.step / 5));
 });
+
+test('the finished runs listed for comparison are dropped when a run of another model starts', () => {
+  const store = new PanelStore();
+  const [start] = messages(0) as [Extract<ToWebview, { type: 'run-start' }>];
+  store.apply(start);
+  store.apply({ type: 'finished-runs', modelPath: start.run.modelPath, runs: [] });
+  store.apply({ ...start, run: { ...start.run, runId: 'again' } });
+  assert.equal(store.finishedRuns?.modelPath, start.run.modelPath, 'kept for a new run of the same model');
+  store.apply({ ...start, run: { ...start.run, runId: 'other', modelPath: '/elsewhere/other.nn.json' } });
+  assert.equal(store.finishedRuns, null);
+});
