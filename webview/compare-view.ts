@@ -7,7 +7,7 @@ import { bySeverity } from '../src/shared/severity';
 import { TimeSeriesChart, type LineSeries } from './charts/time-series-chart';
 import { ChartCard } from './charts/chart-card';
 import { readTheme, seriesColor, type ChartTheme } from './charts/theme';
-import { el, setText } from './dom';
+import { el } from './dom';
 import type { Point } from './series';
 import type { PanelStore } from './store';
 
@@ -82,6 +82,5 @@ export class CompareView {
       );
     });
     this.chart.update(series, 'Neither run recorded a loss.');
-    setText(this.chart.card.root.querySelector('h3')!, picked[0] && picked[1] && picked[0] === picked[1] ? 'Loss of the run (the same run is picked twice)' : 'Loss of the two runs');
   }
 }

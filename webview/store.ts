@@ -149,9 +149,9 @@ export class PanelStore {
   }
 
   private addBatch(run: RunData, batch: ProgressBatch): void {
-    const settled = settledSteps(run.history);
+    const redrawAfter = redrawPoints(run.history);
     run.history.absorb(batch);
-    deriveSeries(run, settled, batch.epochs);
+    deriveSeries(run, redrawAfter(), batch.epochs);
     if (batch.findings !== null) {
       run.findings = batch.findings;
       this.versions.findings++;
@@ -172,21 +172,23 @@ export class PanelStore {
   }
 }
 
-type Settled = { steps: number; probes: number; pictures: number };
-
-/** Per list, the step up to which the series already hold their final points (all of them, unless the stride grew). */
-function settledSteps(h: RunHistory): Settled & { strides: [number, number, number] } {
-  return { steps: h.steps.settledStep ?? -Infinity, probes: h.probes.settledStep ?? -Infinity, pictures: h.pictures.settledStep ?? -Infinity, strides: [h.steps.stride, h.probes.stride, h.pictures.stride] };
-}
+/** Per thinned list of the history, the step after which the series' points are redrawn. */
+type RedrawFrom = Record<'steps' | 'probes' | 'pictures', number>;
 
 /**
- * Brings the run's series in line with its history: points after each list's settled step are dropped and
- * redrawn from the history (a newest entry replaced, or the whole list when its stride grew).
+ * Call before the history takes a batch; the function it returns, called after, says what to redraw: what
+ * follows each list's settled entries (its newest may have been replaced), or all of it when its stride grew.
  */
-function deriveSeries(run: RunData, before: Settled & { strides?: [number, number, number] }, newEpochs: readonly EpochMetrics[], resetEpochs = false): void {
+function redrawPoints(h: RunHistory): () => RedrawFrom {
+  const lists = ['steps', 'probes', 'pictures'] as const;
+  const before = lists.map((k) => ({ stride: h[k].stride, settled: h[k].settledStep ?? -Infinity }));
+  return () => Object.fromEntries(lists.map((k, i) => [k, h[k].stride === before[i]!.stride ? before[i]!.settled : -Infinity])) as RedrawFrom;
+}
+
+/** Brings the run's series in line with its history, redrawing each from the step `from` says. */
+function deriveSeries(run: RunData, from: RedrawFrom, newEpochs: readonly EpochMetrics[], resetEpochs = false): void {
   const h = run.history;
-  const from = (list: 'steps' | 'probes' | 'pictures', i: number) => (before.strides && before.strides[i] !== h[list].stride ? -Infinity : before[list]);
-  const stepsFrom = from('steps', 0);
+  const stepsFrom = from.steps;
   run.loss.truncateAfter(stepsFrom);
   for (const s of h.steps.items()) if (s.step > stepsFrom) run.loss.push(s.step, s.loss);
   run.lastStep = h.steps.newest ?? null;
@@ -199,12 +201,12 @@ function deriveSeries(run: RunData, before: Settled & { strides?: [number, numbe
   }
   run.lastEpoch = h.epochs.at(-1) ?? null;
 
-  const probesFrom = from('probes', 1);
+  const probesFrom = from.probes;
   for (const layer of run.layers) for (const s of probeSeries(layer)) s.truncateAfter(probesFrom);
   for (const p of h.probes.items()) if (p.step > probesFrom) addProbe(run, p);
   run.probes = h.probeCount;
 
-  const picturesFrom = from('pictures', 2);
+  const picturesFrom = from.pictures;
   for (const layer of run.layers) for (const s of [...layer.weightBands, ...layer.gradBands]) s.truncateAfter(picturesFrom);
   const pictures = h.pictures.items();
   addBands(run, pictures.filter((v) => v.step > picturesFrom));
