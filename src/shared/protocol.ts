@@ -16,6 +16,7 @@ import type {
 import type { RepairEvent, RepairResult } from '../engine/repair';
 import { arrayOf, bool, checkMessage, either, nullable, num, obj, oneOf, optional, partly, recordOf, str, type Infer, type MessageOf, type Shape } from './describe';
 import type { HistoryCapacity, RunHistory, RunHistorySnapshot } from './history';
+import { SEVERITIES } from './severity';
 
 export type { RepairEvent, RepairResult };
 export type * from './wire-types';
@@ -41,7 +42,7 @@ const DATA_FILE_REF = either(obj({ path: str }), obj({ text: str }));
 export type DataFileRef = Infer<typeof DATA_FILE_REF>;
 
 const MODEL = partly<ModelSummary>(obj({ name: str, layers: arrayOf(obj({ position: num, index: num, name: str, kind: str })) }));
-const SEVERITY = oneOf('error', 'warning', 'info');
+const SEVERITY = oneOf(...SEVERITIES);
 const FINDING = partly<Finding>(obj({ code: str, severity: SEVERITY, message: str, layers: arrayOf(obj({ layer: obj({ index: num, name: str }) })), fixes: arrayOf(obj({ id: str, title: str, preferred: bool })) }));
 const SUMMARY = partly<RunSummary>(obj({ status: oneOf('completed', 'early-stopped', 'stopped', 'non-finite', 'failed'), epochs: num, steps: num }));
 const PICTURE = partly<VisualSnapshot>(obj({ step: num, layers: arrayOf(obj({ position: num })), boundary: nullable(obj({ size: num, value: arrayOf(num) })), points: nullable(obj({ train: arrayOf(num) })) }));
