@@ -281,6 +281,7 @@ describe('Gradient Health panel in Chromium', () => {
     const end = decoded.find((m) => m.type === 'run-end')!;
     const replay = replayMessages({ info: (decoded[0] as Extract<ToWebview, { type: 'run-start' }>).run, state: 'finished', history: extension, end: { summary: end.summary, findings: end.findings }, failure: null, stale: false });
     const q = await panel({ state: await p.state() });
+    await q.send([]); // drawn
     assert.deepEqual(await tables(q), before, 'restored from the saved state');
     assert.equal(await probes(q), sentProbes);
     await q.send(replay.map((m) => encodeNumbers(m)));
