@@ -1,8 +1,9 @@
 // Wires the store to the views: incoming messages are decoded and validated, applied to the store, and
 // the views redraw once per animation frame, each only when its part of the store changed.
-import { decodeNumbers, isToWebview } from '../src/protocol';
+import { decodeNumbers, isToWebview } from '../src/shared/protocol';
 import { ChartsView } from './charts-view';
 import { ChannelsView } from './channels/channels-view';
+import { CompareView } from './compare-view';
 import { el } from './dom';
 import { FindingsView } from './findings';
 import { HeaderView } from './header';
@@ -14,7 +15,12 @@ import { StatusView } from './status-view';
 import { PanelStore, type Versions } from './store';
 import type { PanelHost } from './vscode-api';
 
-const SAVE_EVERY_MS = 1000;
+/**
+ * While a run streams in, the saved state is refreshed this seldom: it only matters once the extension no
+ * longer has the run (a window reload), since the extension replays a run it still has. Any other message
+ * (a run starting, ending, failing) is saved at once.
+ */
+const SAVE_WHILE_STREAMING_MS = 5000;
 /** Charts redraw at most this often while data streams in; the header and table follow every frame. */
 const CHART_INTERVAL_MS = 200;
 
@@ -27,9 +33,11 @@ export class PanelApp {
   private readonly layers: LayerTableView;
   private readonly pictures: PicturesView;
   private readonly channels = new ChannelsView();
+  private readonly compare = new CompareView();
   private readonly live: HTMLElement;
   private readonly scheduler = new FrameScheduler(() => this.render());
-  private readonly save: () => void;
+  private readonly saveSoon: () => void;
+  private readonly saveWhileStreaming: () => void;
   private rendered: Versions = { run: -1, findings: -1, data: -1 };
   private chartsDrawnAt = -Infinity;
   private chartsVersion = -1;
@@ -71,15 +79,18 @@ export class PanelApp {
       this.scheduler.request();
     };
     this.channels.onChange = () => this.channels.render(this.store);
-    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.channels.root, this.layers.root);
+    this.live = el('div', { class: 'live' }, this.findings.root, this.charts.root, this.pictures.root, this.channels.root, this.compare.root, this.layers.root);
     root.replaceChildren(this.header.root, this.status.root, this.live);
-    this.save = throttle(() => host.setState(serializeStore(this.store)), SAVE_EVERY_MS);
+    const save = () => host.setState(serializeStore(this.store));
+    this.saveSoon = throttle(save, 0);
+    this.saveWhileStreaming = throttle(save, SAVE_WHILE_STREAMING_MS);
     restoreStore(this.store, host.getState());
     // VS Code switches themes by rewriting the variables on <html> and the theme class/id on <body>.
     const themeChanged = new MutationObserver(() => {
       this.charts.retheme();
       this.pictures.retheme();
       this.channels.retheme();
+      this.compare.retheme();
       this.chartsVersion = -1;
       this.scheduler.request();
     });
@@ -98,13 +109,15 @@ export class PanelApp {
     }
     this.store.apply(msg);
     this.scheduler.request();
-    this.save();
+    if (msg.type === 'progress') this.saveWhileStreaming();
+    else this.saveSoon();
   }
 
   private render(): void {
     const v = this.store.versions;
     if (v.run !== this.rendered.run) {
       this.header.render(this.store);
+      this.compare.render(this.store);
       // A run that fails midway keeps its charts: they show what led to the failure.
       const status = this.status.render(this.store);
       const run = this.store.current;

@@ -1,7 +1,7 @@
 // All charts, fed from the store. Each layer keeps its colour (and dash), given by its position in the
 // model, across the per-layer charts and the histogram; the previous run
 // is drawn with the same colours, faded, so the effect of a fix is visible at a glance.
-import type { Finding } from '../src/protocol';
+import type { Finding } from '../src/shared/protocol';
 import { el } from './dom';
 import type { BandOptions } from './charts/bands-plugin';
 import { ChartCard } from './charts/chart-card';

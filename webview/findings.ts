@@ -1,12 +1,12 @@
 // The findings list: what is wrong, where, the evidence behind it, and one button per fix (the
 // preferred fix first) that asks the extension to apply the same edit as the editor's quick-fix.
-import type { Finding, FromWebview } from '../src/protocol';
+import type { Finding, FromWebview } from '../src/shared/protocol';
 import { el, setText } from './dom';
-import { formatNumber } from './format';
+import { evidenceText, formatNumber } from '../src/shared/format';
+import { bySeverity, preferredFirst } from '../src/shared/severity';
 import type { PanelStore, RunData } from './store';
 
 const SEVERITY_LABEL = { error: 'Error', warning: 'Warning', info: 'Info' } as const;
-const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 export class FindingsView {
   readonly root: HTMLElement;
@@ -30,7 +30,7 @@ export class FindingsView {
 
   render(store: PanelStore): void {
     const run = store.current;
-    const findings = run ? [...run.findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]) : [];
+    const findings = run ? [...run.findings].sort(bySeverity) : [];
     this.stale.hidden = !run?.stale;
     setText(this.count, String(findings.length));
     setText(this.note, noteFor(run, findings.length));
@@ -45,13 +45,13 @@ export class FindingsView {
     const where = f.layer ? `layer ${f.layer.name}` : f.field ? `field ${f.field}` : 'the model';
     const link = el('button', { class: 'link layer-link', type: 'button', 'aria-label': `Show ${where} in the model file` }, f.layer ? f.layer.name : (f.field ?? 'model'));
     link.addEventListener('click', () => this.post({ type: 'reveal-layer', runId: run.info.runId, layerIndex: f.layer?.index ?? null, field: f.layer ? null : f.field }));
-    const fixes = [...f.fixes].sort((a, b) => Number(b.preferred) - Number(a.preferred));
+    const fixes = preferredFirst(f.fixes);
     const buttons = fixes.map((fix) => {
       const b = el('vscode-button', { class: 'fix-button', secondary: !fix.preferred, disabled: run.stale, 'data-fix-id': fix.id, 'aria-label': `Fix: ${fix.title}${fix.preferred ? ' (recommended)' : ''}` }, fix.title);
       b.addEventListener('click', () => {
         if (b.hasAttribute('disabled')) return;
         const retrain = (this.retrainAfterFix as HTMLElement & { checked?: boolean }).checked !== false;
-        this.post({ type: 'apply-fix', runId: run.info.runId, fixId: fix.id, code: f.code, layerIndex: f.layer?.index ?? null, retrain });
+        this.post({ type: 'apply-fix', runId: run.info.runId, fixId: fix.id, retrain });
       });
       return b;
     });
@@ -80,12 +80,6 @@ export class FindingsView {
       concept,
     );
   }
-}
-
-export function evidenceText(f: Finding): string {
-  const e = f.evidence;
-  const span = e.fromStep === null ? '' : e.toStep === null || e.toStep === e.fromStep ? ` since step ${e.fromStep}` : ` from step ${e.fromStep} to ${e.toStep}`;
-  return `${e.metric}: ${formatNumber(e.value)} (threshold ${e.comparison} ${formatNumber(e.threshold)})${span}`;
 }
 
 function noteFor(run: RunData | null, count: number): string {

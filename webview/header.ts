@@ -1,10 +1,13 @@
 // The run header: model, run state, progress, throughput and the run controls.
-import type { FromWebview, PanelRunState } from '../src/protocol';
+import type { FromWebview, PanelRunState } from '../src/shared/protocol';
 import { el, setText } from './dom';
-import { formatNumber, formatRate } from './format';
+import { formatNumber, formatRate } from '../src/shared/format';
 import type { PanelStore } from './store';
 
-const STATE_LABEL: Record<PanelRunState, string> = {
+/** 'idle': no run to show yet. */
+type HeaderState = PanelRunState | 'idle';
+
+const STATE_LABEL: Record<HeaderState, string> = {
   idle: 'Idle',
   running: 'Running',
   paused: 'Paused',
@@ -59,7 +62,7 @@ export class HeaderView {
 
   render(store: PanelStore): void {
     const run = store.current;
-    const state: PanelRunState = run?.state ?? (store.failure ? 'failed' : 'idle');
+    const state: HeaderState = run?.state ?? (store.failure ? 'failed' : 'idle');
     setText(this.name, run ? run.info.model.name : 'NN Debugger: Gradient Health');
     setText(this.path, run ? `${run.info.modelPath} · seed ${run.info.seed} · ${run.info.model.paramCount} parameters · ${run.info.model.kernel}` : '');
     setText(this.state, STATE_LABEL[state]);

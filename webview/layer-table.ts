@@ -1,10 +1,10 @@
 // Every layer with its output shape, its latest gradient norm, update ratio, dead and saturated share and a health badge,
 // sortable by any column (users ask to sort layers by gradient magnitude). Rows are kept and updated in
 // place, so focus and selection survive live updates.
-import type { FromWebview } from '../src/protocol';
+import type { FromWebview } from '../src/shared/protocol';
 import { el, setText } from './dom';
-import { formatNumber, formatPercent } from './format';
-import { HEALTH_LABEL, HEALTH_RANK, layerHealth, type Health } from './health';
+import { formatNumber, formatPercent } from '../src/shared/format';
+import { HEALTH_LABEL, healthRank, layerHealth, type Health } from './health';
 import type { LayerHistory, PanelStore } from './store';
 
 interface Row {
@@ -41,7 +41,7 @@ export const COLUMNS: Column[] = [
     value: (r) => (r.shape ? r.shape.reduce((a, b) => a * b, 1) : null),
     text: (r) => (r.shape ? r.shape.join('×') : '–'),
   },
-  { key: 'health', label: 'Health', numeric: true, value: (r) => HEALTH_RANK[r.health], text: (r) => HEALTH_LABEL[r.health] },
+  { key: 'health', label: 'Health', numeric: true, value: (r) => healthRank(r.health), text: (r) => HEALTH_LABEL[r.health] },
 ];
 
 /** Ascending order; missing values always last, NaN above every number (it is the worst value). */

@@ -1,9 +1,11 @@
 // The panel's state: the current run, the previous run (kept as a faded comparison after a retrain) and
-// any failure without a run. Pure data, no DOM, so it is tested in Node too. Views compare `version`
-// numbers to redraw only what changed.
+// any failure without a run. Each run keeps its bounded history as the extension does (shared/history.ts)
+// and derives its chart series from it, so a replayed history shows exactly what was shown live. Pure
+// data, no DOM, so it is tested in Node too. Views compare `version` numbers to redraw only what changed.
 import type {
   EpochMetrics,
   Finding,
+  FinishedRun,
   PanelRunState,
   ProbeSnapshot,
   ProgressBatch,
@@ -12,9 +14,9 @@ import type {
   StepMetrics,
   ToWebview,
   VisualSnapshot,
-} from '../src/protocol';
-import { keepPictures } from '../src/protocol';
-import type { LayerProbe } from '../src/engine/types';
+} from '../src/shared/protocol';
+import type { LayerProbe } from '../src/shared/wire-types';
+import { RunHistory, type RunHistorySnapshot } from '../src/shared/history';
 import { Series } from './series';
 
 export interface BatchNormHistory {
@@ -57,9 +59,12 @@ export interface RunData {
   valAccuracy: Series;
   /** By expanded position, in model order. */
   layers: LayerHistory[];
+  /** Probes received in all (some may have been thinned out of the history). */
   probes: number;
-  /** The run's first picture and its newest (keepPictures). */
+  /** The run's first picture and its newest; a new list whenever a picture arrives. */
   pictures: VisualSnapshot[];
+  /** What the series above are derived from. */
+  history: RunHistory;
 }
 
 export interface Versions {
@@ -75,6 +80,8 @@ export class PanelStore {
   previous: RunData | null = null;
   /** A failure that belongs to no run (the model could not even start). */
   failure: string | null = null;
+  /** The last finished runs of the shown model, for "Compare runs" (a new object whenever they change). */
+  finishedRuns: { modelPath: string; runs: FinishedRun[] } | null = null;
   readonly versions: Versions = { run: 0, findings: 0, data: 0 };
   /** The layer (expanded position) picked in the network diagram, the layer table or a chart; null: none. */
   selected: number | null = null;
@@ -92,6 +99,9 @@ export class PanelStore {
         return;
       case 'progress':
         if (this.current?.info.runId === msg.runId) this.addBatch(this.current, msg.batch);
+        return;
+      case 'replay':
+        if (this.current?.info.runId === msg.runId) this.replay(this.current, msg.history);
         return;
       case 'run-state':
         if (this.current?.info.runId !== msg.runId) return;
@@ -112,9 +122,13 @@ export class PanelStore {
         this.failure = msg.message;
         this.versions.run++;
         return;
+      case 'finished-runs':
+        this.finishedRuns = { modelPath: msg.modelPath, runs: msg.runs };
+        this.versions.run++;
+        return;
       case 'stale':
         if (this.current?.info.runId !== msg.runId) return;
-        this.current.stale = msg.stale;
+        this.current.stale = true;
         this.versions.run++;
         this.versions.findings++;
         return;
@@ -125,6 +139,8 @@ export class PanelStore {
     if (this.current?.info.runId === info.runId) return;
     // Only a run that produced data is worth comparing against.
     if (this.current && this.current.loss.points.length > 0) this.previous = this.current;
+    // the finished runs listed for comparison are another model's
+    if (this.finishedRuns && this.finishedRuns.modelPath !== info.modelPath) this.finishedRuns = null;
     this.current = newRun(info);
     this.failure = null;
     this.versions.run++;
@@ -133,26 +149,74 @@ export class PanelStore {
   }
 
   private addBatch(run: RunData, batch: ProgressBatch): void {
-    for (const s of batch.steps) {
-      run.loss.push(s.step, s.loss);
-      run.lastStep = s;
-    }
-    for (const e of batch.epochs) {
-      if (e.accuracy !== null) run.trainAccuracy.push(e.step, e.accuracy);
-      if (e.valLoss !== null) run.valLoss.push(e.step, e.valLoss);
-      if (e.valAccuracy !== null) run.valAccuracy.push(e.step, e.valAccuracy);
-      run.lastEpoch = e;
-    }
-    for (const p of batch.probes) addProbe(run, p);
-    if (batch.visuals?.length) addPictures(run, batch.visuals);
+    const redrawAfter = redrawPoints(run.history);
+    run.history.absorb(batch);
+    deriveSeries(run, redrawAfter(), batch.epochs);
     if (batch.findings !== null) {
       run.findings = batch.findings;
       this.versions.findings++;
     }
-    if (run.state === 'idle') run.state = 'running';
     this.versions.run++;
     this.versions.data++;
   }
+
+  /** Replaces what the run shows by its replayed history (the extension's, or the panel's saved one). */
+  private replay(run: RunData, snapshot: RunHistorySnapshot): void {
+    run.history = RunHistory.from(snapshot);
+    const everything = { steps: -Infinity, probes: -Infinity, pictures: -Infinity };
+    deriveSeries(run, everything, run.history.epochs, true);
+    run.findings = run.history.findings ?? [];
+    this.versions.run++;
+    this.versions.findings++;
+    this.versions.data++;
+  }
+}
+
+/** Per thinned list of the history, the step after which the series' points are redrawn. */
+type RedrawFrom = Record<'steps' | 'probes' | 'pictures', number>;
+
+/**
+ * Call before the history takes a batch; the function it returns, called after, says what to redraw: what
+ * follows each list's settled entries (its newest may have been replaced), or all of it when its stride grew.
+ */
+function redrawPoints(h: RunHistory): () => RedrawFrom {
+  const lists = ['steps', 'probes', 'pictures'] as const;
+  const before = lists.map((k) => ({ stride: h[k].stride, settled: h[k].settledStep ?? -Infinity }));
+  return () => Object.fromEntries(lists.map((k, i) => [k, h[k].stride === before[i]!.stride ? before[i]!.settled : -Infinity])) as RedrawFrom;
+}
+
+/** Brings the run's series in line with its history, redrawing each from the step `from` says. */
+function deriveSeries(run: RunData, from: RedrawFrom, newEpochs: readonly EpochMetrics[], resetEpochs = false): void {
+  const h = run.history;
+  const stepsFrom = from.steps;
+  run.loss.truncateAfter(stepsFrom);
+  for (const s of h.steps.items()) if (s.step > stepsFrom) run.loss.push(s.step, s.loss);
+  run.lastStep = h.steps.newest ?? null;
+
+  if (resetEpochs) for (const s of [run.trainAccuracy, run.valLoss, run.valAccuracy]) s.truncateAfter(-Infinity);
+  for (const e of newEpochs) {
+    if (e.accuracy !== null) run.trainAccuracy.push(e.step, e.accuracy);
+    if (e.valLoss !== null) run.valLoss.push(e.step, e.valLoss);
+    if (e.valAccuracy !== null) run.valAccuracy.push(e.step, e.valAccuracy);
+  }
+  run.lastEpoch = h.epochs.at(-1) ?? null;
+
+  const probesFrom = from.probes;
+  for (const layer of run.layers) for (const s of probeSeries(layer)) s.truncateAfter(probesFrom);
+  for (const p of h.probes.items()) if (p.step > probesFrom) addProbe(run, p);
+  run.probes = h.probeCount;
+
+  const picturesFrom = from.pictures;
+  for (const layer of run.layers) for (const s of [...layer.weightBands, ...layer.gradBands]) s.truncateAfter(picturesFrom);
+  const pictures = h.pictures.items();
+  addBands(run, pictures.filter((v) => v.step > picturesFrom));
+  const drawn = h.drawnPictures;
+  if (drawn.length !== run.pictures.length || drawn.some((v, i) => v !== run.pictures[i])) run.pictures = drawn;
+}
+
+function probeSeries(l: LayerHistory): Series[] {
+  const bn = l.batchNorm;
+  return [l.gradNorm, l.updateRatio, l.dead, l.saturation, ...(bn ? [bn.batchMean, bn.runningMean, bn.batchVar, bn.runningVar, bn.gammaMean, bn.betaMean] : [])];
 }
 
 function stateAfter(summary: RunSummary): PanelRunState {
@@ -161,7 +225,7 @@ function stateAfter(summary: RunSummary): PanelRunState {
   return 'finished';
 }
 
-export function newRun(info: RunInfo): RunData {
+function newRun(info: RunInfo): RunData {
   return {
     info,
     state: 'running',
@@ -177,6 +241,7 @@ export function newRun(info: RunInfo): RunData {
     layers: info.model.layers.map((l) => newLayer(l.position, l.index, l.name, l.kind)),
     probes: 0,
     pictures: [],
+    history: new RunHistory(),
   };
 }
 
@@ -197,8 +262,7 @@ function newLayer(position: number, index: number, name: string, kind: string): 
   };
 }
 
-function addPictures(run: RunData, pictures: VisualSnapshot[]): void {
-  run.pictures = keepPictures(run.pictures, pictures);
+function addBands(run: RunData, pictures: VisualSnapshot[]): void {
   for (const picture of pictures) {
     for (const lp of picture.layers) {
       const layer = run.layers.find((l) => l.position === lp.position);
@@ -210,7 +274,6 @@ function addPictures(run: RunData, pictures: VisualSnapshot[]): void {
 }
 
 function addProbe(run: RunData, probe: ProbeSnapshot): void {
-  run.probes++;
   for (const lp of probe.layers) {
     let layer = run.layers.find((l) => l.position === lp.position);
     if (!layer) {

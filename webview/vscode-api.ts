@@ -1,5 +1,5 @@
 // The webview side of VS Code's messaging, typed with the shared protocol.
-import type { FromWebview } from '../src/protocol';
+import type { FromWebview } from '../src/shared/protocol';
 
 export interface PanelHost {
   postMessage(msg: FromWebview): void;

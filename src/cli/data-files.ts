@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DataFiles, DataFileSource } from '../engine/data/dataset';
 import type { ModelSpec } from '../engine/spec/model-spec';
-import type { DataFileRef } from '../protocol';
+import type { DataFileRef } from '../shared/protocol';
 import { DataError } from '../engine/data/errors';
 
 /** Called after every read with the bytes read so far and the file's size. */

@@ -7,7 +7,8 @@ import { jsonFindings } from '../engine/report-json';
 import { parseRecordedRun } from '../engine/recorded/stream';
 import { diagnoseRecorded } from '../engine/recorded/diagnose';
 import { pytorchFix, type FixLayer } from '../engine/recorded/pytorch-fixes';
-import type { Finding } from '../engine/types';
+import type { Finding } from '../shared/wire-types';
+import { evidenceText } from '../shared/format';
 
 function fixesText(findings: Finding[], layers: readonly FixLayer[]): string {
   if (findings.length === 0) return 'No problems found.';
@@ -15,9 +16,7 @@ function fixesText(findings: Finding[], layers: readonly FixLayer[]): string {
   for (const f of findings) {
     const where = f.layer ? ` [${f.layer.name}]` : f.field ? ` [${f.field}]` : '';
     lines.push(`${f.severity.toUpperCase()} ${f.code}${where}: ${f.message}`);
-    const e = f.evidence;
-    const steps = e.fromStep !== null ? ` over steps ${e.fromStep}-${e.toStep}` : '';
-    lines.push(`  evidence: ${e.metric} = ${Number.isFinite(e.value) ? Number(e.value.toPrecision(3)) : e.value} (${e.comparison} ${e.threshold})${steps}`);
+    lines.push(`  evidence: ${evidenceText(f)}`);
     for (const fix of f.fixes) {
       lines.push(`  ${fix.preferred ? '*' : '-'} ${fix.title}:`);
       for (const code of pytorchFix(fix.id, layers).split('\n')) lines.push(`      ${code}`);

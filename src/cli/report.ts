@@ -1,15 +1,8 @@
 // Human-readable reports of a run or a check (the JSON shape lives in engine/report-json.ts).
-import type { Finding, LayerProbe, ModelSummary, ProbeSnapshot, RunSummary } from '../engine/types';
+import type { Finding, LayerProbe, ModelSummary, ProbeSnapshot, RunSummary } from '../shared/wire-types';
+import { evidenceText, formatNumber, formatPercent } from '../shared/format';
 
-function num(x: number | null | undefined): string {
-  if (x === null || x === undefined) return '-';
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a < 1e-3 || a >= 1e4 ? x.toExponential(1) : x.toPrecision(3);
-}
-
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(0)}%`);
+const pct = (x: number | null | undefined) => formatPercent(x, 0);
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -39,7 +32,7 @@ export function layerTable(model: ModelSummary, probes: ProbeSnapshot[], finding
     const mine = findings.filter((f) => f.layers.some((a) => a.layer.name === l.name) || f.layer?.name === l.name);
     const health = mine.some((f) => f.severity === 'error') ? 'ERROR' : mine.length ? mine.map((f) => f.code).join(',') : 'ok';
     const observed = first?.layers.find((p) => p.position === l.position)?.activationStd ?? null;
-    rows.push([l.name, l.kind, num(l.predictedActivationStd), num(observed), num(at((p) => p.gradNorm)), num(at((p) => p.updateRatio)), pct(at((p) => p.deadRatio)), pct(at((p) => p.saturationRatio)), health]);
+    rows.push([l.name, l.kind, formatNumber(l.predictedActivationStd), formatNumber(observed), formatNumber(at((p) => p.gradNorm)), formatNumber(at((p) => p.updateRatio)), pct(at((p) => p.deadRatio)), pct(at((p) => p.saturationRatio)), health]);
   }
   return table(rows);
 }
@@ -50,10 +43,8 @@ export function findingsText(findings: Finding[], modelPath: string): string {
   for (const f of findings) {
     const where = f.layer ? ` [layers[${f.layer.index}] ${f.layer.name}]` : f.field ? ` [${f.field}]` : '';
     lines.push(`${f.severity.toUpperCase()} ${f.code}${where}: ${f.message}`);
-    const e = f.evidence;
-    const steps = e.fromStep !== null ? ` over steps ${e.fromStep}-${e.toStep}` : '';
-    lines.push(`  evidence: ${e.metric} = ${num(e.value)} (${e.comparison} ${num(e.threshold)})${steps}`);
-    if (f.layers.length > 1) for (const a of f.layers) lines.push(`    layers[${a.layer.index}] ${a.layer.name}: ${a.note ?? num(a.value)}`);
+    lines.push(`  evidence: ${evidenceText(f)}`);
+    if (f.layers.length > 1) for (const a of f.layers) lines.push(`    layers[${a.layer.index}] ${a.layer.name}: ${a.note ?? formatNumber(a.value)}`);
     if (f.severity !== 'info') lines.push(`  what it means: ${f.concept.text} (${f.concept.url})`);
     for (const fix of f.fixes) lines.push(`  ${fix.preferred ? '*' : '-'} ${fix.title}: nn-debugger fix ${modelPath} --apply ${fix.id}`);
   }
@@ -63,9 +54,9 @@ export function findingsText(findings: Finding[], modelPath: string): string {
 export function summaryLine(summary: RunSummary): string {
   const f = summary.final;
   const parts = [`${summary.status} after ${summary.epochs} epoch(s), ${summary.steps} steps in ${(summary.durationMs / 1000).toFixed(1)} s (${Math.round(summary.samplesPerSecond)} samples/s)`];
-  parts.push(`loss ${num(f.loss)}`);
+  parts.push(`loss ${formatNumber(f.loss)}`);
   if (f.accuracy !== null) parts.push(`accuracy ${pct(f.accuracy)}`);
-  if (f.valLoss !== null) parts.push(`val loss ${num(f.valLoss)}`);
+  if (f.valLoss !== null) parts.push(`val loss ${formatNumber(f.valLoss)}`);
   if (f.valAccuracy !== null) parts.push(`val accuracy ${pct(f.valAccuracy)}`);
   if (summary.restoredEpoch !== null) parts.push(`best weights of epoch ${summary.restoredEpoch} restored`);
   return parts.join(', ');

@@ -12,6 +12,7 @@ import { ProbeObserver } from './probes/observer';
 import { diagnose } from './diagnosis';
 import { VisualSampler } from './visuals/sampler';
 import { withPredictedScales } from './diagnosis/scale';
+import { HISTORY_CAPACITY, ThinnedList } from '../shared/history';
 
 /**
  * Probe every 10th step (the extension's default too). bench/probe-overhead.ts measures 0.98-0.99 of the
@@ -53,7 +54,8 @@ export class TrainingSession implements TrainingSessionLike {
     const { options, callbacks } = this;
     const spec = prepareSpec(this.modelText, this.modelPath, options);
     const dataset = loadDataset(spec, this.files);
-    const probes: ProbeSnapshot[] = [];
+    // bounded as every holder of a run's history bounds it: the rules read the first probes and recent windows
+    const probes = new ThinnedList<ProbeSnapshot>(HISTORY_CAPACITY.probes);
     const epochs: EpochMetrics[] = [];
     const probeEvery = options.probeEvery ?? DEFAULT_PROBE_EVERY;
     const observers = probeEvery > 0 ? [new ProbeObserver(probeEvery, (s) => {
@@ -66,7 +68,7 @@ export class TrainingSession implements TrainingSessionLike {
     const pictures = options.visuals && onVisual ? new VisualSampler(trainer, options.visuals.everyMs, (v) => onVisual(v), options.visuals.clock) : null;
     let lastStep = { step: 0, epoch: 0 };
     let model: ModelSummary | null = null;
-    const evaluate = (summary: RunSummary | null) => diagnose({ spec, dataset, probes, epochs, summary }, options.thresholds);
+    const evaluate = (summary: RunSummary | null) => diagnose({ spec, dataset, probes: probes.items(), epochs, summary }, options.thresholds);
     trainer.on((event) => {
       switch (event.type) {
         case 'start':
@@ -94,7 +96,7 @@ export class TrainingSession implements TrainingSessionLike {
     if (pictures && lastStep.step > 0) pictures.take(lastStep.step, lastStep.epoch);
     const findings = evaluate(summary);
     callbacks.onFindings?.(findings);
-    return { summary, findings, model: model ?? withPredictedScales(trainer.summary(), spec, dataset), epochs, probes };
+    return { summary, findings, model: model ?? withPredictedScales(trainer.summary(), spec, dataset), epochs, probes: probes.items() };
   }
 
   stop(): void {

@@ -1,6 +1,6 @@
 // The extension's settings (contributed in package.json under `nnDebugger.*`), read fresh at each use.
 import * as vscode from 'vscode';
-import type { RunOptions } from '../protocol';
+import type { RunOptions } from '../shared/protocol';
 
 export interface Settings {
   probeEvery: number;

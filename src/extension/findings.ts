@@ -3,7 +3,8 @@
 // field a whole-model finding concerns. Cleared when a run starts, replaced as live findings
 // arrive, and marked stale (not removed) once the file changes, since the evidence is still worth reading.
 import * as vscode from 'vscode';
-import type { Finding } from '../protocol';
+import { evidenceText, formatNumber } from '../shared/format';
+import type { Finding } from '../shared/protocol';
 import { Disposable } from './dispose';
 import { fieldRange, layerRange } from './model-text';
 import type { RunRecord, TrainingRuns } from './runs';
@@ -27,17 +28,6 @@ const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
   warning: vscode.DiagnosticSeverity.Warning,
   info: vscode.DiagnosticSeverity.Information,
 };
-
-function fmt(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  return Math.abs(n) >= 1e4 || (Math.abs(n) < 1e-3 && n !== 0) ? n.toExponential(2) : String(Number(n.toPrecision(4)));
-}
-
-export function evidenceText(f: Finding): string {
-  const e = f.evidence;
-  const steps = e.fromStep !== null ? ` (steps ${e.fromStep}–${e.toStep ?? e.fromStep})` : '';
-  return `${e.metric} = ${fmt(e.value)} ${e.comparison} ${fmt(e.threshold)}${steps}`;
-}
 
 export class FindingDiagnostics extends Disposable {
   private readonly collection = this.register(vscode.languages.createDiagnosticCollection('nn-debugger.findings'));
@@ -99,7 +89,7 @@ export class FindingDiagnostics extends Disposable {
     const primaryLocation = new vscode.Location(run.uri, primary);
     const shared = [
       new vscode.DiagnosticRelatedInformation(primaryLocation, `Evidence: ${evidenceText(f)}`),
-      ...Object.entries(f.evidence.details).map(([k, v]) => new vscode.DiagnosticRelatedInformation(primaryLocation, `${k}: ${typeof v === 'number' ? fmt(v) : v}`)),
+      ...Object.entries(f.evidence.details).map(([k, v]) => new vscode.DiagnosticRelatedInformation(primaryLocation, `${k}: ${typeof v === 'number' ? formatNumber(v) : v}`)),
       ...(f.concept ? [new vscode.DiagnosticRelatedInformation(primaryLocation, `What it means: ${f.concept.text} ${f.concept.url}`)] : []),
     ];
     const make = (range: vscode.Range, where: string, extra: vscode.DiagnosticRelatedInformation[]) => {

@@ -3,7 +3,8 @@
 // version other than the one the action was offered for, then makes one WorkspaceEdit (undoable).
 import * as vscode from 'vscode';
 import { computeFixEdits } from '../engine/fixes';
-import type { FixRef } from '../engine/types';
+import { preferredFirst } from '../shared/severity';
+import type { FixRef } from '../shared/wire-types';
 import { Disposable } from './dispose';
 import type { FindingDiagnostics } from './findings';
 import type { TrainingRuns } from './runs';
@@ -17,13 +18,6 @@ export interface ApplyFixArgs {
   version: number;
   fixId: string;
   retrain: boolean;
-}
-
-/** The fixes of a finding with exactly one marked preferred (the engine's choice, else the first), listed first. */
-export function withOnePreferred(fixes: FixRef[]): FixRef[] {
-  const chosen = Math.max(0, fixes.findIndex((f) => f.preferred));
-  const marked = fixes.map((f, i) => ({ ...f, preferred: i === chosen }));
-  return [...marked.filter((f) => f.preferred), ...marked.filter((f) => !f.preferred)];
 }
 
 export class FindingFixProvider implements vscode.CodeActionProvider {
@@ -43,7 +37,7 @@ export class FindingFixProvider implements vscode.CodeActionProvider {
         (p) => p.diagnostic.code === diagnostic.code && p.diagnostic.range.isEqual(diagnostic.range) && p.diagnostic.message === diagnostic.message,
       );
       if (!match) continue;
-      const fixes = withOnePreferred(match.finding.fixes);
+      const fixes = preferredFirst(match.finding.fixes);
       for (const fix of fixes) actions.push(this.action(doc, diagnostic, fix, fix.title, fix.preferred, false));
       const preferred = fixes.find((f) => f.preferred);
       if (preferred) actions.push(this.action(doc, diagnostic, preferred, `Apply and retrain: ${preferred.title}`, false, true));

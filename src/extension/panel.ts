@@ -2,7 +2,7 @@
 // the current run. Messages out are JSON-encoded with NaN/Infinity spelled out; messages in are validated
 // against the protocol before anything acts on them.
 import * as vscode from 'vscode';
-import { decodeNumbers, encodeNumbers, isFromWebview, type FromWebview, type RunInfo, type ToWebview } from '../protocol';
+import { decodeNumbers, encodeNumbers, isFromWebview, replayMessages, type FromWebview, type RunInfo, type ToWebview } from '../shared/protocol';
 import { Disposable } from './dispose';
 import type { FindingDiagnostics } from './findings';
 import { applyFix } from './fixes';
@@ -33,8 +33,12 @@ export class PanelHost extends Disposable {
     this.register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => this.adopt(panel) }));
     this.register(runs.onDidChangeState((run) => this.isShown(run) && this.sendState(run)));
     this.register(runs.onDidProgress(({ run, batch }) => this.isShown(run) && this.post({ type: 'progress', runId: run.runId, batch })));
-    this.register(runs.onDidEnd((run) => this.isShown(run) && this.sendEnd(run)));
-    this.register(findings.onDidBecomeStale((run) => this.isShown(run) && this.post({ type: 'stale', runId: run.runId, stale: true })));
+    this.register(runs.onDidEnd((run) => {
+      if (!this.isShown(run)) return;
+      this.sendEnd(run);
+      this.sendFinishedRuns(run);
+    }));
+    this.register(findings.onDidBecomeStale((run) => this.isShown(run) && this.post({ type: 'stale', runId: run.runId })));
     this.register({ dispose: () => this.panel?.dispose() });
   }
 
@@ -84,11 +88,20 @@ export class PanelHost extends Disposable {
 
   /** Everything the panel needs to draw a run from scratch (first open, reload, or a new run). */
   private replay(run: RunRecord): void {
-    this.sendState(run);
-    const h = run.history;
-    if (h.steps.length || h.epochs.length || h.probes.length || h.findings || h.visuals?.length) this.post({ type: 'progress', runId: run.runId, batch: h });
-    if (run.outcome) this.sendEnd(run);
-    if (this.findings.isStale(run) && run.outcome) this.post({ type: 'stale', runId: run.runId, stale: true });
+    const info = runInfo(run);
+    const o = run.outcome;
+    if (!info) {
+      if (o?.kind === 'failed') this.post({ type: 'run-failed', runId: null, message: o.message });
+      return;
+    }
+    this.announced.add(run.runId);
+    const end = o?.kind === 'finished' ? { summary: o.summary, findings: o.findings } : null;
+    const failure = o?.kind === 'failed' ? o.message : null;
+    for (const msg of replayMessages({ info, state: run.state, history: run.history, end, failure, stale: o !== null && this.findings.isStale(run) })) this.post(msg);
+  }
+
+  private sendFinishedRuns(run: RunRecord): void {
+    this.post({ type: 'finished-runs', modelPath: run.uri.fsPath, runs: [...this.runs.finishedFor(run.uri)] });
   }
 
   private sendState(run: RunRecord): void {
@@ -124,7 +137,10 @@ export class PanelHost extends Disposable {
     switch (msg.type) {
       case 'ready':
         this.announced.clear();
-        if (run) this.replay(run);
+        if (run) {
+          this.replay(run);
+          this.sendFinishedRuns(run);
+        }
         return;
       case 'control':
         if (!run) return;

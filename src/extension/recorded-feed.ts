@@ -2,7 +2,7 @@
 // run: each chunk of lines becomes one progress batch with the findings of everything seen so far.
 import { RecordedRunBuilder, parseRecordedLine, type RecordedRun } from '../engine/recorded/stream';
 import { diagnoseRecorded } from '../engine/recorded/diagnose';
-import type { Finding, ProgressBatch, RunSummary } from '../protocol';
+import type { Finding, ProgressBatch, RunSummary } from '../shared/protocol';
 import type { ExternalRun } from './runs';
 
 export class RecordedFeed {

@@ -2,7 +2,7 @@
 // `nn-debugger train --json` prints (for CI scripts that already read the CLI's output).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { evidenceText } from './findings';
+import { evidenceText } from '../shared/format';
 import { jsonReport, type JsonReport } from '../engine/report-json';
 import type { RunRecord } from './runs';
 import { worstHealth } from './run-ui';

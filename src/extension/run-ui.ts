@@ -2,16 +2,15 @@
 // item (epoch, loss, worst health) that reveals the panel when clicked.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Finding } from '../protocol';
+import type { Finding } from '../shared/protocol';
+import { worstSeverity } from '../shared/severity';
 import { Disposable } from './dispose';
 import type { RunRecord, TrainingRuns } from './runs';
 
-const RANK: Record<Finding['severity'], number> = { info: 1, warning: 2, error: 3 };
-
 export function worstHealth(findings: Finding[]): { label: string; icon: string } {
-  const worst = findings.reduce((w, f) => Math.max(w, RANK[f.severity]), 0);
-  if (worst === 3) return { label: `${findings.length} problem${findings.length > 1 ? 's' : ''}`, icon: '$(error)' };
-  if (worst === 2) return { label: `${findings.length} warning${findings.length > 1 ? 's' : ''}`, icon: '$(warning)' };
+  const worst = worstSeverity(findings);
+  if (worst === 'error') return { label: `${findings.length} problem${findings.length > 1 ? 's' : ''}`, icon: '$(error)' };
+  if (worst === 'warning') return { label: `${findings.length} warning${findings.length > 1 ? 's' : ''}`, icon: '$(warning)' };
   return { label: 'healthy', icon: '$(pass)' };
 }
 

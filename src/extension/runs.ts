@@ -7,14 +7,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseModel } from '../engine/spec/parse';
 import type { ModelSpec } from '../engine/spec/model-spec';
-import { keepPictures, type DataFileRef, type EpochMetrics, type Finding, type ModelSummary, type PanelRunState, type ProgressBatch, type StepMetrics } from '../protocol';
+import type { DataFileRef, EpochMetrics, Finding, FinishedRun, ModelSummary, PanelRunState, ProgressBatch, StepMetrics } from '../shared/protocol';
+import { RunHistory } from '../shared/history';
+import { FinishedRuns } from './finished-runs';
 import { readSettings, runOptions } from './config';
 import { Disposable } from './dispose';
 import { estimateRunBytes, formatMb, type DataPreview } from './memory-estimate';
 import { errorText, WorkerRun, type RunOutcome } from './worker-host';
 
-const MAX_HISTORY_STEPS = 5000;
-const MAX_HISTORY_PROBES = 1000;
 /** How much of a data file is read up front, for the memory estimate (the worker streams the rest). */
 const PREVIEW_BYTES = 64 * 1024;
 
@@ -75,7 +75,8 @@ export interface RunRecord {
   state: PanelRunState;
   model: ModelSummary | null;
   findings: Finding[];
-  history: ProgressBatch;
+  /** Bounded as every holder bounds it (shared/history.ts); the panel is rebuilt from it. */
+  history: RunHistory;
   lastStep: StepMetrics | null;
   lastEpoch: EpochMetrics | null;
   outcome: RunOutcome | null;
@@ -108,6 +109,7 @@ export class TrainingRuns extends Disposable {
   /** Models whose run is being prepared (reading files): a second Train must not start a parallel run. */
   private readonly starting = new Set<string>();
   private readonly latest = new Map<string, RunRecord>();
+  private readonly finishedRuns = new FinishedRuns<FinishedRun>((r) => r.info.runId);
   private lastRecord: RunRecord | null = null;
   private script: string;
 
@@ -146,6 +148,11 @@ export class TrainingRuns extends Disposable {
 
   latestFor(uri: vscode.Uri): RunRecord | null {
     return this.latest.get(uri.toString()) ?? null;
+  }
+
+  /** The model's last finished runs, newest first (the panel compares two of them). */
+  finishedFor(uri: vscode.Uri): readonly FinishedRun[] {
+    return this.finishedRuns.of(uri.toString());
   }
 
   activeFor(uri: vscode.Uri): RunRecord | null {
@@ -217,7 +224,7 @@ export class TrainingRuns extends Disposable {
       state: 'running',
       model: null,
       findings: [],
-      history: { steps: [], epochs: [], probes: [], findings: null },
+      history: new RunHistory(),
       lastStep: null,
       lastEpoch: null,
       outcome: null,
@@ -287,7 +294,7 @@ export class TrainingRuns extends Disposable {
       uri, modelName: name, seed: 0, totalEpochs: null, startedAt: Date.now(),
       // not a model text: findings are placed at the file's start and cannot be applied as edits
       text: '', version: null,
-      state: 'running', model: null, findings: [], history: { steps: [], epochs: [], probes: [], findings: null },
+      state: 'running', model: null, findings: [], history: new RunHistory(),
       lastStep: null, lastEpoch: null, outcome: null, external: control,
     };
     this.latest.set(uri.toString(), record);
@@ -329,14 +336,8 @@ export class TrainingRuns extends Disposable {
   }
 
   private absorb(record: RunRecord, batch: ProgressBatch): void {
-    const h = record.history;
-    h.steps.push(...batch.steps);
-    h.epochs.push(...batch.epochs);
-    h.probes.push(...batch.probes);
-    if (h.steps.length > MAX_HISTORY_STEPS) h.steps = h.steps.filter((_, i) => i % 2 === 1);
-    if (h.probes.length > MAX_HISTORY_PROBES) h.probes = h.probes.filter((_, i) => i % 2 === 1);
-    if (batch.visuals?.length) h.visuals = keepPictures(h.visuals ?? [], batch.visuals);
-    if (batch.findings) record.findings = h.findings = batch.findings;
+    record.history.absorb(batch);
+    if (batch.findings) record.findings = batch.findings;
     record.lastStep = batch.steps.at(-1) ?? record.lastStep;
     record.lastEpoch = batch.epochs.at(-1) ?? record.lastEpoch;
     this.progressEmitter.fire({ run: record, batch });
@@ -347,6 +348,10 @@ export class TrainingRuns extends Disposable {
     record.outcome = outcome;
     if (outcome.kind === 'finished') {
       record.findings = record.history.findings = outcome.findings;
+      if (record.model) {
+        const info = { runId: record.runId, modelPath: record.uri.fsPath, model: record.model, seed: record.seed, startedAt: record.startedAt };
+        this.finishedRuns.add(record.uri.toString(), { info, summary: outcome.summary, findings: outcome.findings, steps: record.history.comparedSteps(), epochs: [...record.history.epochs] });
+      }
       const s = outcome.summary.status;
       record.state = s === 'stopped' ? 'stopped' : s === 'failed' ? 'failed' : 'finished';
       log.info(`run ${record.runId}: ${s} after ${outcome.summary.epochs} epochs, ${outcome.findings.length} findings, loss ${outcome.summary.final.loss}`);

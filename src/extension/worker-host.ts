@@ -3,7 +3,7 @@
 // Stop is cooperative first and forced after a grace period; every way a worker can die ends the run
 // exactly once with a clear outcome.
 import { Worker } from 'node:worker_threads';
-import { isFromWorker, type Finding, type ModelSummary, type ProgressBatch, type RepairEvent, type RepairResult, type RunSummary, type ToWorker } from '../protocol';
+import { isFromWorker, type Finding, type ModelSummary, type ProgressBatch, type RepairEvent, type RepairResult, type RunSummary, type ToWorker } from '../shared/protocol';
 
 /** A training run, or a repair loop (which reports its rounds and its result instead of live data). */
 export type StartMessage = Extract<ToWorker, { type: 'start' | 'repair' }>;

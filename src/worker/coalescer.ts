@@ -1,11 +1,9 @@
 // Live training data is produced far faster than anyone can look at it. The worker gathers it into one
 // batch and sends at most `maxPerSecond` batches, and only while fewer than `window` batches are
-// unacknowledged, so a fast model cannot flood the extension host or the webview. The pending batch
-// is thinned when the host falls behind, which keeps memory bounded.
-import { keepPictures, type EpochMetrics, type Finding, type ProbeSnapshot, type ProgressBatch, type StepMetrics, type VisualSnapshot } from '../protocol';
-
-const MAX_PENDING_STEPS = 2000;
-const MAX_PENDING_PROBES = 400;
+// unacknowledged, so a fast model cannot flood the extension host or the webview. The pending batch is a
+// run history (shared/history.ts), bounded and thinned as every holder's is when the host falls behind.
+import type { EpochMetrics, Finding, ProbeSnapshot, ProgressBatch, StepMetrics, VisualSnapshot } from '../shared/protocol';
+import { RunHistory } from '../shared/history';
 
 export interface CoalescerClock {
   now(): number;
@@ -19,17 +17,8 @@ const realClock: CoalescerClock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-/** Keeps every other entry: halves a list while preserving its shape over time. */
-function thin<T>(items: T[]): T[] {
-  return items.filter((_, i) => i % 2 === 1 || i === items.length - 1);
-}
-
 export class ProgressCoalescer {
-  private steps: StepMetrics[] = [];
-  private epochs: EpochMetrics[] = [];
-  private probes: ProbeSnapshot[] = [];
-  private findings: Finding[] | null = null;
-  private visuals: VisualSnapshot[] = [];
+  private pending = new RunHistory();
   private seq = 0;
   private acked = 0;
   private lastSent = -Infinity;
@@ -46,29 +35,27 @@ export class ProgressCoalescer {
   }
 
   addStep(m: StepMetrics): void {
-    this.steps.push(m);
-    if (this.steps.length > MAX_PENDING_STEPS) this.steps = thin(this.steps);
+    this.pending.steps.push(m);
     this.schedule();
   }
 
   addEpoch(m: EpochMetrics): void {
-    this.epochs.push(m);
+    this.pending.epochs.push(m);
     this.schedule();
   }
 
   addProbe(p: ProbeSnapshot): void {
-    this.probes.push(p);
-    if (this.probes.length > MAX_PENDING_PROBES) this.probes = thin(this.probes);
+    this.pending.absorb({ steps: [], epochs: [], probes: [p], findings: null });
     this.schedule();
   }
 
   addVisual(v: VisualSnapshot): void {
-    this.visuals = keepPictures(this.visuals, [v]);
+    this.pending.absorb({ steps: [], epochs: [], probes: [], findings: null, visuals: [v] });
     this.schedule();
   }
 
   setFindings(f: Finding[]): void {
-    this.findings = f;
+    this.pending.findings = f;
     this.schedule();
   }
 
@@ -92,7 +79,7 @@ export class ProgressCoalescer {
   }
 
   private hasPending(): boolean {
-    return this.steps.length > 0 || this.epochs.length > 0 || this.probes.length > 0 || this.findings !== null || this.visuals.length > 0;
+    return !this.pending.isEmpty;
   }
 
   private schedule(): void {
@@ -106,12 +93,8 @@ export class ProgressCoalescer {
   }
 
   private emit(): void {
-    const batch: ProgressBatch = { steps: this.steps, epochs: this.epochs, probes: this.probes, findings: this.findings, visuals: this.visuals };
-    this.visuals = [];
-    this.steps = [];
-    this.epochs = [];
-    this.probes = [];
-    this.findings = null;
+    const batch: ProgressBatch = this.pending.toBatch();
+    this.pending = new RunHistory();
     this.lastSent = this.clock.now();
     this.send(++this.seq, batch);
   }

@@ -2,7 +2,7 @@
 // and speaks the ToWorker/FromWorker protocol. Live data goes through the coalescer; the host acknowledges
 // each batch. A repair reports its rounds instead of live training data.
 import { parentPort } from 'node:worker_threads';
-import { isToWorker, type DataFileRef, type FromWorker, type ToWorker } from '../protocol';
+import { isToWorker, type DataFileRef, type FromWorker, type ToWorker } from '../shared/protocol';
 import type { DataFiles } from '../engine/data/dataset';
 import { openDataFiles } from '../cli/data-files';
 import { TrainingSession } from '../engine/session';

@@ -5,7 +5,8 @@ import { batchNormStats, deadRatio, saturationRatio, countNonFinite, outputStats
 import type { Layer, Param } from '../../src/engine/layers/layer';
 import { sumSquares } from '../../src/engine/train/clipping';
 import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer, wasmKernels } from '../../src/engine/kernels/select';
-import { HISTOGRAM_BINS, HISTOGRAM_EDGES, HISTOGRAM_SAMPLE, RATIO_SAMPLE, binOf, gradientHistogram, sampleIndices, type BinCounter } from '../../src/engine/probes/histogram';
+import { HISTOGRAM_BINS, HISTOGRAM_EDGES } from '../../src/shared/histogram-edges';
+import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, binOf, gradientHistogram, sampleIndices, type BinCounter } from '../../src/engine/probes/histogram';
 
 test('dead units: ReLU needs a positive input somewhere in the batch, ReLU6 one strictly inside (0, 6)', () => {
   // 3 samples x 4 units, row-major

@@ -1,21 +1,24 @@
 // The extension trusts nothing a worker script sends: every message is shape-checked before it is used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFromWebview, isFromWorker, isToWorker } from '../../src/protocol';
+import { isFromWebview, isFromWorker, isToWorker } from '../../src/shared/protocol';
 
 const batch = { steps: [], epochs: [], probes: [], findings: null };
+const model = { name: 'm', layers: [] };
+const summary = { status: 'completed', epochs: 1, steps: 10 };
+const options = { probeEvery: 10, thresholds: {}, epochs: null, maxMessagesPerSecond: 20, threads: 0 };
 
 test('well-formed worker messages pass', () => {
   for (const m of [
-    { type: 'started', runId: 'r', model: { layers: [] } },
+    { type: 'started', runId: 'r', model },
     { type: 'progress', runId: 'r', seq: 3, batch },
     { type: 'paused', runId: 'r', paused: true },
     { type: 'loading', runId: 'r', file: 'data/big.csv', bytes: 1024, total: 4096 },
-    { type: 'finished', runId: 'r', summary: { status: 'completed' }, findings: [] },
+    { type: 'finished', runId: 'r', summary, findings: [] },
     { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 'units must be >= 1', path: ['layers', 0, 'units'] }] },
     { type: 'log', level: 'warn', message: 'slow' },
     { type: 'repair-progress', runId: 'r', event: { type: 'baseline' } },
-    { type: 'repaired', runId: 'r', result: { text: '{}', attempts: [], summary: { status: 'completed' }, findings: [] } },
+    { type: 'repaired', runId: 'r', result: { text: '{}', attempts: [], summary, findings: [] } },
   ]) assert.ok(isFromWorker(m), JSON.stringify(m));
 });
 
@@ -29,7 +32,9 @@ test('malformed worker messages are refused: wrong types, missing fields, unknow
     { type: 'failed', runId: 'r' },
     { type: 'failed', runId: 'r', message: 'bad', issues: [{ message: 1 }] },
     { type: 'finished', runId: 'r', summary: {}, findings: [] },
-    { type: 'started', model: { layers: [] } },
+    { type: 'started', model },
+    { type: 'started', runId: 'r', model: { layers: [] } },
+    { type: 'finished', runId: 'r', summary: { status: 'done', epochs: 1, steps: 1 }, findings: [] },
     { type: 'paused', runId: 'r', paused: 'yes' },
     { type: 'loading', runId: 'r', file: 'big.csv', bytes: '1' , total: 2 },
     { type: 'loading', runId: 'r', bytes: 1, total: 2 },
@@ -42,7 +47,6 @@ test('malformed worker messages are refused: wrong types, missing fields, unknow
 });
 
 test('repair requests are shape-checked on their way to the worker and from the panel', () => {
-  const options = { probeEvery: 10, thresholds: {}, epochs: null, maxMessagesPerSecond: 20 };
   assert.ok(isToWorker({ type: 'repair', runId: 'r', modelPath: 'm.nn.json', modelText: '{}', files: {}, options, rounds: 4 }));
   assert.equal(isToWorker({ type: 'repair', runId: 'r', modelPath: 'm.nn.json', modelText: '{}', files: {}, options }), false, 'rounds missing');
   assert.ok(isFromWebview({ type: 'repair', runId: 'r' }));
@@ -50,7 +54,7 @@ test('repair requests are shape-checked on their way to the worker and from the 
 });
 
 test('a start message carries each data file as a resolved path or as text, nothing else', () => {
-  const start = (files: unknown) => ({ type: 'start', runId: 'r', modelPath: '/w/m.nn.json', modelText: '{}', files, options: {} });
+  const start = (files: unknown) => ({ type: 'start', runId: 'r', modelPath: '/w/m.nn.json', modelText: '{}', files, options });
   assert.ok(isToWorker(start({})));
   assert.ok(isToWorker(start({ 'd.csv': { path: '/w/d.csv' }, 'e.json': { text: '[]' } })));
   for (const files of [{ 'd.csv': 'a,b\n1,2' }, { 'd.csv': { path: 3 } }, { 'd.csv': null }, []]) assert.equal(isToWorker(start(files)), false, JSON.stringify(files));

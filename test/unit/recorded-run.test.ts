@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeNumbers } from '../../src/protocol';
+import { encodeNumbers } from '../../src/shared/protocol';
 import { parseRecordedRun, RecordedStreamError } from '../../src/engine/recorded/stream';
 import { recordedSpec } from '../../src/engine/recorded/spec';
 import { diagnoseRecorded } from '../../src/engine/recorded/diagnose';

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressCoalescer, type CoalescerClock } from '../../src/worker/coalescer';
-import type { ProgressBatch } from '../../src/protocol';
+import type { ProgressBatch } from '../../src/shared/protocol';
+import { HISTORY_CAPACITY } from '../../src/shared/history';
 
 class FakeClock implements CoalescerClock {
   t = 0;
@@ -74,7 +75,8 @@ test('a host that never acks cannot make the pending batch grow without bound', 
   clock.advance(1000);
   c.flush();
   const steps = (last as ProgressBatch | null)?.steps ?? [];
-  assert.ok(steps.length <= 2000, `${steps.length} steps pending`);
+  assert.ok(steps.length <= HISTORY_CAPACITY.steps + 1, `${steps.length} steps pending`);
+  assert.equal(steps[0]?.step, 0, 'the first step is kept');
   assert.equal(steps.at(-1)?.step, 99_999, 'the latest step is kept');
 });
 
@@ -89,16 +91,20 @@ test('the latest findings replace earlier ones in the same batch', () => {
   assert.deepEqual(batches[0]!.findings, [{ code: 'dead-relu' }]);
 });
 
-test('pictures: a batch carries the run\'s first picture (with the data points) and the newest, never more', () => {
+test('pictures: a batch carries its first picture (with the data points) and the newest whole, the others as quantiles only', () => {
   const clock = new FakeClock();
   const sent: ProgressBatch[] = [];
   const c = new ProgressCoalescer((_seq, batch) => sent.push(batch), 10, 4, clock);
-  const picture = (stepNo: number) => ({ step: stepNo, epoch: 1, boundary: null, points: stepNo === 1 ? { train: [], trainLabels: [], val: [], valLabels: [] } : null, layers: [] });
+  const layer = { position: 0, name: 'dense_1', kind: 'dense', output: { min: 0, max: 1, counts: [1] }, units: null, weighted: true, weights: [0.5], weightQuantiles: [0, 1], gradQuantiles: [0, 1] };
+  const picture = (stepNo: number) => ({ step: stepNo, epoch: 1, boundary: null, points: stepNo === 1 ? { train: [], trainLabels: [], val: [], valLabels: [] } : null, layers: [layer] });
   for (let i = 1; i <= 50; i++) c.addVisual(picture(i));
   clock.advance(200);
   c.ack(1);
   for (let i = 51; i <= 60; i++) c.addVisual(picture(i));
   clock.advance(200);
-  assert.deepEqual(sent.map((b) => b.visuals?.map((v) => v.step)), [[1, 50], [51, 60]]);
-  assert.ok(sent[0]!.visuals![0]!.points, 'the first picture keeps its points');
+  assert.deepEqual(sent.map((b) => b.visuals?.map((v) => v.step)), [Array.from({ length: 50 }, (_, i) => i + 1), Array.from({ length: 10 }, (_, i) => i + 51)]);
+  const first = sent[0]!.visuals!;
+  assert.ok(first[0]!.points, 'the first picture keeps its points');
+  assert.deepEqual(first.map((v) => v.layers[0]!.weights !== null), first.map((_, i) => i === 0 || i === first.length - 1), 'only the first and newest keep their drawing data');
+  assert.ok(first.every((v) => v.layers[0]!.weightQuantiles !== null), 'every picture keeps its quantiles for the distributions over time');
 });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FromWorker, ToWorker } from '../../src/protocol';
+import type { FromWorker, ToWorker } from '../../src/shared/protocol';
 
 const entry = JSON.stringify(fileURLToPath(new URL('../../src/worker/main.ts', import.meta.url)));
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decodeNumbers, type ToWebview } from '../../src/protocol';
-import type { LayerProbe, ModelLayerSummary } from '../../src/engine/types';
+import { decodeNumbers, type ToWebview } from '../../src/shared/protocol';
+import type { LayerProbe, ModelLayerSummary } from '../../src/shared/wire-types';
 import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';
 import { THEMES, type ThemeName } from './themes';
 

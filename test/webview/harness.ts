@@ -29,8 +29,8 @@ function newestMtime(dir: string): number {
 /** Builds the panel bundle when it is missing or older than its sources (same options as esbuild.js's webview entry). */
 export async function ensureWebviewBuilt(): Promise<void> {
   const out = join(DIST, 'webview.js');
-  // The bundle's sources: the panel, the protocol and the engine constant it labels histograms with.
-  const sources = Math.max(newestMtime(join(ROOT, 'webview')), ...['protocol.ts', 'engine/probes/histogram.ts'].map((f) => statSync(join(ROOT, 'src', f)).mtimeMs));
+  // The bundle's sources: the panel and the shared core (protocol, formatting, history policy) it imports.
+  const sources = Math.max(newestMtime(join(ROOT, 'webview')), newestMtime(join(ROOT, 'src', 'shared')));
   if (existsSync(out) && existsSync(join(DIST, 'webview.css')) && statSync(out).mtimeMs >= sources) return;
   await build({
     absWorkingDir: ROOT,

@@ -5,7 +5,7 @@
 // Layer names include hostile markup on purpose. Run: node --import tsx test/webview/make-fixture.ts
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { encodeNumbers, type RunInfo, type ToWebview } from '../../src/protocol';
+import { encodeNumbers, type RunInfo, type ToWebview } from '../../src/shared/protocol';
 import { CONCEPTS } from '../../src/engine/diagnosis/concepts';
 import type { Finding, LayerProbe, ModelLayerSummary, ProbeSnapshot } from '../../src/engine/types';
 

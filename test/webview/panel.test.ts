@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { decodeNumbers, type ToWebview } from '../../src/protocol';
+import { decodeNumbers, encodeNumbers, replayMessages, type ToWebview } from '../../src/shared/protocol';
+import { RunHistory } from '../../src/shared/history';
 import type { LayerProbe } from '../../src/engine/types';
 import { countColourPixels, loadFixture, panelPages, RESULTS, type PanelPage } from './harness';
 import { THEMES, type ThemeName } from './themes';
@@ -137,9 +138,9 @@ describe('Gradient Health panel in Chromium', () => {
       await p.page.locator('#findings-list > li').nth(4).locator('.layer-link').click();
       await p.page.locator('#layer-table tbody tr[data-position="4"] button.link').click();
       assert.deepEqual((await p.posted()).slice(before), [
-        { type: 'apply-fix', runId: 'run-1', fixId: 'clip-norm:5', code: 'exploding-gradients', layerIndex: 1, retrain: true },
-        { type: 'apply-fix', runId: 'run-1', fixId: 'reinit:dense_1:he', code: 'dead-relu', layerIndex: 0, retrain: true },
-        { type: 'apply-fix', runId: 'run-1', fixId: 'early-stopping:5', code: 'overfitting', layerIndex: null, retrain: false },
+        { type: 'apply-fix', runId: 'run-1', fixId: 'clip-norm:5', retrain: true },
+        { type: 'apply-fix', runId: 'run-1', fixId: 'reinit:dense_1:he', retrain: true },
+        { type: 'apply-fix', runId: 'run-1', fixId: 'early-stopping:5', retrain: false },
         { type: 'reveal-layer', runId: 'run-1', layerIndex: 3, field: null },
         { type: 'reveal-layer', runId: 'run-1', layerIndex: null, field: 'training' },
         { type: 'reveal-layer', runId: 'run-1', layerIndex: 3, field: null },
@@ -148,13 +149,14 @@ describe('Gradient Health panel in Chromium', () => {
     });
 
     test('a stale run disables its fixes and says why', async () => {
-      await p.send([{ type: 'stale', runId: 'run-1', stale: true }]);
-      assert.equal(await p.page.locator('#stale-note').isVisible(), true);
-      const before = (await p.posted()).length;
-      await p.page.locator('.fix-button').first().click({ force: true });
-      assert.equal((await p.posted()).length, before, 'a disabled fix posts nothing');
-      await p.send([{ type: 'stale', runId: 'run-1', stale: false }]);
-      assert.equal(await p.page.locator('#stale-note').isVisible(), false);
+      const q = await panel();
+      await q.send(brokenRun);
+      assert.equal(await q.page.locator('#stale-note').isVisible(), false);
+      await q.send([{ type: 'stale', runId: 'run-1' }]);
+      assert.equal(await q.page.locator('#stale-note').isVisible(), true);
+      const before = (await q.posted()).length;
+      await q.page.locator('.fix-button').first().click({ force: true });
+      assert.equal((await q.posted()).length, before, 'a disabled fix posts nothing');
     });
 
     test('hostile layer names are text: no element, no script, no request', async () => {
@@ -255,6 +257,38 @@ describe('Gradient Health panel in Chromium', () => {
       assert.equal(await q.page.locator('#findings-list > li').nth(0).locator('.evidence').innerText(), 'gradient L2 norm: Infinity (threshold > 1000) from step 420 to 600');
       for (const id of CANVASES) assert.ok((await countColourPixels(q.page, id, THEMES.dark.vars['--vscode-charts-blue']!)).painted > 1000, `${id} drawn after restore`);
     });
+  });
+
+  test('a reloaded panel shows the same points and probe count, from its saved state and then the extension\'s replay', async () => {
+    const p = await panel();
+    await p.send(brokenRun);
+    await p.page.waitForTimeout(1100); // the throttled save after the last message
+    // what the panel shows: every chart's points (as the store holds them for Chart.js) and the probe count
+    const shown = (q: PanelPage) => q.page.evaluate(() => {
+      type S = { points: { x: number; y: number }[] };
+      const run = (window as unknown as { nnPanel: { store: { current: { probes: number; loss: S; valLoss: S; layers: { gradNorm: S; updateRatio: S; dead: S; saturation: S; weightBands: S[] }[] } } } }).nnPanel.store.current;
+      const xy = (s: S) => s.points.map((p) => `${p.x}:${p.y}`).join(' ');
+      return { probes: run.probes, loss: xy(run.loss), valLoss: xy(run.valLoss), layers: run.layers.map((l) => [l.gradNorm, l.updateRatio, l.dead, l.saturation, ...l.weightBands].map(xy)) };
+    });
+    const lossTable = async (q: PanelPage) => {
+      await q.page.locator('#chart-loss summary').click();
+      return q.page.locator('#chart-loss table').innerText();
+    };
+    const before = await shown(p);
+    const beforeTable = await lossTable(p);
+    assert.equal(before.probes, decoded.flatMap((m) => (m.type === 'progress' ? m.batch.probes : [])).length);
+    assert.ok(before.layers.some((l) => l[0]!.length > 0) && before.loss.length > 0);
+    // the extension's copy of the run, as src/extension/runs.ts keeps it
+    const extension = new RunHistory();
+    for (const m of decoded) if (m.type === 'progress') extension.absorb(m.batch);
+    const end = decoded.find((m) => m.type === 'run-end')!;
+    const replay = replayMessages({ info: (decoded[0] as Extract<ToWebview, { type: 'run-start' }>).run, state: 'finished', history: extension, end: { summary: end.summary, findings: end.findings }, failure: null, stale: false });
+    const q = await panel({ state: await p.state() });
+    await q.send([]); // drawn
+    assert.deepEqual(await shown(q), before, 'restored from the saved state');
+    assert.equal(await lossTable(q), beforeTable);
+    await q.send(replay.map((m) => encodeNumbers(m)));
+    assert.deepEqual(await shown(q), before, 'then replayed by the extension: the same, nothing counted twice');
   });
 
   test('after a fix and retrain the previous run stays as a faded comparison', async () => {

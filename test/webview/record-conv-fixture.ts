@@ -5,7 +5,7 @@
 // Run: node --import tsx test/webview/record-conv-fixture.ts
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { encodeNumbers } from '../../src/protocol';
+import { encodeNumbers } from '../../src/shared/protocol';
 import { record } from './record-run';
 
 export const CONV_MODEL = {

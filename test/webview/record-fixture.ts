@@ -6,10 +6,10 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { applyFix } from '../../src/engine/fixes';
-import { encodeNumbers } from '../../src/protocol';
+import { encodeNumbers } from '../../src/shared/protocol';
+import { bySeverity } from '../../src/shared/severity';
 import { record } from './record-run';
 
-const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
 
 async function main(): Promise<void> {
   const root = resolve(__dirname, '..', '..');
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const text = readFileSync(join(root, relPath), 'utf8');
   const t0 = Date.now();
   const broken = await record('run-1', relPath, text);
-  const worst = [...broken.findings].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity]).find((f) => f.fixes.length > 0);
+  const worst = [...broken.findings].sort(bySeverity).find((f) => f.fixes.length > 0);
   if (!worst) throw new Error(`${relPath}: the broken run produced no finding with a fix`);
   const fix = worst.fixes.find((f) => f.preferred) ?? worst.fixes[0]!;
   const fixed = await record('run-2', relPath, applyFix(text, fix.id));

@@ -1,16 +1,16 @@
 // Records a run from the real engine as the ToWebview messages the extension sends the panel: one progress
-// batch per epoch with the run's pictures bounded as the worker bounds them (keepPictures).
+// batch per epoch, bounded as the worker bounds its pending batch (a shared/history.ts RunHistory).
 import { prepareSpec, TrainingSession } from '../../src/engine/session';
-import { keepPictures, type ProgressBatch, type ToWebview } from '../../src/protocol';
+import type { ToWebview } from '../../src/shared/protocol';
+import { RunHistory } from '../../src/shared/history';
 import type { Finding } from '../../src/engine/types';
 
 export async function record(runId: string, modelPath: string, text: string, pictureEverySteps = 1): Promise<{ messages: ToWebview[]; findings: Finding[] }> {
   const messages: ToWebview[] = [];
-  const empty = (): ProgressBatch => ({ steps: [], epochs: [], probes: [], findings: null, visuals: [] });
-  let batch = empty();
+  let batch = new RunHistory();
   const flush = () => {
-    messages.push({ type: 'progress', runId, batch });
-    batch = empty();
+    messages.push({ type: 'progress', runId, batch: batch.toBatch() });
+    batch = new RunHistory();
   };
   const seed = prepareSpec(text, modelPath).seed;
   // pictures by steps, not by time, so a recording is the same on any machine
@@ -23,8 +23,8 @@ export async function record(runId: string, modelPath: string, text: string, pic
       batch.steps.push(m);
       steps = m.step;
     },
-    onProbe: (p) => batch.probes.push(p),
-    onVisual: (v) => (batch.visuals = keepPictures(batch.visuals ?? [], [v])),
+    onProbe: (p) => batch.absorb({ steps: [], epochs: [], probes: [p], findings: null }),
+    onVisual: (v) => batch.absorb({ steps: [], epochs: [], probes: [], findings: null, visuals: [v] }),
     onEpoch: (e) => batch.epochs.push(e),
     onFindings: (f) => {
       batch.findings = f;
@@ -32,7 +32,7 @@ export async function record(runId: string, modelPath: string, text: string, pic
     },
   });
   const result = await session.run();
-  if (batch.steps.length || batch.probes.length || batch.visuals?.length) flush();
+  if (!batch.isEmpty) flush();
   messages.push({ type: 'run-state', runId, state: 'finished' }, { type: 'run-end', runId, summary: result.summary, findings: result.findings });
   return { messages, findings: result.findings };
 }

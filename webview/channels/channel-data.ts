@@ -2,8 +2,8 @@
 // pure data, no DOM, so it is tested in Node too. A measure is offered only where the probe carries it
 // (dead filters after a ReLU, saturation after sigmoid/tanh, filter gradients of a conv layer, a batch
 // norm's batch and running statistics, output moments and histograms of every image layer).
-import type { ChannelProbe, LayerProbe, ValueHistogram } from '../../src/engine/types';
-import { HISTOGRAM_EDGES } from '../../src/engine/probes/histogram';
+import type { ChannelProbe, LayerProbe, ValueHistogram } from '../../src/shared/wire-types';
+import { HISTOGRAM_EDGES } from '../../src/shared/histogram-edges';
 import type { PanelStore } from '../store';
 
 export type MeasureKey = 'dead' | 'saturation' | 'gradNorm' | 'updateRatio' | 'bnMean' | 'bnVar' | 'moments' | 'outputHistograms' | 'gradientHistograms';

@@ -6,7 +6,7 @@
 import { el } from '../dom';
 import { ChartCard, type TableRow } from '../charts/chart-card';
 import { readTheme, seriesColor, type ChartTheme } from '../charts/theme';
-import { formatNumber, formatPercent } from '../format';
+import { formatNumber, formatPercent } from '../../src/shared/format';
 import { fitCanvas } from '../pictures/canvas';
 import type { PanelStore } from '../store';
 import { imageLayers, measuresOf, summarize, type BarMeasure, type HistogramMeasure, type ImageLayer, type Measure } from './channel-data';

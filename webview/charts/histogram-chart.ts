@@ -1,7 +1,7 @@
 // The latest gradient histogram of one chosen layer (log-spaced |grad| bins, zeros in bin 0).
 import { Chart } from 'chart.js';
-import { HISTOGRAM_EDGES } from '../../src/engine/probes/histogram';
-import { formatNumber } from '../format';
+import { HISTOGRAM_EDGES } from '../../src/shared/histogram-edges';
+import { formatNumber } from '../../src/shared/format';
 import { ChartCard, type TableRow } from './chart-card';
 
 export class HistogramChart {

@@ -2,7 +2,7 @@
 // y-axis follows the recent part of the history, not all-time extremes, so a large early gradient does not
 // make today's healthy values look vanishing.
 import { Chart, Ticks, type ChartDataset, type Scale, type Tick } from 'chart.js';
-import { formatNumber } from '../format';
+import { formatNumber } from '../../src/shared/format';
 import type { Point } from '../series';
 import { bandsPlugin, type BandOptions } from './bands-plugin';
 import { ChartCard, type TableRow } from './chart-card';

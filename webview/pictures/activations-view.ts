@@ -4,8 +4,8 @@
 import { el } from '../dom';
 import { ChartCard, type TableRow } from '../charts/chart-card';
 import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
-import { formatNumber } from '../format';
-import type { LayerPicture, ValueHistogram } from '../../src/protocol';
+import { formatNumber } from '../../src/shared/format';
+import type { LayerPicture, ValueHistogram } from '../../src/shared/protocol';
 import type { PanelStore } from '../store';
 import { fitCanvas } from './canvas';
 

@@ -4,8 +4,8 @@
 import { el } from '../dom';
 import { ChartCard, type TableRow } from '../charts/chart-card';
 import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
-import { formatNumber, formatPercent } from '../format';
-import type { DecisionBoundary, PlanePoints, VisualSnapshot } from '../../src/protocol';
+import { formatNumber, formatPercent } from '../../src/shared/format';
+import type { DecisionBoundary, PlanePoints, VisualSnapshot } from '../../src/shared/protocol';
 import type { PanelStore, RunData } from '../store';
 import { fitCanvas } from './canvas';
 

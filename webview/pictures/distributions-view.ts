@@ -3,7 +3,7 @@
 import { el } from '../dom';
 import { ChartCard, type TableRow } from '../charts/chart-card';
 import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
-import { formatNumber } from '../format';
+import { formatNumber } from '../../src/shared/format';
 import type { LayerHistory, PanelStore } from '../store';
 import type { Series } from '../series';
 import { fitCanvas } from './canvas';

@@ -4,8 +4,8 @@
 // than MAX_DRAWN_UNITS show as one summary bar. Each column is a button that selects its layer everywhere.
 import { el } from '../dom';
 import { seriesColor, withAlpha, type ChartTheme } from '../charts/theme';
-import { formatNumber, formatPercent } from '../format';
-import type { LayerPicture, ModelSummary, VisualSnapshot } from '../../src/protocol';
+import { formatNumber, formatPercent } from '../../src/shared/format';
+import type { LayerPicture, ModelSummary, VisualSnapshot } from '../../src/shared/protocol';
 import type { PanelStore } from '../store';
 
 const SVG = 'http://www.w3.org/2000/svg';

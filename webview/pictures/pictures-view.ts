@@ -65,7 +65,7 @@ export class PicturesView {
       [this.activations, this.activations.card.root],
       [this.distributions, this.distributions.card.root],
     ];
-    // keepPictures makes a new list whenever a picture arrives: the list itself says what is new
+    // the store makes a new list whenever a picture arrives: the list itself says what is new
     const inputs = [run, run?.pictures, store.previous?.pictures, store.selected];
     for (const [view, root] of views) {
       if ((root as HTMLElement).hidden || this.onScreen.get(root) === false) continue;

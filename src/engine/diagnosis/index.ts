@@ -1,5 +1,6 @@
 // Diagnosis entry points: run the rule table (static rules only, or all) with threshold overrides.
-import type { Finding, FindingCode, Severity } from '../types';
+import type { Finding, FindingCode } from '../types';
+import { bySeverity } from '../../shared/severity';
 import type { RuleContext, Thresholds } from './rule';
 import { RULES } from './rules';
 
@@ -7,8 +8,6 @@ export type { RuleContext } from './rule';
 export { RULES } from './rules';
 
 export type ThresholdOverrides = Record<string, Record<string, number>>;
-
-const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
  * The causal order: each symptom and the causes that can explain it. When a cause is found too, the
@@ -49,7 +48,7 @@ export function diagnose(ctx: RuleContext, overrides: ThresholdOverrides = {}, s
   return findings
     .map((f) => explained(f, findings))
     .map((f, i) => ({ f, i }))
-    .sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i)
+    .sort((a, b) => bySeverity(a.f, b.f) || a.i - b.i)
     .map(({ f }) => f);
 }
 

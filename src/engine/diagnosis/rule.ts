@@ -65,13 +65,8 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Numbers printed in messages: 3 significant digits, exponent form when tiny or huge. */
-export function fmt(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a < 1e-3 || a >= 1e5 ? x.toExponential(2) : String(Number(x.toPrecision(3)));
-}
+/** Numbers printed in messages, as every surface prints them. */
+export { formatNumber as fmt } from '../../shared/format';
 
 /** A tidy learning rate `factor` times `lr` (0.1 x 0.05 -> 0.005), for lr fixes. */
 export function scaledLr(lr: number, factor: number): string {

@@ -3,10 +3,8 @@
 // n / sample entries: reading all of a 200k-weight layer several times per probe costs more than the
 // probe budget, and a plain stride would alias with the matrix rows and see only some units.
 import type { FloatArray } from '../types';
+import { HISTOGRAM_EDGES, HISTOGRAM_BINS } from '../../shared/histogram-edges';
 
-/** Bin edges 1e-10 ... 1e2. Bin 0 holds |g| < 1e-10 (zeros included), bin k holds [EDGES[k-1], EDGES[k]), the last bin >= 1e2. */
-export const HISTOGRAM_EDGES: readonly number[] = Array.from({ length: 13 }, (_, i) => Number(`1e${i - 10}`));
-export const HISTOGRAM_BINS = HISTOGRAM_EDGES.length + 1;
 /** Entries compared before and after the update for the update ratio of large tensors. */
 export const RATIO_SAMPLE = 8192;
 /** Entries binned for a histogram: its 14 bins need far fewer than a norm does. */

@@ -4,7 +4,7 @@
 //      module first runs after the start: the model it describes extends the one before)
 //   {"type":"probe","snapshot":ProbeSnapshot}   {"type":"epoch","metrics":EpochMetrics}
 //   {"type":"non-finite","report":NonFiniteReport}   {"type":"end","summary":RunSummary}
-import { decodeNumbers } from '../../protocol';
+import { decodeNumbers } from '../../shared/protocol';
 import type { EpochMetrics, ModelSummary, NonFiniteReport, ProbeSnapshot, RunSummary } from '../types';
 
 /** What the watcher knows about the run beyond the model summary (python/nn_debugger/watcher.py _run_info). */
