@@ -42,6 +42,7 @@ export function dataFileSource(name: string, file: string, onRead?: ReadProgress
           onRead?.(done, Math.max(size, done));
           return n;
         },
+        readAt: (into, position) => fs.readSync(fd, into, 0, into.length, position),
         close: () => fs.closeSync(fd),
       };
     },

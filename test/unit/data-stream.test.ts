@@ -179,6 +179,7 @@ test('a JSON file over its size limit is refused at 1:1 before it is read; a CSV
         at += n;
         return n;
       },
+      readAt: () => assert.fail('a file read whole is not read back'),
       close() {},
     }),
   };

@@ -1,14 +1,15 @@
 // A CSV data file streamed in chunks: rows are cut at line breaks (a quoted cell cannot span lines), the
 // header row names the columns, and a seeded reservoir decides which rows are kept. A row the reservoir
 // will skip is only counted: its line break is found (memchr) and nothing else is done with it, so a
-// bad cell there goes unreported. Only kept rows are parsed (plain rows straight from their bytes,
-// csv-fast.ts; the rest as text), into one typed array of features, so memory follows the rows kept.
+// bad cell there goes unreported. A row that enters the reservoir is only located; after the scan the
+// survivors are read back by position and parsed (csv-kept-rows.ts), plain rows straight from their bytes
+// (csv-fast.ts), the rest as text, into one typed array of features, so memory follows the rows kept.
 // Every error names the file, line and column.
 import type { Rng } from '../rng';
 import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
 import { FastRowParser } from './csv-fast';
-import { RowStore } from './csv-row-store';
+import { KeptRows } from './csv-kept-rows';
 import { DataError, type FileLocation } from './errors';
 import { classificationData, regressionData, type RawData } from './raw';
 import { Reservoir } from './reservoir';
@@ -76,8 +77,8 @@ interface LineSink {
   skippable(): number;
   /** `n` non-blank lines passed unseen, as `skippable` allowed. */
   passed(n: number): void;
-  /** A line (without its line feed; `line` is 1-based) the sink looks at. */
-  line(bytes: Uint8Array, start: number, end: number, line: number): void;
+  /** A line (without its line feed; `line` is 1-based, bytes[start] is byte `offset` of the file) the sink looks at. */
+  line(bytes: Uint8Array, start: number, end: number, line: number, offset: number): void;
 }
 
 /**
@@ -104,6 +105,8 @@ function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: L
   let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
   let len = 0;
   let line = 0;
+  /** The file offset of buf[0]. */
+  let base = 0;
   const maxLine = LIMITS.lineBytes;
   const tooLong = () => new DataError(`line ${line + 1} is longer than ${maxLine / MiB} MiB, the limit for one row`, SOURCE_PATH, { file, line: line + 1, column: 1 });
   for (;;) {
@@ -139,15 +142,16 @@ function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: L
       const nl = view.indexOf(NEWLINE, Math.max(start, carried));
       if (nl < 0) break;
       if (nl - start > maxLine) throw tooLong();
-      sink.line(bytes, start, nl, ++line);
+      sink.line(bytes, start, nl, ++line, base + start);
       start = nl + 1;
     }
     len += n - start;
     if (len > maxLine) throw tooLong();
     // the unfinished line moves to the front, where the next chunk continues it
     if (start > 0) buf.copyWithin(0, start, start + len);
+    base += start;
   }
-  if (len > 0) sink.line(buf, 0, len, ++line);
+  if (len > 0) sink.line(buf, 0, len, ++line, base);
 }
 
 export interface CsvOptions {
@@ -160,9 +164,10 @@ export interface CsvOptions {
 
 /** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */
 export function readCsv(file: string, reader: ByteReader, data: DataSpec, options: CsvOptions): RawData {
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng));
-  scanLines(file, reader, options.chunkBytes ?? CHUNK_BYTES, sampler);
-  return sampler.finish();
+  scanLines(file, reader, chunkBytes, sampler);
+  return sampler.finish(reader, chunkBytes);
 }
 
 interface Header {
@@ -178,8 +183,8 @@ class CsvSampler implements LineSink {
   private readonly decoder = new TextDecoder();
   private header: Header | null = null;
   private fast!: FastRowParser;
-  /** Sampling only: kept rows' bytes until the end of the file. */
-  private readonly stash: RowStore | null;
+  /** Sampling only: where the kept rows are, until the end of the file. */
+  private readonly kept: KeptRows | null;
   private rows = 0;
   private x = new Float64Array(0);
   /** Regression: the target; classification: the index of its name in `classNames`. */
@@ -194,7 +199,7 @@ class CsvSampler implements LineSink {
     private readonly data: DataSpec,
     private readonly reservoir: Reservoir,
   ) {
-    this.stash = reservoir.capacity > 0 ? new RowStore(reservoir.capacity) : null;
+    this.kept = reservoir.capacity > 0 ? new KeptRows(reservoir.capacity) : null;
   }
 
   skippable(): number {
@@ -205,7 +210,8 @@ class CsvSampler implements LineSink {
     this.reservoir.skip(n);
   }
 
-  line(bytes: Uint8Array, start: number, end: number, line: number): void {
+  line(bytes: Uint8Array, start: number, end: number, line: number, offset: number): void {
+    const lineStart = start;
     if (end > start && bytes[end - 1] === CR) end--;
     // without the byte-order mark, so cell columns match what editors show
     if (line === 1 && end - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf) start += 3;
@@ -225,22 +231,22 @@ class CsvSampler implements LineSink {
     const slot = this.reservoir.offer();
     if (slot < 0) return;
     this.checkRoom(slot, line);
-    if (this.stash) this.stash.put(slot, bytes, start, end, line);
+    if (this.kept) this.kept.put(slot, offset + (start - lineStart), end - start, line);
     else this.parseRow(slot, bytes, start, end, line, text);
   }
 
-  finish(): RawData {
+  /** The rows kept, parsed in file order; a sampled file's rows are read back from `reader`. */
+  finish(reader: ByteReader, windowBytes: number): RawData {
     const file = this.file;
     const h = this.header;
     if (!h) throw new DataError(`${file} is empty; expected a header row`, SOURCE_PATH, { file, line: 1, column: 1 });
     const n = this.reservoir.kept;
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
-    const stash = this.stash;
-    if (stash) {
+    if (this.kept) {
       // the reservoir is final: its rows are parsed in file order
       this.grow(n);
       let r = 0;
-      stash.forEachInFileOrder((bytes, start, end, line) => this.parseRow(r++, bytes, start, end, line, null));
+      this.kept.forEachInFileOrder(reader, windowBytes, file, (bytes, start, end, line) => this.parseRow(r++, bytes, start, end, line, null));
     }
     const inputs = h.features.length;
     const x = this.x.subarray(0, n * inputs);
@@ -341,7 +347,7 @@ class CsvSampler implements LineSink {
 
   /** Room for at least `needed` rows: doubling while every row is kept, exactly `needed` for a final reservoir. */
   private grow(needed: number): void {
-    const rows = this.stash ? needed : Math.max(needed, 2 * this.rows, 1024);
+    const rows = this.kept ? needed : Math.max(needed, 2 * this.rows, 1024);
     const inputs = this.header!.features.length;
     const resize = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
       b.set(a);

@@ -21,6 +21,11 @@ function openFile(file: string | DataFileSource): ByteReader {
       at += n;
       return n;
     },
+    readAt(into, position) {
+      const n = Math.max(0, Math.min(into.length, bytes.length - position));
+      into.set(bytes.subarray(position, position + n));
+      return n;
+    },
     close() {},
   };
 }

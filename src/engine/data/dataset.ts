@@ -36,10 +36,12 @@ export interface TargetScale {
   divisor: Float64Array;
 }
 
-/** An open data file, read front to back in chunks. */
+/** An open data file, read front to back in chunks; kept rows are read back by their position. */
 export interface ByteReader {
   /** Fills the start of `into`; returns how many bytes it wrote, 0 at the end of the file. */
   read(into: Uint8Array): number;
+  /** Fills the start of `into` from byte `position` of the file (the sequential read stays where it is); 0 past its end. */
+  readAt(into: Uint8Array, position: number): number;
   close(): void;
 }
 
