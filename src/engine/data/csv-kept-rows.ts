@@ -1,8 +1,8 @@
-// Where the rows a sampling reservoir holds are in the file, until it is final. Most rows that enter are
-// replaced later, so a row is only located when it enters (its byte offset, length and line); once the
-// whole file has been scanned, the survivors are read back by position in file order and parsed. Memory
-// follows the rows kept (a few numbers each), and the read-back touches only the parts of the file that
-// hold them: nearby rows share one read, distant ones each get their own.
+// Where the rows a sampling reservoir holds are in the file, until it is final: each row's byte offset,
+// length and line, replaced with the row in its slot. Once the whole file has been scanned, the rows the
+// reader did not parse on the way are read back by position, in file order. Memory follows the rows kept
+// (a few numbers each), and the read-back touches only the parts of the file that hold them: nearby rows
+// share one read, distant ones each get their own.
 import type { ByteReader } from './dataset';
 import { DataError } from './errors';
 
@@ -27,31 +27,50 @@ export class KeptRows {
     this.line[slot] = line;
   }
 
+  /** The first `n` slots ordered by where their rows are in the file. */
+  fileOrder(n: number): Int32Array {
+    return sortedByKey(this.offset, n);
+  }
+
   /**
-   * Reads the rows back from `reader` in file order and calls `fn` with each one's bytes and line, reading
-   * at least `windowBytes` at a time (more for a longer row). `file` names the file if it has shrunk since.
+   * Calls `fn` for each slot of `order` in turn: with its row's bytes, read back from `reader`, when
+   * `needed(slot)`, with null otherwise. Reads at least `windowBytes` at a time (more for a longer row);
+   * `file` names the file if it has shrunk since it was scanned.
    */
-  forEachInFileOrder(reader: ByteReader, windowBytes: number, file: string, fn: (bytes: Uint8Array, start: number, end: number, line: number) => void): void {
-    const n = this.filled;
+  readBack(
+    reader: ByteReader,
+    windowBytes: number,
+    file: string,
+    order: Int32Array,
+    needed: (slot: number) => boolean,
+    fn: (slot: number, bytes: Uint8Array | null, start: number, end: number, line: number) => void,
+  ): void {
     const { offset, length, line } = this;
-    const order = fileOrder(offset.subarray(0, n));
+    const n = order.length;
     let buf = new Uint8Array(Math.max(windowBytes, 1));
     for (let i = 0; i < n; ) {
       const first = order[i];
+      if (!needed(first)) {
+        fn(first, null, 0, 0, line[first]);
+        i++;
+        continue;
+      }
       const from = offset[first];
       if (length[first] > buf.length) buf = new Uint8Array(length[first]);
-      // the rows after it that fit in the buffer and are near enough to share the read
+      // the needed rows after it that fit in the buffer and are near enough to share the read
       let end = from + length[first];
       let j = i + 1;
       for (; j < n; j++) {
         const s = order[j];
+        if (!needed(s)) continue;
         if (offset[s] - end > SHARED_READ_GAP || offset[s] + length[s] - from > buf.length) break;
         end = offset[s] + length[s];
       }
       readFully(reader, buf.subarray(0, end - from), from, file, line[first]);
       for (; i < j; i++) {
         const s = order[i];
-        fn(buf, offset[s] - from, offset[s] - from + length[s], line[s]);
+        if (needed(s)) fn(s, buf, offset[s] - from, offset[s] - from + length[s], line[s]);
+        else fn(s, null, 0, 0, line[s]);
       }
     }
   }
@@ -69,24 +88,34 @@ export class KeptRows {
   }
 }
 
-/** Slots ordered by their (distinct) offsets. */
-function fileOrder(offsets: Float64Array): Int32Array {
-  const sorted = offsets.slice().sort();
-  const order = new Int32Array(offsets.length);
-  for (let slot = 0; slot < offsets.length; slot++) order[rankOf(sorted, offsets[slot])] = slot;
-  return order;
-}
+const RADIX_BITS = 16;
+const RADIX = 2 ** RADIX_BITS;
 
-/** The index of `value` in the ascending `sorted`, where it occurs once. */
-function rankOf(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < value) lo = mid + 1;
-    else hi = mid;
+/**
+ * Indices 0..n-1 ordered by their (distinct, non-negative integer) keys: a least-significant-digit radix
+ * sort, as many 16-bit passes as the largest key needs, each a stable counting sort.
+ */
+export function sortedByKey(keys: Float64Array, n: number): Int32Array {
+  let max = 0;
+  for (let i = 0; i < n; i++) if (keys[i] > max) max = keys[i];
+  let order = Int32Array.from({ length: n }, (_, i) => i);
+  let next = new Int32Array(n);
+  const count = new Int32Array(RADIX);
+  for (let scale = 1; scale <= max; scale *= RADIX) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[Math.floor(keys[i] / scale) % RADIX]++;
+    for (let d = 0, at = 0; d < RADIX; d++) {
+      const c = count[d];
+      count[d] = at;
+      at += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = order[i];
+      next[count[Math.floor(keys[k] / scale) % RADIX]++] = k;
+    }
+    [order, next] = [next, order];
   }
-  return lo;
+  return order;
 }
 
 /** Fills `into` from `position`; the file must still hold those bytes. */

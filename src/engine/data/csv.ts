@@ -159,13 +159,15 @@ export interface CsvOptions {
   samples: number;
   /** Draws the subset. */
   rng: Rng;
+  /** The file's size in bytes: with the rows read so far, it tells how many rows the file holds. */
+  fileBytes: number;
   chunkBytes?: number;
 }
 
 /** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */
 export function readCsv(file: string, reader: ByteReader, data: DataSpec, options: CsvOptions): RawData {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
-  const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng));
+  const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng), options.fileBytes);
   scanLines(file, reader, chunkBytes, sampler);
   return sampler.finish(reader, chunkBytes);
 }
@@ -178,13 +180,27 @@ interface Header {
   features: number[];
 }
 
-/** Parsed rows in file order: features in one typed array, the target, and where each row's target sits. */
+/** What is known of a kept row's cells while sampling. */
+const enum Parsed {
+  /** To be read back and parsed at the end. */
+  No,
+  Yes,
+  /** Parsing it failed: the error is reported if the row stays. */
+  Bad,
+}
+
+/**
+ * Parsed rows in file order: features in one typed array, the target, and where each row's target sits.
+ * While sampling, rows sit in their reservoir slot's place; they are put in file order at the end.
+ */
 class CsvSampler implements LineSink {
   private readonly decoder = new TextDecoder();
   private header: Header | null = null;
   private fast!: FastRowParser;
-  /** Sampling only: where the kept rows are, until the end of the file. */
+  /** Sampling only: where the kept rows are, until the end of the file, and whether each is parsed. */
   private readonly kept: KeptRows | null;
+  private parsed = new Uint8Array(0);
+  private readonly errors = new Map<number, DataError>();
   private rows = 0;
   private x = new Float64Array(0);
   /** Regression: the target; classification: the index of its name in `classNames`. */
@@ -198,6 +214,7 @@ class CsvSampler implements LineSink {
     private readonly file: string,
     private readonly data: DataSpec,
     private readonly reservoir: Reservoir,
+    private readonly fileBytes: number,
   ) {
     this.kept = reservoir.capacity > 0 ? new KeptRows(reservoir.capacity) : null;
   }
@@ -231,8 +248,30 @@ class CsvSampler implements LineSink {
     const slot = this.reservoir.offer();
     if (slot < 0) return;
     this.checkRoom(slot, line);
-    if (this.kept) this.kept.put(slot, offset + (start - lineStart), end - start, line);
-    else this.parseRow(slot, bytes, start, end, line, text);
+    if (!this.kept) {
+      this.parseRow(slot, bytes, start, end, line, text);
+      return;
+    }
+    this.kept.put(slot, offset + (start - lineStart), end - start, line);
+    this.errors.delete(slot);
+    // the rows the file holds, as its size and the rows so far suggest
+    const rows = Math.ceil((this.reservoir.seen * this.fileBytes) / (offset + (end - lineStart) + 1));
+    // room for the slots the file will fill, at once
+    if (slot >= this.rows) this.grow(Math.max(slot + 1, Math.min(rows, this.reservoir.capacity)));
+    // parsed now, while its bytes are at hand, if it is likely to stay: nothing replaces it before that
+    // many rows; the few that stay all the same are read back at the end
+    if (this.reservoir.replacedAt(rows) < rows) {
+      this.parsed[slot] = Parsed.No;
+      return;
+    }
+    this.parsed[slot] = Parsed.Yes;
+    try {
+      this.parseRow(slot, bytes, start, end, line, text);
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      this.parsed[slot] = Parsed.Bad;
+      this.errors.set(slot, err);
+    }
   }
 
   /** The rows kept, parsed in file order; a sampled file's rows are read back from `reader`. */
@@ -242,12 +281,7 @@ class CsvSampler implements LineSink {
     if (!h) throw new DataError(`${file} is empty; expected a header row`, SOURCE_PATH, { file, line: 1, column: 1 });
     const n = this.reservoir.kept;
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
-    if (this.kept) {
-      // the reservoir is final: its rows are parsed in file order
-      this.grow(n);
-      let r = 0;
-      this.kept.forEachInFileOrder(reader, windowBytes, file, (bytes, start, end, line) => this.parseRow(r++, bytes, start, end, line, null));
-    }
+    if (this.kept) this.finishSample(this.kept, n, reader, windowBytes);
     const inputs = h.features.length;
     const x = this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
@@ -256,6 +290,46 @@ class CsvSampler implements LineSink {
     const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
     const { labels, classNames } = classLabels(keys, h.columns[h.target], at, this.headerCell(h.target));
     return classificationData(x, labels, inputs, featureNames, classNames);
+  }
+
+  /**
+   * The reservoir is final: the kept rows not parsed yet are read back and parsed, the first bad row in
+   * file order is reported, and the rows move from their slots to file order.
+   */
+  private finishSample(kept: KeptRows, n: number, reader: ByteReader, windowBytes: number): void {
+    const order = kept.fileOrder(n);
+    kept.readBack(reader, windowBytes, this.file, order, (slot) => this.parsed[slot] === Parsed.No, (slot, bytes, start, end, line) => {
+      if (bytes) this.parseRow(slot, bytes, start, end, line, null);
+      else if (this.parsed[slot] === Parsed.Bad) throw this.errors.get(slot)!;
+    });
+    this.toFileOrder(order);
+  }
+
+  /** Moves row `order[r]` to place r, for every r, in place (following each cycle of the permutation). */
+  private toFileOrder(order: Int32Array): void {
+    const inputs = this.header!.features.length;
+    const { x, y, lineOf, targetColumn } = this;
+    const row = new Float64Array(inputs);
+    const done = new Uint8Array(order.length);
+    for (let start = 0; start < order.length; start++) {
+      if (done[start] || order[start] === start) continue;
+      // place `start`'s row is saved; each place then takes the row it wants, until the cycle closes
+      row.set(x.subarray(start * inputs, (start + 1) * inputs));
+      const [ys, ls, ts] = [y[start], lineOf[start], targetColumn[start]];
+      let to = start;
+      for (let from = order[to]; from !== start; to = from, from = order[to]) {
+        x.copyWithin(to * inputs, from * inputs, (from + 1) * inputs);
+        y[to] = y[from];
+        lineOf[to] = lineOf[from];
+        targetColumn[to] = targetColumn[from];
+        done[to] = 1;
+      }
+      x.set(row, to * inputs);
+      y[to] = ys;
+      lineOf[to] = ls;
+      targetColumn[to] = ts;
+      done[to] = 1;
+    }
   }
 
   private headerCell(col: number): FileLocation {
@@ -345,11 +419,11 @@ class CsvSampler implements LineSink {
     this.y[r] = id;
   }
 
-  /** Room for at least `needed` rows: doubling while every row is kept, exactly `needed` for a final reservoir. */
+  /** Room for at least `needed` rows (or reservoir slots), doubling up to the reservoir's capacity. */
   private grow(needed: number): void {
-    const rows = this.kept ? needed : Math.max(needed, 2 * this.rows, 1024);
+    const rows = Math.max(needed, Math.min(Math.max(2 * this.rows, 1024), this.kept ? this.reservoir.capacity : Infinity));
     const inputs = this.header!.features.length;
-    const resize = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+    const resize = <T extends Float64Array | Int32Array | Uint8Array>(a: T, b: T): T => {
       b.set(a);
       return b;
     };
@@ -357,6 +431,7 @@ class CsvSampler implements LineSink {
     this.y = resize(this.y, new Float64Array(rows));
     this.lineOf = resize(this.lineOf, new Float64Array(rows));
     this.targetColumn = resize(this.targetColumn, new Int32Array(rows));
+    if (this.kept) this.parsed = resize(this.parsed, new Uint8Array(rows));
     this.rows = rows;
   }
 }

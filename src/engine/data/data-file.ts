@@ -9,12 +9,12 @@ import { fileKind } from './sources';
 import { checkJsonSize, readJsonRecords } from './table';
 import { tableToData } from './tabular';
 
-/** A reader over a file given as text (tests, virtual workspaces) or opened from its source. */
-function openFile(file: string | DataFileSource): ByteReader {
-  if (typeof file !== 'string') return file.open();
+/** A reader over a file given as text (tests, virtual workspaces) or opened from its source, and the file's size. */
+function openFile(file: string | DataFileSource): { reader: ByteReader; size: number } {
+  if (typeof file !== 'string') return { reader: file.open(), size: file.size };
   const bytes = new TextEncoder().encode(file);
   let at = 0;
-  return {
+  const reader: ByteReader = {
     read(into) {
       const n = Math.min(into.length, bytes.length - at);
       into.set(bytes.subarray(at, at + n));
@@ -28,6 +28,7 @@ function openFile(file: string | DataFileSource): ByteReader {
     },
     close() {},
   };
+  return { reader, size: bytes.length };
 }
 
 /** A JSON file's whole text, read once its size is within the limit. */
@@ -48,9 +49,9 @@ function readWhole(name: string, file: DataFileSource): string {
 export function readDataFile(spec: ModelSpec, file: string | DataFileSource, chunkBytes?: number): RawData {
   const { data } = spec;
   if (fileKind(data.source) === 'json') return tableToData(readJsonRecords(data.source, typeof file === 'string' ? file : readWhole(data.source, file)), data);
-  const reader = openFile(file);
+  const { reader, size } = openFile(file);
   try {
-    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), chunkBytes });
+    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), fileBytes: size, chunkBytes });
   } finally {
     reader.close();
   }
