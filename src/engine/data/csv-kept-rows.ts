@@ -27,50 +27,42 @@ export class KeptRows {
     this.line[slot] = line;
   }
 
-  /** The first `n` slots ordered by where their rows are in the file. */
-  fileOrder(n: number): Int32Array {
-    return sortedByKey(this.offset, n);
+  /** Where the row in `slot` starts in the file. */
+  offsetOf(slot: number): number {
+    return this.offset[slot];
+  }
+
+  /** `slots` ordered by where their rows are in the file. */
+  inFileOrder(slots: Int32Array): Int32Array {
+    const order = sortedByKey(Float64Array.from(slots, (slot) => this.offset[slot]), slots.length);
+    return order.map((i) => slots[i]);
   }
 
   /**
-   * Calls `fn` for each slot of `order` in turn: with its row's bytes, read back from `reader`, when
-   * `needed(slot)`, with null otherwise. Reads at least `windowBytes` at a time (more for a longer row);
-   * `file` names the file if it has shrunk since it was scanned.
+   * Reads the rows of `slots` (in file order) back from `reader` and calls `fn` with each one's bytes, in
+   * turn. Reads at least `windowBytes` at a time (more for a longer row); `file` names the file if it has
+   * shrunk since it was scanned.
    */
-  readBack(
-    reader: ByteReader,
-    windowBytes: number,
-    file: string,
-    order: Int32Array,
-    needed: (slot: number) => boolean,
-    fn: (slot: number, bytes: Uint8Array | null, start: number, end: number, line: number) => void,
-  ): void {
+  readBack(reader: ByteReader, windowBytes: number, file: string, slots: Int32Array, fn: (slot: number, bytes: Uint8Array, start: number, end: number, line: number) => void): void {
     const { offset, length, line } = this;
-    const n = order.length;
+    const n = slots.length;
     let buf = new Uint8Array(Math.max(windowBytes, 1));
     for (let i = 0; i < n; ) {
-      const first = order[i];
-      if (!needed(first)) {
-        fn(first, null, 0, 0, line[first]);
-        i++;
-        continue;
-      }
+      const first = slots[i];
       const from = offset[first];
       if (length[first] > buf.length) buf = new Uint8Array(length[first]);
-      // the needed rows after it that fit in the buffer and are near enough to share the read
+      // the rows after it that fit in the buffer and are near enough to share the read
       let end = from + length[first];
       let j = i + 1;
       for (; j < n; j++) {
-        const s = order[j];
-        if (!needed(s)) continue;
+        const s = slots[j];
         if (offset[s] - end > SHARED_READ_GAP || offset[s] + length[s] - from > buf.length) break;
         end = offset[s] + length[s];
       }
       readFully(reader, buf.subarray(0, end - from), from, file, line[first]);
       for (; i < j; i++) {
-        const s = order[i];
-        if (needed(s)) fn(s, buf, offset[s] - from, offset[s] - from + length[s], line[s]);
-        else fn(s, null, 0, 0, line[s]);
+        const s = slots[i];
+        fn(s, buf, offset[s] - from, offset[s] - from + length[s], line[s]);
       }
     }
   }

@@ -180,26 +180,22 @@ interface Header {
   features: number[];
 }
 
-/** What is known of a kept row's cells while sampling. */
-const enum Parsed {
-  /** To be read back and parsed at the end. */
-  No,
-  Yes,
-  /** Parsing it failed: the error is reported if the row stays. */
-  Bad,
-}
-
 /**
- * Parsed rows in file order: features in one typed array, the target, and where each row's target sits.
- * While sampling, rows sit in their reservoir slot's place; they are put in file order at the end.
+ * Parsed rows: features in one typed array, the target, and where each row's target sits. Every row is
+ * kept in file order; while sampling, rows parsed on the way are appended in file order too, and the ones
+ * replaced since are dropped when the room runs out and at the end.
  */
 class CsvSampler implements LineSink {
   private readonly decoder = new TextDecoder();
   private header: Header | null = null;
   private fast!: FastRowParser;
-  /** Sampling only: where the kept rows are, until the end of the file, and whether each is parsed. */
+  /** Sampling only: where the kept rows are, until the end of the file. */
   private readonly kept: KeptRows | null;
-  private parsed = new Uint8Array(0);
+  /** Sampling only: rows parsed so far, the slot each was parsed for, and each slot's row (-1: not parsed). */
+  private parsedRows = 0;
+  private slotOfRow = new Int32Array(0);
+  private rowOfSlot = new Int32Array(0);
+  /** Sampling only: the error of each kept row that failed to parse, reported if it stays. */
   private readonly errors = new Map<number, DataError>();
   private rows = 0;
   private x = new Float64Array(0);
@@ -254,24 +250,56 @@ class CsvSampler implements LineSink {
     }
     this.kept.put(slot, offset + (start - lineStart), end - start, line);
     this.errors.delete(slot);
-    // the rows the file holds, as its size and the rows so far suggest
+    if (slot >= this.rowOfSlot.length) this.rowOfSlot = grown(this.rowOfSlot, Math.min(this.reservoir.capacity, Math.max(slot + 1, 2 * this.rowOfSlot.length, 1024)), -1);
+    this.rowOfSlot[slot] = -1;
+    // parsed now, while its bytes are at hand, if it is likely to stay: nothing replaces it before the rows
+    // the file's size suggests; the few that stay all the same are read back at the end
     const rows = Math.ceil((this.reservoir.seen * this.fileBytes) / (offset + (end - lineStart) + 1));
-    // room for the slots the file will fill, at once
-    if (slot >= this.rows) this.grow(Math.max(slot + 1, Math.min(rows, this.reservoir.capacity)));
-    // parsed now, while its bytes are at hand, if it is likely to stay: nothing replaces it before that
-    // many rows; the few that stay all the same are read back at the end
-    if (this.reservoir.replacedAt(rows) < rows) {
-      this.parsed[slot] = Parsed.No;
-      return;
-    }
-    this.parsed[slot] = Parsed.Yes;
+    if (this.reservoir.replacedAt(rows) >= rows) this.parseKept(slot, bytes, start, end, line, text, rows);
+  }
+
+  /** Appends a kept row, or notes its error; `expectedRows` sizes the first room made. */
+  private parseKept(slot: number, bytes: Uint8Array, start: number, end: number, line: number, text: string | null, expectedRows: number): void {
+    if (this.parsedRows === this.rows) this.makeRoom(expectedRows);
+    const r = this.parsedRows;
     try {
-      this.parseRow(slot, bytes, start, end, line, text);
+      this.parseRow(r, bytes, start, end, line, text);
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
-      this.parsed[slot] = Parsed.Bad;
       this.errors.set(slot, err);
+      return;
     }
+    this.slotOfRow[r] = slot;
+    this.rowOfSlot[slot] = r;
+    this.parsedRows++;
+  }
+
+  /** Drops the parsed rows replaced since (the others keep their order); grows the room if that frees too little. */
+  private makeRoom(expectedRows: number): void {
+    const live = this.keepLiveRows();
+    if (live >= this.rows / 2) this.grow(Math.max(live + 1, Math.min(expectedRows, this.reservoir.capacity)));
+  }
+
+  /** Moves the parsed rows still in their slot to the front, in order; returns how many there are. */
+  private keepLiveRows(): number {
+    const inputs = this.header!.features.length;
+    const { x, y, lineOf, targetColumn, slotOfRow, rowOfSlot } = this;
+    let to = 0;
+    for (let r = 0; r < this.parsedRows; r++) {
+      const slot = slotOfRow[r];
+      if (rowOfSlot[slot] !== r) continue;
+      if (to < r) {
+        x.copyWithin(to * inputs, r * inputs, (r + 1) * inputs);
+        y[to] = y[r];
+        lineOf[to] = lineOf[r];
+        targetColumn[to] = targetColumn[r];
+        slotOfRow[to] = slot;
+        rowOfSlot[slot] = to;
+      }
+      to++;
+    }
+    this.parsedRows = to;
+    return to;
   }
 
   /** The rows kept, parsed in file order; a sampled file's rows are read back from `reader`. */
@@ -293,42 +321,43 @@ class CsvSampler implements LineSink {
   }
 
   /**
-   * The reservoir is final: the kept rows not parsed yet are read back and parsed, the first bad row in
-   * file order is reported, and the rows move from their slots to file order.
+   * The reservoir is final: the first bad row that stays is reported (in file order), the rows that stay
+   * but were not parsed are read back and parsed, and the rows replaced since are dropped.
    */
   private finishSample(kept: KeptRows, n: number, reader: ByteReader, windowBytes: number): void {
-    const order = kept.fileOrder(n);
-    kept.readBack(reader, windowBytes, this.file, order, (slot) => this.parsed[slot] === Parsed.No, (slot, bytes, start, end, line) => {
-      if (bytes) this.parseRow(slot, bytes, start, end, line, null);
-      else if (this.parsed[slot] === Parsed.Bad) throw this.errors.get(slot)!;
+    let firstBad = -1;
+    for (const slot of this.errors.keys()) if (firstBad < 0 || kept.offsetOf(slot) < kept.offsetOf(firstBad)) firstBad = slot;
+    if (firstBad >= 0) throw this.errors.get(firstBad)!;
+    const live = this.keepLiveRows();
+    if (live === n) return;
+    // the others are parsed after these (in file order among themselves), then merged with them by position
+    const unread = Int32Array.from({ length: n }, (_, slot) => slot).filter((slot) => this.rowOfSlot[slot] < 0);
+    kept.readBack(reader, windowBytes, this.file, kept.inFileOrder(unread), (slot, bytes, start, end, line) => {
+      this.parseKept(slot, bytes, start, end, line, null, n);
+      const error = this.errors.get(slot);
+      if (error) throw error;
     });
-    this.toFileOrder(order);
+    this.mergeRuns(kept, live);
   }
 
-  /** Moves row `order[r]` to place r, for every r, in place (following each cycle of the permutation). */
-  private toFileOrder(order: Int32Array): void {
+  /** Puts rows [0, split) and [split, parsedRows), each in file order, in file order together. */
+  private mergeRuns(kept: KeptRows, split: number): void {
+    const n = this.parsedRows;
     const inputs = this.header!.features.length;
-    const { x, y, lineOf, targetColumn } = this;
-    const row = new Float64Array(inputs);
-    const done = new Uint8Array(order.length);
-    for (let start = 0; start < order.length; start++) {
-      if (done[start] || order[start] === start) continue;
-      // place `start`'s row is saved; each place then takes the row it wants, until the cycle closes
-      row.set(x.subarray(start * inputs, (start + 1) * inputs));
-      const [ys, ls, ts] = [y[start], lineOf[start], targetColumn[start]];
-      let to = start;
-      for (let from = order[to]; from !== start; to = from, from = order[to]) {
-        x.copyWithin(to * inputs, from * inputs, (from + 1) * inputs);
-        y[to] = y[from];
-        lineOf[to] = lineOf[from];
-        targetColumn[to] = targetColumn[from];
-        done[to] = 1;
-      }
-      x.set(row, to * inputs);
-      y[to] = ys;
-      lineOf[to] = ls;
-      targetColumn[to] = ts;
-      done[to] = 1;
+    const { x, y, lineOf, targetColumn, slotOfRow } = this;
+    this.rows = 0;
+    this.x = new Float64Array(0);
+    this.y = new Float64Array(0);
+    this.lineOf = new Float64Array(0);
+    this.targetColumn = new Int32Array(0);
+    this.grow(n);
+    const offsetOf = (r: number) => kept.offsetOf(slotOfRow[r]);
+    for (let r = 0, a = 0, b = split; r < n; r++) {
+      const from = b === n || (a < split && offsetOf(a) < offsetOf(b)) ? a++ : b++;
+      this.x.set(x.subarray(from * inputs, (from + 1) * inputs), r * inputs);
+      this.y[r] = y[from];
+      this.lineOf[r] = lineOf[from];
+      this.targetColumn[r] = targetColumn[from];
     }
   }
 
@@ -419,19 +448,23 @@ class CsvSampler implements LineSink {
     this.y[r] = id;
   }
 
-  /** Room for at least `needed` rows (or reservoir slots), doubling up to the reservoir's capacity. */
+  /** Room for at least `needed` rows: doubling while every row is kept, as asked while sampling. */
   private grow(needed: number): void {
-    const rows = Math.max(needed, Math.min(Math.max(2 * this.rows, 1024), this.kept ? this.reservoir.capacity : Infinity));
+    const rows = this.kept ? needed : Math.max(needed, 2 * this.rows, 1024);
     const inputs = this.header!.features.length;
-    const resize = <T extends Float64Array | Int32Array | Uint8Array>(a: T, b: T): T => {
-      b.set(a);
-      return b;
-    };
-    this.x = resize(this.x, new Float64Array(rows * inputs));
-    this.y = resize(this.y, new Float64Array(rows));
-    this.lineOf = resize(this.lineOf, new Float64Array(rows));
-    this.targetColumn = resize(this.targetColumn, new Int32Array(rows));
-    if (this.kept) this.parsed = resize(this.parsed, new Uint8Array(rows));
+    this.x = grown(this.x, rows * inputs);
+    this.y = grown(this.y, rows);
+    this.lineOf = grown(this.lineOf, rows);
+    this.targetColumn = grown(this.targetColumn, rows);
+    if (this.kept) this.slotOfRow = grown(this.slotOfRow, rows);
     this.rows = rows;
   }
+}
+
+/** `a`'s values at the start of a new array of `length` (the rest `fill`, else 0). */
+function grown<T extends Float64Array | Int32Array>(a: T, length: number, fill = 0): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a.subarray(0, Math.min(a.length, length)));
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
 }
