@@ -138,13 +138,15 @@ function bench(label: string, file: string, samples: number, rounds: number): vo
     return `  ${name.padEnd(12)} ${ms.toFixed(0).padStart(6)} ms wall ${cpu.toFixed(0).padStart(6)} ms CPU`;
   };
   const ratio = (a: Timed[], b: Timed[], key: 'ms' | 'cpuMs') => (med(a.map((x) => x[key])) / med(b.map((x) => x[key]))).toFixed(2);
+  // each round's loader against the `wc -l` run just before it: the spread the shared machine leaves
+  const perRound = runs.map((r, i) => r.cpuMs / wc[i].cpuMs);
   const mib = fs.statSync(file).size / 2 ** 20;
   console.log(`\n${label}: ${path.basename(file)}, ${mib.toFixed(0)} MiB, samples ${samples || 'all'} -> ${runs[0].rows} rows kept`);
   console.log(row('wc -l', wc));
   console.log(row('node read', read));
   console.log(row('node lines', lines));
   console.log(`${row('loadDataset', runs)}   (${(mib / (med(runs.map((r) => r.ms)) / 1000)).toFixed(0)} MiB/s wall)`);
-  console.log(`  load / wc -l: ${ratio(runs, wc, 'ms')} wall, ${ratio(runs, wc, 'cpuMs')} CPU;  load / node read: ${ratio(runs, read, 'ms')} wall, ${ratio(runs, read, 'cpuMs')} CPU;  load / node lines: ${ratio(runs, lines, 'cpuMs')} CPU`);
+  console.log(`  load / wc -l: ${ratio(runs, wc, 'ms')} wall, ${ratio(runs, wc, 'cpuMs')} CPU (rounds ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)});  load / node read: ${ratio(runs, read, 'ms')} wall, ${ratio(runs, read, 'cpuMs')} CPU;  load / node lines: ${ratio(runs, lines, 'cpuMs')} CPU`);
   console.log(`  RSS of the loading process: ${med(runs.map((r) => r.rssBeforeMb)).toFixed(0)} MB before loading, ${med(runs.map((r) => r.peakRssMb)).toFixed(0)} MB peak`);
 }
 

@@ -243,7 +243,8 @@ class CsvSampler implements LineSink {
     }
     const slot = this.reservoir.offer();
     if (slot < 0) return;
-    this.checkRoom(slot, line);
+    // a slot taken again was checked when it was first filled
+    if (slot === this.reservoir.seen - 1) this.checkRoom(slot, line);
     if (!this.kept) {
       this.parseRow(slot, bytes, start, end, line, text);
       return;
