@@ -11,7 +11,6 @@ const SHARED_READ_GAP = 64 * 1024;
 
 export class KeptRows {
   private slots = 0;
-  private filled = 0;
   private offset = new Float64Array(0);
   private length = new Int32Array(0);
   private line = new Float64Array(0);
@@ -21,7 +20,6 @@ export class KeptRows {
   /** Puts the row at file bytes [offset, offset + length) (line `line`) in `slot`, replacing what it held. */
   put(slot: number, offset: number, length: number, line: number): void {
     if (slot >= this.slots) this.growSlots(slot + 1);
-    if (slot >= this.filled) this.filled = slot + 1;
     this.offset[slot] = offset;
     this.length[slot] = length;
     this.line[slot] = line;

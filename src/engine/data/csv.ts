@@ -275,10 +275,13 @@ class CsvSampler implements LineSink {
     this.parsedRows++;
   }
 
-  /** Drops the parsed rows replaced since (the others keep their order); grows the room if that frees too little. */
+  /**
+   * Drops the parsed rows replaced since (the others keep their order); grows the room if that frees less
+   * than a quarter of it, so each row is moved a bounded number of times on average.
+   */
   private makeRoom(expectedRows: number): void {
     const live = this.keepLiveRows();
-    if (live >= this.rows / 2) this.grow(Math.max(live + 1, Math.min(expectedRows, this.reservoir.capacity)));
+    if (this.rows - live < this.rows / 4 || this.rows === 0) this.grow(Math.max(live + 1, Math.ceil(1.5 * live), Math.min(expectedRows, this.reservoir.capacity)));
   }
 
   /** Moves the parsed rows still in their slot to the front, in order; returns how many there are. */
