@@ -167,6 +167,8 @@ export interface CsvOptions {
 /** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */
 export function readCsv(file: string, reader: ByteReader, data: DataSpec, options: CsvOptions): RawData {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  // the row count estimated from it bounds how far the reservoir draws ahead
+  if (!Number.isFinite(options.fileBytes) || options.fileBytes < 0) throw new Error(`readCsv: fileBytes must be a size in bytes, not ${options.fileBytes}`);
   const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng), options.fileBytes);
   scanLines(file, reader, chunkBytes, sampler);
   return sampler.finish(reader, chunkBytes);
