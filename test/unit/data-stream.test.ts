@@ -90,7 +90,7 @@ test('samples keeps a seeded subset in file order: the same for every chunk size
   assert.deepEqual(ids(loadDataset(spec('d.csv', { samples: 3000 }), { 'd.csv': text })).sort((p, q) => p - q), Array.from({ length: 3000 }, (_, i) => i));
 });
 
-test('sampled wide rows survive the row store growing and rows replacing rows: each kept row equals that row read in full', () => {
+test('sampled wide rows survive the room for parsed rows growing and rows replacing rows: each kept row equals that row read in full', () => {
   // rows of ~250 bytes, thousands of them passing through the reservoir: far more than the store's first buffer
   const cols = Array.from({ length: 30 }, (_, j) => `f${j}`);
   const row = (i: number) => [i, ...cols.slice(1).map((_, j) => ((i * 7919 + j * 104729) % 100003) / 7)].map((v) => v.toFixed(3)).join(',') + `,${['a', 'b', 'c'][i % 3]}`;

@@ -1,10 +1,12 @@
 // A CSV data file streamed in chunks: rows are cut at line breaks (a quoted cell cannot span lines), the
 // header row names the columns, and a seeded reservoir decides which rows are kept. A row the reservoir
 // will skip is only counted: its line break is found (memchr) and nothing else is done with it, so a
-// bad cell there goes unreported. A row that enters the reservoir is only located; after the scan the
-// survivors are read back by position and parsed (csv-kept-rows.ts), plain rows straight from their bytes
-// (csv-fast.ts), the rest as text, into one typed array of features, so memory follows the rows kept.
-// Every error names the file, line and column.
+// bad cell there goes unreported. A row that enters the reservoir is located (csv-kept-rows.ts) and parsed
+// on the way only if the reservoir's schedule, drawn ahead, keeps it to the row count the file's size
+// suggests; the few others that stay are read back by position after the scan. Plain rows are parsed
+// straight from their bytes (csv-fast.ts), the rest as text, into one typed array of features, so memory
+// follows the rows kept. A kept row's bad cell is reported only if the row stays, the first in file order,
+// as a full read reports it. Every error names the file, line and column.
 import type { Rng } from '../rng';
 import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
