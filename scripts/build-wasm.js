@@ -634,6 +634,85 @@ function allFiniteFunc() {
 }
 
 /**
+ * channelSums(a, rows, channels, spatial, mode, lo, hi, out): one pass over a [rows × channels × spatial]
+ * image batch that stores, per channel c, Σx and Σx² (float64, squared after promotion) at out + 8c and
+ * out + 8(channels + c), and at out + 8(2·channels + c) how many values are stuck: mode 1 (the ReLU family's
+ * inactive test) counts values not above lo or at or above hi (NaN for no upper bound; NaN values count);
+ * mode 2 (saturation) counts values below lo or above hi; mode 0 counts nothing. The probes' per-channel
+ * moments, dead filters and stuck shares.
+ */
+function channelSumsFunc() {
+  const stuck = (x) => `(v128.or
+            (v128.and (local.get $m1) (v128.or (v128.not (f32x4.gt ${x} (local.get $L))) (f32x4.ge ${x} (local.get $H))))
+            (v128.and (local.get $m2) (v128.or (f32x4.lt ${x} (local.get $L)) (f32x4.gt ${x} (local.get $H)))))`;
+  const stuckOne = `(i32.and (i32.ne (local.get $mode) (i32.const 0))
+            (select
+              (i32.or (i32.eqz (f32.gt (local.get $f) (local.get $lo))) (f32.ge (local.get $f) (local.get $hi)))
+              (i32.or (f32.lt (local.get $f) (local.get $lo)) (f32.gt (local.get $f) (local.get $hi)))
+              (i32.eq (local.get $mode) (i32.const 1))))`;
+  return `
+  (func $channelSums (export "channelSums") (param $a i32) (param $rows i32) (param $channels i32) (param $spatial i32) (param $mode i32) (param $lo f32) (param $hi f32) (param $out i32)
+    (local $c i32) (local $r i32) (local $p i32) (local $vend i32) (local $end i32) (local $x v128) (local $lo2 v128) (local $hi2 v128)
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128) (local $cnt v128) (local $L v128) (local $H v128) (local $m1 v128) (local $m2 v128)
+    (local $f f32) (local $y f64) (local $s f64) (local $q f64) (local $n i32) (local $o i32)
+    (local.set $L (f32x4.splat (local.get $lo)))
+    (local.set $H (f32x4.splat (local.get $hi)))
+    (local.set $m1 (i32x4.splat (i32.sub (i32.const 0) (i32.eq (local.get $mode) (i32.const 1)))))
+    (local.set $m2 (i32x4.splat (i32.sub (i32.const 0) (i32.eq (local.get $mode) (i32.const 2)))))
+    (block $cDone (loop $cLoop
+      (br_if $cDone (i32.ge_u (local.get $c) (local.get $channels)))
+      (local.set $s0 (v128.const i32x4 0 0 0 0))
+      (local.set $s1 (v128.const i32x4 0 0 0 0))
+      (local.set $q0 (v128.const i32x4 0 0 0 0))
+      (local.set $q1 (v128.const i32x4 0 0 0 0))
+      (local.set $cnt (v128.const i32x4 0 0 0 0))
+      (local.set $s (f64.const 0))
+      (local.set $q (f64.const 0))
+      (local.set $n (i32.const 0))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $p (i32.add (local.get $a) (i32.shl (i32.mul (i32.add (i32.mul (local.get $r) (local.get $channels)) (local.get $c)) (local.get $spatial)) (i32.const 2))))
+        (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $spatial) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $spatial) (i32.const 2))))
+        (block $vDone (loop $vLoop
+          (br_if $vDone (i32.ge_u (local.get $p) (local.get $vend)))
+          (local.set $x (v128.load (local.get $p)))
+          (local.set $lo2 (f64x2.promote_low_f32x4 (local.get $x)))
+          (local.set $hi2 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+          (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo2)))
+          (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi2)))
+          (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo2) (local.get $lo2))))
+          (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi2) (local.get $hi2))))
+          (local.set $cnt (i32x4.sub (local.get $cnt) ${stuck('(local.get $x)')}))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $vLoop)))
+        (block $sDone (loop $sLoop
+          (br_if $sDone (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $f (f32.load (local.get $p)))
+          (local.set $y (f64.promote_f32 (local.get $f)))
+          (local.set $s (f64.add (local.get $s) (local.get $y)))
+          (local.set $q (f64.add (local.get $q) (f64.mul (local.get $y) (local.get $y))))
+          (local.set $n (i32.add (local.get $n) ${stuckOne}))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $sLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
+      (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+      (local.set $q0 (f64x2.add (local.get $q0) (local.get $q1)))
+      (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))))
+      (f64.store (local.get $o) (f64.add (local.get $s) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0)))))
+      (local.set $o (i32.add (local.get $o) (i32.shl (local.get $channels) (i32.const 3))))
+      (f64.store (local.get $o) (f64.add (local.get $q) (f64.add (f64x2.extract_lane 0 (local.get $q0)) (f64x2.extract_lane 1 (local.get $q0)))))
+      (local.set $o (i32.add (local.get $o) (i32.shl (local.get $channels) (i32.const 3))))
+      (f64.store (local.get $o) (f64.convert_i32_u (i32.add (local.get $n) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $cnt)) (i32x4.extract_lane 1 (local.get $cnt)))
+        (i32.add (i32x4.extract_lane 2 (local.get $cnt)) (i32x4.extract_lane 3 (local.get $cnt)))))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cLoop))))`;
+}
+
+/**
  * Convolution and pooling passes (src/engine/kernels/wasm-conv.ts): im2col/col2im per sample, the moves
  * between the filter-major GEMM result and sample-major outputs (bias added, bias gradient summed), and max
  * and average pooling forward and backward. Each computes what the TypeScript loops compute, in the same
@@ -940,7 +1019,7 @@ function convFuncs() {
 function watText(t) {
   return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${convFuncs()}
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${channelSumsFunc()}${convFuncs()}
   (global (export "MR") i32 (i32.const ${t.MR}))
   (global (export "NR") i32 (i32.const ${t.NR})))
 `;

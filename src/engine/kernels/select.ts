@@ -192,6 +192,14 @@ export function kernelAllFinite(a: FloatArray, n: number): boolean | null {
   return k ? k.allFinite(a as Float32Array, n) : null;
 }
 
+/**
+ * Per channel of an image batch, Σx, Σx² and the stuck count (WasmKernels.channelSums) in one wasm SIMD pass
+ * when `a` is kernel memory on the wasm path; false otherwise: use a loop.
+ */
+export function kernelChannelSums(kernels: Kernels | null, a: FloatArray, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: Float64Array): boolean {
+  return kernels !== null && isWasm(kernels) && a instanceof Float32Array && kernels.channelSums(a, rows, channels, spatial, mode, lo, hi, out);
+}
+
 /** `indices` copied into wasm memory on the wasm path (so kernels read them in place), else as they are. */
 export function kernelIndexBuffer(kernels: Kernels, indices: Int32Array): Int32Array {
   if (!isWasm(kernels)) return indices;

@@ -26,6 +26,7 @@ interface GemmExports extends ConvExports {
   actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
   colSums(g: number, rows: number, n: number, out: number): void;
   allFinite(a: number, n: number): number;
+  channelSums(a: number, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: number): void;
 }
 
 export interface WasmKernels extends Kernels {
@@ -79,6 +80,12 @@ export interface WasmKernels extends Kernels {
   columnSums(g: Float32Array, rows: number, n: number, out: Float32Array): boolean;
   /** Whether the first n entries are all finite, or null when `a` is elsewhere. */
   allFinite(a: Float32Array, n: number): boolean | null;
+  /**
+   * One pass over an image batch [rows × channels × spatial]: per channel Σx, Σx² (float64) and the count of
+   * stuck values (mode 1: not above lo, or at or above hi; mode 2: below lo or above hi; 0: none; float32
+   * compares) into out[c], out[channels + c], out[2·channels + c]; false when `a` is elsewhere or short, or out is short.
+   */
+  channelSums(a: Float32Array, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: Float64Array): boolean;
   /** im2col/col2im, the conv layer's layout moves and pooling (wasm-conv.ts). */
   readonly conv: WasmConvOps;
 }
@@ -157,6 +164,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const pairOut = heap.alloc(16);
   const pairView = new Float64Array(heap.f32.buffer, pairOut, 2);
   const binning = new BinScratch(heap);
+  const sChannels = new HeapScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
     if (heap.owns(arr)) return arr.byteOffset;
@@ -285,6 +293,13 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       return true;
     },
     allFinite: (a, n) => (heap.owns(a) && a.length >= n ? ex.allFinite(a.byteOffset, n) === 1 : null),
+    channelSums: (a, rows, channels, spatial, mode, lo, hi, out) => {
+      if (!heap.owns(a) || a.length < rows * channels * spatial || out.length < 3 * channels) return false;
+      const ptr = sChannels.ensure(3 * channels * 8);
+      ex.channelSums(a.byteOffset, rows, channels, spatial, mode, lo, hi, ptr);
+      out.set(new Float64Array(heap.f32.buffer, ptr, 3 * channels));
+      return true;
+    },
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),

@@ -52,31 +52,15 @@ export function pickChannels(l: ChannelLayer, max = CHANNEL_HISTOGRAMS): { chann
   return { channels: all.sort((a, b) => key(b) - key(a) || a - b).slice(0, max), rankedBy };
 }
 
-/** Share of each channel's values where `stuck` holds, over the batch and positions. */
-export function stuckShares(values: FloatArray, channels: number, spatial: number, stuck: (x: number) => boolean): number[] {
-  const size = channels * spatial;
-  const rows = values.length / size;
-  const out: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    let n = 0;
-    for (let r = 0; r < rows; r++) for (let i = r * size + c * spatial, end = i + spatial; i < end; i++) if (stuck(values[i])) n++;
-    out.push(n / Math.max(1, rows * spatial));
-  }
-  return out;
-}
-
 export function channelHistograms(l: ChannelLayer): ChannelHistograms {
   const { channels, rankedBy } = pickChannels(l);
-  const size = l.channels * l.spatial;
-  const rows = l.output.length / size;
-  const count = rows * l.spatial;
-  const sample = sampleIndices(count, CHANNEL_SAMPLE);
-  const values = new Float64Array(sample ? sample.length : count);
+  const offsets = sampleOffsets(l.output.length / (l.channels * l.spatial), l.channels, l.spatial);
+  const values = VALUES.length >= offsets.length ? VALUES : new Float64Array(offsets.length);
   const activation = channels.map((c) => {
+    const base = c * l.spatial;
     let k = 0;
-    for (let j = 0; j < values.length; j++) {
-      const at = sample ? sample[j] : j;
-      const x = l.output[Math.floor(at / l.spatial) * size + c * l.spatial + (at % l.spatial)];
+    for (let j = 0; j < offsets.length; j++) {
+      const x = l.output[offsets[j] + base];
       if (x - x === 0) values[k++] = x;
     }
     return histogram(values.subarray(0, k), CHANNEL_BINS) ?? { min: 0, max: 0, counts: new Array<number>(CHANNEL_BINS).fill(0) };
@@ -85,4 +69,32 @@ export function channelHistograms(l: ChannelLayer): ChannelHistograms {
   const width = f ? f.grad.length / f.shape[0] : 0;
   const gradient = f ? channels.map((c) => gradientHistogram(f.grad.subarray(c * width, (c + 1) * width))) : null;
   return { channels, rankedBy, activation, gradient };
+}
+
+/** Values of one channel read for its histogram, reused by every call (a channel's sample is at most CHANNEL_SAMPLE). */
+const VALUES = new Float64Array(CHANNEL_SAMPLE);
+
+/** Sample offsets by geometry: a probe reads the same few layer shapes every time. */
+const offsetCache = new Map<string, Int32Array>();
+const OFFSET_CACHE_MAX = 64;
+
+/**
+ * Where channel 0's sampled values lie in a [rows × channels × spatial] batch (channel c's are c·spatial
+ * further on): the positions sampleIndices picks out of the channel's rows·spatial values, or all of them.
+ */
+function sampleOffsets(rows: number, channels: number, spatial: number): Int32Array {
+  const key = `${rows}:${channels}:${spatial}`;
+  let offsets = offsetCache.get(key);
+  if (!offsets) {
+    const count = rows * spatial;
+    const sample = sampleIndices(count, CHANNEL_SAMPLE);
+    offsets = new Int32Array(sample ? sample.length : count);
+    for (let j = 0; j < offsets.length; j++) {
+      const at = sample ? sample[j] : j;
+      offsets[j] = Math.floor(at / spatial) * channels * spatial + (at % spatial);
+    }
+    if (offsetCache.size >= OFFSET_CACHE_MAX) offsetCache.clear();
+    offsetCache.set(key, offsets);
+  }
+  return offsets;
 }

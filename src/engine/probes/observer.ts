@@ -14,7 +14,7 @@ import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type 
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
 import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer } from '../kernels/select';
 import { descriptorOf } from '../spec/layer-kinds';
-import { channelProbe, rowUpdateRatios } from './channel-stats';
+import { imageLayerStats, rowUpdateRatios } from './channel-stats';
 
 export class ProbeObserver implements TrainingObserver {
   private firstStep: number | null = null;
@@ -84,13 +84,12 @@ export class ProbeObserver implements TrainingObserver {
 
   private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
 
-  private probeLayer(layer: Layer, { main, bias, sample, histogramSample, before }: Tracked): LayerProbe {
+  private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample }: Tracked): LayerProbe {
     const spec = layer.spec;
     const traits = descriptorOf(spec).traits;
     const out = layer.lastOutput;
-    // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
-    const channels = layer.inputShape[0];
-    const act = out && out.length ? outputStats(out, this.kernels) : null;
+    const image = imageLayerStats(layer, main, this.kernels);
+    const act = image?.output ? { ...image.output, nonFinite: 0 } : out && out.length ? outputStats(out, this.kernels) : null;
     let histogram: number[] | null = null;
     let gradNorm: number | null = null;
     let weightNorm: number | null = null;
@@ -103,6 +102,8 @@ export class ProbeObserver implements TrainingObserver {
       weightNorm = m.weightNorm;
       nonFinite += m.nonFinite;
     }
+    const relu = traits.activation === 'relu' && layer.lastInput;
+    const saturating = (traits.activation === 'sigmoid' || traits.activation === 'tanh') && out;
     return {
       index: spec.index,
       name: spec.name,
@@ -115,11 +116,12 @@ export class ProbeObserver implements TrainingObserver {
       histogram,
       activationMean: act ? act.mean : null,
       activationStd: act ? act.std : null,
-      deadRatio: traits.activation === 'relu' && layer.lastInput ? deadRatio(spec.kind, layer.lastInput, channels, layer.inputSize / channels) : null,
-      saturationRatio: (traits.activation === 'sigmoid' || traits.activation === 'tanh') && out ? saturationRatio(spec.kind, out) : null,
-      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias) : null,
+      // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
+      deadRatio: relu ? (image ? image.deadRatio : deadRatio(spec.kind, layer.lastInput!, layer.inputSize)) : null,
+      saturationRatio: saturating ? (image ? image.saturationRatio : saturationRatio(spec.kind, out)) : null,
+      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias, image?.batchNormSums ?? null) : null,
       nonFinite,
-      channels: channelProbe(layer, main),
+      channels: image ? image.channels : null,
     };
   }
 }
