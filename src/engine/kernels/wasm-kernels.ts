@@ -3,7 +3,7 @@
 // f32x4 register tile sweeps them 64 rows at a time. Operands
 // already in wasm memory (allocated through the heap) are used in place; anything else is copied into
 // reusable scratch regions, one memcpy per operand per call.
-import type { FloatArray } from '../types';
+import type { FloatArray, ValueHistogram } from '../types';
 import type { Kernels } from './kernels';
 import { HeapScratch, WasmHeap } from './wasm-heap';
 import { GemmPool } from './wasm-pool';
@@ -27,6 +27,7 @@ interface GemmExports extends ConvExports {
   colSums(g: number, rows: number, n: number, out: number): void;
   allFinite(a: number, n: number): number;
   channelSums(a: number, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: number): void;
+  sampledHistograms(a: number, offsets: number, n: number, bases: number, channels: number, bins: number, values: number, out: number): void;
 }
 
 export interface WasmKernels extends Kernels {
@@ -86,6 +87,12 @@ export interface WasmKernels extends Kernels {
    * compares) into out[c], out[channels + c], out[2·channels + c]; false when `a` is elsewhere or short, or out is short.
    */
   channelSums(a: Float32Array, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: Float64Array): boolean;
+  /**
+   * For each entry of `bases`, the histogram over `bins` equal bins from min to max of the finite values
+   * a[offsets[j] + base] (pictures.ts's histogram, computed the same way), or null when no value is finite;
+   * null for the whole call when `a` is elsewhere or an index falls outside it.
+   */
+  sampledHistograms(a: Float32Array, offsets: Int32Array, bases: readonly number[], bins: number): (ValueHistogram | null)[] | null;
   /** im2col/col2im, the conv layer's layout moves and pooling (wasm-conv.ts). */
   readonly conv: WasmConvOps;
 }
@@ -165,6 +172,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const pairView = new Float64Array(heap.f32.buffer, pairOut, 2);
   const binning = new BinScratch(heap);
   const sChannels = new HeapScratch(heap);
+  const sHistograms = new HeapScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
     if (heap.owns(arr)) return arr.byteOffset;
@@ -299,6 +307,26 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       ex.channelSums(a.byteOffset, rows, channels, spatial, mode, lo, hi, ptr);
       out.set(new Float64Array(heap.f32.buffer, ptr, 3 * channels));
       return true;
+    },
+    sampledHistograms: (a, offsets, bases, bins) => {
+      const n = offsets.length;
+      const m = bases.length;
+      let last = -1;
+      for (let j = 0; j < n; j++) last = Math.max(last, offsets[j]);
+      for (const b of bases) if (b < 0 || last + b >= a.length) return null;
+      if (!heap.owns(a) || last < 0) return null;
+      // offsets and bases, then scratch (n float64 values, 2·bins i32 counts), then the results
+      const intBytes = Math.ceil(((n + m) * 4) / 16) * 16;
+      const scratchBytes = Math.ceil((n * 8 + bins * 8) / 16) * 16;
+      const stride = 3 + bins;
+      const ptr = sHistograms.ensure(intBytes + scratchBytes + m * stride * 8);
+      const ints = new Int32Array(heap.f32.buffer, ptr, n + m);
+      ints.set(offsets);
+      for (let i = 0; i < m; i++) ints[n + i] = bases[i];
+      const outPtr = ptr + intBytes + scratchBytes;
+      ex.sampledHistograms(a.byteOffset, ptr, n, ptr + n * 4, m, bins, ptr + intBytes, outPtr);
+      const res = new Float64Array(heap.f32.buffer, outPtr, m * stride);
+      return bases.map((_, i) => (res[i * stride + 2] > 0 ? { min: res[i * stride], max: res[i * stride + 1], counts: Array.from(res.subarray(i * stride + 3, (i + 1) * stride)) } : null));
     },
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),

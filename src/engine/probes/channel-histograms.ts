@@ -7,6 +7,8 @@ import type { ChannelHistograms, FloatArray } from '../types';
 import type { Param } from '../layers/layer';
 import { histogram } from '../visuals/pictures';
 import { gradientHistogram, sampleIndices } from './histogram';
+import type { Kernels } from '../kernels/kernels';
+import { kernelSampledHistograms } from '../kernels/select';
 
 export const CHANNEL_HISTOGRAMS = 16;
 /** Bins of a channel's output histogram: fewer than a whole layer's, as they are drawn as small multiples. */
@@ -52,18 +54,21 @@ export function pickChannels(l: ChannelLayer, max = CHANNEL_HISTOGRAMS): { chann
   return { channels: all.sort((a, b) => key(b) - key(a) || a - b).slice(0, max), rankedBy };
 }
 
-export function channelHistograms(l: ChannelLayer): ChannelHistograms {
+/** The histograms of the chosen channels; their sampled outputs are read in wasm when the output is kernel memory. */
+export function channelHistograms(l: ChannelLayer, kernels: Kernels | null = null): ChannelHistograms {
   const { channels, rankedBy } = pickChannels(l);
   const offsets = sampleOffsets(l.output.length / (l.channels * l.spatial), l.channels, l.spatial);
-  const values = VALUES.length >= offsets.length ? VALUES : new Float64Array(offsets.length);
-  const activation = channels.map((c) => {
-    const base = c * l.spatial;
+  const bases = channels.map((c) => c * l.spatial);
+  const empty = () => ({ min: 0, max: 0, counts: new Array<number>(CHANNEL_BINS).fill(0) });
+  const fast = kernelSampledHistograms(kernels, l.output, offsets, bases, CHANNEL_BINS);
+  const activation = fast ? fast.map((h) => h ?? empty()) : bases.map((base) => {
+    const values = VALUES;
     let k = 0;
     for (let j = 0; j < offsets.length; j++) {
       const x = l.output[offsets[j] + base];
       if (x - x === 0) values[k++] = x;
     }
-    return histogram(values.subarray(0, k), CHANNEL_BINS) ?? { min: 0, max: 0, counts: new Array<number>(CHANNEL_BINS).fill(0) };
+    return histogram(values.subarray(0, k), CHANNEL_BINS) ?? empty();
   });
   const f = l.filters;
   const width = f ? f.grad.length / f.shape[0] : 0;

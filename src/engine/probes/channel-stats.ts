@@ -1,9 +1,9 @@
 // Per-channel statistics for layers on images ([C, H, W]): per-filter gradient norms and update ratios of a
 // conv layer, output moments per channel, dead filters after a ReLU, saturation per channel after sigmoid
 // or tanh, a batch norm's per-channel batch moments against its running ones, and per-channel histograms.
-// A channel's values are the batch's samples at all of its H·W positions. Full passes over the batch are one
-// per buffer (channel-sums.ts: output, and the input of a ReLU or batch norm), and the layer-wide output
-// moments, dead and saturated shares are summed from them rather than read again. Pure readers of live buffers.
+// A channel's values are the batch's samples at all of its H·W positions. One full pass over the output
+// (channel-sums.ts; a batch norm's input too) gives them all, and the layer-wide output moments, dead and
+// saturated shares are summed from it rather than read again. Pure readers of live buffers.
 import type { ChannelProbe, FloatArray } from '../types';
 import type { Layer, Param } from '../layers/layer';
 import type { Kernels } from '../kernels/kernels';
@@ -71,11 +71,12 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
   const C = layer.outputShape[0];
   const S = layer.outputSize / C;
   const perChannel = out.length / C;
-  // sigmoid and tanh saturate on their output; a ReLU is inactive on its input, which has its output's shape
+  // sigmoid and tanh saturate on their output; a ReLU-family output is positive (inside (0, 6) for ReLU6)
+  // exactly where its input is, NaN included, so its inactive test reads the output in the same pass
   const saturating = traits.activation === 'sigmoid' || traits.activation === 'tanh' ? stuckTest(kind) : null;
   const inactive = traits.activation === 'relu' ? stuckTest(kind) : null;
-  const sums = channelSums(out, C, S, saturating, kernels);
-  const inputSums = inactive || traits.normalization === 'batch' ? channelSums(input, layer.inputShape[0], layer.inputSize / layer.inputShape[0], inactive, kernels) : null;
+  const sums = channelSums(out, C, S, saturating ?? inactive, kernels);
+  const inputSums = traits.normalization === 'batch' ? channelSums(input, layer.inputShape[0], layer.inputSize / layer.inputShape[0], null, kernels) : null;
   const mean: number[] = [];
   const std: number[] = [];
   let sum = 0;
@@ -87,7 +88,7 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
     sum += sums[c];
     squares += sums[C + c];
   }
-  const stuckCounts = saturating ? sums.subarray(2 * C) : inactive && inputSums ? inputSums.subarray(2 * C) : null;
+  const stuckCounts = saturating || inactive ? sums.subarray(2 * C) : null;
   const stuck = stuckCounts ? Array.from(stuckCounts, (n) => n / Math.max(1, perChannel)) : null;
   let batchNorm: ChannelProbe['batchNorm'] = null;
   if (traits.normalization === 'batch' && inputSums) {
@@ -104,7 +105,7 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
   // a weight layer that outputs an image is a convolution: its weight rows are its filters
   const filters = traits.hasWeights && main !== null && main.role === 'weight' ? main : null;
   const gradNorm = filters ? rowNorms(filters.grad, filters.shape[0]) : null;
-  // exact: a filter is dead only when its input is stuck at every sample and position
+  // exact: a filter is dead only when it is stuck at every sample and position
   const dead = inactive && stuckCounts ? Array.from(stuckCounts, (n): number => (n === perChannel ? 1 : 0)) : null;
   const whole = moments(sum, squares, out.length);
   return {
@@ -116,7 +117,7 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
       dead,
       saturation: saturating ? stuck : null,
       batchNorm,
-      histograms: channelHistograms({ output: out, channels: C, spatial: S, stuck: stuck ? () => stuck : null, filters, std, filterGradNorms: gradNorm }),
+      histograms: channelHistograms({ output: out, channels: C, spatial: S, stuck: stuck ? () => stuck : null, filters, std, filterGradNorms: gradNorm }, kernels),
     },
     output: Number.isFinite(sum) && Number.isFinite(squares) ? whole : null,
     deadRatio: dead ? dead.reduce((n, d) => n + d, 0) / C : null,

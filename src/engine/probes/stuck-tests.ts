@@ -1,6 +1,7 @@
 // What "stuck" means for a unit of each activation kind: where its gradient is (almost) zero. A ReLU-family
-// unit is inactive (tested on its input: no gradient, or only the leak); a sigmoid or tanh unit is saturated
-// (tested on its output: derivative below 0.01, tanh's below 0.02). The one definition behind the probes'
+// unit is inactive (no gradient, or only the leak): the test holds for an input exactly when it holds for the
+// unit's output of it, so either can be tested. A sigmoid or tanh unit is saturated (tested on its output:
+// derivative below 0.01, tanh's below 0.02). The one definition behind the probes'
 // dead units and saturation, the per-channel views and the panel's pictures; each test also comes as float32
 // bounds for the wasm channel pass (scripts/build-wasm.js, channelSums), which gives the same answer on every
 // float32 value.
