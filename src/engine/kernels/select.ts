@@ -202,8 +202,8 @@ export function kernelChannelSums(kernels: Kernels | null, a: FloatArray, rows: 
 
 /**
  * Per channel base, the histogram of the finite values a[offsets[j] + base] over `bins` equal bins (as
- * pictures.ts's histogram; null for a channel with none) in wasm when `a` is kernel memory on the wasm path;
- * null otherwise: use the loop.
+ * pictures.ts's histogram; null for a channel with none) in wasm when `a` and the ascending `offsets`
+ * (kernelIndexBuffer) are kernel memory on the wasm path; null otherwise: use the loop.
  */
 export function kernelSampledHistograms(kernels: Kernels | null, a: FloatArray, offsets: Int32Array, bases: readonly number[], bins: number): (ValueHistogram | null)[] | null {
   return kernels !== null && isWasm(kernels) && a instanceof Float32Array ? kernels.sampledHistograms(a, offsets, bases, bins) : null;

@@ -90,7 +90,7 @@ export interface WasmKernels extends Kernels {
   /**
    * For each entry of `bases`, the histogram over `bins` equal bins from min to max of the finite values
    * a[offsets[j] + base] (pictures.ts's histogram, computed the same way), or null when no value is finite;
-   * null for the whole call when `a` is elsewhere or an index falls outside it.
+   * null for the whole call when `a` or `offsets` (ascending) is elsewhere, or an index falls outside `a`.
    */
   sampledHistograms(a: Float32Array, offsets: Int32Array, bases: readonly number[], bins: number): (ValueHistogram | null)[] | null;
   /** im2col/col2im, the conv layer's layout moves and pooling (wasm-conv.ts). */
@@ -311,20 +311,17 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     sampledHistograms: (a, offsets, bases, bins) => {
       const n = offsets.length;
       const m = bases.length;
-      let last = -1;
-      for (let j = 0; j < n; j++) last = Math.max(last, offsets[j]);
-      for (const b of bases) if (b < 0 || last + b >= a.length) return null;
-      if (!heap.owns(a) || last < 0) return null;
-      // offsets and bases, then scratch (n float64 values, 2·bins i32 counts), then the results
-      const intBytes = Math.ceil(((n + m) * 4) / 16) * 16;
+      if (!heap.owns(a) || !heap.owns(offsets) || n === 0 || offsets[0] < 0) return null;
+      for (const b of bases) if (b < 0 || offsets[n - 1] + b >= a.length) return null;
+      // bases, then scratch (n float64 values, 2·bins i32 counts), then the results
+      const intBytes = Math.ceil((m * 4) / 16) * 16;
       const scratchBytes = Math.ceil((n * 8 + bins * 8) / 16) * 16;
       const stride = 3 + bins;
       const ptr = sHistograms.ensure(intBytes + scratchBytes + m * stride * 8);
-      const ints = new Int32Array(heap.f32.buffer, ptr, n + m);
-      ints.set(offsets);
-      for (let i = 0; i < m; i++) ints[n + i] = bases[i];
+      const ints = new Int32Array(heap.f32.buffer, ptr, m);
+      for (let i = 0; i < m; i++) ints[i] = bases[i];
       const outPtr = ptr + intBytes + scratchBytes;
-      ex.sampledHistograms(a.byteOffset, ptr, n, ptr + n * 4, m, bins, ptr + intBytes, outPtr);
+      ex.sampledHistograms(a.byteOffset, offsets.byteOffset, n, ptr, m, bins, ptr + intBytes, outPtr);
       const res = new Float64Array(heap.f32.buffer, outPtr, m * stride);
       return bases.map((_, i) => (res[i * stride + 2] > 0 ? { min: res[i * stride], max: res[i * stride + 1], counts: Array.from(res.subarray(i * stride + 3, (i + 1) * stride)) } : null));
     },

@@ -8,7 +8,7 @@ import type { Param } from '../layers/layer';
 import { histogram } from '../visuals/pictures';
 import { gradientHistogram, sampleIndices } from './histogram';
 import type { Kernels } from '../kernels/kernels';
-import { kernelSampledHistograms } from '../kernels/select';
+import { kernelIndexBuffer, kernelSampledHistograms } from '../kernels/select';
 
 export const CHANNEL_HISTOGRAMS = 16;
 /** Bins of a channel's output histogram: fewer than a whole layer's, as they are drawn as small multiples. */
@@ -57,7 +57,7 @@ export function pickChannels(l: ChannelLayer, max = CHANNEL_HISTOGRAMS): { chann
 /** The histograms of the chosen channels; their sampled outputs are read in wasm when the output is kernel memory. */
 export function channelHistograms(l: ChannelLayer, kernels: Kernels | null = null): ChannelHistograms {
   const { channels, rankedBy } = pickChannels(l);
-  const offsets = sampleOffsets(l.output.length / (l.channels * l.spatial), l.channels, l.spatial);
+  const offsets = sampleOffsets(l.output.length / (l.channels * l.spatial), l.channels, l.spatial, kernels);
   const bases = channels.map((c) => c * l.spatial);
   const empty = () => ({ min: 0, max: 0, counts: new Array<number>(CHANNEL_BINS).fill(0) });
   const fast = kernelSampledHistograms(kernels, l.output, offsets, bases, CHANNEL_BINS);
@@ -79,27 +79,32 @@ export function channelHistograms(l: ChannelLayer, kernels: Kernels | null = nul
 /** Values of one channel read for its histogram, reused by every call (a channel's sample is at most CHANNEL_SAMPLE). */
 const VALUES = new Float64Array(CHANNEL_SAMPLE);
 
-/** Sample offsets by geometry: a probe reads the same few layer shapes every time. */
-const offsetCache = new Map<string, Int32Array>();
+/** Sample offsets by kernels (whose memory holds them) and geometry: a probe reads the same few layer shapes every time. */
+const offsetCache = new WeakMap<object, Map<string, Int32Array>>();
 const OFFSET_CACHE_MAX = 64;
+const NO_KERNELS = {};
 
 /**
  * Where channel 0's sampled values lie in a [rows × channels × spatial] batch (channel c's are c·spatial
- * further on): the positions sampleIndices picks out of the channel's rows·spatial values, or all of them.
+ * further on), ascending: the positions sampleIndices picks out of the channel's rows·spatial values, or all
+ * of them. In kernel memory on the wasm path, so the histogram kernel reads them in place.
  */
-function sampleOffsets(rows: number, channels: number, spatial: number): Int32Array {
+function sampleOffsets(rows: number, channels: number, spatial: number, kernels: Kernels | null): Int32Array {
+  let cache = offsetCache.get(kernels ?? NO_KERNELS);
+  if (!cache) offsetCache.set(kernels ?? NO_KERNELS, (cache = new Map()));
   const key = `${rows}:${channels}:${spatial}`;
-  let offsets = offsetCache.get(key);
+  let offsets = cache.get(key);
   if (!offsets) {
     const count = rows * spatial;
     const sample = sampleIndices(count, CHANNEL_SAMPLE);
-    offsets = new Int32Array(sample ? sample.length : count);
-    for (let j = 0; j < offsets.length; j++) {
+    const positions = new Int32Array(sample ? sample.length : count);
+    for (let j = 0; j < positions.length; j++) {
       const at = sample ? sample[j] : j;
-      offsets[j] = Math.floor(at / spatial) * channels * spatial + (at % spatial);
+      positions[j] = Math.floor(at / spatial) * channels * spatial + (at % spatial);
     }
-    if (offsetCache.size >= OFFSET_CACHE_MAX) offsetCache.clear();
-    offsetCache.set(key, offsets);
+    offsets = kernels ? kernelIndexBuffer(kernels, positions) : positions;
+    if (cache.size >= OFFSET_CACHE_MAX) cache.clear();
+    cache.set(key, offsets);
   }
   return offsets;
 }
