@@ -323,7 +323,17 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       const outPtr = ptr + intBytes + scratchBytes;
       ex.sampledHistograms(a.byteOffset, offsets.byteOffset, n, ptr, m, bins, ptr + intBytes, outPtr);
       const res = new Float64Array(heap.f32.buffer, outPtr, m * stride);
-      return bases.map((_, i) => (res[i * stride + 2] > 0 ? { min: res[i * stride], max: res[i * stride + 1], counts: Array.from(res.subarray(i * stride + 3, (i + 1) * stride)) } : null));
+      const out: (ValueHistogram | null)[] = [];
+      for (let o = 0; o < m * stride; o += stride) {
+        if (!(res[o + 2] > 0)) {
+          out.push(null);
+          continue;
+        }
+        const counts = new Array<number>(bins);
+        for (let b = 0; b < bins; b++) counts[b] = res[o + 3 + b];
+        out.push({ min: res[o], max: res[o + 1], counts });
+      }
+      return out;
     },
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
