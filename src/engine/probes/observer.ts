@@ -4,7 +4,9 @@
 // to measure the update ratio, in buffers allocated once per layer. Norms are exact: on the wasm path,
 // tensors of KERNEL_MIN entries or more are summed in SIMD (kernelSumSquares, float32 squares), as are
 // activation moments and update differences, which keeps full passes cheap enough for the overhead budget
-// (bench/probe-overhead.ts) on big layers and small ones alike; elsewhere everything is float64 loops.
+// (bench/probe-overhead.ts) on big layers and small ones alike; elsewhere everything is float64 loops. An
+// image layer's output is read once, per channel (channel-stats.ts), and its layer-wide moments, dead and
+// saturated shares come from that pass.
 import type { TrainingObserver, StepContext } from '../train/observer';
 import type { Kernels } from '../kernels/kernels';
 import type { Layer, Param } from '../layers/layer';
