@@ -726,6 +726,74 @@ function channelSumsFunc() {
 }
 
 /**
+ * reluChannelSums(a, rows, channels, spatial, out): channelSums' pass over the input x of a ReLU, which also
+ * gives the ReLU's own output statistics without reading its output: per channel c, Σx, Σx² at out + 8c and
+ * out + 8(channels + c), Σy and Σy² of y = (x > 0 ? x : 0) (the ReLU's forward, bit for bit, summed in the
+ * same order channelSums would) at out + 8(2·channels + c) and out + 8(3·channels + c), and how many x are
+ * not above 0 at out + 8(4·channels + c).
+ */
+function reluChannelSumsFunc() {
+  const sumLanes = (v) => `(f64.add (f64x2.extract_lane 0 ${v}) (f64x2.extract_lane 1 ${v}))`;
+  const high = (x) => `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
+  const store = (k, value) => `
+      (f64.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $c) (i32.mul (local.get $channels) (i32.const ${k}))) (i32.const 3))) ${value})`;
+  return `
+  (func $reluChannelSums (export "reluChannelSums") (param $a i32) (param $rows i32) (param $channels i32) (param $spatial i32) (param $out i32)
+    (local $c i32) (local $r i32) (local $p i32) (local $v4 i32) (local $end i32) (local $x v128) (local $m v128) (local $lo v128) (local $hi v128)
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128) (local $t0 v128) (local $t1 v128) (local $u0 v128) (local $u1 v128) (local $alive v128)
+    (local $f f64) (local $g f64) (local $s f64) (local $q f64) (local $t f64) (local $u f64) (local $n i32)
+    (block $cDone (loop $cLoop
+      (br_if $cDone (i32.ge_u (local.get $c) (local.get $channels)))
+      ${['s0', 's1', 'q0', 'q1', 't0', 't1', 'u0', 'u1', 'alive'].map((v) => `(local.set $${v} (v128.const i32x4 0 0 0 0))`).join(' ')}
+      (local.set $s (f64.const 0)) (local.set $q (f64.const 0)) (local.set $t (f64.const 0)) (local.set $u (f64.const 0))
+      (local.set $n (i32.const 0))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $p (i32.add (local.get $a) (i32.shl (i32.mul (i32.add (i32.mul (local.get $r) (local.get $channels)) (local.get $c)) (local.get $spatial)) (i32.const 2))))
+        (local.set $v4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $spatial) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $spatial) (i32.const 2))))
+        (block $vDone (loop $vLoop
+          (br_if $vDone (i32.ge_u (local.get $p) (local.get $v4)))
+          (local.set $x (v128.load (local.get $p)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
+          (local.set $hi (f64x2.promote_low_f32x4 ${high('(local.get $x)')}))
+          (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+          (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+          (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $m (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0)))
+          (local.set $alive (i32x4.sub (local.get $alive) (local.get $m)))
+          (local.set $x (v128.and (local.get $x) (local.get $m)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
+          (local.set $hi (f64x2.promote_low_f32x4 ${high('(local.get $x)')}))
+          (local.set $t0 (f64x2.add (local.get $t0) (local.get $lo)))
+          (local.set $t1 (f64x2.add (local.get $t1) (local.get $hi)))
+          (local.set $u0 (f64x2.add (local.get $u0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $u1 (f64x2.add (local.get $u1) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $vLoop)))
+        (block $sDone (loop $sLoop
+          (br_if $sDone (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $f (f64.promote_f32 (f32.load (local.get $p))))
+          (local.set $s (f64.add (local.get $s) (local.get $f)))
+          (local.set $q (f64.add (local.get $q) (f64.mul (local.get $f) (local.get $f))))
+          (local.set $g (select (local.get $f) (f64.const 0) (f64.gt (local.get $f) (f64.const 0))))
+          (local.set $n (i32.add (local.get $n) (f64.gt (local.get $f) (f64.const 0))))
+          (local.set $t (f64.add (local.get $t) (local.get $g)))
+          (local.set $u (f64.add (local.get $u) (f64.mul (local.get $g) (local.get $g))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $sLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))${store(0, `(f64.add (local.get $s) ${sumLanes('(f64x2.add (local.get $s0) (local.get $s1))')})`)}${store(1, `(f64.add (local.get $q) ${sumLanes('(f64x2.add (local.get $q0) (local.get $q1))')})`)}${store(2, `(f64.add (local.get $t) ${sumLanes('(f64x2.add (local.get $t0) (local.get $t1))')})`)}${store(3, `(f64.add (local.get $u) ${sumLanes('(f64x2.add (local.get $u0) (local.get $u1))')})`)}
+      (local.set $n (i32.add (local.get $n) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $alive)) (i32x4.extract_lane 1 (local.get $alive)))
+        (i32.add (i32x4.extract_lane 2 (local.get $alive)) (i32x4.extract_lane 3 (local.get $alive))))))${store(4, '(f64.convert_i32_u (i32.sub (i32.mul (local.get $rows) (local.get $spatial)) (local.get $n)))')}
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cLoop))))`;
+}
+
+/**
  * sampledHistograms(a, offsets, n, bases, channels, bins, values, out): for each of `channels` channels, the
  * histogram of its sampled values a[offsets[j] + bases[ch]] (j < n, non-finite ones left out) over `bins`
  * equal bins from their min to their max, as src/engine/visuals/pictures.ts's histogram computes it (float64,
@@ -1097,7 +1165,7 @@ function convFuncs() {
 function watText(t) {
   return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${channelSumsFunc()}${sampledHistogramsFunc()}${convFuncs()}
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${channelSumsFunc()}${reluChannelSumsFunc()}${sampledHistogramsFunc()}${convFuncs()}
   (global (export "MR") i32 (i32.const ${t.MR}))
   (global (export "NR") i32 (i32.const ${t.NR})))
 `;

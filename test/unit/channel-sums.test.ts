@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allocKernelBuffer, kernelIndexBuffer, wasmKernels } from '../../src/engine/kernels/select';
-import { channelSums } from '../../src/engine/probes/channel-sums';
+import { channelSums, reluPairSums } from '../../src/engine/probes/channel-sums';
 import { channelHistograms, CHANNEL_BINS } from '../../src/engine/probes/channel-histograms';
 import { float32AtOrAbove, float32AtOrBelow, stuckTest } from '../../src/engine/probes/stuck-tests';
 import { histogram } from '../../src/engine/visuals/pictures';
@@ -85,6 +85,23 @@ test('wasm channel sums: float64 sums and squares, and the exact stuck count of 
       }
     }
   }
+});
+
+test('one pass over a ReLU input gives its sums and, bit for bit, the sums and inactive count of the ReLU output', () => {
+  assert.ok(kernels);
+  const relu = stuckTest('relu');
+  for (const [rows, channels, spatial] of [[5, 3, 13], [2, 2, 49], [4, 3, 1], [3, 2, 8]]) {
+    const x = batch(rows, channels, spatial, spatial * 7 + rows);
+    // the ReLU's output as its forward writes it, in kernel memory
+    const y = allocKernelBuffer(kernels, 'float32', x.length) as Float32Array;
+    assert.ok(kernels.activation('relu', 0, x, y, x.length));
+    const pair = reluPairSums(x, channels, spatial, kernels);
+    assert.ok(pair, 'the fused pass runs');
+    assert.deepEqual(Array.from(pair.output), Array.from(channelSums(y, channels, spatial, relu, kernels)), `${rows}×${channels}×${spatial}: output sums`);
+    const input = channelSums(x, channels, spatial, null, kernels);
+    for (let i = 0; i < 3 * channels; i++) assert.ok(close(pair.input[i], input[i]) || (Number.isNaN(pair.input[i]) && Number.isNaN(input[i])), `${rows}×${channels}×${spatial}: input sum ${i}`);
+  }
+  assert.equal(reluPairSums(new Float32Array(12), 3, 4, kernels), null, 'outside kernel memory each buffer is read instead');
 });
 
 test('stuck tests: each float32 bound the wasm pass uses splits float32 values exactly where the float64 test does', () => {

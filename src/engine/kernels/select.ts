@@ -200,6 +200,11 @@ export function kernelChannelSums(kernels: Kernels | null, a: FloatArray, rows: 
   return kernels !== null && isWasm(kernels) && a instanceof Float32Array && kernels.channelSums(a, rows, channels, spatial, mode, lo, hi, out);
 }
 
+/** channelSums of a ReLU's input and of its output from one wasm pass (WasmKernels.reluChannelSums) when `a` is kernel memory on the wasm path; false otherwise. */
+export function kernelReluChannelSums(kernels: Kernels | null, a: FloatArray, rows: number, channels: number, spatial: number, out: Float64Array): boolean {
+  return kernels !== null && isWasm(kernels) && a instanceof Float32Array && kernels.reluChannelSums(a, rows, channels, spatial, out);
+}
+
 /**
  * Per channel base, the histogram of the finite values a[offsets[j] + base] over `bins` equal bins (as
  * pictures.ts's histogram; null for a channel with none) in wasm when `a` and the ascending `offsets`

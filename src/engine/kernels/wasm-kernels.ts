@@ -28,6 +28,7 @@ interface GemmExports extends ConvExports {
   allFinite(a: number, n: number): number;
   channelSums(a: number, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: number): void;
   sampledHistograms(a: number, offsets: number, n: number, bases: number, channels: number, bins: number, values: number, out: number): void;
+  reluChannelSums(a: number, rows: number, channels: number, spatial: number, out: number): void;
 }
 
 export interface WasmKernels extends Kernels {
@@ -87,6 +88,12 @@ export interface WasmKernels extends Kernels {
    * compares) into out[c], out[channels + c], out[2·channels + c]; false when `a` is elsewhere or short, or out is short.
    */
   channelSums(a: Float32Array, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: Float64Array): boolean;
+  /**
+   * channelSums of a ReLU's input x and, from the same pass, of its output y = (x > 0 ? x : 0) without reading
+   * it: per channel Σx, Σx², Σy, Σy² and the count of x not above 0 into out[k·channels + c] for k = 0..4;
+   * false when `a` is elsewhere or short, or out is short.
+   */
+  reluChannelSums(a: Float32Array, rows: number, channels: number, spatial: number, out: Float64Array): boolean;
   /**
    * For each entry of `bases`, the histogram over `bins` equal bins from min to max of the finite values
    * a[offsets[j] + base] (pictures.ts's histogram, computed the same way), or null when no value is finite;
@@ -306,6 +313,13 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       const ptr = sChannels.ensure(3 * channels * 8);
       ex.channelSums(a.byteOffset, rows, channels, spatial, mode, lo, hi, ptr);
       out.set(new Float64Array(heap.f32.buffer, ptr, 3 * channels));
+      return true;
+    },
+    reluChannelSums: (a, rows, channels, spatial, out) => {
+      if (!heap.owns(a) || a.length < rows * channels * spatial || out.length < 5 * channels) return false;
+      const ptr = sChannels.ensure(5 * channels * 8);
+      ex.reluChannelSums(a.byteOffset, rows, channels, spatial, ptr);
+      out.set(new Float64Array(heap.f32.buffer, ptr, 5 * channels));
       return true;
     },
     sampledHistograms: (a, offsets, bases, bins) => {

@@ -60,8 +60,21 @@ function moments(sum: number, squares: number, count: number): { mean: number; s
   return { mean, std: Math.sqrt(Math.max(0, squares / n - mean * mean)) };
 }
 
-/** The per-channel probe of a layer that reads and writes images, with what it gives the layer's own probe; else null. `main` is its weight (conv) or gamma. */
-export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kernels | null): ImageLayerStats | null {
+/**
+ * Whether `next` is a plain ReLU on `layer`'s image output, with no stuck test of `layer`'s own: then one pass
+ * over that output gives both layers' sums (reluPairSums).
+ */
+export function reluFollows(layer: Layer, next: Layer | undefined): boolean {
+  const out = layer.lastOutput;
+  return next !== undefined && next.spec.kind === 'relu' && out !== null && next.lastInput === out && isSpatial(layer.outputShape) && isSpatial(layer.inputShape) && stuckTest(layer.spec.kind) === null;
+}
+
+/**
+ * The per-channel probe of a layer that reads and writes images, with what it gives the layer's own probe; else
+ * null. `main` is its weight (conv) or gamma; `outputSums`, when given, are channelSums of its output with
+ * its own stuck test, taken already.
+ */
+export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kernels | null, outputSums: Float64Array | null = null): ImageLayerStats | null {
   const out = layer.lastOutput;
   const input = layer.lastInput;
   // layers that output an image; a dense or flatten after one reads it as flat features
@@ -75,7 +88,7 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
   // exactly where its input is, NaN included, so its inactive test reads the output in the same pass
   const saturating = traits.activation === 'sigmoid' || traits.activation === 'tanh' ? stuckTest(kind) : null;
   const inactive = traits.activation === 'relu' ? stuckTest(kind) : null;
-  const sums = channelSums(out, C, S, saturating ?? inactive, kernels);
+  const sums = outputSums ?? channelSums(out, C, S, saturating ?? inactive, kernels);
   const inputSums = traits.normalization === 'batch' ? channelSums(input, layer.inputShape[0], layer.inputSize / layer.inputShape[0], null, kernels) : null;
   const mean: number[] = [];
   const std: number[] = [];

@@ -4,7 +4,7 @@
 // else a float64 loop.
 import type { FloatArray } from '../types';
 import type { Kernels } from '../kernels/kernels';
-import { kernelChannelSums } from '../kernels/select';
+import { kernelChannelSums, kernelReluChannelSums } from '../kernels/select';
 import type { StuckTest } from './stuck-tests';
 
 /**
@@ -33,4 +33,18 @@ export function channelSums(values: FloatArray, channels: number, spatial: numbe
     out[2 * channels + c] = n;
   }
   return out;
+}
+
+/**
+ * channelSums of a plain ReLU's input `x` (no stuck test) and of the ReLU's output (its inactive count), both
+ * from one wasm pass over `x`: the output is never read, which saves a full pass over an image batch. The
+ * output's sums are those channelSums gives reading it, as its values are the forward's own (x > 0 ? x : 0).
+ * Null when `x` is not kernel memory on the wasm path (then read each buffer).
+ */
+export function reluPairSums(x: FloatArray, channels: number, spatial: number, kernels: Kernels | null): { input: Float64Array; output: Float64Array } | null {
+  const all = new Float64Array(5 * channels);
+  if (!kernelReluChannelSums(kernels, x, x.length / (channels * spatial), channels, spatial, all)) return null;
+  const input = new Float64Array(3 * channels);
+  input.set(all.subarray(0, 2 * channels));
+  return { input, output: all.slice(2 * channels) };
 }

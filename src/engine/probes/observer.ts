@@ -16,7 +16,8 @@ import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type 
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
 import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer } from '../kernels/select';
 import { descriptorOf } from '../spec/layer-kinds';
-import { imageLayerStats, rowUpdateRatios } from './channel-stats';
+import { imageLayerStats, reluFollows, rowUpdateRatios } from './channel-stats';
+import { reluPairSums } from './channel-sums';
 
 export class ProbeObserver implements TrainingObserver {
   private firstStep: number | null = null;
@@ -50,7 +51,14 @@ export class ProbeObserver implements TrainingObserver {
     this.kernels = ctx.kernels;
     if (this.tracked.length !== ctx.layers.length) this.tracked = ctx.layers.map((l) => track(l, ctx.kernels));
     const pending: LayerProbe[] = [];
-    for (let i = 0; i < ctx.layers.length; i++) pending.push(this.probeLayer(ctx.layers[i], this.tracked[i]));
+    // a conv (or pool) output feeding a ReLU is read once for both layers' channel sums
+    let reluSums: Float64Array | null = null;
+    for (let i = 0; i < ctx.layers.length; i++) {
+      const layer = ctx.layers[i];
+      const pair = reluFollows(layer, ctx.layers[i + 1]) ? reluPairSums(layer.lastOutput!, layer.outputShape[0], layer.outputSize / layer.outputShape[0], this.kernels) : null;
+      pending.push(this.probeLayer(layer, this.tracked[i], pair ? pair.input : reluSums));
+      reluSums = pair ? pair.output : null;
+    }
     this.pending = pending;
   }
 
@@ -86,11 +94,12 @@ export class ProbeObserver implements TrainingObserver {
 
   private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
 
-  private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample }: Tracked): LayerProbe {
+  /** `outputSums`: the channel sums of an image layer's output, when a fused pass took them already. */
+  private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample }: Tracked, outputSums: Float64Array | null): LayerProbe {
     const spec = layer.spec;
     const traits = descriptorOf(spec).traits;
     const out = layer.lastOutput;
-    const image = imageLayerStats(layer, main, this.kernels);
+    const image = imageLayerStats(layer, main, this.kernels, outputSums);
     const act = image?.output ? { ...image.output, nonFinite: 0 } : out && out.length ? outputStats(out, this.kernels) : null;
     let histogram: number[] | null = null;
     let gradNorm: number | null = null;
