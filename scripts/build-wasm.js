@@ -634,6 +634,231 @@ function allFiniteFunc() {
 }
 
 /**
+ * channelSums(a, rows, channels, spatial, mode, lo, hi, out): one pass over a [rows × channels × spatial]
+ * image batch that stores, per channel c, Σx and Σx² (float64, squared after promotion) at out + 8c and
+ * out + 8(channels + c), and at out + 8(2·channels + c) how many values are stuck: mode 1 (the ReLU family's
+ * inactive test) counts values not above lo or at or above hi (NaN for no upper bound; NaN values count);
+ * mode 2 (saturation) counts values below lo or above hi; mode 0 counts nothing. The probes' per-channel
+ * moments, dead filters and stuck shares. One loop per mode, eight values a step in four float64 chains
+ * (two when counting: four spill registers under V8).
+ */
+function channelSumsFunc() {
+  const stuckVec = [
+    null,
+    // mode 1 counts the live values (fewer operations); the stuck count is the rest
+    (x) => `(v128.andnot (f32x4.gt ${x} (local.get $L)) (f32x4.ge ${x} (local.get $H)))`,
+    (x) => `(v128.or (f32x4.lt ${x} (local.get $L)) (f32x4.gt ${x} (local.get $H)))`,
+  ];
+  const stuckOne = [
+    null,
+    `(i32.and (f32.gt (local.get $f) (local.get $lo)) (i32.eqz (f32.ge (local.get $f) (local.get $hi))))`,
+    `(i32.or (f32.lt (local.get $f) (local.get $lo)) (f32.gt (local.get $f) (local.get $hi)))`,
+  ];
+  const promote = (x, half) => (half === 0 ? `(f64x2.promote_low_f32x4 ${x})` : `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x}))`);
+  // four values at `offset` from $p into chains $s{k}, $s{k+1} (and $q…), plus their stuck count
+  const four = (mode, offset, k) => `
+            (local.set $x (v128.load offset=${offset} (local.get $p)))
+            (local.set $lo2 ${promote('(local.get $x)', 0)})
+            (local.set $hi2 ${promote('(local.get $x)', 1)})
+            (local.set $s${k} (f64x2.add (local.get $s${k}) (local.get $lo2)))
+            (local.set $s${k + 1} (f64x2.add (local.get $s${k + 1}) (local.get $hi2)))
+            (local.set $q${k} (f64x2.add (local.get $q${k}) (f64x2.mul (local.get $lo2) (local.get $lo2))))
+            (local.set $q${k + 1} (f64x2.add (local.get $q${k + 1}) (f64x2.mul (local.get $hi2) (local.get $hi2))))${mode ? `
+            (local.set $cnt (i32x4.sub (local.get $cnt) ${stuckVec[mode]('(local.get $x)')}))` : ''}`;
+  const sumLanes = (v) => `(f64.add (f64x2.extract_lane 0 ${v}) (f64x2.extract_lane 1 ${v}))`;
+  const modeFunc = (mode) => `
+  (func $channelSums${mode} (param $a i32) (param $rows i32) (param $channels i32) (param $spatial i32) (param $lo f32) (param $hi f32) (param $out i32)
+    (local $c i32) (local $r i32) (local $p i32) (local $v8 i32) (local $v4 i32) (local $end i32) (local $x v128) (local $lo2 v128) (local $hi2 v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
+    (local $cnt v128) (local $L v128) (local $H v128) (local $f f32) (local $y f64) (local $s f64) (local $q f64) (local $n i32) (local $o i32)
+    (local.set $L (f32x4.splat (local.get $lo)))
+    (local.set $H (f32x4.splat (local.get $hi)))
+    (block $cDone (loop $cLoop
+      (br_if $cDone (i32.ge_u (local.get $c) (local.get $channels)))
+      ${['s0', 's1', 's2', 's3', 'q0', 'q1', 'q2', 'q3', 'cnt'].map((v) => `(local.set $${v} (v128.const i32x4 0 0 0 0))`).join(' ')}
+      (local.set $s (f64.const 0))
+      (local.set $q (f64.const 0))
+      (local.set $n (i32.const 0))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $p (i32.add (local.get $a) (i32.shl (i32.mul (i32.add (i32.mul (local.get $r) (local.get $channels)) (local.get $c)) (local.get $spatial)) (i32.const 2))))
+        (local.set $v8 (i32.add (local.get $p) (i32.shl (i32.and (local.get $spatial) (i32.const -8)) (i32.const 2))))
+        (local.set $v4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $spatial) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $spatial) (i32.const 2))))
+        (block $v8Done (loop $v8Loop
+          (br_if $v8Done (i32.ge_u (local.get $p) (local.get $v8)))${four(mode, 0, 0)}${four(mode, 16, mode ? 0 : 2)}
+          (local.set $p (i32.add (local.get $p) (i32.const 32)))
+          (br $v8Loop)))
+        (if (i32.lt_u (local.get $p) (local.get $v4)) (then${four(mode, 0, 0)}
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))))
+        (block $sDone (loop $sLoop
+          (br_if $sDone (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $f (f32.load (local.get $p)))
+          (local.set $y (f64.promote_f32 (local.get $f)))
+          (local.set $s (f64.add (local.get $s) (local.get $y)))
+          (local.set $q (f64.add (local.get $q) (f64.mul (local.get $y) (local.get $y))))${mode ? `
+          (local.set $n (i32.add (local.get $n) ${stuckOne[mode]}))` : ''}
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $sLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
+      (local.set $s0 (f64x2.add (f64x2.add (local.get $s0) (local.get $s1)) (f64x2.add (local.get $s2) (local.get $s3))))
+      (local.set $q0 (f64x2.add (f64x2.add (local.get $q0) (local.get $q1)) (f64x2.add (local.get $q2) (local.get $q3))))
+      (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))))
+      (f64.store (local.get $o) (f64.add (local.get $s) ${sumLanes('(local.get $s0)')}))
+      (local.set $o (i32.add (local.get $o) (i32.shl (local.get $channels) (i32.const 3))))
+      (f64.store (local.get $o) (f64.add (local.get $q) ${sumLanes('(local.get $q0)')}))
+      (local.set $o (i32.add (local.get $o) (i32.shl (local.get $channels) (i32.const 3))))
+      (local.set $n (i32.add (local.get $n) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $cnt)) (i32x4.extract_lane 1 (local.get $cnt)))
+        (i32.add (i32x4.extract_lane 2 (local.get $cnt)) (i32x4.extract_lane 3 (local.get $cnt))))))
+      (f64.store (local.get $o) (f64.convert_i32_u ${mode === 1 ? '(i32.sub (i32.mul (local.get $rows) (local.get $spatial)) (local.get $n))' : '(local.get $n)'}))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cLoop))))`;
+  const args = ['a', 'rows', 'channels', 'spatial', 'lo', 'hi', 'out'].map((x) => `(local.get $${x})`).join(' ');
+  return `${[0, 1, 2].map(modeFunc).join('')}
+  (func $channelSums (export "channelSums") (param $a i32) (param $rows i32) (param $channels i32) (param $spatial i32) (param $mode i32) (param $lo f32) (param $hi f32) (param $out i32)
+    (if (i32.eq (local.get $mode) (i32.const 1)) (then (call $channelSums1 ${args}) (return)))
+    (if (i32.eq (local.get $mode) (i32.const 2)) (then (call $channelSums2 ${args}) (return)))
+    (call $channelSums0 ${args}))
+`;
+}
+
+/**
+ * reluChannelSums(a, rows, channels, spatial, out): channelSums' pass over the input x of a ReLU, which also
+ * gives the ReLU's own output statistics without reading its output: per channel c, Σx, Σx² at out + 8c and
+ * out + 8(channels + c), Σy and Σy² of y = (x > 0 ? x : 0) (the ReLU's forward, bit for bit, summed in the
+ * same order channelSums would) at out + 8(2·channels + c) and out + 8(3·channels + c), and how many x are
+ * not above 0 at out + 8(4·channels + c).
+ */
+function reluChannelSumsFunc() {
+  const sumLanes = (v) => `(f64.add (f64x2.extract_lane 0 ${v}) (f64x2.extract_lane 1 ${v}))`;
+  const high = (x) => `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
+  const store = (k, value) => `
+      (f64.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $c) (i32.mul (local.get $channels) (i32.const ${k}))) (i32.const 3))) ${value})`;
+  return `
+  (func $reluChannelSums (export "reluChannelSums") (param $a i32) (param $rows i32) (param $channels i32) (param $spatial i32) (param $out i32)
+    (local $c i32) (local $r i32) (local $p i32) (local $v4 i32) (local $end i32) (local $x v128) (local $m v128) (local $lo v128) (local $hi v128)
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128) (local $t0 v128) (local $t1 v128) (local $u0 v128) (local $u1 v128) (local $alive v128)
+    (local $f f64) (local $g f64) (local $s f64) (local $q f64) (local $t f64) (local $u f64) (local $n i32)
+    (block $cDone (loop $cLoop
+      (br_if $cDone (i32.ge_u (local.get $c) (local.get $channels)))
+      ${['s0', 's1', 'q0', 'q1', 't0', 't1', 'u0', 'u1', 'alive'].map((v) => `(local.set $${v} (v128.const i32x4 0 0 0 0))`).join(' ')}
+      (local.set $s (f64.const 0)) (local.set $q (f64.const 0)) (local.set $t (f64.const 0)) (local.set $u (f64.const 0))
+      (local.set $n (i32.const 0))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $p (i32.add (local.get $a) (i32.shl (i32.mul (i32.add (i32.mul (local.get $r) (local.get $channels)) (local.get $c)) (local.get $spatial)) (i32.const 2))))
+        (local.set $v4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $spatial) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $spatial) (i32.const 2))))
+        (block $vDone (loop $vLoop
+          (br_if $vDone (i32.ge_u (local.get $p) (local.get $v4)))
+          (local.set $x (v128.load (local.get $p)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
+          (local.set $hi (f64x2.promote_low_f32x4 ${high('(local.get $x)')}))
+          (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+          (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+          (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $m (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0)))
+          (local.set $alive (i32x4.sub (local.get $alive) (local.get $m)))
+          (local.set $x (v128.and (local.get $x) (local.get $m)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
+          (local.set $hi (f64x2.promote_low_f32x4 ${high('(local.get $x)')}))
+          (local.set $t0 (f64x2.add (local.get $t0) (local.get $lo)))
+          (local.set $t1 (f64x2.add (local.get $t1) (local.get $hi)))
+          (local.set $u0 (f64x2.add (local.get $u0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $u1 (f64x2.add (local.get $u1) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $vLoop)))
+        (block $sDone (loop $sLoop
+          (br_if $sDone (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $f (f64.promote_f32 (f32.load (local.get $p))))
+          (local.set $s (f64.add (local.get $s) (local.get $f)))
+          (local.set $q (f64.add (local.get $q) (f64.mul (local.get $f) (local.get $f))))
+          (local.set $g (select (local.get $f) (f64.const 0) (f64.gt (local.get $f) (f64.const 0))))
+          (local.set $n (i32.add (local.get $n) (f64.gt (local.get $f) (f64.const 0))))
+          (local.set $t (f64.add (local.get $t) (local.get $g)))
+          (local.set $u (f64.add (local.get $u) (f64.mul (local.get $g) (local.get $g))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $sLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))${store(0, `(f64.add (local.get $s) ${sumLanes('(f64x2.add (local.get $s0) (local.get $s1))')})`)}${store(1, `(f64.add (local.get $q) ${sumLanes('(f64x2.add (local.get $q0) (local.get $q1))')})`)}${store(2, `(f64.add (local.get $t) ${sumLanes('(f64x2.add (local.get $t0) (local.get $t1))')})`)}${store(3, `(f64.add (local.get $u) ${sumLanes('(f64x2.add (local.get $u0) (local.get $u1))')})`)}
+      (local.set $n (i32.add (local.get $n) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $alive)) (i32x4.extract_lane 1 (local.get $alive)))
+        (i32.add (i32x4.extract_lane 2 (local.get $alive)) (i32x4.extract_lane 3 (local.get $alive))))))${store(4, '(f64.convert_i32_u (i32.sub (i32.mul (local.get $rows) (local.get $spatial)) (local.get $n)))')}
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cLoop))))`;
+}
+
+/**
+ * sampledHistograms(a, offsets, n, bases, channels, bins, values, out): for each of `channels` channels, the
+ * histogram of its sampled values a[offsets[j] + bases[ch]] (j < n, non-finite ones left out) over `bins`
+ * equal bins from their min to their max, as src/engine/visuals/pictures.ts's histogram computes it (float64,
+ * the same comparisons and rounding). Per channel, 3 + bins float64 at out: min, max, values kept, counts.
+ * `values` holds n float64 and 2·bins i32 of scratch.
+ */
+function sampledHistogramsFunc() {
+  // counts are kept as i32 in two interleaved sets (even and odd j) after the scratch values, so runs of equal
+  // values (a ReLU's zeros) do not wait on one memory cell; they are summed into out as float64 at the end
+  const countAt = (set) => `(i32.add (local.get $counts) (i32.shl (i32.add (local.get $b) (i32.mul (i32.const ${set}) (local.get $bins))) (i32.const 2)))`;
+  const bin = (set) => `
+        (local.set $b (i32.const 0))
+        (if (f64.gt (local.get $width) (f64.const 0))
+          (then
+            (local.set $b (i32.trunc_f64_s (f64.floor (f64.div (f64.sub (f64.load (i32.add (local.get $values) (i32.shl (local.get $j) (i32.const 3)))) (local.get $min)) (local.get $width)))))
+            (if (i32.gt_s (local.get $b) (local.get $top)) (then (local.set $b (local.get $top))))))
+        (i32.store ${countAt(set)} (i32.add (i32.load ${countAt(set)}) (i32.const 1)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))`;
+  return `
+  (func $sampledHistograms (export "sampledHistograms") (param $a i32) (param $offsets i32) (param $n i32) (param $bases i32) (param $channels i32) (param $bins i32) (param $values i32) (param $out i32)
+    (local $ch i32) (local $base i32) (local $j i32) (local $k i32) (local $b i32) (local $o i32) (local $top i32) (local $counts i32)
+    (local $x f64) (local $min f64) (local $max f64) (local $width f64)
+    (local.set $top (i32.sub (local.get $bins) (i32.const 1)))
+    (local.set $counts (i32.add (local.get $values) (i32.shl (local.get $n) (i32.const 3))))
+    (block $chDone (loop $chLoop
+      (br_if $chDone (i32.ge_u (local.get $ch) (local.get $channels)))
+      (local.set $base (i32.add (local.get $a) (i32.shl (i32.load (i32.add (local.get $bases) (i32.shl (local.get $ch) (i32.const 2)))) (i32.const 2))))
+      (local.set $min (f64.const inf))
+      (local.set $max (f64.const -inf))
+      (local.set $k (i32.const 0))
+      (local.set $j (i32.const 0))
+      (block $gDone (loop $gLoop
+        (br_if $gDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $base) (i32.shl (i32.load (i32.add (local.get $offsets) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 2))))))
+        (if (f64.eq (f64.sub (local.get $x) (local.get $x)) (f64.const 0))
+          (then
+            (f64.store (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 3))) (local.get $x))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (if (f64.lt (local.get $x) (local.get $min)) (then (local.set $min (local.get $x))))
+            (if (f64.gt (local.get $x) (local.get $max)) (then (local.set $max (local.get $x))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $gLoop)))
+      (memory.fill (local.get $counts) (i32.const 0) (i32.shl (local.get $bins) (i32.const 3)))
+      (local.set $width (f64.div (f64.sub (local.get $max) (local.get $min)) (f64.convert_i32_u (local.get $bins))))
+      (local.set $j (i32.const 0))
+      (block $bDone (loop $bLoop
+        (br_if $bDone (i32.ge_u (i32.add (local.get $j) (i32.const 1)) (local.get $k)))${bin(0)}${bin(1)}
+        (br $bLoop)))
+      (if (i32.lt_u (local.get $j) (local.get $k)) (then${bin(0)}))
+      (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $ch) (i32.add (local.get $bins) (i32.const 3))) (i32.const 3))))
+      (f64.store (local.get $o) (local.get $min))
+      (f64.store offset=8 (local.get $o) (local.get $max))
+      (f64.store offset=16 (local.get $o) (f64.convert_i32_u (local.get $k)))
+      (local.set $b (i32.const 0))
+      (block $cDone (loop $cLoop
+        (br_if $cDone (i32.ge_u (local.get $b) (local.get $bins)))
+        (f64.store offset=24 (i32.add (local.get $o) (i32.shl (local.get $b) (i32.const 3)))
+          (f64.convert_i32_u (i32.add (i32.load ${countAt(0)}) (i32.load ${countAt(1)}))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $cLoop)))
+      (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+      (br $chLoop))))`;
+}
+
+/**
  * Convolution and pooling passes (src/engine/kernels/wasm-conv.ts): im2col/col2im per sample, the moves
  * between the filter-major GEMM result and sample-major outputs (bias added, bias gradient summed), and max
  * and average pooling forward and backward. Each computes what the TypeScript loops compute, in the same
@@ -940,7 +1165,7 @@ function convFuncs() {
 function watText(t) {
   return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${convFuncs()}
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${channelSumsFunc()}${reluChannelSumsFunc()}${sampledHistogramsFunc()}${convFuncs()}
   (global (export "MR") i32 (i32.const ${t.MR}))
   (global (export "NR") i32 (i32.const ${t.NR})))
 `;

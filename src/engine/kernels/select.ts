@@ -5,7 +5,7 @@
 //   NN_DEBUGGER_KERNELS=js-reference|js-tiled|wasm-simd|wasm-relaxed   NN_DEBUGGER_THREADS=<n> (wasm only; exact, uncapped)
 // The wasm path is the relaxed-SIMD build (fused multiply-add) where the runtime validates it, else plain SIMD.
 import { availableParallelism } from 'node:os';
-import type { DType, FloatArray } from '../types';
+import type { DType, FloatArray, ValueHistogram } from '../types';
 import type { Kernels } from './kernels';
 import { referenceKernels } from './reference';
 import { tiledKernels } from './tiled';
@@ -190,6 +190,28 @@ export function kernelConvOps(a: FloatArray): WasmConvOps | null {
 export function kernelAllFinite(a: FloatArray, n: number): boolean | null {
   const k = wasmOwner(a);
   return k ? k.allFinite(a as Float32Array, n) : null;
+}
+
+/**
+ * Per channel of an image batch, Σx, Σx² and the stuck count (WasmKernels.channelSums) in one wasm SIMD pass
+ * when `a` is kernel memory on the wasm path; false otherwise: use a loop.
+ */
+export function kernelChannelSums(kernels: Kernels | null, a: FloatArray, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: Float64Array): boolean {
+  return kernels !== null && isWasm(kernels) && a instanceof Float32Array && kernels.channelSums(a, rows, channels, spatial, mode, lo, hi, out);
+}
+
+/** channelSums of a ReLU's input and of its output from one wasm pass (WasmKernels.reluChannelSums) when `a` is kernel memory on the wasm path; false otherwise. */
+export function kernelReluChannelSums(kernels: Kernels | null, a: FloatArray, rows: number, channels: number, spatial: number, out: Float64Array): boolean {
+  return kernels !== null && isWasm(kernels) && a instanceof Float32Array && kernels.reluChannelSums(a, rows, channels, spatial, out);
+}
+
+/**
+ * Per channel base, the histogram of the finite values a[offsets[j] + base] over `bins` equal bins (as
+ * pictures.ts's histogram; null for a channel with none) in wasm when `a` and the ascending `offsets`
+ * (kernelIndexBuffer) are kernel memory on the wasm path; null otherwise: use the loop.
+ */
+export function kernelSampledHistograms(kernels: Kernels | null, a: FloatArray, offsets: Int32Array, bases: readonly number[], bins: number): (ValueHistogram | null)[] | null {
+  return kernels !== null && isWasm(kernels) && a instanceof Float32Array ? kernels.sampledHistograms(a, offsets, bases, bins) : null;
 }
 
 /** `indices` copied into wasm memory on the wasm path (so kernels read them in place), else as they are. */

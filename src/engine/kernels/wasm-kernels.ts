@@ -3,7 +3,7 @@
 // f32x4 register tile sweeps them 64 rows at a time. Operands
 // already in wasm memory (allocated through the heap) are used in place; anything else is copied into
 // reusable scratch regions, one memcpy per operand per call.
-import type { FloatArray } from '../types';
+import type { FloatArray, ValueHistogram } from '../types';
 import type { Kernels } from './kernels';
 import { HeapScratch, WasmHeap } from './wasm-heap';
 import { GemmPool } from './wasm-pool';
@@ -26,6 +26,9 @@ interface GemmExports extends ConvExports {
   actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
   colSums(g: number, rows: number, n: number, out: number): void;
   allFinite(a: number, n: number): number;
+  channelSums(a: number, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: number): void;
+  sampledHistograms(a: number, offsets: number, n: number, bases: number, channels: number, bins: number, values: number, out: number): void;
+  reluChannelSums(a: number, rows: number, channels: number, spatial: number, out: number): void;
 }
 
 export interface WasmKernels extends Kernels {
@@ -79,6 +82,24 @@ export interface WasmKernels extends Kernels {
   columnSums(g: Float32Array, rows: number, n: number, out: Float32Array): boolean;
   /** Whether the first n entries are all finite, or null when `a` is elsewhere. */
   allFinite(a: Float32Array, n: number): boolean | null;
+  /**
+   * One pass over an image batch [rows × channels × spatial]: per channel Σx, Σx² (float64) and the count of
+   * stuck values (mode 1: not above lo, or at or above hi; mode 2: below lo or above hi; 0: none; float32
+   * compares) into out[c], out[channels + c], out[2·channels + c]; false when `a` is elsewhere or short, or out is short.
+   */
+  channelSums(a: Float32Array, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: Float64Array): boolean;
+  /**
+   * channelSums of a ReLU's input x and, from the same pass, of its output y = (x > 0 ? x : 0) without reading
+   * it: per channel Σx, Σx², Σy, Σy² and the count of x not above 0 into out[k·channels + c] for k = 0..4;
+   * false when `a` is elsewhere or short, or out is short.
+   */
+  reluChannelSums(a: Float32Array, rows: number, channels: number, spatial: number, out: Float64Array): boolean;
+  /**
+   * For each entry of `bases`, the histogram over `bins` equal bins from min to max of the finite values
+   * a[offsets[j] + base] (pictures.ts's histogram, computed the same way), or null when no value is finite;
+   * null for the whole call when `a` or `offsets` (ascending) is elsewhere, or an index falls outside `a`.
+   */
+  sampledHistograms(a: Float32Array, offsets: Int32Array, bases: readonly number[], bins: number): (ValueHistogram | null)[] | null;
   /** im2col/col2im, the conv layer's layout moves and pooling (wasm-conv.ts). */
   readonly conv: WasmConvOps;
 }
@@ -157,6 +178,8 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const pairOut = heap.alloc(16);
   const pairView = new Float64Array(heap.f32.buffer, pairOut, 2);
   const binning = new BinScratch(heap);
+  const sChannels = new HeapScratch(heap);
+  const sHistograms = new HeapScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
     if (heap.owns(arr)) return arr.byteOffset;
@@ -285,6 +308,47 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       return true;
     },
     allFinite: (a, n) => (heap.owns(a) && a.length >= n ? ex.allFinite(a.byteOffset, n) === 1 : null),
+    channelSums: (a, rows, channels, spatial, mode, lo, hi, out) => {
+      if (!heap.owns(a) || a.length < rows * channels * spatial || out.length < 3 * channels) return false;
+      const ptr = sChannels.ensure(3 * channels * 8);
+      ex.channelSums(a.byteOffset, rows, channels, spatial, mode, lo, hi, ptr);
+      out.set(new Float64Array(heap.f32.buffer, ptr, 3 * channels));
+      return true;
+    },
+    reluChannelSums: (a, rows, channels, spatial, out) => {
+      if (!heap.owns(a) || a.length < rows * channels * spatial || out.length < 5 * channels) return false;
+      const ptr = sChannels.ensure(5 * channels * 8);
+      ex.reluChannelSums(a.byteOffset, rows, channels, spatial, ptr);
+      out.set(new Float64Array(heap.f32.buffer, ptr, 5 * channels));
+      return true;
+    },
+    sampledHistograms: (a, offsets, bases, bins) => {
+      const n = offsets.length;
+      const m = bases.length;
+      if (!heap.owns(a) || !heap.owns(offsets) || n === 0 || offsets[0] < 0) return null;
+      for (const b of bases) if (b < 0 || offsets[n - 1] + b >= a.length) return null;
+      // bases, then scratch (n float64 values, 2·bins i32 counts), then the results
+      const intBytes = Math.ceil((m * 4) / 16) * 16;
+      const scratchBytes = Math.ceil((n * 8 + bins * 8) / 16) * 16;
+      const stride = 3 + bins;
+      const ptr = sHistograms.ensure(intBytes + scratchBytes + m * stride * 8);
+      const ints = new Int32Array(heap.f32.buffer, ptr, m);
+      for (let i = 0; i < m; i++) ints[i] = bases[i];
+      const outPtr = ptr + intBytes + scratchBytes;
+      ex.sampledHistograms(a.byteOffset, offsets.byteOffset, n, ptr, m, bins, ptr + intBytes, outPtr);
+      const res = new Float64Array(heap.f32.buffer, outPtr, m * stride);
+      const out: (ValueHistogram | null)[] = [];
+      for (let o = 0; o < m * stride; o += stride) {
+        if (!(res[o + 2] > 0)) {
+          out.push(null);
+          continue;
+        }
+        const counts = new Array<number>(bins);
+        for (let b = 0; b < bins; b++) counts[b] = res[o + 3 + b];
+        out.push({ min: res[o], max: res[o + 1], counts });
+      }
+      return out;
+    },
     gemm: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, false, c, acc),
     gemmTN: (m, n, k, a, b, c, acc) => run(m, n, k, a, true, b, false, c, acc),
     gemmNT: (m, n, k, a, b, c, acc) => run(m, n, k, a, false, b, true, c, acc),

@@ -7,6 +7,8 @@ import type { ChannelHistograms, FloatArray } from '../types';
 import type { Param } from '../layers/layer';
 import { histogram } from '../visuals/pictures';
 import { gradientHistogram, sampleIndices } from './histogram';
+import type { Kernels } from '../kernels/kernels';
+import { kernelIndexBuffer, kernelSampledHistograms } from '../kernels/select';
 
 export const CHANNEL_HISTOGRAMS = 16;
 /** Bins of a channel's output histogram: fewer than a whole layer's, as they are drawn as small multiples. */
@@ -52,37 +54,57 @@ export function pickChannels(l: ChannelLayer, max = CHANNEL_HISTOGRAMS): { chann
   return { channels: all.sort((a, b) => key(b) - key(a) || a - b).slice(0, max), rankedBy };
 }
 
-/** Share of each channel's values where `stuck` holds, over the batch and positions. */
-export function stuckShares(values: FloatArray, channels: number, spatial: number, stuck: (x: number) => boolean): number[] {
-  const size = channels * spatial;
-  const rows = values.length / size;
-  const out: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    let n = 0;
-    for (let r = 0; r < rows; r++) for (let i = r * size + c * spatial, end = i + spatial; i < end; i++) if (stuck(values[i])) n++;
-    out.push(n / Math.max(1, rows * spatial));
-  }
-  return out;
-}
-
-export function channelHistograms(l: ChannelLayer): ChannelHistograms {
+/** The histograms of the chosen channels; their sampled outputs are read in wasm when the output is kernel memory. */
+export function channelHistograms(l: ChannelLayer, kernels: Kernels | null = null): ChannelHistograms {
   const { channels, rankedBy } = pickChannels(l);
-  const size = l.channels * l.spatial;
-  const rows = l.output.length / size;
-  const count = rows * l.spatial;
-  const sample = sampleIndices(count, CHANNEL_SAMPLE);
-  const values = new Float64Array(sample ? sample.length : count);
-  const activation = channels.map((c) => {
+  const offsets = sampleOffsets(l.output.length / (l.channels * l.spatial), l.channels, l.spatial, kernels);
+  const bases = channels.map((c) => c * l.spatial);
+  const empty = () => ({ min: 0, max: 0, counts: new Array<number>(CHANNEL_BINS).fill(0) });
+  const fast = kernelSampledHistograms(kernels, l.output, offsets, bases, CHANNEL_BINS);
+  const activation = fast ? fast.map((h) => h ?? empty()) : bases.map((base) => {
+    const values = VALUES;
     let k = 0;
-    for (let j = 0; j < values.length; j++) {
-      const at = sample ? sample[j] : j;
-      const x = l.output[Math.floor(at / l.spatial) * size + c * l.spatial + (at % l.spatial)];
+    for (let j = 0; j < offsets.length; j++) {
+      const x = l.output[offsets[j] + base];
       if (x - x === 0) values[k++] = x;
     }
-    return histogram(values.subarray(0, k), CHANNEL_BINS) ?? { min: 0, max: 0, counts: new Array<number>(CHANNEL_BINS).fill(0) };
+    return histogram(values.subarray(0, k), CHANNEL_BINS) ?? empty();
   });
   const f = l.filters;
   const width = f ? f.grad.length / f.shape[0] : 0;
   const gradient = f ? channels.map((c) => gradientHistogram(f.grad.subarray(c * width, (c + 1) * width))) : null;
   return { channels, rankedBy, activation, gradient };
+}
+
+/** Values of one channel read for its histogram, reused by every call (a channel's sample is at most CHANNEL_SAMPLE). */
+const VALUES = new Float64Array(CHANNEL_SAMPLE);
+
+/** Sample offsets by kernels (whose memory holds them) and geometry: a probe reads the same few layer shapes every time. */
+const offsetCache = new WeakMap<object, Map<string, Int32Array>>();
+const OFFSET_CACHE_MAX = 64;
+const NO_KERNELS = {};
+
+/**
+ * Where channel 0's sampled values lie in a [rows × channels × spatial] batch (channel c's are c·spatial
+ * further on), ascending: the positions sampleIndices picks out of the channel's rows·spatial values, or all
+ * of them. In kernel memory on the wasm path, so the histogram kernel reads them in place.
+ */
+function sampleOffsets(rows: number, channels: number, spatial: number, kernels: Kernels | null): Int32Array {
+  let cache = offsetCache.get(kernels ?? NO_KERNELS);
+  if (!cache) offsetCache.set(kernels ?? NO_KERNELS, (cache = new Map()));
+  const key = `${rows}:${channels}:${spatial}`;
+  let offsets = cache.get(key);
+  if (!offsets) {
+    const count = rows * spatial;
+    const sample = sampleIndices(count, CHANNEL_SAMPLE);
+    const positions = new Int32Array(sample ? sample.length : count);
+    for (let j = 0; j < positions.length; j++) {
+      const at = sample ? sample[j] : j;
+      positions[j] = Math.floor(at / spatial) * channels * spatial + (at % spatial);
+    }
+    offsets = kernels ? kernelIndexBuffer(kernels, positions) : positions;
+    if (cache.size >= OFFSET_CACHE_MAX) cache.clear();
+    cache.set(key, offsets);
+  }
+  return offsets;
 }

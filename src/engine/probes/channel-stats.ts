@@ -1,34 +1,28 @@
 // Per-channel statistics for layers on images ([C, H, W]): per-filter gradient norms and update ratios of a
 // conv layer, output moments per channel, dead filters after a ReLU, saturation per channel after sigmoid
 // or tanh, a batch norm's per-channel batch moments against its running ones, and per-channel histograms.
-// A channel's values are the batch's samples at all of its H·W positions. Pure readers of live buffers.
+// A channel's values are the batch's samples at all of its H·W positions. One full pass over the output
+// (channel-sums.ts; a batch norm's input too) gives them all, and the layer-wide output moments, dead and
+// saturated shares are summed from it rather than read again. Pure readers of live buffers.
 import type { ChannelProbe, FloatArray } from '../types';
 import type { Layer, Param } from '../layers/layer';
+import type { Kernels } from '../kernels/kernels';
 import { descriptorOf, isSpatial } from '../spec/layer-kinds';
-import { deadUnits } from './layer-stats';
-import { channelHistograms, stuckShares } from './channel-histograms';
+import { channelHistograms } from './channel-histograms';
+import { channelSums } from './channel-sums';
+import { stuckTest } from './stuck-tests';
 
-/** Mean and std per channel of `values` laid out [batch × C × S]. */
-function channelMoments(values: FloatArray, channels: number, spatial: number): { mean: number[]; std: number[] } {
-  const size = channels * spatial;
-  const rows = values.length / size;
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    let s = 0;
-    let q = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let i = r * size + c * spatial, end = i + spatial; i < end; i++) {
-        s += values[i];
-        q += values[i] * values[i];
-      }
-    }
-    const n = Math.max(1, rows * spatial);
-    const m = s / n;
-    mean.push(m);
-    std.push(Math.sqrt(Math.max(0, q / n - m * m)));
-  }
-  return { mean, std };
+/** What one probe reads off an image layer: its channel probe and the layer-wide numbers derived from the same passes. */
+export interface ImageLayerStats {
+  channels: ChannelProbe;
+  /** Mean and std of the whole output; null when its sums are not finite (the caller then counts the non-finite values). */
+  output: { mean: number; std: number } | null;
+  /** Share of dead channels (ReLU family), else null. */
+  deadRatio: number | null;
+  /** Share of saturated outputs (sigmoid, tanh), else null. */
+  saturationRatio: number | null;
+  /** A batch norm's per-channel Σx and Σx² of its input, at [0, C) and [C, 2C); else null. */
+  batchNormSums: Float64Array | null;
 }
 
 /** L2 norm of each row of a [rows × cols] tensor. */
@@ -59,44 +53,88 @@ export function rowUpdateRatios(after: FloatArray, before: FloatArray, rows: num
   return out;
 }
 
-/** Whether one output of a sigmoid or tanh sits where its derivative is below 0.01 (sigmoid) or 0.02 (tanh). */
-const saturatedTest = (kind: string) => (kind === 'sigmoid' ? (y: number) => y < 0.01 || y > 0.99 : (y: number) => Math.abs(y) > 0.99);
-/** Whether one input of a ReLU-family unit leaves it inactive (or only on the leak): deadUnits' test, per value. */
-const inactiveTest = (kind: string) => (kind === 'relu6' ? (x: number) => !(x > 0 && x < 6) : (x: number) => !(x > 0));
+/** Mean and std of `count` values from their sum and sum of squares. */
+function moments(sum: number, squares: number, count: number): { mean: number; std: number } {
+  const n = Math.max(1, count);
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(0, squares / n - mean * mean)) };
+}
 
-/** The per-channel probe of a layer that reads or writes images, else null. `main` is its weight (conv) or gamma. */
-export function channelProbe(layer: Layer, main: Param | null): ChannelProbe | null {
+/**
+ * Whether `next` is a plain ReLU on `layer`'s image output, with no stuck test of `layer`'s own: then one pass
+ * over that output gives both layers' sums (reluPairSums).
+ */
+export function reluFollows(layer: Layer, next: Layer | undefined): boolean {
+  const out = layer.lastOutput;
+  return next !== undefined && next.spec.kind === 'relu' && out !== null && next.lastInput === out && isSpatial(layer.outputShape) && isSpatial(layer.inputShape) && stuckTest(layer.spec.kind) === null;
+}
+
+/**
+ * The per-channel probe of a layer that reads and writes images, with what it gives the layer's own probe; else
+ * null. `main` is its weight (conv) or gamma; `outputSums`, when given, are channelSums of its output with
+ * its own stuck test, taken already.
+ */
+export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kernels | null, outputSums: Float64Array | null = null): ImageLayerStats | null {
   const out = layer.lastOutput;
   const input = layer.lastInput;
   // layers that output an image; a dense or flatten after one reads it as flat features
   if (!out || !input || !isSpatial(layer.outputShape) || !isSpatial(layer.inputShape)) return null;
   const traits = descriptorOf(layer.spec).traits;
-  const outChannels = layer.outputShape[0];
-  const outSpatial = layer.outputSize / outChannels;
-  const inChannels = layer.inputShape[0];
-  const inSpatial = layer.inputSize / inChannels;
-  const { mean, std } = channelMoments(out, outChannels, outSpatial);
+  const kind = layer.spec.kind;
+  const C = layer.outputShape[0];
+  const S = layer.outputSize / C;
+  const perChannel = out.length / C;
+  // sigmoid and tanh saturate on their output; a ReLU-family output is positive (inside (0, 6) for ReLU6)
+  // exactly where its input is, NaN included, so its inactive test reads the output in the same pass
+  const saturating = traits.activation === 'sigmoid' || traits.activation === 'tanh' ? stuckTest(kind) : null;
+  const inactive = traits.activation === 'relu' ? stuckTest(kind) : null;
+  const sums = outputSums ?? channelSums(out, C, S, saturating ?? inactive, kernels);
+  const inputSums = traits.normalization === 'batch' ? channelSums(input, layer.inputShape[0], layer.inputSize / layer.inputShape[0], null, kernels) : null;
+  const mean: number[] = [];
+  const std: number[] = [];
+  let sum = 0;
+  let squares = 0;
+  for (let c = 0; c < C; c++) {
+    const m = moments(sums[c], sums[C + c], perChannel);
+    mean.push(m.mean);
+    std.push(m.std);
+    sum += sums[c];
+    squares += sums[C + c];
+  }
+  const stuckCounts = saturating || inactive ? sums.subarray(2 * C) : null;
+  const stuck = stuckCounts ? Array.from(stuckCounts, (n) => n / Math.max(1, perChannel)) : null;
   let batchNorm: ChannelProbe['batchNorm'] = null;
-  if (traits.normalization === 'batch') {
-    const m = channelMoments(input, inChannels, inSpatial);
+  if (traits.normalization === 'batch' && inputSums) {
+    const batchMean: number[] = [];
+    const batchVar: number[] = [];
+    for (let c = 0; c < C; c++) {
+      const m = moments(inputSums[c], inputSums[C + c], perChannel);
+      batchMean.push(m.mean);
+      batchVar.push(m.std * m.std);
+    }
     const running = (name: string) => Array.from(layer.state.find((s) => s.id.endsWith(name))?.value ?? []);
-    batchNorm = { batchMean: m.mean, batchVar: m.std.map((s) => s * s), runningMean: running('.runningMean'), runningVar: running('.runningVar') };
+    batchNorm = { batchMean, batchVar, runningMean: running('.runningMean'), runningVar: running('.runningVar') };
   }
   // a weight layer that outputs an image is a convolution: its weight rows are its filters
   const filters = traits.hasWeights && main !== null && main.role === 'weight' ? main : null;
   const gradNorm = filters ? rowNorms(filters.grad, filters.shape[0]) : null;
-  const kind = layer.spec.kind;
-  const saturation = traits.activation === 'sigmoid' || traits.activation === 'tanh' ? stuckShares(out, outChannels, outSpatial, saturatedTest(kind)) : null;
-  // a ReLU layer keeps its input's shape, so its inactive shares line up with its output channels
-  const stuck = saturation ? () => saturation : traits.activation === 'relu' ? () => stuckShares(input, inChannels, inSpatial, inactiveTest(kind)) : null;
+  // exact: a filter is dead only when it is stuck at every sample and position
+  const dead = inactive && stuckCounts ? Array.from(stuckCounts, (n): number => (n === perChannel ? 1 : 0)) : null;
+  const whole = moments(sum, squares, out.length);
   return {
-    gradNorm,
-    updateRatio: null,
-    activationMean: mean,
-    activationStd: std,
-    dead: traits.activation === 'relu' ? deadUnits(kind, input, inChannels, inSpatial) : null,
-    saturation,
-    batchNorm,
-    histograms: channelHistograms({ output: out, channels: outChannels, spatial: outSpatial, stuck, filters, std, filterGradNorms: gradNorm }),
+    channels: {
+      gradNorm,
+      updateRatio: null,
+      activationMean: mean,
+      activationStd: std,
+      dead,
+      saturation: saturating ? stuck : null,
+      batchNorm,
+      histograms: channelHistograms({ output: out, channels: C, spatial: S, stuck: stuck ? () => stuck : null, filters, std, filterGradNorms: gradNorm }, kernels),
+    },
+    output: Number.isFinite(sum) && Number.isFinite(squares) ? whole : null,
+    deadRatio: dead ? dead.reduce((n, d) => n + d, 0) / C : null,
+    saturationRatio: saturating && stuckCounts ? stuckCounts.reduce((n, k) => n + k, 0) / Math.max(1, out.length) : null,
+    batchNormSums: traits.normalization === 'batch' ? inputSums : null,
   };
 }

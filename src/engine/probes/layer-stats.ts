@@ -3,6 +3,8 @@ import type { FloatArray, BatchNormProbe } from '../types';
 import type { Layer, Param } from '../layers/layer';
 import type { Kernels } from '../kernels/kernels';
 import { kernelGather, kernelGatherDiff, kernelMoments, kernelSumSquaredDiff } from '../kernels/select';
+import { channelSums } from './channel-sums';
+import { stuckTest } from './stuck-tests';
 
 /** Below this many entries a float64 loop is as quick as a kernel call, and exact. */
 export const KERNEL_MIN = 1024;
@@ -169,48 +171,39 @@ function moments(s: number, s2: number, count: number, nonFinite: number): { mea
 
 /**
  * Fraction of units whose gradient is zero (or only the leak) for every sample of the batch: ReLU units
- * that output 0, leaky-ReLU units always on the negative slope, ReLU6 units always at 0 or 6. On an image
- * a unit is a channel (`spatial` = H·W values per sample): a dead filter is dead at every position.
+ * that output 0, leaky-ReLU units always on the negative slope, ReLU6 units always at 0 or 6 (stuck-tests.ts).
+ * Image layers count whole channels instead (channel-stats.ts).
  */
-export function deadRatio(kind: string, input: FloatArray, units: number, spatial = 1): number {
-  return deadUnits(kind, input, units, spatial).reduce((n, d) => n + d, 0) / units;
-}
-
-/** Per unit (channel): 1 when dead over the batch and every position, else 0. */
-export function deadUnits(kind: string, input: FloatArray, units: number, spatial = 1): number[] {
-  const size = units * spatial;
-  const rows = input.length / size;
-  const dead: number[] = [];
+export function deadRatio(kind: string, input: FloatArray, units: number): number {
+  const stuck = stuckTest(kind)?.test ?? (() => false);
+  const rows = input.length / units;
+  let dead = 0;
   for (let j = 0; j < units; j++) {
     let alive = false;
-    for (let r = 0; r < rows && !alive; r++) {
-      for (let i = r * size + j * spatial, end = i + spatial; i < end && !alive; i++) {
-        const x = input[i];
-        alive = kind === 'relu6' ? x > 0 && x < 6 : x > 0;
-      }
-    }
-    dead.push(alive ? 0 : 1);
+    for (let at = j; at < rows * units && !alive; at += units) alive = !stuck(input[at]);
+    if (!alive) dead++;
   }
-  return dead;
+  return dead / units;
 }
 
-/** Sigmoid output within 0.01 of 0 or 1 (derivative < 0.01); tanh |output| > 0.99 (derivative < 0.02). */
+/** Share of outputs where a sigmoid or tanh is saturated (stuck-tests.ts: derivative below 0.01 or 0.02). */
 export function saturationRatio(kind: string, output: FloatArray): number {
+  const stuck = stuckTest(kind)?.test ?? (() => false);
   let n = 0;
-  if (kind === 'sigmoid') {
-    for (let i = 0; i < output.length; i++) if (output[i] < 0.01 || output[i] > 0.99) n++;
-  } else {
-    for (let i = 0; i < output.length; i++) if (Math.abs(output[i]) > 0.99) n++;
-  }
+  for (let i = 0; i < output.length; i++) if (stuck(output[i])) n++;
   return n / output.length;
 }
 
-export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | null): BatchNormProbe | null {
+/**
+ * A batch norm's batch moments against its running ones, averaged over its units (over channels after an
+ * image layer). `channelSums`: its input's per-channel Σx and Σx² (channel-sums.ts) when already taken.
+ */
+export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | null, channelSums: Float64Array | null = null): BatchNormProbe | null {
   const input = layer.lastInput;
   const rm = layer.state.find((s) => s.id.endsWith('.runningMean'))?.value;
   const rv = layer.state.find((s) => s.id.endsWith('.runningVar'))?.value;
   if (!input || !rm || !rv) return null;
-  if (layer.inputShape.length > 1) return channelBatchNormStats(layer, input, rm, rv, gamma, beta);
+  if (layer.inputShape.length > 1) return channelBatchNormStats(layer, input, rm, rv, gamma, beta, channelSums);
   const n = layer.inputSize;
   const rows = input.length / n;
   const eps = layer.spec.kind === 'batchnorm' ? layer.spec.epsilon : 1e-5;
@@ -237,25 +230,12 @@ export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | 
 }
 
 /** Per-channel statistics of a batch norm after an image layer: each channel over the batch and its H·W positions. */
-function channelBatchNormStats(layer: Layer, input: FloatArray, rm: FloatArray, rv: FloatArray, gamma: Param | null, beta: Param | null): BatchNormProbe {
+function channelBatchNormStats(layer: Layer, input: FloatArray, rm: FloatArray, rv: FloatArray, gamma: Param | null, beta: Param | null, sums: Float64Array | null): BatchNormProbe {
   const n = layer.inputShape[0];
   const spatial = layer.inputSize / n;
   const rows = input.length / layer.inputSize;
   const eps = layer.spec.kind === 'batchnorm' ? layer.spec.epsilon : 1e-5;
-  const channelSums = new Float64Array(2 * n);
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < n; j++) {
-      let a = 0;
-      let q = 0;
-      for (let i = (r * n + j) * spatial, end = i + spatial; i < end; i++) {
-        a += input[i];
-        q += input[i] * input[i];
-      }
-      channelSums[j] += a;
-      channelSums[n + j] += q;
-    }
-  }
-  return summarize(channelSums, n, rows * spatial, rm, rv, eps, gamma, beta);
+  return summarize(sums ?? channelSums(input, n, spatial, null, null), n, rows * spatial, rm, rv, eps, gamma, beta);
 }
 
 /** The probe from per-unit sums and sums of squares (sums[0..n) and sums[n..2n)) over `count` values each. */

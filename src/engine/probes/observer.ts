@@ -4,7 +4,9 @@
 // to measure the update ratio, in buffers allocated once per layer. Norms are exact: on the wasm path,
 // tensors of KERNEL_MIN entries or more are summed in SIMD (kernelSumSquares, float32 squares), as are
 // activation moments and update differences, which keeps full passes cheap enough for the overhead budget
-// (bench/probe-overhead.ts) on big layers and small ones alike; elsewhere everything is float64 loops.
+// (bench/probe-overhead.ts) on big layers and small ones alike; elsewhere everything is float64 loops. An
+// image layer's output is read once, per channel (channel-stats.ts), and its layer-wide moments, dead and
+// saturated shares come from that pass.
 import type { TrainingObserver, StepContext } from '../train/observer';
 import type { Kernels } from '../kernels/kernels';
 import type { Layer, Param } from '../layers/layer';
@@ -14,7 +16,8 @@ import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type 
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
 import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer } from '../kernels/select';
 import { descriptorOf } from '../spec/layer-kinds';
-import { channelProbe, rowUpdateRatios } from './channel-stats';
+import { imageLayerStats, reluFollows, rowUpdateRatios } from './channel-stats';
+import { reluPairSums } from './channel-sums';
 
 export class ProbeObserver implements TrainingObserver {
   private firstStep: number | null = null;
@@ -48,7 +51,14 @@ export class ProbeObserver implements TrainingObserver {
     this.kernels = ctx.kernels;
     if (this.tracked.length !== ctx.layers.length) this.tracked = ctx.layers.map((l) => track(l, ctx.kernels));
     const pending: LayerProbe[] = [];
-    for (let i = 0; i < ctx.layers.length; i++) pending.push(this.probeLayer(ctx.layers[i], this.tracked[i]));
+    // a conv (or pool) output feeding a ReLU is read once for both layers' channel sums
+    let reluSums: Float64Array | null = null;
+    for (let i = 0; i < ctx.layers.length; i++) {
+      const layer = ctx.layers[i];
+      const pair = reluFollows(layer, ctx.layers[i + 1]) ? reluPairSums(layer.lastOutput!, layer.outputShape[0], layer.outputSize / layer.outputShape[0], this.kernels) : null;
+      pending.push(this.probeLayer(layer, this.tracked[i], pair ? pair.input : reluSums));
+      reluSums = pair ? pair.output : null;
+    }
     this.pending = pending;
   }
 
@@ -84,13 +94,13 @@ export class ProbeObserver implements TrainingObserver {
 
   private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
 
-  private probeLayer(layer: Layer, { main, bias, sample, histogramSample, before }: Tracked): LayerProbe {
+  /** `outputSums`: the channel sums of an image layer's output, when a fused pass took them already. */
+  private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample }: Tracked, outputSums: Float64Array | null): LayerProbe {
     const spec = layer.spec;
     const traits = descriptorOf(spec).traits;
     const out = layer.lastOutput;
-    // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
-    const channels = layer.inputShape[0];
-    const act = out && out.length ? outputStats(out, this.kernels) : null;
+    const image = imageLayerStats(layer, main, this.kernels, outputSums);
+    const act = image?.output ? { ...image.output, nonFinite: 0 } : out && out.length ? outputStats(out, this.kernels) : null;
     let histogram: number[] | null = null;
     let gradNorm: number | null = null;
     let weightNorm: number | null = null;
@@ -103,6 +113,8 @@ export class ProbeObserver implements TrainingObserver {
       weightNorm = m.weightNorm;
       nonFinite += m.nonFinite;
     }
+    const relu = traits.activation === 'relu' && layer.lastInput;
+    const saturating = (traits.activation === 'sigmoid' || traits.activation === 'tanh') && out;
     return {
       index: spec.index,
       name: spec.name,
@@ -115,11 +127,12 @@ export class ProbeObserver implements TrainingObserver {
       histogram,
       activationMean: act ? act.mean : null,
       activationStd: act ? act.std : null,
-      deadRatio: traits.activation === 'relu' && layer.lastInput ? deadRatio(spec.kind, layer.lastInput, channels, layer.inputSize / channels) : null,
-      saturationRatio: (traits.activation === 'sigmoid' || traits.activation === 'tanh') && out ? saturationRatio(spec.kind, out) : null,
-      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias) : null,
+      // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
+      deadRatio: relu ? (image ? image.deadRatio : deadRatio(spec.kind, layer.lastInput!, layer.inputSize)) : null,
+      saturationRatio: saturating ? (image ? image.saturationRatio : saturationRatio(spec.kind, out)) : null,
+      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias, image?.batchNormSums ?? null) : null,
       nonFinite,
-      channels: channelProbe(layer, main),
+      channels: image ? image.channels : null,
     };
   }
 }

@@ -3,6 +3,7 @@
 // weight/gradient quantiles over time. Everything is read from live buffers and nothing is written.
 import type { Layer } from '../layers/layer';
 import type { FloatArray, LayerPicture, ValueHistogram } from '../types';
+import { stuckTest } from '../probes/stuck-tests';
 
 /** Layers wider than this are drawn as one summary bar, not unit by unit. */
 export const MAX_DRAWN_UNITS = 32;
@@ -11,15 +12,6 @@ export const QUANTILES: readonly number[] = [0, 0.07, 0.16, 0.31, 0.5, 0.69, 0.8
 export const OUTPUT_BINS = 30;
 /** Entries read for a histogram or quantiles: enough for 30 bins or 9 quantiles, cheap on a 200k-weight layer. */
 const SAMPLE = 1024;
-
-/** Whether one output of a `kind` unit sits where its gradient is (almost) zero: the probes' definitions. */
-function stuckTest(kind: string): { means: 'inactive' | 'saturated'; test: (x: number) => boolean } | null {
-  if (kind === 'relu' || kind === 'leaky-relu') return { means: 'inactive', test: (x) => !(x > 0) };
-  if (kind === 'relu6') return { means: 'inactive', test: (x) => !(x > 0 && x < 6) };
-  if (kind === 'sigmoid') return { means: 'saturated', test: (x) => x < 0.01 || x > 0.99 };
-  if (kind === 'tanh') return { means: 'saturated', test: (x) => Math.abs(x) > 0.99 };
-  return null;
-}
 
 /** Every `stride`-th entry of the first `n`, at most SAMPLE of them, finite ones only. */
 function sample(values: FloatArray, n: number): Float64Array {
