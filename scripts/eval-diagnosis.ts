@@ -12,6 +12,7 @@ import { applyFix } from '../src/engine/fixes';
 import { repairModel } from '../src/engine/repair';
 import { readDataFiles } from '../src/cli/data-files';
 import type { Finding, Severity } from '../src/engine/types';
+import { wasmKernels } from '../src/engine/kernels/select';
 
 const ROOT = path.join(__dirname, '..');
 const BROKEN_DIRS = ['test/zoo/broken', 'examples/broken'];
@@ -377,10 +378,17 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
 // Worker pool.
 
 /**
- * Tasks one worker process runs before a fresh one takes over: the engine's wasm memory is a bump allocator
- * meant for one model per process, and hundreds of models in one process would use up its 1 GiB.
+ * The engine's wasm memory is a bump allocator meant for one model per process (1 GiB, never freed): a
+ * worker reports what each task took and what is left, and retires once less than twice its largest task is left,
+ * so a run of image models (tens of MiB each) cannot exhaust it. The task cap bounds the JS heap as well.
  */
 const TASKS_PER_WORKER = 20;
+
+/** What a worker sends back: the task's result, the wasm memory it took and what is still free (null without wasm). */
+interface WorkerReply {
+  result: TaskResult;
+  heap: { usedByTask: number; remaining: number } | null;
+}
 
 function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: number) => void): Promise<TaskResult[]> {
   return new Promise((resolve) => {
@@ -393,7 +401,13 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
       let current: Task | null = null;
       let timer: NodeJS.Timeout | null = null;
       let handled = 0;
-      const finish = (r: TaskResult) => {
+      let heapTooLow = false;
+      let largestTaskBytes = 0;
+      const finish = ({ result: r, heap }: WorkerReply) => {
+        if (heap) {
+          largestTaskBytes = Math.max(largestTaskBytes, heap.usedByTask);
+          heapTooLow = heap.remaining < 2 * largestTaskBytes;
+        }
         if (timer) clearTimeout(timer);
         results.push(r);
         onDone(r, results.length);
@@ -401,7 +415,7 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
         feed();
       };
       const feed = () => {
-        if (next >= tasks.length || handled === TASKS_PER_WORKER) {
+        if (next >= tasks.length || handled === TASKS_PER_WORKER || heapTooLow) {
           child.kill();
           return;
         }
@@ -410,7 +424,7 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
         timer = setTimeout(() => child.kill(), TASK_TIMEOUT_MS);
         child.send(current);
       };
-      child.on('message', (r: TaskResult) => finish(r));
+      child.on('message', (reply: WorkerReply) => finish(reply));
       child.on('exit', () => {
         live--;
         if (current) {
@@ -435,7 +449,12 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
 /** Runs tasks sent by the pool; `repair`, when given, fills the repair-within-rounds column. */
 function worker(repair: RepairCallback | null): void {
   process.on('message', (task: Task) => {
-    void runTask(task, repair).then((r) => process.send!(r));
+    const heap = wasmKernels()?.heap ?? null;
+    const before = heap?.remainingBytes ?? 0;
+    void runTask(task, repair).then((result) => {
+      const reply: WorkerReply = { result, heap: heap ? { usedByTask: before - heap.remainingBytes, remaining: heap.remainingBytes } : null };
+      process.send!(reply);
+    });
   });
 }
 
