@@ -380,7 +380,8 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
 /**
  * The engine's wasm memory is a bump allocator meant for one model per process (1 GiB, never freed): a
  * worker reports what each task took and what is left, and retires once less than twice its largest task is left,
- * so a run of image models (tens of MiB each) cannot exhaust it. The task cap bounds the JS heap as well.
+ * so a run of image models (tens of MiB each) cannot exhaust it; a task that repairs (several trainings) gets a
+ * fresh worker. The task cap bounds the JS heap as well.
  */
 const TASKS_PER_WORKER = 20;
 
@@ -415,7 +416,9 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
         feed();
       };
       const feed = () => {
-        if (next >= tasks.length || handled === TASKS_PER_WORKER || heapTooLow) {
+        // a task that also repairs retrains the model several times: it starts with the whole heap free
+        const heavyNext = handled > 0 && tasks[next]?.withFix;
+        if (next >= tasks.length || handled === TASKS_PER_WORKER || heapTooLow || heavyNext) {
           child.kill();
           return;
         }
