@@ -379,11 +379,14 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
 
 /**
  * The engine's wasm memory is a bump allocator meant for one model per process (1 GiB, never freed): a
- * worker reports what each task took and what is left, and retires once less than twice its largest task is left,
- * so a run of image models (tens of MiB each) cannot exhaust it; a task that repairs (several trainings) gets a
- * fresh worker. The task cap bounds the JS heap as well.
+ * worker reports what each task took and what is left, and retires before a task that may not fit: a plain
+ * run needs twice the largest task so far, a repairing one its trainings times what its model took at another
+ * seed. The task cap bounds the JS heap as well.
  */
 const TASKS_PER_WORKER = 20;
+
+/** Trainings a repairing task runs at most: the run, the one fix, the repair's first run, one per round, its last run, and the eval's retraining of what it kept. */
+const TRAININGS_PER_REPAIR_TASK = REPAIR_ROUNDS + 5;
 
 /** What a worker sends back: the task's result, the wasm memory it took and what is still free (null without wasm). */
 interface WorkerReply {
@@ -402,12 +405,14 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
       let current: Task | null = null;
       let timer: NodeJS.Timeout | null = null;
       let handled = 0;
-      let heapTooLow = false;
+      let heapLeft: number | null = null;
       let largestTaskBytes = 0;
+      let lastPlain: { c: ModelCase; bytes: number } | null = null;
       const finish = ({ result: r, heap }: WorkerReply) => {
         if (heap) {
           largestTaskBytes = Math.max(largestTaskBytes, heap.usedByTask);
-          heapTooLow = heap.remaining < 2 * largestTaskBytes;
+          heapLeft = heap.remaining;
+          if (current && !current.withFix) lastPlain = { c: current.c, bytes: heap.usedByTask };
         }
         if (timer) clearTimeout(timer);
         results.push(r);
@@ -415,10 +420,12 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
         current = null;
         feed();
       };
+      // a task that repairs trains its model up to TRAININGS_PER_REPAIR_TASK times; a plain run of the same
+      // model (at another seed) says how much one training takes, else it gets a fresh worker
+      const heapNeeded = (task: Task | undefined) =>
+        !task?.withFix ? 2 * largestTaskBytes : lastPlain?.c === task.c ? TRAININGS_PER_REPAIR_TASK * lastPlain.bytes : Infinity;
       const feed = () => {
-        // a task that also repairs retrains the model several times: it starts with the whole heap free
-        const heavyNext = handled > 0 && tasks[next]?.withFix;
-        if (next >= tasks.length || handled === TASKS_PER_WORKER || heapTooLow || heavyNext) {
+        if (next >= tasks.length || handled === TASKS_PER_WORKER || (heapLeft !== null && heapLeft < heapNeeded(tasks[next]))) {
           child.kill();
           return;
         }
@@ -506,8 +513,9 @@ async function main(): Promise<void> {
   const cases = listCases(opts.only);
   const tasks: Task[] = [];
   for (const c of cases) {
-    tasks.push({ c, seed: c.seed, withFix: c.kind === 'broken' });
+    // the plain runs first: what they take of the wasm heap tells the pool what the repairing run will need
     for (const s of opts.seeds) if (s !== c.seed) tasks.push({ c, seed: s, withFix: false });
+    tasks.push({ c, seed: c.seed, withFix: c.kind === 'broken' });
   }
   const t0 = Date.now();
   process.stderr.write(`${cases.length} models, ${tasks.length} tasks, ${opts.jobs} workers\n`);
