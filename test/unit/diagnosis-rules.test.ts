@@ -175,6 +175,29 @@ test('overfitting: a sustained validation climb while training falls; bouncing s
   assert.deepEqual(codes(restored), [], 'early stopping already restored the best weights');
 });
 
+test('loss-oscillating: a validation loss thrown above the untrained loss in one epoch, which batch norm hides from training', () => {
+  const bnText = JSON.stringify({ ...JSON.parse(TEXT), layers: [{ type: 'dense', units: 16 }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'dense', units: 3 }] }, null, 2);
+  const probes = Array.from({ length: 8 }, (_, i) => snap(1 + i * 10, i === 0 ? 1.4 : 0.5));
+  const train = [1.3, 0.5, 0.36, 0.35, 0.31, 0.3];
+  const f = diagnose(ctx(probes, epochs(train, [0.88, 0.34, 1.7, 0.41, 0.24, 1.5]), null, bnText));
+  const osc = f.find((x) => x.code === 'loss-oscillating');
+  assert.ok(osc && osc.severity === 'warning' && osc.field === 'optimizer', codes(f).join(', '));
+  assert.match(osc.message, /batch norm/);
+  assert.equal(osc.evidence.toStep, 60, "the largest jump: 0.24 to 1.5");
+  assert.match(osc.fixes[0].id, /^lr:/);
+  wellFormed(f, bnText);
+  // memorising: the validation loss climbs past the untrained loss epoch by epoch, never in one jump
+  const gradual = [0.9, 0.5, 0.35, 0.45, 0.6, 0.8, 1.05, 1.35, 1.6, 1.9];
+  const memorising = diagnose(ctx(probes, epochs(gradual.map((_, i) => 1.2 * Math.exp(-i)), gradual), null, bnText));
+  assert.ok(!memorising.some((x) => x.code === 'loss-oscillating'), codes(memorising).join(', '));
+  // a doubling that stays below the untrained loss is within what a small validation set does
+  const noisy = diagnose(ctx(probes, epochs(train, [0.88, 0.34, 0.8, 0.3, 0.24, 0.6]), null, bnText));
+  assert.ok(!noisy.some((x) => x.code === 'loss-oscillating'), codes(noisy).join(', '));
+  // a run that never learnt has no best to be thrown from
+  const stuck = diagnose(ctx(probes, epochs([1.4, 1.4, 1.4, 1.4, 1.4, 1.4], [1.3, 1.3, 3, 1.3, 1.3, 1.3]), null, bnText));
+  assert.ok(!stuck.some((x) => x.code === 'loss-oscillating' && /validation loss jumped/.test(x.message)), codes(stuck).join(', '));
+});
+
 test('loss-oscillating: repeated large rises without net progress', () => {
   const train = [1.2, 0.8, 0.6, 0.9, 0.55, 0.85, 0.6, 0.9, 0.58, 0.88, 0.6, 0.9];
   const f = diagnose(ctx(falling(3), epochs(train, train)));

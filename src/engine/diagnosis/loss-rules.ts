@@ -182,45 +182,48 @@ function swings(w: number[], scale: number, t: Record<string, number>) {
   return { rises, fraction, progress, best, recent, oscillating, length: w.length };
 }
 
-/** The epoch whose validation loss was thrown back furthest (see validationSwing), with the lowest before it. */
-interface ValidationSwing {
+/** The epoch whose validation loss jumped furthest (see validationJump), with the epoch before it. */
+interface ValidationJump {
   epoch: EpochMetrics;
+  before: number;
   lowestBefore: number;
   initial: number;
 }
 
 /**
- * A validation loss thrown back above the untrained network's, `valJump` times its lowest so far, after the
- * model had learnt (below `valLearnt` of the untrained loss). Memorising raises it gradually; a jump like this
- * means the weights evaluated at that epoch had been moved far off by the steps. Batch norm can hide it from
- * the training loss: training normalises each batch with that batch's statistics, evaluation with running
- * averages that lag behind weights moving this fast.
+ * A validation loss that jumped within one epoch to `valJump` times the epoch before and above the untrained
+ * network's, after the model had learnt (below `valLearnt` of the untrained loss). Memorising raises it
+ * epoch by epoch; a jump like this means the weights evaluated at that epoch had been thrown far off by the
+ * steps. Batch norm can hide it from the training loss: training normalises each batch with that batch's
+ * statistics, evaluation with running averages that lag behind weights moving this fast.
  */
-function validationSwing(ctx: RuleContext, t: Record<string, number>): ValidationSwing | null {
+function validationJump(ctx: RuleContext, t: Record<string, number>): ValidationJump | null {
   const initial = probeLosses(ctx)[0]?.loss;
   if (!(initial > 0)) return null;
   let lowest = Infinity;
-  let worst: ValidationSwing | null = null;
+  let before: number | null = null;
+  let worst: ValidationJump | null = null;
   for (const e of ctx.epochs) {
     const v = e.valLoss;
     if (v === null || !Number.isFinite(v)) continue;
-    const thrown = lowest < t.valLearnt * initial && v > initial && v > t.valJump * lowest;
-    if (thrown && (!worst || v / lowest > worst.epoch.valLoss! / worst.lowestBefore)) worst = { epoch: e, lowestBefore: lowest, initial };
+    const jumped = before !== null && lowest < t.valLearnt * initial && v > initial && v > t.valJump * before;
+    if (jumped && (!worst || v / before! > worst.epoch.valLoss! / worst.before)) worst = { epoch: e, before: before!, lowestBefore: lowest, initial };
     lowest = Math.min(lowest, v);
+    before = v;
   }
   return worst;
 }
 
-function validationSwingFinding(ctx: RuleContext, s: ValidationSwing, t: Record<string, number>) {
+function validationJumpFinding(ctx: RuleContext, j: ValidationJump, t: Record<string, number>) {
   const lr = ctx.spec.optimizer.lr;
-  const peak = s.epoch.valLoss!;
+  const peak = j.epoch.valLoss!;
   const hidden = ctx.spec.layers.some((l) => l.kind === 'batchnorm')
     ? ' The training loss hides it: batch norm normalises each training batch with its own statistics, while evaluation uses running averages that cannot keep up with weights moving this much per step.'
     : '';
-  const previous = ctx.epochs[ctx.epochs.indexOf(s.epoch) - 1];
+  const previous = ctx.epochs[ctx.epochs.indexOf(j.epoch) - 1];
   return finding(lossOscillating, { field: 'optimizer' },
-    `The validation loss jumped to ${fmt(peak)} in epoch ${s.epoch.epoch}, ${fmt(peak / s.lowestBefore)}x its best of ${fmt(s.lowestBefore)} and above the untrained network's ${fmt(s.initial)}: the steps throw the weights far from where they were; the learning rate ${lr} is too high.${hidden}`,
-    { metric: 'epoch validation loss / lowest validation loss before it', value: peak / s.lowestBefore, threshold: t.valJump, comparison: '>', fromStep: previous?.step ?? ctx.probes[0]?.step ?? 0, toStep: s.epoch.step, details: { peakValLoss: peak, peakEpoch: s.epoch.epoch, lowestBefore: s.lowestBefore, initialLoss: s.initial, lr } },
+    `The validation loss jumped from ${fmt(j.before)} to ${fmt(peak)} in epoch ${j.epoch.epoch}, above the untrained network's ${fmt(j.initial)} (its best before: ${fmt(j.lowestBefore)}): the steps throw the weights far from where they were; the learning rate ${lr} is too high.${hidden}`,
+    { metric: 'epoch validation loss / the epoch before', value: peak / j.before, threshold: t.valJump, comparison: '>', fromStep: previous?.step ?? ctx.probes[0]?.step ?? 0, toStep: j.epoch.step, details: { peakValLoss: peak, peakEpoch: j.epoch.epoch, valLossBefore: j.before, lowestBefore: j.lowestBefore, initialLoss: j.initial, lr } },
     [lowerLrFix(ctx), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]);
 }
 
@@ -236,8 +239,8 @@ export const lossOscillating: Rule = {
     const over = losses.length >= t.minEpochs ? overshoot(ctx, lossDiverging.thresholds) : null;
     if (over && over.end <= over.initial) return [overshootFinding(this, ctx, over)];
     // one jump is evidence enough, in a short run too
-    const swing = validationSwing(ctx, t);
-    if (swing) return [validationSwingFinding(ctx, swing, t)];
+    const jump = validationJump(ctx, t);
+    if (jump) return [validationJumpFinding(ctx, jump, t)];
     if (losses.length < t.minEpochs) return [];
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
