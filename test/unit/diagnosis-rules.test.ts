@@ -8,6 +8,7 @@ import type { RuleContext } from '../../src/engine/diagnosis';
 import type { Dataset } from '../../src/engine/data/dataset';
 import type { EpochMetrics, Finding, LayerProbe, ProbeSnapshot, RunSummary } from '../../src/engine/types';
 import { applyFix } from '../../src/engine/fixes';
+import { loadDataset } from '../../src/engine/data/load';
 
 const TEXT = JSON.stringify({
   name: 'm',
@@ -86,6 +87,25 @@ test('vanishing-gradients blames the earliest layer whose RMS gradient is a tiny
   assert.deepEqual(codes(f), ['vanishing-gradients@dense_1']);
   wellFormed(f);
   assert.deepEqual(codes(diagnose(ctx(falling(12, (i) => (i === 11 ? { 0: { gradNorm: 1e-7 } } : {}))))), [], 'one small probe is noise');
+});
+
+test('vanishing-gradients before a batch norm over a batch of one follows from it: that norm passes no gradient back', () => {
+  const withBn = (batchSize: number, momentum: number) => JSON.stringify({ ...JSON.parse(TEXT), batchSize, layers: [
+    { type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 16, activation: 'tanh' }, { type: 'batchnorm', name: 'bn', momentum }, { type: 'dense', units: 3 },
+  ] }, null, 2);
+  const starved = falling(12, () => ({ 0: { gradNorm: 1e-7 }, 2: { gradNorm: 1e-6 } }));
+  const tiny = withBn(1, 0.9);
+  const f = diagnose(ctx(starved, [], null, tiny));
+  const vanishing = f.find((x) => x.code === 'vanishing-gradients');
+  assert.ok(vanishing && vanishing.severity === 'info' && vanishing.explainedBy === 'batchnorm-unstable', codes(f).join(', '));
+  assert.equal(vanishing.fixes[0].id, 'batch-size:32');
+  wellFormed(f, tiny);
+  // running averages that lag do not block the gradient: the vanishing stays a finding of its own
+  const slow = withBn(32, 0.9999);
+  const lagging = diagnose(ctx(starved, [], null, slow, loadDataset(specOf(slow), {})));
+  assert.ok(lagging.some((x) => x.code === 'batchnorm-unstable' && x.severity === 'warning'), codes(lagging).join(', '));
+  const own = lagging.find((x) => x.code === 'vanishing-gradients');
+  assert.ok(own && own.severity === 'warning' && !own.explainedBy, codes(lagging).join(', '));
 });
 
 test('exploding-gradients fires when gradients dwarf the weights for most of the window', () => {
