@@ -89,6 +89,16 @@ test('vanishing-gradients blames the earliest layer whose RMS gradient is a tiny
   assert.deepEqual(codes(diagnose(ctx(falling(12, (i) => (i === 11 ? { 0: { gradNorm: 1e-7 } } : {}))))), [], 'one small probe is noise');
 });
 
+test('vanishing-gradients in a ReLU stack offers He init only to layers that do not have it already', () => {
+  const relu = (init: string) => JSON.stringify({ ...JSON.parse(TEXT), layers: [
+    { type: 'dense', units: 16, activation: 'relu', init }, { type: 'dense', units: 16, activation: 'relu', init: 'he' }, { type: 'dense', units: 3, init: 'he' },
+  ] }, null, 2);
+  const starved = falling(12, () => ({ 0: { gradNorm: 1e-7 }, 2: { gradNorm: 1e-6 } }));
+  const fixesFor = (text: string) => diagnose(ctx(starved, [], null, text), {}, ['runtime']).find((x) => x.code === 'vanishing-gradients')?.fixes.map((x) => x.id) ?? [];
+  assert.deepEqual(fixesFor(relu('lecun')), ['reinit:dense_1,dense_2,dense_3:he', 'insert-batchnorm:dense_1,dense_2']);
+  assert.deepEqual(fixesFor(relu('he')), ['insert-batchnorm:dense_1,dense_2'], 'a re-draw from the same seed would change nothing');
+});
+
 test('vanishing-gradients before a batch norm over a batch of one follows from it: that norm passes no gradient back', () => {
   const withBn = (batchSize: number, momentum: number) => JSON.stringify({ ...JSON.parse(TEXT), batchSize, layers: [
     { type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 16, activation: 'tanh' }, { type: 'batchnorm', name: 'bn', momentum }, { type: 'dense', units: 3 },
