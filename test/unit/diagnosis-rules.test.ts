@@ -382,3 +382,30 @@ test('batchnorm-unstable (static): running averages that keep their starting val
   assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.999, 300), data), {}, ['static'])), []);
   assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.9, 5), data), {}, ['static'])), []);
 });
+
+test('batchnorm-unstable (runtime): running averages that never caught up with small features are fixed by a momentum that forgets the start', () => {
+  const text = (epochs: number) => JSON.stringify({
+    name: 'bn', data: { source: 'circles', preprocess: 'standardize' },
+    layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'batchnorm' }, { type: 'dense', units: 2 }],
+    loss: 'softmax-cross-entropy', optimizer: { type: 'sgd', lr: 0.01 }, epochs, batchSize: 32,
+  }, null, 2);
+  const spec = specOf(text(2));
+  // each channel's batch variance is 0.01 while the running variance is still mostly its starting 1
+  const probe = (step: number, batchVar: number): ProbeSnapshot => ({
+    step, epoch: 1, loss: 0.6, lr: 0.01, clipping: null,
+    layers: spec.layers.map((l, position) => ({
+      index: l.index, name: l.name, position, kind: l.kind,
+      gradNorm: l.kind === 'dense' ? 0.1 : null, biasGradNorm: null, weightNorm: l.kind === 'dense' ? 4 : null, updateRatio: l.kind === 'dense' ? 1e-3 : null, histogram: null,
+      activationMean: 0, activationStd: 1, deadRatio: l.kind === 'relu' ? 0.05 : null, saturationRatio: null, nonFinite: 0,
+      batchNorm: l.kind === 'batchnorm' ? { meanShift: 0.1, varRatio: batchVar / 0.13, batchMean: 0, batchVar, runningMean: 0, runningVar: 0.13, gammaMean: 1, gammaMinAbs: 1, betaMean: 0 } : null,
+    })),
+  });
+  const data = datasetOf([wave(320, 1), wave(320, 1, 0.2)], ['a', 'b']);
+  const fixesOf = (epochs: number, batchVar: number) =>
+    diagnose(ctx(Array.from({ length: 6 }, (_, i) => probe(1 + i * 3, batchVar)), [], null, text(epochs), data), {}, ['runtime']).find((f) => f.code === 'batchnorm-unstable')?.fixes.map((x) => x.id);
+  // 2 epochs of 10 steps at momentum 0.9 leave 0.12 of the start, twelve times the variance measured
+  assert.deepEqual(fixesOf(2, 0.01), ['batchnorm-momentum:batchnorm_1:0.7', 'lr:0.001']);
+  // a long run has forgotten its start: the statistics disagree because the steps are too big
+  assert.deepEqual(fixesOf(50, 0.01), ['lr:0.001']);
+  wellFormed(diagnose(ctx(Array.from({ length: 6 }, (_, i) => probe(1 + i * 3, 0.01)), [], null, text(2), data)), text(2));
+});
