@@ -100,10 +100,10 @@ function bnFixes(ctx: RuleContext, s: LayerSeries): string[] {
   const left = steps > 0 ? momentum ** steps : 0;
   const batchVar = median(values(s, (p) => p.batchNorm?.batchVar ?? null));
   const fixes = [];
-  if (momentum > 0.95 || left > 0.1 * batchVar) {
-    const forgetting = steps > 0 ? Math.min(0.9, Math.floor(100 * 0.001 ** (1 / steps)) / 100) : 0.9;
-    fixes.push(`batchnorm-momentum:${s.ref.name}:${forgetting}`);
-  }
+  // a batch of one value per channel has no variance to compare with: that is the batch size's problem
+  const stillStart = batchVar > 0 && left >= 0.001 && left > 0.1 * batchVar;
+  const forgetting = steps > 0 ? Math.min(0.9, Math.floor(100 * 0.001 ** (1 / steps)) / 100) : 0.9;
+  if ((momentum > 0.95 || stillStart) && forgetting < momentum) fixes.push(`batchnorm-momentum:${s.ref.name}:${forgetting}`);
   if (ctx.spec.batchSize < 32) fixes.push('batch-size:32');
   fixes.push(lowerLrFix(ctx));
   return fixes;
