@@ -4,7 +4,7 @@ import type { Rule, RuleContext } from './rule';
 import type { EpochMetrics } from '../types';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
-import { lossProgress } from './history';
+import { lossProgress, unlessHarmless } from './history';
 import { fans, isDense } from './model-shape';
 
 function smoothed(xs: number[], w: number): number[] {
@@ -239,8 +239,9 @@ export const lossOscillating: Rule = {
     const over = losses.length >= t.minEpochs ? overshoot(ctx, lossDiverging.thresholds) : null;
     if (over && over.end <= over.initial) return [overshootFinding(this, ctx, over)];
     // one jump is evidence enough, in a short run too
+    // an early jump in a run that settled and ends well is information
     const jump = validationJump(ctx, t);
-    if (jump) return [validationJumpFinding(ctx, jump, t)];
+    if (jump) return [unlessHarmless(ctx, validationJumpFinding(ctx, jump, t))];
     if (losses.length < t.minEpochs) return [];
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
