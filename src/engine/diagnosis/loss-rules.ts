@@ -238,8 +238,7 @@ export const lossOscillating: Rule = {
     // a jump back above the untrained loss is overshooting however calm the rest of the curve is
     const over = losses.length >= t.minEpochs ? overshoot(ctx, lossDiverging.thresholds) : null;
     if (over && over.end <= over.initial) return [overshootFinding(this, ctx, over)];
-    // one jump is evidence enough, in a short run too
-    // an early jump in a run that settled and ends well is information
+    // one jump is evidence enough, in a short run too; in a run that settled and ends well it is information
     const jump = validationJump(ctx, t);
     if (jump) return [unlessHarmless(ctx, validationJumpFinding(ctx, jump, t))];
     if (losses.length < t.minEpochs) return [];
