@@ -12,6 +12,7 @@ import { applyFix } from '../src/engine/fixes';
 import { repairModel } from '../src/engine/repair';
 import { readDataFiles } from '../src/cli/data-files';
 import type { Finding, Severity } from '../src/engine/types';
+import { wasmKernels } from '../src/engine/kernels/select';
 
 const ROOT = path.join(__dirname, '..');
 const BROKEN_DIRS = ['test/zoo/broken', 'examples/broken'];
@@ -377,10 +378,21 @@ function score(cases: ModelCase[], results: TaskResult[], seeds: number[]): Repo
 // Worker pool.
 
 /**
- * Tasks one worker process runs before a fresh one takes over: the engine's wasm memory is a bump allocator
- * meant for one model per process, and hundreds of models in one process would use up its 1 GiB.
+ * The engine's wasm memory is a bump allocator meant for one model per process (1 GiB, never freed): a
+ * worker reports what each task took and what is left, and retires before a task that may not fit: a plain
+ * run needs twice the largest task so far, a repairing one its trainings times what its model took at another
+ * seed. The task cap bounds the JS heap as well.
  */
 const TASKS_PER_WORKER = 20;
+
+/** Trainings a repairing task runs at most: the run, the one fix, the repair's first run, one per round, its last run, and the eval's retraining of what it kept. */
+const TRAININGS_PER_REPAIR_TASK = REPAIR_ROUNDS + 5;
+
+/** What a worker sends back: the task's result, the wasm memory it took and what is still free (null without wasm). */
+interface WorkerReply {
+  result: TaskResult;
+  heap: { usedByTask: number; remaining: number } | null;
+}
 
 function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: number) => void): Promise<TaskResult[]> {
   return new Promise((resolve) => {
@@ -393,15 +405,27 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
       let current: Task | null = null;
       let timer: NodeJS.Timeout | null = null;
       let handled = 0;
-      const finish = (r: TaskResult) => {
+      let heapLeft: number | null = null;
+      let largestTaskBytes = 0;
+      let lastPlain: { c: ModelCase; bytes: number } | null = null;
+      const finish = ({ result: r, heap }: WorkerReply) => {
+        if (heap) {
+          largestTaskBytes = Math.max(largestTaskBytes, heap.usedByTask);
+          heapLeft = heap.remaining;
+          if (current && !current.withFix) lastPlain = { c: current.c, bytes: heap.usedByTask };
+        }
         if (timer) clearTimeout(timer);
         results.push(r);
         onDone(r, results.length);
         current = null;
         feed();
       };
+      // a task that repairs trains its model up to TRAININGS_PER_REPAIR_TASK times; a plain run of the same
+      // model (at another seed) says how much one training takes, else it gets a fresh worker
+      const heapNeeded = (task: Task | undefined) =>
+        !task?.withFix ? 2 * largestTaskBytes : lastPlain?.c === task.c ? TRAININGS_PER_REPAIR_TASK * lastPlain.bytes : Infinity;
       const feed = () => {
-        if (next >= tasks.length || handled === TASKS_PER_WORKER) {
+        if (next >= tasks.length || handled === TASKS_PER_WORKER || (heapLeft !== null && heapLeft < heapNeeded(tasks[next]))) {
           child.kill();
           return;
         }
@@ -410,7 +434,7 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
         timer = setTimeout(() => child.kill(), TASK_TIMEOUT_MS);
         child.send(current);
       };
-      child.on('message', (r: TaskResult) => finish(r));
+      child.on('message', (reply: WorkerReply) => finish(reply));
       child.on('exit', () => {
         live--;
         if (current) {
@@ -435,7 +459,12 @@ function runPool(tasks: Task[], jobs: number, onDone: (r: TaskResult, done: numb
 /** Runs tasks sent by the pool; `repair`, when given, fills the repair-within-rounds column. */
 function worker(repair: RepairCallback | null): void {
   process.on('message', (task: Task) => {
-    void runTask(task, repair).then((r) => process.send!(r));
+    const heap = wasmKernels()?.heap ?? null;
+    const before = heap?.remainingBytes ?? 0;
+    void runTask(task, repair).then((result) => {
+      const reply: WorkerReply = { result, heap: heap ? { usedByTask: before - heap.remainingBytes, remaining: heap.remainingBytes } : null };
+      process.send!(reply);
+    });
   });
 }
 
@@ -484,8 +513,9 @@ async function main(): Promise<void> {
   const cases = listCases(opts.only);
   const tasks: Task[] = [];
   for (const c of cases) {
-    tasks.push({ c, seed: c.seed, withFix: c.kind === 'broken' });
+    // the plain runs first: what they take of the wasm heap tells the pool what the repairing run will need
     for (const s of opts.seeds) if (s !== c.seed) tasks.push({ c, seed: s, withFix: false });
+    tasks.push({ c, seed: c.seed, withFix: c.kind === 'broken' });
   }
   const t0 = Date.now();
   process.stderr.write(`${cases.length} models, ${tasks.length} tasks, ${opts.jobs} workers\n`);

@@ -8,6 +8,7 @@ import type { RuleContext } from '../../src/engine/diagnosis';
 import type { Dataset } from '../../src/engine/data/dataset';
 import type { EpochMetrics, Finding, LayerProbe, ProbeSnapshot, RunSummary } from '../../src/engine/types';
 import { applyFix } from '../../src/engine/fixes';
+import { loadDataset } from '../../src/engine/data/load';
 
 const TEXT = JSON.stringify({
   name: 'm',
@@ -86,6 +87,35 @@ test('vanishing-gradients blames the earliest layer whose RMS gradient is a tiny
   assert.deepEqual(codes(f), ['vanishing-gradients@dense_1']);
   wellFormed(f);
   assert.deepEqual(codes(diagnose(ctx(falling(12, (i) => (i === 11 ? { 0: { gradNorm: 1e-7 } } : {}))))), [], 'one small probe is noise');
+});
+
+test('vanishing-gradients in a ReLU stack offers He init only to layers that do not have it already', () => {
+  const relu = (init: string) => JSON.stringify({ ...JSON.parse(TEXT), layers: [
+    { type: 'dense', units: 16, activation: 'relu', init }, { type: 'dense', units: 16, activation: 'relu', init: 'he' }, { type: 'dense', units: 3, init: 'he' },
+  ] }, null, 2);
+  const starved = falling(12, () => ({ 0: { gradNorm: 1e-7 }, 2: { gradNorm: 1e-6 } }));
+  const fixesFor = (text: string) => diagnose(ctx(starved, [], null, text), {}, ['runtime']).find((x) => x.code === 'vanishing-gradients')?.fixes.map((x) => x.id) ?? [];
+  assert.deepEqual(fixesFor(relu('lecun')), ['reinit:dense_1,dense_2,dense_3:he', 'insert-batchnorm:dense_1,dense_2']);
+  assert.deepEqual(fixesFor(relu('he')), ['insert-batchnorm:dense_1,dense_2'], 'a re-draw from the same seed would change nothing');
+});
+
+test('vanishing-gradients before a batch norm over a batch of one follows from it: that norm passes no gradient back', () => {
+  const withBn = (batchSize: number, momentum: number) => JSON.stringify({ ...JSON.parse(TEXT), batchSize, layers: [
+    { type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 16, activation: 'tanh' }, { type: 'batchnorm', name: 'bn', momentum }, { type: 'dense', units: 3 },
+  ] }, null, 2);
+  const starved = falling(12, () => ({ 0: { gradNorm: 1e-7 }, 2: { gradNorm: 1e-6 } }));
+  const tiny = withBn(1, 0.9);
+  const f = diagnose(ctx(starved, [], null, tiny));
+  const vanishing = f.find((x) => x.code === 'vanishing-gradients');
+  assert.ok(vanishing && vanishing.severity === 'info' && vanishing.explainedBy === 'batchnorm-unstable', codes(f).join(', '));
+  assert.equal(vanishing.fixes[0].id, 'batch-size:32');
+  wellFormed(f, tiny);
+  // running averages that lag do not block the gradient: the vanishing stays a finding of its own
+  const slow = withBn(32, 0.9999);
+  const lagging = diagnose(ctx(starved, [], null, slow, loadDataset(specOf(slow), {})));
+  assert.ok(lagging.some((x) => x.code === 'batchnorm-unstable' && x.severity === 'warning'), codes(lagging).join(', '));
+  const own = lagging.find((x) => x.code === 'vanishing-gradients');
+  assert.ok(own && own.severity === 'warning' && !own.explainedBy, codes(lagging).join(', '));
 });
 
 test('exploding-gradients fires when gradients dwarf the weights for most of the window', () => {
@@ -173,6 +203,32 @@ test('overfitting: a sustained validation climb while training falls; bouncing s
   assert.deepEqual(codes(diagnose(ctx(falling(12), epochs(train, bouncing)))), []);
   const restored = diagnose(ctx(falling(12), epochs(train, val), { status: 'early-stopped', restoredEpoch: 8 } as RunSummary));
   assert.deepEqual(codes(restored), [], 'early stopping already restored the best weights');
+});
+
+test('loss-oscillating: a validation loss thrown above the untrained loss in one epoch, which batch norm hides from training', () => {
+  const bnText = JSON.stringify({ ...JSON.parse(TEXT), layers: [{ type: 'dense', units: 16 }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'dense', units: 3 }] }, null, 2);
+  const probes = Array.from({ length: 8 }, (_, i) => snap(1 + i * 10, i === 0 ? 1.4 : 0.5));
+  const train = [1.3, 0.5, 0.36, 0.35, 0.31, 0.3];
+  const f = diagnose(ctx(probes, epochs(train, [0.88, 0.34, 1.7, 0.41, 0.24, 1.5]), null, bnText));
+  const osc = f.find((x) => x.code === 'loss-oscillating');
+  assert.ok(osc && osc.severity === 'warning' && osc.field === 'optimizer', codes(f).join(', '));
+  assert.match(osc.message, /batch norm/);
+  assert.equal(osc.evidence.toStep, 60, "the largest jump: 0.24 to 1.5");
+  assert.match(osc.fixes[0].id, /^lr:/);
+  wellFormed(f, bnText);
+  // memorising: the validation loss climbs past the untrained loss epoch by epoch, never in one jump
+  const gradual = [0.9, 0.5, 0.35, 0.45, 0.6, 0.8, 1.05, 1.35, 1.6, 1.9];
+  const memorising = diagnose(ctx(probes, epochs(gradual.map((_, i) => 1.2 * Math.exp(-i)), gradual), null, bnText));
+  assert.ok(!memorising.some((x) => x.code === 'loss-oscillating'), codes(memorising).join(', '));
+  // a doubling that stays below the untrained loss is within what a small validation set does
+  const noisy = diagnose(ctx(probes, epochs(train, [0.88, 0.34, 0.8, 0.3, 0.24, 0.6]), null, bnText));
+  assert.ok(!noisy.some((x) => x.code === 'loss-oscillating'), codes(noisy).join(', '));
+  // an early jump in a run that settles far below it and ends well is information
+  const settled = diagnose(ctx(probes, epochs([1.3, 0.5, 0.45, 0.3, 0.2, 0.1, 0.08, 0.06], [0.6, 0.3, 1.5, 0.2, 0.1, 0.05, 0.04, 0.03]), null, bnText));
+  assert.ok(settled.some((x) => x.code === 'loss-oscillating' && x.severity === 'info'), codes(settled).join(', '));
+  // a run that never learnt has no best to be thrown from
+  const stuck = diagnose(ctx(probes, epochs([1.4, 1.4, 1.4, 1.4, 1.4, 1.4], [1.3, 1.3, 3, 1.3, 1.3, 1.3]), null, bnText));
+  assert.ok(!stuck.some((x) => x.code === 'loss-oscillating' && /validation loss jumped/.test(x.message)), codes(stuck).join(', '));
 });
 
 test('loss-oscillating: repeated large rises without net progress', () => {
@@ -328,4 +384,33 @@ test('batchnorm-unstable (static): running averages that keep their starting val
   // the same momentum over a long run, or the usual 0.9 over a short one, forgets its start
   assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.999, 300), data), {}, ['static'])), []);
   assert.deepEqual(codes(diagnose(ctx([], [], null, withBn(0.9, 5), data), {}, ['static'])), []);
+});
+
+test('batchnorm-unstable (runtime): running averages that never caught up with small features are fixed by a momentum that forgets the start', () => {
+  const text = (epochs: number) => JSON.stringify({
+    name: 'bn', data: { source: 'circles', preprocess: 'standardize' },
+    layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'batchnorm' }, { type: 'dense', units: 2 }],
+    loss: 'softmax-cross-entropy', optimizer: { type: 'sgd', lr: 0.01 }, epochs, batchSize: 32,
+  }, null, 2);
+  const spec = specOf(text(2));
+  // each channel's batch variance is 0.01 while the running variance is still mostly its starting 1
+  const probe = (step: number, batchVar: number): ProbeSnapshot => ({
+    step, epoch: 1, loss: 0.6, lr: 0.01, clipping: null,
+    layers: spec.layers.map((l, position) => ({
+      index: l.index, name: l.name, position, kind: l.kind,
+      gradNorm: l.kind === 'dense' ? 0.1 : null, biasGradNorm: null, weightNorm: l.kind === 'dense' ? 4 : null, updateRatio: l.kind === 'dense' ? 1e-3 : null, histogram: null,
+      activationMean: 0, activationStd: 1, deadRatio: l.kind === 'relu' ? 0.05 : null, saturationRatio: null, nonFinite: 0,
+      batchNorm: l.kind === 'batchnorm' ? { meanShift: 0.1, varRatio: batchVar / 0.13, batchMean: 0, batchVar, runningMean: 0, runningVar: 0.13, gammaMean: 1, gammaMinAbs: 1, betaMean: 0 } : null,
+    })),
+  });
+  const data = datasetOf([wave(320, 1), wave(320, 1, 0.2)], ['a', 'b']);
+  const fixesOf = (epochs: number, batchVar: number) =>
+    diagnose(ctx(Array.from({ length: 6 }, (_, i) => probe(1 + i * 3, batchVar)), [], null, text(epochs), data), {}, ['runtime']).find((f) => f.code === 'batchnorm-unstable')?.fixes.map((x) => x.id);
+  // 2 epochs of 10 steps at momentum 0.9 leave 0.12 of the start, twelve times the variance measured
+  assert.deepEqual(fixesOf(2, 0.01), ['batchnorm-momentum:batchnorm_1:0.7', 'lr:0.001']);
+  // a long run has forgotten its start: the statistics disagree because the steps are too big
+  assert.deepEqual(fixesOf(50, 0.01), ['lr:0.001']);
+  // no variance within the batch (one value per channel) says nothing about the averages lagging
+  assert.deepEqual(fixesOf(2, 0), ['lr:0.001']);
+  wellFormed(diagnose(ctx(Array.from({ length: 6 }, (_, i) => probe(1 + i * 3, 0.01)), [], null, text(2), data)), text(2));
 });

@@ -86,12 +86,24 @@ export const saturatedActivation: Rule = {
   },
 };
 
-/** Slow running averages lag behind; small batches give noisy statistics; otherwise the steps are too big. */
-function bnFixes(ctx: RuleContext, position: number, name: string): string[] {
-  const spec = ctx.spec.layers[position];
+/**
+ * Running averages that still hold their starting values (mean 0, variance 1) lag behind; small batches give
+ * noisy statistics; otherwise the steps are too big. The start still counts when its remaining weight after
+ * the run's steps is a tenth of the variance measured or more: a short run, or features far below unit scale
+ * (a pooled map), that the averages never caught up with. Their fix forgets the start within the run.
+ */
+function bnFixes(ctx: RuleContext, s: LayerSeries): string[] {
+  const spec = ctx.spec.layers[s.position];
   const momentum = spec?.kind === 'batchnorm' ? spec.momentum : 0.9;
+  const trainSamples = ctx.dataset?.train.n ?? 0;
+  const steps = ctx.spec.epochs * Math.ceil(trainSamples / ctx.spec.batchSize);
+  const left = steps > 0 ? momentum ** steps : 0;
+  const batchVar = median(values(s, (p) => p.batchNorm?.batchVar ?? null));
   const fixes = [];
-  if (momentum > 0.95) fixes.push(`batchnorm-momentum:${name}:0.9`);
+  // a batch of one value per channel has no variance to compare with: that is the batch size's problem
+  const stillStart = batchVar > 0 && left >= 0.001 && left > 0.1 * batchVar;
+  const forgetting = steps > 0 ? Math.min(0.9, Math.floor(100 * 0.001 ** (1 / steps)) / 100) : 0.9;
+  if ((momentum > 0.95 || stillStart) && forgetting < momentum) fixes.push(`batchnorm-momentum:${s.ref.name}:${forgetting}`);
   if (ctx.spec.batchSize < 32) fixes.push('batch-size:32');
   fixes.push(lowerLrFix(ctx));
   return fixes;
@@ -125,7 +137,7 @@ export const batchNormUnstable: Rule = {
       out.push(
         finding(this, { layer: s.ref }, `${s.ref.name}'s batch statistics disagree with the running statistics it uses at evaluation (${evidence.metric} = ${fmt(evidence.value)}).`,
           { ...evidence, ...stepRange(s), details: { batchSize: ctx.spec.batchSize } },
-          bnFixes(ctx, s.position, s.ref.name)),
+          bnFixes(ctx, s)),
       );
     }
     return out;

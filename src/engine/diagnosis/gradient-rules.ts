@@ -103,9 +103,11 @@ export const vanishingGradients: Rule = {
     const starved = win.map((w, i) => ({ w, r: meds[i] / top })).filter(({ r }, i) => i < win.length - 1 && r < t.ratioMin);
     const hidden = hiddenDense(ctx.spec).map((h) => h.layer.name).join(',');
     const { depth, minWidth } = stackShape(ctx.spec);
+    // re-initialising layers that already start with He's variance would change nothing
+    const allHe = ctx.spec.layers.every((l) => !isDense(l) || l.init.type === 'he' || l.init.type === 'he-uniform');
     const fixes = hasSaturatingHidden(ctx)
       ? [...saturatingStackFixes(ctx.spec), `reinit:${denseNames(ctx.spec)}:xavier`]
-      : [`reinit:${denseNames(ctx.spec)}:he`, `insert-batchnorm:${hidden}`];
+      : [...(allHe ? [] : [`reinit:${denseNames(ctx.spec)}:he`]), `insert-batchnorm:${hidden}`];
     return [
       unlessHarmless(ctx, finding(this, { layers: starved.map(({ w, r }) => ({ layer: w.ref, value: r, note: `RMS gradient ${fmt(r)} of the largest layer's` })) },
         `Gradients reaching ${s.ref.name} are ${fmt(ratio)} of the largest layer's (per weight): on the way back each layer multiplies the gradient by its weights and its activation's slope, and here the product has shrunk so far that the first layers barely learn.`,

@@ -18,7 +18,7 @@ export type ThresholdOverrides = Record<string, Record<string, number>>;
 const EXPLAINED_BY: Partial<Record<FindingCode, readonly FindingCode[]>> = {
   'loss-plateau': ['poor-initialization', 'unnormalized-input', 'unscaled-targets', 'missing-activation', 'dropout-too-high', 'vanishing-gradients', 'dead-relu', 'saturated-activation', 'update-ratio'],
   'update-ratio': ['poor-initialization', 'vanishing-gradients', 'dead-relu'],
-  'vanishing-gradients': ['poor-initialization', 'unnormalized-input'],
+  'vanishing-gradients': ['poor-initialization', 'unnormalized-input', 'batchnorm-unstable'],
   'exploding-gradients': ['poor-initialization', 'unnormalized-input', 'unscaled-targets'],
   // units knocked out or pinned by oversized steps come back with smaller steps
   'dead-relu': ['poor-initialization', 'unnormalized-input', 'unscaled-targets', 'loss-diverging', 'loss-oscillating'],
@@ -64,12 +64,24 @@ const LOSS_EVENTS: ReadonlySet<FindingCode> = new Set(['loss-diverging', 'loss-o
 function explains(cause: Finding, symptom: Finding): boolean {
   if (cause === symptom || cause.severity === 'info' || !EXPLAINED_BY[symptom.code]?.includes(cause.code)) return false;
   if (NAMES_ITS_CAUSE.has(symptom.code) && symptom.fixes[0]?.id === cause.fixes[0]?.id) return false;
+  if (cause.code === 'batchnorm-unstable' && !blocksGradient(cause, symptom)) return false;
   // an event on the loss curve explains only what began after it: a late spike of a model that had long
   // been memorising its training set did not make it memorise
   if (LOSS_EVENTS.has(cause.code) && cause.evidence.fromStep !== null && symptom.evidence.fromStep !== null && cause.evidence.fromStep > symptom.evidence.fromStep) return false;
   if (!LOCAL.has(symptom.code) || cause.layers.length === 0 || symptom.layers.length === 0) return true;
   const last = Math.max(...symptom.layers.map((a) => a.layer.index));
   return cause.layers.some((a) => a.layer.index <= last);
+}
+
+/**
+ * Batch norm over a batch too small for its statistics (the finding on `batchSize`) normalises one or two
+ * values per channel: its output is then beta, or ±1, whatever its input, so it passes back next to no
+ * gradient and starves the layers before it. Running averages that lag (the other batch-norm findings) do not.
+ */
+function blocksGradient(bn: Finding, starved: Finding): boolean {
+  if (bn.field !== 'batchSize' || bn.layers.length === 0) return false;
+  const last = Math.max(...bn.layers.map((a) => a.layer.index));
+  return starved.layers.some((a) => a.layer.index < last);
 }
 
 /** The root of `f`'s chain of causes (a symptom of a symptom of a cause), or null when nothing explains it. */

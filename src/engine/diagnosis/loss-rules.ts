@@ -4,7 +4,7 @@ import type { Rule, RuleContext } from './rule';
 import type { EpochMetrics } from '../types';
 import { finding, fmt, median } from './rule';
 import { derivedClipNorm, lowerLrFix, raiseLrFixes } from './fix-choice';
-import { lossProgress } from './history';
+import { lossProgress, unlessHarmless } from './history';
 import { fans, isDense } from './model-shape';
 
 function smoothed(xs: number[], w: number): number[] {
@@ -182,17 +182,66 @@ function swings(w: number[], scale: number, t: Record<string, number>) {
   return { rises, fraction, progress, best, recent, oscillating, length: w.length };
 }
 
+/** The epoch whose validation loss jumped furthest (see validationJump), with the epoch before it. */
+interface ValidationJump {
+  epoch: EpochMetrics;
+  before: number;
+  lowestBefore: number;
+  initial: number;
+}
+
+/**
+ * A validation loss that jumped within one epoch to `valJump` times the epoch before and above the untrained
+ * network's, after the model had learnt (below `valLearnt` of the untrained loss). Memorising raises it
+ * epoch by epoch; a jump like this means the weights evaluated at that epoch had been thrown far off by the
+ * steps. Batch norm can hide it from the training loss: training normalises each batch with that batch's
+ * statistics, evaluation with running averages that lag behind weights moving this fast.
+ */
+function validationJump(ctx: RuleContext, t: Record<string, number>): ValidationJump | null {
+  const initial = probeLosses(ctx)[0]?.loss;
+  if (!(initial > 0)) return null;
+  let lowest = Infinity;
+  let before: number | null = null;
+  let worst: ValidationJump | null = null;
+  for (const e of ctx.epochs) {
+    const v = e.valLoss;
+    if (v === null || !Number.isFinite(v)) continue;
+    const jumped = before !== null && lowest < t.valLearnt * initial && v > initial && v > t.valJump * before;
+    if (jumped && (!worst || v / before! > worst.epoch.valLoss! / worst.before)) worst = { epoch: e, before: before!, lowestBefore: lowest, initial };
+    lowest = Math.min(lowest, v);
+    before = v;
+  }
+  return worst;
+}
+
+function validationJumpFinding(ctx: RuleContext, j: ValidationJump, t: Record<string, number>) {
+  const lr = ctx.spec.optimizer.lr;
+  const peak = j.epoch.valLoss!;
+  const hidden = ctx.spec.layers.some((l) => l.kind === 'batchnorm')
+    ? ' The training loss hides it: batch norm normalises each training batch with its own statistics, while evaluation uses running averages that cannot keep up with weights moving this much per step.'
+    : '';
+  const previous = ctx.epochs[ctx.epochs.indexOf(j.epoch) - 1];
+  return finding(lossOscillating, { field: 'optimizer' },
+    `The validation loss jumped from ${fmt(j.before)} to ${fmt(peak)} in epoch ${j.epoch.epoch}, above the untrained network's ${fmt(j.initial)} (its best before: ${fmt(j.lowestBefore)}): the steps throw the weights far from where they were; the learning rate ${lr} is too high.${hidden}`,
+    { metric: 'epoch validation loss / the epoch before', value: peak / j.before, threshold: t.valJump, comparison: '>', fromStep: previous?.step ?? ctx.probes[0]?.step ?? 0, toStep: j.epoch.step, details: { peakValLoss: peak, peakEpoch: j.epoch.epoch, valLossBefore: j.before, lowestBefore: j.lowestBefore, initialLoss: j.initial, lr } },
+    [lowerLrFix(ctx), 'schedule:step', `clip-norm:${derivedClipNorm(ctx.probes)}`]);
+}
+
 export const lossOscillating: Rule = {
   code: 'loss-oscillating',
   severity: 'warning',
   stage: 'runtime',
-  thresholds: { minEpochs: 6, window: 10, rise: 0.05, riseFraction: 0.3, minProgress: 0.3, aboveBest: 0.5 },
+  thresholds: { minEpochs: 6, window: 10, rise: 0.05, riseFraction: 0.3, minProgress: 0.3, aboveBest: 0.5, valJump: 2, valLearnt: 0.5 },
   evaluate(ctx, t) {
     const losses = ctx.epochs.map((e) => e.loss);
-    if (losses.length < t.minEpochs || losses.some((l) => !Number.isFinite(l))) return [];
+    if (losses.some((l) => !Number.isFinite(l))) return [];
     // a jump back above the untrained loss is overshooting however calm the rest of the curve is
-    const over = overshoot(ctx, lossDiverging.thresholds);
+    const over = losses.length >= t.minEpochs ? overshoot(ctx, lossDiverging.thresholds) : null;
     if (over && over.end <= over.initial) return [overshootFinding(this, ctx, over)];
+    // one jump is evidence enough, in a short run too; in a run that settled and ends well it is information
+    const jump = validationJump(ctx, t);
+    if (jump) return [unlessHarmless(ctx, validationJumpFinding(ctx, jump, t))];
+    if (losses.length < t.minEpochs) return [];
     // rises are measured against the starting loss: a converged model's tiny wobbles are not overshooting
     const scale = ctx.probes.find((p) => Number.isFinite(p.loss))?.loss ?? losses[0];
     // the recent window and the whole run: swings that come in bursts can leave the last window calm

@@ -21,6 +21,11 @@ export class WasmHeap {
     this.f32 = this.refresh();
   }
 
+  /** Bytes still free for allocation before the memory reaches its maximum (nothing is ever freed). */
+  get remainingBytes(): number {
+    return MAX_PAGES * PAGE - this.top;
+  }
+
   /** Reserves `bytes` (16-byte aligned) and returns the byte address. Never moves earlier allocations; throws a RangeError when memory is exhausted. */
   alloc(bytes: number): number {
     const ptr = this.top;
