@@ -33,6 +33,7 @@ def sample_indices(n, max_entries):
     return out
 
 
+# HISTOGRAM_EDGES in the dtype the values are compared in, by (dtype, device)
 _EDGES = {}
 
 # torch.linalg.vector_norm (1.9+) skips torch.norm's Python dispatch, which costs as much as the norm of
@@ -40,24 +41,80 @@ _EDGES = {}
 _norm = torch.linalg.vector_norm if hasattr(torch, "linalg") and hasattr(torch.linalg, "vector_norm") else torch.norm
 
 
-def gradient_histogram(grad, sample=None, finite=False):
-    """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
-    non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
-    g = grad.detach()
-    n = g.numel()
-    # torch.take reads the flat index without the reshape and Python indexing of `flat[sample]`
-    picked = torch.take(g, sample) if sample is not None else g.reshape(-1)
-    values = picked.double().abs()
-    if not finite:
-        values = values[torch.isfinite(values)]
-    edges = _EDGES.get(values.device)
+def _edges(dtype, device):
+    """HISTOGRAM_EDGES as `dtype` (float32 or float64), each rounded up to the next value of that dtype:
+    a value of that dtype is at or above an exact edge exactly when it is at or above the rounded-up one,
+    so the bins are the engine's without converting every value to float64."""
+    key = (dtype, device)
+    edges = _EDGES.get(key)
     if edges is None:
-        edges = _EDGES[values.device] = torch.tensor(HISTOGRAM_EDGES, dtype=torch.float64, device=values.device)
-    # right=True: the bin is the number of edges at or below the value
-    bins = torch.bucketize(values, edges, right=True)
-    counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
-    weight = n / max(1, picked.numel())
-    return [c * weight for c in counts]
+        exact = torch.tensor(HISTOGRAM_EDGES, dtype=torch.float64)
+        edges = exact.to(dtype)
+        below = edges.double() < exact
+        edges = torch.where(below, torch.nextafter(edges, torch.full_like(edges, math.inf)), edges)
+        edges = _EDGES[key] = edges.to(device)
+    return edges
+
+
+# cumulative layer offsets into the joint bincount, by (entries per layer, device)
+_OFFSETS = {}
+
+
+def _layer_offsets(sizes, device):
+    key = (sizes, device)
+    offsets = _OFFSETS.get(key)
+    if offsets is None:
+        starts = torch.arange(len(sizes), dtype=torch.long) * HISTOGRAM_BINS
+        offsets = _OFFSETS[key] = torch.repeat_interleave(starts, torch.tensor(sizes, dtype=torch.long)).to(device)
+    return offsets
+
+
+def gradient_histograms(grads, samples, finite=False):
+    """For each gradient, counts of |grad| over HISTOGRAM_EDGES, each sampled entry (`samples`: index
+    tensors, None to read a tensor whole) standing for n / samples entries; non-finite entries are
+    skipped, as in the engine (`finite`: the caller knows there are none). The tensors of one device are
+    binned together: one bucketize and one bincount for every layer, each layer's bins offset by
+    HISTOGRAM_BINS times its place."""
+    out = [None] * len(grads)
+    by_device = {}
+    for i, g in enumerate(grads):
+        by_device.setdefault(g.device, []).append(i)
+    for device, places in by_device.items():
+        # torch.take reads the flat index without the reshape and Python indexing of `flat[sample]`
+        picked = [torch.take(grads[i].detach(), samples[i]) if samples[i] is not None else grads[i].detach().reshape(-1) for i in places]
+        values = (torch.cat(picked) if len(picked) > 1 else picked[0]).abs()
+        if values.dtype not in (torch.float32, torch.float64):
+            # half precisions convert exactly
+            values = values.float()
+        # right=True: the bin is the number of edges at or below the value
+        bins = torch.bucketize(values, _edges(values.dtype, device), right=True)
+        sizes = tuple(p.numel() for p in picked)
+        if len(places) > 1:
+            bins = bins + _layer_offsets(sizes, device)
+        if not finite:
+            bins = bins[torch.isfinite(values)]
+        counts = torch.bincount(bins, minlength=HISTOGRAM_BINS * len(places)).tolist()
+        for k, (i, m) in enumerate(zip(places, sizes)):
+            weight = grads[i].numel() / max(1, m)
+            out[i] = [c * weight for c in counts[k * HISTOGRAM_BINS:(k + 1) * HISTOGRAM_BINS]]
+    return out
+
+
+def read_scalars(tensors):
+    """0-d tensors as Python numbers. On a GPU each read is a sync: the tensors of one device and dtype
+    are read in one go (stacking a mix of dtypes costs several reads); on the CPU a read costs less than
+    the stack."""
+    values = [None] * len(tensors)
+    groups = {}
+    for i, t in enumerate(tensors):
+        if t.device.type == "cpu":
+            values[i] = t.item()
+        else:
+            groups.setdefault((t.device, t.dtype), []).append(i)
+    for places in groups.values():
+        for i, v in zip(places, torch.stack([tensors[i] for i in places]).tolist()):
+            values[i] = v
+    return values
 
 
 # one call for the norms of every layer's tensors: a probe pays torch's per-call cost once, not per tensor
@@ -70,10 +127,7 @@ def norms(tensors):
     tensors = [t.detach() for t in tensors]
     if not tensors:
         return []
-    values = _foreach_norm(tensors) if _foreach_norm is not None else [_norm(t) for t in tensors]
-    if len({v.device for v in values}) == 1:
-        return torch.stack(values).tolist()
-    return [float(v) for v in values]
+    return read_scalars(_foreach_norm(tensors) if _foreach_norm is not None else [_norm(t) for t in tensors])
 
 
 def finite_norm(tensor, norm=None):
@@ -97,45 +151,56 @@ def weights_before(weight, sample):
     return torch.take(w, sample) if sample is not None else w.clone()
 
 
+_foreach_sub = getattr(torch, "_foreach_sub", None)
+
+
 def update_ratios(pairs):
     """For (after, before, sample, before_norm) of several layers: ‖after - before‖ / ‖before‖ over the
-    copied entries (None when they were all zeros) and whether the difference is finite. `before_norm`
-    None: measured here over the copy."""
-    diffs = [(torch.take(a.detach(), s) if s is not None else a.detach()) - b for a, b, s, _ in pairs]
-    unknown = [b for _, b, _, n in pairs if n is None]
-    measured = norms(diffs + unknown)
-    d_norms, b_norms = measured[:len(diffs)], iter(measured[len(diffs):])
+    copied entries (None when they were all zeros) and whether the difference is finite."""
+    afters = [torch.take(a.detach(), s) if s is not None else a.detach() for a, _, s, _ in pairs]
+    befores = [b for _, b, _, _ in pairs]
+    diffs = _foreach_sub(afters, befores) if _foreach_sub is not None and afters else [a - b for a, b in zip(afters, befores)]
     out = []
-    for (_, _, _, n), d in zip(pairs, d_norms):
-        w = next(b_norms) if n is None else n
+    for (_, _, _, w), d in zip(pairs, norms(diffs)):
         out.append(((d / w if w > 0 else None), math.isfinite(d)))
     return out
 
 
 def _sum_of_squares(t):
-    """Σx² in the tensor's precision. A dot product of the tensor with itself reads it once and allocates
-    nothing (t * t would allocate a tensor the size of the output at every probe, and on CPU fresh pages
-    of that size cost more than the sum)."""
+    """Σx² in the tensor's precision, as a 0-d tensor. A dot product of the tensor with itself reads it
+    once and allocates nothing (t * t would allocate a tensor the size of the output at every probe, and
+    on CPU fresh pages of that size cost more than the sum)."""
     if t.is_contiguous() and t.dtype in (torch.float32, torch.float64):
         flat = t.reshape(-1)
-        return float(torch.dot(flat, flat))
-    return float((t * t).sum())
+        return torch.dot(flat, flat)
+    return (t * t).sum()
 
 
-def moment_sums(out):
-    """[count, Σx, Σx², non-finite] over the finite entries of an output, in the output's precision
-    (torch sums in cascades and BLAS dots in blocks, so they stay accurate on large tensors; float64 or
-    var_mean cost several times more)."""
+def moment_tensors(out):
+    """Σx and Σx² of an output as 0-d tensors, in the output's precision (torch sums in cascades and BLAS
+    dots in blocks, so they stay accurate on large tensors; float64 or var_mean cost several times
+    more). `finish_moments` turns them into moment_sums."""
+    t = out.detach()
+    return t.sum(), _sum_of_squares(t)
+
+
+def finish_moments(out, total, squares):
+    """moment_sums from the read values of moment_tensors; the entry-by-entry pass over the finite
+    entries runs only when they are not finite."""
     t = out.detach()
     n = t.numel()
-    total = float(t.sum())
-    squares = _sum_of_squares(t)
     if math.isfinite(total) and math.isfinite(squares):
         return [float(n), total, squares, 0.0]
     t = t.reshape(-1)
     finite = torch.isfinite(t)
     kept = t[finite].double()
     return [float(kept.numel()), float(kept.sum()), float(kept.pow(2).sum()), float(n - kept.numel())]
+
+
+def moment_sums(out):
+    """[count, Σx, Σx², non-finite] over the finite entries of an output."""
+    total, squares = moment_tensors(out)
+    return finish_moments(out, float(total), float(squares))
 
 
 def moments(count, total, squares):
@@ -165,11 +230,11 @@ def alive_units(kind, pre_activation):
 
 
 def saturated_count(kind, out):
-    """Entries in the flat ends: sigmoid within 0.01 of 0 or 1, tanh |x| > 0.99 (saturationRatio)."""
+    """Entries in the flat ends, as a 0-d float64 tensor: sigmoid within 0.01 of 0 or 1, tanh |x| > 0.99
+    (saturationRatio)."""
     o = out.detach()
-    if kind == "sigmoid":
-        return int(((o < 0.01) | (o > 0.99)).sum())
-    return int((o.abs() > 0.99).sum())
+    flat = ((o < 0.01) | (o > 0.99)) if kind == "sigmoid" else (o.abs() > 0.99)
+    return flat.sum(dtype=torch.float64)
 
 
 def unit_sums(x):
@@ -182,27 +247,25 @@ def unit_sums(x):
     return x.sum(dim=dims).double(), (x * x).sum(dim=dims).double(), x.numel() // x.shape[1]
 
 
-def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, gamma, beta):
-    """BatchNormProbe from per-feature batch sums and the running statistics (batchNormStats)."""
+def affine_tensors(gamma, beta):
+    """[mean γ, min |γ|, mean β] of a norm layer as 0-d tensors (None without an affine transform)."""
+    if gamma is None:
+        return None
+    g = gamma.detach().double()
+    b = beta.detach().double() if beta is not None else torch.zeros(1, dtype=torch.float64, device=g.device)
+    return [g.mean(), g.abs().min(), b.mean()]
+
+
+def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, affine):
+    """BatchNormProbe from per-feature batch sums, the running statistics and `affine` (affine_tensors'
+    values, None without γ and β) (batchNormStats); one sync."""
     m = sums / rows
     v = (squares / rows - m * m).clamp(min=0)
     rm = running_mean.detach().double()
     rv = running_var.detach().double()
-    probe = {
-        "meanShift": float(((m - rm).abs() / (rv + eps).sqrt()).mean()),
-        "varRatio": float(((v + eps) / (rv + eps)).mean()),
-        "batchMean": float(m.mean()),
-        "batchVar": float(v.mean()),
-        "runningMean": float(rm.mean()),
-        "runningVar": float(rv.mean()),
-        "gammaMean": 0.0,
-        "gammaMinAbs": 0.0,
-        "betaMean": 0.0,
-    }
-    if gamma is not None:
-        g = gamma.detach().double()
-        probe["gammaMean"] = float(g.mean())
-        probe["gammaMinAbs"] = float(g.abs().min())
-    if beta is not None:
-        probe["betaMean"] = float(beta.detach().double().mean())
+    values = torch.stack([((m - rm).abs() / (rv + eps).sqrt()).mean(), ((v + eps) / (rv + eps)).mean(),
+                          m.mean(), v.mean(), rm.mean(), rv.mean()]).tolist()
+    keys = ("meanShift", "varRatio", "batchMean", "batchVar", "runningMean", "runningVar")
+    probe = dict(zip(keys, values))
+    probe["gammaMean"], probe["gammaMinAbs"], probe["betaMean"] = affine if affine is not None else (0.0, 0.0, 0.0)
     return probe
