@@ -56,48 +56,24 @@ def _edges(dtype, device):
     return edges
 
 
-# cumulative layer offsets into the joint bincount, by (entries per layer, device)
-_OFFSETS = {}
-
-
-def _layer_offsets(sizes, device):
-    key = (sizes, device)
-    offsets = _OFFSETS.get(key)
-    if offsets is None:
-        starts = torch.arange(len(sizes), dtype=torch.long) * HISTOGRAM_BINS
-        offsets = _OFFSETS[key] = torch.repeat_interleave(starts, torch.tensor(sizes, dtype=torch.long)).to(device)
-    return offsets
-
-
-def gradient_histograms(grads, samples, finite=False):
-    """For each gradient, counts of |grad| over HISTOGRAM_EDGES, each sampled entry (`samples`: index
-    tensors, None to read a tensor whole) standing for n / samples entries; non-finite entries are
-    skipped, as in the engine (`finite`: the caller knows there are none). The tensors of one device are
-    binned together: one bucketize and one bincount for every layer, each layer's bins offset by
-    HISTOGRAM_BINS times its place."""
-    out = [None] * len(grads)
-    by_device = {}
-    for i, g in enumerate(grads):
-        by_device.setdefault(g.device, []).append(i)
-    for device, places in by_device.items():
-        # torch.take reads the flat index without the reshape and Python indexing of `flat[sample]`
-        picked = [torch.take(grads[i].detach(), samples[i]) if samples[i] is not None else grads[i].detach().reshape(-1) for i in places]
-        values = (torch.cat(picked) if len(picked) > 1 else picked[0]).abs()
-        if values.dtype not in (torch.float32, torch.float64):
-            # half precisions convert exactly
-            values = values.float()
-        # right=True: the bin is the number of edges at or below the value
-        bins = torch.bucketize(values, _edges(values.dtype, device), right=True)
-        sizes = tuple(p.numel() for p in picked)
-        if len(places) > 1:
-            bins = bins + _layer_offsets(sizes, device)
-        if not finite:
-            bins = bins[torch.isfinite(values)]
-        counts = torch.bincount(bins, minlength=HISTOGRAM_BINS * len(places)).tolist()
-        for k, (i, m) in enumerate(zip(places, sizes)):
-            weight = grads[i].numel() / max(1, m)
-            out[i] = [c * weight for c in counts[k * HISTOGRAM_BINS:(k + 1) * HISTOGRAM_BINS]]
-    return out
+def gradient_histogram(grad, sample=None, finite=False):
+    """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
+    non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
+    g = grad.detach()
+    n = g.numel()
+    # torch.take reads the flat index without the reshape and Python indexing of `flat[sample]`
+    picked = torch.take(g, sample) if sample is not None else g.reshape(-1)
+    values = picked.abs()
+    if values.dtype not in (torch.float32, torch.float64):
+        # half precisions convert exactly
+        values = values.float()
+    if not finite:
+        values = values[torch.isfinite(values)]
+    # right=True: the bin is the number of edges at or below the value
+    bins = torch.bucketize(values, _edges(values.dtype, values.device), right=True)
+    counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
+    weight = n / max(1, picked.numel())
+    return [c * weight for c in counts]
 
 
 def read_scalars(tensors):
@@ -117,8 +93,15 @@ def read_scalars(tensors):
     return values
 
 
-# one call for the norms of every layer's tensors: a probe pays torch's per-call cost once, not per tensor
+# one call for the norms of every small tensor: a probe pays torch's per-call cost once, not per tensor
 _foreach_norm = getattr(torch, "_foreach_norm", None)
+# from this many entries a BLAS dot product of a tensor with itself, which reads it once in blocks, costs
+# a fraction of torch's norm
+_DOT_ENTRIES = 4096
+
+
+def _dot_squares(t):
+    return t.numel() >= _DOT_ENTRIES and t.is_contiguous() and t.dtype in (torch.float32, torch.float64)
 
 
 def norms(tensors):
@@ -127,7 +110,14 @@ def norms(tensors):
     tensors = [t.detach() for t in tensors]
     if not tensors:
         return []
-    return read_scalars(_foreach_norm(tensors) if _foreach_norm is not None else [_norm(t) for t in tensors])
+    large = [_dot_squares(t) for t in tensors]
+    small = [t for t, big in zip(tensors, large) if not big]
+    small_norms = iter(_foreach_norm(small) if _foreach_norm is not None and small else [_norm(t) for t in small])
+    measured = []
+    for t, big in zip(tensors, large):
+        flat = t.reshape(-1) if big else None
+        measured.append(torch.dot(flat, flat) if big else next(small_norms))
+    return [math.sqrt(v) if big else v for v, big in zip(read_scalars(measured), large)]
 
 
 def finite_norm(tensor, norm=None):
@@ -151,15 +141,10 @@ def weights_before(weight, sample):
     return torch.take(w, sample) if sample is not None else w.clone()
 
 
-_foreach_sub = getattr(torch, "_foreach_sub", None)
-
-
 def update_ratios(pairs):
     """For (after, before, sample, before_norm) of several layers: ‖after - before‖ / ‖before‖ over the
     copied entries (None when they were all zeros) and whether the difference is finite."""
-    afters = [torch.take(a.detach(), s) if s is not None else a.detach() for a, _, s, _ in pairs]
-    befores = [b for _, b, _, _ in pairs]
-    diffs = _foreach_sub(afters, befores) if _foreach_sub is not None and afters else [a - b for a, b in zip(afters, befores)]
+    diffs = [(torch.take(a.detach(), s) if s is not None else a.detach()) - b for a, b, s, _ in pairs]
     out = []
     for (_, _, _, w), d in zip(pairs, norms(diffs)):
         out.append(((d / w if w > 0 else None), math.isfinite(d)))
@@ -176,31 +161,20 @@ def _sum_of_squares(t):
     return (t * t).sum()
 
 
-def moment_tensors(out):
-    """Σx and Σx² of an output as 0-d tensors, in the output's precision (torch sums in cascades and BLAS
-    dots in blocks, so they stay accurate on large tensors; float64 or var_mean cost several times
-    more). `finish_moments` turns them into moment_sums."""
-    t = out.detach()
-    return t.sum(), _sum_of_squares(t)
-
-
-def finish_moments(out, total, squares):
-    """moment_sums from the read values of moment_tensors; the entry-by-entry pass over the finite
-    entries runs only when they are not finite."""
+def moment_sums(out):
+    """[count, Σx, Σx², non-finite] over the finite entries of an output, in the output's precision
+    (torch sums in cascades and BLAS dots in blocks, so they stay accurate on large tensors; float64 or
+    var_mean cost several times more)."""
     t = out.detach()
     n = t.numel()
+    total = float(t.sum())
+    squares = float(_sum_of_squares(t))
     if math.isfinite(total) and math.isfinite(squares):
         return [float(n), total, squares, 0.0]
     t = t.reshape(-1)
     finite = torch.isfinite(t)
     kept = t[finite].double()
     return [float(kept.numel()), float(kept.sum()), float(kept.pow(2).sum()), float(n - kept.numel())]
-
-
-def moment_sums(out):
-    """[count, Σx, Σx², non-finite] over the finite entries of an output."""
-    total, squares = moment_tensors(out)
-    return finish_moments(out, float(total), float(squares))
 
 
 def moments(count, total, squares):
@@ -230,11 +204,11 @@ def alive_units(kind, pre_activation):
 
 
 def saturated_count(kind, out):
-    """Entries in the flat ends, as a 0-d float64 tensor: sigmoid within 0.01 of 0 or 1, tanh |x| > 0.99
-    (saturationRatio)."""
+    """Entries in the flat ends: sigmoid within 0.01 of 0 or 1, tanh |x| > 0.99 (saturationRatio)."""
     o = out.detach()
-    flat = ((o < 0.01) | (o > 0.99)) if kind == "sigmoid" else (o.abs() > 0.99)
-    return flat.sum(dtype=torch.float64)
+    if kind == "sigmoid":
+        return int(((o < 0.01) | (o > 0.99)).sum())
+    return int((o.abs() > 0.99).sum())
 
 
 def unit_sums(x):
@@ -247,18 +221,18 @@ def unit_sums(x):
     return x.sum(dim=dims).double(), (x * x).sum(dim=dims).double(), x.numel() // x.shape[1]
 
 
-def affine_tensors(gamma, beta):
-    """[mean γ, min |γ|, mean β] of a norm layer as 0-d tensors (None without an affine transform)."""
+def affine_stats(gamma, beta):
+    """[mean γ, min |γ|, mean β] of a norm layer (None without an affine transform), one sync."""
     if gamma is None:
         return None
     g = gamma.detach().double()
     b = beta.detach().double() if beta is not None else torch.zeros(1, dtype=torch.float64, device=g.device)
-    return [g.mean(), g.abs().min(), b.mean()]
+    return torch.stack([g.mean(), g.abs().min(), b.mean()]).tolist()
 
 
 def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, affine):
-    """BatchNormProbe from per-feature batch sums, the running statistics and `affine` (affine_tensors'
-    values, None without γ and β) (batchNormStats); one sync."""
+    """BatchNormProbe from per-feature batch sums, the running statistics and `affine` (affine_stats,
+    None without γ and β) (batchNormStats); one sync."""
     m = sums / rows
     v = (squares / rows - m * m).clamp(min=0)
     rm = running_mean.detach().double()

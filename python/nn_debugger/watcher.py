@@ -16,7 +16,7 @@ import torch
 
 from . import stats
 from .layers import DEAD_KINDS, PASS_THROUGH_KINDS, SATURATING_KINDS, WEIGHTED_KINDS, optimizer_spec, probed_modules, sizes, unwrap
-from .stream import encode_line, open_sink
+from .stream import Writer, open_sink
 from .distributed import ActivationReducer, dist_info
 
 PROTOCOL_VERSION = 1
@@ -66,8 +66,9 @@ class Watcher:
         writes = ranks == "all" or self.rank == 0
         if writes and ranks == "all" and self.world > 1 and log is not None:
             log = _rank_path(os.fspath(log), self.rank)
-        self.sink = open_sink(log) if writes else None
-        if writes and self.sink is None:
+        sink = open_sink(log) if writes else None
+        self.writer = Writer(sink) if sink is not None else None
+        if writes and sink is None:
             warnings.warn("nn_debugger.watch: no destination (pass log= or set NN_DEBUGGER_STREAM); nothing is recorded")
         self._modules = {id(m): (name, m, kind) for name, m, kind in probed_modules(model)}
         self._entries = []
@@ -186,8 +187,8 @@ class Watcher:
             "restoredEpoch": None,
         }
         self._send({"type": "end", "summary": summary})
-        if self.sink is not None:
-            self.sink.close()
+        if self.writer is not None:
+            self.writer.close()
 
     def __enter__(self):
         return self
@@ -291,7 +292,6 @@ class Watcher:
         weight_norms = [next(measured) for _ in weights]
         grad_norms = [next(measured) if g is not None else None for g in grads]
         bias_norms = [next(measured) if b is not None else None for b in bias_grads]
-        with_grad = []
         for e, g, bias_grad, weight_norm, plain, bias_norm in zip(owners, grads, bias_grads, weight_norms, grad_norms, bias_norms):
             e.weight_norm = weight_norm
             # a whole copy's norm is the weight norm just measured
@@ -301,13 +301,12 @@ class Watcher:
                 grad_norm, bad = stats.finite_norm(g, plain)
                 if bias_norm is not None and not math.isfinite(bias_norm):
                     bad += stats.count_non_finite(bias_grad)
-                e.grad = {"gradNorm": grad_norm, "nonFinite": bad, "biasGradNorm": bias_norm, "histogram": None}
-                with_grad.append((e, g))
-        if with_grad:
-            histograms = stats.gradient_histograms([g for _, g in with_grad], [e.histogram_sample if e.histogram_sample is not False else None for e, _ in with_grad],
-                                                   finite=all(e.grad["nonFinite"] == 0 for e, _ in with_grad))
-            for (e, _), histogram in zip(with_grad, histograms):
-                e.grad["histogram"] = histogram
+                e.grad = {
+                    "gradNorm": grad_norm,
+                    "nonFinite": bad,
+                    "biasGradNorm": bias_norm,
+                    "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None, finite=bad == 0),
+                }
 
     def _after_step(self):
         self._steps += 1
@@ -390,9 +389,7 @@ class Watcher:
             probe["nonFinite"] += int(bad)
             if e.kind in DEAD_KINDS and act.get("alive") is not None:
                 alive = act["alive"]
-                # counted at the forward, or here over the units merged across ranks
-                dead = act.get("dead")
-                probe["deadRatio"] = (dead if dead is not None else float((alive <= 0).sum())) / max(1, alive.numel())
+                probe["deadRatio"] = float((alive <= 0).sum()) / max(1, alive.numel())
             if e.kind in SATURATING_KINDS and act["numel"] > 0:
                 probe["saturationRatio"] = act["saturated"] / act["numel"]
             if act.get("bn") is not None:
@@ -575,35 +572,25 @@ class Watcher:
         }
 
     def _send(self, message):
-        if self.sink is not None:
-            self.sink.write(encode_line(message))
+        if self.writer is not None:
+            self.writer.send(message)
 
 
 def _activation_sums(e, x, out):
     """Additive sums of one layer call's activation statistics (so ranks can add theirs up), measured in
-    the call's hook: a later in-place operation (`out += identity`, an in-place ReLU) would change them.
-    Its scalars are read together, one sync on a GPU."""
+    the call's hook: a later in-place operation (`out += identity`, an in-place ReLU) would change them."""
     o = out.detach()
     module = e.module
-    tensors = list(stats.moment_tensors(o))
-    saturating = e.kind in SATURATING_KINDS
-    if saturating:
-        tensors.append(stats.saturated_count(e.kind, o))
-    alive = stats.alive_units(e.kind, x) if e.kind in DEAD_KINDS and x is not None else None
-    if alive is not None:
-        tensors.append(alive.sum(dtype=torch.float64))
-    bn = e.kind == "batchnorm" and x is not None and module.running_mean is not None
-    # gamma and beta as the step saw them, before the update (the engine probes before it)
-    affine = stats.affine_tensors(module.weight, module.bias) if bn else None
-    if affine is not None:
-        tensors.extend(affine)
-    values = iter(stats.read_scalars(tensors))
-    act = {"moments": stats.finish_moments(o, next(values), next(values)), "numel": o.numel(), "saturated": next(values) if saturating else 0,
-           "alive": alive, "dead": alive.numel() - next(values) if alive is not None else None, "bn": None}
-    if bn:
+    act = {"moments": stats.moment_sums(o), "numel": o.numel(), "saturated": 0, "alive": None, "bn": None}
+    if e.kind in SATURATING_KINDS:
+        act["saturated"] = stats.saturated_count(e.kind, o)
+    if e.kind in DEAD_KINDS and x is not None:
+        act["alive"] = stats.alive_units(e.kind, x)
+    if e.kind == "batchnorm" and x is not None and module.running_mean is not None:
         sums, squares, rows = stats.unit_sums(x)
         act["bn"] = {"sums": sums, "squares": squares, "rows": rows, "runningMean": module.running_mean.detach().clone(), "runningVar": module.running_var.detach().clone(),
-                     "affine": [next(values) for _ in affine] if affine is not None else None}
+                     # gamma and beta as the step saw them, before the update (the engine probes before it)
+                     "affine": stats.affine_stats(module.weight, module.bias)}
     return act
 
 

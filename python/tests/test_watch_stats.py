@@ -243,3 +243,21 @@ def test_clipped_fraction_counts_the_steps_since_the_last_probe(tmp_path):
             opt.step()
     got = {p["step"]: p["clipping"]["clippedFraction"] for p in probes(read_stream(log))}
     assert got == {1: 0.0, 4: pytest.approx(2 / 3), 8: 0.5}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_histogram_bins_values_next_to_each_edge_as_the_engine_does(dtype):
+    # the edges are compared in the values' own dtype, rounded up: a value just below an exact edge (as
+    # float32 1e-10 is) must stay in the bin below it
+    from nn_debugger import stats
+    exact = torch.tensor(EDGES, dtype=torch.float64)
+    near = exact.to(dtype)
+    inf = torch.full_like(near, math.inf)
+    values = torch.cat([near, torch.nextafter(near.float(), inf.float()).to(dtype), torch.nextafter(near.float(), -inf.float()).to(dtype)]) if dtype == torch.float16 \
+        else torch.cat([near, torch.nextafter(near, inf), torch.nextafter(near, -inf)])
+    grad = torch.cat([values, -values, torch.zeros(1, dtype=dtype)])
+    want = [0] * 14
+    for v in grad.double().tolist():
+        want[hand_bin(abs(v))] += 1
+    assert stats.gradient_histogram(grad, finite=True) == want
+    assert stats.gradient_histogram(torch.cat([grad, torch.tensor([math.nan, math.inf], dtype=dtype)])) == want
