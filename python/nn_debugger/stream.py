@@ -3,16 +3,12 @@
 Numbers are written as src/protocol.ts encodeNumbers writes them: NaN and ±Infinity become
 {"$nf": "NaN" | "Infinity" | "-Infinity"}, which plain JSON cannot carry.
 """
-import atexit
 import json
 import math
 import os
-import queue
 import re
 import socket
-import threading
 import time
-import warnings
 
 ENV = "NN_DEBUGGER_STREAM"
 _SOCKET = re.compile(r"^(127\.0\.0\.1|localhost):(\d{1,5})$")
@@ -85,48 +81,6 @@ class SocketSink:
             self._sock.close()
         except OSError:
             pass
-
-
-class Writer:
-    """Encodes and writes the messages of a sink on a thread of its own, in the order they were sent, so
-    that the training step does not wait for JSON encoding. A message must not change once sent. close()
-    (also run at interpreter exit) writes every message sent before it, then closes the sink; a failed
-    write is reported once and the messages after it are dropped."""
-
-    def __init__(self, sink):
-        self.sink = sink
-        self.where = sink.where
-        self._queue = queue.SimpleQueue()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="nn_debugger writer", daemon=True)
-        self._thread.start()
-        atexit.register(self.close)
-
-    def send(self, message):
-        self._queue.put(message)
-
-    def _run(self):
-        failed = False
-        while True:
-            message = self._queue.get()
-            if message is None:
-                break
-            if failed:
-                continue
-            try:
-                self.sink.write(encode_line(message))
-            except Exception as err:  # noqa: BLE001 - reported; training goes on without the stream
-                failed = True
-                warnings.warn("nn_debugger: writing to %s failed, nothing more is recorded: %r" % (self.where, err))
-        self.sink.close()
-
-    def close(self):
-        if self._closed:
-            return
-        self._closed = True
-        atexit.unregister(self.close)
-        self._queue.put(None)
-        self._thread.join()
 
 
 def open_sink(log):

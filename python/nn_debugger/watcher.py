@@ -16,7 +16,7 @@ import torch
 
 from . import stats
 from .layers import DEAD_KINDS, PASS_THROUGH_KINDS, SATURATING_KINDS, WEIGHTED_KINDS, optimizer_spec, probed_modules, sizes, unwrap
-from .stream import Writer, open_sink
+from .stream import encode_line, open_sink
 from .distributed import ActivationReducer, dist_info
 
 PROTOCOL_VERSION = 1
@@ -66,9 +66,8 @@ class Watcher:
         writes = ranks == "all" or self.rank == 0
         if writes and ranks == "all" and self.world > 1 and log is not None:
             log = _rank_path(os.fspath(log), self.rank)
-        sink = open_sink(log) if writes else None
-        self.writer = Writer(sink) if sink is not None else None
-        if writes and sink is None:
+        self.sink = open_sink(log) if writes else None
+        if writes and self.sink is None:
             warnings.warn("nn_debugger.watch: no destination (pass log= or set NN_DEBUGGER_STREAM); nothing is recorded")
         self._modules = {id(m): (name, m, kind) for name, m, kind in probed_modules(model)}
         self._entries = []
@@ -187,8 +186,8 @@ class Watcher:
             "restoredEpoch": None,
         }
         self._send({"type": "end", "summary": summary})
-        if self.writer is not None:
-            self.writer.close()
+        if self.sink is not None:
+            self.sink.close()
 
     def __enter__(self):
         return self
@@ -572,8 +571,8 @@ class Watcher:
         }
 
     def _send(self, message):
-        if self.writer is not None:
-            self.writer.send(message)
+        if self.sink is not None:
+            self.sink.write(encode_line(message))
 
 
 def _activation_sums(e, x, out):
