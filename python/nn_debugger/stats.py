@@ -83,17 +83,21 @@ def gradient_histogram(grad, sample=None, finite=False):
     return [c * weight for c in counts]
 
 
-def read_scalars(tensors):
+def _off_cpu(t):
+    return t.device.type != "cpu"
+
+
+def read_scalars(tensors, stacked=_off_cpu):
     """0-d tensors as Python numbers. On a GPU each read is a sync: the tensors of one device and dtype
     are read in one go (stacking a mix of dtypes costs several reads); on the CPU a read costs less than
-    the stack."""
+    the stack (`stacked`: which tensors are read stacked)."""
     values = [None] * len(tensors)
     groups = {}
     for i, t in enumerate(tensors):
-        if t.device.type == "cpu":
-            values[i] = t.item()
-        else:
+        if stacked(t):
             groups.setdefault((t.device, t.dtype), []).append(i)
+        else:
+            values[i] = t.item()
     for places in groups.values():
         for i, v in zip(places, torch.stack([tensors[i] for i in places]).tolist()):
             values[i] = v
