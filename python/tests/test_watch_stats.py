@@ -272,3 +272,13 @@ def test_scalars_read_stacked_by_device_and_dtype_equal_their_items():
     items = [t.item() for t in tensors]
     assert stats.read_scalars(tensors, stacked=lambda t: True) == items
     assert stats.read_scalars(tensors) == items
+
+
+def test_norms_of_contiguous_transposed_and_half_tensors():
+    # dot products for contiguous float tensors, torch's norm for the others: the same definition
+    from nn_debugger import stats
+    t = torch.randn(300, 70, generator=torch.Generator().manual_seed(5)) * 3
+    got = stats.norms([t, t.t(), t.double(), t.half(), torch.zeros(4), torch.tensor([1.0, math.nan])])
+    for value, tensor in zip(got[:4], [t, t, t.double(), t.half()]):
+        close(value, hand_norm(tensor.double()), rel=1e-3 if tensor.dtype == torch.float16 else 1e-6)
+    assert got[4] == 0.0 and math.isnan(got[5])
