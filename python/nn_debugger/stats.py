@@ -122,7 +122,8 @@ def norms(tensors):
     if not tensors:
         return []
     dots = [_dot_squares(t) for t in tensors]
-    others = [t for t, dot in zip(tensors, dots) if not dot]
+    # half precisions are summed in float32: in their own a norm above 256 overflows
+    others = [t if t.dtype in (torch.float32, torch.float64) else t.float() for t, dot in zip(tensors, dots) if not dot]
     other_norms = iter(_foreach_norm(others) if _foreach_norm is not None and others else [_norm(t) for t in others])
     measured = []
     for t, dot in zip(tensors, dots):
