@@ -4,6 +4,8 @@ so that a loaded, shared machine disturbs it as little as possible:
 - watcherShare: the share of a watched block's time spent inside the watcher (its forward hooks, its
   optimiser-step hooks, record_loss), timed directly per block; the median over blocks. Both sides of the
   ratio are the same block's wall time, so a stall of the machine stretches both alike.
+- probeUs, stepUs: the median wall time inside the watcher at a probed step and at any other step, in
+  microseconds (where the share goes: the probes, or the per-step non-finite check).
 - pairedOverhead: watched / unwatched CPU time of two identical runs trained in interleaved blocks (ABBA
   order, so a drift in load hits both sides alike), minus 1; the median of the per-round ratios. It also
   counts what the direct clock cannot see (PyTorch's slower module call when a module has hooks, memory
@@ -84,20 +86,25 @@ class Run:
         self.y = torch.randint(0, 10, (batch,))
         self.watcher = nn_debugger.watch(self.model, self.opt, every=EVERY, log=log) if watched else None
         self.clock = WatcherClock(self.watcher, self.model) if watched else None
+        self.probed_seconds, self.step_seconds = [], []
 
     def block(self, steps):
         """(CPU seconds, wall seconds, wall seconds inside the watcher, minor page faults) of `steps`
-        training steps."""
+        training steps; the watcher's seconds of each step go to probed_seconds or step_seconds."""
         inside = self.clock.seconds if self.clock else 0.0
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(steps):
+            before = self.clock.seconds if self.clock else 0.0
             self.opt.zero_grad()
             loss = nn.functional.cross_entropy(self.model(self.x), self.y)
             loss.backward()
             if self.watcher:
                 self.watcher.record_loss(loss)
             self.opt.step()
+            if self.watcher:
+                # the step just taken, number _steps, was probed when the cadence wants that number
+                (self.probed_seconds if self.watcher._wants(self.watcher._steps) else self.step_seconds).append(self.clock.seconds - before)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
         return cpu, wall, (self.clock.seconds - inside) if self.clock else 0.0, faults
@@ -112,6 +119,7 @@ def measure(build, args, log):
     plain, watched = Run(build, False, args.batch, log), Run(build, not args.null, args.batch, log)
     for run in (plain, watched):
         run.block(EVERY)
+        run.probed_seconds, run.step_seconds = [], []
     ratios, shares, plain_cpu, watched_cpu, plain_faults, watched_faults = [], [], [], [], [], []
     for i in range(args.rounds):
         # ABBA: who goes first alternates, so a steady change of load favours neither side
@@ -126,9 +134,12 @@ def measure(build, args, log):
         watched_faults.append(w[3])
     if watched.watcher:
         watched.watcher.close()
+    micro = (lambda seconds: round(1e6 * statistics.median(seconds), 1) if seconds else None)
     return {
         "watcherShare": round(statistics.median(shares), 4),
         "watcherShareQuartiles": quartiles(shares),
+        "probeUs": micro(watched.probed_seconds),
+        "stepUs": micro(watched.step_seconds),
         "pairedOverhead": round(statistics.median(ratios) - 1, 4),
         "pairedOverheadQuartiles": [round(q - 1, 4) for q in quartiles(ratios)],
         "plainMsPerStep": round(1000 * statistics.median(plain_cpu) / args.steps, 3),

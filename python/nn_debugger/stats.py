@@ -33,6 +33,7 @@ def sample_indices(n, max_entries):
     return out
 
 
+# HISTOGRAM_EDGES in the dtype the values are compared in, by (dtype, device)
 _EDGES = {}
 
 # torch.linalg.vector_norm (1.9+) skips torch.norm's Python dispatch, which costs as much as the norm of
@@ -40,28 +41,78 @@ _EDGES = {}
 _norm = torch.linalg.vector_norm if hasattr(torch, "linalg") and hasattr(torch.linalg, "vector_norm") else torch.norm
 
 
+def _edges(dtype, device):
+    """HISTOGRAM_EDGES as `dtype` (float32 or float64), each rounded up to the next value of that dtype:
+    a value of that dtype is at or above an exact edge exactly when it is at or above the rounded-up one,
+    so the bins are the engine's without converting every value to float64."""
+    key = (dtype, device)
+    edges = _EDGES.get(key)
+    if edges is None:
+        exact = torch.tensor(HISTOGRAM_EDGES, dtype=torch.float64)
+        edges = exact.to(dtype)
+        below = edges.double() < exact
+        edges = torch.where(below, torch.nextafter(edges, torch.full_like(edges, math.inf)), edges)
+        edges = _EDGES[key] = edges.to(device)
+    return edges
+
+
+def pick(tensor, sample):
+    """The entries of a detached tensor at flat indices `sample` (an index tensor). index_select on the
+    flat view of a contiguous tensor costs less than torch.take, which checks and maps each index."""
+    if tensor.is_contiguous():
+        return tensor.reshape(-1).index_select(0, sample)
+    return torch.take(tensor, sample)
+
+
 def gradient_histogram(grad, sample=None, finite=False):
     """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
     non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
     g = grad.detach()
     n = g.numel()
-    # torch.take reads the flat index without the reshape and Python indexing of `flat[sample]`
-    picked = torch.take(g, sample) if sample is not None else g.reshape(-1)
-    values = picked.double().abs()
+    picked = pick(g, sample) if sample is not None else g.reshape(-1)
+    values = picked.abs()
+    if values.dtype not in (torch.float32, torch.float64):
+        # half precisions convert exactly
+        values = values.float()
     if not finite:
         values = values[torch.isfinite(values)]
-    edges = _EDGES.get(values.device)
-    if edges is None:
-        edges = _EDGES[values.device] = torch.tensor(HISTOGRAM_EDGES, dtype=torch.float64, device=values.device)
     # right=True: the bin is the number of edges at or below the value
-    bins = torch.bucketize(values, edges, right=True)
+    bins = torch.bucketize(values, _edges(values.dtype, values.device), right=True)
     counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
     weight = n / max(1, picked.numel())
     return [c * weight for c in counts]
 
 
-# one call for the norms of every layer's tensors: a probe pays torch's per-call cost once, not per tensor
+def _off_cpu(t):
+    return t.device.type != "cpu"
+
+
+def read_scalars(tensors, stacked=_off_cpu):
+    """0-d tensors as Python numbers. On a GPU each read is a sync: the tensors of one device and dtype
+    are read in one go (stacking a mix of dtypes costs several reads); on the CPU a read costs less than
+    the stack (`stacked`: which tensors are read stacked)."""
+    values = [None] * len(tensors)
+    groups = {}
+    for i, t in enumerate(tensors):
+        if stacked(t):
+            groups.setdefault((t.device, t.dtype), []).append(i)
+        else:
+            values[i] = t.item()
+    for places in groups.values():
+        for i, v in zip(places, torch.stack([tensors[i] for i in places]).tolist()):
+            values[i] = v
+    return values
+
+
+# one call for the norms of the tensors a dot product cannot take
 _foreach_norm = getattr(torch, "_foreach_norm", None)
+
+
+def _dot_squares(t):
+    """Whether Σa² of the tensor is taken as a BLAS dot product of its flat view with itself: it reads
+    the tensor once, in blocks, and costs a fraction of torch's norm, which reduces entry by entry (and
+    in place costs less than torch's norm even on a small tensor)."""
+    return t.is_contiguous() and t.dtype in (torch.float32, torch.float64)
 
 
 def norms(tensors):
@@ -70,10 +121,15 @@ def norms(tensors):
     tensors = [t.detach() for t in tensors]
     if not tensors:
         return []
-    values = _foreach_norm(tensors) if _foreach_norm is not None else [_norm(t) for t in tensors]
-    if len({v.device for v in values}) == 1:
-        return torch.stack(values).tolist()
-    return [float(v) for v in values]
+    dots = [_dot_squares(t) for t in tensors]
+    # half precisions are summed in float32: in their own a norm above 256 overflows
+    others = [t if t.dtype in (torch.float32, torch.float64) else t.float() for t, dot in zip(tensors, dots) if not dot]
+    other_norms = iter(_foreach_norm(others) if _foreach_norm is not None and others else [_norm(t) for t in others])
+    measured = []
+    for t, dot in zip(tensors, dots):
+        flat = t.reshape(-1) if dot else None
+        measured.append(torch.dot(flat, flat) if dot else next(other_norms))
+    return [math.sqrt(v) if dot else v for v, dot in zip(read_scalars(measured), dots)]
 
 
 def finite_norm(tensor, norm=None):
@@ -94,32 +150,27 @@ def count_non_finite(tensor):
 def weights_before(weight, sample):
     """The weights (or the sampled ones) to compare with after the update."""
     w = weight.detach()
-    return torch.take(w, sample) if sample is not None else w.clone()
+    return pick(w, sample) if sample is not None else w.clone()
 
 
 def update_ratios(pairs):
     """For (after, before, sample, before_norm) of several layers: ‖after - before‖ / ‖before‖ over the
-    copied entries (None when they were all zeros) and whether the difference is finite. `before_norm`
-    None: measured here over the copy."""
-    diffs = [(torch.take(a.detach(), s) if s is not None else a.detach()) - b for a, b, s, _ in pairs]
-    unknown = [b for _, b, _, n in pairs if n is None]
-    measured = norms(diffs + unknown)
-    d_norms, b_norms = measured[:len(diffs)], iter(measured[len(diffs):])
+    copied entries (None when they were all zeros) and whether the difference is finite."""
+    diffs = [(pick(a.detach(), s) if s is not None else a.detach()) - b for a, b, s, _ in pairs]
     out = []
-    for (_, _, _, n), d in zip(pairs, d_norms):
-        w = next(b_norms) if n is None else n
+    for (_, _, _, w), d in zip(pairs, norms(diffs)):
         out.append(((d / w if w > 0 else None), math.isfinite(d)))
     return out
 
 
 def _sum_of_squares(t):
-    """Σx² in the tensor's precision. A dot product of the tensor with itself reads it once and allocates
-    nothing (t * t would allocate a tensor the size of the output at every probe, and on CPU fresh pages
-    of that size cost more than the sum)."""
+    """Σx² in the tensor's precision, as a 0-d tensor. A dot product of the tensor with itself reads it
+    once and allocates nothing (t * t would allocate a tensor the size of the output at every probe, and
+    on CPU fresh pages of that size cost more than the sum)."""
     if t.is_contiguous() and t.dtype in (torch.float32, torch.float64):
         flat = t.reshape(-1)
-        return float(torch.dot(flat, flat))
-    return float((t * t).sum())
+        return torch.dot(flat, flat)
+    return (t * t).sum()
 
 
 def moment_sums(out):
@@ -129,7 +180,7 @@ def moment_sums(out):
     t = out.detach()
     n = t.numel()
     total = float(t.sum())
-    squares = _sum_of_squares(t)
+    squares = float(_sum_of_squares(t))
     if math.isfinite(total) and math.isfinite(squares):
         return [float(n), total, squares, 0.0]
     t = t.reshape(-1)
@@ -182,27 +233,25 @@ def unit_sums(x):
     return x.sum(dim=dims).double(), (x * x).sum(dim=dims).double(), x.numel() // x.shape[1]
 
 
-def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, gamma, beta):
-    """BatchNormProbe from per-feature batch sums and the running statistics (batchNormStats)."""
+def affine_stats(gamma, beta):
+    """[mean γ, min |γ|, mean β] of a norm layer (None without an affine transform), one sync."""
+    if gamma is None:
+        return None
+    g = gamma.detach().double()
+    b = beta.detach().double() if beta is not None else torch.zeros(1, dtype=torch.float64, device=g.device)
+    return torch.stack([g.mean(), g.abs().min(), b.mean()]).tolist()
+
+
+def batch_norm_probe(sums, squares, rows, running_mean, running_var, eps, affine):
+    """BatchNormProbe from per-feature batch sums, the running statistics and `affine` (affine_stats,
+    None without γ and β) (batchNormStats); one sync."""
     m = sums / rows
     v = (squares / rows - m * m).clamp(min=0)
     rm = running_mean.detach().double()
     rv = running_var.detach().double()
-    probe = {
-        "meanShift": float(((m - rm).abs() / (rv + eps).sqrt()).mean()),
-        "varRatio": float(((v + eps) / (rv + eps)).mean()),
-        "batchMean": float(m.mean()),
-        "batchVar": float(v.mean()),
-        "runningMean": float(rm.mean()),
-        "runningVar": float(rv.mean()),
-        "gammaMean": 0.0,
-        "gammaMinAbs": 0.0,
-        "betaMean": 0.0,
-    }
-    if gamma is not None:
-        g = gamma.detach().double()
-        probe["gammaMean"] = float(g.mean())
-        probe["gammaMinAbs"] = float(g.abs().min())
-    if beta is not None:
-        probe["betaMean"] = float(beta.detach().double().mean())
+    values = torch.stack([((m - rm).abs() / (rv + eps).sqrt()).mean(), ((v + eps) / (rv + eps)).mean(),
+                          m.mean(), v.mean(), rm.mean(), rv.mean()]).tolist()
+    keys = ("meanShift", "varRatio", "batchMean", "batchVar", "runningMean", "runningVar")
+    probe = dict(zip(keys, values))
+    probe["gammaMean"], probe["gammaMinAbs"], probe["betaMean"] = affine if affine is not None else (0.0, 0.0, 0.0)
     return probe

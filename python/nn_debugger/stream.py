@@ -26,12 +26,16 @@ def encode_numbers(value):
     return value
 
 
+# one encoder for every line; messages are trees of fresh dicts and lists, never circular
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), check_circular=False)
+
+
 def encode_line(message):
     try:
         # the common case, all numbers finite, stays in json's C encoder
-        text = json.dumps(message, allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(message)
     except ValueError:
-        text = json.dumps(encode_numbers(message), allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(encode_numbers(message))
     return text + "\n"
 
 

@@ -37,7 +37,11 @@ class _Entry:
         # index tensors of the engine's golden-ratio samples (False: the tensor is read whole)
         self.histogram_sample = None
         self.ratio_sample = None
+        # at a probed step: the weight norm, the weights before the update (or their sample) and the
+        # norm of that copy, the gradient statistics
+        self.weight_norm = None
         self.before = None
+        self.before_norm = None
         self.grad = None
 
     def ref(self):
@@ -70,6 +74,7 @@ class Watcher:
         self._by_call = {}
         # calls per module in the current forward, counted as they come at probed steps only
         self._calls = {}
+        # activation statistics of the probed step's forward by layer position
         self._acts = {}
         # (module, output) of probed modules called in training forwards since the last step, in order
         # (output None for activations and dropout), None where the model's own forward starts; a forward
@@ -272,17 +277,26 @@ class Watcher:
         weights = [e.module.weight for e in owners]
         grads = [w.grad for w in weights]
         bias_grads = [getattr(getattr(e.module, "bias", None), "grad", None) for e in owners]
-        # every plain norm of the probe in one call: weights, then gradients, then bias gradients
-        measured = iter(stats.norms(weights + [g for g in grads if g is not None] + [b for b in bias_grads if b is not None]))
+        for e, w, g in zip(owners, weights, grads):
+            if e.ratio_sample is None:
+                idx = stats.sample_indices(w.numel(), stats.RATIO_SAMPLE)
+                e.ratio_sample = torch.tensor(idx, dtype=torch.long, device=w.device) if idx is not None else False
+            if g is not None and e.histogram_sample is None:
+                idx = stats.sample_indices(g.numel(), stats.HISTOGRAM_SAMPLE)
+                e.histogram_sample = torch.tensor(idx, dtype=torch.long, device=g.device) if idx is not None else False
+            e.before = stats.weights_before(w, e.ratio_sample if e.ratio_sample is not False else None)
+        sampled = [e.before for e in owners if e.ratio_sample is not False]
+        # every plain norm of the probe in one call: weights, gradients, bias gradients, sampled weights
+        measured = iter(stats.norms(weights + [g for g in grads if g is not None] + [b for b in bias_grads if b is not None] + sampled))
         weight_norms = [next(measured) for _ in weights]
         grad_norms = [next(measured) if g is not None else None for g in grads]
         bias_norms = [next(measured) if b is not None else None for b in bias_grads]
-        for e, w, g, bias_grad, weight_norm, plain, bias_norm in zip(owners, weights, grads, bias_grads, weight_norms, grad_norms, bias_norms):
+        for e, g, bias_grad, weight_norm, plain, bias_norm in zip(owners, grads, bias_grads, weight_norms, grad_norms, bias_norms):
+            e.weight_norm = weight_norm
+            # a whole copy's norm is the weight norm just measured
+            e.before_norm = next(measured) if e.ratio_sample is not False else weight_norm
             e.grad = None
             if g is not None:
-                if e.histogram_sample is None:
-                    idx = stats.sample_indices(g.numel(), stats.HISTOGRAM_SAMPLE)
-                    e.histogram_sample = torch.tensor(idx, dtype=torch.long, device=g.device) if idx is not None else False
                 grad_norm, bad = stats.finite_norm(g, plain)
                 if bias_norm is not None and not math.isfinite(bias_norm):
                     bad += stats.count_non_finite(bias_grad)
@@ -292,12 +306,6 @@ class Watcher:
                     "biasGradNorm": bias_norm,
                     "histogram": stats.gradient_histogram(g, e.histogram_sample if e.histogram_sample is not False else None, finite=bad == 0),
                 }
-            e.weight_norm = weight_norm
-            if e.ratio_sample is None:
-                idx = stats.sample_indices(w.numel(), stats.RATIO_SAMPLE)
-                e.ratio_sample = torch.tensor(idx, dtype=torch.long, device=w.device) if idx is not None else False
-            sample = e.ratio_sample if e.ratio_sample is not False else None
-            e.before = stats.weights_before(w, sample)
 
     def _after_step(self):
         self._steps += 1
@@ -313,9 +321,7 @@ class Watcher:
         acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
         self._acts = {}
         updated = [e for e in self._entries if e.owns_params and e.before is not None]
-        # a whole-tensor copy has the weight norm just measured; a sampled one needs its own
-        ratios = stats.update_ratios([(e.module.weight, e.before, e.ratio_sample if e.ratio_sample is not False else None,
-                                       e.weight_norm if e.ratio_sample is False else None) for e in updated])
+        ratios = stats.update_ratios([(e.module.weight, e.before, e.ratio_sample if e.ratio_sample is not False else None, e.before_norm) for e in updated])
         ratio_of = {e.position: r for e, r in zip(updated, ratios)}
         layers = [self._layer_probe(e, acts.get(e.position), ratio_of.get(e.position)) for e in self._entries]
         snapshot = {
@@ -387,7 +393,7 @@ class Watcher:
                 probe["saturationRatio"] = act["saturated"] / act["numel"]
             if act.get("bn") is not None:
                 bn = act["bn"]
-                probe["batchNorm"] = stats.batch_norm_probe(bn["sums"], bn["squares"], bn["rows"], bn["runningMean"], bn["runningVar"], e.module.eps, bn["gamma"], bn["beta"])
+                probe["batchNorm"] = stats.batch_norm_probe(bn["sums"], bn["squares"], bn["rows"], bn["runningMean"], bn["runningVar"], e.module.eps, bn["affine"])
         return probe
 
     # ---- forward hooks ---------------------------------------------------------------------------
@@ -461,7 +467,7 @@ class Watcher:
             return
         e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
         x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
-        self._acts[e.position] = _activation_sums(e, module, x, out)
+        self._acts[e.position] = _activation_sums(e, x, out)
 
     def _add_entry(self, module, call, out):
         name, _, kind = self._modules[id(module)]
@@ -569,9 +575,11 @@ class Watcher:
             self.sink.write(encode_line(message))
 
 
-def _activation_sums(e, module, x, out):
-    """Additive sums of one layer call's activation statistics (so ranks can add theirs up)."""
+def _activation_sums(e, x, out):
+    """Additive sums of one layer call's activation statistics (so ranks can add theirs up), measured in
+    the call's hook: a later in-place operation (`out += identity`, an in-place ReLU) would change them."""
     o = out.detach()
+    module = e.module
     act = {"moments": stats.moment_sums(o), "numel": o.numel(), "saturated": 0, "alive": None, "bn": None}
     if e.kind in SATURATING_KINDS:
         act["saturated"] = stats.saturated_count(e.kind, o)
@@ -580,8 +588,8 @@ def _activation_sums(e, module, x, out):
     if e.kind == "batchnorm" and x is not None and module.running_mean is not None:
         sums, squares, rows = stats.unit_sums(x)
         act["bn"] = {"sums": sums, "squares": squares, "rows": rows, "runningMean": module.running_mean.detach().clone(), "runningVar": module.running_var.detach().clone(),
-                    # gamma and beta as the step saw them, before the update (the engine probes before it)
-                    "gamma": _copy(module.weight), "beta": _copy(module.bias)}
+                     # gamma and beta as the step saw them, before the update (the engine probes before it)
+                     "affine": stats.affine_stats(module.weight, module.bias)}
     return act
 
 
@@ -592,10 +600,6 @@ def _all_finite(output):
     tensors = [t for t in values if torch.is_tensor(t) and t.is_floating_point()]
     # a sum that overflows keeps the outputs: only a cost, never a wrong report
     return bool(tensors) and all(math.isfinite(float(t.detach().sum())) for t in tensors)
-
-
-def _copy(param):
-    return param.detach().clone() if param is not None else None
 
 
 def _number(value, field, nan_if_none=False):

@@ -243,3 +243,42 @@ def test_clipped_fraction_counts_the_steps_since_the_last_probe(tmp_path):
             opt.step()
     got = {p["step"]: p["clipping"]["clippedFraction"] for p in probes(read_stream(log))}
     assert got == {1: 0.0, 4: pytest.approx(2 / 3), 8: 0.5}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_histogram_bins_values_next_to_each_edge_as_the_engine_does(dtype):
+    # the edges are compared in the values' own dtype, rounded up: a value just below an exact edge (as
+    # float32 1e-10 is) must stay in the bin below it
+    from nn_debugger import stats
+    exact = torch.tensor(EDGES, dtype=torch.float64)
+    near = exact.to(dtype)
+    inf = torch.full_like(near, math.inf)
+    values = torch.cat([near, torch.nextafter(near.float(), inf.float()).to(dtype), torch.nextafter(near.float(), -inf.float()).to(dtype)]) if dtype == torch.float16 \
+        else torch.cat([near, torch.nextafter(near, inf), torch.nextafter(near, -inf)])
+    grad = torch.cat([values, -values, torch.zeros(1, dtype=dtype)])
+    want = [0] * 14
+    for v in grad.double().tolist():
+        want[hand_bin(abs(v))] += 1
+    assert stats.gradient_histogram(grad, finite=True) == want
+    assert stats.gradient_histogram(torch.cat([grad, torch.tensor([math.nan, math.inf], dtype=dtype)])) == want
+
+
+def test_scalars_read_stacked_by_device_and_dtype_equal_their_items():
+    # on a GPU the scalars are read stacked (one sync per device and dtype): the same numbers, in order
+    from nn_debugger import stats
+    # (a float32 stack would round the int64 count)
+    tensors = [torch.tensor(0.1, dtype=torch.float32), torch.tensor(2 ** 40 + 1, dtype=torch.int64),
+               torch.tensor(math.inf), torch.tensor(7, dtype=torch.int64)]
+    items = [t.item() for t in tensors]
+    assert stats.read_scalars(tensors, stacked=lambda t: True) == items
+    assert stats.read_scalars(tensors) == items
+
+
+def test_norms_of_contiguous_transposed_and_half_tensors():
+    # dot products for contiguous float tensors, torch's norm for the others: the same definition
+    from nn_debugger import stats
+    t = torch.randn(300, 70, generator=torch.Generator().manual_seed(5)) * 3
+    got = stats.norms([t, t.t(), t.double(), t.half(), torch.zeros(4), torch.tensor([1.0, math.nan])])
+    for value, tensor in zip(got[:4], [t, t, t.double(), t.half()]):
+        close(value, hand_norm(tensor.double()), rel=1e-3 if tensor.dtype == torch.float16 else 1e-6)
+    assert got[4] == 0.0 and math.isnan(got[5])
