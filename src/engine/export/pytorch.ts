@@ -69,12 +69,9 @@ export function exportToPyTorch(input: PyTorchExportInput): PyTorchExport {
     for (const t of emitted.tensors) tensors.push({ ...t, key: `${attr}.${t.key}` });
     for (const p of layer.params) if (p.role === 'weight' && (p.l1 !== 0 || p.l2 !== 0)) regularized.push([`${attr}.weight`, p.l1, p.l2]);
   });
-  // The loss reads one row of outputs per sample, also when the last layer left an image (e.g. [C, 1, 1]).
-  const lastShape = loss.fused ? layers[layers.length - 1].inputShape : layers[layers.length - 1].outputShape;
-  const result = isSpatial(lastShape) ? 'x.flatten(1)' : 'x';
   const lastNote = loss.fused
-    ? `        return ${result}  # logits: the file's final ${lastKind} is part of the loss, as in the engine`
-    : `        return ${result}`;
+    ? `        return x  # logits: the file's final ${lastKind} is part of the loss, as in the engine`
+    : '        return x';
 
   const dataFile = `${stem}.data.f64`;
   const initFile = input.sameInit ? `${stem}.init.f64` : null;
