@@ -274,10 +274,12 @@ def test_data_parallel_on_two_ranks_matches_one_process(engine_export):
     assert os.path.exists(script.replace(".py", ".pt")), "rank 0 saves the trained weights"
 
 
-def test_data_parallel_with_batch_norm_and_an_empty_share(engine_export):
-    """225 training rows in batches of 32 end with a batch of one: rank 1's share of it is empty. Batch norm
-    then normalises each rank's half batch, so the run is only close to one process's, and must stay finite."""
-    script, engine = engine_export(MODELS[2], epochs=3)
+@pytest.mark.parametrize("spec", [MODELS[2], CNN_MODELS[0]], ids=["features", "images"])
+def test_data_parallel_with_batch_norm_and_an_empty_share(engine_export, spec):
+    """Each epoch ends with a batch of one (225 rows in batches of 32, 75 images in batches of 37): rank 1's
+    share of it is empty. Batch norm then normalises each rank's half batch, so the run is only close to one
+    process's, and must stay finite."""
+    script, engine = engine_export(spec, epochs=3)
     outputs = run_ranks(script, 2, "--epochs", "3", "--dtype", "float64", "--save", "")
     lines = [json.loads(line) for line in outputs[0].strip().splitlines()]
     assert lines[-1]["status"] == "completed"
