@@ -72,6 +72,48 @@ MODELS = [
 ]
 
 
+# Small CNNs on `shapes` (16×16); both end each epoch with a batch of one image (75 = 2·37 + 1, 225 = 7·32 + 1).
+SHAPES = {"source": "shapes", "samples": 100, "classes": 4, "noise": 0.2, "validationSplit": 0.25}
+CNN_MODELS = [
+    model(
+        "shapes-conv-batchnorm-maxpool",
+        SHAPES | {"preprocess": "none"},
+        [
+            # No bias before batch norm: its true gradient is 0, and Adam would turn rounding noise into steps.
+            {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "useBias": False, "name": "conv1"},
+            {"type": "batchnorm", "momentum": 0.9},
+            {"type": "relu"},
+            {"type": "maxpool", "size": 2},
+            {"type": "conv2d", "filters": 6, "kernel": [3, 2], "stride": [1, 2], "padding": 1, "activation": "relu"},
+            {"type": "maxpool", "size": [2, 3], "stride": [2, 1]},
+            {"type": "dense", "units": 4, "name": "logits"},
+        ],
+        "softmax-cross-entropy",
+        {"type": "adam", "lr": 0.01},
+        batchSize=37,
+    ),
+    model(
+        "shapes-instancenorm-avgpool-groupnorm-gap",
+        SHAPES | {"samples": 300, "preprocess": "standardize"},
+        [
+            {"type": "conv2d", "filters": 4, "kernel": 3, "stride": 2, "init": "xavier-uniform"},
+            {"type": "instancenorm"},
+            {"type": "tanh"},
+            {"type": "avgpool", "size": 2, "stride": 1},
+            {"type": "conv2d", "filters": 6, "kernel": 2, "init": "lecun", "l2": 0.001},
+            {"type": "groupnorm", "groups": 3},
+            {"type": "leaky-relu", "alpha": 0.1},
+            {"type": "layernorm"},
+            {"type": "globalavgpool"},
+            {"type": "dense", "units": 4},
+            {"type": "softmax"},
+        ],
+        "softmax-cross-entropy",
+        {"type": "rmsprop", "lr": 0.01},
+    ),
+]
+
+
 def assert_close(engine_epochs, torch_epochs, rel):
     assert len(engine_epochs) == len(torch_epochs)
     for ours, theirs in zip(engine_epochs, torch_epochs):
@@ -93,6 +135,52 @@ def test_epochs_agree_with_the_engine_in_float64(engine_export, spec):
     assert epochs[-1]["loss"] < 0.95 * epochs[0]["loss"]
     assert_close(engine["epochs"], epochs, rel=1e-9)
     assert_close([engine["final"] | {"epoch": 3}], [final["final"] | {"epoch": 3}], rel=1e-9)
+
+
+@pytest.mark.parametrize("spec", CNN_MODELS, ids=[m["name"] for m in CNN_MODELS])
+def test_cnn_epochs_agree_with_the_engine_in_float64(engine_export, spec):
+    script, engine = engine_export(spec, epochs=3)
+    epochs, final = run_script(script, "--epochs", "3", "--dtype", "float64", "--save", "")
+    assert engine["status"] == "completed" and final["status"] == "completed"
+    assert epochs[-1]["loss"] < 0.95 * epochs[0]["loss"]
+    assert_close(engine["epochs"], epochs, rel=1e-9)
+
+
+@pytest.mark.parametrize("spec", CNN_MODELS, ids=[m["name"] for m in CNN_MODELS])
+def test_cnn_first_epoch_agrees_in_float32(engine_export, spec):
+    script, engine = engine_export(spec, epochs=1, dtype="float32")
+    epochs, _ = run_script(script, "--epochs", "1", "--save", "")
+    assert_close(engine["epochs"], epochs, rel=3e-6)
+
+
+def test_image_csv_with_two_channels_keeps_the_channel_major_order(engine_export, tmp_path):
+    """inputShape [2, 5, 4] (not square, two channels): a wrong reshape of the rows or a wrong flatten order
+    before the dense layer would give other losses. The class is in the second channel only."""
+    rows = []
+    for i in range(80):
+        label = i % 2
+        values = [((i * 7 + j * 3) % 11) / 10 for j in range(40)]
+        for j in range(20, 40, 3 if label else 5):
+            values[j] += 1.0
+        rows.append(",".join("{:.2f}".format(v) for v in values) + ",{}".format(label))
+    (tmp_path / "img.csv").write_text(",".join("p{}".format(j) for j in range(40)) + ",label\n" + "\n".join(rows) + "\n")
+    spec = model(
+        "csv-image",
+        {"source": "img.csv", "target": "label", "task": "classification", "inputShape": [2, 5, 4], "validationSplit": 0.25, "preprocess": "standardize"},
+        [
+            {"type": "conv2d", "filters": 3, "kernel": [3, 2], "padding": 1, "init": "he-uniform", "biasInit": {"type": "constant", "value": 0.1}},
+            {"type": "softmax"},  # over all C·H·W values of each image, as the engine's softmax
+            {"type": "batchnorm", "momentum": 0.8},
+            {"type": "dense", "units": 2},
+        ],
+        "softmax-cross-entropy",
+        {"type": "adagrad", "lr": 0.1},
+        batchSize=16,
+    )
+    script, engine = engine_export(spec, epochs=3)
+    epochs, _ = run_script(script, "--epochs", "3", "--dtype", "float64", "--save", "")
+    assert epochs[-1]["loss"] < 0.95 * epochs[0]["loss"]
+    assert_close(engine["epochs"], epochs, rel=1e-9)
 
 
 def test_first_epoch_agrees_in_float32(engine_export):
@@ -186,10 +274,12 @@ def test_data_parallel_on_two_ranks_matches_one_process(engine_export):
     assert os.path.exists(script.replace(".py", ".pt")), "rank 0 saves the trained weights"
 
 
-def test_data_parallel_with_batch_norm_and_an_empty_share(engine_export):
-    """225 training rows in batches of 32 end with a batch of one: rank 1's share of it is empty. Batch norm
-    then normalises each rank's half batch, so the run is only close to one process's, and must stay finite."""
-    script, engine = engine_export(MODELS[2], epochs=3)
+@pytest.mark.parametrize("spec", [MODELS[2], CNN_MODELS[0]], ids=["features", "images"])
+def test_data_parallel_with_batch_norm_and_an_empty_share(engine_export, spec):
+    """Each epoch ends with a batch of one (225 rows in batches of 32, 75 images in batches of 37): rank 1's
+    share of it is empty. Batch norm then normalises each rank's half batch, so the run is only close to one
+    process's, and must stay finite."""
+    script, engine = engine_export(spec, epochs=3)
     outputs = run_ranks(script, 2, "--epochs", "3", "--dtype", "float64", "--save", "")
     lines = [json.loads(line) for line in outputs[0].strip().splitlines()]
     assert lines[-1]["status"] == "completed"

@@ -78,3 +78,39 @@ test('layer names become distinct Python attributes', () => {
   assert.deepEqual(attributeNames(['dense_1', 'dense_1/relu', 'dense_1_relu', 'class', 'training', '2nd']), ['dense_1', 'dense_1_relu', 'dense_1_relu_2', 'class_', 'training_', 'layer_2nd']);
   assert.deepEqual([pyFloat(5), pyFloat(0.01), pyFloat(1e-8), pyFloat(1e21)], ['5.0', '0.01', '1e-8', '1e+21']);
 });
+
+const CNN = JSON.stringify({
+  name: 'cnn',
+  seed: 3,
+  data: { source: 'shapes', samples: 40, classes: 4, validationSplit: 0.25 },
+  layers: [
+    { type: 'conv2d', filters: 3, kernel: [3, 5], stride: [1, 2], padding: 'same', name: 'conv' },
+    { type: 'batchnorm' },
+    { type: 'maxpool', size: 2 },
+    { type: 'dense', units: 4, name: 'logits' },
+  ],
+  loss: 'softmax-cross-entropy',
+  optimizer: 'adam',
+});
+
+test("a CNN's files: images as the engine's channel-major rows, conv weights in PyTorch's [F, C, kh, kw] order", () => {
+  const spec = prepareSpec(CNN, 'cnn.nn.json');
+  const dataset = loadDataset(spec, {});
+  const out = exportToPyTorch({ spec, dataset, modelFile: 'cnn.nn.json', stem: 'cnn', sameInit: true });
+  const [data, init] = out.files.map((f) => new Float64Array(f.bytes.buffer.slice(f.bytes.byteOffset, f.bytes.byteOffset + f.bytes.byteLength)));
+  assert.deepEqual([...data.subarray(0, dataset.train.x.length)], [...dataset.train.x]);
+  assert.match(out.script, /INPUT_SHAPE = \(1, 16, 16\)/);
+  const layers = new Trainer(spec, dataset, { dtype: 'float64' }).layers;
+  // The engine's conv weight is [filters × C·kh·kw] with C, then kernel row, then column: PyTorch's order, flat.
+  const [w, b] = layers[0].params.map((p) => p.value);
+  assert.deepEqual([...init.subarray(0, 3 * 1 * 3 * 5)], [...w]);
+  assert.deepEqual([...init.subarray(45, 48)], [...b]);
+  assert.match(out.script, /INIT_LAYOUT = \[\("conv\.weight", \(3, 1, 3, 5\)\), \("conv\.bias", \(3,\)\), \("batchnorm_1\.weight", \(3,\)\)/);
+  // "same" (odd kernels) pads (k - 1) / 2 on both sides of each axis, as padding= does.
+  assert.match(out.script, /nn\.Conv2d\(1, 3, kernel_size=\(3, 5\), stride=\(1, 2\), padding=\(1, 2\)\)/);
+  assert.match(out.script, /BatchNorm2dAnyBatch\(3, eps=0\.00001, momentum=1 - 0\.9\)/);
+  assert.doesNotMatch(out.script, /class BatchNorm1dAnyBatch/);
+  // The dense layer after the pooled image flattens it (C·H·W, channel-major) on the way in.
+  assert.match(out.script, /nn\.Linear\(96, 4\)/);
+  assert.match(out.script, /x = self\.logits\(x\.flatten\(1\)\)/);
+});

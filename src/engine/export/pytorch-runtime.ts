@@ -71,7 +71,8 @@ def load_data(device, dtype):
     for split in ("train", "val"):
         y = parts[split + "_y"]
         labels = y[:, 0].long().to(device) if TASK == "classification" else None
-        splits[split] = (parts[split + "_x"].to(device, dtype), loss_targets(y, dtype).to(device), labels)
+        features = parts[split + "_x"].reshape(-1, *INPUT_SHAPE)  # the rows are the engine's channel-major samples
+        splits[split] = (features.to(device, dtype), loss_targets(y, dtype).to(device), labels)
     return splits
 
 

@@ -4,6 +4,7 @@
 import type { ModelSpec } from '../spec/model-spec';
 import type { Dataset, Split } from '../data/dataset';
 import { Rng } from '../rng';
+import { isSpatial } from '../spec/layer-kinds';
 import { buildModel } from '../layers/build';
 import { referenceKernels } from '../kernels/reference';
 import { requiredOutputWidth } from '../train/targets';
@@ -40,7 +41,7 @@ export function exportToPyTorch(input: PyTorchExportInput): PyTorchExport {
   const { spec, dataset, stem } = input;
   const width = requiredOutputWidth(spec, dataset);
   // The engine's own construction, so the initial tensors are the ones a run with this seed starts from.
-  const layers = buildModel(spec, dataset.inputs, width, 'float64', new Rng(spec.seed), referenceKernels);
+  const layers = buildModel(spec, dataset.inputShape ?? dataset.inputs, width, 'float64', new Rng(spec.seed), referenceKernels);
   const attrs = attributeNames(spec.layers.map((l) => l.name));
   const lastKind = spec.layers[spec.layers.length - 1].kind;
   const loss = lossCode(spec.loss, dataset.task, width, lastKind);
@@ -62,7 +63,9 @@ export function exportToPyTorch(input: PyTorchExportInput): PyTorchExport {
     moduleLines.push(`        self.${attr} = ${emitted.module}${origin}`);
     for (const line of emitted.init) initLines.push(`        ${line.replaceAll('{m}', `self.${attr}`)}`);
     for (const h of emitted.helpers) helpers.add(h);
-    forwardLines.push(`        x = self.${attr}(x)`);
+    // A dense layer after an image layer flattens its input, channel-major, as x.flatten(1) does.
+    const flat = ls.kind === 'dense' && isSpatial(layer.inputShape);
+    forwardLines.push(`        x = self.${attr}(${flat ? 'x.flatten(1)' : 'x'})`);
     for (const t of emitted.tensors) tensors.push({ ...t, key: `${attr}.${t.key}` });
     for (const p of layer.params) if (p.role === 'weight' && (p.l1 !== 0 || p.l2 !== 0)) regularized.push([`${attr}.weight`, p.l1, p.l2]);
   });
@@ -117,6 +120,8 @@ export function exportToPyTorch(input: PyTorchExportInput): PyTorchExport {
     `BATCH_SIZE = ${Math.max(1, Math.min(spec.batchSize, dataset.train.n))}`,
     `TASK = ${pyString(dataset.task)}`,
     `INPUTS = ${dataset.inputs}`,
+    '# One sample as the model reads it: [features], or an image [channels, height, width].',
+    `INPUT_SHAPE = (${(dataset.inputShape ?? [dataset.inputs]).join(', ')}${dataset.inputShape ? '' : ','})`,
     `OUTPUT_WIDTH = ${width}`,
     '# (name, rows, columns) of the arrays in DATA_FILE, in order: features, then class labels or targets.',
     `DATA_LAYOUT = [${layout.map(([n, r, c]) => `(${pyString(n)}, ${r}, ${c})`).join(', ')}]`,
