@@ -11,10 +11,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { parseModel } from '../../src/engine/spec/parse';
+import { csvSpec as spec } from './data-helpers';
 import { readCsv } from '../../src/engine/data/csv';
 import { sortedByKey } from '../../src/engine/data/csv-kept-rows';
-import { readDataFile } from '../../src/engine/data/data-file';
+import { memoryReader, readDataFile } from '../../src/engine/data/data-file';
 import { dataFileSource } from '../../src/cli/data-files';
 import { DataError } from '../../src/engine/data/errors';
 import { Reservoir } from '../../src/engine/data/reservoir';
@@ -22,40 +22,25 @@ import { Rng } from '../../src/engine/rng';
 import type { ByteReader } from '../../src/engine/data/dataset';
 import type { RawData } from '../../src/engine/data/raw';
 
-function spec(data: Record<string, unknown>, seed: number) {
-  const r = parseModel(
-    JSON.stringify({ seed, data: { source: 'd.csv', target: 'label', validationSplit: 0, preprocess: 'none', ...data }, layers: [{ type: 'dense', units: 3 }], loss: 'softmax-cross-entropy' }),
-    'm.nn.json',
-  );
-  if (!r.ok) assert.fail(r.issues.map((i) => i.message).join('\n'));
-  return r.spec;
-}
-
 /** A reader over `bytes` that counts the bytes read back by position. */
-function memoryReader(bytes: Uint8Array): ByteReader & { readBack: number } {
-  let at = 0;
-  return {
+function countingReader(bytes: Uint8Array): ByteReader & { readBack: number } {
+  const inner = memoryReader(bytes);
+  const counting = {
+    ...inner,
     readBack: 0,
-    read(into) {
-      const n = Math.min(into.length, bytes.length - at);
-      into.set(bytes.subarray(at, at + n));
-      at += n;
+    readAt(into: Uint8Array, position: number) {
+      const n = inner.readAt(into, position);
+      counting.readBack += n;
       return n;
     },
-    readAt(into, position) {
-      const n = Math.max(0, Math.min(into.length, bytes.length - position));
-      into.set(bytes.subarray(position, position + n));
-      this.readBack += n;
-      return n;
-    },
-    close() {},
   };
+  return counting;
 }
 
 /** A sampled read of `text` with `fileBytes` given as the size (right or wrong): the data, or the error as "line:column reason". */
 function sampled(text: string, samples: number, seed: number, fileBytes: (size: number) => number, chunkBytes?: number): { data?: RawData; error?: string; readBack: number } {
   const bytes = new TextEncoder().encode(text);
-  const reader = memoryReader(bytes);
+  const reader = countingReader(bytes);
   const { data } = spec({ samples }, seed);
   try {
     const d = readCsv('d.csv', reader, data, { samples, rng: new Rng(seed).fork('reservoir'), fileBytes: fileBytes(bytes.length), chunkBytes });

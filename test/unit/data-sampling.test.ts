@@ -7,22 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseModel } from '../../src/engine/spec/parse';
+import { csvSpec as spec } from './data-helpers';
 import { readDataFile } from '../../src/engine/data/data-file';
 import { loadDataset } from '../../src/engine/data/load';
 import { DataError } from '../../src/engine/data/errors';
 import { Reservoir } from '../../src/engine/data/reservoir';
 import { Rng } from '../../src/engine/rng';
 import type { RawData } from '../../src/engine/data/raw';
-
-function spec(data: Record<string, unknown>, seed: number) {
-  const r = parseModel(
-    JSON.stringify({ seed, data: { source: 'd.csv', target: 'label', validationSplit: 0, preprocess: 'none', ...data }, layers: [{ type: 'dense', units: 3 }], loss: 'softmax-cross-entropy' }),
-    'm.nn.json',
-  );
-  if (!r.ok) assert.fail(r.issues.map((i) => i.message).join('\n'));
-  return r.spec;
-}
 
 /** Data row indices the reservoir keeps when every row is offered to it, one by one. */
 function drawn(rows: number, samples: number, rng: Rng): number[] {

@@ -13,8 +13,13 @@ import { tableToData } from './tabular';
 function openFile(file: string | DataFileSource): { reader: ByteReader; size: number } {
   if (typeof file !== 'string') return { reader: file.open(), size: file.size };
   const bytes = new TextEncoder().encode(file);
+  return { reader: memoryReader(bytes), size: bytes.length };
+}
+
+/** A reader over bytes already in memory. */
+export function memoryReader(bytes: Uint8Array): ByteReader {
   let at = 0;
-  const reader: ByteReader = {
+  return {
     read(into) {
       const n = Math.min(into.length, bytes.length - at);
       into.set(bytes.subarray(at, at + n));
@@ -28,7 +33,6 @@ function openFile(file: string | DataFileSource): { reader: ByteReader; size: nu
     },
     close() {},
   };
-  return { reader, size: bytes.length };
 }
 
 /** A JSON file's whole text, read once its size is within the limit. */
