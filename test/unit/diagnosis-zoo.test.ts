@@ -59,6 +59,11 @@ const EXPECTED: Record<string, { code: FindingCode; layer: string | null }> = {
   'unnormalized-input-zero-centred': { code: 'unnormalized-input', layer: null },
   'missing-activation-explicit-linear': { code: 'missing-activation', layer: 'dense_1' },
   'overfitting-wide-net-small-data': { code: 'overfitting', layer: null },
+  // convolutional networks
+  'dead-relu-conv-sgd-lr-2': { code: 'dead-relu', layer: 'conv2d_1/relu' },
+  'vanishing-gradients-sigmoid-conv-stack': { code: 'vanishing-gradients', layer: 's1' },
+  'batchnorm-unstable-conv-1x1-batch-2': { code: 'batchnorm-unstable', layer: 'bn_deep' },
+  'output-loss-mismatch-relu-logits-cnn': { code: 'output-loss-mismatch', layer: 'logits_relu' },
 };
 
 async function train(text: string, file: string): Promise<SessionResult> {
@@ -78,7 +83,7 @@ function valLoss(r: SessionResult): number {
 const zooFiles = fs.readdirSync(ZOO).filter((f) => f.endsWith('.nn.json')).sort();
 
 test('the zoo has at least two models for every finding code, and every model has an expectation', () => {
-  const names = zooFiles.map((f) => f.replace('.nn.json', ''));
+  const names = zooFiles.map((f) => f.replace('.nn.json', '')).sort();
   assert.deepEqual(names, Object.keys(EXPECTED).sort());
   const perCode = new Map<string, number>();
   for (const e of Object.values(EXPECTED)) perCode.set(e.code, (perCode.get(e.code) ?? 0) + 1);
