@@ -49,6 +49,8 @@ describe('Compare runs in Chromium', () => {
       assert.ok((await countColourPixels(p.page, 'compare-chart-canvas', vars[colour]!, 10)).matching > 100, `a curve in ${colour}`);
     }
     await p.page.locator('#compare-chart summary').click();
+    // the table is filled when the chart is drawn, on a later animation frame
+    await p.page.locator('#compare-chart table tr').nth(1).waitFor();
     const table = await p.page.locator('#compare-chart table').innerText();
     assert.match(table, /run A: train loss/);
     assert.match(table, /run B: train loss/);

@@ -272,6 +272,8 @@ describe('Gradient Health panel in Chromium', () => {
     });
     const lossTable = async (q: PanelPage) => {
       await q.page.locator('#chart-loss summary').click();
+      // the table is filled when the chart is drawn, on a later animation frame
+      await q.page.locator('#chart-loss table tr').nth(1).waitFor();
       return q.page.locator('#chart-loss table').innerText();
     };
     const before = await shown(p);
