@@ -146,13 +146,7 @@ describe('conv layers in the panel', () => {
   test('a theme switch redraws the channels in the new colours', async () => {
     const p = await pages.open({ theme: 'dark' });
     await p.send(convRun);
-    const light = THEMES.light;
-    await p.page.evaluate(({ vars, bodyClass }) => {
-      for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
-      document.body.className = bodyClass;
-    }, { vars: light.vars, bodyClass: light.bodyClass });
-    await p.page.waitForFunction(() => (window as unknown as { nnPanel: { idle: boolean } }).nnPanel.idle);
-    await p.send([]);
+    await p.switchTheme('light');
     // nothing picked: the first layer on images
     assert.ok((await countColourPixels(p.page, 'view-channels-canvas', layerColour('light', 'conv1'), 10)).matching > 200);
     assert.equal((await countColourPixels(p.page, 'view-channels-canvas', layerColour('dark', 'conv1'), 6)).matching, 0);

@@ -94,6 +94,8 @@ export interface PanelPage {
   state(): Promise<unknown>;
   /** Posts messages as the extension would (JSON-encoded objects) and waits until the panel has drawn them. */
   send(messages: unknown[]): Promise<void>;
+  /** Switches the theme live, as VS Code does (variables on <html>, the class on <body>), and waits until the panel has redrawn. */
+  switchTheme(theme: ThemeName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -152,20 +154,29 @@ export async function openPanel(browser: Browser, origin: string, opts: { theme?
   await page.waitForFunction(() => (window as unknown as { nnPanel?: unknown }).nnPanel !== undefined);
   const settle = () => page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
   await settle();
+  const send = async (messages: unknown[]) => {
+    await page.evaluate((msgs) => {
+      for (const m of msgs) window.postMessage(m, '*');
+    }, messages);
+    // Messages are delivered as tasks; a timer after them runs once all were handled. Charts may then
+    // wait out their redraw interval: wait until the panel has nothing left to draw.
+    await page.evaluate(() => new Promise((ok) => setTimeout(ok, 0)));
+    await page.waitForFunction(() => (window as unknown as { nnPanel: { idle: boolean } }).nnPanel.idle, null, { timeout: 10_000 });
+    await settle();
+  };
   return {
     page,
     problems,
     posted: () => page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted),
     state: () => page.evaluate(() => (window as unknown as { __getState: () => unknown }).__getState()),
-    async send(messages) {
-      await page.evaluate((msgs) => {
-        for (const m of msgs) window.postMessage(m, '*');
-      }, messages);
-      // Messages are delivered as tasks; a timer after them runs once all were handled. Charts may then
-      // wait out their redraw interval: wait until the panel has nothing left to draw.
-      await page.evaluate(() => new Promise((ok) => setTimeout(ok, 0)));
-      await page.waitForFunction(() => (window as unknown as { nnPanel: { idle: boolean } }).nnPanel.idle, null, { timeout: 10_000 });
-      await settle();
+    send,
+    async switchTheme(name) {
+      const { vars, bodyClass } = THEMES[name];
+      await page.evaluate(({ vars, bodyClass }) => {
+        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+        document.body.className = bodyClass;
+      }, { vars, bodyClass });
+      await send([]);
     },
     close: () => page.close(),
   };

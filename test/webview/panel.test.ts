@@ -91,16 +91,10 @@ describe('Gradient Health panel in Chromium', () => {
   test('switching the theme live redraws the charts in the new theme colours', async () => {
     const p = await panel({ theme: 'dark' });
     await p.send(brokenRun.slice(0, 40));
-    const light = THEMES.light;
     const blue = async (vars: Record<string, string>) => (await countColourPixels(p.page, 'chart-grad-norm-canvas', vars['--vscode-charts-blue']!, 10)).matching;
     assert.ok((await blue(THEMES.dark.vars)) > 100);
-    await p.page.evaluate(({ vars, bodyClass }) => {
-      for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
-      document.body.className = bodyClass;
-    }, { vars: light.vars, bodyClass: light.bodyClass });
-    await p.page.waitForFunction(() => (window as unknown as { nnPanel: { idle: boolean } }).nnPanel.idle);
-    await p.send([]);
-    assert.ok((await blue(light.vars)) > 100, 'lines now use the light theme blue');
+    await p.switchTheme('light');
+    assert.ok((await blue(THEMES.light.vars)) > 100, 'lines now use the light theme blue');
     assert.equal(await blue(THEMES.dark.vars), 0, 'and no longer the dark theme blue');
   });
 
