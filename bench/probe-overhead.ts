@@ -7,7 +7,8 @@
 // of adjacent rounds (off then on) of on/off: each pair ran back to back, so a load change between pairs
 // cancels, which a ratio of the two sides' medians does not do. A round is as many epochs as take about
 // --round-ms (one epoch of a small model is too short to time steadily). Target: ratio >= 0.97. The dense
-// cases of bench/cases.ts and the bench CNN (bench/cnn-spec.ts, on its 2 048 bundled digits) are measured.
+// cases of bench/cases.ts and the bench CNN (bench/cnn-spec.ts, on its 2 048 bundled digits) are measured,
+// each in a child running this script bundled as the extension's code is (bench/bundle.ts).
 // Run: node --import tsx bench/probe-overhead.ts [--cases=<substring>] [--rounds=N] [--every=N] [--round-ms=N]
 import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { loadDataset } from '../src/engine/data/load';
 import { benchCases, dataset, modelSpec } from './cases';
 import { cnnBenchSpec } from './cnn-spec';
 import { summarize, fmtRate } from './stats';
+import { bundledScript } from './bundle';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -173,9 +175,10 @@ async function main(): Promise<void> {
   console.log(`probe overhead, probes every ${every} steps, ${rounds} alternating rounds of about ${roundMs} ms per side after one warm-up each, one process per case, load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
   const ratios: Record<string, number> = {};
   const direct: Record<string, number> = {};
+  const script = bundledScript(__filename);
   for (let i = 0; i < all.length; i++) {
     if (filter && !all[i].id.includes(filter)) continue;
-    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, `--case-index=${i}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnSync(process.execPath, [script, ...args, `--case-index=${i}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (child.status !== 0) throw new Error(`case ${all[i].id} failed (exit ${child.status})`);
     for (const line of child.stdout.trimEnd().split('\n')) {
       if (!line.startsWith(RESULT)) {
