@@ -178,13 +178,14 @@ function packAFunc(t) {
 }
 
 /**
- * gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt): C[m×n] = A·B (acc 0), += A·B (acc 1), = A·B + 1·biasᵀ
+ * gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, jFrom, jTo): columns [jFrom, jTo) of C[m×n] = A·B (acc 0), += A·B (acc 1), = A·B + 1·biasᵀ
  * (acc 2, the dense layer's bias fused into the store) or = A·B + bias·1ᵀ (acc 3, a bias per row: a
  * convolution's per filter), with A packed by packA, MC rows at a time against
  * every B panel. B is packed by pack (ldb 0), or read in place with rows ldb floats apart, its last partial
  * panel (n not a multiple of NR) packed at bt: with few rows of A (a convolution's filters) each panel is
  * read only a few times, and packing it cost more than the contiguous reads saved. Partial tiles (m or n not
- * a multiple of the tile) go through the scratch tile `tmp`. The relaxed build multiplies-adds with
+ * a multiple of the tile) go through the scratch tile `tmp`. jFrom is a multiple of NR: a thread computing a
+range of B panels for every row shares the work of a product too short to split by rows. The relaxed build multiplies-adds with
  * f32x4.relaxed_madd (one fused instruction where the CPU has FMA), the plain build with a multiply then an add.
  */
 function gemmFunc(t) {
@@ -212,7 +213,7 @@ function gemmFunc(t) {
   const storeTmp = range(t.MR).flatMap((r) => range(t.NV).map((v) => `(v128.store offset=${(r * t.NR + v * 4) * 4} (local.get $tmp) (local.get ${acc(r, v)}))`)).join('\n            ');
   return `
   (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $ap i32)
-    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32) (param $bias i32) (param $ldb i32) (param $bt i32)
+    (param $bp i32) (param $c i32) (param $acc i32) (param $tmp i32) (param $bias i32) (param $ldb i32) (param $bt i32) (param $jFrom i32) (param $jTo i32)
     (local $bstride i32) (local $pbias i32) (local $i0 i32) (local $iEnd i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32) (local $panel i32) (local $pa i32) (local $pb i32)
     (local $p i32) (local $pc i32) (local $r i32) (local $q i32) (local $x f32) (local $av v128)
     ${range(t.NV).map((v) => `(local $b${v} v128)`).join(' ')}
@@ -221,9 +222,9 @@ function gemmFunc(t) {
     (br_if $chunksDone (i32.ge_s (local.get $i0) (local.get $m)))
     (local.set $iEnd (i32.add (local.get $i0) (i32.const ${MC})))
     (if (i32.gt_s (local.get $iEnd) (local.get $m)) (then (local.set $iEnd (local.get $m))))
-    (local.set $j (i32.const 0))
+    (local.set $j (local.get $jFrom))
     (block $jDone (loop $jLoop
-      (br_if $jDone (i32.ge_s (local.get $j) (local.get $n)))
+      (br_if $jDone (i32.ge_s (local.get $j) (local.get $jTo)))
       (local.set $cols (i32.sub (local.get $n) (local.get $j)))
       (if (i32.gt_s (local.get $cols) (i32.const ${t.NR})) (then (local.set $cols (i32.const ${t.NR}))))
       (local.set $bstride (i32.const ${t.NR * 4}))
@@ -340,21 +341,26 @@ function adamFunc() {
       (f32.add (f32x4.extract_lane 2 (local.get $sum)) (f32x4.extract_lane 3 (local.get $sum))))))`;
 }
 
-/** sumSquares(a, n) -> Σa² in float64 (two f64x2 accumulators), for gradient norms without a JS loop. */
+/**
+ * sumSquares(a, n) -> Σa² in float64, for gradient norms without a JS loop. Eight floats per iteration into
+ * four f64x2 accumulators: with one pair, each add waited on the previous one.
+ */
 function sumSquaresFunc() {
+  const sq = (off, lo, hi) => `(local.set $x (v128.load offset=${off} (i32.add (local.get $a) (local.get $i))))
+      (local.set $x (f32x4.mul (local.get $x) (local.get $x)))
+      (local.set ${lo} (f64x2.add (local.get ${lo}) (f64x2.promote_low_f32x4 (local.get $x))))
+      (local.set ${hi} (f64x2.add (local.get ${hi}) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))))`;
   return `
   (func $sumSquares (export "sumSquares") (param $a i32) (param $n i32) (result f64)
-    (local $i i32) (local $end i32) (local $x v128) (local $lo v128) (local $hi v128) (local $s f64)
-    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local $i i32) (local $end i32) (local $x v128) (local $lo v128) (local $hi v128) (local $lo2 v128) (local $hi2 v128) (local $s f64)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
     (block $vDone (loop $vLoop
       (br_if $vDone (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
-      (local.set $x (f32x4.mul (local.get $x) (local.get $x)))
-      (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $x))))
-      (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      ${sq(0, '$lo', '$hi')}
+      ${sq(16, '$lo2', '$hi2')}
+      (local.set $i (i32.add (local.get $i) (i32.const 32)))
       (br $vLoop)))
-    (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+    (local.set $lo (f64x2.add (f64x2.add (local.get $lo) (local.get $hi)) (f64x2.add (local.get $lo2) (local.get $hi2))))
     (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
     (block $sDone (loop $sLoop
@@ -365,26 +371,32 @@ function sumSquaresFunc() {
     (local.get $s))`;
 }
 
-/** moments(a, n, out) -> stores Σa, Σa² (float64, squared after promotion) at out, out + 8: activation mean and std. */
+/**
+ * moments(a, n, out) -> stores Σa, Σa² (float64, squared after promotion) at out, out + 8: activation mean
+ * and std. Eight floats per iteration into two sets of accumulators, so consecutive adds do not wait on each other.
+ */
 function momentsFunc() {
+  const step = (off, s0, s1, q0, q1) => `(local.set $x (v128.load offset=${off} (i32.add (local.get $a) (local.get $i))))
+      (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
+      (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+      (local.set ${s0} (f64x2.add (local.get ${s0}) (local.get $lo)))
+      (local.set ${s1} (f64x2.add (local.get ${s1}) (local.get $hi)))
+      (local.set ${q0} (f64x2.add (local.get ${q0}) (f64x2.mul (local.get $lo) (local.get $lo))))
+      (local.set ${q1} (f64x2.add (local.get ${q1}) (f64x2.mul (local.get $hi) (local.get $hi))))`;
   return `
   (func $moments (export "moments") (param $a i32) (param $n i32) (param $out i32)
     (local $i i32) (local $end i32) (local $x v128) (local $lo v128) (local $hi v128)
-    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128) (local $y f64) (local $s f64) (local $q f64)
-    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128)
+    (local $s2 v128) (local $s3 v128) (local $q2 v128) (local $q3 v128) (local $y f64) (local $s f64) (local $q f64)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
     (block $vDone (loop $vLoop
       (br_if $vDone (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
-      (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
-      (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
-      (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
-      (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
-      (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
-      (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
-      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      ${step(0, '$s0', '$s1', '$q0', '$q1')}
+      ${step(16, '$s2', '$s3', '$q2', '$q3')}
+      (local.set $i (i32.add (local.get $i) (i32.const 32)))
       (br $vLoop)))
-    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-    (local.set $q0 (f64x2.add (local.get $q0) (local.get $q1)))
+    (local.set $s0 (f64x2.add (f64x2.add (local.get $s0) (local.get $s1)) (f64x2.add (local.get $s2) (local.get $s3))))
+    (local.set $q0 (f64x2.add (f64x2.add (local.get $q0) (local.get $q1)) (f64x2.add (local.get $q2) (local.get $q3))))
     (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
     (local.set $q (f64.add (f64x2.extract_lane 0 (local.get $q0)) (f64x2.extract_lane 1 (local.get $q0))))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
@@ -399,21 +411,26 @@ function momentsFunc() {
     (f64.store offset=8 (local.get $out) (local.get $q)))`;
 }
 
-/** sumSquaredDiff(a, b, n) -> Σ(a - b)² in float64 (difference in float32, squared after promotion): update ratios. */
+/**
+ * sumSquaredDiff(a, b, n) -> Σ(a - b)² in float64 (difference in float32, squared after promotion): update
+ * ratios. Eight floats per iteration into four accumulators.
+ */
 function sumSquaredDiffFunc() {
+  const step = (off, lo, hi) => `(local.set $x (f32x4.sub (v128.load offset=${off} (i32.add (local.get $a) (local.get $i))) (v128.load offset=${off} (i32.add (local.get $b) (local.get $i)))))
+      (local.set ${lo} (f64x2.add (local.get ${lo}) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (f64x2.promote_low_f32x4 (local.get $x)))))
+      (local.set $x (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+      (local.set ${hi} (f64x2.add (local.get ${hi}) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (f64x2.promote_low_f32x4 (local.get $x)))))`;
   return `
   (func $sumSquaredDiff (export "sumSquaredDiff") (param $a i32) (param $b i32) (param $n i32) (result f64)
-    (local $i i32) (local $end i32) (local $x v128) (local $lo v128) (local $hi v128) (local $y f64) (local $s f64)
-    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local $i i32) (local $end i32) (local $x v128) (local $lo v128) (local $hi v128) (local $lo2 v128) (local $hi2 v128) (local $y f64) (local $s f64)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
     (block $vDone (loop $vLoop
       (br_if $vDone (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $x (f32x4.sub (v128.load (i32.add (local.get $a) (local.get $i))) (v128.load (i32.add (local.get $b) (local.get $i)))))
-      (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (f64x2.promote_low_f32x4 (local.get $x)))))
-      (local.set $x (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
-      (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (f64x2.promote_low_f32x4 (local.get $x)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      ${step(0, '$lo', '$hi')}
+      ${step(16, '$lo2', '$hi2')}
+      (local.set $i (i32.add (local.get $i) (i32.const 32)))
       (br $vLoop)))
-    (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+    (local.set $lo (f64x2.add (f64x2.add (local.get $lo) (local.get $hi)) (f64x2.add (local.get $lo2) (local.get $hi2))))
     (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
     (block $sDone (loop $sLoop
@@ -1191,6 +1208,7 @@ async function buildWasmSource() {
     name: '${t.name}',
     mr: ${t.MR},
     nr: ${t.NR},
+    mc: ${MC},
     // ${bytes.length} bytes
     base64:
 ${lines},
@@ -1203,6 +1221,8 @@ export interface WasmBuild {
   name: string;
   mr: number;
   nr: number;
+  /** Rows of A the product sweeps against each B panel. */
+  mc: number;
   base64: string;
 }
 

@@ -83,14 +83,35 @@ test('wasm-simd split over 2 threads matches the reference and is bit-identical 
   };
   check(two, 'float32', 1e-6, place);
   const one = wasmKernels(1)!;
-  // [16, 1001, 300]: few enough rows that B is read in place (split over the threads all the same)
-  for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [67, 129, 300], [16, 1001, 300]] as [number, number, number][]) {
+  // Split by rows ([784, 256, 64]) or, with rows too few for a full sweep each, by columns (the others);
+  // [16, 1001, 300]: few enough rows that B is read in place, its last partial panel packed.
+  for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [67, 129, 300], [16, 1001, 300], [6, 517, 200]] as [number, number, number][]) {
     for (const op of OPS) {
-      const a = filled(m * k, 3, 'float32'), b = filled(k * n, 5, 'float32');
-      const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
-      one[op](m, n, k, a, b, c1, false);
-      two[op](m, n, k, a, b, c2, false);
-      assert.deepEqual(c2, c1, `${op} ${m}x${n}x${k}`);
+      for (const accumulate of [false, true]) {
+        const a = filled(m * k, 3, 'float32'), b = filled(k * n, 5, 'float32');
+        const c1 = filled(m * n, 7, 'float32'), c2 = c1.slice();
+        one[op](m, n, k, a, b, c1, accumulate);
+        two[op](m, n, k, a, b, c2, accumulate);
+        assert.deepEqual(c2, c1, `${op} ${m}x${n}x${k} acc=${accumulate}`);
+      }
+    }
+    // the fused biases, per column (a dense layer's) and per row (a convolution's filters)
+    const a = place(filled(m * k, 3, 'float32')), b = place(filled(k * n, 5, 'float32'));
+    for (const [fused, length] of [['gemmBias', n], ['gemmRowBias', m]] as const) {
+      const results = [one, two].map((w) => {
+        const bias = w.heap.allocFloat32(length);
+        bias.set(filled(length, 11, 'float32'));
+        const ins = (x: FloatArray) => {
+          const h = w.heap.allocFloat32(x.length);
+          h.set(x);
+          return h;
+        };
+        const c = w.heap.allocFloat32(m * n);
+        // a per-row bias joins only products of one packed slice
+        assert.equal(w[fused](m, n, k, ins(a), ins(b), bias, c), fused === 'gemmBias' || k <= 256, `${fused} ${m}x${n}x${k} runs in wasm`);
+        return c.slice();
+      });
+      assert.deepEqual(results[1], results[0], `${fused} ${m}x${n}x${k}`);
     }
   }
 });

@@ -13,7 +13,7 @@ import { wasmConvOps, type ConvExports, type WasmConvOps } from './wasm-conv';
 interface GemmExports extends ConvExports {
   pack(b: number, ld: number, k: number, n: number, transposed: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
-  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number, jFrom: number, jTo: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
   sumSquares(a: number, n: number): number;
   moments(a: number, n: number, out: number): void;
@@ -162,7 +162,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const tileBytes = MR * NR * 4;
   let pool: GemmPool | null = null;
   try {
-    if (threads > 1) pool = new GemmPool(module, heap.memory, Array.from({ length: threads - 1 }, () => heap.alloc(tileBytes)), MR);
+    if (threads > 1) pool = new GemmPool(module, heap.memory, Array.from({ length: threads - 1 }, () => heap.alloc(tileBytes)), build);
   } catch {
     pool = null; // no worker_threads here: stay on the calling thread
   }
@@ -201,7 +201,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     const kc0 = Math.min(k, KC);
     const pa = sPackedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
     const packed = sPacked.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
-    const split = pool && m >= 2 * MR && m * n * k >= SPLIT_MIN_MACS;
+    const split = pool && m * n * k >= SPLIT_MIN_MACS;
     const inPlaceB = !bT && m <= IN_PLACE_B_MAX_ROWS;
     const fullPanels = n - (n % NR);
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
@@ -220,7 +220,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
         pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, bp, pc, acc, tmp, bias, ldb, packed);
       } else {
         ex.packA(aSlice, rs, ps, m, kc, pa);
-        ex.gemm(m, n, kc, pa, bp, pc, acc, tmp, bias, ldb, packed);
+        ex.gemm(m, n, kc, pa, bp, pc, acc, tmp, bias, ldb, packed, 0, n);
       }
     }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));

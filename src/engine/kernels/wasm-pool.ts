@@ -1,5 +1,7 @@
-// Splits one wasm GEMM across helper threads by chunks of output rows, and one Adam update by chunks of
-// weights. Every element is still computed by the same instruction sequence (over the same packed panels)
+// Splits one wasm GEMM across helper threads by chunks of output rows, or of output columns when the rows
+// are too few to give each chunk a full sweep of the micro-kernel (a dense layer's batch, a convolution's
+// filters: row chunks that short would each stream all of B for a handful of rows), and one Adam update by
+// chunks of weights. Every element is still computed by the same instruction sequence (over the same packed panels)
 // whichever thread takes its chunk, so results are bit-identical for any thread count. Chunks are claimed from a shared counter rather than dealt out in
 // advance: a helper that is descheduled (the cores are shared with the editor and other processes) or still
 // starting simply claims fewer, and the caller takes the rest instead of waiting for it. Helpers share the
@@ -11,13 +13,13 @@ import { Worker } from 'node:worker_threads';
 const CLAIM = 0; // generation << 7 | next unclaimed chunk of the current job (CLOSED while a job is written)
 const DONE = 1; // chunks of the current job finished
 const CHUNKS = 2; // chunks in the current job
-const CHUNK_ROWS = 3; // rows (a multiple of MR) or weights per chunk
+const CHUNK_ROWS = 3; // rows (a multiple of MR), columns (a multiple of NR) or weights per chunk
 const READY = 4; // helpers that have instantiated the module
 const FAILED = 5; // 1 if a helper threw
 const KIND = 6; // GEMM or ADAM
 const SLEEPERS = 7; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
 const CALLER_WAITING = 8; // 1 while the caller sleeps in Atomics.wait on DONE
-const ARGS = 9; // gemm: A (address, row and depth strides), then gemm's 11; adam: w, g, m, v, n, then 5 float32
+const ARGS = 9; // gemm: A (address, row and depth strides), then gemm's first 11; adam: w, g, m, v, n, then 5 float32
 const SUMS = ARGS + 14; // adam: Σw of each chunk, float32
 const MAX_CHUNKS = 64;
 /** Chunk index bits of CLAIM; the other 25 count jobs, so a stale claim cannot match for 2^25 jobs. */
@@ -26,8 +28,9 @@ const INDEX_MASK = (1 << INDEX_BITS) - 1;
 /** The index while the caller writes a job: above any chunk count, so nobody claims. */
 const CLOSED = INDEX_MASK;
 const WORDS = SUMS + MAX_CHUNKS;
-const GEMM = 0;
-const ADAM = 1;
+const GEMM = 0; // chunks of rows, each packing its own rows of A
+const GEMM_COLUMNS = 1; // chunks of columns over A packed by the caller
+const ADAM = 2;
 /** gemm's acc code for a bias per row of C: a chunk of rows starts its bias at its first row. */
 const ROW_BIAS = 3;
 
@@ -68,7 +71,13 @@ try {
       const row = (v & ${INDEX_MASK}) * per;
       const rows = Math.min(per, m - row);
       ex.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, ldb, bt);
+      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, ldb, bt, 0, n);
+    } else if (kind === ${GEMM_COLUMNS}) {
+      const m = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}], k = ctl[${ARGS + 5}], ap = ctl[${ARGS + 6}], bp = ctl[${ARGS + 7}];
+      const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}], ldb = ctl[${ARGS + 12}], bt = ctl[${ARGS + 13}];
+      if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
+      const col = (v & ${INDEX_MASK}) * per;
+      ex.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, col, Math.min(col + per, n));
     } else {
       const w = ctl[${ARGS}], g = ctl[${ARGS + 1}], m = ctl[${ARGS + 2}], vs = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}];
       const b1 = f32[${ARGS + 5}], b2 = f32[${ARGS + 6}], step = f32[${ARGS + 7}], ic2 = f32[${ARGS + 8}], eps = f32[${ARGS + 9}];
@@ -88,7 +97,7 @@ try {
 /** The module's exports a chunk runs: A's rows packed by the thread that computes them, then the product; or a slice of an Adam update. */
 export interface ChunkExports {
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
-  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void;
+  gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number, jFrom: number, jTo: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
 }
 
@@ -100,8 +109,11 @@ export class GemmPool {
   private readonly f32: Float32Array;
   private generation = 0;
 
-  /** `tmps` gives each helper its own partial-tile scratch address in the shared memory. */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, tmps: number[], private readonly mr: number) {
+  /**
+   * `tmps` gives each helper its own partial-tile scratch address in the shared memory; `tile` is the
+   * build's register tile (mr × nr) and the rows (mc) it sweeps against each B panel.
+   */
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, tmps: number[], private readonly tile: { mr: number; nr: number; mc: number }) {
     const control = new SharedArrayBuffer(WORDS * 4);
     this.ctl = new Int32Array(control);
     this.f32 = new Float32Array(control);
@@ -122,16 +134,22 @@ export class GemmPool {
   }
 
   /**
-   * C rows in chunks of whole MR-row blocks, claimed by whichever thread is free first (the caller, through
-   * `own`, included); each chunk packs its own rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into
-   * `ap` first, so that packing is split too. B must be packed already (or read in place: ldb, bt as for the module's gemm).
+   * C in chunks claimed by whichever thread is free first (the caller, through `own`, included): whole
+   * MR-row blocks, each chunk packing its own rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into
+   * `ap` first, so that packing is split too; or, when row chunks would be shorter than the micro-kernel's
+   * sweep, whole NR-column panels over all of A, which the caller packs first. B must be packed already (or
+   * read in place: ldb, bt as for the module's gemm).
    */
   gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void {
     const ctl = this.ctl;
     if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
-    const blocks = Math.ceil(m / this.mr);
-    const rowsPer = Math.ceil(blocks / (this.threads * CHUNKS_PER_THREAD)) * this.mr;
-    const chunks = Math.ceil(m / rowsPer);
+    const { mr, nr, mc } = this.tile;
+    const wanted = this.threads * CHUNKS_PER_THREAD;
+    const rowsPer = Math.max(Math.ceil(Math.ceil(m / mr) / wanted) * mr, mc);
+    const byColumns = m < 2 * mc && n >= 2 * nr;
+    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : rowsPer;
+    const chunks = Math.ceil((byColumns ? n : m) / per);
+    if (byColumns) own.packA(a, rs, ps, m, k, ap);
     this.close();
     // word by word: an array literal here would be an allocation per product
     ctl[ARGS] = a;
@@ -148,12 +166,16 @@ export class GemmPool {
     ctl[ARGS + 11] = bias;
     ctl[ARGS + 12] = ldb;
     ctl[ARGS + 13] = bt;
-    this.publish(GEMM, chunks, rowsPer);
+    this.publish(byColumns ? GEMM_COLUMNS : GEMM, chunks, per);
     for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
-      const row = chunk * rowsPer;
-      const rows = Math.min(rowsPer, m - row);
-      own.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-      own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ROW_BIAS ? bias + row * 4 : bias, ldb, bt);
+      if (byColumns) {
+        own.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, chunk * per, Math.min((chunk + 1) * per, n));
+      } else {
+        const row = chunk * per;
+        const rows = Math.min(per, m - row);
+        own.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
+        own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ROW_BIAS ? bias + row * 4 : bias, ldb, bt, 0, n);
+      }
       Atomics.add(ctl, DONE, 1);
     }
     this.awaitChunks(chunks);
