@@ -138,7 +138,7 @@ export function usableWasmBuild(builds: readonly WasmBuild[] = WASM_BUILDS): { b
 
 /**
  * Compiles synchronously (fine in Node and workers for a 5 kB module); null when SIMD or shared memory is
- * unavailable. `threads` > 1 adds helper threads that split large products by output rows. `builds` are
+ * unavailable. `threads` > 1 adds helper threads that split large products by output rows or columns (wasm-pool.ts). `builds` are
  * tried in order (default: every build, fastest first).
  */
 export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WASM_BUILDS): WasmKernels | null {
@@ -201,8 +201,10 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     const kc0 = Math.min(k, KC);
     const pa = sPackedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
     const packed = sPacked.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
-    const split = pool && m * n * k >= SPLIT_MIN_MACS;
+    const splitOver = m * n * k >= SPLIT_MIN_MACS ? pool : null;
     const inPlaceB = !bT && m <= IN_PLACE_B_MAX_ROWS;
+    // split by columns, each thread packs the panels of B it computes with
+    const chunksPackB = splitOver !== null && !inPlaceB && splitOver.splitsByColumns(m, n);
     const fullPanels = n - (n % NR);
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
     for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
@@ -211,13 +213,14 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       const rs = aT ? 1 : k;
       const ps = aT ? m : 1;
       const bSlice = b0 + (bT ? p0 : p0 * n) * 4;
-      if (!inPlaceB) ex.pack(bSlice, bT ? k : n, kc, n, bT ? 1 : 0, packed);
-      else if (fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
+      if (!inPlaceB) {
+        if (!chunksPackB) ex.pack(bSlice, bT ? k : n, kc, n, bT ? 1 : 0, packed);
+      } else if (fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
       const bp = inPlaceB ? bSlice : packed;
       const ldb = inPlaceB ? n : 0;
       const acc = accumulate || p0 > 0 ? 1 : bias ? biasMode : 0;
-      if (split && pool) {
-        pool.gemm(ex, aSlice, rs, ps, pa, m, n, kc, bp, pc, acc, tmp, bias, ldb, packed);
+      if (splitOver) {
+        splitOver.gemm(ex, aSlice, rs, ps, pa, m, n, kc, bp, pc, acc, tmp, bias, ldb, packed, bSlice, bT ? k : n, bT ? 1 : 0, chunksPackB);
       } else {
         ex.packA(aSlice, rs, ps, m, kc, pa);
         ex.gemm(m, n, kc, pa, bp, pc, acc, tmp, bias, ldb, packed, 0, n);

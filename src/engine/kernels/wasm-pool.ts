@@ -19,8 +19,8 @@ const FAILED = 5; // 1 if a helper threw
 const KIND = 6; // GEMM or ADAM
 const SLEEPERS = 7; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
 const CALLER_WAITING = 8; // 1 while the caller sleeps in Atomics.wait on DONE
-const ARGS = 9; // gemm: A (address, row and depth strides), then gemm's first 11; adam: w, g, m, v, n, then 5 float32
-const SUMS = ARGS + 14; // adam: Σw of each chunk, float32
+const ARGS = 9; // gemm: A (address, row and depth strides), gemm's first 11, then B to pack (address, ld, transposed, 1 if any); adam: w, g, m, v, n, then 5 float32
+const SUMS = ARGS + 18; // adam: Σw of each chunk, float32
 const MAX_CHUNKS = 64;
 /** Chunk index bits of CLAIM; the other 25 count jobs, so a stale claim cannot match for 2^25 jobs. */
 const INDEX_BITS = 7;
@@ -75,9 +75,11 @@ try {
     } else if (kind === ${GEMM_COLUMNS}) {
       const m = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}], k = ctl[${ARGS + 5}], ap = ctl[${ARGS + 6}], bp = ctl[${ARGS + 7}];
       const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}], ldb = ctl[${ARGS + 12}], bt = ctl[${ARGS + 13}];
+      const bSrc = ctl[${ARGS + 14}], bLd = ctl[${ARGS + 15}], bTrans = ctl[${ARGS + 16}], packB = ctl[${ARGS + 17}];
       if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
-      const col = (v & ${INDEX_MASK}) * per;
-      ex.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, col, Math.min(col + per, n));
+      const col = (v & ${INDEX_MASK}) * per, end = Math.min(col + per, n);
+      if (packB) ex.pack(bSrc + (bTrans ? col * bLd : col) * 4, bLd, k, end - col, bTrans, bp + col * k * 4);
+      ex.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, col, end);
     } else {
       const w = ctl[${ARGS}], g = ctl[${ARGS + 1}], m = ctl[${ARGS + 2}], vs = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}];
       const b1 = f32[${ARGS + 5}], b2 = f32[${ARGS + 6}], step = f32[${ARGS + 7}], ic2 = f32[${ARGS + 8}], eps = f32[${ARGS + 9}];
@@ -94,8 +96,9 @@ try {
 }
 `;
 
-/** The module's exports a chunk runs: A's rows packed by the thread that computes them, then the product; or a slice of an Adam update. */
+/** The module's exports a chunk runs: the operand parts packed by the thread that computes with them, then the product; or a slice of an Adam update. */
 export interface ChunkExports {
+  pack(b: number, ld: number, k: number, n: number, t: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number, jFrom: number, jTo: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
@@ -134,20 +137,28 @@ export class GemmPool {
   }
 
   /**
-   * C in chunks claimed by whichever thread is free first (the caller, through `own`, included): whole
-   * MR-row blocks, each chunk packing its own rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into
-   * `ap` first, so that packing is split too; or, when row chunks would be shorter than the micro-kernel's
-   * sweep, whole NR-column panels over all of A, which the caller packs first. B must be packed already (or
-   * read in place: ldb, bt as for the module's gemm).
+   * Whether a product of m × n is split by columns: when chunks of rows would be shorter than the
+   * micro-kernel's sweep (each would stream all of B for a few rows) and there are columns to share.
    */
-  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number): void {
+  splitsByColumns(m: number, n: number): boolean {
+    return m < 2 * this.tile.mc && n >= 2 * this.tile.nr;
+  }
+
+  /**
+   * C in chunks claimed by whichever thread is free first (the caller, through `own`, included). Split by
+   * rows (splitsByColumns false): whole MR-row blocks, at least one sweep tall, each chunk packing its own
+   * rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into `ap` first, so that packing is split too; B
+   * must be packed already (or read in place: ldb, bt as for the module's gemm). Split by columns: whole
+   * NR-column panels over all of A, which the caller packs first; with `packB`, each chunk packs its own
+   * panels of B (pack's b, ld, t: bSrc, bLd, bTrans) into `bp` first.
+   */
+  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number, bSrc: number, bLd: number, bTrans: number, packB: boolean): void {
     const ctl = this.ctl;
     if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
     const { mr, nr, mc } = this.tile;
     const wanted = this.threads * CHUNKS_PER_THREAD;
-    const rowsPer = Math.max(Math.ceil(Math.ceil(m / mr) / wanted) * mr, mc);
-    const byColumns = m < 2 * mc && n >= 2 * nr;
-    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : rowsPer;
+    const byColumns = this.splitsByColumns(m, n);
+    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : Math.max(Math.ceil(Math.ceil(m / mr) / wanted) * mr, mc);
     const chunks = Math.ceil((byColumns ? n : m) / per);
     if (byColumns) own.packA(a, rs, ps, m, k, ap);
     this.close();
@@ -166,10 +177,17 @@ export class GemmPool {
     ctl[ARGS + 11] = bias;
     ctl[ARGS + 12] = ldb;
     ctl[ARGS + 13] = bt;
+    ctl[ARGS + 14] = bSrc;
+    ctl[ARGS + 15] = bLd;
+    ctl[ARGS + 16] = bTrans;
+    ctl[ARGS + 17] = packB ? 1 : 0;
     this.publish(byColumns ? GEMM_COLUMNS : GEMM, chunks, per);
     for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
       if (byColumns) {
-        own.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, chunk * per, Math.min((chunk + 1) * per, n));
+        const col = chunk * per;
+        const end = Math.min(col + per, n);
+        if (packB) own.pack(bSrc + (bTrans ? col * bLd : col) * 4, bLd, k, end - col, bTrans, bp + col * k * 4);
+        own.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, col, end);
       } else {
         const row = chunk * per;
         const rows = Math.min(per, m - row);
