@@ -33,24 +33,34 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
 
 /** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and JSON files (CSV files are sampled as they stream). */
 function subset(n: number, spec: ModelSpec): Int32Array {
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
   const generated = Object.hasOwn(GENERATORS, spec.data.source);
   if (generated || spec.data.samples <= 0 || spec.data.samples >= n) return idx;
   new Rng(spec.seed).fork('subset').shuffle(idx);
   return idx.slice(0, spec.data.samples).sort();
 }
 
+/** The rows' features and targets, copied value by value: a subarray per row would allocate as many views as rows. */
 function gather(raw: RawData, rows: Int32Array): Split {
   const { inputs, outputs } = raw;
-  const x = new Float64Array(rows.length * inputs);
-  const labels = new Int32Array(raw.task === 'classification' ? rows.length : 0);
-  const targets = new Float64Array(raw.task === 'regression' ? rows.length * outputs : 0);
-  rows.forEach((r, i) => {
-    x.set(raw.x.subarray(r * inputs, (r + 1) * inputs), i * inputs);
-    if (raw.task === 'classification') labels[i] = raw.labels[r];
-    else targets.set(raw.targets.subarray(r * outputs, (r + 1) * outputs), i * outputs);
-  });
-  return { n: rows.length, x, labels, targets };
+  const n = rows.length;
+  const x = new Float64Array(n * inputs);
+  const labels = new Int32Array(raw.task === 'classification' ? n : 0);
+  const targets = new Float64Array(raw.task === 'regression' ? n * outputs : 0);
+  copyRows(raw.x, inputs, rows, x);
+  if (raw.task === 'classification') for (let i = 0; i < n; i++) labels[i] = raw.labels[rows[i]];
+  else copyRows(raw.targets, outputs, rows, targets);
+  return { n, x, labels, targets };
+}
+
+/** Row rows[i] of `from` (rows of `width` values) into row i of `to`. */
+function copyRows(from: Float64Array, width: number, rows: Int32Array, to: Float64Array): void {
+  for (let i = 0; i < rows.length; i++) {
+    const src = rows[i] * width;
+    const dst = i * width;
+    for (let j = 0; j < width; j++) to[dst + j] = from[src + j];
+  }
 }
 
 export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOptions = {}): Dataset {
