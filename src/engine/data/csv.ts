@@ -18,7 +18,7 @@ import { DataError, type FileLocation } from './errors';
 import { classificationData, regressionData, type RawData } from './raw';
 import { Reservoir } from './reservoir';
 import { checkHeader, LIMITS } from './table';
-import { cellNumber, classKey, classLabels, numberError, targetColumns } from './tabular';
+import { cellNumber, classKey, classLabelsOfIds, numberError, targetColumns } from './tabular';
 
 /** How much of the file each read asks for. */
 export const CHUNK_BYTES = 1 << 20;
@@ -327,9 +327,8 @@ class CsvSampler implements LineSink {
     const x = this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
     if (this.data.task === 'regression') return regressionData(x, this.y.slice(0, n), inputs, 1, featureNames);
-    const keys = Array.from(this.y.subarray(0, n), (id) => this.classNames[id]);
     const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
-    const { labels, classNames } = classLabels(keys, h.columns[h.target], at, this.headerCell(h.target));
+    const { labels, classNames } = classLabelsOfIds(this.y, n, this.classNames, h.columns[h.target], at, this.headerCell(h.target));
     return classificationData(x, labels, inputs, featureNames, classNames);
   }
 
