@@ -16,6 +16,8 @@ export interface LoadOptions {
   mnistDir?: string;
   /** Bytes per read of a streamed data file (tests vary it; the result must not depend on it). */
   chunkBytes?: number;
+  /** Scan a CSV file with the WebAssembly module where the runtime runs it (default), else in TypeScript (benchmarks compare the two). */
+  wasmScan?: boolean;
 }
 
 function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): RawData {
@@ -23,7 +25,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   if (data.isFile) {
     const file = files[data.source];
     if (file === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
-    return readDataFile(spec, file, options.chunkBytes);
+    return readDataFile(spec, file, options.chunkBytes, options.wasmScan);
   }
   if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
