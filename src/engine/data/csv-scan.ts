@@ -27,8 +27,7 @@ export interface ByteScanner {
    * Parses the plain row buffer[start..end) into x[offset..] (the columns but `target`, in order) and
    * returns its target (a number for regression; for a class, 0 and its name's bytes at buffer[classFrom,
    * classTo)), or null when it declines (csv-fast.ts then parses the row), as it does for every row
-   * without wasm. `targetAt` is then the target cell's offset in the row. The byte at `end` must not
-   * continue a number (a line break does not).
+   * without wasm. `targetAt` is then the target cell's offset in the row.
    */
   parseRow(start: number, end: number, width: number, target: number, regression: boolean, x: Float64Array, offset: number): number | null;
   classFrom: number;
