@@ -255,6 +255,9 @@ class CsvSampler implements LineSink {
     // a slot taken again was checked when it was first filled
     if (slot === this.reservoir.seen - 1) this.checkRoom(slot, line);
     if (!this.kept) {
+      // once the first rows tell how long a row is, room for as many as the file's size suggests (and a
+      // tenth more), so the rows are not copied and their memory not touched anew at every doubling
+      if (slot === this.rows && slot > 0) this.grow(Math.min(Math.ceil((1.1 * this.reservoir.seen * this.fileBytes) / (offset + (end - lineStart) + 1)), this.maxRows()));
       this.parseRow(slot, bytes, start, end, line, text);
       return;
     }
@@ -324,7 +327,8 @@ class CsvSampler implements LineSink {
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
     if (this.kept) this.finishSample(this.kept, n, reader, windowBytes);
     const inputs = h.features.length;
-    const x = this.x.subarray(0, n * inputs);
+    // room left over from an estimate of the row count is let go when it is large
+    const x = this.rows > 1.25 * n ? this.x.slice(0, n * inputs) : this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
     if (this.data.task === 'regression') return regressionData(x, this.y.slice(0, n), inputs, 1, featureNames);
     const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
@@ -388,6 +392,11 @@ class CsvSampler implements LineSink {
     if (columns.length > LIMITS.columns) throw new DataError(`${columns.length} columns, above the limit of ${LIMITS.columns}`, SOURCE_PATH, at(0));
     checkHeader(columns, at);
     return { line, columns, starts, ...targetColumns(file, columns, this.data, at) };
+  }
+
+  /** The most rows the limits let a file of this width keep. */
+  private maxRows(): number {
+    return Math.min(LIMITS.rows, Math.floor(LIMITS.cells / this.header!.columns.length));
   }
 
   /** Refuses a row that would keep more rows or cells than the limits allow. */

@@ -65,6 +65,46 @@ function copyRows(from: Float64Array, width: number, rows: Int32Array, to: Float
   }
 }
 
+/**
+ * The two splits of every row in the order `order` gives (a permutation), moved within `raw`'s own
+ * arrays: rows[0, nVal) and the rest, as views. For rows nothing else holds (a file just read), so a large
+ * file's rows are held once rather than twice.
+ */
+function splitInPlace(raw: RawData, order: Int32Array, nVal: number): [Split, Split] {
+  const { inputs, outputs, n } = raw;
+  const regression = raw.task === 'regression';
+  permuteRows(raw.x, inputs, order);
+  permuteRows(regression ? raw.targets : raw.labels, regression ? outputs : 1, order);
+  const part = (from: number, to: number): Split => ({
+    n: to - from,
+    x: raw.x.subarray(from * inputs, to * inputs),
+    labels: regression ? raw.labels : raw.labels.subarray(from, to),
+    targets: regression ? raw.targets.subarray(from * outputs, to * outputs) : raw.targets,
+  });
+  return [part(0, nVal), part(nVal, n)];
+}
+
+/** Puts row order[i] of `a` (rows of `width` values) at row i, in place: each cycle of the permutation is followed with one row set aside. */
+export function permuteRows(a: Float64Array | Int32Array, width: number, order: Int32Array): void {
+  const n = order.length;
+  const placed = new Uint8Array(n);
+  const held = a.slice(0, width);
+  for (let start = 0; start < n; start++) {
+    if (placed[start]) continue;
+    for (let j = 0; j < width; j++) held[j] = a[start * width + j];
+    for (let i = start; ; ) {
+      placed[i] = 1;
+      const from = order[i];
+      if (from === start) {
+        for (let j = 0; j < width; j++) a[i * width + j] = held[j];
+        break;
+      }
+      for (let j = 0; j < width; j++) a[i * width + j] = a[from * width + j];
+      i = from;
+    }
+  }
+}
+
 export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOptions = {}): Dataset {
   const raw = readSource(spec, files, options);
   const shape = spec.data.inputShape;
@@ -83,8 +123,8 @@ export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOpti
   if (rows.length - nVal < 1) {
     throw new DataError(`no training samples left: ${rows.length} samples with validationSplit ${spec.data.validationSplit}`, ['data', 'validationSplit']);
   }
-  const val = gather(raw, rows.subarray(0, nVal));
-  const train = gather(raw, rows.subarray(nVal));
+  // a data file's rows are this load's own: moved in place when every row is used, copied otherwise
+  const [val, train] = spec.data.isFile && rows.length === raw.n ? splitInPlace(raw, rows, nVal) : [gather(raw, rows.subarray(0, nVal)), gather(raw, rows.subarray(nVal))];
   const rawStats = featureStats(train.x, train.n, raw.inputs);
   applyPreprocess(train.x, raw.inputs, spec.data.preprocess, rawStats);
   applyPreprocess(val.x, raw.inputs, spec.data.preprocess, rawStats);
