@@ -35,11 +35,16 @@ export interface ByteScanner {
   targetAt: number;
 }
 
-/** The wasm module, compiled once; null where the runtime lacks WebAssembly or its SIMD. */
+/** The wasm module, compiled once; null where the runtime lacks WebAssembly or its SIMD, or refuses to compile it. */
 let compiled: WebAssembly.Module | null | undefined;
 
 function wasmModule(): WebAssembly.Module | null {
-  if (compiled === undefined) compiled = typeof WebAssembly === 'object' && WebAssembly.validate(CSV_WASM_BYTES) ? new WebAssembly.Module(CSV_WASM_BYTES) : null;
+  if (compiled !== undefined) return compiled;
+  try {
+    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(CSV_WASM_BYTES) ? new WebAssembly.Module(CSV_WASM_BYTES) : null;
+  } catch {
+    compiled = null; // e.g. a content security policy without wasm-unsafe-eval
+  }
   return compiled;
 }
 
