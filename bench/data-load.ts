@@ -1,12 +1,16 @@
 // Loading a large CSV: the streamed, reservoir-sampled reader against reading the file once, in the same
-// run. Peers: `wc -l` on the file, a bare Node loop reading it in the same 1 MiB chunks, and that loop
-// finding every line break with Buffer.indexOf (what any reader in Node pays to count lines). Wall clock
-// and CPU time are both shown: on a shared, loaded machine the wall clock mostly measures the other
-// processes, while CPU time is the work itself (everything here is single-threaded). Each loader
-// run is a fresh child process, so its peak RSS (getrusage maxRSS) is its own; the child's RSS before
-// loading is reported too, so what the data adds is visible. Rounds alternate between the peers and the loader so a load
-// change on the shared machine hits each alike; each reports the median. The files are generated once
-// (seeded, so the same bytes every time) under the OS temp directory, never in the repository.
+// run. Peers: `wc -l` on the file, a bare Node loop reading it in the same 1 MiB chunks, that loop
+// finding every line break with Buffer.indexOf (what any reader in Node pays to count lines), and that loop
+// counting lines with the loader's own wasm scanner (its floor: everything else is work on kept rows). The loader
+// runs twice: with its WebAssembly scanner (the default) and with the TypeScript one a runtime without
+// WebAssembly SIMD gets. Wall clock and CPU time are both shown: on a shared, loaded machine the wall clock
+// mostly measures the other processes, while CPU time is the work itself (the loader is single-threaded,
+// though V8 compiles its hot functions on helper threads, and that counts). Each loader run is a fresh
+// child process, so its peak RSS (getrusage maxRSS) is its own; the child's RSS before loading is reported
+// too, so what the data adds is visible. Rounds alternate between the peers and the loader so a load
+// change on the shared machine hits each alike; each reports the median, and the machine's load average
+// is printed before and after. The files are generated once (seeded, so the same bytes every time) under
+// the OS temp directory, never in the repository.
 // Cases: a ~1 GiB file (40 features, 3 classes) with "samples": 100000, the same file with 10000 samples
 // (memory must follow rows kept), and the issue's 250 000 x 40 file (~82 MiB) read whole.
 // Target: the 1 GiB load within about the time of `wc -l` on it.
@@ -20,6 +24,7 @@ import { parseModel } from '../src/engine/spec/parse';
 import { loadDataset } from '../src/engine/data/load';
 import { dataFileSource } from '../src/cli/data-files';
 import { CHUNK_BYTES } from '../src/engine/data/csv';
+import { createByteScanner } from '../src/engine/data/csv-scan';
 import { summarize } from './stats';
 
 const args = process.argv.slice(2);
@@ -27,8 +32,8 @@ const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slic
 const FEATURES = 40;
 const CLASSES = 3;
 
-/** Child mode: load one file and print {ms, cpuMs, rssBeforeMb, peakRssMb, rows} as JSON. */
-function child(file: string, samples: number): void {
+/** Child mode: load one file (scanning with wasm or TypeScript) and print {ms, cpuMs, rssBeforeMb, peakRssMb, rows} as JSON. */
+function child(file: string, samples: number, scan: string): void {
   const name = path.basename(file);
   const data = { source: name, target: 'label', validationSplit: 0.2, preprocess: 'standardize', ...(samples > 0 ? { samples } : {}) };
   const r = parseModel(JSON.stringify({ seed: 1, data, layers: [{ type: 'dense', units: CLASSES }], loss: 'softmax-cross-entropy' }), 'bench.nn.json');
@@ -36,7 +41,7 @@ function child(file: string, samples: number): void {
   const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
   const t = performance.now();
   const cpu = process.cpuUsage();
-  const d = loadDataset(r.spec, { [name]: dataFileSource(name, file) });
+  const d = loadDataset(r.spec, { [name]: dataFileSource(name, file) }, { wasmScan: scan === 'wasm' });
   const used = process.cpuUsage(cpu);
   const ms = performance.now() - t;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -107,14 +112,42 @@ function nodeLines(file: string): Timed {
   return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000 };
 }
 
+/** The bare read into the wasm scanner's buffer, counting every line with it: the loader's floor. */
+function scannerLines(file: string): Timed {
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const scanner = createByteScanner(true);
+  const buf = scanner.buffer(CHUNK_BYTES, 0);
+  const fd = fs.openSync(file, 'r');
+  let lines = 0;
+  for (let n = fs.readSync(fd, buf, 0, CHUNK_BYTES, null); n > 0; n = fs.readSync(fd, buf, 0, CHUNK_BYTES, null)) {
+    // every line feed: the scanner stops before a line that may be blank, which is counted here
+    for (let at = 0; at < n; ) {
+      const stop = scanner.skipLines(at, at, n, 2 ** 30, 2 ** 24);
+      lines += scanner.counted;
+      if (scanner.counted > 0) at = stop;
+      else {
+        const nl = buf.subarray(0, n).indexOf(10, at);
+        if (nl < 0) break;
+        lines++;
+        at = nl + 1;
+      }
+    }
+  }
+  fs.closeSync(fd);
+  const used = process.cpuUsage(cpu);
+  if (lines === 0) throw new Error(`${file} has no lines`);
+  return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000 };
+}
+
 interface LoadRun extends Timed {
   rssBeforeMb: number;
   peakRssMb: number;
   rows: number;
 }
 
-function load(file: string, samples: number): LoadRun {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', file, String(samples)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function load(file: string, samples: number, scan: 'wasm' | 'ts'): LoadRun {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', file, String(samples), scan], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`loader failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as LoadRun;
 }
@@ -123,13 +156,17 @@ function bench(label: string, file: string, samples: number, rounds: number): vo
   const wc: Timed[] = [];
   const read: Timed[] = [];
   const lines: Timed[] = [];
+  const scanned: Timed[] = [];
   const runs: LoadRun[] = [];
+  const tsRuns: LoadRun[] = [];
   wcLines(file); // warm the page cache, so every side reads from memory
   for (let i = 0; i < rounds; i++) {
     wc.push(wcLines(file));
     read.push(nodeRead(file));
     lines.push(nodeLines(file));
-    runs.push(load(file, samples));
+    scanned.push(scannerLines(file));
+    runs.push(load(file, samples, 'wasm'));
+    tsRuns.push(load(file, samples, 'ts'));
   }
   const med = (xs: number[]) => summarize(xs).median;
   const row = (name: string, xs: Timed[]) => {
@@ -145,13 +182,15 @@ function bench(label: string, file: string, samples: number, rounds: number): vo
   console.log(row('wc -l', wc));
   console.log(row('node read', read));
   console.log(row('node lines', lines));
+  console.log(row('wasm lines', scanned));
   console.log(`${row('loadDataset', runs)}   (${(mib / (med(runs.map((r) => r.ms)) / 1000)).toFixed(0)} MiB/s wall)`);
-  console.log(`  load / wc -l: ${ratio(runs, wc, 'ms')} wall, ${ratio(runs, wc, 'cpuMs')} CPU (rounds ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)});  load / node read: ${ratio(runs, read, 'ms')} wall, ${ratio(runs, read, 'cpuMs')} CPU;  load / node lines: ${ratio(runs, lines, 'cpuMs')} CPU`);
+  console.log(`${row('  TS scan', tsRuns)}   (the loader without WebAssembly: ${ratio(tsRuns, wc, 'cpuMs')} x wc -l CPU)`);
+  console.log(`  load / wc -l: ${ratio(runs, wc, 'ms')} wall, ${ratio(runs, wc, 'cpuMs')} CPU (rounds ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)});  load / node read: ${ratio(runs, read, 'ms')} wall, ${ratio(runs, read, 'cpuMs')} CPU;  load / node lines: ${ratio(runs, lines, 'cpuMs')} CPU;  wasm lines / wc -l: ${ratio(scanned, wc, 'cpuMs')} CPU`);
   console.log(`  RSS of the loading process: ${med(runs.map((r) => r.rssBeforeMb)).toFixed(0)} MB before loading, ${med(runs.map((r) => r.peakRssMb)).toFixed(0)} MB peak`);
 }
 
 function main(): void {
-  if (args[0] === '--child') return child(args[1], Number(args[2]));
+  if (args[0] === '--child') return child(args[1], Number(args[2]), args[3]);
   const rounds = Number(arg('rounds') ?? 3);
   const dir = arg('dir') ?? os.tmpdir();
   const gib = Number(arg('gib') ?? 1);
@@ -159,11 +198,13 @@ function main(): void {
   const issue = path.join(dir, 'nnd-bench-250k-x40.csv');
   generate(big, gib * 2 ** 30, 4);
   generate(issue, Infinity, 5, 250_000);
-  console.log(`data-load: ${os.cpus().length} cores, node ${process.version}, ${rounds} rounds (medians), chunk ${CHUNK_BYTES / 2 ** 20} MiB`);
+  const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`data-load: ${os.cpus().length} cores, node ${process.version}, ${rounds} rounds (medians), chunk ${CHUNK_BYTES / 2 ** 20} MiB, load average ${loadAverage()}`);
   const cases = (arg('cases') ?? '1,2,3').split(',').map(Number);
   if (cases.includes(1)) bench('1 GiB, 100 000 samples', big, 100_000, rounds);
   if (cases.includes(2)) bench('1 GiB, 10 000 samples', big, 10_000, rounds);
   if (cases.includes(3)) bench('issue 13 file, every row', issue, 0, rounds);
+  console.log(`\nload average after: ${loadAverage()}`);
 }
 
 main();

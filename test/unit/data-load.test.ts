@@ -1,11 +1,13 @@
 // loadDataset: seeded split, preprocessing with training statistics only, sample caps, the real datasets
-// (iris, packed MNIST) and every example's data.
+// (iris, packed MNIST) and every example's data; a data file's rows are split in place, in the seeded order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseModel } from '../../src/engine/spec/parse';
-import { loadDataset } from '../../src/engine/data/load';
+import { loadDataset, permuteRows } from '../../src/engine/data/load';
+import { Rng } from '../../src/engine/rng';
+import fc from 'fast-check';
 import type { Dataset } from '../../src/engine/data/dataset';
 import { featureStats } from '../../src/engine/data/preprocess';
 import { FILE_NAME, packData, unpackData } from '../../scripts/pack-data';
@@ -119,5 +121,33 @@ test('every example loads its data, with an output layer that fits', () => {
     const files = r.spec.data.isFile ? { [r.spec.data.source]: fs.readFileSync(path.join(dir, r.spec.data.source), 'utf8') } : {};
     const d = loadDataset(r.spec, files);
     assert.ok(d.train.n > 0 && d.val.n > 0, name);
+  }
+});
+
+test('permuteRows puts row order[i] at row i, in place, for any permutation and row width', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 5 }), fc.nat(), (n, width, seed) => {
+      const order = Int32Array.from({ length: n }, (_, i) => i);
+      new Rng(seed).shuffle(order);
+      const a = Float64Array.from({ length: n * width }, (_, i) => i + 0.5);
+      const expected = Array.from(order).flatMap((r) => Array.from(a.subarray(r * width, (r + 1) * width)));
+      permuteRows(a, width, order);
+      assert.deepEqual(Array.from(a), expected);
+    }),
+  );
+});
+
+test('a data file is split in the seeded order, each row whole (its features and its class together)', () => {
+  const n = 97;
+  const text = ['id,v,label', ...Array.from({ length: n }, (_, i) => `${i},${i * 10 + 0.5},c${i % 4}`)].join('\n');
+  for (const seed of [1, 2, 3]) {
+    const r = parseModel(JSON.stringify({ seed, data: { source: 'd.csv', target: 'label', validationSplit: 0.25, preprocess: 'none' }, layers: [{ type: 'dense', units: 4 }], loss: 'softmax-cross-entropy' }), 'm.nn.json');
+    if (!r.ok) assert.fail(r.issues.map((i) => i.message).join('\n'));
+    const d = loadDataset(r.spec, { 'd.csv': text });
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    new Rng(seed).fork('split').shuffle(order);
+    const rows = [d.val, d.train].flatMap((s) => Array.from({ length: s.n }, (_, i) => [s.x[2 * i], s.x[2 * i + 1], d.classNames![s.labels[i]]]));
+    assert.equal(d.val.n, Math.round(n * 0.25));
+    assert.deepEqual(rows, Array.from(order, (id) => [id, id * 10 + 0.5, `c${id % 4}`]));
   }
 });

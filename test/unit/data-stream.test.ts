@@ -1,7 +1,8 @@
 // Streamed CSV files: the same rows, values and errors however the file is cut into chunks (a row, a quoted
 // cell, a CRLF or the byte-order mark split across reads), a seeded reservoir that keeps the same uniform
-// subset for the same seed at any chunk size, the limits that remain (longest line, rows/cells kept, JSON
-// size), and files read from disk by path with progress.
+// subset for the same seed at any chunk size, a full read's room sized from the file's size whether its rows
+// get shorter or longer, the limits that remain (longest line, rows/cells kept, JSON size), and files read
+// from disk by path with progress.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -9,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseModel } from '../../src/engine/spec/parse';
 import { loadDataset } from '../../src/engine/data/load';
+import { readDataFile } from '../../src/engine/data/data-file';
 import { DataError } from '../../src/engine/data/errors';
 import { LIMITS } from '../../src/engine/data/table';
 import { Reservoir } from '../../src/engine/data/reservoir';
@@ -142,6 +144,19 @@ function withLimits(lower: Partial<typeof LIMITS>, fn: () => void): void {
     Object.assign(LIMITS, saved);
   }
 }
+
+test('a full read keeps every row when the rows after the first thousand are shorter or longer than those (the room estimated from the file size is too small or too large)', () => {
+  const n = 5000;
+  for (const [early, late] of [[60, 0], [0, 60]]) {
+    const lines = ['id,v,label', ...Array.from({ length: n }, (_, i) => `${i},${' '.repeat(i < 1100 ? early : late)}${i / 4},c${i % 3}`)];
+    const raw = readDataFile(spec('d.csv'), lines.join('\n'), 4096);
+    assert.equal(raw.n, n);
+    assert.deepEqual(Array.from(raw.x), Array.from({ length: n }, (_, i) => [i, i / 4]).flat());
+    assert.deepEqual(Array.from(raw.labels), Array.from({ length: n }, (_, i) => i % 3));
+    // what an estimate left over is not held
+    assert.ok(raw.x.buffer.byteLength <= 1.25 * raw.x.byteLength, `${raw.x.buffer.byteLength} bytes held for ${raw.x.byteLength}`);
+  }
+});
 
 test('limits: the longest line, the rows and cells kept; a sampled file may have any number of rows', () => {
   withLimits({ lineBytes: 64, rows: 50, cells: 120 }, () => {

@@ -127,7 +127,7 @@ export class FastRowParser {
   }
 
   /** Class names are few and short: looked up by a hash of their bytes, so most rows allocate no string. */
-  private className(bytes: Uint8Array, from: number, to: number): string {
+  className(bytes: Uint8Array, from: number, to: number): string {
     let h = 0x811c9dc5;
     for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
     const key = (h >>> 0) * 64 + (to - from);

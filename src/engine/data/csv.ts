@@ -1,22 +1,24 @@
 // A CSV data file streamed in chunks: rows are cut at line breaks (a quoted cell cannot span lines), the
-// header row names the columns, and a seeded reservoir decides which rows are kept. A row the reservoir
-// will skip is only counted: its line break is found (memchr) and nothing else is done with it, so a
-// bad cell there goes unreported. A row that enters the reservoir is located (csv-kept-rows.ts) and parsed
-// on the way only if the reservoir's schedule, drawn ahead, keeps it to the row count the file's size
-// suggests; the few others that stay are read back by position after the scan. Plain rows are parsed
-// straight from their bytes (csv-fast.ts), the rest as text, into one typed array of features, so memory
-// follows the rows kept. A kept row's bad cell is reported only if the row stays, the first in file order,
-// as a full read reports it. Every error names the file, line and column.
+// header row names the columns, and a seeded reservoir decides which rows are kept. The byte work is the
+// scanner's (csv-scan.ts: WebAssembly SIMD where the runtime has it): a row the reservoir will skip is only
+// counted, a whole run of them in one call, so a bad cell there goes unreported. A row that enters the
+// reservoir is located (csv-kept-rows.ts) and parsed on the way only if the reservoir's schedule, drawn
+// ahead, keeps it to the row count the file's size suggests; the few others that stay are read back by
+// position after the scan. Plain rows are parsed straight from their bytes (by the scanner, else
+// csv-fast.ts), the rest as text, into one typed array of features, so memory follows the rows kept. A
+// kept row's bad cell is reported only if the row stays, the first in file order, as a full read reports
+// it. Every error names the file, line and column.
 import type { Rng } from '../rng';
 import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
 import { FastRowParser } from './csv-fast';
+import { createByteScanner, searchable, type ByteScanner } from './csv-scan';
 import { KeptRows } from './csv-kept-rows';
 import { DataError, type FileLocation } from './errors';
 import { classificationData, regressionData, type RawData } from './raw';
 import { Reservoir } from './reservoir';
 import { checkHeader, LIMITS } from './table';
-import { cellNumber, classKey, classLabels, numberError, targetColumns } from './tabular';
+import { cellNumber, classKey, classLabelsOfIds, numberError, targetColumns } from './tabular';
 
 /** How much of the file each read asks for. */
 export const CHUNK_BYTES = 1 << 20;
@@ -66,13 +68,6 @@ export function splitCsvLine(line: string): { cells: string[]; starts: number[] 
   }
 }
 
-/**
- * A view of `bytes` whose indexOf is Node's Buffer search (memchr, several times faster than the typed-array
- * one over a large file) when the runtime has Buffer; the bytes themselves otherwise.
- */
-const searchable: (bytes: Uint8Array) => Uint8Array =
-  typeof Buffer === 'function' ? (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes) => bytes;
-
 /** What the line scanner hands lines to. */
 interface LineSink {
   /** How many of the next non-blank lines may pass unseen (rows the sample will not keep). */
@@ -97,14 +92,14 @@ function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
 }
 
 /**
- * Feeds the reader's lines to `sink`, reading `chunkBytes` at a time into one reused buffer. While the sink
- * can skip rows, lines are only found (a memchr per line) and counted: no decoding, no copying, no call per
- * line. A line is complete before it is handed over, however the chunks cut it; one longer than the line
- * limit is an error on that line (as soon as that is known, so the buffer never holds more than one line
- * and one chunk).
+ * Feeds the reader's lines to `sink`, reading `chunkBytes` at a time into the scanner's buffer. While the
+ * sink can skip rows, lines are only counted, by the scanner (one call for a chunk's run of skipped rows);
+ * the lines it stops before (ones that may be blank, or are too long) are looked at here one by one. A line
+ * is complete before it is handed over, however the chunks cut it; one longer than the line limit is an
+ * error on that line (as soon as that is known, so the buffer never holds more than one line and one chunk).
  */
-function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: LineSink): void {
-  let buf = new Uint8Array(Math.max(2 * chunkBytes, 4096));
+function scanLines(file: string, reader: ByteReader, chunkBytes: number, scanner: ByteScanner, sink: LineSink): void {
+  let buf = scanner.buffer(Math.max(2 * chunkBytes, 4096), 0);
   let len = 0;
   let line = 0;
   /** The file offset of buf[0]. */
@@ -112,14 +107,11 @@ function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: L
   const maxLine = LIMITS.lineBytes;
   const tooLong = () => new DataError(`line ${line + 1} is longer than ${maxLine / MiB} MiB, the limit for one row`, SOURCE_PATH, { file, line: line + 1, column: 1 });
   for (;;) {
-    if (buf.length - len < chunkBytes) {
-      const bigger = new Uint8Array(Math.max(2 * buf.length, len + chunkBytes));
-      bigger.set(buf.subarray(0, len));
-      buf = bigger;
-    }
+    if (buf.length - len < chunkBytes) buf = scanner.buffer(Math.max(2 * buf.length, len + chunkBytes), len);
     const n = reader.read(buf.subarray(len, len + chunkBytes));
     if (n === 0) break;
-    const bytes = buf.subarray(0, len + n);
+    const end = len + n;
+    const bytes = buf.subarray(0, end);
     const view = searchable(bytes);
     // the line carried over from the last chunk has no line feed: the search starts after it
     const carried = len;
@@ -128,17 +120,24 @@ function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: L
       const skip = sink.skippable();
       if (skip > 0) {
         let passed = 0;
-        for (let nl = view.indexOf(NEWLINE, Math.max(start, carried)); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+        while (passed < skip) {
+          const first = bytes[start];
+          if (start < end && first > SPACE && first < 127) {
+            start = scanner.skipLines(start, Math.max(start, carried), end, skip - passed, maxLine);
+            passed += scanner.counted;
+            line += scanner.counted;
+            if (passed === skip) break;
+          }
+          const nl = view.indexOf(NEWLINE, Math.max(start, carried));
+          if (nl < 0) break; // the chunk ended first
           if (nl - start > maxLine) throw tooLong();
           line++;
-          // a line starting with a printable ASCII character is not blank
-          const first = bytes[start];
-          const blank = (first <= SPACE || first >= 127) && isBlank(bytes, start, nl);
+          const blank = isBlank(bytes, start, nl);
           start = nl + 1;
-          if (!blank && ++passed === skip) break;
+          if (!blank) passed++;
         }
         sink.passed(passed);
-        if (passed < skip) break; // the chunk ended first
+        if (passed < skip) break;
         continue;
       }
       const nl = view.indexOf(NEWLINE, Math.max(start, carried));
@@ -147,10 +146,10 @@ function scanLines(file: string, reader: ByteReader, chunkBytes: number, sink: L
       sink.line(bytes, start, nl, ++line, base + start);
       start = nl + 1;
     }
-    len += n - start;
+    len = end - start;
     if (len > maxLine) throw tooLong();
     // the unfinished line moves to the front, where the next chunk continues it
-    if (start > 0) buf.copyWithin(0, start, start + len);
+    if (start > 0) buf.copyWithin(0, start, end);
     base += start;
   }
   if (len > 0) sink.line(buf, 0, len, ++line, base);
@@ -164,6 +163,8 @@ export interface CsvOptions {
   /** The file's size in bytes: with the rows read so far, it tells how many rows the file holds. */
   fileBytes: number;
   chunkBytes?: number;
+  /** Scan with the WebAssembly module where the runtime runs it (the default), else in TypeScript. */
+  wasm?: boolean;
 }
 
 /** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */
@@ -171,8 +172,9 @@ export function readCsv(file: string, reader: ByteReader, data: DataSpec, option
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   // the row count estimated from it bounds how far the reservoir draws ahead
   if (!Number.isFinite(options.fileBytes) || options.fileBytes < 0) throw new Error(`readCsv: fileBytes must be a size in bytes, not ${options.fileBytes}`);
-  const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng), options.fileBytes);
-  scanLines(file, reader, chunkBytes, sampler);
+  const scanner = createByteScanner(options.wasm ?? true);
+  const sampler = new CsvSampler(file, data, new Reservoir(options.samples, options.rng), options.fileBytes, scanner);
+  scanLines(file, reader, chunkBytes, scanner, sampler);
   return sampler.finish(reader, chunkBytes);
 }
 
@@ -209,12 +211,15 @@ class CsvSampler implements LineSink {
   private targetColumn = new Int32Array(0);
   private readonly classNames: string[] = [];
   private readonly classIds = new Map<string, number>();
+  /** Whether the bytes handed over are in the scanner's buffer (until the rows are read back). */
+  private scanning = true;
 
   constructor(
     private readonly file: string,
     private readonly data: DataSpec,
     private readonly reservoir: Reservoir,
     private readonly fileBytes: number,
+    private readonly scanner: ByteScanner,
   ) {
     this.kept = reservoir.capacity > 0 ? new KeptRows(reservoir.capacity) : null;
   }
@@ -250,6 +255,9 @@ class CsvSampler implements LineSink {
     // a slot taken again was checked when it was first filled
     if (slot === this.reservoir.seen - 1) this.checkRoom(slot, line);
     if (!this.kept) {
+      // once the first rows tell how long a row is, room for as many as the file's size suggests (and a
+      // tenth more), so the rows are not copied and their memory not touched anew at every doubling
+      if (slot === this.rows && slot > 0) this.grow(Math.min(Math.ceil((1.1 * this.reservoir.seen * this.fileBytes) / (offset + (end - lineStart) + 1)), this.maxRows()));
       this.parseRow(slot, bytes, start, end, line, text);
       return;
     }
@@ -319,12 +327,12 @@ class CsvSampler implements LineSink {
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
     if (this.kept) this.finishSample(this.kept, n, reader, windowBytes);
     const inputs = h.features.length;
-    const x = this.x.subarray(0, n * inputs);
+    // room left over from an estimate of the row count is let go when it is large
+    const x = this.rows > 1.25 * n ? this.x.slice(0, n * inputs) : this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
     if (this.data.task === 'regression') return regressionData(x, this.y.slice(0, n), inputs, 1, featureNames);
-    const keys = Array.from(this.y.subarray(0, n), (id) => this.classNames[id]);
     const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
-    const { labels, classNames } = classLabels(keys, h.columns[h.target], at, this.headerCell(h.target));
+    const { labels, classNames } = classLabelsOfIds(this.y, n, this.classNames, h.columns[h.target], at, this.headerCell(h.target));
     return classificationData(x, labels, inputs, featureNames, classNames);
   }
 
@@ -339,6 +347,7 @@ class CsvSampler implements LineSink {
     const live = this.keepLiveRows();
     if (live === n) return;
     // the others are parsed after these (in file order among themselves), then merged with them by position
+    this.scanning = false;
     const unread = Int32Array.from({ length: n }, (_, slot) => slot).filter((slot) => this.rowOfSlot[slot] < 0);
     kept.readBack(reader, windowBytes, this.file, kept.inFileOrder(unread), (slot, bytes, start, end, line) => {
       this.parseKept(slot, bytes, start, end, line, null, n);
@@ -385,6 +394,11 @@ class CsvSampler implements LineSink {
     return { line, columns, starts, ...targetColumns(file, columns, this.data, at) };
   }
 
+  /** The most rows the limits let a file of this width keep. */
+  private maxRows(): number {
+    return Math.min(LIMITS.rows, Math.floor(LIMITS.cells / this.header!.columns.length));
+  }
+
   /** Refuses a row that would keep more rows or cells than the limits allow. */
   private checkRoom(slot: number, line: number): void {
     const width = this.header!.columns.length;
@@ -402,7 +416,16 @@ class CsvSampler implements LineSink {
     const h = this.header!;
     this.lineOf[r] = line;
     if (text === null) {
-      const target = this.fast.parse(bytes, start, end, this.x, r * h.features.length, this.data.task === 'regression');
+      const regression = this.data.task === 'regression';
+      const { scanner } = this;
+      // rows read back after the scan are in another buffer
+      const numbers = this.scanning ? scanner.parseRow(start, end, h.columns.length, h.target, regression, this.x, r * h.features.length) : null;
+      if (numbers !== null) {
+        this.keepTarget(r, regression ? numbers : this.fast.className(bytes, scanner.classFrom, scanner.classTo));
+        this.targetColumn[r] = scanner.targetAt + 1;
+        return;
+      }
+      const target = this.fast.parse(bytes, start, end, this.x, r * h.features.length, regression);
       if (target !== null) {
         this.keepTarget(r, target);
         this.targetColumn[r] = this.fast.targetStart + 1;

@@ -50,12 +50,12 @@ function readWhole(name: string, file: DataFileSource): string {
 }
 
 /** A workspace data file's rows: a CSV streamed and sampled, a JSON array parsed whole. */
-export function readDataFile(spec: ModelSpec, file: string | DataFileSource, chunkBytes?: number): RawData {
+export function readDataFile(spec: ModelSpec, file: string | DataFileSource, chunkBytes?: number, wasmScan?: boolean): RawData {
   const { data } = spec;
   if (fileKind(data.source) === 'json') return tableToData(readJsonRecords(data.source, typeof file === 'string' ? file : readWhole(data.source, file)), data);
   const { reader, size } = openFile(file);
   try {
-    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), fileBytes: size, chunkBytes });
+    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), fileBytes: size, chunkBytes, wasm: wasmScan });
   } finally {
     reader.close();
   }

@@ -16,6 +16,8 @@ export interface LoadOptions {
   mnistDir?: string;
   /** Bytes per read of a streamed data file (tests vary it; the result must not depend on it). */
   chunkBytes?: number;
+  /** Scan a CSV file with the WebAssembly module where the runtime runs it (default), else in TypeScript (benchmarks compare the two). */
+  wasmScan?: boolean;
 }
 
 function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): RawData {
@@ -23,7 +25,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   if (data.isFile) {
     const file = files[data.source];
     if (file === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
-    return readDataFile(spec, file, options.chunkBytes);
+    return readDataFile(spec, file, options.chunkBytes, options.wasmScan);
   }
   if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
@@ -33,24 +35,74 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
 
 /** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and JSON files (CSV files are sampled as they stream). */
 function subset(n: number, spec: ModelSpec): Int32Array {
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
   const generated = Object.hasOwn(GENERATORS, spec.data.source);
   if (generated || spec.data.samples <= 0 || spec.data.samples >= n) return idx;
   new Rng(spec.seed).fork('subset').shuffle(idx);
   return idx.slice(0, spec.data.samples).sort();
 }
 
+/** The rows' features and targets, copied value by value: a subarray per row would allocate as many views as rows. */
 function gather(raw: RawData, rows: Int32Array): Split {
   const { inputs, outputs } = raw;
-  const x = new Float64Array(rows.length * inputs);
-  const labels = new Int32Array(raw.task === 'classification' ? rows.length : 0);
-  const targets = new Float64Array(raw.task === 'regression' ? rows.length * outputs : 0);
-  rows.forEach((r, i) => {
-    x.set(raw.x.subarray(r * inputs, (r + 1) * inputs), i * inputs);
-    if (raw.task === 'classification') labels[i] = raw.labels[r];
-    else targets.set(raw.targets.subarray(r * outputs, (r + 1) * outputs), i * outputs);
+  const n = rows.length;
+  const x = new Float64Array(n * inputs);
+  const labels = new Int32Array(raw.task === 'classification' ? n : 0);
+  const targets = new Float64Array(raw.task === 'regression' ? n * outputs : 0);
+  copyRows(raw.x, inputs, rows, x);
+  if (raw.task === 'classification') for (let i = 0; i < n; i++) labels[i] = raw.labels[rows[i]];
+  else copyRows(raw.targets, outputs, rows, targets);
+  return { n, x, labels, targets };
+}
+
+/** Row rows[i] of `from` (rows of `width` values) into row i of `to`. */
+function copyRows(from: Float64Array, width: number, rows: Int32Array, to: Float64Array): void {
+  for (let i = 0; i < rows.length; i++) {
+    const src = rows[i] * width;
+    const dst = i * width;
+    for (let j = 0; j < width; j++) to[dst + j] = from[src + j];
+  }
+}
+
+/**
+ * The two splits of every row in the order `order` gives (a permutation), moved within `raw`'s own
+ * arrays: rows[0, nVal) and the rest, as views. For rows nothing else holds (a file just read), so a large
+ * file's rows are held once rather than twice.
+ */
+function splitInPlace(raw: RawData, order: Int32Array, nVal: number): [Split, Split] {
+  const { inputs, outputs, n } = raw;
+  const regression = raw.task === 'regression';
+  permuteRows(raw.x, inputs, order);
+  permuteRows(regression ? raw.targets : raw.labels, regression ? outputs : 1, order);
+  const part = (from: number, to: number): Split => ({
+    n: to - from,
+    x: raw.x.subarray(from * inputs, to * inputs),
+    labels: regression ? raw.labels : raw.labels.subarray(from, to),
+    targets: regression ? raw.targets.subarray(from * outputs, to * outputs) : raw.targets,
   });
-  return { n: rows.length, x, labels, targets };
+  return [part(0, nVal), part(nVal, n)];
+}
+
+/** Puts row order[i] of `a` (rows of `width` values) at row i, in place: each cycle of the permutation is followed with one row set aside. */
+export function permuteRows(a: Float64Array | Int32Array, width: number, order: Int32Array): void {
+  const n = order.length;
+  const placed = new Uint8Array(n);
+  const held = a.slice(0, width);
+  for (let start = 0; start < n; start++) {
+    if (placed[start]) continue;
+    for (let j = 0; j < width; j++) held[j] = a[start * width + j];
+    for (let i = start; ; ) {
+      placed[i] = 1;
+      const from = order[i];
+      if (from === start) {
+        for (let j = 0; j < width; j++) a[i * width + j] = held[j];
+        break;
+      }
+      for (let j = 0; j < width; j++) a[i * width + j] = a[from * width + j];
+      i = from;
+    }
+  }
 }
 
 export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOptions = {}): Dataset {
@@ -71,8 +123,8 @@ export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOpti
   if (rows.length - nVal < 1) {
     throw new DataError(`no training samples left: ${rows.length} samples with validationSplit ${spec.data.validationSplit}`, ['data', 'validationSplit']);
   }
-  const val = gather(raw, rows.subarray(0, nVal));
-  const train = gather(raw, rows.subarray(nVal));
+  // a data file's rows are this load's own: moved in place when every row is used, copied otherwise
+  const [val, train] = spec.data.isFile && rows.length === raw.n ? splitInPlace(raw, rows, nVal) : [gather(raw, rows.subarray(0, nVal)), gather(raw, rows.subarray(nVal))];
   const rawStats = featureStats(train.x, train.n, raw.inputs);
   applyPreprocess(train.x, raw.inputs, spec.data.preprocess, rawStats);
   applyPreprocess(val.x, raw.inputs, spec.data.preprocess, rawStats);

@@ -46,8 +46,9 @@ export function applyPreprocess(x: Float64Array, inputs: number, mode: Preproces
     }
   }
   // a division (not a multiplication by the reciprocal) maps the training maximum to exactly 1
-  for (let i = 0; i < x.length; i++) {
-    const j = i % inputs;
-    x[i] = (x[i] - shift[j]) / divisor[j];
+  const rows = inputs > 0 ? x.length / inputs : 0;
+  for (let r = 0; r < rows; r++) {
+    const at = r * inputs;
+    for (let j = 0; j < inputs; j++) x[at + j] = (x[at + j] - shift[j]) / divisor[j];
   }
 }

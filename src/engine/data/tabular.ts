@@ -60,11 +60,40 @@ function orderClasses(names: string[]): string[] {
  * where the header names the target column.
  */
 export function classLabels(keys: string[], target: string, locate: (row: number) => FileLocation, header: FileLocation): { labels: Int32Array; classNames: string[] } {
-  const distinct = new Set<string>();
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const rowIds = new Int32Array(keys.length);
   for (let r = 0; r < keys.length; r++) {
-    if (distinct.has(keys[r])) continue;
-    distinct.add(keys[r]);
-    if (distinct.size > MAX_CLASSES) {
+    let id = ids.get(keys[r]);
+    if (id === undefined) {
+      id = names.push(keys[r]) - 1;
+      ids.set(keys[r], id);
+    }
+    rowIds[r] = id;
+  }
+  return classLabelsOfIds(rowIds, keys.length, names, target, locate, header);
+}
+
+/**
+ * `classLabels` for `n` rows given as indices into `names` (distinct names, some perhaps used by no row):
+ * a reader that numbered the names as it met them needs no string per row.
+ */
+export function classLabelsOfIds(
+  ids: ArrayLike<number>,
+  n: number,
+  names: string[],
+  target: string,
+  locate: (row: number) => FileLocation,
+  header: FileLocation,
+): { labels: Int32Array; classNames: string[] } {
+  /** Per name: its place among the names the rows use, in the order the rows first use them (-1: unused). */
+  const place = new Int32Array(names.length).fill(-1);
+  const distinct: string[] = [];
+  for (let r = 0; r < n; r++) {
+    const id = ids[r];
+    if (place[id] >= 0) continue;
+    place[id] = distinct.push(names[id]) - 1;
+    if (distinct.length > MAX_CLASSES) {
       throw new DataError(
         `the target column ${quote(target)} has more than ${MAX_CLASSES} distinct values; for a numeric target set "task": "regression"`,
         ['data', 'task'],
@@ -72,12 +101,16 @@ export function classLabels(keys: string[], target: string, locate: (row: number
       );
     }
   }
-  if (distinct.size < 2) {
-    throw new DataError(`the target column ${quote(target)} has only one class (${quote(keys[0])}); classification needs at least 2`, ['data', 'target'], header);
+  if (distinct.length < 2) {
+    throw new DataError(`the target column ${quote(target)} has only one class (${quote(names[ids[0]])}); classification needs at least 2`, ['data', 'target'], header);
   }
-  const classNames = orderClasses([...distinct]);
+  const classNames = orderClasses(distinct.slice());
   const index = new Map(classNames.map((name, i) => [name, i]));
-  return { labels: Int32Array.from(keys, (k) => index.get(k)!), classNames };
+  const labelOf = new Int32Array(names.length);
+  for (let id = 0; id < names.length; id++) if (place[id] >= 0) labelOf[id] = index.get(names[id])!;
+  const labels = new Int32Array(n);
+  for (let r = 0; r < n; r++) labels[r] = labelOf[ids[r]];
+  return { labels, classNames };
 }
 
 export function tableToData(t: Table, data: DataSpec): RawData {
