@@ -146,7 +146,7 @@ export class GemmPool {
 
   /**
    * C in chunks claimed by whichever thread is free first (the caller, through `own`, included). Split by
-   * rows (splitsByColumns false): whole MR-row blocks, at least one sweep tall, each chunk packing its own
+   * rows (splitsByColumns false): whole MR-row blocks, each chunk packing its own
    * rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into `ap` first, so that packing is split too; B
    * must be packed already (or read in place: ldb, bt as for the module's gemm). Split by columns: whole
    * NR-column panels over all of A, which the caller packs first; with `packB`, each chunk packs its own
@@ -155,10 +155,10 @@ export class GemmPool {
   gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number, bSrc: number, bLd: number, bTrans: number, packB: boolean): void {
     const ctl = this.ctl;
     if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
-    const { mr, nr, mc } = this.tile;
+    const { mr, nr } = this.tile;
     const wanted = this.threads * CHUNKS_PER_THREAD;
     const byColumns = this.splitsByColumns(m, n);
-    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : Math.max(Math.ceil(Math.ceil(m / mr) / wanted) * mr, mc);
+    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : Math.ceil(Math.ceil(m / mr) / wanted) * mr;
     const chunks = Math.ceil((byColumns ? n : m) / per);
     if (byColumns) own.packA(a, rs, ps, m, k, ap);
     this.close();
