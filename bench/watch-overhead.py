@@ -51,10 +51,10 @@ def cnn():
 class WatcherClock:
     """Wall time inside the watcher: every hook it registered on the model's modules, its optimiser
     callbacks (looked up on the instance when the optimiser steps, so wrapping them there times them) and
-    the activation hook it registers anew for each probed step (looked up on the instance then).
+    the module hooks it registers anew for each probed step (looked up on the instance then).
     perf_counter costs a small fraction of a microsecond, so the clock barely adds to what it measures."""
 
-    STEP_CALLBACKS = ("_before_step", "_after_step", "record_loss", "_on_pass_through_forward")
+    STEP_CALLBACKS = ("_before_step", "_after_step", "record_loss", "_on_root_output", "_on_forward", "_on_pass_through_forward")
 
     def __init__(self, watcher, model):
         self.seconds = 0.0
