@@ -44,6 +44,20 @@ class _Entry:
         self.before = None
         self.before_norm = None
         self.grad = None
+        self._flat_weight = None
+
+    def weight_view(self):
+        """The weight as the probe reads it: a flat view without autograd history, made once and kept while
+        it views the weight (the optimiser updates it in place); the detached weight when it has no flat
+        view (not contiguous)."""
+        w = self.module.weight
+        v = self._flat_weight
+        if v is not None and v.data_ptr() == w.data_ptr() and v.numel() == w.numel() and v.dtype == w.dtype:
+            return v
+        if not w.is_contiguous():
+            return w.detach()
+        self._flat_weight = w.detach().view(-1)
+        return self._flat_weight
 
     def ref(self):
         return {"index": self.position, "name": self.name}
@@ -127,6 +141,8 @@ class Watcher:
         self._layer_modules = [module for _, module, kind in self._modules.values() if kind not in PASS_THROUGH_KINDS]
         self._pass_through = [module for _, module, kind in self._modules.values() if kind in PASS_THROUGH_KINDS]
         self._toggled = {"_on_root_output": None, "_on_forward": None, "_on_pass_through_forward": None}
+        # which of them are on: (_on_forward, _on_pass_through_forward, _on_root_output)
+        self._hooked = None
         self._set_hooks()
         self._hook_optimizer()
 
@@ -252,9 +268,13 @@ class Watcher:
         hooked when the modules are (to tell calls outside it) and when no loss is recorded (the output
         is checked instead)."""
         layers = self._probe_next or self._loose or not self._rerun_ok
-        self._hook("_on_forward", self._layer_modules, layers)
-        self._hook("_on_pass_through_forward", self._pass_through, self._probe_next)
-        self._hook("_on_root_output", [self.model], layers or not self._loss_expected)
+        wanted = (layers, self._probe_next, layers or not self._loss_expected)
+        if wanted == self._hooked:
+            return
+        self._hooked = wanted
+        self._hook("_on_forward", self._layer_modules, wanted[0])
+        self._hook("_on_pass_through_forward", self._pass_through, wanted[1])
+        self._hook("_on_root_output", [self.model], wanted[2])
 
     def _hook(self, method, modules, on):
         handles = self._toggled[method]
@@ -281,17 +301,19 @@ class Watcher:
         if self._announced != len(self._entries) or not self._started:
             self._ensure_started()
         if self._non_finite is None:
-            self._check_non_finite(step, seen)
-            # a layer first named by the search
-            self._ensure_started()
+            # the recorded loss decides whether to search (one read per step); without one, what the
+            # forward ends kept is searched
+            loss = self._loss
+            if loss is None or not math.isfinite(float(loss)):
+                self._check_non_finite(step, seen, loss)
         self._probing = self._wants(step)
         if not self._probing:
             return
         self._lr = float(self.optimizer.param_groups[0].get("lr", 0.0))
         self._clipping = self._clipping_probe()
         owners = [e for e in self._entries if e.owns_params]
-        weights = [e.module.weight for e in owners]
-        grads = [w.grad for w in weights]
+        grads = [e.module.weight.grad for e in owners]
+        weights = [e.weight_view() for e in owners]
         bias_grads = [getattr(getattr(e.module, "bias", None), "grad", None) for e in owners]
         for e, w, g in zip(owners, weights, grads):
             if e.ratio_sample is None:
@@ -338,7 +360,7 @@ class Watcher:
         acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
         self._acts = {}
         updated = [e for e in self._entries if e.owns_params and e.before is not None]
-        ratios = stats.update_ratios([(e.module.weight, e.before, e.ratio_sample if e.ratio_sample is not False else None, e.before_norm) for e in updated])
+        ratios = stats.update_ratios([(e.weight_view(), e.before, e.ratio_sample if e.ratio_sample is not False else None, e.before_norm) for e in updated])
         ratio_of = {e.position: r for e, r in zip(updated, ratios)}
         layers = [self._layer_probe(e, acts.get(e.position), ratio_of.get(e.position)) for e in self._entries]
         snapshot = {
@@ -405,7 +427,7 @@ class Watcher:
             probe["nonFinite"] += int(bad)
             if e.kind in DEAD_KINDS and act.get("alive") is not None:
                 alive = act["alive"]
-                probe["deadRatio"] = float((alive <= 0).sum()) / max(1, alive.numel())
+                probe["deadRatio"] = (alive.numel() - int(torch.count_nonzero(alive))) / max(1, alive.numel())
             if e.kind in SATURATING_KINDS and act["numel"] > 0:
                 probe["saturationRatio"] = act["saturated"] / act["numel"]
             if act.get("bn") is not None:
@@ -415,7 +437,7 @@ class Watcher:
 
     # ---- forward hooks ---------------------------------------------------------------------------
     def _on_root_forward(self, module, args, kwargs=None):
-        if not self._training_forward(module):
+        if not (module.training and torch.is_grad_enabled()):
             return
         self._calls = {}
         self._seen.append(self._rerunnable(args, kwargs))
@@ -512,16 +534,12 @@ class Watcher:
         return e
 
     # ---- non-finite values --------------------------------------------------------------------------
-    def _check_non_finite(self, step, seen):
-        """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
-        one ("update" at the step before when that layer's own weights already did), else the loss. The
-        recorded loss decides whether to search (one read per step); without one, what the forward ends
-        kept is searched. Forwards are searched by running them again (rerun.py), so the step is the one
-        where the value showed up and the layer the first to produce it, as if every output had been
-        kept. Gradients are counted at the probes."""
-        loss = self._loss
-        if loss is not None and math.isfinite(float(loss)):
-            return
+    def _check_non_finite(self, step, seen, loss):
+        """Where NaN/Inf first showed up at this step, whose recorded loss (None: none recorded) is not
+        finite: the first layer, in forward order, whose output held one ("update" at the step before
+        when that layer's own weights already did), else the loss. Forwards are searched by running them
+        again (rerun.py), so the step is the one where the value showed up and the layer the first to
+        produce it, as if every output had been kept. Gradients are counted at the probes."""
         if loss is None:
             seen = [item for item in seen if not isinstance(item, rerun.Forward) or item.suspect]
         report = None
@@ -537,6 +555,8 @@ class Watcher:
         if report is not None:
             self._non_finite = report
             self._send({"type": "non-finite", "report": report})
+        # a layer first named by the search
+        self._ensure_started()
 
     def _first_non_finite(self, seen):
         """The layer of the first call, in the order of _seen, whose output is not finite, or None."""
@@ -620,7 +640,7 @@ class Watcher:
 def _activation_sums(e, x, out):
     """Additive sums of one layer call's activation statistics (so ranks can add theirs up), measured in
     the call's hook: a later in-place operation (`out += identity`, an in-place ReLU) would change them."""
-    o = out.detach()
+    o = stats.detached(out)
     module = e.module
     act = {"moments": stats.moment_sums(o), "numel": o.numel(), "saturated": 0, "alive": None, "bn": None}
     if e.kind in SATURATING_KINDS:
