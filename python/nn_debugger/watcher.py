@@ -125,6 +125,7 @@ class Watcher:
         self._t_epoch = self._t0
         self._batch_size = None
         self._probing = False
+        self._probe_loss = None
         # whether the coming step is probed: its forward hooks then measure activations
         self._probe_next = self._wants(1)
         self._lr = 0.0
@@ -225,7 +226,8 @@ class Watcher:
         opt = self.optimizer
         if hasattr(opt, "register_step_pre_hook") and hasattr(opt, "register_step_post_hook"):
             self._handles.append(opt.register_step_pre_hook(lambda *_: self._guard(self._before_step)))
-            self._handles.append(opt.register_step_post_hook(lambda *_: self._guard(self._after_step)))
+            # only probed steps have work after the update
+            self._handles.append(opt.register_step_post_hook(lambda *_: self._probing and self._guard(self._after_step)))
             self._wrapped = None
             return
         # torch < 2.0: wrap the instance's step; functools.wraps keeps an LR scheduler's step counter marker
@@ -238,7 +240,8 @@ class Watcher:
                 return original(*args, **kwargs)
             watcher._guard(watcher._before_step)
             result = original(*args, **kwargs)
-            watcher._guard(watcher._after_step)
+            if watcher._probing:
+                watcher._guard(watcher._after_step)
             return result
 
         opt.step = step
@@ -293,7 +296,10 @@ class Watcher:
         return step == 1 or step % self.every == 0
 
     def _before_step(self):
-        step = self._steps + 1
+        """Everything a step needs before the update, and the bookkeeping of any step: an unprobed one has
+        nothing to do after it."""
+        step = self._steps = self._steps + 1
+        self._steps_since_probe += 1
         seen, self._seen = self._seen, []
         # a forward whose end is not hooked, or that never returned, is searched with the others
         self._forward_at = None
@@ -306,9 +312,15 @@ class Watcher:
             loss = self._loss
             if loss is None or not math.isfinite(float(loss)):
                 self._check_non_finite(step, seen, loss)
+        loss, self._loss = self._loss, None
+        self._loss_expected = loss is not None
+        # the hooks of the next step's forward
+        self._probe_next = self._wants(step + 1)
+        self._set_hooks()
         self._probing = self._wants(step)
         if not self._probing:
             return
+        self._probe_loss = loss
         self._lr = float(self.optimizer.param_groups[0].get("lr", 0.0))
         self._clipping = self._clipping_probe()
         owners = [e for e in self._entries if e.owns_params]
@@ -346,16 +358,9 @@ class Watcher:
                 }
 
     def _after_step(self):
-        self._steps += 1
+        """The probed step's statistics after the update, sent."""
         step = self._steps
-        self._probe_next = self._wants(step + 1)
-        loss, self._loss = self._loss, None
-        self._loss_expected = loss is not None
-        self._set_hooks()
-        self._steps_since_probe += 1
-        if not self._probing:
-            self._acts = {}
-            return
+        loss, self._probe_loss = self._probe_loss, None
         self._probing = False
         acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
         self._acts = {}
@@ -384,9 +389,7 @@ class Watcher:
         before = float(total)
         clipped = math.isfinite(before) and before > max_norm
         after = math.sqrt(sum(n * n for n in stats.norms([p.grad for p in params if p.grad is not None]))) if clipped else before
-        # the probed step itself counts: its _after_step comes later
-        seen = self._steps_since_probe + 1
-        fraction = float(self._clip_count) / seen
+        fraction = float(self._clip_count) / self._steps_since_probe
         self._clip_count = 0
         return {"mode": "norm", "clippedFraction": fraction, "normBefore": before, "normAfter": after}
 
