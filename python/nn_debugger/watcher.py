@@ -258,9 +258,12 @@ class Watcher:
         try:
             return fn(*args)
         except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
-            self._failed = True
-            warnings.warn("nn_debugger: watcher stopped after an internal error: %r" % (err,))
+            self._fail(err)
             return None
+
+    def _fail(self, err):
+        self._failed = True
+        warnings.warn("nn_debugger: watcher stopped after an internal error: %r" % (err,))
 
     def _set_hooks(self):
         """Modules are hooked for the forwards of probed steps, where they become layers and their
@@ -303,7 +306,9 @@ class Watcher:
         seen, self._seen = self._seen, []
         # a forward whose end is not hooked, or that never returned, is searched with the others
         self._forward_at = None
-        self._calls = {}
+        if self._calls:
+            # calls outside the model's own call count afresh at each step
+            self._calls = {}
         if self._announced != len(self._entries) or not self._started:
             self._ensure_started()
         if self._non_finite is None:
@@ -315,7 +320,7 @@ class Watcher:
         loss, self._loss = self._loss, None
         self._loss_expected = loss is not None
         # the hooks of the next step's forward
-        self._probe_next = self._wants(step + 1)
+        self._probe_next = (step + 1) % self.every == 0
         self._set_hooks()
         self._probing = self._wants(step)
         if not self._probing:
@@ -442,23 +447,24 @@ class Watcher:
     def _on_root_forward(self, module, args, kwargs=None):
         if not (module.training and torch.is_grad_enabled()):
             return
-        self._calls = {}
-        self._seen.append(self._rerunnable(args, kwargs))
-        self._forward_at = len(self._seen)
+        if self._calls:
+            self._calls = {}
+        seen = self._seen
+        if self._rerun_ok and self._non_finite is None and (kwargs is not None or len(args) == self._arity):
+            seen.append(rerun.Forward(args, kwargs or {}, self._random))
+        else:
+            seen.append(self._not_rerunnable(kwargs))
+        self._forward_at = len(seen)
         if self._batch_size is None and args and torch.is_tensor(args[0]) and args[0].dim() > 0:
             self._batch_size = int(args[0].shape[0])
 
-    def _rerunnable(self, args, kwargs):
-        """The forward starting, as it can be run again (None when it cannot, or once a non-finite value
-        was reported)."""
-        if not self._rerun_ok or self._non_finite is not None:
-            return None
-        if kwargs is None and len(args) != self._arity:
-            # torch < 2.0 with arguments passed by keyword, which its hooks do not see: from now on the
-            # outputs are kept instead
+    def _not_rerunnable(self, kwargs):
+        """What _seen notes for a forward that is not run again (None): forwards cannot be, a non-finite
+        value was reported, or (torch < 2.0) arguments were passed by keyword, which its hooks do not see:
+        from then on the outputs are kept instead."""
+        if self._rerun_ok and self._non_finite is None and kwargs is None:
             self._rerun_ok = False
-            return None
-        return rerun.Forward(args, kwargs or {}, self._random)
+        return None
 
     def _on_root_output(self, module, inputs, output):
         if self._failed or self._forward_at is None or not self._training_forward(module):
@@ -505,15 +511,21 @@ class Watcher:
         elif self._seen[self._forward_at - 1] is None:
             self._seen.append((module, out))
         if self._probe_next:
-            self._guard(self._observe, module, inputs, out)
+            self._observe_guarded(module, inputs, out)
 
     def _on_pass_through_forward(self, module, inputs, output):
         # hooked for the forwards of probed steps only; a NaN never starts in an activation or dropout
         if self._failed or not (module.training and torch.is_grad_enabled()):
             return
         if self._probe_next:
-            out = output[0] if isinstance(output, (tuple, list)) else output
-            self._guard(self._observe, module, inputs, out)
+            self._observe_guarded(module, inputs, output[0] if isinstance(output, (tuple, list)) else output)
+
+    def _observe_guarded(self, module, inputs, out):
+        # _guard written out: this runs for every module of a probed forward
+        try:
+            self._observe(module, inputs, out)
+        except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
+            self._fail(err)
 
     def _observe(self, module, inputs, out):
         call = self._calls.get(id(module), 0)
