@@ -141,7 +141,8 @@ class Watcher:
         # that can start a NaN, on activations and dropout
         self._layer_modules = [module for _, module, kind in self._modules.values() if kind not in PASS_THROUGH_KINDS]
         self._pass_through = [module for _, module, kind in self._modules.values() if kind in PASS_THROUGH_KINDS]
-        self._toggled = {"_on_root_output": None, "_on_forward": None, "_on_pass_through_forward": None}
+        # (module, key in its _forward_hooks) of each of them, by method, from their first registration
+        self._hook_keys = {}
         # which of them are on: (_on_forward, _on_pass_through_forward, _on_root_output)
         self._hooked = None
         self._set_hooks()
@@ -195,8 +196,11 @@ class Watcher:
         if self._closed:
             return
         self._closed = True
-        for h in self._handles + [h for handles in self._toggled.values() for h in handles or ()]:
+        for h in self._handles:
             h.remove()
+        for keys in self._hook_keys.values():
+            for module, key in keys:
+                module._forward_hooks.pop(key, None)
         self._unhook_optimizer()
         self._ensure_started()
         last = self._last_epoch or {}
@@ -277,23 +281,27 @@ class Watcher:
         wanted = (layers, self._probe_next, layers or not self._loss_expected)
         if wanted == self._hooked:
             return
-        self._hooked = wanted
-        self._hook("_on_forward", self._layer_modules, wanted[0])
-        self._hook("_on_pass_through_forward", self._pass_through, wanted[1])
-        self._hook("_on_root_output", [self.model], wanted[2])
+        before, self._hooked = self._hooked or (False, False, False), wanted
+        for method, modules, was, on in zip(("_on_forward", "_on_pass_through_forward", "_on_root_output"), (self._layer_modules, self._pass_through, [self.model]), before, wanted):
+            if on != was:
+                self._hook(method, modules, on)
 
     def _hook(self, method, modules, on):
-        handles = self._toggled[method]
-        if on == (handles is not None):
+        """Adds or takes out the forward hook `method` on `modules`. After the first registration the hook
+        goes back under the key its handle had: making a handle each time costs several times that, and
+        this runs twice per probe."""
+        keys = self._hook_keys.get(method)
+        if not on:
+            for module, key in keys:
+                module._forward_hooks.pop(key, None)
             return
-        if on:
-            # looked up on the instance, so that a wrapper set there (the overhead bench's clock) is hooked
-            fn = getattr(self, method)
-            self._toggled[method] = [m.register_forward_hook(fn) for m in modules]
+        # looked up on the instance, so that a wrapper set there (the overhead bench's clock) is hooked
+        fn = getattr(self, method)
+        if keys is None:
+            self._hook_keys[method] = [(m, m.register_forward_hook(fn).id) for m in modules]
         else:
-            for h in handles:
-                h.remove()
-            self._toggled[method] = None
+            for module, key in keys:
+                module._forward_hooks[key] = fn
 
     def _wants(self, step):
         return step == 1 or step % self.every == 0
