@@ -1,9 +1,12 @@
 """The watcher: forward hooks and an optimiser-step hook that probe a PyTorch run at a cadence and stream
 what they see in the engine's message shapes (src/engine/types.ts).
 
-It only reads: outputs and inputs of modules in the forward hooks, gradients before the optimiser step,
-weights around it. It never touches a tensor's values, the random state or the autograd graph, so a
-watched run trains exactly as an unwatched one.
+It only reads: outputs and inputs of modules in the forward hooks (of probed steps), gradients before the
+optimiser step, weights around it. It never touches a tensor's values, the random state or the autograd
+graph, so a watched run trains exactly as an unwatched one. The one exception is the step whose loss is not
+finite: its forward is run again to name the first module that produced the NaN/Inf (rerun.py), under
+no_grad with the random state forked and the buffers it writes put back, so training still goes on as
+without the watcher.
 """
 import functools
 import math
@@ -152,7 +155,9 @@ class Watcher:
     def record_loss(self, loss):
         """Optional, once per step before optimizer.step(): the training loss the probe snapshots (and the
         loss rules) read, and that the per-step non-finite check reads (one sync). It is only read,
-        at the step."""
+        at the step. Without it the model's output is checked at the end of each forward instead (one
+        sync more per step); with it the forwards keep references to their arguments until the step, in
+        case one has to be run again."""
         self._loss = loss
 
     def clip_grad_norm_(self, max_norm, parameters=None, norm_type=2.0, **kwargs):
@@ -705,5 +710,11 @@ def watch(model, optimizer, every=10, log=None, ranks="0", task="classification"
     """Watches `model` trained by `optimizer`: every `every` optimiser steps (and the first) it streams
     per-layer gradient, update and activation statistics to `log` (a JSON Lines file) or, when `log` is
     None, to NN_DEBUGGER_STREAM (a file path or 127.0.0.1:port). Under DistributedDataParallel rank 0
-    streams the global view (ranks="all": every rank its own, to `<log>.rank<r>.nnd.jsonl`)."""
+    streams the global view (ranks="all": every rank its own, to `<log>.rank<r>.nnd.jsonl`).
+
+    The first step whose loss (record_loss) or model output is not finite is reported with the first
+    module, in forward order, whose output held a NaN/Inf at that step: that step's forward is run again
+    before the update (same inputs, weights, dropout masks of dropout modules, autocast) and stops there.
+    A forward that changes its own inputs in place, or draws random numbers outside dropout modules, may
+    not show the value again; the report then names the loss."""
     return Watcher(model, optimizer, every=every, log=log, ranks=ranks, task=task)
