@@ -90,7 +90,10 @@ def gradient_histogram(grad, sample=None, finite=False):
     # right=True: the bin is the number of edges at or below the value
     bins = torch.bucketize(values, _edges(values.dtype, values.device), right=True)
     counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
-    weight = n / max(1, picked.numel())
+    k = max(1, picked.numel())
+    # whole counts stay ints (the counts of a tensor read whole, or a sample that divides it): the same
+    # numbers in the stream, which JSON writes in a fraction of a float's time
+    weight = n // k if n % k == 0 else n / k
     return [c * weight for c in counts]
 
 
