@@ -524,28 +524,28 @@ class Watcher:
         elif self._seen[self._forward_at - 1] is None:
             self._seen.append((module, out))
         if self._probe_next:
-            self._observe_guarded(module, inputs, out)
+            # _guard written out: this runs for every module of a probed forward
+            try:
+                self._observe(module, inputs, out)
+            except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
+                self._fail(err)
 
     def _on_pass_through_forward(self, module, inputs, output):
         # hooked for the forwards of probed steps only; a NaN never starts in an activation or dropout
         if self._failed or not (module.training and torch.is_grad_enabled()):
             return
         if self._probe_next:
-            self._observe_guarded(module, inputs, output[0] if isinstance(output, (tuple, list)) else output)
-
-    def _observe_guarded(self, module, inputs, out):
-        # _guard written out: this runs for every module of a probed forward
-        try:
-            self._observe(module, inputs, out)
-        except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
-            self._fail(err)
+            try:
+                self._observe(module, inputs, output[0] if isinstance(output, (tuple, list)) else output)
+            except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
+                self._fail(err)
 
     def _observe(self, module, inputs, out):
         call = self._calls.get(id(module), 0)
         self._calls[id(module)] = call + 1
         if not torch.is_tensor(out) or not out.is_floating_point():
             return
-        e = self._entry(module, call, out)
+        e = self._by_call.get((id(module), call)) or self._entry(module, call, out)
         x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
         self._acts[e.position] = _activation_sums(e, x, out)
 
