@@ -6,6 +6,9 @@ so that a loaded, shared machine disturbs it as little as possible:
   ratio are the same block's wall time, so a stall of the machine stretches both alike.
 - probeUs, stepUs: the median wall time inside the watcher at a probed step and at any other step, in
   microseconds (where the share goes: the probes, or the per-step non-finite check).
+- clockUs: the median wall time the clock reads around a call that does nothing, made once per block
+  between two of the watcher's calls: what each of its timed calls (three at a step, about ten at a probed
+  one) adds to stepUs and probeUs, and so to the share, for the clock alone.
 - pairedOverhead: watched / unwatched CPU time of two identical runs trained in interleaved blocks (ABBA
   order, so a drift in load hits both sides alike), minus 1; the median of the per-round ratios. It also
   counts what the direct clock cannot see (PyTorch's slower module call when a module has hooks, memory
@@ -51,10 +54,12 @@ def cnn():
 class WatcherClock:
     """Wall time inside the watcher: every hook it registered on the model's modules, its optimiser
     callbacks (looked up on the instance when the optimiser steps, so wrapping them there times them) and
-    the activation hook it registers anew for each probed step (looked up on the instance then).
-    perf_counter costs a small fraction of a microsecond, so the clock barely adds to what it measures."""
+    the module hooks it registers anew for each probed step (looked up on the instance then).
+    What the clock itself costs inside a timed call (a call of perf_counter, bound in the closure: no
+    lookup) is counted as the watcher's: between training steps that is a few microseconds per call, a
+    bias against the watcher."""
 
-    STEP_CALLBACKS = ("_before_step", "_after_step", "record_loss", "_on_pass_through_forward")
+    STEP_CALLBACKS = ("_before_step", "_after_step", "record_loss", "_on_root_output", "_on_forward", "_on_pass_through_forward")
 
     def __init__(self, watcher, model):
         self.seconds = 0.0
@@ -64,14 +69,24 @@ class WatcherClock:
                     hooks[key] = self._timed(fn)
         for name in self.STEP_CALLBACKS:
             setattr(watcher, name, self._timed(getattr(watcher, name)))
+        self.nothing = self._timed(lambda: None)
+
+    def calibrate(self):
+        """The clock's reading around a call that does nothing, not counted as the watcher's."""
+        before = self.seconds
+        self.nothing()
+        spent, self.seconds = self.seconds - before, before
+        return spent
 
     def _timed(self, fn):
+        clock = time.perf_counter
+
         def timed(*args, **kwargs):
-            t = time.perf_counter()
+            t = clock()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - t
+                self.seconds += clock() - t
         return timed
 
 
@@ -86,7 +101,7 @@ class Run:
         self.y = torch.randint(0, 10, (batch,))
         self.watcher = nn_debugger.watch(self.model, self.opt, every=EVERY, log=log) if watched else None
         self.clock = WatcherClock(self.watcher, self.model) if watched else None
-        self.probed_seconds, self.step_seconds = [], []
+        self.probed_seconds, self.step_seconds, self.clock_seconds = [], [], []
 
     def block(self, steps):
         """(CPU seconds, wall seconds, wall seconds inside the watcher, minor page faults) of `steps`
@@ -94,12 +109,14 @@ class Run:
         inside = self.clock.seconds if self.clock else 0.0
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         cpu, wall = time.process_time(), time.perf_counter()
-        for _ in range(steps):
+        for i in range(steps):
             before = self.clock.seconds if self.clock else 0.0
             self.opt.zero_grad()
             loss = nn.functional.cross_entropy(self.model(self.x), self.y)
             loss.backward()
             if self.watcher:
+                if i == 0:
+                    self.clock_seconds.append(self.clock.calibrate())
                 self.watcher.record_loss(loss)
             self.opt.step()
             if self.watcher:
@@ -119,7 +136,7 @@ def measure(build, args, log):
     plain, watched = Run(build, False, args.batch, log), Run(build, not args.null, args.batch, log)
     for run in (plain, watched):
         run.block(EVERY)
-        run.probed_seconds, run.step_seconds = [], []
+        run.probed_seconds, run.step_seconds, run.clock_seconds = [], [], []
     ratios, shares, plain_cpu, watched_cpu, plain_faults, watched_faults = [], [], [], [], [], []
     for i in range(args.rounds):
         # ABBA: who goes first alternates, so a steady change of load favours neither side
@@ -140,6 +157,7 @@ def measure(build, args, log):
         "watcherShareQuartiles": quartiles(shares),
         "probeUs": micro(watched.probed_seconds),
         "stepUs": micro(watched.step_seconds),
+        "clockUs": micro(watched.clock_seconds),
         "pairedOverhead": round(statistics.median(ratios) - 1, 4),
         "pairedOverheadQuartiles": [round(q - 1, 4) for q in quartiles(ratios)],
         "plainMsPerStep": round(1000 * statistics.median(plain_cpu) / args.steps, 3),

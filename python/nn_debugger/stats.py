@@ -56,18 +56,29 @@ def _edges(dtype, device):
     return edges
 
 
+def detached(t):
+    """The tensor without its autograd history; a tensor that has none (a gradient) as it is, which spares
+    an operation that costs as much as the small reads of a probe."""
+    return t.detach() if t.requires_grad else t
+
+
+def flat(t):
+    """The flat view of a contiguous tensor (a view costs less than a reshape; a 1-d tensor needs none)."""
+    return t if t.dim() == 1 else t.view(-1)
+
+
 def pick(tensor, sample):
     """The entries of a detached tensor at flat indices `sample` (an index tensor). index_select on the
     flat view of a contiguous tensor costs less than torch.take, which checks and maps each index."""
     if tensor.is_contiguous():
-        return tensor.reshape(-1).index_select(0, sample)
+        return flat(tensor).index_select(0, sample)
     return torch.take(tensor, sample)
 
 
 def gradient_histogram(grad, sample=None, finite=False):
     """Counts of |grad| over HISTOGRAM_EDGES, each sampled entry standing for n / samples entries;
     non-finite entries are skipped, as in the engine (`finite`: the caller knows there are none)."""
-    g = grad.detach()
+    g = detached(grad)
     n = g.numel()
     picked = pick(g, sample) if sample is not None else g.reshape(-1)
     values = picked.abs()
@@ -79,7 +90,10 @@ def gradient_histogram(grad, sample=None, finite=False):
     # right=True: the bin is the number of edges at or below the value
     bins = torch.bucketize(values, _edges(values.dtype, values.device), right=True)
     counts = torch.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
-    weight = n / max(1, picked.numel())
+    k = max(1, picked.numel())
+    # whole counts stay ints (the counts of a tensor read whole, or a sample that divides it): the same
+    # numbers in the stream, which JSON writes in a fraction of a float's time
+    weight = n // k if n % k == 0 else n / k
     return [c * weight for c in counts]
 
 
@@ -118,7 +132,7 @@ def _dot_squares(t):
 def norms(tensors):
     """sqrt(Σa²) over every entry of each tensor (non-finite entries make it non-finite, as the engine's
     bias norm), as Python floats."""
-    tensors = [t.detach() for t in tensors]
+    tensors = [detached(t) for t in tensors]
     if not tensors:
         return []
     dots = [_dot_squares(t) for t in tensors]
@@ -127,15 +141,15 @@ def norms(tensors):
     other_norms = iter(_foreach_norm(others) if _foreach_norm is not None and others else [_norm(t) for t in others])
     measured = []
     for t, dot in zip(tensors, dots):
-        flat = t.reshape(-1) if dot else None
-        measured.append(torch.dot(flat, flat) if dot else next(other_norms))
+        v = flat(t) if dot else None
+        measured.append(torch.dot(v, v) if dot else next(other_norms))
     return [math.sqrt(v) if dot else v for v, dot in zip(read_scalars(measured), dots)]
 
 
 def finite_norm(tensor, norm=None):
     """L2 norm over the finite entries and the number of non-finite ones (`norm`: the plain norm, when
     already measured); the entry-by-entry pass runs only when the plain norm is not finite."""
-    t = tensor.detach()
+    t = detached(tensor)
     norm = float(_norm(t)) if norm is None else norm
     if math.isfinite(norm):
         return norm, 0
@@ -149,14 +163,14 @@ def count_non_finite(tensor):
 
 def weights_before(weight, sample):
     """The weights (or the sampled ones) to compare with after the update."""
-    w = weight.detach()
+    w = detached(weight)
     return pick(w, sample) if sample is not None else w.clone()
 
 
 def update_ratios(pairs):
     """For (after, before, sample, before_norm) of several layers: ‖after - before‖ / ‖before‖ over the
     copied entries (None when they were all zeros) and whether the difference is finite."""
-    diffs = [(pick(a.detach(), s) if s is not None else a.detach()) - b for a, b, s, _ in pairs]
+    diffs = [(pick(detached(a), s) if s is not None else detached(a)) - b for a, b, s, _ in pairs]
     out = []
     for (_, _, _, w), d in zip(pairs, norms(diffs)):
         out.append(((d / w if w > 0 else None), math.isfinite(d)))
@@ -168,8 +182,8 @@ def _sum_of_squares(t):
     once and allocates nothing (t * t would allocate a tensor the size of the output at every probe, and
     on CPU fresh pages of that size cost more than the sum)."""
     if t.is_contiguous() and t.dtype in (torch.float32, torch.float64):
-        flat = t.reshape(-1)
-        return torch.dot(flat, flat)
+        v = flat(t)
+        return torch.dot(v, v)
     return (t * t).sum()
 
 
@@ -177,7 +191,7 @@ def moment_sums(out):
     """[count, Σx, Σx², non-finite] over the finite entries of an output, in the output's precision
     (torch sums in cascades and BLAS dots in blocks, so they stay accurate on large tensors; float64 or
     var_mean cost several times more)."""
-    t = out.detach()
+    t = detached(out)
     n = t.numel()
     total = float(t.sum())
     squares = float(_sum_of_squares(t))

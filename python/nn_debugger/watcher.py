@@ -1,9 +1,12 @@
 """The watcher: forward hooks and an optimiser-step hook that probe a PyTorch run at a cadence and stream
 what they see in the engine's message shapes (src/engine/types.ts).
 
-It only reads: outputs and inputs of modules in the forward hooks, gradients before the optimiser step,
-weights around it. It never touches a tensor's values, the random state or the autograd graph, so a
-watched run trains exactly as an unwatched one.
+It only reads: outputs and inputs of modules in the forward hooks (of probed steps), gradients before the
+optimiser step, weights around it. It never touches a tensor's values, the random state or the autograd
+graph, so a watched run trains exactly as an unwatched one. The one exception is the step whose loss is not
+finite: its forward is run again to name the first module that produced the NaN/Inf (rerun.py), under
+no_grad with the random state forked and the buffers it writes put back, so training still goes on as
+without the watcher.
 """
 import functools
 import math
@@ -18,6 +21,7 @@ from . import stats
 from .layers import DEAD_KINDS, PASS_THROUGH_KINDS, SATURATING_KINDS, WEIGHTED_KINDS, optimizer_spec, probed_modules, sizes, unwrap
 from .stream import encode_line, open_sink
 from .distributed import ActivationReducer, dist_info
+from . import rerun
 
 PROTOCOL_VERSION = 1
 
@@ -43,6 +47,20 @@ class _Entry:
         self.before = None
         self.before_norm = None
         self.grad = None
+        self._flat_weight = None
+
+    def weight_view(self):
+        """The weight as the probe reads it: a flat view without autograd history, made once and kept while
+        it views the weight (the optimiser updates it in place); the detached weight when it has no flat
+        view (not contiguous)."""
+        w = self.module.weight
+        v = self._flat_weight
+        if v is not None and v.data_ptr() == w.data_ptr() and v.numel() == w.numel() and v.dtype == w.dtype:
+            return v
+        if not w.is_contiguous():
+            return w.detach()
+        self._flat_weight = w.detach().view(-1)
+        return self._flat_weight
 
     def ref(self):
         return {"index": self.position, "name": self.name}
@@ -76,20 +94,27 @@ class Watcher:
         self._calls = {}
         # activation statistics of the probed step's forward by layer position
         self._acts = {}
-        # (module, output) of probed modules called in training forwards since the last step, in order
-        # (output None for activations and dropout), None where the model's own forward starts; a forward
-        # of the model's own call is dropped at its end unless its output is not finite
+        # what the step's non-finite check searches, in call order since the last step: a rerun.Forward
+        # for each training forward of the model's own call (kept to its end, and to the step when a loss
+        # is recorded or its output was not finite), None where one starts that cannot be run again, and
+        # (module, output) of the modules that can start a NaN when there is no forward to run again:
+        # called outside the model's own call, or inside one that cannot be run again (kept to its end,
+        # and to the step when its output was not finite)
         self._seen = []
         # where in _seen the model's own forward that is running started (None: none is running)
         self._forward_at = None
-        # the modules of the last forward of the model's own call that was settled, for forwards of
-        # probed (True) and unprobed (False) steps: activations and dropout are hooked at probed ones only
-        self._forward_order = {}
-        # whether modules ran outside the model's own call since the last step, and the modules of _seen
-        # at the last step that had such calls (by probed or not, as _forward_order)
+        # whether forwards can be run again (see rerun.py); on torch < 2.0, how many positional arguments
+        # show that a call passed no keyword argument
+        self._arity = None if rerun.HOOKS_SEE_KWARGS else rerun.positional_arity(self.model)
+        self._rerun_ok = rerun.blocker(model) is None and (rerun.HOOKS_SEE_KWARGS or self._arity is not None)
+        self._random = rerun.draws_random(self.model)
+        # whether modules ran outside the model's own call (seen at a probed step, or at any step once
+        # their hooks stay on)
         self._loose = False
-        self._order = {}
         self._loss = None
+        # whether the last step recorded a loss: the forwards of this one then keep their arguments to the
+        # step without checking their output
+        self._loss_expected = False
         self._steps = 0
         self._epochs = 0
         self._started = False
@@ -103,6 +128,7 @@ class Watcher:
         self._t_epoch = self._t0
         self._batch_size = None
         self._probing = False
+        self._probe_loss = None
         # whether the coming step is probed: its forward hooks then measure activations
         self._probe_next = self._wants(1)
         self._lr = 0.0
@@ -112,20 +138,26 @@ class Watcher:
         self._clip_last = None
         self._clipping = None
         self._steps_since_probe = 0
-        self._handles = [self.model.register_forward_pre_hook(self._on_root_forward), self.model.register_forward_hook(self._on_root_output)]
-        for _, module, kind in self._modules.values():
-            if kind not in PASS_THROUGH_KINDS:
-                self._handles.append(module.register_forward_hook(self._on_forward))
+        pre_hook = self.model.register_forward_pre_hook(self._on_root_forward, with_kwargs=True) if rerun.HOOKS_SEE_KWARGS else self.model.register_forward_pre_hook(self._on_root_forward)
+        self._handles = [pre_hook]
+        # the hooks _set_hooks adds and removes as the steps need them: on the model's output, on modules
+        # that can start a NaN, on activations and dropout
+        self._layer_modules = [module for _, module, kind in self._modules.values() if kind not in PASS_THROUGH_KINDS]
         self._pass_through = [module for _, module, kind in self._modules.values() if kind in PASS_THROUGH_KINDS]
-        self._pass_through_handles = None
-        self._hook_pass_through(self._probe_next)
+        # (module, key in its _forward_hooks) of each of them, by method, from their first registration
+        self._hook_keys = {}
+        # which of them are on: (_on_forward, _on_pass_through_forward, _on_root_output)
+        self._hooked = None
+        self._set_hooks()
         self._hook_optimizer()
 
     # ---- public API --------------------------------------------------------------------------------
     def record_loss(self, loss):
         """Optional, once per step before optimizer.step(): the training loss the probe snapshots (and the
         loss rules) read, and that the per-step non-finite check reads (one sync). It is only read,
-        at the step."""
+        at the step. Without it the model's output is checked at the end of each forward instead (one
+        sync more per step); with it the forwards keep references to their arguments until the step, in
+        case one has to be run again."""
         self._loss = loss
 
     def clip_grad_norm_(self, max_norm, parameters=None, norm_type=2.0, **kwargs):
@@ -169,9 +201,11 @@ class Watcher:
         if self._closed:
             return
         self._closed = True
-        self._hook_pass_through(False)
         for h in self._handles:
             h.remove()
+        for keys in self._hook_keys.values():
+            for module, key in keys:
+                module._forward_hooks.pop(key, None)
         self._unhook_optimizer()
         self._ensure_started()
         last = self._last_epoch or {}
@@ -201,7 +235,8 @@ class Watcher:
         opt = self.optimizer
         if hasattr(opt, "register_step_pre_hook") and hasattr(opt, "register_step_post_hook"):
             self._handles.append(opt.register_step_pre_hook(lambda *_: self._guard(self._before_step)))
-            self._handles.append(opt.register_step_post_hook(lambda *_: self._guard(self._after_step)))
+            # only probed steps have work after the update
+            self._handles.append(opt.register_step_post_hook(lambda *_: self._probing and self._guard(self._after_step)))
             self._wrapped = None
             return
         # torch < 2.0: wrap the instance's step; functools.wraps keeps an LR scheduler's step counter marker
@@ -214,7 +249,8 @@ class Watcher:
                 return original(*args, **kwargs)
             watcher._guard(watcher._before_step)
             result = original(*args, **kwargs)
-            watcher._guard(watcher._after_step)
+            if watcher._probing:
+                watcher._guard(watcher._after_step)
             return result
 
         opt.step = step
@@ -231,51 +267,83 @@ class Watcher:
         try:
             return fn(*args)
         except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
-            self._failed = True
-            warnings.warn("nn_debugger: watcher stopped after an internal error: %r" % (err,))
+            self._fail(err)
             return None
 
-    def _hook_pass_through(self, on):
-        """Activations and dropout are hooked only for the forwards of probed steps: at the others their
-        hook would note a call and nothing more (a NaN never starts there, and they become layers at a
-        probed step), while any hook sends the module through PyTorch's slower call."""
-        if on == (self._pass_through_handles is not None):
+    def _fail(self, err):
+        self._failed = True
+        warnings.warn("nn_debugger: watcher stopped after an internal error: %r" % (err,))
+
+    def _set_hooks(self):
+        """Modules are hooked for the forwards of probed steps, where they become layers and their
+        activations are measured. At the other steps a hook would only note the call (the step's
+        non-finite check runs the forward again instead), while any hook sends the module through
+        PyTorch's slower call; modules that can start a NaN stay hooked when their outputs must be kept:
+        called outside the model's own call, or when forwards cannot be run again. The model's output is
+        hooked when the modules are (to tell calls outside it) and when no loss is recorded (the output
+        is checked instead)."""
+        layers = self._probe_next or self._loose or not self._rerun_ok
+        wanted = (layers, self._probe_next, layers or not self._loss_expected)
+        if wanted == self._hooked:
             return
-        if on:
-            # looked up on the instance, so that a wrapper set there (the overhead bench's clock) is hooked
-            self._pass_through_handles = [m.register_forward_hook(self._on_pass_through_forward) for m in self._pass_through]
+        before, self._hooked = self._hooked or (False, False, False), wanted
+        for method, modules, was, on in zip(("_on_forward", "_on_pass_through_forward", "_on_root_output"), (self._layer_modules, self._pass_through, [self.model]), before, wanted):
+            if on != was:
+                self._hook(method, modules, on)
+
+    def _hook(self, method, modules, on):
+        """Adds or takes out the forward hook `method` on `modules`. After the first registration the hook
+        goes back under the key its handle had: making a handle each time costs several times that, and
+        this runs twice per probe."""
+        keys = self._hook_keys.get(method)
+        if not on:
+            for module, key in keys:
+                module._forward_hooks.pop(key, None)
+            return
+        # looked up on the instance, so that a wrapper set there (the overhead bench's clock) is hooked
+        fn = getattr(self, method)
+        if keys is None:
+            self._hook_keys[method] = [(m, m.register_forward_hook(fn).id) for m in modules]
         else:
-            for h in self._pass_through_handles:
-                h.remove()
-            self._pass_through_handles = None
+            for module, key in keys:
+                module._forward_hooks[key] = fn
 
     def _wants(self, step):
         return step == 1 or step % self.every == 0
 
     def _before_step(self):
-        step = self._steps + 1
+        """Everything a step needs before the update, and the bookkeeping of any step: an unprobed one has
+        nothing to do after it."""
+        step = self._steps = self._steps + 1
+        self._steps_since_probe += 1
         seen, self._seen = self._seen, []
-        # a forward that never returned is settled here, as modules called one by one are
-        self._loose = self._loose or self._forward_at is not None
+        # a forward whose end is not hooked, or that never returned, is searched with the others
         self._forward_at = None
-        if self._loose:
-            self._loose = False
-            # the same modules in the same order as at the last step: no new layer to add
-            order = [item[0] if item is not None else None for item in seen]
-            if order != self._order.get(self._probe_next):
-                self._order[self._probe_next] = order
-                self._settle(seen)
-        self._ensure_started()
+        if self._calls:
+            # calls outside the model's own call count afresh at each step
+            self._calls = {}
+        if self._announced != len(self._entries) or not self._started:
+            self._ensure_started()
         if self._non_finite is None:
-            self._check_non_finite(step, seen)
+            # the recorded loss decides whether to search (one read per step); without one, what the
+            # forward ends kept is searched
+            loss = self._loss
+            if loss is None or not math.isfinite(float(loss)):
+                self._check_non_finite(step, seen, loss)
+        loss, self._loss = self._loss, None
+        self._loss_expected = loss is not None
+        # the hooks of the next step's forward
+        self._probe_next = (step + 1) % self.every == 0
+        self._set_hooks()
         self._probing = self._wants(step)
         if not self._probing:
             return
+        self._probe_loss = loss
         self._lr = float(self.optimizer.param_groups[0].get("lr", 0.0))
         self._clipping = self._clipping_probe()
         owners = [e for e in self._entries if e.owns_params]
-        weights = [e.module.weight for e in owners]
-        grads = [w.grad for w in weights]
+        grads = [e.module.weight.grad for e in owners]
+        weights = [e.weight_view() for e in owners]
         bias_grads = [getattr(getattr(e.module, "bias", None), "grad", None) for e in owners]
         for e, w, g in zip(owners, weights, grads):
             if e.ratio_sample is None:
@@ -308,20 +376,14 @@ class Watcher:
                 }
 
     def _after_step(self):
-        self._steps += 1
+        """The probed step's statistics after the update, sent."""
         step = self._steps
-        self._probe_next = self._wants(step + 1)
-        self._hook_pass_through(self._probe_next)
-        loss, self._loss = self._loss, None
-        self._steps_since_probe += 1
-        if not self._probing:
-            self._acts = {}
-            return
+        loss, self._probe_loss = self._probe_loss, None
         self._probing = False
         acts = self.reducer.reduce(self._entries, self._acts) if self.reducer else self._acts
         self._acts = {}
         updated = [e for e in self._entries if e.owns_params and e.before is not None]
-        ratios = stats.update_ratios([(e.module.weight, e.before, e.ratio_sample if e.ratio_sample is not False else None, e.before_norm) for e in updated])
+        ratios = stats.update_ratios([(e.weight_view(), e.before, e.ratio_sample if e.ratio_sample is not False else None, e.before_norm) for e in updated])
         ratio_of = {e.position: r for e, r in zip(updated, ratios)}
         layers = [self._layer_probe(e, acts.get(e.position), ratio_of.get(e.position)) for e in self._entries]
         snapshot = {
@@ -345,9 +407,7 @@ class Watcher:
         before = float(total)
         clipped = math.isfinite(before) and before > max_norm
         after = math.sqrt(sum(n * n for n in stats.norms([p.grad for p in params if p.grad is not None]))) if clipped else before
-        # the probed step itself counts: its _after_step comes later
-        seen = self._steps_since_probe + 1
-        fraction = float(self._clip_count) / seen
+        fraction = float(self._clip_count) / self._steps_since_probe
         self._clip_count = 0
         return {"mode": "norm", "clippedFraction": fraction, "normBefore": before, "normAfter": after}
 
@@ -388,7 +448,7 @@ class Watcher:
             probe["nonFinite"] += int(bad)
             if e.kind in DEAD_KINDS and act.get("alive") is not None:
                 alive = act["alive"]
-                probe["deadRatio"] = float((alive <= 0).sum()) / max(1, alive.numel())
+                probe["deadRatio"] = (alive.numel() - int(torch.count_nonzero(alive))) / max(1, alive.numel())
             if e.kind in SATURATING_KINDS and act["numel"] > 0:
                 probe["saturationRatio"] = act["saturated"] / act["numel"]
             if act.get("bn") is not None:
@@ -397,14 +457,27 @@ class Watcher:
         return probe
 
     # ---- forward hooks ---------------------------------------------------------------------------
-    def _on_root_forward(self, module, inputs):
-        if not self._training_forward(module):
+    def _on_root_forward(self, module, args, kwargs=None):
+        if not (module.training and torch.is_grad_enabled()):
             return
-        self._calls = {}
-        self._seen.append(None)
-        self._forward_at = len(self._seen)
-        if self._batch_size is None and inputs and torch.is_tensor(inputs[0]) and inputs[0].dim() > 0:
-            self._batch_size = int(inputs[0].shape[0])
+        if self._calls:
+            self._calls = {}
+        seen = self._seen
+        if self._rerun_ok and self._non_finite is None and (kwargs is not None or len(args) == self._arity):
+            seen.append(rerun.Forward(args, kwargs or {}, self._random))
+        else:
+            seen.append(self._not_rerunnable(kwargs))
+        self._forward_at = len(seen)
+        if self._batch_size is None and args and torch.is_tensor(args[0]) and args[0].dim() > 0:
+            self._batch_size = int(args[0].shape[0])
+
+    def _not_rerunnable(self, kwargs):
+        """What _seen notes for a forward that is not run again (None): forwards cannot be, a non-finite
+        value was reported, or (torch < 2.0) arguments were passed by keyword, which its hooks do not see:
+        from then on the outputs are kept instead."""
+        if self._rerun_ok and self._non_finite is None and kwargs is None:
+            self._rerun_ok = False
+        return None
 
     def _on_root_output(self, module, inputs, output):
         if self._failed or self._forward_at is None or not self._training_forward(module):
@@ -412,22 +485,23 @@ class Watcher:
         self._guard(self._end_forward, output)
 
     def _end_forward(self, output):
-        """The end of the model's own training forward: modules seen for the first time become layers,
-        and its outputs are kept for the step's non-finite check only when the model's output is not
-        finite, where a NaN or Inf inside nearly always ends up. Otherwise they are let go now, about when
-        autograd lets them go: holding every output until the step changes how the CPU allocator reuses
-        memory (freed pages go back to the system and come back as page faults at the next step), which
-        costs several times what the probes do."""
+        """The end of the model's own training forward. Its arguments are kept to the step when a loss is
+        recorded (the loss decides there whether to run it again); otherwise its output decides now,
+        where a NaN or Inf inside nearly always ends up: the forward (or the outputs its modules left
+        when it cannot be run again) is let go unless the output is not finite. Outputs are let go now,
+        about when autograd lets them go: holding them until the step changes how the CPU allocator
+        reuses memory (freed pages go back to the system and come back as page faults at the next step),
+        which costs several times what the probes do."""
         at, self._forward_at = self._forward_at, None
-        segment = self._seen[at:]
-        # the same modules in the same order as at the last forward (the usual case): no new layer to add
-        order = [item[0] for item in segment]
-        if order != self._forward_order.get(self._probe_next):
-            self._forward_order[self._probe_next] = order
-            self._settle(segment)
+        forward = self._seen[at - 1]
+        if forward is not None and self._loss_expected:
+            return
         if self._non_finite is None and not _all_finite(output):
-            # modules called after this forward count their calls afresh
-            self._seen.append(None)
+            if forward is not None:
+                forward.suspect = True
+            else:
+                # modules called after this forward count their calls afresh
+                self._seen.append(None)
         else:
             del self._seen[at - 1:]
 
@@ -437,39 +511,49 @@ class Watcher:
         return module.training and torch.is_grad_enabled()
 
     def _on_forward(self, module, inputs, output):
-        # runs for every module at every step: it only notes the call, the rest waits for the step
-        # (_settle), and at a probed step _observe measures the activations as they are now
+        # a module that can start a NaN: hooked at probed steps, and at every step when its output must be
+        # kept for the step's non-finite check (outside the model's own call, or in one that cannot be run
+        # again)
         if self._failed or not (module.training and torch.is_grad_enabled()):
             return
         out = output[0] if isinstance(output, (tuple, list)) else output
-        self._seen.append((module, out))
         if self._forward_at is None:
+            self._seen.append((module, out))
+            # hooked at every step from the next one on (_set_hooks)
             self._loose = True
+        elif self._seen[self._forward_at - 1] is None:
+            self._seen.append((module, out))
         if self._probe_next:
-            self._guard(self._observe, module, inputs, out)
+            # _guard written out: this runs for every module of a probed forward
+            try:
+                self._observe(module, inputs, out)
+            except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
+                self._fail(err)
 
     def _on_pass_through_forward(self, module, inputs, output):
-        # hooked for the forwards of probed steps only (_hook_pass_through); a NaN never starts in an
-        # activation or dropout, so its output is not kept for the step's non-finite check
+        # hooked for the forwards of probed steps only; a NaN never starts in an activation or dropout
         if self._failed or not (module.training and torch.is_grad_enabled()):
             return
-        self._seen.append((module, None))
-        if self._forward_at is None:
-            self._loose = True
         if self._probe_next:
-            out = output[0] if isinstance(output, (tuple, list)) else output
-            self._guard(self._observe, module, inputs, out)
+            try:
+                self._observe(module, inputs, output[0] if isinstance(output, (tuple, list)) else output)
+            except Exception as err:  # noqa: BLE001 - reported, then the watcher steps aside
+                self._fail(err)
 
     def _observe(self, module, inputs, out):
         call = self._calls.get(id(module), 0)
         self._calls[id(module)] = call + 1
         if not torch.is_tensor(out) or not out.is_floating_point():
             return
-        e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
+        e = self._by_call.get((id(module), call)) or self._entry(module, call, out)
         x = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
         self._acts[e.position] = _activation_sums(e, x, out)
 
-    def _add_entry(self, module, call, out):
+    def _entry(self, module, call, out):
+        """The layer of a module's call in a forward: added, after the known ones, at its first call."""
+        e = self._by_call.get((id(module), call))
+        if e is not None:
+            return e
         name, _, kind = self._modules[id(module)]
         e = _Entry(len(self._entries), name if call == 0 else "%s#%d" % (name, call + 1), module, kind, call)
         e.out_shape = tuple(out.shape)
@@ -477,38 +561,17 @@ class Watcher:
         self._by_call[(id(module), call)] = e
         return e
 
-    def _settle(self, seen):
-        """At the end of a forward (or at the step, for modules called outside the model's own call): modules
-        seen for the first time become layers (the forward hooks leave this to one pass, as it costs less;
-        activations and dropout, whose outputs are not kept, at a probed step); returns the (layer, output)
-        pairs where the step's first NaN/Inf may be."""
-        calls = {}
-        pairs = []
-        for item in seen:
-            if item is None:
-                calls = {}
-                continue
-            module, out = item
-            call = calls.get(id(module), 0)
-            calls[id(module)] = call + 1
-            if not torch.is_tensor(out) or not out.is_floating_point():
-                continue
-            e = self._by_call.get((id(module), call)) or self._add_entry(module, call, out)
-            if e.kind not in PASS_THROUGH_KINDS:
-                pairs.append((e, out))
-        return pairs
-
     # ---- non-finite values --------------------------------------------------------------------------
-    def _check_non_finite(self, step, seen):
-        """Where NaN/Inf first showed up at this step: the first layer, in forward order, whose output held
-        one ("update" at the step before when that layer's own weights already did), else the loss. The
-        recorded loss decides whether to search (one sync per step); the outputs searched are those kept
-        at the end of a forward whose output was not finite. Gradients are counted at the probes."""
-        loss = self._loss
-        if loss is not None and math.isfinite(float(loss)):
-            return
+    def _check_non_finite(self, step, seen, loss):
+        """Where NaN/Inf first showed up at this step, whose recorded loss (None: none recorded) is not
+        finite: the first layer, in forward order, whose output held one ("update" at the step before
+        when that layer's own weights already did), else the loss. Forwards are searched by running them
+        again (rerun.py), so the step is the one where the value showed up and the layer the first to
+        produce it, as if every output had been kept. Gradients are counted at the probes."""
+        if loss is None:
+            seen = [item for item in seen if not isinstance(item, rerun.Forward) or item.suspect]
         report = None
-        first = next((e for e, out in self._settle(seen) if not bool(torch.isfinite(out.detach()).all())), None)
+        first = self._first_non_finite(seen)
         if first is not None:
             weight = getattr(first.module, "weight", None) if first.owns_params else None
             if weight is not None and not bool(torch.isfinite(weight).all()):
@@ -520,6 +583,33 @@ class Watcher:
         if report is not None:
             self._non_finite = report
             self._send({"type": "non-finite", "report": report})
+        # a layer first named by the search
+        self._ensure_started()
+
+    def _first_non_finite(self, seen):
+        """The layer of the first call, in the order of _seen, whose output is not finite, or None."""
+        calls = {}
+        for item in seen:
+            if item is None or isinstance(item, rerun.Forward):
+                calls = {}
+                found = self._rerun(item) if item is not None else None
+                if found is not None:
+                    return found
+                continue
+            module, out = item
+            call = calls.get(id(module), 0)
+            calls[id(module)] = call + 1
+            if torch.is_tensor(out) and out.is_floating_point() and not bool(torch.isfinite(out.detach()).all()):
+                return self._entry(module, call, out)
+        return None
+
+    def _rerun(self, forward):
+        try:
+            found = rerun.first_non_finite(self.model, forward, self._layer_modules)
+        except Exception as err:  # noqa: BLE001 - the report then names no layer; training goes on
+            warnings.warn("nn_debugger: running the forward again to find the first non-finite module failed: %r" % (err,))
+            return None
+        return self._entry(*found) if found is not None else None
 
     # ---- stream ------------------------------------------------------------------------------------
     def _ensure_started(self):
@@ -578,7 +668,7 @@ class Watcher:
 def _activation_sums(e, x, out):
     """Additive sums of one layer call's activation statistics (so ranks can add theirs up), measured in
     the call's hook: a later in-place operation (`out += identity`, an in-place ReLU) would change them."""
-    o = out.detach()
+    o = stats.detached(out)
     module = e.module
     act = {"moments": stats.moment_sums(o), "numel": o.numel(), "saturated": 0, "alive": None, "bn": None}
     if e.kind in SATURATING_KINDS:
@@ -620,5 +710,11 @@ def watch(model, optimizer, every=10, log=None, ranks="0", task="classification"
     """Watches `model` trained by `optimizer`: every `every` optimiser steps (and the first) it streams
     per-layer gradient, update and activation statistics to `log` (a JSON Lines file) or, when `log` is
     None, to NN_DEBUGGER_STREAM (a file path or 127.0.0.1:port). Under DistributedDataParallel rank 0
-    streams the global view (ranks="all": every rank its own, to `<log>.rank<r>.nnd.jsonl`)."""
+    streams the global view (ranks="all": every rank its own, to `<log>.rank<r>.nnd.jsonl`).
+
+    The first step whose loss (record_loss) or model output is not finite is reported with the first
+    module, in forward order, whose output held a NaN/Inf at that step: that step's forward is run again
+    before the update (same inputs, weights, dropout masks of dropout modules, autocast) and stops there.
+    A forward that changes its own inputs in place, or draws random numbers outside dropout modules, may
+    not show the value again; the report then names the loss."""
     return Watcher(model, optimizer, every=every, log=log, ranks=ranks, task=task)

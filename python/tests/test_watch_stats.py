@@ -255,7 +255,8 @@ def test_histogram_bins_values_next_to_each_edge_as_the_engine_does(dtype):
     inf = torch.full_like(near, math.inf)
     values = torch.cat([near, torch.nextafter(near.float(), inf.float()).to(dtype), torch.nextafter(near.float(), -inf.float()).to(dtype)]) if dtype == torch.float16 \
         else torch.cat([near, torch.nextafter(near, inf), torch.nextafter(near, -inf)])
-    grad = torch.cat([values, -values, torch.zeros(1, dtype=dtype)])
+    # and the largest finite value, in the last bin
+    grad = torch.cat([values, -values, torch.zeros(1, dtype=dtype), torch.tensor([torch.finfo(dtype).max], dtype=dtype)])
     want = [0] * 14
     for v in grad.double().tolist():
         want[hand_bin(abs(v))] += 1

@@ -204,3 +204,21 @@ def test_modules_called_one_by_one_still_report_the_first_non_finite_module(tmp_
             opt.step()
     reports = [m["report"] for m in read_stream(log) if m["type"] == "non-finite"]
     assert reports == [{"step": 3, "layer": {"index": 2, "name": "fc2"}, "stage": "forward"}]
+
+
+@pytest.mark.parametrize("steps", [3, 4])  # closed with the next forward's hooks off, and on
+def test_close_takes_every_hook_out(tmp_path, steps):
+    torch.manual_seed(0)
+    model = Noisy()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    x, y = torch.randn(32, 2), torch.randint(0, 2, (32,))
+    with nn_debugger.watch(model, opt, every=4, log=str(tmp_path / "h.nnd.jsonl")) as w:
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            w.record_loss(loss)
+            opt.step()
+        assert any(len(m._forward_hooks) for m in model.modules()) == (steps == 3)
+    assert all(len(m._forward_hooks) == 0 and len(m._forward_pre_hooks) == 0 for m in model.modules())
+    assert "step" not in opt.__dict__
