@@ -8,7 +8,6 @@
 // regenerate the same file, which test/unit/csv-scan.test.ts checks. Usage:
 // `node scripts/build-csv-wasm.js [--check]`.
 'use strict';
-const fs = require('node:fs');
 const path = require('node:path');
 
 const OUT = path.join(__dirname, '..', 'src', 'engine', 'data', 'csv-scan-wasm.ts');
@@ -245,15 +244,4 @@ ${lines}
 
 module.exports = { buildCsvWasmSource, OUT };
 
-if (require.main === module) {
-  buildCsvWasmSource().then((src) => {
-    if (process.argv.includes('--check')) {
-      const same = fs.existsSync(OUT) && fs.readFileSync(OUT, 'utf8') === src;
-      console.log(same ? 'csv-scan-wasm.ts is up to date' : 'csv-scan-wasm.ts is stale: run node scripts/build-csv-wasm.js');
-      process.exitCode = same ? 0 : 1;
-    } else {
-      fs.writeFileSync(OUT, src);
-      console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
-    }
-  });
-}
+if (require.main === module) require('./generated-source').writeOrCheck(OUT, buildCsvWasmSource, 'scripts/build-csv-wasm.js');

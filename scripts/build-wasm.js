@@ -3,7 +3,6 @@
 // so the extension build needs no extra step). Deterministic: the same inputs regenerate the same file,
 // which test/unit/kernels-wasm.test.ts checks. Usage: `node scripts/build-wasm.js [--check]`.
 'use strict';
-const fs = require('node:fs');
 const path = require('node:path');
 
 /**
@@ -1237,15 +1236,4 @@ ${builds.join('\n')}
 
 module.exports = { buildWasmSource, watText, OUT };
 
-if (require.main === module) {
-  buildWasmSource().then((src) => {
-    if (process.argv.includes('--check')) {
-      const same = fs.existsSync(OUT) && fs.readFileSync(OUT, 'utf8') === src;
-      console.log(same ? 'wasm-bytes.ts is up to date' : 'wasm-bytes.ts is stale: run node scripts/build-wasm.js');
-      process.exitCode = same ? 0 : 1;
-    } else {
-      fs.writeFileSync(OUT, src);
-      console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
-    }
-  });
-}
+if (require.main === module) require('./generated-source').writeOrCheck(OUT, buildWasmSource, 'scripts/build-wasm.js');
