@@ -83,9 +83,10 @@ test('wasm-simd split over 2 threads matches the reference and is bit-identical 
   };
   check(two, 'float32', 1e-6, place);
   const one = wasmKernels(1)!;
-  // Split by rows ([784, 256, 64]) or, with rows too few for a full sweep each, by columns (the others);
-  // [16, 1001, 300]: few enough rows that B is read in place, its last partial panel packed.
-  for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [67, 129, 300], [16, 1001, 300], [6, 517, 200]] as [number, number, number][]) {
+  // Split by rows ([784, 256, 64], [203, 301, 600]: B packed by the job's first chunks, three slices deep)
+  // or, with rows too few for a full sweep each, by columns (the others); [16, 1001, 300] and, split by
+  // rows, [12, 10, 5000]: few enough rows that B is read in place, each slice's last partial panel packed.
+  for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [203, 301, 600], [67, 129, 300], [16, 1001, 300], [6, 517, 200], [12, 10, 5000]] as [number, number, number][]) {
     for (const op of OPS) {
       for (const accumulate of [false, true]) {
         const a = filled(m * k, 3, 'float32'), b = filled(k * n, 5, 'float32');
@@ -114,6 +115,42 @@ test('wasm-simd split over 2 threads matches the reference and is bit-identical 
       assert.deepEqual(results[1], results[0], `${fused} ${m}x${n}x${k}`);
     }
   }
+});
+
+test('a task given to beside() runs on the caller during the next split product, or at settle()', async () => {
+  const two = wasmKernels(2)!;
+  for (let waited = 0; two.activeThreads() < 2 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  const one = wasmKernels(1)!;
+  const [m, n, k] = [256, 192, 300];
+  const a = filled(m * k, 3, 'float32'), b = filled(k * n, 5, 'float32');
+  const expected = new Float32Array(m * n);
+  one.gemm(m, n, k, a, b, expected, false);
+  const order: string[] = [];
+  const c = new Float32Array(m * n);
+  two.beside(() => order.push('task'));
+  assert.equal(order.length, 0, 'not before a split product');
+  two.gemm(m, n, k, a, b, c, false);
+  order.push('returned');
+  two.settle();
+  assert.deepEqual(order, ['task', 'returned'], 'once, inside the product');
+  assert.deepEqual(c, expected);
+  // no split work: settle() runs it
+  two.beside(() => order.push('settled'));
+  two.gemm(2, 2, 2, new Float32Array(4), new Float32Array(4), new Float32Array(4), false);
+  two.settle();
+  two.settle();
+  assert.deepEqual(order.slice(2), ['settled']);
+  // a throw surfaces once the job's chunks are done (no helper still writes), and the pool goes on
+  two.beside(() => {
+    throw new Error('side task failed');
+  });
+  assert.throws(() => two.gemm(m, n, k, a, b, c, false), /side task failed/);
+  c.fill(0);
+  two.gemm(m, n, k, a, b, c, false);
+  assert.deepEqual(c, expected);
+  // one thread: at once
+  one.beside(() => order.push('now'));
+  assert.equal(order[order.length - 1], 'now');
 });
 
 test('wasm products with B read in place (few rows of A) give the bits of the packed path', () => {

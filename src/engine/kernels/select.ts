@@ -140,6 +140,20 @@ export function kernelGatherRows(kernels: Kernels, src: Float64Array, order: Int
   return isWasm(kernels) && dst instanceof Float32Array && kernels.gatherRows(src, order, start, rows, width, dst);
 }
 
+/**
+ * Runs `task` beside the next product or update the wasm path splits across threads (the task must not
+ * depend on its result, nor run split work itself), or at kernelSettle; at once on any other path.
+ */
+export function kernelBeside(kernels: Kernels, task: () => void): void {
+  if (isWasm(kernels)) kernels.beside(task);
+  else task();
+}
+
+/** Runs a task given to kernelBeside that has not run yet. */
+export function kernelSettle(kernels: Kernels): void {
+  if (isWasm(kernels)) kernels.settle();
+}
+
 /** Σ(src[idx[k]] - before[k])² and Σbefore² into out in wasm when all came from kernel memory on the wasm path; false otherwise. */
 export function kernelGatherDiff(kernels: Kernels, src: FloatArray, idx: Int32Array, before: FloatArray, out: Float64Array): boolean {
   return isWasm(kernels) && src instanceof Float32Array && before instanceof Float32Array && kernels.gatherDiff(src, idx, before, out);

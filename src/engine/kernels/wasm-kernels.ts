@@ -38,6 +38,14 @@ export interface WasmKernels extends Kernels {
   /** Threads usable right now (helpers start asynchronously; until then the caller does their share). */
   activeThreads(): number;
   /**
+   * Runs `task` on this thread beside the next product or update split across threads (while the helpers
+   * start on it), or at settle() if none comes first; at once on one thread. The task must not itself run
+   * split work.
+   */
+  beside(task: () => void): void;
+  /** Runs a task given to beside() that no split work has run yet. */
+  settle(): void;
+  /**
    * One Adam update with float32 moments, 4 lanes at a time: m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g²,
    * w -= stepSize·m / (√v·invSqrtC2 + ε). All four arrays must live in this heap (allocKernelBuffer);
    * returns Σw after the update (non-finite when any weight is), or null when an array is elsewhere.
@@ -115,7 +123,7 @@ const IN_PLACE_B_MAX_ROWS = 16;
 /** Narrower rows are gathered faster by the caller's loop than by a typed-array copy per row. */
 const GATHER_MIN_WIDTH = 64;
 /** Below this many multiply-adds a product is not worth waking a helper thread for. */
-export const SPLIT_MIN_MACS = 1 << 19;
+export const SPLIT_MIN_MACS = 1 << 20;
 /** Below this many weights an Adam update is not worth waking a helper thread for. */
 export const SPLIT_MIN_WEIGHTS = 1 << 16;
 
@@ -203,27 +211,25 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     const packed = sPacked.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
     const splitOver = m * n * k >= SPLIT_MIN_MACS ? pool : null;
     const inPlaceB = !bT && m <= IN_PLACE_B_MAX_ROWS;
-    // split by columns, each thread packs the panels of B it computes with
-    const chunksPackB = splitOver !== null && !inPlaceB && splitOver.splitsByColumns(m, n);
+    const ldb = bT ? k : n;
+    const rs = aT ? 1 : k;
+    const ps = aT ? m : 1;
     const fullPanels = n - (n % NR);
-    // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1; later slices accumulate into C.
+    // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1, and a packed slice of B in L2;
+    // later slices accumulate into C.
     for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      const aSlice = a0 + (aT ? p0 * m : p0) * 4;
-      const rs = aT ? 1 : k;
-      const ps = aT ? m : 1;
+      const aSlice = a0 + p0 * ps * 4;
       const bSlice = b0 + (bT ? p0 : p0 * n) * 4;
-      if (!inPlaceB) {
-        if (!chunksPackB) ex.pack(bSlice, bT ? k : n, kc, n, bT ? 1 : 0, packed);
-      } else if (fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
-      const bp = inPlaceB ? bSlice : packed;
-      const ldb = inPlaceB ? n : 0;
       const acc = accumulate || p0 > 0 ? 1 : bias ? biasMode : 0;
+      if (inPlaceB && fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
       if (splitOver) {
-        splitOver.gemm(ex, aSlice, rs, ps, pa, m, n, kc, bp, pc, acc, tmp, bias, ldb, packed, bSlice, bT ? k : n, bT ? 1 : 0, chunksPackB);
+        // the threads pack B (when not read in place) as part of the split
+        splitOver.gemm(ex, aSlice, rs, ps, pa, m, n, kc, packed, pc, acc, tmp, bias, bSlice, ldb, bT ? 1 : 0, inPlaceB, packed);
       } else {
+        if (!inPlaceB) ex.pack(bSlice, ldb, kc, n, bT ? 1 : 0, packed);
         ex.packA(aSlice, rs, ps, m, kc, pa);
-        ex.gemm(m, n, kc, pa, bp, pc, acc, tmp, bias, ldb, packed, 0, n);
+        ex.gemm(m, n, kc, pa, inPlaceB ? bSlice : packed, pc, acc, tmp, bias, inPlaceB ? n : 0, packed, 0, n);
       }
     }
     if (!inPlace) c.set(heap.f32.subarray(pc >> 2, (pc >> 2) + m * n));
@@ -235,6 +241,8 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     conv: wasmConvOps(heap, ex),
     threads: pool ? pool.threads : 1,
     activeThreads: () => (pool ? pool.activeThreads : 1),
+    beside: (task) => (pool ? pool.beside(task) : task()),
+    settle: () => pool?.settle(),
     adam: (w, g, m, v, b1, b2, stepSize, invSqrtC2, eps) => {
       if (!heap.owns(w) || !heap.owns(g) || !heap.owns(m) || !heap.owns(v)) return null;
       const n = Math.min(w.length, g.length, m.length, v.length);

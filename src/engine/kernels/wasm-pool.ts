@@ -1,12 +1,13 @@
-// Splits one wasm GEMM across helper threads by chunks of output rows, or of output columns when the rows
-// are too few to give each chunk a full sweep of the micro-kernel (a dense layer's batch, a convolution's
-// filters: row chunks that short would each stream all of B for a handful of rows), and one Adam update by
-// chunks of weights. Every element is still computed by the same instruction sequence (over the same packed panels)
-// whichever thread takes its chunk, so results are bit-identical for any thread count. Chunks are claimed from a shared counter rather than dealt out in
+// Splits one wasm GEMM (one packed slice of the shared dimension) across helper threads by chunks of output
+// rows, or of output columns when the rows are too few to give each chunk a full sweep of the micro-kernel
+// (a dense layer's batch, a convolution's filters: row chunks that short would each stream all of B for a
+// handful of rows), and one Adam update by chunks of weights. Every element is still computed by the same
+// instruction sequence (over the same packed panels) whichever thread takes its chunk, so results are
+// bit-identical for any thread count. Chunks are claimed from a shared counter rather than dealt out in
 // advance: a helper that is descheduled (the cores are shared with the editor and other processes) or still
 // starting simply claims fewer, and the caller takes the rest instead of waiting for it. Helpers share the
-// wasm memory and sleep in Atomics.wait between jobs; the caller works too and returns once every chunk is
-// done, so the kernels stay synchronous.
+// wasm memory, poll briefly after a job and then sleep in Atomics.wait; the caller works too and returns
+// once every chunk is done, so the kernels stay synchronous.
 import { Worker } from 'node:worker_threads';
 
 // Control words shared by the caller and every helper.
@@ -16,26 +17,95 @@ const CHUNKS = 2; // chunks in the current job
 const CHUNK_ROWS = 3; // rows (a multiple of MR), columns (a multiple of NR) or weights per chunk
 const READY = 4; // helpers that have instantiated the module
 const FAILED = 5; // 1 if a helper threw
-const KIND = 6; // GEMM or ADAM
+const KIND = 6; // GEMM, GEMM_COLUMNS or ADAM
 const SLEEPERS = 7; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
 const CALLER_WAITING = 8; // 1 while the caller sleeps in Atomics.wait on DONE
-const ARGS = 9; // gemm: A (address, row and depth strides), gemm's first 11, then B to pack (address, ld, transposed, 1 if any); adam: w, g, m, v, n, then 5 float32
+const PACKED = 9; // B-packing chunks of the current row-split job finished
+const ARGS = 10; // gemm: the words below; adam: w, g, m, v, n, then 5 float32
+// gemm's arguments, relative to ARGS
+const A = 0; // op(A) element (i, p) at a + 4(i·rs + p·ps)
+const RS = 1;
+const PS = 2;
+const AP = 3; // packed A: a row chunk's rows at ap + 4·row·k; split by columns, all of it, packed by the caller
+const M = 4;
+const N = 5;
+const K = 6;
+const BP = 7; // packed B, panel j at bp + 4·j·k
+const C = 8;
+const ACC = 9;
+const BIAS = 10;
+const B = 11; // B element (p, j) at b + 4(p·ldb + j), or b + 4(j·ldb + p) when transposed
+const LDB = 12;
+const B_TRANS = 13;
+const IN_PLACE = 14; // 1: B read in place (ldb apart), its last partial panel packed by the caller at TAILS
+const TAILS = 15;
+const PACK_CHUNKS = 16; // by rows: the job's first chunks pack B, PACK_COLS columns each, before any row chunk computes
+const PACK_COLS = 17;
 const SUMS = ARGS + 18; // adam: Σw of each chunk, float32
-const MAX_CHUNKS = 64;
+/** Up to 16 threads: four chunks each, and one B-packing chunk each. */
+const MAX_CHUNKS = 80;
 /** Chunk index bits of CLAIM; the other 25 count jobs, so a stale claim cannot match for 2^25 jobs. */
 const INDEX_BITS = 7;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
 /** The index while the caller writes a job: above any chunk count, so nobody claims. */
 const CLOSED = INDEX_MASK;
 const WORDS = SUMS + MAX_CHUNKS;
-const GEMM = 0; // chunks of rows, each packing its own rows of A
-const GEMM_COLUMNS = 1; // chunks of columns over A packed by the caller
+const GEMM = 0; // chunks of rows, each packing its own rows of A, after chunks that pack B
+const GEMM_COLUMNS = 1; // chunks of columns over all of A (packed by the caller), each packing its own panels of B
 const ADAM = 2;
 /** gemm's acc code for a bias per row of C: a chunk of rows starts its bias at its first row. */
 const ROW_BIAS = 3;
 
 /** Chunks per thread: enough that an early finisher can take over part of a slow thread's share. */
 const CHUNKS_PER_THREAD = 4;
+/**
+ * How long a thread out of work polls before it sleeps in Atomics.wait. The split jobs of a training step
+ * are up to a millisecond or two apart (element-wise passes, the loss, the next batch's rows between them),
+ * and a wake from Atomics.wait can take hundreds of microseconds on a virtual machine, so a helper that
+ * slept between them would start every product late.
+ */
+const SPIN_MS = 2;
+
+/**
+ * One chunk of the current job, run by a helper and by the caller alike (the caller compiles the same
+ * source), so there is one definition of what a chunk computes. Returns Σw for an Adam chunk, else 0.
+ */
+const CHUNK_SOURCE = `
+const ctl = new Int32Array(control), f32 = new Float32Array(control);
+const a = (i) => ctl[${ARGS} + i];
+function waitPacked(packs) {
+  const until = performance.now() + ${SPIN_MS};
+  for (let v = Atomics.load(ctl, ${PACKED}); v < packs; v = Atomics.load(ctl, ${PACKED})) {
+    if (performance.now() > until) Atomics.wait(ctl, ${PACKED}, v, 1);
+  }
+}
+return function runChunk(ex, kind, chunk, per, tmp) {
+  if (kind === ${ADAM}) {
+    const off = chunk * per * 4;
+    return ex.adam(a(0) + off, a(1) + off, a(2) + off, a(3) + off, Math.min(per, a(4) - chunk * per), f32[${ARGS + 5}], f32[${ARGS + 6}], f32[${ARGS + 7}], f32[${ARGS + 8}], f32[${ARGS + 9}]);
+  }
+  const n = a(${N}), k = a(${K}), bp = a(${BP}), acc = a(${ACC}), bias = a(${BIAS}), b = a(${B}), ldb = a(${LDB}), bT = a(${B_TRANS});
+  const inPlace = a(${IN_PLACE});
+  if (kind === ${GEMM}) {
+    const packs = a(${PACK_CHUNKS});
+    if (chunk < packs) {
+      const cols = a(${PACK_COLS}), col = chunk * cols;
+      ex.pack(b + (bT ? col * ldb : col) * 4, ldb, k, Math.min(cols, n - col), bT, bp + col * k * 4);
+      Atomics.add(ctl, ${PACKED}, 1);
+      return 0;
+    }
+    if (Atomics.load(ctl, ${PACKED}) < packs) waitPacked(packs);
+    const rs = a(${RS}), row = (chunk - packs) * per, rows = Math.min(per, a(${M}) - row), ap = a(${AP}) + row * k * 4;
+    ex.packA(a(${A}) + row * rs * 4, rs, a(${PS}), rows, k, ap);
+    ex.gemm(rows, n, k, ap, inPlace ? b : bp, a(${C}) + row * n * 4, acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, inPlace ? ldb : 0, a(${TAILS}), 0, n);
+    return 0;
+  }
+  const col = chunk * per, end = Math.min(col + per, n);
+  if (!inPlace) ex.pack(b + (bT ? col * ldb : col) * 4, ldb, k, end - col, bT, bp + col * k * 4);
+  ex.gemm(a(${M}), n, k, a(${AP}), inPlace ? b : bp, a(${C}), acc, tmp, bias, inPlace ? ldb : 0, a(${TAILS}), col, end);
+  return 0;
+};
+`;
 
 /**
  * Runs in each helper: instantiate the same module on the shared memory, then claim chunks of each job
@@ -46,6 +116,7 @@ const CHUNKS_PER_THREAD = 4;
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, tmp } = workerData;
+const runChunk = new Function('control', ${JSON.stringify(CHUNK_SOURCE)})(control);
 const ctl = new Int32Array(control);
 const f32 = new Float32Array(control);
 try {
@@ -54,39 +125,22 @@ try {
   for (;;) {
     const v = Atomics.load(ctl, ${CLAIM});
     if ((v & ${INDEX_MASK}) >= ctl[${CHUNKS}]) {
-      // every chunk claimed: sleep until the next job. Counted among the sleepers before the wait's own
-      // look at CLAIM, so a publish either sees this helper and notifies, or came first and the wait
-      // returns at once; a publish while every helper works skips the wake call.
+      // every chunk claimed: poll a little, then sleep until the next job. Counted among the sleepers
+      // before the wait's own look at CLAIM, so a publish either sees this helper and notifies, or came
+      // first and the wait returns at once; a publish while every helper works or polls skips the wake.
+      const until = performance.now() + ${SPIN_MS};
+      while (Atomics.load(ctl, ${CLAIM}) === v && performance.now() < until);
+      if (Atomics.load(ctl, ${CLAIM}) !== v) continue;
       Atomics.add(ctl, ${SLEEPERS}, 1);
       Atomics.wait(ctl, ${CLAIM}, v);
       Atomics.sub(ctl, ${SLEEPERS}, 1);
       continue;
     }
     const kind = ctl[${KIND}], per = ctl[${CHUNK_ROWS}];
-    if (kind === ${GEMM}) {
-      const a = ctl[${ARGS}], rs = ctl[${ARGS + 1}], ps = ctl[${ARGS + 2}];
-      const m = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}], k = ctl[${ARGS + 5}], ap = ctl[${ARGS + 6}], bp = ctl[${ARGS + 7}];
-      const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}], ldb = ctl[${ARGS + 12}], bt = ctl[${ARGS + 13}];
-      if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
-      const row = (v & ${INDEX_MASK}) * per;
-      const rows = Math.min(per, m - row);
-      ex.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-      ex.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, ldb, bt, 0, n);
-    } else if (kind === ${GEMM_COLUMNS}) {
-      const m = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}], k = ctl[${ARGS + 5}], ap = ctl[${ARGS + 6}], bp = ctl[${ARGS + 7}];
-      const c = ctl[${ARGS + 8}], acc = ctl[${ARGS + 9}], bias = ctl[${ARGS + 11}], ldb = ctl[${ARGS + 12}], bt = ctl[${ARGS + 13}];
-      const bSrc = ctl[${ARGS + 14}], bLd = ctl[${ARGS + 15}], bTrans = ctl[${ARGS + 16}], packB = ctl[${ARGS + 17}];
-      if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
-      const col = (v & ${INDEX_MASK}) * per, end = Math.min(col + per, n);
-      if (packB) ex.pack(bSrc + (bTrans ? col * bLd : col) * 4, bLd, k, end - col, bTrans, bp + col * k * 4);
-      ex.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, col, end);
-    } else {
-      const w = ctl[${ARGS}], g = ctl[${ARGS + 1}], m = ctl[${ARGS + 2}], vs = ctl[${ARGS + 3}], n = ctl[${ARGS + 4}];
-      const b1 = f32[${ARGS + 5}], b2 = f32[${ARGS + 6}], step = f32[${ARGS + 7}], ic2 = f32[${ARGS + 8}], eps = f32[${ARGS + 9}];
-      if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
-      const chunk = v & ${INDEX_MASK}, off = chunk * per * 4;
-      f32[${SUMS} + chunk] = ex.adam(w + off, g + off, m + off, vs + off, Math.min(per, n - chunk * per), b1, b2, step, ic2, eps);
-    }
+    if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
+    const chunk = v & ${INDEX_MASK};
+    const sum = runChunk(ex, kind, chunk, per, tmp);
+    if (kind === ${ADAM}) f32[${SUMS} + chunk] = sum;
     Atomics.add(ctl, ${DONE}, 1);
     if (Atomics.load(ctl, ${CALLER_WAITING})) Atomics.notify(ctl, ${DONE});
   }
@@ -104,13 +158,13 @@ export interface ChunkExports {
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
 }
 
-
-
 export class GemmPool {
   private readonly workers: Worker[];
   private readonly ctl: Int32Array;
   private readonly f32: Float32Array;
+  private readonly runChunk: (own: ChunkExports, kind: number, chunk: number, per: number, tmp: number) => number;
   private generation = 0;
+  private side: (() => void) | null = null;
 
   /**
    * `tmps` gives each helper its own partial-tile scratch address in the shared memory; `tile` is the
@@ -120,6 +174,7 @@ export class GemmPool {
     const control = new SharedArrayBuffer(WORDS * 4);
     this.ctl = new Int32Array(control);
     this.f32 = new Float32Array(control);
+    this.runChunk = new Function('control', CHUNK_SOURCE)(control);
     this.workers = tmps.map((tmp) => {
       const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, tmp } });
       worker.unref();
@@ -145,58 +200,56 @@ export class GemmPool {
   }
 
   /**
-   * C in chunks claimed by whichever thread is free first (the caller, through `own`, included). Split by
-   * rows (splitsByColumns false): whole MR-row blocks, each chunk packing its own
-   * rows of A (op(A) element (i, p) at a + 4(i·rs + p·ps)) into `ap` first, so that packing is split too; B
-   * must be packed already (or read in place: ldb, bt as for the module's gemm). Split by columns: whole
-   * NR-column panels over all of A, which the caller packs first; with `packB`, each chunk packs its own
-   * panels of B (pack's b, ld, t: bSrc, bLd, bTrans) into `bp` first.
+   * C = op(A)·B for one packed slice (k at most the module's slice depth), in chunks claimed by whichever
+   * thread is free first (the caller, through `own`, included). op(A) element (i, p) is at a + 4(i·rs + p·ps);
+   * B element (p, j) at b + 4(p·ldb + j), or b + 4(j·ldb + p) when bT. Split by rows (splitsByColumns
+   * false): the job's first chunks pack B into `bp` (one run of columns per thread), then chunks of whole
+   * MR-row blocks each pack their rows of A into `ap` and compute once B is packed. Split by columns: the
+   * caller packs A into `ap`, then chunks of whole NR-column panels each pack their panels of B. `inPlace`:
+   * B is read in place (not transposed), its last partial panel packed by the caller at `tails` (the module's
+   * gemm's ldb and bt). `acc` and `bias` as for the module's gemm.
    */
-  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number, bSrc: number, bLd: number, bTrans: number, packB: boolean): void {
+  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, b: number, ldb: number, bT: number, inPlace: boolean, tails: number): void {
     const ctl = this.ctl;
     if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
     const { mr, nr } = this.tile;
     const wanted = this.threads * CHUNKS_PER_THREAD;
     const byColumns = this.splitsByColumns(m, n);
-    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : Math.ceil(Math.ceil(m / mr) / wanted) * mr;
-    const chunks = Math.ceil((byColumns ? n : m) / per);
     if (byColumns) own.packA(a, rs, ps, m, k, ap);
+    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : Math.ceil(Math.ceil(m / mr) / wanted) * mr;
+    const packCols = Math.ceil(Math.ceil(n / nr) / this.threads) * nr;
+    const packs = byColumns || inPlace ? 0 : Math.ceil(n / packCols);
+    const chunks = packs + Math.ceil((byColumns ? n : m) / per);
     this.close();
     // word by word: an array literal here would be an allocation per product
-    ctl[ARGS] = a;
-    ctl[ARGS + 1] = rs;
-    ctl[ARGS + 2] = ps;
-    ctl[ARGS + 3] = m;
-    ctl[ARGS + 4] = n;
-    ctl[ARGS + 5] = k;
-    ctl[ARGS + 6] = ap;
-    ctl[ARGS + 7] = bp;
-    ctl[ARGS + 8] = c;
-    ctl[ARGS + 9] = acc;
-    ctl[ARGS + 10] = tmp;
-    ctl[ARGS + 11] = bias;
-    ctl[ARGS + 12] = ldb;
-    ctl[ARGS + 13] = bt;
-    ctl[ARGS + 14] = bSrc;
-    ctl[ARGS + 15] = bLd;
-    ctl[ARGS + 16] = bTrans;
-    ctl[ARGS + 17] = packB ? 1 : 0;
-    this.publish(byColumns ? GEMM_COLUMNS : GEMM, chunks, per);
+    ctl[ARGS + A] = a;
+    ctl[ARGS + RS] = rs;
+    ctl[ARGS + PS] = ps;
+    ctl[ARGS + AP] = ap;
+    ctl[ARGS + M] = m;
+    ctl[ARGS + N] = n;
+    ctl[ARGS + K] = k;
+    ctl[ARGS + BP] = bp;
+    ctl[ARGS + C] = c;
+    ctl[ARGS + ACC] = acc;
+    ctl[ARGS + BIAS] = bias;
+    ctl[ARGS + B] = b;
+    ctl[ARGS + LDB] = ldb;
+    ctl[ARGS + B_TRANS] = bT;
+    ctl[ARGS + IN_PLACE] = inPlace ? 1 : 0;
+    ctl[ARGS + TAILS] = tails;
+    ctl[ARGS + PACK_CHUNKS] = packs;
+    ctl[ARGS + PACK_COLS] = packCols;
+    Atomics.store(ctl, PACKED, 0);
+    const kind = byColumns ? GEMM_COLUMNS : GEMM;
+    this.publish(kind, chunks, per);
+    const sideError = this.runSide();
     for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
-      if (byColumns) {
-        const col = chunk * per;
-        const end = Math.min(col + per, n);
-        if (packB) own.pack(bSrc + (bTrans ? col * bLd : col) * 4, bLd, k, end - col, bTrans, bp + col * k * 4);
-        own.gemm(m, n, k, ap, bp, c, acc, tmp, bias, ldb, bt, col, end);
-      } else {
-        const row = chunk * per;
-        const rows = Math.min(per, m - row);
-        own.packA(a + row * rs * 4, rs, ps, rows, k, ap + row * k * 4);
-        own.gemm(rows, n, k, ap + row * k * 4, bp, c + row * n * 4, acc, tmp, acc === ROW_BIAS ? bias + row * 4 : bias, ldb, bt, 0, n);
-      }
+      this.runChunk(own, kind, chunk, per, tmp);
       Atomics.add(ctl, DONE, 1);
     }
     this.awaitChunks(chunks);
+    if (sideError) throw sideError.error;
   }
 
   /**
@@ -221,15 +274,46 @@ export class GemmPool {
     f32[ARGS + 8] = ic2;
     f32[ARGS + 9] = eps;
     this.publish(ADAM, chunks, per);
+    const sideError = this.runSide();
     for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
-      const off = chunk * per * 4;
-      f32[SUMS + chunk] = own.adam(w + off, g + off, m + off, v + off, Math.min(per, n - chunk * per), b1, b2, step, ic2, eps);
+      f32[SUMS + chunk] = this.runChunk(own, ADAM, chunk, per, 0);
       Atomics.add(ctl, DONE, 1);
     }
     this.awaitChunks(chunks);
+    if (sideError) throw sideError.error;
     let sum = 0;
     for (let c = 0; c < chunks; c++) sum += f32[SUMS + c];
     return sum;
+  }
+
+  /**
+   * Runs `task` on the calling thread while the helpers work on the next job (right after it is published,
+   * before the caller claims chunks of its own), so serial work that does not depend on that job's result
+   * (the next batch's rows) overlaps it; settle() runs it if no job came. The task must not start split work.
+   */
+  beside(task: () => void): void {
+    this.settle();
+    this.side = task;
+  }
+
+  /** Runs the task given to beside() now if no job has run it yet. */
+  settle(): void {
+    const task = this.side;
+    this.side = null;
+    task?.();
+  }
+
+  /** The pending side task, run after a publish; a throw is held until the job's chunks are done. */
+  private runSide(): { error: unknown } | null {
+    const task = this.side;
+    if (!task) return null;
+    this.side = null;
+    try {
+      task();
+      return null;
+    } catch (error) {
+      return { error };
+    }
   }
 
   /** Before a job's arguments are written: a new generation, closed to claims (the previous job is done). */
@@ -261,6 +345,9 @@ export class GemmPool {
   /** Returns once every chunk of the job is done (the helpers' writes then visible). */
   private awaitChunks(chunks: number): void {
     const ctl = this.ctl;
+    // the last chunks usually finish within a poll; a helper's notify would cost a wake
+    const until = performance.now() + SPIN_MS;
+    while (Atomics.load(ctl, DONE) < chunks && performance.now() < until);
     for (let done = Atomics.load(ctl, DONE); done < chunks; done = Atomics.load(ctl, DONE)) {
       if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
       // flagged before the wait's own look at DONE (as the helpers' sleeper count), so a finishing helper
