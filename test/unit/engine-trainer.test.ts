@@ -326,5 +326,6 @@ test('activation buffers are allocated once per batch size and reused on every s
     afterUpdate: () => undefined,
   };
   await train(mlp({ epochs: 3 }), blobData(), { observers: [observer] });
-  for (const [position, buffers] of seen) assert.equal(buffers.size, 2, `layer ${position} used ${buffers.size} buffers`);
+  // the first layer reads the two batch buffers in turn (the next batch is gathered while one trains)
+  for (const [position, buffers] of seen) assert.equal(buffers.size, position === 0 ? 3 : 2, `layer ${position} used ${buffers.size} buffers`);
 });

@@ -14,7 +14,7 @@ import { DenseLayer } from '../layers/dense';
 import { Conv2dLayer } from '../layers/conv2d';
 import { allFinite, BatchCache } from '../layers/buffers';
 import { sigmoid, softmaxRows } from '../layers/activations';
-import { allocKernelBuffer, selectKernels } from '../kernels/select';
+import { allocKernelBuffer, kernelBeside, kernelSettle, selectKernels } from '../kernels/select';
 import { planLoss, type LossPlan } from './losses';
 import { GradientClipper } from './clipping';
 import { createOptimizer } from './optimizers';
@@ -52,6 +52,8 @@ export class Trainer {
   private readonly observed: boolean[];
   private readonly listeners: TrainerListener[] = [];
   private readonly buffers: BatchCache<BatchBuffers>;
+  /** Training steps alternate between `buffers` and these: the next batch is gathered while one trains. */
+  private readonly spare: BatchCache<BatchBuffers>;
   private readonly shuffleRng: Rng;
   private readonly yieldEveryMs: number;
   private readonly threshold: number;
@@ -85,12 +87,14 @@ export class Trainer {
     // A single binary output is a probability after a sigmoid layer (or under MSE), a logit otherwise.
     this.threshold = spec.loss === 'binary-cross-entropy' && lastKind !== 'sigmoid' ? 0 : 0.5;
     const alloc = (n: number) => allocKernelBuffer(this.kernels, this.dtype, n);
-    this.buffers = new BatchCache((batch) => ({
+    const batchBuffers = (batch: number): BatchBuffers => ({
       x: alloc(batch * data.inputs),
       y: alloc(batch * this.width),
       grad: alloc(batch * this.width),
       labels: new Int32Array(batch),
-    }));
+    });
+    this.buffers = new BatchCache(batchBuffers);
+    this.spare = new BatchCache(batchBuffers);
     this.ctx = { step: 0, epoch: 0, batch: 0, loss: 0, lr: 0, spec, layers: this.layers, kernels: this.kernels, gradNormBefore: 0, gradNormAfter: 0, clipped: false };
   }
 
@@ -204,6 +208,11 @@ export class Trainer {
     let nonFinite: NonFiniteReport | null = null;
     let lastYield = performance.now();
 
+    let nextStart = 0;
+    let nextBatch = 0;
+    let nextBuf: BatchBuffers | null = null;
+    const gatherNext = () => gatherBatch(train, this.data.task, this.data.inputs, this.width, order, nextStart, nextBatch, nextBuf!.x, nextBuf!.y, nextBuf!.labels, this.kernels);
+
     epochs: for (let epoch = 0; epoch < this.epochs; epoch++) {
       const epochStart = performance.now();
       const lr = learningRateAt(this.spec.schedule, this.spec.optimizer.lr, epoch, this.epochs);
@@ -211,6 +220,9 @@ export class Trainer {
       this.shuffleRng.shuffle(order);
       let lossSum = 0;
       let correct = 0;
+      let current = this.buffers;
+      let next = this.spare;
+      let gathered = false; // whether `current` holds this step's rows already
       for (let start = 0; start < train.n; start += batchSize) {
         if (this.yieldEveryMs > 0 && performance.now() - lastYield >= this.yieldEveryMs) {
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -222,9 +234,25 @@ export class Trainer {
           break epochs;
         }
         const batch = Math.min(batchSize, train.n - start);
-        const buf = this.buffers.get(batch);
-        gatherBatch(train, this.data.task, this.data.inputs, this.width, order, start, batch, buf.x, buf.y, buf.labels, this.kernels);
-        const failure = this.trainStep(step + 1, epoch + 1, batch, lr, buf);
+        const buf = current.get(batch);
+        if (!gathered) gatherBatch(train, this.data.task, this.data.inputs, this.width, order, start, batch, buf.x, buf.y, buf.labels, this.kernels);
+        nextStart = start + batch;
+        gathered = nextStart < train.n;
+        if (gathered) {
+          nextBatch = Math.min(batchSize, train.n - nextStart);
+          nextBuf = next.get(nextBatch);
+          // on two threads or more, the next rows are copied while the helpers start this step's first product
+          kernelBeside(this.kernels, gatherNext);
+        }
+        let failure: Failure | null;
+        try {
+          failure = this.trainStep(step + 1, epoch + 1, batch, lr, buf);
+        } finally {
+          kernelSettle(this.kernels);
+        }
+        const swap = current;
+        current = next;
+        next = swap;
         if (failure) {
           nonFinite = { step: step + 1, layer: this.refOf(failure.position), stage: failure.stage };
           this.emit({ type: 'non-finite', report: nonFinite });

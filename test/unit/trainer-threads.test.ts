@@ -1,0 +1,75 @@
+// Training split across threads: every step sees its own rows (the next batch is gathered while the
+// current one trains), and two threads give the bits of one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseModel } from '../../src/engine/spec/parse';
+import { loadDataset } from '../../src/engine/data/load';
+import { Trainer } from '../../src/engine/train/trainer';
+
+// products of 96 x 384 x 384 and more: large enough for the pool to split them (and Adam on 384² weights)
+const MODEL = {
+  name: 'wide',
+  seed: 5,
+  data: { source: 'blobs', samples: 700, classes: 3, noise: 0.6, validationSplit: 0.2 },
+  layers: [
+    { type: 'dense', units: 384, activation: 'relu' },
+    { type: 'dense', units: 384, activation: 'tanh' },
+    { type: 'dense', units: 3 },
+  ],
+  loss: 'softmax-cross-entropy',
+  optimizer: { type: 'adam', lr: 0.003 },
+  epochs: 3,
+  batchSize: 96,
+};
+
+async function train(threads: number): Promise<{ batches: string[][]; weights: Float32Array[]; trainRows: string[] }> {
+  const parsed = parseModel(JSON.stringify(MODEL), 'wide.nn.json');
+  if (!parsed.ok) assert.fail(parsed.issues.map((i) => i.message).join('\n'));
+  const data = loadDataset(parsed.spec, {});
+  const batches: string[][] = [];
+  const trainer = new Trainer(parsed.spec, data, {
+    dtype: 'float32',
+    threads,
+    yieldEveryMs: 0,
+    observers: [
+      {
+        wants: () => true,
+        // the rows the first layer read at this step, as float32 pairs
+        afterBackward: (ctx) => {
+          const x = ctx.layers[0].lastInput!;
+          batches.push(Array.from({ length: ctx.batch }, (_, r) => `${x[2 * r]},${x[2 * r + 1]}`));
+        },
+        afterUpdate: () => {},
+      },
+    ],
+  });
+  const kernels = (trainer as unknown as { kernels: { name: string; activeThreads?: () => number } }).kernels;
+  for (let waited = 0; kernels.activeThreads && kernels.activeThreads() < threads && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  assert.match(kernels.name, threads > 1 ? /-x2$/ : /^wasm-[a-z]+$/);
+  await trainer.run();
+  const f32 = (v: number) => Math.fround(v);
+  const trainRows = Array.from({ length: data.train.n }, (_, r) => `${f32(data.train.x[2 * r])},${f32(data.train.x[2 * r + 1])}`);
+  return { batches, weights: trainer.layers.flatMap((l) => l.params.map((p) => Float32Array.from(p.value))), trainRows };
+}
+
+test('each step trains on its own rows: every training row once per epoch, the last batch short', async () => {
+  const { batches, trainRows } = await train(2);
+  const perEpoch = Math.ceil(trainRows.length / MODEL.batchSize);
+  assert.equal(batches.length, MODEL.epochs * perEpoch);
+  const expected = [...trainRows].sort();
+  for (let e = 0; e < MODEL.epochs; e++) {
+    const epoch = batches.slice(e * perEpoch, (e + 1) * perEpoch);
+    assert.equal(epoch[perEpoch - 1].length, trainRows.length % MODEL.batchSize || MODEL.batchSize);
+    assert.deepEqual(epoch.flat().sort(), expected, `epoch ${e + 1} covers the training rows once each`);
+  }
+  // shuffled anew every epoch
+  assert.notDeepEqual(batches[0], batches[perEpoch]);
+});
+
+test('two threads train to the bits of one', async () => {
+  const one = await train(1);
+  const two = await train(2);
+  assert.deepEqual(two.batches, one.batches);
+  assert.equal(two.weights.length, one.weights.length);
+  for (let i = 0; i < one.weights.length; i++) assert.deepEqual(two.weights[i], one.weights[i], `parameter ${i}`);
+});
