@@ -29,12 +29,19 @@ const withTorchThreads = !args.includes('--no-torch-threads');
 const withCnn = !args.includes('--no-cnn') && (!filters || filters.some((f) => 'cnn'.includes(f)));
 
 const WARMUP = 2;
-const ROUNDS = 6;
+const ROUNDS = 10;
+/**
+ * A pause after every round, for every engine: OpenBLAS's threads keep spinning for about 2^28 cycles after
+ * their last call (our helpers for a few milliseconds), and a round is well under a second, so without it
+ * the next engine in the rotation shares the cores with the previous one's spinning threads.
+ */
+const SETTLE_MS = 250;
 const CORES = os.availableParallelism();
 
 /**
- * The engines are measured round-robin (one round of each, ROUNDS times; PyTorch in its own processes, one
- * per thread configuration, serving rounds) so a load change on the shared machine hits all of them alike;
+ * The engines are measured round-robin (one round of each, ROUNDS times, each round starting one engine
+ * later; PyTorch in its own processes, one per thread configuration, serving rounds) so a load change on the
+ * shared machine hits all of them alike;
  * tf.js cpu (a second tf.js backend, too slow to interleave) runs once per case afterwards.
  */
 async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
@@ -54,9 +61,12 @@ async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
   const rates = sessions.map(() => [] as number[]);
   try {
     for (let r = 0; r < WARMUP + ROUNDS; r++) {
-      for (let s = 0; s < sessions.length; s++) {
+      // each round starts one engine later, so no engine always follows the same one
+      for (let i = 0; i < sessions.length; i++) {
+        const s = (i + r) % sessions.length;
         const rate = await sessions[s].session.round();
         if (r >= WARMUP) rates[s].push(rate);
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       }
     }
   } finally {

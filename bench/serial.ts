@@ -3,8 +3,7 @@
 // large Adam updates) and outside it, measured by timing each kernel call around a few epochs. On one
 // thread the outside share is the serial fraction that bounds what more threads can give (Amdahl); on two
 // it is the time spent outside parallel regions. Wall-clock thread scaling cannot be read on a loaded
-// machine; these shares can (both parts slow down alike). The split products include packing B, which the
-// calling thread does alone, so the serial fraction is slightly above the outside share.
+// machine; these shares can (both parts slow down alike).
 import { benchCases, dataset, modelSpec } from './cases';
 import { Trainer } from '../src/engine/train/trainer';
 import type { WasmKernels } from '../src/engine/kernels/wasm-kernels';
