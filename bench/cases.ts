@@ -20,7 +20,7 @@ export interface BenchCase {
   batchNorm: boolean;
   batch: number;
   data: BenchData;
-  /** Samples per measured round (one pass over the data). */
+  /** Samples per epoch (one pass over the data); a round of our engine or PyTorch is whole epochs. */
   epochSamples: number;
 }
 

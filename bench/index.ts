@@ -20,6 +20,8 @@ interface Row {
   /** Which measurement the row is, for the ratios. */
   role: 'ours1' | 'oursN' | 'probes' | 'plain1' | 'tiled' | 'tfjsWasm' | 'tfjsCpu' | 'torch1' | 'torchN';
   summary: Summary;
+  /** Samples/s of each measured round, in round order. */
+  rates: number[];
 }
 
 const args = process.argv.slice(2);
@@ -73,7 +75,7 @@ async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
     tfWasm.dispose();
     for (const { s } of torches) s.dispose();
   }
-  const rows: Row[] = sessions.map(({ engine, role }, s) => ({ engine, role, summary: summarize(rates[s]) }));
+  const rows: Row[] = sessions.map(({ engine, role }, s) => ({ engine, role, summary: summarize(rates[s]), rates: rates[s] }));
   if (withTfjsCpu) {
     const cpu = await tfjsSession(c, 'cpu', Math.min(c.epochSamples, 512));
     const cpuRates: number[] = [];
@@ -82,7 +84,7 @@ async function measure(c: BenchCase, torch: boolean): Promise<Row[]> {
       if (r > 0) cpuRates.push(rate);
     }
     cpu.dispose();
-    rows.push({ engine: 'tfjs-cpu', role: 'tfjsCpu', summary: summarize(cpuRates) });
+    rows.push({ engine: 'tfjs-cpu', role: 'tfjsCpu', summary: summarize(cpuRates), rates: cpuRates });
   }
   for (const r of rows) console.error(`  ${c.id}  ${r.engine}: ${fmtRate(r.summary)} samples/s`);
   return rows;
@@ -100,14 +102,21 @@ function ratiosOf(rows: Row[]): Record<string, number | null> {
   const torch1 = med('torch1');
   const torchBest = Math.max(torch1 ?? 0, med('torchN') ?? 0) || null;
   const over = (a: number, b: number | null) => (b ? a / b : null);
+  // Our own configurations against each other: the median of the per-round ratios. They run next to each
+  // other in every round, so a round's ratio sees one machine state, where the rates drift between rounds.
+  const paired = (a: Row['role'], b: Row['role']) => {
+    const ra = rows.find((r) => r.role === a)?.rates;
+    const rb = rows.find((r) => r.role === b)?.rates;
+    return ra && rb ? summarize(ra.map((x, i) => x / rb[i])).median : null;
+  };
   return {
     oursBestOverTorchBest: r2(over(best, torchBest)),
     ours1tOverTorch1t: r2(over(one, torch1)),
     oursBestOverTfjsWasm: r2(over(best, med('tfjsWasm'))),
     oursBestOverTfjsCpu: r2(over(best, med('tfjsCpu'))),
-    threadsOverOne: r2(over(med('oursN') ?? one, one)),
-    relaxedOverPlain: r2(over(one, med('plain1'))),
-    probesKeep: Number(((med('probes') ?? NaN) / (med('oursN') ?? NaN)).toFixed(3)),
+    threadsOverOne: r2(paired('oursN', 'ours1') ?? 1),
+    relaxedOverPlain: r2(paired('ours1', 'plain1')),
+    probesKeep: Number((paired('probes', 'oursN') ?? NaN).toFixed(3)),
   };
 }
 

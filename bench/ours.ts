@@ -1,4 +1,4 @@
-// Our engine through the real Trainer (shuffle, gather, forward, loss, backward, Adam), one epoch per round,
+// Our engine through the real Trainer (shuffle, gather, forward, loss, backward, Adam), whole epochs per round,
 // optionally with the probe observer at the extension's default cadence.
 import { Trainer } from '../src/engine/train/trainer';
 import { ProbeObserver } from '../src/engine/probes/observer';
@@ -7,6 +7,12 @@ import { type BenchCase, dataset, modelSpec } from './cases';
 
 /** The engine's default cadence, which the extension's `nnDebugger.probeEvery` default matches. */
 export const PROBE_EVERY = DEFAULT_PROBE_EVERY;
+
+/**
+ * A round trains whole epochs until at least this long (PyTorch's rounds too): an epoch of the spiral or of
+ * the MLPs is tens of milliseconds, short enough for one burst of the shared machine's load to decide it.
+ */
+export const MIN_ROUND_MS = 300;
 
 export interface OursOptions {
   probes: boolean;
@@ -31,11 +37,11 @@ function withEnv<T>(vars: Record<string, string | undefined>, run: () => Promise
 export interface Session {
   /** What actually ran (the kernel path the trainer picked). */
   label: string;
-  /** Trains one round (one epoch) and returns its samples/s. */
+  /** Trains one round (whole epochs, at least MIN_ROUND_MS) and returns its samples/s. */
   round(): Promise<number>;
 }
 
-/** A Trainer kept across rounds: each round is one more epoch of the same run (weights and Adam state carry on). */
+/** A Trainer kept across rounds: each round is more epochs of the same run (weights and Adam state carry on). */
 export async function oursSession(c: BenchCase, opt: OursOptions): Promise<Session> {
   const env = { NN_DEBUGGER_KERNELS: opt.kernel ?? process.env.NN_DEBUGGER_KERNELS };
   // The kernel path is chosen when the trainer is built, so the overrides only need to hold for that.
@@ -43,16 +49,18 @@ export async function oursSession(c: BenchCase, opt: OursOptions): Promise<Sessi
     const observers = opt.probes ? [new ProbeObserver(PROBE_EVERY, () => undefined)] : [];
     return new Trainer(modelSpec(c), dataset(c.data), { epochs: 1, observers, dtype: 'float32', threads: opt.threads });
   });
-  let rate = 0;
+  let ms = 0;
   trainer.on((e) => {
-    if (e.type === 'epoch') rate = e.metrics.samplesPerSecond;
+    if (e.type === 'epoch') ms += e.metrics.durationMs;
     if (e.type === 'non-finite') throw new Error(`${c.id}: non-finite at step ${e.report.step}`);
   });
   return {
     label: trainer.summary().kernel,
     round: async () => {
-      await trainer.run();
-      return rate;
+      ms = 0;
+      let epochs = 0;
+      for (; ms < MIN_ROUND_MS || epochs === 0; epochs++) await trainer.run();
+      return (epochs * c.epochSamples * 1000) / ms;
     },
   };
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { BenchCase } from './cases';
-import type { Session } from './ours';
+import { MIN_ROUND_MS, type Session } from './ours';
 
 const PYTHON = '/usr/bin/python3';
 export const TORCH_INSTALL_HINT = 'sudo apt-get install -y python3-torch libopenblas0-pthread   (Debian; the bench then adds the PyTorch column, with OpenBLAS as PyTorch users have it)';
@@ -42,7 +42,8 @@ export function torchConfigs(cores: number): TorchThreads[] {
 export const torchLabel = (t: TorchThreads) => `pytorch ${t.torch} thread${t.torch > 1 ? 's' : ''}, openblas ${t.blas}`;
 
 /**
- * A PyTorch process for one case and thread configuration that trains one epoch per round, so its rounds
+ * A PyTorch process for one case and thread configuration that trains whole epochs for at least
+ * MIN_ROUND_MS per round, so its rounds
  * interleave with the other engines' (a load change on the shared machine then hits every engine alike).
  */
 export async function torchSession(c: BenchCase, threads: TorchThreads): Promise<Session & { dispose(): void }> {
@@ -64,7 +65,7 @@ export async function torchSession(c: BenchCase, threads: TorchThreads): Promise
   return {
     label: torchLabel(threads),
     round: async () => {
-      child.stdin!.write('round\n');
+      child.stdin!.write(`round ${MIN_ROUND_MS / 1000}\n`);
       return (await next()).rate as number;
     },
     dispose: () => {
