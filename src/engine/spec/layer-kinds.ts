@@ -46,6 +46,13 @@ export interface LayerTraits {
   spatialInput: boolean;
   /** Leaves the activation that follows a weight layer unchanged (dropout, normalisation, pooling, flatten). */
   passThrough: boolean;
+  /**
+   * A finite input always gives a finite output ('forward'), and a finite output gradient a finite input
+   * gradient too ('both'): the step runner need not check what such a layer writes for NaN or ±Inf, since
+   * it cannot be the first to produce one. Layers that sum or scale their input (average pooling on the
+   * float64 path, dropout's 1/(1-rate), leaky ReLU with a slope above 1) can overflow and are null.
+   */
+  keepsFinite: 'forward' | 'both' | null;
 }
 
 /** The layer's position and name as LayerSpec carries them. */
@@ -74,7 +81,7 @@ export interface LayerKindDescriptor<S extends LayerSpec = LayerSpec> {
 
 // ---- shared fields and builders --------------------------------------------------------------------------
 
-const NO_TRAITS: LayerTraits = { hasWeights: false, activation: null, normalization: null, spatialInput: false, passThrough: true };
+const NO_TRAITS: LayerTraits = { hasWeights: false, activation: null, normalization: null, spatialInput: false, passThrough: true, keepsFinite: null };
 const same = (_: LayerSpec, input: Shape): Shape => input;
 const noParams = (): number => 0;
 const noFans = (): null => null;
@@ -233,7 +240,8 @@ function pool(kind: 'maxpool' | 'avgpool', doc: string): LayerKindDescriptor<Poo
       size: pairField('Window size', 2),
       stride: pairField('Step between windows (default: the window size)'),
     }),
-    traits: { ...NO_TRAITS, spatialInput: true },
+    // the max of finite values is finite; its gradient sums where windows overlap, which can overflow
+    traits: { ...NO_TRAITS, spatialInput: true, keepsFinite: kind === 'maxpool' ? 'forward' : null },
     toSpecs: (p, base) => [{ ...base, kind, size: pair(p.size), stride: pair(p.stride ?? p.size) }],
     outputShape(spec, input) {
       const bad = needSpatial(kind, input);
@@ -261,7 +269,7 @@ const globalavgpool: LayerKindDescriptor<GlobalAvgPoolSpec> = {
 const flatten: LayerKindDescriptor<FlattenSpec> = {
   kind: 'flatten',
   field: obj('Flattens [C, H, W] into C·H·W features, channel-major (a dense layer after an image layer does this implicitly).', { name: layerName() }),
-  traits: NO_TRAITS,
+  traits: { ...NO_TRAITS, keepsFinite: 'both' },
   toSpecs: (_, base) => [{ ...base, kind: 'flatten' }],
   outputShape: (_, input) => [shapeSize(input)],
   paramCount: noParams,
@@ -353,13 +361,21 @@ const ACTIVATION_TRAIT: Record<ActivationKind, LayerTraits['activation']> = {
   sigmoid: 'sigmoid', tanh: 'tanh', relu: 'relu', 'leaky-relu': 'relu', relu6: 'relu', linear: 'linear', softmax: 'softmax',
 };
 
+/**
+ * Bounded or clamped activations and the identity keep finite values finite both ways; softmax's gradient
+ * sums over a sample's outputs, and leaky ReLU's slope may exceed 1.
+ */
+const ACTIVATION_KEEPS_FINITE: Record<ActivationKind, LayerTraits['keepsFinite']> = {
+  sigmoid: 'both', tanh: 'both', relu: 'both', 'leaky-relu': null, relu6: 'both', linear: 'both', softmax: 'forward',
+};
+
 function activation(kind: ActivationKind): LayerKindDescriptor<ActivationSpec> {
   const properties: Record<string, Field> = { name: layerName() };
   if (kind === 'leaky-relu') properties.alpha = nonNegative('Slope for negative inputs.', LEAKY_ALPHA);
   return {
     kind,
     field: obj(`${ACTIVATION_DOC[kind]} Activation layer.`, properties),
-    traits: { ...NO_TRAITS, activation: ACTIVATION_TRAIT[kind], passThrough: false },
+    traits: { ...NO_TRAITS, activation: ACTIVATION_TRAIT[kind], passThrough: false, keepsFinite: ACTIVATION_KEEPS_FINITE[kind] },
     toSpecs: (p, base) => [{ ...base, kind, alpha: (p.alpha as number | undefined) ?? LEAKY_ALPHA, shorthand: false }],
     // softmax runs over all values of a sample, so it keeps the shape too
     outputShape: same,

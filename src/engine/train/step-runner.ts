@@ -11,6 +11,7 @@ import { addRegularizationGradients } from './regularization';
 import type { GradientClipper } from './clipping';
 import type { Optimizer } from './optimizers';
 import { TensorSnapshot } from './snapshot';
+import { descriptorOf } from '../spec/layer-kinds';
 
 export type Stage = NonFiniteReport['stage'];
 
@@ -36,6 +37,9 @@ export class StepRunner {
    * step. (Early stopping restores older weights only as training ends, so it never invalidates it.)
    */
   private weightBound: number;
+  /** Per layer: whether its output, and its input gradient, can be the first non-finite values (LayerTraits.keepsFinite). */
+  private readonly checkOutput: boolean[];
+  private readonly checkInputGradient: boolean[];
 
   constructor(
     private readonly layers: readonly Layer[],
@@ -52,6 +56,11 @@ export class StepRunner {
       }
     });
     this.beforeUpdate = new TensorSnapshot(layers, false);
+    // The first layer's input is the data, which nothing has checked; after it, every layer's input is finite
+    // once the step got that far (checked, or written by a layer that keeps finite values finite).
+    const keeps = layers.map((l) => descriptorOf(l.spec).traits.keepsFinite);
+    this.checkOutput = keeps.map((k, i) => i === 0 || k === null);
+    this.checkInputGradient = keeps.map((k) => k !== 'both');
     this.weightBound = maxAbs(this.params);
   }
 
@@ -65,7 +74,7 @@ export class StepRunner {
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i];
       a = layer.forward(a, batch, training);
-      if (training && !allFinite(a, batch * layer.outputSize)) return i;
+      if (training && this.checkOutput[i] && !allFinite(a, batch * layer.outputSize)) return i;
     }
     return -1;
   }
@@ -84,7 +93,7 @@ export class StepRunner {
       g = layer.backward(g, batch);
       // Input gradients are activation-sized, so checking each is cheap; parameter gradients are checked
       // through the global norm the clipper computes anyway (finite exactly when every entry is).
-      if (i > 0 && !allFinite(g, batch * layer.inputSize)) return { stage: 'backward', position: this.firstBadGradient(top, i) ?? i };
+      if (i > 0 && this.checkInputGradient[i] && !allFinite(g, batch * layer.inputSize)) return { stage: 'backward', position: this.firstBadGradient(top, i) ?? i };
     }
     addRegularizationGradients(this.params);
     this.clipper.apply(this.params);
