@@ -1,9 +1,19 @@
 // Our engine through the real Trainer (shuffle, gather, forward, loss, backward, Adam), whole epochs per round,
-// optionally with the probe observer at the extension's default cadence.
-import { Trainer } from '../src/engine/train/trainer';
-import { ProbeObserver } from '../src/engine/probes/observer';
+// optionally with the probe observer at the extension's default cadence; bundled, as the extension runs it.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { DEFAULT_PROBE_EVERY } from '../src/engine/session';
 import { type BenchCase, dataset, modelSpec } from './cases';
+import { bundledScript } from './bundle';
+import type * as Engine from './engine-entry';
+
+let engine: typeof Engine | null = null;
+
+/** The engine bundled once per bench process (bench/engine-entry.ts). */
+function bundledEngine(): typeof Engine {
+  engine ??= createRequire(__filename)(bundledScript(path.join(__dirname, 'engine-entry.ts'))) as typeof Engine;
+  return engine;
+}
 
 /** The engine's default cadence, which the extension's `nnDebugger.probeEvery` default matches. */
 export const PROBE_EVERY = DEFAULT_PROBE_EVERY;
@@ -45,6 +55,7 @@ export interface Session {
 export async function oursSession(c: BenchCase, opt: OursOptions): Promise<Session> {
   const env = { NN_DEBUGGER_KERNELS: opt.kernel ?? process.env.NN_DEBUGGER_KERNELS };
   // The kernel path is chosen when the trainer is built, so the overrides only need to hold for that.
+  const { Trainer, ProbeObserver } = bundledEngine();
   const trainer = await withEnv(env, async () => {
     const observers = opt.probes ? [new ProbeObserver(PROBE_EVERY, () => undefined)] : [];
     return new Trainer(modelSpec(c), dataset(c.data), { epochs: 1, observers, dtype: 'float32', threads: opt.threads });
