@@ -22,7 +22,8 @@ const MODEL = {
   batchSize: 96,
 };
 
-async function train(threads: number): Promise<{ batches: string[][]; weights: Float32Array[]; trainRows: string[] }> {
+/** `predictBetween`: after every step, predictions on batch-sized inputs, as the panel's pictures run them. */
+async function train(threads: number, predictBetween = false): Promise<{ batches: string[][]; weights: Float32Array[]; trainRows: string[] }> {
   const parsed = parseModel(JSON.stringify(MODEL), 'wide.nn.json');
   if (!parsed.ok) assert.fail(parsed.issues.map((i) => i.message).join('\n'));
   const data = loadDataset(parsed.spec, {});
@@ -46,6 +47,12 @@ async function train(threads: number): Promise<{ batches: string[][]; weights: F
   const kernels = (trainer as unknown as { kernels: { name: string; activeThreads?: () => number } }).kernels;
   for (let waited = 0; kernels.activeThreads && kernels.activeThreads() < threads && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   assert.match(kernels.name, threads > 1 ? /-x2$/ : /^wasm-[a-z]+$/);
+  if (predictBetween) {
+    const grid = new Float64Array(MODEL.batchSize * 2).map((_, i) => (i % 7) - 3);
+    trainer.on((e) => {
+      if (e.type === 'step') trainer.predict(grid, MODEL.batchSize);
+    });
+  }
   await trainer.run();
   const f32 = (v: number) => Math.fround(v);
   const trainRows = Array.from({ length: data.train.n }, (_, r) => `${f32(data.train.x[2 * r])},${f32(data.train.x[2 * r + 1])}`);
@@ -64,6 +71,13 @@ test('each step trains on its own rows: every training row once per epoch, the l
   }
   // shuffled anew every epoch
   assert.notDeepEqual(batches[0], batches[perEpoch]);
+});
+
+test('predictions between steps, as the panel pictures run them, leave the gathered next batch alone', async () => {
+  const plain = await train(2);
+  const predicted = await train(2, true);
+  assert.deepEqual(predicted.batches, plain.batches);
+  for (let i = 0; i < plain.weights.length; i++) assert.deepEqual(predicted.weights[i], plain.weights[i], `parameter ${i}`);
 });
 
 test('two threads train to the bits of one', async () => {

@@ -51,9 +51,10 @@ export class Trainer {
   private readonly observers: TrainingObserver[];
   private readonly observed: boolean[];
   private readonly listeners: TrainerListener[] = [];
+  /** Evaluation's and predictions' batches, which may run between training steps (the panel's pictures). */
   private readonly buffers: BatchCache<BatchBuffers>;
-  /** Training steps alternate between `buffers` and these: the next batch is gathered while one trains. */
-  private readonly spare: BatchCache<BatchBuffers>;
+  /** Training steps alternate between these two: the next batch is gathered while one trains. */
+  private readonly trainBuffers: readonly [BatchCache<BatchBuffers>, BatchCache<BatchBuffers>];
   private readonly shuffleRng: Rng;
   private readonly yieldEveryMs: number;
   private readonly threshold: number;
@@ -94,7 +95,7 @@ export class Trainer {
       labels: new Int32Array(batch),
     });
     this.buffers = new BatchCache(batchBuffers);
-    this.spare = new BatchCache(batchBuffers);
+    this.trainBuffers = [new BatchCache(batchBuffers), new BatchCache(batchBuffers)];
     this.ctx = { step: 0, epoch: 0, batch: 0, loss: 0, lr: 0, spec, layers: this.layers, kernels: this.kernels, gradNormBefore: 0, gradNormAfter: 0, clipped: false };
   }
 
@@ -220,8 +221,7 @@ export class Trainer {
       this.shuffleRng.shuffle(order);
       let lossSum = 0;
       let correct = 0;
-      let current = this.buffers;
-      let next = this.spare;
+      let [current, next] = this.trainBuffers;
       let gathered = false; // whether `current` holds this step's rows already
       for (let start = 0; start < train.n; start += batchSize) {
         if (this.yieldEveryMs > 0 && performance.now() - lastYield >= this.yieldEveryMs) {
