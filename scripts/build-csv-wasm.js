@@ -1,7 +1,7 @@
 // Generates the WebAssembly module that scans a streamed CSV file's bytes (src/engine/data/csv-scan.ts
-// loads it): `skipLines` passes over the rows a sampling reservoir skips, 64 bytes at a time with SIMD
-// (line feeds found by i8x16.eq + any_true, counted by bitmask + popcnt), and `parseRow` parses a plain row's numbers
-// with the same arithmetic as csv-fast.ts. Writes WAT text, assembles it with the `wabt` npm package and
+// loads it): `selectLines` walks the lines of a sampled file's chunk, 64 bytes at a time with SIMD (line
+// feeds found by i8x16.eq + bitmask, one hash per line), stopping at the rows the sample copies, and
+// `parseRow` parses a plain row's numbers with the same arithmetic as csv-fast.ts. Writes WAT text, assembles it with the `wabt` npm package and
 // embeds the bytes in src/engine/data/csv-scan-wasm.ts (committed generated source, so the build needs no
 // extra step). Kept apart from scripts/build-wasm.js: the float kernels share a memory across threads,
 // while this module owns a small private one holding the read buffer. Deterministic: the same inputs
@@ -14,7 +14,10 @@ const OUT = path.join(__dirname, '..', 'src', 'engine', 'data', 'csv-scan-wasm.t
 
 /** Memory layout (byte addresses): results, the powers of ten, one parsed row, then the read buffer. */
 const LAYOUT = {
-  /** i32 results of the last call: [0] lines counted, [4, 8) a class cell's bytes, [12] the target cell's offset. */
+  /**
+   * i32 results of the last call: [0] lines passed, [4, 8) a class cell's bytes, [12] the target cell's
+   * offset, [16] where selectLines stopped (the selected line's line feed, NONE or TOO_LONG) and [20] its key.
+   */
   results: 0,
   pow10: 64,
   /** One row's values as f64: the features in order, a regression target after them. */
@@ -26,68 +29,70 @@ LAYOUT.buffer = Math.ceil((LAYOUT.row + 8 * LAYOUT.maxColumns) / 4096) * 4096;
 
 const LF = 10;
 const splat = (b) => `(v128.const i8x16 ${Array(16).fill(b).join(' ')})`;
-/** A line may be blank (String.trim decides) only if it starts with a control byte, a space or a non-ASCII byte. */
-const mayBeBlank = (b) => `(i32.or (i32.lt_u ${b} (i32.const 33)) (i32.gt_u ${b} (i32.const 126)))`;
-
-/** What happens at a line feed at `$nl`: the line it ends is counted, unless it is too long; stops after the k-th or before a line that may be blank. */
-const atLineFeed = `
-        (br_if $stop (i32.gt_u (i32.sub (local.get $nl) (local.get $line)) (local.get $maxLine)))
-        (local.set $count (i32.add (local.get $count) (i32.const 1)))
-        (local.set $line (i32.add (local.get $nl) (i32.const 1)))
-        (br_if $stop (i32.eq (local.get $count) (local.get $k)))
-        (if (i32.lt_u (local.get $line) (local.get $end))
-          (then (br_if $stop ${mayBeBlank('(i32.load8_u (local.get $line))')})))`;
-
 /** Four v128 lane masks (16 bytes each, in order) as one 64-bit mask, bit i for byte i. */
 const mask64 = (lanes) =>
   lanes.map((v, i) => (i === 0 ? `(i64.extend_i32_u (i8x16.bitmask ${v}))` : `(i64.shl (i64.extend_i32_u (i8x16.bitmask ${v})) (i64.const ${16 * i}))`)).reduce((x, y) => `(i64.or ${x} ${y})`);
 const quads = [0, 1, 2, 3];
 const lineFeeds = (q) => `(i8x16.eq (v128.load offset=${16 * q} (local.get $p)) ${splat(LF)})`;
-const blankStarts = (q) => `(v128.or (i8x16.lt_u (local.tee $next (v128.load offset=${16 * q + 1} (local.get $p))) ${splat(33)}) (i8x16.gt_u (local.get $next) ${splat(126)}))`;
+
+/** selectLines' results[16] when no line was selected, and when the line at the returned position is longer than maxLine. */
+const SELECT = { none: -1, tooLong: -2 };
+
+/** $h = MurmurHash3's 32-bit finalizer of $h (Math.imul and >>> in csv-sample-scan.ts's rowKey). */
+const fmix32 = `
+          (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+          (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
+          (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))))
+          (local.set $h (i32.mul (local.get $h) (i32.const 0xc2b2ae35)))
+          (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))`;
+
+/** At the line feed `$nl` ending the line at `$line`: count it, then stop at it if it is too long or its key is at most $tau. */
+const atSelectedLineFeed = `
+        (if (i32.gt_u (i32.sub (local.get $nl) (local.get $line)) (local.get $maxLine)) (then
+          (i32.store (i32.const ${LAYOUT.results + 16}) (i32.const ${SELECT.tooLong}))
+          (br $stop)))
+        (local.set $count (i32.add (local.get $count) (i32.const 1)))
+        ;; the row's key: fmix32(fmix32(lo ^ s0) ^ hi ^ s1) of its byte offset in the file
+        (local.set $off (i64.trunc_f64_u (f64.add (local.get $base) (f64.convert_i32_u (local.get $line)))))
+        (local.set $h (i32.xor (i32.wrap_i64 (local.get $off)) (local.get $s0)))${fmix32}
+        (local.set $h (i32.xor (i32.xor (local.get $h) (i32.wrap_i64 (i64.shr_u (local.get $off) (i64.const 32)))) (local.get $s1)))${fmix32}
+        (if (i32.le_u (local.get $h) (local.get $tau)) (then
+          (i32.store (i32.const ${LAYOUT.results + 16}) (local.get $nl))
+          (i32.store (i32.const ${LAYOUT.results + 20}) (local.get $h))
+          (br $stop)))
+        (local.set $line (i32.add (local.get $nl) (i32.const 1)))
+        (br_if $stop (i32.ge_u (local.get $line) (local.get $limit)))`;
 
 /**
- * skipLines(start, from, end, k, maxLine) -> stop. The line at `start` begins with a printable byte; line
- * feeds are searched from `from` (the bytes before it were searched already). Counts lines up to the k-th
- * line feed before `end` and returns where the line after the last one counted starts; stops early before
- * a line that may be blank or one longer than `maxLine` (>= 64), which the caller looks at itself. Writes
- * the count to results[0]. 64 bytes are tested for a line feed with four compares and one any_true; a block
- * whose line feeds need none of those checks costs its bit masks and one popcount more.
+ * selectLines(start, end, limit, base, s0, s1, tau, maxLine) -> line. Walks the lines of [start, end) from
+ * the line starting at `start`, counting each, and stops at the first whose key (a hash of its byte offset
+ * in the file, `base` + its address, seeded by s0 and s1) is at most `tau` (unsigned): it returns that
+ * line's start, its line feed in results[16] and its key in results[20]. Otherwise it stops before a line
+ * longer than `maxLine` (results[16] TOO_LONG), once the next line starts at or after `limit`, or at the
+ * line no line feed before `end` ends (results[16] NONE for both), and returns where that line starts.
+ * results[0] counts the lines passed, the selected one included.
  */
-const skipLines = `
-  (func (export "skipLines") (param $start i32) (param $from i32) (param $end i32) (param $k i32) (param $maxLine i32) (result i32)
-    (local $p i32) (local $line i32) (local $count i32) (local $m i64) (local $nl i32) (local $next v128)
-    ${quads.map((q) => `(local $lf${q} v128)`).join(' ')}
+const selectLines = `
+  (func (export "selectLines") (param $start i32) (param $end i32) (param $limit i32) (param $base f64) (param $s0 i32) (param $s1 i32) (param $tau i32) (param $maxLine i32) (result i32)
+    (local $p i32) (local $line i32) (local $count i32) (local $m i64) (local $nl i32) (local $off i64) (local $h i32)
     (local.set $line (local.get $start))
-    (local.set $p (local.get $from))
+    (local.set $p (local.get $start))
+    (i32.store (i32.const ${LAYOUT.results + 16}) (i32.const ${SELECT.none}))
     (block $stop
-      ;; whole blocks; the byte after each block's last one is looked at too (where a line may start), so 65 must be there
       (block $blocksDone (loop $blocks
-        (br_if $blocksDone (i32.gt_u (i32.add (local.get $p) (i32.const 65)) (local.get $end)))
-        ${quads.map((q) => `(local.set $lf${q} ${lineFeeds(q)})`).join('\n        ')}
-        (if (v128.any_true (v128.or (v128.or (local.get $lf0) (local.get $lf1)) (v128.or (local.get $lf2) (local.get $lf3)))) (then
-          (local.set $m ${mask64(quads.map((q) => `(local.get $lf${q})`))})
-          (if (i32.or
-                (i32.or
-                  (i64.ge_u (i64.popcnt (local.get $m)) (i64.extend_i32_u (i32.sub (local.get $k) (local.get $count))))
-                  (i64.ne (i64.and (local.get $m) ${mask64(quads.map(blankStarts))}) (i64.const 0)))
-                ;; only the block's first line can be long: the others start and end inside it
-                (i32.gt_u (i32.sub (i32.add (local.get $p) (i32.wrap_i64 (i64.ctz (local.get $m)))) (local.get $line)) (local.get $maxLine)))
-            (then
-              (loop $each
-                (local.set $nl (i32.add (local.get $p) (i32.wrap_i64 (i64.ctz (local.get $m)))))${atLineFeed}
-                (local.set $m (i64.and (local.get $m) (i64.sub (local.get $m) (i64.const 1))))
-                (br_if $each (i64.ne (local.get $m) (i64.const 0)))))
-            (else
-              (local.set $count (i32.add (local.get $count) (i32.wrap_i64 (i64.popcnt (local.get $m)))))
-              ;; after the block's last line feed
-              (local.set $line (i32.add (local.get $p) (i32.wrap_i64 (i64.sub (i64.const 64) (i64.clz (local.get $m))))))))))
+        (br_if $blocksDone (i32.gt_u (i32.add (local.get $p) (i32.const 64)) (local.get $end)))
+        (local.set $m ${mask64(quads.map(lineFeeds))})
+        (block $eachDone (loop $each
+          (br_if $eachDone (i64.eqz (local.get $m)))
+          (local.set $nl (i32.add (local.get $p) (i32.wrap_i64 (i64.ctz (local.get $m)))))${atSelectedLineFeed}
+          (local.set $m (i64.and (local.get $m) (i64.sub (local.get $m) (i64.const 1))))
+          (br $each)))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (br $blocks)))
-      ;; the last bytes one at a time
       (block $tailDone (loop $tail
         (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
         (if (i32.eq (i32.load8_u (local.get $p)) (i32.const ${LF})) (then
-          (local.set $nl (local.get $p))${atLineFeed}))
+          (local.set $nl (local.get $p))${atSelectedLineFeed}))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $tail))))
     (i32.store (i32.const ${LAYOUT.results}) (local.get $count))
@@ -217,7 +222,7 @@ function watText() {
   return `;; Generated by scripts/build-csv-wasm.js: CSV byte scanning (line feeds with SIMD, plain rows' numbers).
 (module
   (memory (export "memory") ${Math.ceil(LAYOUT.buffer / 65536) + 1})
-  (data (i32.const ${LAYOUT.pow10}) "${pow10Data()}")${skipLines}${parseRow})
+  (data (i32.const ${LAYOUT.pow10}) "${pow10Data()}")${selectLines}${parseRow})
 `;
 }
 
@@ -234,6 +239,9 @@ async function buildCsvWasmSource() {
 
 /** Byte addresses in the module's memory: last call's i32 results, one parsed row's f64 values, the read buffer. */
 export const CSV_WASM_LAYOUT = { results: ${LAYOUT.results}, row: ${LAYOUT.row}, maxColumns: ${LAYOUT.maxColumns}, buffer: ${LAYOUT.buffer} } as const;
+
+/** selectLines' results[16] when it selected no line, and when it stopped before a line that is too long. */
+export const CSV_SELECT = { none: ${SELECT.none}, tooLong: ${SELECT.tooLong} } as const;
 
 /** ${buffer.length} bytes. */
 export const CSV_WASM_BYTES = new Uint8Array([

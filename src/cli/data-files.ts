@@ -27,6 +27,7 @@ export function dataFileSource(name: string, file: string, onRead?: ReadProgress
   }
   return {
     size,
+    path: file,
     open() {
       let fd: number;
       try {
@@ -43,6 +44,7 @@ export function dataFileSource(name: string, file: string, onRead?: ReadProgress
           return n;
         },
         readAt: (into, position) => fs.readSync(fd, into, 0, into.length, position),
+        progress: (bytes) => onRead?.(bytes, size),
         close: () => fs.closeSync(fd),
       };
     },

@@ -1,14 +1,16 @@
 // The CSV byte scanner (csv-scan.ts): the embedded wasm module is what scripts/build-csv-wasm.js generates
-// today; its SIMD line counting and the TypeScript fallback both match a byte-by-byte reference over random
-// bytes (blank-looking lines, CR, non-ASCII, long lines, any alignment, any stopping point); its row parser
-// gives exactly csv-fast.ts's values or declines; and a whole read gives the same rows or the same error
-// with either scanner, for any chunking and sample size.
+// today; a sample's scan with its SIMD selectLines finds the same lines, keys and rows as the TypeScript
+// one over random bytes (blank-looking lines, CR, non-ASCII, long lines, any chunking, threshold and line
+// limit), offsets past 32 bits included; its row parser gives exactly csv-fast.ts's values or declines;
+// and a whole read gives the same rows or the same error with either scanner, for any chunking and sample size.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { createByteScanner, wasmScanAvailable, type ByteScanner } from '../../src/engine/data/csv-scan';
+import { createByteScanner, csvWasmModule, wasmScanAvailable, type ByteScanner } from '../../src/engine/data/csv-scan';
+import { CSV_SELECT, CSV_WASM_LAYOUT } from '../../src/engine/data/csv-scan-wasm';
+import { sampleScanState, scanSampleChunks } from '../../src/engine/data/csv-sample-scan';
 import { FastRowParser } from '../../src/engine/data/csv-fast';
 import { readCsv } from '../../src/engine/data/csv';
 import { memoryReader } from '../../src/engine/data/data-file';
@@ -28,21 +30,6 @@ test('this runtime runs the wasm scanner (so the comparisons below test it)', ()
   assert.ok(wasmScanAvailable());
 });
 
-/** skipLines as its contract reads, one byte at a time. */
-function referenceSkip(bytes: Uint8Array, start: number, from: number, end: number, k: number, maxLine: number): { stop: number; count: number } {
-  let line = start;
-  let count = 0;
-  for (let i = from; i < end; i++) {
-    if (bytes[i] !== 10) continue;
-    if (i - line > maxLine) break;
-    count++;
-    line = i + 1;
-    if (count === k) break;
-    if (line < end && (bytes[line] < 33 || bytes[line] > 126)) break;
-  }
-  return { stop: line, count };
-}
-
 /** Line contents: mostly printable, sometimes starting with a space, tab, CR or a non-ASCII space, some long. */
 const lineArb = fc.oneof(
   { weight: 8, arbitrary: fc.string({ minLength: 1, maxLength: 140 }).map((s) => 'v' + s.replace(/\n/g, '')) },
@@ -54,49 +41,63 @@ function scanners(): ByteScanner[] {
   return [createByteScanner(true), createByteScanner(false)];
 }
 
-test('skipLines (wasm and TypeScript) matches the byte-by-byte reference at any offset, end, k and line limit', () => {
-  const [wasm, js] = scanners();
+/** A sample scan's findings over `bytes` (everything but the arena's layout, which depends on which thread copied first). */
+function scanOf(bytes: Uint8Array, first: number, chunkBytes: number, tau: number, maxLine: number, wasm: boolean) {
+  const params = { first, fileBytes: bytes.length, chunkBytes, s0: 0x9e3779b9 | 0, s1: 12345, tau, maxLine, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse: null };
+  const s = sampleScanState(params, 4096, 1 << 20);
+  scanSampleChunks(s, (into, position) => memoryReader(bytes).readAt(into, position), wasm ? csvWasmModule() : null);
+  const n = s.taken[0];
+  const rows = Array.from({ length: n }, (_, i) => ({ offset: s.offset[i], length: s.length[i], key: s.key[i], chunk: s.chunk[i], line: s.lineInChunk[i], bytes: Array.from(s.arena.subarray(s.at[i], s.at[i] + s.length[i])) }));
+  return { lines: Array.from(s.lines), tooLongAt: Array.from(s.tooLongAt), rows, overflow: s.overflow[0] };
+}
+
+test('the sample scan finds the same lines, keys and rows with the wasm selectLines as in TypeScript (any chunking, threshold and line limit)', () => {
   fc.assert(
     fc.property(
-      fc.array(lineArb, { minLength: 1, maxLength: 40 }),
+      fc.array(lineArb, { minLength: 1, maxLength: 60 }),
       fc.boolean(),
-      fc.nat({ max: 63 }),
-      fc.nat(),
-      fc.nat(),
-      fc.integer({ min: 1, max: 60 }),
-      fc.integer({ min: 64, max: 300 }),
-      (lines, finalLf, offset, fromPick, endPick, k, maxLine) => {
+      fc.nat({ max: 200 }),
+      fc.constantFrom(1, 2, 7, 64, 65, 100, 1000, 1 << 16),
+      fc.oneof(fc.constant(0), fc.constant(0xffffffff), fc.nat({ max: 0xffffffff })),
+      fc.integer({ min: 1, max: 300 }),
+      (lines, finalLf, firstPick, chunkBytes, tau, maxLine) => {
         const bytes = encode(lines.join('\n') + (finalLf ? '\n' : ''));
-        const firstLf = bytes.indexOf(10);
-        const from = firstLf < 0 ? fromPick % (bytes.length + 1) : fromPick % (firstLf + 1);
-        const end = from + (endPick % (bytes.length - from + 1));
-        const expected = referenceSkip(bytes, 0, from, end, k, maxLine);
-        for (const scanner of [wasm, js]) {
-          // stale bytes past `end` (line feeds among them) must not count
-          const buf = scanner.buffer(offset + bytes.length + 80, 0);
-          buf.fill(10);
-          buf.set(bytes, offset);
-          const stop = scanner.skipLines(offset, offset + from, offset + end, k, maxLine);
-          assert.deepEqual({ stop: stop - offset, count: scanner.counted }, expected);
-        }
+        // the first line after a header: a line start
+        const starts = [0, ...Array.from(bytes.keys()).filter((i) => bytes[i - 1] === 10)];
+        const first = starts[firstPick % starts.length];
+        const wasm = scanOf(bytes, first, chunkBytes, tau, maxLine, true);
+        assert.deepEqual(wasm, scanOf(bytes, first, chunkBytes, tau, maxLine, false));
+        // every line after `first` is counted once, whatever the chunks (up to the first one too long)
+        const total = wasm.lines.reduce((a, b) => a + b, 0);
+        if (wasm.tooLongAt.every((t) => t < 0)) assert.equal(total, starts.filter((i) => i >= first && i < bytes.length).length);
       },
     ),
     { numRuns: 3000 },
   );
 });
 
-test('skipLines counts every line of a long run of plain lines in one call', () => {
-  for (const scanner of scanners()) {
-    const text = Array.from({ length: 5000 }, (_, i) => `${i},${(i * 37) % 101}.5,c${i % 3}`).join('\n') + '\n';
-    const bytes = encode(text);
-    scanner.buffer(bytes.length, 0).set(bytes);
-    assert.equal(scanner.skipLines(0, 0, bytes.length, 1e9, 1 << 24), bytes.length);
-    assert.equal(scanner.counted, 5000);
-    // stops after the k-th line feed
-    const stop = scanner.skipLines(0, 0, bytes.length, 1234, 1 << 24);
-    assert.equal(scanner.counted, 1234);
-    assert.equal(new TextDecoder().decode(bytes.subarray(stop, stop + 5)), '1234,');
-  }
+test('the sample scan keys a line by where it starts in the file, past 4 GiB too', () => {
+  // the same line at offsets that differ only above 32 bits gets different keys, and each selected line's bytes are its own
+  const line = encode('1,2,a\n');
+  const keys = [0, 2 ** 32, 2 ** 33 + 5].map((offset) => {
+    const bytes = new Uint8Array(line.length);
+    bytes.set(line);
+    const reader = (into: Uint8Array, position: number) => {
+      const from = position - offset;
+      const n = Math.max(0, Math.min(into.length, bytes.length - from));
+      into.set(bytes.subarray(from, from + n));
+      return n;
+    };
+    return [true, false].map((wasm) => {
+      const s = sampleScanState({ first: offset, fileBytes: offset + bytes.length, chunkBytes: 1 << 20, s0: 1, s1: 2, tau: 0xffffffff, maxLine: 1000, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse: null }, 16, 64);
+      scanSampleChunks(s, reader, wasm ? csvWasmModule() : null);
+      assert.equal(s.taken[0], 1);
+      assert.equal(s.offset[0], offset);
+      return s.key[0];
+    });
+  });
+  for (const [wasm, ts] of keys) assert.equal(wasm, ts);
+  assert.equal(new Set(keys.map(([k]) => k)).size, 3);
 });
 
 /** Number cells written in every way the fast paths meet, with some they must decline. */

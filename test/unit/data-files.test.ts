@@ -6,7 +6,7 @@ import { parseModel } from '../../src/engine/spec/parse';
 import { loadDataset } from '../../src/engine/data/load';
 import { DataError } from '../../src/engine/data/errors';
 import { LIMITS } from '../../src/engine/data/table';
-import { splitCsvLine } from '../../src/engine/data/csv';
+import { splitCsvLine } from '../../src/engine/data/csv-rows';
 
 function model(source: string, units: number, extra: Record<string, unknown> = {}, loss = 'softmax-cross-entropy') {
   const r = parseModel(

@@ -1,30 +1,21 @@
-// The sampled CSV path: with "samples" below the row count, the scanner passes over the rows the seeded
-// reservoir will not keep without parsing them. These tests hold it to the plain path: the rows kept are
-// the ones the reservoir draws when offered every row, each equal to that row as a full read parses it
-// (quotes, CRLF, blank lines, a byte-order mark, any chunk size); a bad cell in a kept row gives the full
-// read's positioned error; a bad cell in a row not kept is not looked at (the documented contract); and
-// the subset for a seed is the one this reader drew before rows were skipped unparsed.
+// The sampled CSV path: with "samples" below the row count, the scan keys every row by where it starts
+// and parses only rows whose key is small. These tests hold it to the contract (keptRows in
+// data-helpers.ts) and to the plain path: the rows kept are the ones of smallest key, each equal to that
+// row as a full read parses it (quotes, CRLF, blank lines, a byte-order mark, any chunk size, helper
+// threads or none); a bad cell in a kept row gives the full read's positioned error; a bad cell in a row
+// not kept is not looked at (the documented contract); and the subset for a seed stays the recorded one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { csvSpec as spec } from './data-helpers';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { csvSpec as spec, keptRows } from './data-helpers';
 import { readDataFile } from '../../src/engine/data/data-file';
 import { loadDataset } from '../../src/engine/data/load';
 import { DataError } from '../../src/engine/data/errors';
-import { Reservoir } from '../../src/engine/data/reservoir';
-import { Rng } from '../../src/engine/rng';
+import { dataFileSource } from '../../src/cli/data-files';
 import type { RawData } from '../../src/engine/data/raw';
-
-/** Data row indices the reservoir keeps when every row is offered to it, one by one. */
-function drawn(rows: number, samples: number, rng: Rng): number[] {
-  const reservoir = new Reservoir(samples, rng);
-  const slots: number[] = [];
-  for (let i = 0; i < rows; i++) {
-    const slot = reservoir.offer();
-    if (slot >= 0) slots[slot] = i;
-  }
-  return slots.sort((a, b) => a - b);
-}
 
 /** The error `fn` throws as "line:column reason", or null when it returns. */
 function errorOf(fn: () => unknown): string | null {
@@ -51,7 +42,7 @@ const csvFile = fc.record({
   finalEol: fc.boolean(),
 });
 
-test('a sampled read keeps the rows the reservoir draws, each as the full read parses it (quotes, CRLF, blank lines, BOM, any chunk size)', () => {
+test('a sampled read keeps the rows of smallest key, each as the full read parses it (quotes, CRLF, blank lines, BOM, any chunk size)', () => {
   fc.assert(
     fc.property(csvFile, fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1000 }), fc.constantFrom(1, 2, 5, 13, 64, 4096), (file, samples, seed, chunkBytes) => {
       // the first cell is the row's index, so a kept row names itself; the second varies how a number is written
@@ -65,11 +56,11 @@ test('a sampled read keeps the rows the reservoir draws, each as the full read p
       if (errorOf(() => readDataFile(spec({}, seed), text))?.includes('has only one class')) return;
       const full = readDataFile(spec({}, seed), text);
       assert.equal(full.n, file.rows.length);
-      const kept = drawn(file.rows.length, samples, new Rng(seed).fork('reservoir'));
+      const kept = keptRows(text, samples, seed);
       const expectedClasses = new Set(kept.map((i) => rowOf(full, i)[2]));
       let sampled: RawData;
       try {
-        sampled = readDataFile(spec({ samples }, seed), text, chunkBytes);
+        sampled = readDataFile(spec({ samples }, seed), text, { chunkBytes });
       } catch (err) {
         // a subset with one class is refused, as a whole file with one class is
         assert.ok(err instanceof DataError && /has only one class/.test(err.reason) && expectedClasses.size === 1, String(err));
@@ -107,11 +98,12 @@ test('a bad cell is reported where the full read reports it when its row is kept
       assert.equal(errorOf(() => readDataFile(spec({}, 1), text)), errors[0], `${what}: the full read reports the first bad line`);
       for (const seed of [1, 2, 3, 4, 5, 6]) {
         const samples = 40;
-        const kept = drawn(total, samples, new Rng(seed).fork('reservoir'));
+        const kept = keptRows(text, samples, seed);
+        assert.equal(kept.length, samples, `${total} rows`);
         // rows are checked in file order, so the first bad line kept is the one reported
         const k = badLines.findIndex((_, k) => kept.includes(at + k));
         const expected = k < 0 ? null : errors[k]!.replace(/^\d+/, String(at + k + 2));
-        for (const chunkBytes of [7, undefined]) assert.equal(errorOf(() => readDataFile(spec({ samples }, seed), text, chunkBytes)), expected, `${what} at row ${at}, seed ${seed}`);
+        for (const chunkBytes of [7, undefined]) assert.equal(errorOf(() => readDataFile(spec({ samples }, seed), text, { chunkBytes })), expected, `${what} at row ${at}, seed ${seed}`);
         if (k >= 0) keptBad++;
         else skippedBad++;
       }
@@ -120,7 +112,7 @@ test('a bad cell is reported where the full read reports it when its row is kept
   assert.ok(keptBad > 0 && skippedBad > 0, `both cases happened: ${keptBad} kept, ${skippedBad} skipped`);
 });
 
-test('the subset for a seed is the one drawn before skipped rows went unparsed', () => {
+test('the subset for a seed stays the recorded one, and is the contract\'s', () => {
   // CRLF, a byte-order mark and blank lines (which are not rows) around 3000 numbered rows
   const lines = ['id,v,label'];
   for (let i = 0; i < 3000; i++) {
@@ -128,48 +120,39 @@ test('the subset for a seed is the one drawn before skipped rows went unparsed',
     lines.push(`${i},${(i * 37) % 101},${'abc'[i % 3]}`);
   }
   const text = '\ufeff' + lines.join('\r\n') + '\r\n';
-  // recorded from the reader that parsed every row's line before offering it to the reservoir
-  const before: Record<number, number[]> = {
-    5: [189, 261, 289, 367, 753, 1260, 1753, 1793, 2019, 2629, 2707, 2837],
-    11: [258, 389, 511, 1134, 1180, 1354, 2217, 2227, 2373, 2450, 2489, 2931],
+  // recorded: a seed keeps the same rows from one version to the next, so results stay reproducible
+  const recorded: Record<number, number[]> = {
+    5: [351, 461, 574, 585, 1234, 1249, 1614, 1730, 2102, 2731, 2943, 2952],
+    11: [90, 381, 672, 726, 1049, 1580, 1745, 1964, 1988, 2109, 2356, 2658],
   };
-  for (const [seed, ids] of Object.entries(before)) {
+  for (const [seed, ids] of Object.entries(recorded)) {
     for (const chunkBytes of [3, 100, undefined]) {
       const d = loadDataset(spec({ samples: 12, validationSplit: 0.25 }, Number(seed)), { 'd.csv': text }, { chunkBytes });
       const kept = [...Array.from({ length: d.train.n }, (_, i) => d.train.x[2 * i]), ...Array.from({ length: d.val.n }, (_, i) => d.val.x[2 * i])];
       assert.deepEqual(kept.sort((a, b) => a - b), ids, `seed ${seed}, chunk ${chunkBytes}`);
     }
-    assert.deepEqual(drawn(3000, 12, new Rng(Number(seed)).fork('reservoir')), ids, 'the reservoir offered every row draws the same');
+    assert.deepEqual(keptRows(text, 12, Number(seed)), ids, 'the contract keeps the same');
   }
 });
 
-test('passing over skippable rows keeps what offering each row keeps', () => {
-  fc.assert(
-    fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), (capacity, rows, seed, cut) => {
-      const skipping = new Reservoir(capacity, new Rng(seed));
-      const slots: number[] = [];
-      let skippedAny = false;
-      for (let i = 0; i < rows; ) {
-        const skippable = skipping.skippable();
-        if (skippable > 0) {
-          // pass over part of the run (a chunk boundary) or all of it
-          const n = Math.min(skippable, rows - i, 1 + (cut % skippable));
-          skipping.skip(n);
-          i += n;
-          skippedAny = true;
-          continue;
+test('a file on disk keeps the same rows with helper threads scanning beside the caller as without', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnd-sample-'));
+  try {
+    const file = path.join(dir, 'd.csv');
+    const text = ['id,v,label', ...Array.from({ length: 20000 }, (_, i) => `${i},${((i * 7919) % 1000) / 8},${'abc'[i % 3]}${i % 97 === 5 ? ' ' : ''}`)].join('\n') + '\n';
+    fs.writeFileSync(file, text);
+    for (const seed of [1, 2]) {
+      const expected = keptRows(text, 900, seed);
+      for (const chunkBytes of [999, 16384]) {
+        for (const helpers of [0, 1, 2]) {
+          const d = readDataFile(spec({ samples: 900 }, seed), dataFileSource('d.csv', file), { chunkBytes, helpers });
+          assert.deepEqual(Array.from({ length: d.n }, (_, r) => d.x[2 * r]), expected, `seed ${seed}, chunk ${chunkBytes}, ${helpers} helpers`);
         }
-        const slot = skipping.offer();
-        assert.ok(slot >= 0, `row ${i} was skippable but skippable() said 0`);
-        slots[slot] = i++;
       }
-      assert.deepEqual(slots.sort((a, b) => a - b), drawn(rows, capacity, new Rng(seed)));
-      assert.equal(skipping.seen, rows);
-      if (rows > 4 * capacity) assert.ok(skippedAny);
-      assert.throws(() => skipping.skip(skipping.skippable() + 1), /cannot skip/);
-    }),
-    { numRuns: 300 },
-  );
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
 });
 
 test('rows of very different lengths come back whole', () => {
@@ -183,8 +166,8 @@ test('rows of very different lengths come back whole', () => {
   let longKept = 0;
   for (const seed of [1, 2, 3, 4]) {
     for (const samples of [30, 400]) {
-      const kept = drawn(3000, samples, new Rng(seed).fork('reservoir'));
-      const sampled = readDataFile(spec({ samples }, seed), text, 4096);
+      const kept = keptRows(text, samples, seed);
+      const sampled = readDataFile(spec({ samples }, seed), text, { chunkBytes: 4096 });
       assert.deepEqual(Array.from({ length: sampled.n }, (_, r) => rowOf(sampled, r)), kept.map((i) => rowOf(full, i)), `seed ${seed}, samples ${samples}`);
       longKept += kept.filter((i) => i % 50 === 25).length;
     }

@@ -1,11 +1,9 @@
-// The byte work of streaming a CSV file, behind one interface with two implementations: the WebAssembly
-// module that scripts/build-csv-wasm.js generates (SIMD line-feed counting, a plain row's numbers parsed in
-// place), and plain TypeScript for a runtime without WebAssembly SIMD (feature-detected once). The wasm
-// scanner's read buffer lives in the module's memory, so each chunk is read straight to where the module
-// scans it, and one call passes over every row a chunk holds that the sample skips.
+// The byte work of parsing a CSV file's rows, behind one interface with two implementations: the
+// WebAssembly module that scripts/build-csv-wasm.js generates (a plain row's numbers parsed in place), and
+// plain TypeScript for a runtime without WebAssembly SIMD (feature-detected once). The wasm scanner's read
+// buffer lives in the module's memory, so each chunk is read straight to where the module parses it. The
+// same module finds the rows a sample copies (csv-sample-scan.ts runs its own instances).
 import { CSV_WASM_BYTES, CSV_WASM_LAYOUT } from './csv-scan-wasm';
-
-const NEWLINE = 10;
 
 /** Positions are indices into the scanner's buffer (the one `buffer` returned last). */
 export interface ByteScanner {
@@ -14,15 +12,6 @@ export interface ByteScanner {
    * next call (growing the wasm memory replaces every view of it).
    */
   buffer(length: number, keep: number): Uint8Array;
-  /**
-   * Counts the lines of buffer[start..end) up to the k-th line feed and returns where the line after the
-   * last one counted starts; `counted` is then how many. The line at `start` must begin with a printable
-   * ASCII byte; line feeds are searched from `from` (the bytes before it hold none). Stops early before a
-   * line that may be blank (its first byte is a control byte, a space or non-ASCII) or one longer than
-   * `maxLine` (at least 64), for the caller to look at.
-   */
-  skipLines(start: number, from: number, end: number, k: number, maxLine: number): number;
-  counted: number;
   /**
    * Parses the plain row buffer[start..end) into x[offset..] (the columns but `target`, in order) and
    * returns its target (a number for regression; for a class, 0 and its name's bytes at buffer[classFrom,
@@ -35,10 +24,10 @@ export interface ByteScanner {
   targetAt: number;
 }
 
-/** The wasm module, compiled once; null where the runtime lacks WebAssembly or its SIMD, or refuses to compile it. */
 let compiled: WebAssembly.Module | null | undefined;
 
-function wasmModule(): WebAssembly.Module | null {
+/** The wasm module, compiled once; null where the runtime lacks WebAssembly or its SIMD, or refuses to compile it. */
+export function csvWasmModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   try {
     compiled = typeof WebAssembly === 'object' && WebAssembly.validate(CSV_WASM_BYTES) ? new WebAssembly.Module(CSV_WASM_BYTES) : null;
@@ -50,32 +39,28 @@ function wasmModule(): WebAssembly.Module | null {
 
 /** Whether this runtime runs the wasm scanner. */
 export function wasmScanAvailable(): boolean {
-  return wasmModule() !== null;
+  return csvWasmModule() !== null;
 }
 
 /** A scanner for one file: the wasm one where it runs (unless `wasm` is false), else the TypeScript one. */
 export function createByteScanner(wasm = true): ByteScanner {
-  const module = wasm ? wasmModule() : null;
+  const module = wasm ? csvWasmModule() : null;
   return module ? new WasmByteScanner(module) : new JsByteScanner();
 }
 
 interface CsvWasmExports {
   memory: WebAssembly.Memory;
-  skipLines(start: number, from: number, end: number, k: number, maxLine: number): number;
   parseRow(start: number, end: number, width: number, target: number, classTarget: number): number;
 }
 
 const { results: RESULTS, row: ROW, maxColumns: MAX_COLUMNS, buffer: BUFFER } = CSV_WASM_LAYOUT;
 const PAGE = 65536;
-/** skipLines counts in an i32. */
-const MAX_K = 2 ** 30;
 
 class WasmByteScanner implements ByteScanner {
   private readonly ex: CsvWasmExports;
   private i32!: Int32Array;
   private f64!: Float64Array;
   private bytes!: Uint8Array;
-  counted = 0;
   classFrom = 0;
   classTo = 0;
   targetAt = 0;
@@ -93,13 +78,6 @@ class WasmByteScanner implements ByteScanner {
       this.views();
     }
     return this.bytes.subarray(0, length);
-  }
-
-  skipLines(start: number, from: number, end: number, k: number, maxLine: number): number {
-    if (maxLine < 64) throw new Error(`skipLines: maxLine must be at least 64, not ${maxLine}`);
-    const stop = this.ex.skipLines(BUFFER + start, BUFFER + from, BUFFER + end, Math.min(k, MAX_K), maxLine);
-    this.counted = this.i32[RESULTS >> 2];
-    return stop - BUFFER;
   }
 
   parseRow(start: number, end: number, width: number, target: number, regression: boolean, x: Float64Array, offset: number): number | null {
@@ -132,8 +110,6 @@ export const searchable: (bytes: Uint8Array) => Uint8Array =
 
 class JsByteScanner implements ByteScanner {
   private bytes = new Uint8Array(0);
-  private search = searchable(this.bytes);
-  counted = 0;
   classFrom = 0;
   classTo = 0;
   targetAt = 0;
@@ -143,26 +119,8 @@ class JsByteScanner implements ByteScanner {
       const bigger = new Uint8Array(length);
       bigger.set(this.bytes.subarray(0, keep));
       this.bytes = bigger;
-      this.search = searchable(bigger);
     }
     return this.bytes.subarray(0, length);
-  }
-
-  skipLines(start: number, from: number, end: number, k: number, maxLine: number): number {
-    const { bytes, search } = this;
-    let line = start;
-    let count = 0;
-    // the buffer past `end` holds stale bytes: a line feed there is not one
-    for (let nl = search.indexOf(NEWLINE, from); nl >= 0 && nl < end; nl = search.indexOf(NEWLINE, line)) {
-      if (nl - line > maxLine) break;
-      count++;
-      line = nl + 1;
-      if (count === k || line === end) break;
-      const first = bytes[line];
-      if (first < 33 || first > 126) break;
-    }
-    this.counted = count;
-    return line;
   }
 
   parseRow(): number | null {

@@ -10,8 +10,8 @@ import { checkJsonSize, readJsonRecords } from './table';
 import { tableToData } from './tabular';
 
 /** A reader over a file given as text (tests, virtual workspaces) or opened from its source, and the file's size. */
-function openFile(file: string | DataFileSource): { reader: ByteReader; size: number } {
-  if (typeof file !== 'string') return { reader: file.open(), size: file.size };
+function openFile(file: string | DataFileSource): { reader: ByteReader; size: number; path?: string } {
+  if (typeof file !== 'string') return { reader: file.open(), size: file.size, ...(file.path === undefined ? {} : { path: file.path }) };
   const bytes = new TextEncoder().encode(file);
   return { reader: memoryReader(bytes), size: bytes.length };
 }
@@ -50,12 +50,12 @@ function readWhole(name: string, file: DataFileSource): string {
 }
 
 /** A workspace data file's rows: a CSV streamed and sampled, a JSON array parsed whole. */
-export function readDataFile(spec: ModelSpec, file: string | DataFileSource, chunkBytes?: number, wasmScan?: boolean): RawData {
+export function readDataFile(spec: ModelSpec, file: string | DataFileSource, options: { chunkBytes?: number; wasmScan?: boolean; helpers?: number } = {}): RawData {
   const { data } = spec;
   if (fileKind(data.source) === 'json') return tableToData(readJsonRecords(data.source, typeof file === 'string' ? file : readWhole(data.source, file)), data);
-  const { reader, size } = openFile(file);
+  const { reader, size, path } = openFile(file);
   try {
-    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), fileBytes: size, chunkBytes, wasm: wasmScan });
+    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), fileBytes: size, chunkBytes: options.chunkBytes, wasm: options.wasmScan, path, helpers: options.helpers });
   } finally {
     reader.close();
   }

@@ -36,12 +36,14 @@ export interface TargetScale {
   divisor: Float64Array;
 }
 
-/** An open data file, read front to back in chunks; kept rows are read back by their position. */
+/** An open data file, read front to back in chunks, or by position (a sample's scan). */
 export interface ByteReader {
   /** Fills the start of `into`; returns how many bytes it wrote, 0 at the end of the file. */
   read(into: Uint8Array): number;
   /** Fills the start of `into` from byte `position` of the file (the sequential read stays where it is); 0 past its end. */
   readAt(into: Uint8Array, position: number): number;
+  /** Called with the bytes read so far by a reader that reads out of order (a sample's scan). */
+  progress?(bytes: number): void;
   close(): void;
 }
 
@@ -49,6 +51,8 @@ export interface ByteReader {
 export interface DataFileSource {
   /** Size in bytes. */
   size: number;
+  /** Its path on this machine, for helper threads that read it beside the caller (none: only the caller reads it). */
+  path?: string;
   open(): ByteReader;
 }
 

@@ -18,6 +18,8 @@ export interface LoadOptions {
   chunkBytes?: number;
   /** Scan a CSV file with the WebAssembly module where the runtime runs it (default), else in TypeScript (benchmarks compare the two). */
   wasmScan?: boolean;
+  /** Helper threads sampling a CSV file on disk (default: one per core but the caller's, at most 3). */
+  helpers?: number;
 }
 
 function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): RawData {
@@ -25,7 +27,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   if (data.isFile) {
     const file = files[data.source];
     if (file === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
-    return readDataFile(spec, file, options.chunkBytes, options.wasmScan);
+    return readDataFile(spec, file, options);
   }
   if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
