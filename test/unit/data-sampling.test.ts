@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { csvSpec as spec, keptRows } from './data-helpers';
 import { readDataFile } from '../../src/engine/data/data-file';
 import { loadDataset } from '../../src/engine/data/load';
+import { parseModel } from '../../src/engine/spec/parse';
 import { DataError } from '../../src/engine/data/errors';
 import { dataFileSource } from '../../src/cli/data-files';
 import type { RawData } from '../../src/engine/data/raw';
@@ -152,6 +153,26 @@ test('a file on disk keeps the same rows with helper threads scanning beside the
     }
   } finally {
     fs.rmSync(dir, { recursive: true });
+  }
+});
+
+test('a sampled file placed in the split\'s order as it is read gives the dataset of a file holding just the kept rows', () => {
+  const rows = Array.from({ length: 3000 }, (_, i) => `${i},${((i * 7919) % 1009) / 8},${(i * 31) % 17},${i % 3}`);
+  const text = ['id,v,w,label', ...rows].join('\n') + '\n';
+  for (const task of ['classification', 'regression'] as const) {
+    for (const seed of [1, 2]) {
+      const data = { validationSplit: 0.3, preprocess: 'standardize', ...(task === 'regression' ? { task, target: 'w' } : {}) };
+      const kept = keptRows(text, 400, seed);
+      const only = ['id,v,w,label', ...kept.map((i) => rows[i])].join('\n');
+      const model = (fields: Record<string, unknown>) => {
+        const r = parseModel(JSON.stringify({ seed, data: { source: 'd.csv', target: 'label', ...fields }, layers: [{ type: 'dense', units: task === 'regression' ? 1 : 3 }], loss: task === 'regression' ? 'mse' : 'softmax-cross-entropy' }), 'm.nn.json');
+        if (!r.ok) assert.fail(r.issues.map((i) => i.message).join('\n'));
+        return r.spec;
+      };
+      const sampled = loadDataset(model({ ...data, samples: 400 }), { 'd.csv': text });
+      assert.deepEqual(sampled, loadDataset(model(data), { 'd.csv': only }), `${task}, seed ${seed}`);
+      assert.equal(sampled.train.n + sampled.val.n, 400);
+    }
   }
 });
 

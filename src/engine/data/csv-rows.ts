@@ -95,6 +95,8 @@ export class CsvRows {
   private targetColumn = new Int32Array(0);
   private readonly classNames: string[] = [];
   private readonly classIds = new Map<string, number>();
+  /** Where each row's features go (the split's order), when placed; null: in the order rows come. */
+  private place: Int32Array | null = null;
 
   /** `expectedRows` (when known) sizes the room for rows once the header is read. */
   constructor(
@@ -140,6 +142,21 @@ export class CsvRows {
     this.parseRow(r, bytes, start, end, line, text);
   }
 
+  /**
+   * Places the features of the rows to come so that position i holds row order[i] (the split's order,
+   * for exactly order.length rows): the split then need not move them. Targets are placed at the end.
+   */
+  placeFor(order: Int32Array): void {
+    const place = new Int32Array(order.length);
+    for (let i = 0; i < order.length; i++) place[order[i]] = i;
+    this.place = place;
+  }
+
+  /** The row of the feature array row r goes to. */
+  private xRow(r: number): number {
+    return this.place === null ? r : this.place[r];
+  }
+
   /** The header's column count and the target's column, once the header is read. */
   get columns(): { width: number; target: number } {
     const h = this.header!;
@@ -157,13 +174,13 @@ export class CsvRows {
     if (r >= this.rows) this.grow(r + 1);
     const inputs = this.header!.features.length;
     // element by element: a typed-array set from a shared buffer costs far more per call
-    for (let j = 0, to = r * inputs; j < inputs; j++) this.x[to + j] = values[from + j];
+    for (let j = 0, to = this.xRow(r) * inputs; j < inputs; j++) this.x[to + j] = values[from + j];
     this.lineOf[r] = line;
     this.keepTarget(r, this.data.task === 'regression' ? value : this.fast.className(label, labelFrom, labelTo));
     this.targetColumn[r] = targetColumn;
   }
 
-  /** The rows kept, parsed in the order they came. */
+  /** The rows kept, parsed in the order they came (or where placeFor put them). */
   finish(): RawData {
     const file = this.file;
     const h = this.header;
@@ -174,10 +191,20 @@ export class CsvRows {
     // room left over from an estimate of the row count is let go when it is large
     const x = this.rows > 1.25 * n ? this.x.slice(0, n * inputs) : this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
-    if (this.data.task === 'regression') return regressionData(x, this.y.slice(0, n), inputs, 1, featureNames);
+    const marked = (raw: RawData): RawData => (this.place === null ? raw : { ...raw, inSplitOrder: true });
+    if (this.data.task === 'regression') return marked(regressionData(x, this.placed(this.y, n), inputs, 1, featureNames));
     const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
     const { labels, classNames } = classLabelsOfIds(this.y, n, this.classNames, h.columns[h.target], at, this.headerCell(h.target));
-    return classificationData(x, labels, inputs, featureNames, classNames);
+    return marked(classificationData(x, this.placed(labels, n), inputs, featureNames, classNames));
+  }
+
+  /** A row's values (one each, `n` rows, in the order the rows came) moved where their features were placed. */
+  private placed<T extends Float64Array | Int32Array>(a: T, n: number): T {
+    const { place } = this;
+    const out = new (a.constructor as new (n: number) => T)(n);
+    if (place === null) out.set(a.subarray(0, n));
+    else for (let r = 0; r < n; r++) out[place[r]] = a[r];
+    return out;
   }
 
   private headerCell(col: number): FileLocation {
@@ -220,13 +247,13 @@ export class CsvRows {
     if (text === null) {
       const regression = this.data.task === 'regression';
       const { scanner } = this;
-      const numbers = scanner.parseRow(start, end, h.columns.length, h.target, regression, this.x, r * h.features.length);
+      const numbers = scanner.parseRow(start, end, h.columns.length, h.target, regression, this.x, this.xRow(r) * h.features.length);
       if (numbers !== null) {
         this.keepTarget(r, regression ? numbers : this.fast.className(bytes, scanner.classFrom, scanner.classTo));
         this.targetColumn[r] = scanner.targetAt + 1;
         return;
       }
-      const target = this.fast.parse(bytes, start, end, this.x, r * h.features.length, regression);
+      const target = this.fast.parse(bytes, start, end, this.x, this.xRow(r) * h.features.length, regression);
       if (target !== null) {
         this.keepTarget(r, target);
         this.targetColumn[r] = this.fast.targetStart + 1;
@@ -254,7 +281,7 @@ export class CsvRows {
       const c = features[j];
       const v = cellNumber(cells[c]);
       if (Number.isNaN(v)) throw numberError(cells[c], h.columns[c], where(starts[c] + 1));
-      this.x[r * inputs + j] = v;
+      this.x[this.xRow(r) * inputs + j] = v;
     }
     const tc = h.target;
     if (this.data.task === 'regression') {

@@ -32,6 +32,7 @@ export interface SampleOptions {
   wasm?: boolean;
   path?: string;
   helpers: number;
+  splitOrder?: (n: number) => Int32Array;
 }
 
 /** Reads the `samples` rows of a CSV file with the smallest keys, in file order. */
@@ -62,7 +63,9 @@ export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec,
     const lineBefore = checkScan(file, s, head.line);
     const candidates = Atomics.load(s.overflow, 0) ? null : rowsInFileOrder(s);
     if (candidates && (candidates.length >= samples || tau === ALL_KEYS)) {
-      handOver(s, smallestKeys(s, candidates, samples), lineBefore, rows, scanner);
+      const kept = smallestKeys(s, candidates, samples);
+      if (o.splitOrder) rows.placeFor(o.splitOrder(kept.length));
+      handOver(s, kept, lineBefore, rows, scanner);
       return rows.finish();
     }
     // too few rows copied, or too many for the room: again with the count of lines this scan found

@@ -66,6 +66,8 @@ export interface CsvOptions {
   path?: string;
   /** Helper threads for sampling (default: one per core but the caller's, at most 3). */
   helpers?: number;
+  /** The order the split will put `n` rows in (position i: row order[i]); a sample places its rows so at once. */
+  splitOrder?: (n: number) => Int32Array;
 }
 
 /** Reads a CSV file into features and targets, keeping at most `samples` rows in file order. */

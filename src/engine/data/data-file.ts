@@ -50,12 +50,12 @@ function readWhole(name: string, file: DataFileSource): string {
 }
 
 /** A workspace data file's rows: a CSV streamed and sampled, a JSON array parsed whole. */
-export function readDataFile(spec: ModelSpec, file: string | DataFileSource, options: { chunkBytes?: number; wasmScan?: boolean; helpers?: number } = {}): RawData {
+export function readDataFile(spec: ModelSpec, file: string | DataFileSource, options: { chunkBytes?: number; wasmScan?: boolean; helpers?: number; splitOrder?: (n: number) => Int32Array } = {}): RawData {
   const { data } = spec;
   if (fileKind(data.source) === 'json') return tableToData(readJsonRecords(data.source, typeof file === 'string' ? file : readWhole(data.source, file)), data);
   const { reader, size, path } = openFile(file);
   try {
-    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), fileBytes: size, chunkBytes: options.chunkBytes, wasm: options.wasmScan, path, helpers: options.helpers });
+    return readCsv(data.source, reader, data, { samples: data.samples, rng: new Rng(spec.seed).fork('reservoir'), fileBytes: size, chunkBytes: options.chunkBytes, wasm: options.wasmScan, path, helpers: options.helpers, splitOrder: options.splitOrder });
   } finally {
     reader.close();
   }

@@ -27,7 +27,7 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   if (data.isFile) {
     const file = files[data.source];
     if (file === undefined) throw new DataError(`data file ${JSON.stringify(data.source)} was not found or could not be read`, ['data', 'source']);
-    return readDataFile(spec, file, options);
+    return readDataFile(spec, file, { ...options, splitOrder: (n) => splitOrder(identity(n), spec) });
   }
   if (Object.hasOwn(GENERATORS, data.source)) return GENERATORS[data.source]({ samples: data.samples, classes: data.classes, noise: data.noise }, new Rng(spec.seed).fork('data'));
   if (data.source === 'iris') return iris();
@@ -35,10 +35,17 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   throw new DataError(`unknown data source ${JSON.stringify(data.source)}`, ['data', 'source']);
 }
 
+const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+
+/** `rows` in the seeded order of the split, in place: the first `validationSplit` of them are held out. */
+function splitOrder(rows: Int32Array, spec: ModelSpec): Int32Array {
+  new Rng(spec.seed).fork('split').shuffle(rows);
+  return rows;
+}
+
 /** Row indices to keep: all, or a seeded random subset of `samples` rows for real datasets and JSON files (CSV files are sampled as they stream). */
 function subset(n: number, spec: ModelSpec): Int32Array {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  const idx = identity(n);
   const generated = Object.hasOwn(GENERATORS, spec.data.source);
   if (generated || spec.data.samples <= 0 || spec.data.samples >= n) return idx;
   new Rng(spec.seed).fork('subset').shuffle(idx);
@@ -69,14 +76,16 @@ function copyRows(from: Float64Array, width: number, rows: Int32Array, to: Float
 
 /**
  * The two splits of every row in the order `order` gives (a permutation), moved within `raw`'s own
- * arrays: rows[0, nVal) and the rest, as views. For rows nothing else holds (a file just read), so a large
- * file's rows are held once rather than twice.
+ * arrays (unless the reader put them in that order already): rows[0, nVal) and the rest, as views. For
+ * rows nothing else holds (a file just read), so a large file's rows are held once rather than twice.
  */
 function splitInPlace(raw: RawData, order: Int32Array, nVal: number): [Split, Split] {
   const { inputs, outputs, n } = raw;
   const regression = raw.task === 'regression';
-  permuteRows(raw.x, inputs, order);
-  permuteRows(regression ? raw.targets : raw.labels, regression ? outputs : 1, order);
+  if (!raw.inSplitOrder) {
+    permuteRows(raw.x, inputs, order);
+    permuteRows(regression ? raw.targets : raw.labels, regression ? outputs : 1, order);
+  }
   const part = (from: number, to: number): Split => ({
     n: to - from,
     x: raw.x.subarray(from * inputs, to * inputs),
@@ -119,14 +128,15 @@ export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOpti
     const where = problem.layer ? `layers[${problem.layer.index}] (${problem.layer.name})` : problem.path.join('.');
     throw new DataError(`${where}: ${problem.what}`, problem.path);
   }
-  // Seeded shuffle, then the first `validationSplit` of the rows are held out.
-  new Rng(spec.seed).fork('split').shuffle(rows);
+  splitOrder(rows, spec);
   const nVal = Math.round(rows.length * spec.data.validationSplit);
   if (rows.length - nVal < 1) {
     throw new DataError(`no training samples left: ${rows.length} samples with validationSplit ${spec.data.validationSplit}`, ['data', 'validationSplit']);
   }
   // a data file's rows are this load's own: moved in place when every row is used, copied otherwise
-  const [val, train] = spec.data.isFile && rows.length === raw.n ? splitInPlace(raw, rows, nVal) : [gather(raw, rows.subarray(0, nVal)), gather(raw, rows.subarray(nVal))];
+  const inPlace = spec.data.isFile && rows.length === raw.n;
+  if (raw.inSplitOrder && !inPlace) throw new Error(`loadDataset: ${spec.data.source}'s rows were placed for a split of all ${raw.n} rows, but ${rows.length} are used`);
+  const [val, train] = inPlace ? splitInPlace(raw, rows, nVal) : [gather(raw, rows.subarray(0, nVal)), gather(raw, rows.subarray(nVal))];
   const rawStats = featureStats(train.x, train.n, raw.inputs);
   applyPreprocess(train.x, raw.inputs, spec.data.preprocess, rawStats);
   applyPreprocess(val.x, raw.inputs, spec.data.preprocess, rawStats);

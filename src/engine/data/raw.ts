@@ -15,6 +15,8 @@ export interface RawData {
   outputs: number;
   featureNames: string[];
   classNames: string[] | null;
+  /** The rows are already in the order the seeded split puts them (a sampled CSV file placed them as they were kept). */
+  inSplitOrder?: boolean;
 }
 
 export function classificationData(x: Float64Array, labels: Int32Array, inputs: number, featureNames: string[], classNames: string[]): RawData {
