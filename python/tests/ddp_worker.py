@@ -56,7 +56,10 @@ def rank_main(rank, world, port, out, ranks, skip):
     shard = [(x[rank::world], y[rank::world]) for x, y in batches()]
     # with skip: only rank 0 runs `extra`, and only on even steps: rank 1 never probes it
     train(model, opt, shard, w, (lambda s: rank != 0 or s % 2 == 0) if skip else (lambda s: True))
-    # a rank that tears gloo down while the other still finishes the last collective aborts it
+    # the DistributedDataParallel wrapper goes while its process group is alive (its teardown after
+    # destroy_process_group can hang); a rank that tears gloo down while the other still finishes the last
+    # collective aborts it
+    del model, opt, w
     dist.barrier()
     dist.destroy_process_group()
 

@@ -282,6 +282,9 @@ def main():
         if args.save:
             torch.save(net.state_dict(), args.save)
     if run.world > 1:
+        # The DistributedDataParallel wrapper goes while its process group is alive: left to the end of
+        # main(), after destroy_process_group, its reducer's teardown sometimes hung a rank.
+        del model, watcher
         dist.barrier()  # no rank leaves while another may still need the rendezvous store rank 0 hosts
         dist.destroy_process_group()
 
