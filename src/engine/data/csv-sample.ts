@@ -7,9 +7,9 @@
 // many lines are blank) or too many for the room made, the file is scanned again with the exact count.
 // The rows kept are then parsed in file order (csv-rows.ts), so a kept row's bad cell is reported, the
 // first in file order, as the full read reports it; a bad cell in a row not kept is never looked at.
-import type { Rng } from '../rng';
 import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
+import type { CsvOptions } from './csv';
 import { CsvRows, isBlank, lineTooLong, SOURCE_PATH } from './csv-rows';
 import { runSampleScan, sampleScanState, type SampleScanState } from './csv-sample-scan';
 import { csvWasmModule, searchable, type ByteScanner } from './csv-scan';
@@ -23,17 +23,8 @@ const ALL_KEYS = 0xffffffff;
 /** The arena's offsets are 32-bit. */
 const MAX_ARENA = 2 ** 30;
 
-export interface SampleOptions {
-  samples: number;
-  rng: Rng;
-  fileBytes: number;
-  chunkBytes: number;
-  scanner: ByteScanner;
-  wasm?: boolean;
-  path?: string;
-  helpers: number;
-  splitOrder?: (n: number) => Int32Array;
-}
+/** readCsv's options, with the chunk size, scanner and helper count it settled. */
+export type SampleOptions = CsvOptions & { chunkBytes: number; scanner: ByteScanner; helpers: number };
 
 /** Reads the `samples` rows of a CSV file with the smallest keys, in file order. */
 export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec, o: SampleOptions): RawData {

@@ -1,6 +1,6 @@
 // loadDataset: a validated spec -> split, preprocessed data. Built-ins are generated or unpacked; workspace
 // files come from `files` (read by the host). Throws only DataError, always with the model path involved.
-import { Rng } from '../rng';
+import { identity, Rng } from '../rng';
 import type { ModelSpec } from '../spec/model-spec';
 import { checkShapes } from '../spec/shapes';
 import type { DataFiles, Dataset, Split, TargetScale } from './dataset';
@@ -34,8 +34,6 @@ function readSource(spec: ModelSpec, files: DataFiles, options: LoadOptions): Ra
   if (data.source === 'mnist') return mnist(options);
   throw new DataError(`unknown data source ${JSON.stringify(data.source)}`, ['data', 'source']);
 }
-
-const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 /** `rows` in the seeded order of the split, in place: the first `validationSplit` of them are held out. */
 function splitOrder(rows: Int32Array, spec: ModelSpec): Int32Array {

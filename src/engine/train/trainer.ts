@@ -8,7 +8,7 @@ import type { Layer } from '../layers/layer';
 import type { Kernels } from '../kernels/kernels';
 import type { StepContext, TrainingObserver } from './observer';
 import type { TrainerListener, TrainerOptions, TrainerEvent } from './trainer-api';
-import { Rng } from '../rng';
+import { identity, Rng } from '../rng';
 import { buildModel } from '../layers/build';
 import { DenseLayer } from '../layers/dense';
 import { Conv2dLayer } from '../layers/conv2d';
@@ -374,10 +374,4 @@ export class Trainer {
   private emit(event: TrainerEvent): void {
     for (const listener of this.listeners) listener(event);
   }
-}
-
-function identity(n: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return a;
 }
