@@ -442,28 +442,95 @@ function sumSquaredDiffFunc() {
 }
 
 /**
- * binCounts(a, idx, n, lut, counts): for n entries of a (entry idx[k], or k when idx is 0) adds one to
- * counts[bin] of |a|. The bin is read off the float32 exponent: lut holds, per exponent e, the one bin edge
- * inside that binade as f64 (+Inf when none) and, 2048 bytes on, the bin of the binade's lowest value as i32,
- * so a bin costs two loads and a compare. NaN and Inf land in the slots the lut gives exponent 255.
+ * binCounts(a, idx, n, lut, counts, stride): for n entries of a (entry idx[k], or k when idx is 0) adds one to
+ * the count of the bin of |a|. The bin is read off the float32 exponent: lut holds, per exponent e, the one bin
+ * edge inside that binade as f64 (+Inf when none) and, 2048 bytes on, the bin of the binade's lowest value as
+ * i32, so a bin costs two loads and a compare. NaN and Inf land in the slots the lut gives exponent 255.
+ * Entry k counts in table k mod 4 (four tables stride bytes apart, zeroed first, summed into the first at
+ * the end): neighbouring entries mostly share a bin, and one table made each increment wait for the
+ * previous one's store.
  */
 function binCountsFunc() {
   return `
-  (func $binCounts (export "binCounts") (param $a i32) (param $idx i32) (param $n i32) (param $lut i32) (param $counts i32)
+  (func $binCounts (export "binCounts") (param $a i32) (param $idx i32) (param $n i32) (param $lut i32) (param $counts i32) (param $stride i32)
     (local $k i32) (local $i i32) (local $bits i32) (local $e i32) (local $c i32)
+    (memory.fill (local.get $counts) (i32.const 0) (i32.shl (local.get $stride) (i32.const 2)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
       (local.set $i (local.get $k))
       (if (local.get $idx) (then (local.set $i (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))))
       (local.set $bits (i32.and (i32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 0x7fffffff)))
       (local.set $e (i32.shr_u (local.get $bits) (i32.const 23)))
-      (local.set $c (i32.add (local.get $counts) (i32.shl (i32.add
-        (i32.load offset=2048 (i32.add (local.get $lut) (i32.shl (local.get $e) (i32.const 2))))
-        (f64.ge (f64.promote_f32 (f32.reinterpret_i32 (local.get $bits))) (f64.load (i32.add (local.get $lut) (i32.shl (local.get $e) (i32.const 3))))))
-        (i32.const 2))))
+      (local.set $c (i32.add
+        (i32.add (local.get $counts) (i32.mul (i32.and (local.get $k) (i32.const 3)) (local.get $stride)))
+        (i32.shl (i32.add
+          (i32.load offset=2048 (i32.add (local.get $lut) (i32.shl (local.get $e) (i32.const 2))))
+          (f64.ge (f64.promote_f32 (f32.reinterpret_i32 (local.get $bits))) (f64.load (i32.add (local.get $lut) (i32.shl (local.get $e) (i32.const 3))))))
+          (i32.const 2))))
       (i32.store (local.get $c) (i32.add (i32.load (local.get $c)) (i32.const 1)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
-      (br $next))))`;
+      (br $next)))
+    (local.set $c (local.get $counts))
+    (local.set $k (i32.add (local.get $counts) (local.get $stride)))
+    (block $sumDone (loop $sum
+      (br_if $sumDone (i32.ge_u (local.get $c) (local.get $k)))
+      (i32.store (local.get $c) (i32.add
+        (i32.add (i32.load (local.get $c)) (i32.load (i32.add (local.get $c) (local.get $stride))))
+        (i32.add (i32.load (i32.add (local.get $c) (i32.shl (local.get $stride) (i32.const 1)))) (i32.load (i32.add (local.get $c) (i32.mul (local.get $stride) (i32.const 3)))))))
+      (local.set $c (i32.add (local.get $c) (i32.const 4)))
+      (br $sum))))`;
+}
+
+/**
+ * deadUnits(a, rows, units, lo, hi) -> how many units of a [rows × units] batch are stuck at every row under
+ * the ReLU family's inactive test (channelSums' mode 1: not above lo, or at or above hi, NaN for no upper
+ * bound): a dense layer's dead units. Four units at a time down the rows, stopping once all four were live.
+ */
+function deadUnitsFunc() {
+  return `
+  (func $deadUnits (export "deadUnits") (param $a i32) (param $rows i32) (param $units i32) (param $lo f32) (param $hi f32) (result i32)
+    (local $u i32) (local $p i32) (local $end i32) (local $stride i32) (local $live v128) (local $x v128) (local $L v128) (local $H v128)
+    (local $dead i32) (local $f f32) (local $any i32)
+    (local.set $L (f32x4.splat (local.get $lo)))
+    (local.set $H (f32x4.splat (local.get $hi)))
+    (local.set $stride (i32.shl (local.get $units) (i32.const 2)))
+    (block $vDone (loop $vLoop
+      (br_if $vDone (i32.gt_u (i32.add (local.get $u) (i32.const 4)) (local.get $units)))
+      (local.set $p (i32.add (local.get $a) (i32.shl (local.get $u) (i32.const 2))))
+      (local.set $end (i32.add (local.get $p) (i32.mul (local.get $rows) (local.get $stride))))
+      (local.set $live (v128.const i32x4 0 0 0 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (v128.load (local.get $p)))
+        (local.set $live (v128.or (local.get $live) (v128.andnot (f32x4.gt (local.get $x) (local.get $L)) (f32x4.ge (local.get $x) (local.get $H)))))
+        (br_if $rDone (i32x4.all_true (local.get $live)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (br $rLoop)))
+      (local.set $dead (i32.add (local.get $dead) (i32.sub (i32.const 4) (i32.popcnt (i32x4.bitmask (local.get $live))))))
+      (local.set $u (i32.add (local.get $u) (i32.const 4)))
+      (br $vLoop)))
+    (block $sDone (loop $sLoop
+      (br_if $sDone (i32.ge_u (local.get $u) (local.get $units)))
+      (local.set $p (i32.add (local.get $a) (i32.shl (local.get $u) (i32.const 2))))
+      (local.set $end (i32.add (local.get $p) (i32.mul (local.get $rows) (local.get $stride))))
+      (local.set $any (i32.const 0))
+      (block $tDone (loop $tLoop
+        (br_if $tDone (i32.or (local.get $any) (i32.ge_u (local.get $p) (local.get $end))))
+        (local.set $f (f32.load (local.get $p)))
+        (local.set $any (i32.and (f32.gt (local.get $f) (local.get $lo)) (i32.eqz (f32.ge (local.get $f) (local.get $hi)))))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (br $tLoop)))
+      (local.set $dead (i32.add (local.get $dead) (i32.eqz (local.get $any))))
+      (local.set $u (i32.add (local.get $u) (i32.const 1)))
+      (br $sLoop)))
+    (local.get $dead))`;
+}
+
+/** copy(src, n, dst): n float32 values from src to dst (regions apart): the weights kept for an update ratio. */
+function copyFunc() {
+  return `
+  (func $copy (export "copy") (param $src i32) (param $n i32) (param $dst i32)
+    (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $n) (i32.const 2))))`;
 }
 
 /**
@@ -1181,7 +1248,7 @@ function convFuncs() {
 function watText(t) {
   return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${channelSumsFunc()}${reluChannelSumsFunc()}${sampledHistogramsFunc()}${convFuncs()}
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${deadUnitsFunc()}${copyFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${channelSumsFunc()}${reluChannelSumsFunc()}${sampledHistogramsFunc()}${convFuncs()}
   (global (export "MR") i32 (i32.const ${t.MR}))
   (global (export "NR") i32 (i32.const ${t.NR})))
 `;

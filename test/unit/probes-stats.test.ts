@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { batchNormStats, deadRatio, saturationRatio, countNonFinite, outputStats, l2Norm, mainNorms, copyWeights, updateRatio, sumSquares64 } from '../../src/engine/probes/layer-stats';
 import type { Layer, Param } from '../../src/engine/layers/layer';
 import { sumSquares } from '../../src/engine/train/clipping';
-import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer, wasmKernels } from '../../src/engine/kernels/select';
+import { allocKernelBuffer, kernelBinCounts, kernelCopy, kernelDeadUnits, kernelIndexBuffer, wasmKernels } from '../../src/engine/kernels/select';
 import { HISTOGRAM_BINS, HISTOGRAM_EDGES } from '../../src/shared/histogram-edges';
 import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, binOf, gradientHistogram, sampleIndices, type BinCounter } from '../../src/engine/probes/histogram';
 
@@ -18,6 +18,40 @@ test('dead units: ReLU needs a positive input somewhere in the batch, ReLU6 one 
   assert.equal(deadRatio('relu', x, 4), 2 / 4); // units 0 and 2 never positive
   assert.equal(deadRatio('leaky-relu', x, 4), 2 / 4);
   assert.equal(deadRatio('relu6', x, 4), 3 / 4); // unit 3 is stuck at 6 as well
+});
+
+test('dead units in wasm (four units at a time, then the tail) match the scalar loop for every ReLU kind', () => {
+  const kernels = wasmKernels(1)!;
+  for (const [rows, units] of [[9, 13], [1, 4], [5, 3], [32, 64]]) {
+    const x = allocKernelBuffer(kernels, 'float32', rows * units) as Float32Array;
+    for (let i = 0; i < x.length; i++) {
+      const unit = i % units;
+      const row = Math.floor(i / units);
+      // unit kinds by unit mod 6: never positive, positive only in the last row, random, NaN-laced, at 6, at 0 or 6
+      const r = Math.sin(i * 7.31) * 3;
+      x[i] = [-Math.abs(r), row === rows - 1 ? 0.5 : -1, r, row % 2 ? NaN : -r, 6, row % 2 ? 6 : 0][unit % 6];
+    }
+    const plain = Float32Array.from(x);
+    for (const kind of ['relu', 'leaky-relu', 'relu6']) {
+      assert.equal(deadRatio(kind, x, units, kernels), deadRatio(kind, plain, units), `${kind} ${rows}x${units}`);
+    }
+    assert.notEqual(kernelDeadUnits(kernels, x, rows, units, 0, NaN), null, 'kernel memory runs in wasm');
+    assert.equal(kernelDeadUnits(kernels, plain, rows, units, 0, NaN), null, 'a plain array does not');
+  }
+});
+
+test('the weights kept for the update ratio are copied in wasm when both tensors are kernel memory', () => {
+  const kernels = wasmKernels(1)!;
+  const w = allocKernelBuffer(kernels, 'float32', 37) as Float32Array;
+  w.forEach((_, i) => (w[i] = Math.cos(i)));
+  const kept = allocKernelBuffer(kernels, 'float32', 37) as Float32Array;
+  copyWeights(w, null, kept, kernels);
+  assert.deepEqual(Array.from(kept), Array.from(w));
+  assert.equal(kernelCopy(kernels, w, new Float32Array(37)), false, 'a destination outside kernel memory');
+  assert.equal(kernelCopy(kernels, w, allocKernelBuffer(kernels, 'float32', 36)), false, 'a short destination');
+  const plain = new Float32Array(37);
+  copyWeights(w, null, plain, kernels);
+  assert.deepEqual(Array.from(plain), Array.from(w), 'falls back to a typed-array copy');
 });
 
 test('saturation: sigmoid outputs within 0.01 of 0 or 1, tanh beyond +-0.99', () => {

@@ -130,6 +130,16 @@ export function kernelBinCounts(kernels: Kernels, a: FloatArray, idx: Int32Array
   return isWasm(kernels) && a instanceof Float32Array && kernels.binCounts(a, idx, edges, counts);
 }
 
+/** The dead units of a [rows × units] batch under a mode-1 stuck test (stuck-tests.ts) in wasm when `a` is kernel memory on the wasm path, else null: use a loop. */
+export function kernelDeadUnits(kernels: Kernels, a: FloatArray, rows: number, units: number, lo: number, hi: number): number | null {
+  return isWasm(kernels) && a instanceof Float32Array ? kernels.deadUnits(a, rows, units, lo, hi) : null;
+}
+
+/** dst = src (over src's length) in wasm when both came from kernel memory on the wasm path; false otherwise: use a typed-array copy. */
+export function kernelCopy(kernels: Kernels, src: FloatArray, dst: FloatArray): boolean {
+  return isWasm(kernels) && src instanceof Float32Array && dst instanceof Float32Array && kernels.copy(src, dst);
+}
+
 /** dst[k] = src[idx[k]] in wasm when all three came from kernel memory on the wasm path; false otherwise: use a scalar loop. */
 export function kernelGather(kernels: Kernels, src: FloatArray, idx: Int32Array, dst: FloatArray): boolean {
   return isWasm(kernels) && src instanceof Float32Array && dst instanceof Float32Array && kernels.gather(src, idx, dst);

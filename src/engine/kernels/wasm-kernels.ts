@@ -18,7 +18,9 @@ interface GemmExports extends ConvExports {
   sumSquares(a: number, n: number): number;
   moments(a: number, n: number, out: number): void;
   sumSquaredDiff(a: number, b: number, n: number): number;
-  binCounts(a: number, idx: number, n: number, lut: number, counts: number): void;
+  binCounts(a: number, idx: number, n: number, lut: number, counts: number, stride: number): void;
+  deadUnits(a: number, rows: number, units: number, lo: number, hi: number): number;
+  copy(src: number, n: number, dst: number): void;
   gather(src: number, idx: number, n: number, dst: number): void;
   gatherDiff(src: number, idx: number, n: number, before: number, out: number): void;
   demote(src: number, n: number, dst: number): void;
@@ -63,6 +65,14 @@ export interface WasmKernels extends Kernels {
    * out. False when `a` or `idx` is not in this heap.
    */
   binCounts(a: Float32Array, idx: Int32Array | null, edges: readonly number[], counts: Int32Array): boolean;
+  /**
+   * How many of the `units` columns of the [rows × units] batch `a` are stuck at every row under the ReLU
+   * family's inactive test (not above lo, or at or above hi; NaN: no upper bound; float32 compares), or null
+   * when `a` is elsewhere or short.
+   */
+  deadUnits(a: Float32Array, rows: number, units: number, lo: number, hi: number): number | null;
+  /** dst's first src.length entries = src; false when an array is elsewhere or dst is short. */
+  copy(src: Float32Array, dst: Float32Array): boolean;
   /** dst[k] = src[idx[k]] for every k of idx (indices must lie within src); false when an array is elsewhere or dst is short. */
   gather(src: Float32Array, idx: Int32Array, dst: Float32Array): boolean;
   /**
@@ -257,6 +267,12 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       out[1] = pairView[1];
       return true;
     },
+    deadUnits: (a, rows, units, lo, hi) => (heap.owns(a) && a.length >= rows * units ? ex.deadUnits(a.byteOffset, rows, units, lo, hi) : null),
+    copy: (src, dst) => {
+      if (!heap.owns(src) || !heap.owns(dst) || dst.length < src.length) return false;
+      ex.copy(src.byteOffset, src.length, dst.byteOffset);
+      return true;
+    },
     gather: (src, idx, dst) => {
       if (!heap.owns(src) || !heap.owns(idx) || !heap.owns(dst) || dst.length < idx.length) return false;
       ex.gather(src.byteOffset, idx.byteOffset, idx.length, dst.byteOffset);
@@ -284,10 +300,10 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     },
     binCounts: (a, idx, edges, counts) => {
       if (!heap.owns(a) || (idx && !heap.owns(idx))) return false;
-      const out = binning.prepare(edges);
-      ex.binCounts(a.byteOffset, idx ? idx.byteOffset : 0, idx ? idx.length : a.length, binning.lut, out);
+      const slots = binning.prepare(edges);
+      ex.binCounts(a.byteOffset, idx ? idx.byteOffset : 0, idx ? idx.length : a.length, binning.lut, binning.counts.byteOffset, slots * 4);
       const view = binning.counts;
-      for (let b = 0; b < Math.min(counts.length, view.length); b++) counts[b] += view[b];
+      for (let b = 0; b < Math.min(counts.length, slots); b++) counts[b] += view[b];
       return true;
     },
     sumSquaredDiff: (a, b) => (heap.owns(a) && heap.owns(b) && a.length >= b.length ? ex.sumSquaredDiff(a.byteOffset, b.byteOffset, b.length) : null),
@@ -377,7 +393,7 @@ class BinScratch {
     this.table = heap.alloc(256 * 8 + 256 * 4);
   }
 
-  /** Fills the table for `edges` when they changed, zeroes the counts and returns their address. */
+  /** Fills the table for `edges` when they changed; returns the slots of each of binCounts' four count tables. */
   prepare(edges: readonly number[]): number {
     const slots = edges.length + 3;
     if (edges !== this.edges) {
@@ -398,8 +414,7 @@ class BinScratch {
       bin[255] = edges.length + 1; // NaN stays there; ±Inf compares at or above the +Inf edge: one slot on
       edge[255] = Infinity;
     }
-    if (this.counts.length !== slots) this.counts = this.heap.allocInt32(slots);
-    this.counts.fill(0);
-    return this.counts.byteOffset;
+    if (this.counts.length !== 4 * slots) this.counts = this.heap.allocInt32(4 * slots);
+    return slots;
   }
 }

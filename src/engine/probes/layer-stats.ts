@@ -2,7 +2,7 @@
 import type { FloatArray, BatchNormProbe } from '../types';
 import type { Layer, Param } from '../layers/layer';
 import type { Kernels } from '../kernels/kernels';
-import { kernelGather, kernelGatherDiff, kernelMoments, kernelSumSquaredDiff } from '../kernels/select';
+import { kernelCopy, kernelDeadUnits, kernelGather, kernelGatherDiff, kernelMoments, kernelSumSquaredDiff } from '../kernels/select';
 import { channelSums } from './channel-sums';
 import { stuckTest } from './stuck-tests';
 
@@ -68,10 +68,15 @@ export function mainNorms(grad: FloatArray, value: FloatArray, sumSquares: (a: F
   return { gradNorm: Math.sqrt(finite), weightNorm, nonFinite: bad };
 }
 
-/** Copies the (sampled) weights before an update, for the update ratio; a sample is gathered in wasm where it can be. */
+/**
+ * Copies the (sampled) weights before an update, for the update ratio, in wasm where it can: a typed-array
+ * copy within shared memory takes V8's slower path for shared buffers.
+ */
 export function copyWeights(value: FloatArray, sample: Int32Array | null, before: FloatArray, kernels: Kernels | null = null): void {
-  if (!sample) before.set(value.length === before.length ? value : value.subarray(0, before.length));
-  else if (!kernels || !kernelGather(kernels, value, sample, before)) for (let k = 0; k < sample.length; k++) before[k] = value[sample[k]];
+  if (!sample) {
+    const src = value.length === before.length ? value : value.subarray(0, before.length);
+    if (!kernels || !kernelCopy(kernels, src, before)) before.set(src);
+  } else if (!kernels || !kernelGather(kernels, value, sample, before)) for (let k = 0; k < sample.length; k++) before[k] = value[sample[k]];
 }
 
 /**
@@ -172,11 +177,15 @@ function moments(s: number, s2: number, count: number, nonFinite: number): { mea
 /**
  * Fraction of units whose gradient is zero (or only the leak) for every sample of the batch: ReLU units
  * that output 0, leaky-ReLU units always on the negative slope, ReLU6 units always at 0 or 6 (stuck-tests.ts).
- * Image layers count whole channels instead (channel-stats.ts).
+ * Image layers count whole channels instead (channel-stats.ts). In wasm when `input` is kernel memory.
  */
-export function deadRatio(kind: string, input: FloatArray, units: number): number {
-  const stuck = stuckTest(kind)?.test ?? (() => false);
+export function deadRatio(kind: string, input: FloatArray, units: number, kernels: Kernels | null = null): number {
+  const test = stuckTest(kind);
   const rows = input.length / units;
+  // the wasm pass has the ReLU family's (mode 1) test only
+  const fast = kernels && test?.wasm.mode === 1 ? kernelDeadUnits(kernels, input, rows, units, test.wasm.lo, test.wasm.hi) : null;
+  if (fast !== null) return fast / units;
+  const stuck = test?.test ?? (() => false);
   let dead = 0;
   for (let j = 0; j < units; j++) {
     let alive = false;

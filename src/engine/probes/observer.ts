@@ -15,7 +15,7 @@ import { sumSquares } from '../train/clipping';
 import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type BinCounter } from './histogram';
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
 import { allocKernelBuffer, kernelBinCounts, kernelIndexBuffer } from '../kernels/select';
-import { descriptorOf } from '../spec/layer-kinds';
+import { descriptorOf, type LayerTraits } from '../spec/layer-kinds';
 import { imageLayerStats, reluFollows, rowUpdateRatios } from './channel-stats';
 import { reluPairSums } from './channel-sums';
 
@@ -95,16 +95,17 @@ export class ProbeObserver implements TrainingObserver {
   private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
 
   /** `outputSums`: the channel sums of an image layer's output, when a fused pass took them already. */
-  private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample }: Tracked, outputSums: Float64Array | null): LayerProbe {
+  private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample, traits }: Tracked, outputSums: Float64Array | null): LayerProbe {
     const spec = layer.spec;
-    const traits = descriptorOf(spec).traits;
     const out = layer.lastOutput;
     const image = imageLayerStats(layer, main, this.kernels, outputSums);
     const act = image?.output ? { ...image.output, nonFinite: 0 } : out && out.length ? outputStats(out, this.kernels) : null;
     let histogram: number[] | null = null;
     let gradNorm: number | null = null;
     let weightNorm: number | null = null;
-    let nonFinite = (act ? act.nonFinite : 0) + (bias ? countNonFinite(bias.grad) : 0);
+    const biasSquares = bias ? this.sumSquares(bias.grad) : 0;
+    // a finite sum of squares has no non-finite entry: the bias is counted entry by entry only otherwise
+    let nonFinite = (act ? act.nonFinite : 0) + (Number.isFinite(biasSquares) ? 0 : countNonFinite(bias!.grad));
     if (main) {
       histogram = gradientHistogram(main.grad, histogramSample, this.binCounts);
       const m = mainNorms(main.grad, main.value, this.sumSquares);
@@ -121,14 +122,14 @@ export class ProbeObserver implements TrainingObserver {
       position: layer.position,
       kind: spec.kind,
       gradNorm,
-      biasGradNorm: bias ? Math.sqrt(this.sumSquares(bias.grad)) : null,
+      biasGradNorm: bias ? Math.sqrt(biasSquares) : null,
       weightNorm,
       updateRatio: null,
       histogram,
       activationMean: act ? act.mean : null,
       activationStd: act ? act.std : null,
       // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
-      deadRatio: relu ? (image ? image.deadRatio : deadRatio(spec.kind, layer.lastInput!, layer.inputSize)) : null,
+      deadRatio: relu ? (image ? image.deadRatio : deadRatio(spec.kind, layer.lastInput!, layer.inputSize, this.kernels)) : null,
       saturationRatio: saturating ? (image ? image.saturationRatio : saturationRatio(spec.kind, out)) : null,
       batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias, image?.batchNormSums ?? null) : null,
       nonFinite,
@@ -144,6 +145,7 @@ interface Tracked {
   sample: Int32Array | null;
   histogramSample: Int32Array | null;
   before: FloatArray;
+  traits: LayerTraits;
 }
 
 function track(layer: Layer, kernels: Kernels): Tracked {
@@ -156,5 +158,5 @@ function track(layer: Layer, kernels: Kernels): Tracked {
   // so the update ratio's difference runs in wasm SIMD
   const before = main?.value instanceof Float32Array ? allocKernelBuffer(kernels, 'float32', copy) : new Float64Array(copy);
   const histogramSample = sampleIndices(n, HISTOGRAM_SAMPLE);
-  return { main, bias, sample, histogramSample: histogramSample && kernelIndexBuffer(kernels, histogramSample), before };
+  return { main, bias, sample, histogramSample: histogramSample && kernelIndexBuffer(kernels, histogramSample), before, traits: descriptorOf(layer.spec).traits };
 }
