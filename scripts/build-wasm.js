@@ -482,6 +482,14 @@ function binCountsFunc() {
 }
 
 /**
+ * The ReLU family's inactive test turned round, "live": above lo and not at or above hi (NaN hi: no upper
+ * bound), on four lanes of x against the splats $L and $H, and on one value $f against $lo and $hi. What
+ * channelSums' mode 1 counts and what deadUnits looks for.
+ */
+const liveVec = (x) => `(v128.andnot (f32x4.gt ${x} (local.get $L)) (f32x4.ge ${x} (local.get $H)))`;
+const LIVE_ONE = `(i32.and (f32.gt (local.get $f) (local.get $lo)) (i32.eqz (f32.ge (local.get $f) (local.get $hi))))`;
+
+/**
  * deadUnits(a, rows, units, lo, hi) -> how many units of a [rows × units] batch are stuck at every row under
  * the ReLU family's inactive test (channelSums' mode 1: not above lo, or at or above hi, NaN for no upper
  * bound): a dense layer's dead units. Four units at a time down the rows, stopping once all four were live.
@@ -502,7 +510,7 @@ function deadUnitsFunc() {
       (block $rDone (loop $rLoop
         (br_if $rDone (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $x (v128.load (local.get $p)))
-        (local.set $live (v128.or (local.get $live) (v128.andnot (f32x4.gt (local.get $x) (local.get $L)) (f32x4.ge (local.get $x) (local.get $H)))))
+        (local.set $live (v128.or (local.get $live) ${liveVec('(local.get $x)')}))
         (br_if $rDone (i32x4.all_true (local.get $live)))
         (local.set $p (i32.add (local.get $p) (local.get $stride)))
         (br $rLoop)))
@@ -517,7 +525,7 @@ function deadUnitsFunc() {
       (block $tDone (loop $tLoop
         (br_if $tDone (i32.or (local.get $any) (i32.ge_u (local.get $p) (local.get $end))))
         (local.set $f (f32.load (local.get $p)))
-        (local.set $any (i32.and (f32.gt (local.get $f) (local.get $lo)) (i32.eqz (f32.ge (local.get $f) (local.get $hi)))))
+        (local.set $any ${LIVE_ONE})
         (local.set $p (i32.add (local.get $p) (local.get $stride)))
         (br $tLoop)))
       (local.set $dead (i32.add (local.get $dead) (i32.eqz (local.get $any))))
@@ -729,12 +737,12 @@ function channelSumsFunc() {
   const stuckVec = [
     null,
     // mode 1 counts the live values (fewer operations); the stuck count is the rest
-    (x) => `(v128.andnot (f32x4.gt ${x} (local.get $L)) (f32x4.ge ${x} (local.get $H)))`,
+    liveVec,
     (x) => `(v128.or (f32x4.lt ${x} (local.get $L)) (f32x4.gt ${x} (local.get $H)))`,
   ];
   const stuckOne = [
     null,
-    `(i32.and (f32.gt (local.get $f) (local.get $lo)) (i32.eqz (f32.ge (local.get $f) (local.get $hi))))`,
+    LIVE_ONE,
     `(i32.or (f32.lt (local.get $f) (local.get $lo)) (f32.gt (local.get $f) (local.get $hi)))`,
   ];
   const promote = (x, half) => (half === 0 ? `(f64x2.promote_low_f32x4 ${x})` : `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x}))`);
