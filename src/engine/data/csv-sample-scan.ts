@@ -316,7 +316,8 @@ const { state, path, module } = workerData;
 const scan = (${scanSampleChunks.toString()});
 let fd = -1;
 try {
-  fd = fs.openSync(path, 'r');
+  // one that starts after every chunk was claimed (the caller scanned alone) leaves the file alone
+  if (Atomics.load(state.nextChunk, 0) < state.chunks) fd = fs.openSync(path, 'r');
 } catch {
   // the caller scans every chunk
 }
