@@ -15,9 +15,8 @@ import { withPredictedScales } from './diagnosis/scale';
 import { HISTORY_CAPACITY, ThinnedList } from '../shared/history';
 
 /**
- * Probe every 10th step (the extension's default too). bench/probe-overhead.ts measures 0.98-0.99 of the
- * unprobed throughput on MNIST-sized models there; on a tiny 2-64-64-3 model, whose step is ~0.2 ms, the
- * probes' cold code costs about 5 % at this cadence.
+ * Probe every 10th step (the extension's default too). bench/probe-overhead.ts measures what it costs per
+ * bench model: the share is largest on the smallest model, whose step is shortest (bench/PROFILE.md).
  */
 export const DEFAULT_PROBE_EVERY = 10;
 
