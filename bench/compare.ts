@@ -2,7 +2,8 @@
 // this tree's engine against another checkout's (e.g. `git archive <commit> src scripts | tar -x -C dir`,
 // with dist/data for MNIST), both loaded in one process and run one epoch each in alternation on the same
 // data, so a load change on the shared machine hits both alike. Prints samples per CPU-second of each and
-// the median of the per-pair ratios, the reading that stays steady where separate runs spread by ±15 %.
+// the median of the per-pair ratios, the reading that stays steady where separate runs spread by ±15 %,
+// and the median of the per-pair wall-clock ratios (what matters with two threads, whose helper polls).
 import * as path from 'node:path';
 import { cnnBenchSpec } from './cnn-spec';
 import { benchCases, dataset, modelSpec } from './cases';
@@ -37,16 +38,21 @@ async function main(): Promise<void> {
     const make = (T: TrainerClass) => new T({ ...w.spec, epochs: 1 }, w.data, { yieldEveryMs: 0, threads, dtype: 'float32' });
     const engines = { base: make(Base), this: make(Trainer) };
     const rates: Record<keyof typeof engines, number[]> = { base: [], this: [] };
+    const wall: Record<keyof typeof engines, number[]> = { base: [], this: [] };
     for (let e = 0; e < epochs + 2; e++) {
       for (const k of e % 2 ? (['this', 'base'] as const) : (['base', 'this'] as const)) {
         const c0 = process.cpuUsage();
+        const t0 = performance.now();
         await engines[k].run();
+        const ms = performance.now() - t0;
         const c = process.cpuUsage(c0);
-        if (e >= 2) rates[k].push(w.data.train.n / ((c.user + c.system) / 1e6));
+        if (e < 2) continue;
+        rates[k].push(w.data.train.n / ((c.user + c.system) / 1e6));
+        wall[k].push(w.data.train.n / (ms / 1e3));
       }
     }
-    const ratio = median(rates.this.map((r, i) => r / rates.base[i]));
-    console.log(`${w.id.padEnd(24)} samples per CPU-second: base ${Math.round(median(rates.base))}, this ${Math.round(median(rates.this))}; this/base per pair ${ratio.toFixed(3)} (${threads} thread(s), ${epochs} pairs)`);
+    const ratio = (r: typeof rates) => median(r.this.map((x, i) => x / r.base[i])).toFixed(3);
+    console.log(`${w.id.padEnd(24)} samples per CPU-second: base ${Math.round(median(rates.base))}, this ${Math.round(median(rates.this))}; this/base per pair ${ratio(rates)}; wall clock ${ratio(wall)} (${threads} thread(s), ${epochs} pairs)`);
   }
 }
 
