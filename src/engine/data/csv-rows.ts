@@ -88,7 +88,9 @@ export class CsvRows {
   private fast!: FastRowParser;
   private rows = 0;
   private kept = 0;
-  private x = new Float64Array(0);
+  private x: Float64Array = new Float64Array(0);
+  /** False once the features live in an array the reader gave (featuresIn), which is neither grown nor trimmed. */
+  private ownX = true;
   /** Regression: the target; classification: the index of its name in `classNames`. */
   private y = new Float64Array(0);
   private lineOf = new Float64Array(0);
@@ -152,8 +154,8 @@ export class CsvRows {
     this.place = place;
   }
 
-  /** The row of the feature array row r goes to. */
-  private xRow(r: number): number {
+  /** The row of the feature array the r-th row kept goes to. */
+  featureRow(r: number): number {
     return this.place === null ? r : this.place[r];
   }
 
@@ -164,17 +166,24 @@ export class CsvRows {
   }
 
   /**
-   * A row a sample's scan parsed from its bytes as parseRow here would: its features at values[from..],
-   * its target (`value` for regression, else the class name's bytes label[labelFrom, labelTo)), the
-   * target cell's 1-based column and the row's line.
+   * The rows' features are in `x`, or will be, each at the row featureRow gives it: a sampled scan parses
+   * them into memory of its own and moves them to their places there, which spares the pages of a second
+   * array (the first write to each costs the kernel far more than the copy itself).
    */
-  parsed(values: Float64Array, from: number, value: number, label: Uint8Array, labelFrom: number, labelTo: number, targetColumn: number, line: number): void {
+  featuresIn(x: Float64Array): void {
+    this.x = x;
+    this.ownX = false;
+  }
+
+  /**
+   * A row a sample's scan parsed from its bytes as parseRow here would, its features already at their row
+   * of the array given to featuresIn: its target (`value` for regression, else the class name's bytes
+   * label[labelFrom, labelTo)), the target cell's 1-based column and the row's line.
+   */
+  parsed(value: number, label: Uint8Array, labelFrom: number, labelTo: number, targetColumn: number, line: number): void {
     const r = this.kept++;
     this.checkRoom(r, line);
     if (r >= this.rows) this.grow(r + 1);
-    const inputs = this.header!.features.length;
-    // element by element: a typed-array set from a shared buffer costs far more per call
-    for (let j = 0, to = this.xRow(r) * inputs; j < inputs; j++) this.x[to + j] = values[from + j];
     this.lineOf[r] = line;
     this.keepTarget(r, this.data.task === 'regression' ? value : this.fast.className(label, labelFrom, labelTo));
     this.targetColumn[r] = targetColumn;
@@ -189,7 +198,7 @@ export class CsvRows {
     if (n === 0) throw new DataError(`${file} has a header but no data rows`, SOURCE_PATH, this.headerCell(0));
     const inputs = h.features.length;
     // room left over from an estimate of the row count is let go when it is large
-    const x = this.rows > 1.25 * n ? this.x.slice(0, n * inputs) : this.x.subarray(0, n * inputs);
+    const x = this.ownX && this.rows > 1.25 * n ? this.x.slice(0, n * inputs) : this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
     const marked = (raw: RawData): RawData => (this.place === null ? raw : { ...raw, inSplitOrder: true });
     if (this.data.task === 'regression') return marked(regressionData(x, this.placed(this.y, n), inputs, 1, featureNames));
@@ -247,13 +256,13 @@ export class CsvRows {
     if (text === null) {
       const regression = this.data.task === 'regression';
       const { scanner } = this;
-      const numbers = scanner.parseRow(start, end, h.columns.length, h.target, regression, this.x, this.xRow(r) * h.features.length);
+      const numbers = scanner.parseRow(start, end, h.columns.length, h.target, regression, this.x, this.featureRow(r) * h.features.length);
       if (numbers !== null) {
         this.keepTarget(r, regression ? numbers : this.fast.className(bytes, scanner.classFrom, scanner.classTo));
         this.targetColumn[r] = scanner.targetAt + 1;
         return;
       }
-      const target = this.fast.parse(bytes, start, end, this.x, this.xRow(r) * h.features.length, regression);
+      const target = this.fast.parse(bytes, start, end, this.x, this.featureRow(r) * h.features.length, regression);
       if (target !== null) {
         this.keepTarget(r, target);
         this.targetColumn[r] = this.fast.targetStart + 1;
@@ -281,7 +290,7 @@ export class CsvRows {
       const c = features[j];
       const v = cellNumber(cells[c]);
       if (Number.isNaN(v)) throw numberError(cells[c], h.columns[c], where(starts[c] + 1));
-      this.x[this.xRow(r) * inputs + j] = v;
+      this.x[this.featureRow(r) * inputs + j] = v;
     }
     const tc = h.target;
     if (this.data.task === 'regression') {
@@ -311,7 +320,7 @@ export class CsvRows {
   private grow(needed: number): void {
     const rows = Math.max(needed, 2 * this.rows, 1024);
     const inputs = this.header!.features.length;
-    this.x = grown(this.x, rows * inputs);
+    if (this.ownX) this.x = grown(this.x, rows * inputs);
     this.y = grown(this.y, rows);
     this.lineOf = grown(this.lineOf, rows);
     this.targetColumn = grown(this.targetColumn, rows);

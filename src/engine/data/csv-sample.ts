@@ -15,6 +15,7 @@ import { runSampleScan, sampleScanState, type SampleScanState } from './csv-samp
 import { csvWasmModule, searchable, type ByteScanner } from './csv-scan';
 import { CSV_SELECT, CSV_WASM_LAYOUT } from './csv-scan-wasm';
 import { DataError } from './errors';
+import { permuteRows } from './permute-rows';
 import type { RawData } from './raw';
 import { LIMITS } from './table';
 
@@ -66,20 +67,42 @@ export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec,
   }
 }
 
-/** Hands the rows kept (in file order) to `rows`: as the scan parsed them, else their bytes to parse. */
+/**
+ * Hands the rows kept (in file order) to `rows`: those the scan parsed, their features moved in place to
+ * the rows `rows` places them at; the others' bytes, to parse.
+ */
 function handOver(s: SampleScanState, kept: Int32Array, lineBefore: Float64Array, rows: CsvRows, scanner: ByteScanner): void {
-  const { chunk, lineInChunk, at, arena, length, offset, values, target, label, labelBytes, labelLength, targetColumn } = s;
-  const inputs = s.parse?.inputs ?? 0;
+  const { chunk, lineInChunk, at, arena, length, offset, target, label, labelBytes, labelLength, targetColumn } = s;
+  if (s.parse) rows.featuresIn(placeParsed(s, kept, rows));
   for (const i of kept) {
     const line = lineBefore[chunk[i]] + lineInChunk[i] + 1;
     if (at[i] < 0) {
-      rows.parsed(values, i * inputs, s.parse!.regression ? target[i] : 0, label, i * labelBytes, i * labelBytes + labelLength[i], targetColumn[i], line);
+      rows.parsed(s.parse!.regression ? target[i] : 0, label, i * labelBytes, i * labelBytes + labelLength[i], targetColumn[i], line);
       continue;
     }
     const bytes = scanner.buffer(length[i], 0);
     bytes.set(arena.subarray(at[i], at[i] + length[i]));
     rows.line(bytes, 0, length[i], line, offset[i]);
   }
+}
+
+/**
+ * The scan's parsed features with the r-th row kept moved, in place, to row rows.featureRow(r): the rows
+ * not kept fill the rest in any order. A kept row the scan did not parse gets its features there later.
+ */
+function placeParsed(s: SampleScanState, kept: Int32Array, rows: CsvRows): Float64Array {
+  const inputs = s.parse!.inputs;
+  const candidates = Math.min(Atomics.load(s.taken, 0), s.key.length);
+  const from = new Int32Array(candidates);
+  const isKept = new Uint8Array(candidates);
+  for (let r = 0; r < kept.length; r++) {
+    from[rows.featureRow(r)] = kept[r];
+    isKept[kept[r]] = 1;
+  }
+  for (let i = 0, to = kept.length; i < candidates; i++) if (!isKept[i]) from[to++] = i;
+  const x = s.values.subarray(0, candidates * inputs);
+  permuteRows(x, inputs, from);
+  return x;
 }
 
 /**

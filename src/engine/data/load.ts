@@ -7,6 +7,7 @@ import type { DataFiles, Dataset, Split, TargetScale } from './dataset';
 import { readDataFile } from './data-file';
 import { DataError } from './errors';
 import { GENERATORS } from './generators';
+import { permuteRows } from './permute-rows';
 import { applyPreprocess, featureStats } from './preprocess';
 import type { RawData } from './raw';
 import { iris, mnist } from './real-datasets';
@@ -91,27 +92,6 @@ function splitInPlace(raw: RawData, order: Int32Array, nVal: number): [Split, Sp
     targets: regression ? raw.targets.subarray(from * outputs, to * outputs) : raw.targets,
   });
   return [part(0, nVal), part(nVal, n)];
-}
-
-/** Puts row order[i] of `a` (rows of `width` values) at row i, in place: each cycle of the permutation is followed with one row set aside. */
-export function permuteRows(a: Float64Array | Int32Array, width: number, order: Int32Array): void {
-  const n = order.length;
-  const placed = new Uint8Array(n);
-  const held = a.slice(0, width);
-  for (let start = 0; start < n; start++) {
-    if (placed[start]) continue;
-    for (let j = 0; j < width; j++) held[j] = a[start * width + j];
-    for (let i = start; ; ) {
-      placed[i] = 1;
-      const from = order[i];
-      if (from === start) {
-        for (let j = 0; j < width; j++) a[i * width + j] = held[j];
-        break;
-      }
-      for (let j = 0; j < width; j++) a[i * width + j] = a[from * width + j];
-      i = from;
-    }
-  }
 }
 
 export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOptions = {}): Dataset {
