@@ -97,7 +97,8 @@ function scanFile(file: string, read: ReadAt, helperPath: string | null) {
   const first = fs.readFileSync(file).indexOf(10) + 1;
   const s = sampleScanState({ first, fileBytes: size, chunkBytes: 8192, s0: 7, s1: 8, tau: 0x0fffffff, maxLine: 1 << 20, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse: null }, 1 << 16, 1 << 22);
   const ok = runSampleScan(s, read, csvWasmModule(), helperPath ? { path: helperPath, count: 1 } : null, () => {});
-  const rows = Array.from({ length: s.taken[0] }, (_, i) => [s.offset[i], s.length[i], s.key[i], s.chunk[i], s.lineInChunk[i]]).sort((a, b) => a[0] - b[0]);
+  const slots = Array.from({ length: Math.min(s.taken[0], s.key.length) }, (_, i) => i).filter((i) => s.used[i]);
+  const rows = slots.map((i) => [s.offset[i], s.length[i], s.key[i], s.chunk[i], s.lineInChunk[i]]).sort((a, b) => a[0] - b[0]);
   return { ok, lines: Array.from(s.lines), rows, chunks: s.chunks };
 }
 

@@ -28,7 +28,11 @@ export interface SampleScanState {
    * every candidate's bytes are copied for the caller to parse.
    */
   parse: { width: number; target: number; regression: boolean; inputs: number } | null;
-  /** Counters: the next chunk to claim, chunks finished, threads at work, candidates and arena bytes taken. */
+  /**
+   * Counters: the next chunk to claim, chunks finished, threads at work, candidate slots and arena bytes
+   * taken. A thread claims slots in runs, so that two threads do not write rows to the same memory pages
+   * at once (first writes to a page wait on each other there); the end of a thread's last run stays unused.
+   */
   nextChunk: Int32Array;
   chunksDone: Int32Array;
   busy: Int32Array;
@@ -48,6 +52,8 @@ export interface SampleScanState {
   chunk: Int32Array;
   lineInChunk: Int32Array;
   at: Int32Array;
+  /** Per slot: 1 once a row took it. */
+  used: Uint8Array;
   arena: Uint8Array;
   /** Per parsed candidate: its features (`parse.inputs` each), its target (a number, or a class name's bytes in `labelBytes` and their count) and the target cell's 1-based column. */
   values: Float64Array;
@@ -71,7 +77,7 @@ export type ReadAt = (into: Uint8Array, position: number) => number;
  */
 export function scanSampleChunks(s: SampleScanState, read: ReadAt, module: WebAssembly.Module | null): void {
   // locals, not loads from the state object (one of many properties) in the per-row code
-  const { offset: offsets, length: lengths, key: keys, chunk: chunkOf, lineInChunk, at: arenaAt, arena, values, target: targets, label: labels, labelLength, targetColumn, taken, arenaUsed, overflow, shrank, lines: linesIn, tooLongAt, nextChunk, chunksDone, maxLine, tau, labelBytes, fileBytes, first, chunkBytes, s0, s1, chunks } = s;
+  const { offset: offsets, length: lengths, key: keys, chunk: chunkOf, lineInChunk, at: arenaAt, used, arena, values, target: targets, label: labels, labelLength, targetColumn, taken, arenaUsed, overflow, shrank, lines: linesIn, tooLongAt, nextChunk, chunksDone, maxLine, tau, labelBytes, fileBytes, first, chunkBytes, s0, s1, chunks } = s;
   const fmix32 = (h: number): number => {
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
@@ -190,12 +196,21 @@ export function scanSampleChunks(s: SampleScanState, read: ReadAt, module: WebAs
     targetColumn[i] = i32[r + 3] + 1;
     return true;
   };
+  // this thread's run of slots: [slot, runEnd)
+  const RUN = 64;
+  let slot = 0;
+  let runEnd = 0;
   const take = (offset: number, start: number, length: number, rowKey: number, chunk: number, line: number): void => {
-    const i = Atomics.add(taken, 0, 1);
+    if (slot === runEnd) {
+      slot = Atomics.add(taken, 0, RUN);
+      runEnd = slot + RUN;
+    }
+    const i = slot++;
     if (i >= keys.length) {
       Atomics.store(overflow, 0, 1);
       return;
     }
+    used[i] = 1;
     offsets[i] = offset;
     lengths[i] = length;
     keys[i] = rowKey;
@@ -294,6 +309,7 @@ export function sampleScanState(params: Pick<SampleScanState, 'first' | 'fileByt
     chunk: sharedInt32(capacity),
     lineInChunk: sharedInt32(capacity),
     at: sharedInt32(capacity),
+    used: new Uint8Array(new SharedArrayBuffer(capacity)),
     arena: new Uint8Array(new SharedArrayBuffer(arenaBytes)),
     values: sharedFloat64(parse ? capacity * parse.inputs : 0),
     target: sharedFloat64(parse?.regression ? capacity : 0),

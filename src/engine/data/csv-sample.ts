@@ -174,18 +174,18 @@ function checkScan(file: string, s: SampleScanState, headerLine: number): Float6
 
 /**
  * The candidates that are rows (not blank lines), in file order: by chunk (a counting sort), and within
- * one in the order taken, since one thread scans each chunk front to back.
+ * one in the order taken, since one thread scans each chunk front to back and its slots only increase.
  */
 function rowsInFileOrder(s: SampleScanState): Int32Array {
-  const { chunk, at, arena, length, chunks } = s;
+  const { chunk, at, arena, length, used, chunks } = s;
   const n = Math.min(Atomics.load(s.taken, 0), s.key.length);
   const start = new Int32Array(chunks + 1);
-  for (let i = 0; i < n; i++) start[chunk[i] + 1]++;
+  for (let i = 0; i < n; i++) if (used[i]) start[chunk[i] + 1]++;
   for (let c = 0; c < chunks; c++) start[c + 1] += start[c];
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[start[chunk[i]]++] = i;
+  const order = new Int32Array(start[chunks]);
+  for (let i = 0; i < n; i++) if (used[i]) order[start[chunk[i]]++] = i;
   let rows = 0;
-  for (let j = 0; j < n; j++) {
+  for (let j = 0; j < order.length; j++) {
     const i = order[j];
     if (at[i] < 0 || !isBlank(arena, at[i], at[i] + length[i])) order[rows++] = i;
   }
