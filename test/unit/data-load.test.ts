@@ -127,7 +127,7 @@ test('every example loads its data, with an output layer that fits', () => {
 
 test('permuteRows puts row order[i] at row i, in place, for any permutation and row width', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 5 }), fc.nat(), (n, width, seed) => {
+    fc.property(fc.integer({ min: 1, max: 60 }), fc.constantFrom(1, 2, 5, 7, 8, 9, 40), fc.nat(), (n, width, seed) => {
       const order = Int32Array.from({ length: n }, (_, i) => i);
       new Rng(seed).shuffle(order);
       const a = Float64Array.from({ length: n * width }, (_, i) => i + 0.5);
