@@ -97,7 +97,9 @@ export class CsvRows {
   private targetColumn = new Int32Array(0);
   private readonly classNames: string[] = [];
   private readonly classIds = new Map<string, number>();
-  /** Where each row's features go (the split's order), when placed; null: in the order rows come. */
+  /** The split's order when placed (feature row i holds the order[i]-th row kept); null: rows in the order they come. */
+  private order: Int32Array | null = null;
+  /** Its inverse, made when first asked for: a reader that places rows itself never needs it. */
   private place: Int32Array | null = null;
 
   /** `expectedRows` (when known) sizes the room for rows once the header is read. */
@@ -149,14 +151,24 @@ export class CsvRows {
    * for exactly order.length rows): the split then need not move them. Targets are placed at the end.
    */
   placeFor(order: Int32Array): void {
-    const place = new Int32Array(order.length);
-    for (let i = 0; i < order.length; i++) place[order[i]] = i;
-    this.place = place;
+    this.order = order;
+    this.place = null;
+  }
+
+  /** The order placeFor was given, or null. */
+  get splitOrder(): Int32Array | null {
+    return this.order;
   }
 
   /** The row of the feature array the r-th row kept goes to. */
   featureRow(r: number): number {
-    return this.place === null ? r : this.place[r];
+    const { order } = this;
+    if (order === null) return r;
+    if (this.place === null) {
+      this.place = new Int32Array(order.length);
+      for (let i = 0; i < order.length; i++) this.place[order[i]] = i;
+    }
+    return this.place[r];
   }
 
   /** The header's column count and the target's column, once the header is read. */
@@ -200,7 +212,7 @@ export class CsvRows {
     // room left over from an estimate of the row count is let go when it is large
     const x = this.ownX && this.rows > 1.25 * n ? this.x.slice(0, n * inputs) : this.x.subarray(0, n * inputs);
     const featureNames = h.features.map((c) => h.columns[c]);
-    const marked = (raw: RawData): RawData => (this.place === null ? raw : { ...raw, inSplitOrder: true });
+    const marked = (raw: RawData): RawData => (this.order === null ? raw : { ...raw, inSplitOrder: true });
     if (this.data.task === 'regression') return marked(regressionData(x, this.placed(this.y, n), inputs, 1, featureNames));
     const at = (r: number): FileLocation => ({ file, line: this.lineOf[r], column: this.targetColumn[r] });
     const { labels, classNames } = classLabelsOfIds(this.y, n, this.classNames, h.columns[h.target], at, this.headerCell(h.target));
@@ -209,10 +221,10 @@ export class CsvRows {
 
   /** A row's values (one each, `n` rows, in the order the rows came) moved where their features were placed. */
   private placed<T extends Float64Array | Int32Array>(a: T, n: number): T {
-    const { place } = this;
+    const { order } = this;
     const out = new (a.constructor as new (n: number) => T)(n);
-    if (place === null) out.set(a.subarray(0, n));
-    else for (let r = 0; r < n; r++) out[place[r]] = a[r];
+    if (order === null) out.set(a.subarray(0, n));
+    else for (let i = 0; i < n; i++) out[i] = a[order[i]];
     return out;
   }
 

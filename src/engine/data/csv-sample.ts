@@ -87,17 +87,20 @@ function handOver(s: SampleScanState, kept: Int32Array, lineBefore: Float64Array
 }
 
 /**
- * The scan's parsed features with the r-th row kept moved, in place, to row rows.featureRow(r): the rows
- * not kept fill the rest in any order. A kept row the scan did not parse gets its features there later.
+ * The scan's parsed features with the rows kept moved, in place, to where `rows` places them (the split's
+ * order, else file order): the rows not kept fill the rest in any order. A kept row the scan did not parse
+ * gets its features there later.
  */
 function placeParsed(s: SampleScanState, kept: Int32Array, rows: CsvRows): Float64Array {
   const inputs = s.parse!.inputs;
   const candidates = Math.min(Atomics.load(s.taken, 0), s.key.length);
   const from = new Int32Array(candidates);
   const isKept = new Uint8Array(candidates);
-  for (let r = 0; r < kept.length; r++) {
-    from[rows.featureRow(r)] = kept[r];
-    isKept[kept[r]] = 1;
+  const order = rows.splitOrder;
+  for (let i = 0; i < kept.length; i++) {
+    const slot = kept[order === null ? i : order[i]];
+    from[i] = slot;
+    isKept[slot] = 1;
   }
   for (let i = 0, to = kept.length; i < candidates; i++) if (!isKept[i]) from[to++] = i;
   const x = s.values.subarray(0, candidates * inputs);
