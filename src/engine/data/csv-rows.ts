@@ -264,6 +264,8 @@ export class CsvRows {
   private parseRow(r: number, bytes: Uint8Array, start: number, end: number, line: number, text: string | null): void {
     if (r >= this.rows) this.grow(r + 1);
     const h = this.header!;
+    // made here rather than with the rows' other room: a reader that hands over its own features never needs it
+    if (this.ownX && this.x.length < this.rows * h.features.length) this.x = grown(this.x, this.rows * h.features.length);
     this.lineOf[r] = line;
     if (text === null) {
       const regression = this.data.task === 'regression';
@@ -328,11 +330,9 @@ export class CsvRows {
     this.y[r] = id;
   }
 
-  /** Room for at least `needed` rows, doubling. */
+  /** Room for at least `needed` rows' targets and lines, doubling (their features get room in parseRow). */
   private grow(needed: number): void {
     const rows = Math.max(needed, 2 * this.rows, 1024);
-    const inputs = this.header!.features.length;
-    if (this.ownX) this.x = grown(this.x, rows * inputs);
     this.y = grown(this.y, rows);
     this.lineOf = grown(this.lineOf, rows);
     this.targetColumn = grown(this.targetColumn, rows);
