@@ -74,14 +74,14 @@ function copyRows(from: Float64Array, width: number, rows: Int32Array, to: Float
 }
 
 /**
- * The two splits of every row in the order `order` gives (a permutation), moved within `raw`'s own
- * arrays (unless the reader put them in that order already): rows[0, nVal) and the rest, as views. For
+ * The two splits of every row in the order `order` gives (a permutation; null: the reader put the rows in
+ * the split's order already), moved within `raw`'s own arrays: rows[0, nVal) and the rest, as views. For
  * rows nothing else holds (a file just read), so a large file's rows are held once rather than twice.
  */
-function splitInPlace(raw: RawData, order: Int32Array, nVal: number): [Split, Split] {
+function splitInPlace(raw: RawData, order: Int32Array | null, nVal: number): [Split, Split] {
   const { inputs, outputs, n } = raw;
   const regression = raw.task === 'regression';
-  if (!raw.inSplitOrder) {
+  if (order) {
     permuteRows(raw.x, inputs, order);
     permuteRows(regression ? raw.targets : raw.labels, regression ? outputs : 1, order);
   }
@@ -100,21 +100,25 @@ export function loadDataset(spec: ModelSpec, files: DataFiles, options: LoadOpti
   if (shape && shape.reduce((a, b) => a * b, 1) !== raw.inputs) {
     throw new DataError(`data.inputShape [${shape.join(', ')}] holds ${shape.reduce((a, b) => a * b, 1)} values, but ${spec.data.source} has ${raw.inputs} feature columns`, ['data', 'inputShape']);
   }
-  const rows = subset(raw.n, spec);
-  const problem = checkShapes(spec, { inputs: raw.inputs, outputs: raw.outputs, samples: rows.length, ...(shape ? { inputShape: shape } : {}) })[0];
+  if (raw.inSplitOrder && (!spec.data.isFile || (spec.data.samples > 0 && spec.data.samples < raw.n))) {
+    throw new Error(`loadDataset: ${spec.data.source}'s rows were placed for a split of all ${raw.n} rows, but not all are used`);
+  }
+  // a reader that placed its rows for the split (readDataFile's splitOrder) kept exactly the rows to use
+  const rows = raw.inSplitOrder ? null : subset(raw.n, spec);
+  const samples = rows ? rows.length : raw.n;
+  const problem = checkShapes(spec, { inputs: raw.inputs, outputs: raw.outputs, samples, ...(shape ? { inputShape: shape } : {}) })[0];
   if (problem) {
     const where = problem.layer ? `layers[${problem.layer.index}] (${problem.layer.name})` : problem.path.join('.');
     throw new DataError(`${where}: ${problem.what}`, problem.path);
   }
-  splitOrder(rows, spec);
-  const nVal = Math.round(rows.length * spec.data.validationSplit);
-  if (rows.length - nVal < 1) {
-    throw new DataError(`no training samples left: ${rows.length} samples with validationSplit ${spec.data.validationSplit}`, ['data', 'validationSplit']);
+  if (rows) splitOrder(rows, spec);
+  const nVal = Math.round(samples * spec.data.validationSplit);
+  if (samples - nVal < 1) {
+    throw new DataError(`no training samples left: ${samples} samples with validationSplit ${spec.data.validationSplit}`, ['data', 'validationSplit']);
   }
   // a data file's rows are this load's own: moved in place when every row is used, copied otherwise
-  const inPlace = spec.data.isFile && rows.length === raw.n;
-  if (raw.inSplitOrder && !inPlace) throw new Error(`loadDataset: ${spec.data.source}'s rows were placed for a split of all ${raw.n} rows, but ${rows.length} are used`);
-  const [val, train] = inPlace ? splitInPlace(raw, rows, nVal) : [gather(raw, rows.subarray(0, nVal)), gather(raw, rows.subarray(nVal))];
+  const inPlace = spec.data.isFile && samples === raw.n;
+  const [val, train] = inPlace || !rows ? splitInPlace(raw, rows, nVal) : [gather(raw, rows.subarray(0, nVal)), gather(raw, rows.subarray(nVal))];
   const rawStats = featureStats(train.x, train.n, raw.inputs);
   applyPreprocess(train.x, raw.inputs, spec.data.preprocess, rawStats);
   applyPreprocess(val.x, raw.inputs, spec.data.preprocess, rawStats);
