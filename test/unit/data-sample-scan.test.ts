@@ -2,7 +2,8 @@
 // a file whose later rows are longer (too few rows copied) or shorter (more than the room made) is scanned
 // again with the exact count, and keeps the same rows as when the guess was right; a file that shrinks
 // while it is scanned is named at the row; and helper threads take chunks beside the caller, while a
-// helper that cannot open the file, or fails during the scan, leaves the caller with the same result.
+// helper that cannot open the file, or fails during the scan, leaves the caller with the same result; the
+// rows the scan parsed are moved into place by a helper that finished its chunks, or by the caller.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 import { csvSpec as spec, keptRows } from './data-helpers';
 import { readCsv } from '../../src/engine/data/csv';
 import { memoryReader } from '../../src/engine/data/data-file';
-import { runSampleScan, sampleScanState, type ReadAt } from '../../src/engine/data/csv-sample-scan';
+import { moveParsedRows, runSampleScan, sampleScanState, type ReadAt } from '../../src/engine/data/csv-sample-scan';
 import { csvWasmModule } from '../../src/engine/data/csv-scan';
 import { CSV_SELECT, CSV_WASM_LAYOUT } from '../../src/engine/data/csv-scan-wasm';
 import { DataError } from '../../src/engine/data/errors';
@@ -127,6 +128,52 @@ test('a helper thread scans chunks beside the caller to the same result; one tha
       assert.deepEqual(scanFile(file, slow, path.join(dir, 'missing.csv')), alone);
       // a helper whose reads fail (a directory opens, but does not read) may leave a chunk unfinished: the scan reports it
       assert.equal(scanFile(file, slow, dir).ok, false);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+});
+
+test('a helper that finished its chunks moves the parsed rows into place, and without one the caller\'s wait does', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnd-move-'));
+  try {
+    const file = path.join(dir, 'd.csv');
+    const rows = Array.from({ length: 30000 }, (_, i) => `${i},${(i * 7919) % 1000},${'abc'[i % 3]}`);
+    fs.writeFileSync(file, ['id,v,label', ...rows].join('\n') + '\n');
+    const fd = fs.openSync(file, 'r');
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    // a slow caller, so the helper has started before every chunk is claimed
+    const slow: ReadAt = (into, position) => {
+      Atomics.wait(pause, 0, 0, 2);
+      return fs.readSync(fd, into, 0, into.length, position);
+    };
+    try {
+      for (const helper of [true, false]) {
+        const first = 'id,v,label\n'.length;
+        const parse = { width: 3, target: 2, regression: false, inputs: 2 };
+        const s = sampleScanState({ first, fileBytes: fs.statSync(file).size, chunkBytes: 8192, s0: 7, s1: 8, tau: 0xffffffff, maxLine: 1 << 20, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse }, 1 << 16, 1 << 20);
+        assert.ok(runSampleScan(s, slow, csvWasmModule(), helper ? { path: file, count: 1 } : null, () => {}));
+        const n = Math.min(s.taken[0], s.key.length);
+        const slots = Array.from({ length: n }, (_, i) => i);
+        // every used slot parsed (no arena rows); the unused ends of a thread's runs of slots are rows too, of zeros
+        assert.ok(slots.filter((i) => s.used[i]).every((i) => s.at[i] === -1));
+        const order = slots.map((i) => n - 1 - i);
+        s.moveFrom.set(order);
+        const before = Array.from(s.values.subarray(0, 2 * n));
+        const expected = order.flatMap((i) => [before[2 * i], before[2 * i + 1]]);
+        assert.notDeepEqual(expected, before);
+        const moved = moveParsedRows(s, n, 2);
+        if (helper) {
+          // the caller has not waited yet: only the helper can have moved them
+          const since = Date.now();
+          while (Atomics.load(s.move, 1) === 0 && Date.now() - since < 10_000) Atomics.wait(pause, 0, 0, 5);
+          assert.equal(Atomics.load(s.move, 1), 1, 'the helper moved the rows');
+        }
+        moved();
+        assert.deepEqual(Array.from(s.values.subarray(0, 2 * n)), expected, helper ? 'moved by the helper' : 'moved by the caller');
+      }
     } finally {
       fs.closeSync(fd);
     }

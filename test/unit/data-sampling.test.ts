@@ -156,10 +156,22 @@ test('a file on disk keeps the same rows with helper threads scanning beside the
   }
 });
 
-test('a sampled file placed in the split\'s order as it is read (parsed by the scan or not) gives the dataset of a file holding just the kept rows', () => {
+test('a sampled file placed in the split\'s order as it is read (parsed by the scan or not, moved by a helper thread or not) gives the dataset of a file holding just the kept rows', () => {
   // every 7th row quoted, so the scan leaves it for CsvRows to parse into its place among the rows it parsed
   const rows = Array.from({ length: 3000 }, (_, i) => `${i},${i % 7 ? '' : '"'}${((i * 7919) % 1009) / 8}${i % 7 ? '' : '"'},${(i * 31) % 17},${i % 3}`);
   const text = ['id,v,w,label', ...rows].join('\n') + '\n';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnd-split-'));
+  const file = path.join(dir, 'd.csv');
+  fs.writeFileSync(file, text);
+  try {
+    checkPlacedSplit(text, rows, file);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+});
+
+/** The split test above: `text` from memory, and from `file` with helper threads scanning and moving the rows. */
+function checkPlacedSplit(text: string, rows: string[], file: string): void {
   for (const task of ['classification', 'regression'] as const) {
     for (const seed of [1, 2]) {
       const data = { validationSplit: 0.3, preprocess: 'standardize', ...(task === 'regression' ? { task, target: 'w' } : {}) };
@@ -170,12 +182,17 @@ test('a sampled file placed in the split\'s order as it is read (parsed by the s
         if (!r.ok) assert.fail(r.issues.map((i) => i.message).join('\n'));
         return r.spec;
       };
+      const expected = loadDataset(model(data), { 'd.csv': only });
       const sampled = loadDataset(model({ ...data, samples: 400 }), { 'd.csv': text });
-      assert.deepEqual(sampled, loadDataset(model(data), { 'd.csv': only }), `${task}, seed ${seed}`);
+      assert.deepEqual(sampled, expected, `${task}, seed ${seed}`);
       assert.equal(sampled.train.n + sampled.val.n, 400);
+      for (const helpers of [1, 2]) {
+        const fromDisk = loadDataset(model({ ...data, samples: 400 }), { 'd.csv': dataFileSource('d.csv', file) }, { helpers, chunkBytes: 4096 });
+        assert.deepEqual(fromDisk, expected, `${task}, seed ${seed}, ${helpers} helpers`);
+      }
     }
   }
-});
+}
 
 test('rows of very different lengths come back whole', () => {
   // mostly short rows; every 9th a little longer, every 50th far longer

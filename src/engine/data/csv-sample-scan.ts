@@ -6,6 +6,7 @@
 // whatever the threads, chunks or scanner. `scanSampleChunks` is self-contained: a helper thread compiles
 // it from its source text, the calling thread runs it as it is.
 import { Worker } from 'node:worker_threads';
+import { permuteRows } from './permute-rows';
 
 /** One scan's parameters and the shared arrays its threads fill (every array is on a SharedArrayBuffer). */
 export interface SampleScanState {
@@ -63,7 +64,26 @@ export interface SampleScanState {
   targetColumn: Int32Array;
   /** Room per candidate for its class name's bytes; a longer name's row is copied whole. */
   labelBytes: number;
+  /**
+   * After the scan, the move of the parsed rows into their places (moveParsedRows), which a helper that
+   * finished its chunks runs while the caller reads the rows' targets: its phase, whether it is done (1, or
+   * 2 if it failed), the rows and their width; and per row, the candidate it takes.
+   */
+  move: Int32Array;
+  moveFrom: Int32Array;
 }
+
+// the phases of state.move
+const MOVE_PHASE = 0;
+const MOVE_DONE = 1;
+const MOVE_ROWS = 2;
+const MOVE_WIDTH = 3;
+const AWAITING = 0;
+const POSTED = 1;
+const TAKEN = 2;
+const RELEASED = 3;
+/** How long a helper that finished its chunks waits for a move before it ends; the caller releases it sooner. */
+const LINGER_MS = 10_000;
 
 const LABEL_BYTES = 32;
 
@@ -317,12 +337,44 @@ export function sampleScanState(params: Pick<SampleScanState, 'first' | 'fileByt
     labelLength: sharedInt32(parse && !parse.regression ? capacity : 0),
     targetColumn: sharedInt32(parse ? capacity : 0),
     labelBytes: LABEL_BYTES,
+    move: sharedInt32(4),
+    moveFrom: sharedInt32(parse ? capacity : 0),
   };
 }
 
 /**
- * The helper's program: it opens the file itself and scans chunks beside the caller. tsx, which runs the
- * tests, wraps named inner functions in `__name`, which the helper defines as the identity.
+ * Puts parsed row moveFrom[i] at row i for the first `rows` candidates (filled in by the caller), on a
+ * helper thread waiting after the scan if there is one, else when the returned wait is called. The wait
+ * returns once the rows are in place.
+ */
+export function moveParsedRows(s: SampleScanState, rows: number, width: number): () => void {
+  s.move[MOVE_ROWS] = rows;
+  s.move[MOVE_WIDTH] = width;
+  if (Atomics.compareExchange(s.move, MOVE_PHASE, AWAITING, POSTED) === AWAITING) Atomics.notify(s.move, MOVE_PHASE);
+  return () => {
+    if (Atomics.compareExchange(s.move, MOVE_PHASE, POSTED, TAKEN) === POSTED) {
+      permuteRows(s.values.subarray(0, rows * width), width, s.moveFrom.subarray(0, rows));
+      Atomics.store(s.move, MOVE_DONE, 1);
+      return;
+    }
+    const since = performance.now();
+    while (Atomics.load(s.move, MOVE_DONE) === 0) {
+      if (performance.now() - since > STALLED_MS) throw new Error('a CSV helper thread stopped while moving the rows it read');
+      Atomics.wait(s.move, MOVE_DONE, 0, 50);
+    }
+    if (Atomics.load(s.move, MOVE_DONE) !== 1) throw new Error('a CSV helper thread failed while moving the rows it read');
+  };
+}
+
+/** Lets the helpers still waiting for a move end now: none is coming. */
+export function releaseHelpers(s: SampleScanState): void {
+  if (Atomics.compareExchange(s.move, MOVE_PHASE, AWAITING, RELEASED) === AWAITING) Atomics.notify(s.move, MOVE_PHASE);
+}
+
+/**
+ * The helper's program: it opens the file itself and scans chunks beside the caller, then waits to move
+ * the rows parsed into their places (moveParsedRows) while the caller reads their targets. tsx, which runs
+ * the tests, wraps named inner functions in `__name`, which the helper defines as the identity.
  */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -330,6 +382,7 @@ const fs = require('node:fs');
 const __name = (f) => f;
 const { state, path, module } = workerData;
 const scan = (${scanSampleChunks.toString()});
+const permute = (${permuteRows.toString()});
 let fd = -1;
 try {
   // one that starts after every chunk was claimed (the caller scanned alone) leaves the file alone
@@ -348,6 +401,21 @@ if (fd >= 0) {
     fs.closeSync(fd);
     Atomics.sub(state.busy, 0, 1);
     Atomics.notify(state.busy, 0);
+  }
+}
+// then the move of the rows the scan parsed (moveParsedRows), unless released first or another helper takes it
+const move = state.move;
+if (Atomics.load(state.failed, 0) === 0) {
+  if (Atomics.load(move, ${MOVE_PHASE}) === ${AWAITING}) Atomics.wait(move, ${MOVE_PHASE}, ${AWAITING}, ${LINGER_MS});
+  if (Atomics.compareExchange(move, ${MOVE_PHASE}, ${POSTED}, ${TAKEN}) === ${POSTED}) {
+    try {
+      const rows = move[${MOVE_ROWS}], width = move[${MOVE_WIDTH}];
+      permute(state.values.subarray(0, rows * width), width, state.moveFrom.subarray(0, rows));
+      Atomics.store(move, ${MOVE_DONE}, 1);
+    } catch {
+      Atomics.store(move, ${MOVE_DONE}, 2);
+    }
+    Atomics.notify(move, ${MOVE_DONE});
   }
 }
 `;

@@ -11,11 +11,10 @@ import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
 import type { CsvOptions } from './csv';
 import { CsvRows, isBlank, lineTooLong, SOURCE_PATH } from './csv-rows';
-import { runSampleScan, sampleScanState, type SampleScanState } from './csv-sample-scan';
+import { moveParsedRows, releaseHelpers, runSampleScan, sampleScanState, type SampleScanState } from './csv-sample-scan';
 import { csvWasmModule, searchable, type ByteScanner } from './csv-scan';
 import { CSV_SELECT, CSV_WASM_LAYOUT } from './csv-scan-wasm';
 import { DataError } from './errors';
-import { permuteRows } from './permute-rows';
 import type { RawData } from './raw';
 import { LIMITS } from './table';
 
@@ -52,49 +51,60 @@ export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec,
       s = sampleScanState(params, capacity, arenaBytes);
       runSampleScan(s, read, module, null, progress);
     }
-    const lineBefore = checkScan(file, s, head.line);
-    const candidates = Atomics.load(s.overflow, 0) ? null : rowsInFileOrder(s);
-    if (candidates && (candidates.length >= samples || tau === ALL_KEYS)) {
-      const kept = smallestKeys(s, candidates, samples);
-      if (o.splitOrder) rows.placeFor(o.splitOrder(kept.length));
-      handOver(s, kept, lineBefore, rows, scanner);
-      return rows.finish();
+    // the helpers wait after their chunks to move the rows parsed (handOver), until released
+    try {
+      const lineBefore = checkScan(file, s, head.line);
+      const candidates = Atomics.load(s.overflow, 0) ? null : rowsInFileOrder(s);
+      if (candidates && (candidates.length >= samples || tau === ALL_KEYS)) {
+        const kept = smallestKeys(s, candidates, samples);
+        if (o.splitOrder) rows.placeFor(o.splitOrder(kept.length));
+        const moved = handOver(s, kept, lineBefore, rows, scanner);
+        const raw = rows.finish();
+        moved();
+        return raw;
+      }
+      // too few rows copied, or too many for the room: again with the count of lines this scan found
+      if (!candidates && estimate.exact) throw new DataError(`the ${samples} rows to keep hold more than ${MAX_ARENA / 2 ** 30} GiB of text; set "samples" lower`, ['data', 'samples'], { file, line: head.line, column: 1 });
+      if (candidates && estimate.exact) boost *= 2;
+      estimate = { rows: Math.max(1, lineBefore[s.chunks] - head.line), exact: true };
+    } finally {
+      releaseHelpers(s);
     }
-    // too few rows copied, or too many for the room: again with the count of lines this scan found
-    if (!candidates && estimate.exact) throw new DataError(`the ${samples} rows to keep hold more than ${MAX_ARENA / 2 ** 30} GiB of text; set "samples" lower`, ['data', 'samples'], { file, line: head.line, column: 1 });
-    if (candidates && estimate.exact) boost *= 2;
-    estimate = { rows: Math.max(1, lineBefore[s.chunks] - head.line), exact: true };
   }
 }
 
 /**
  * Hands the rows kept (in file order) to `rows`: those the scan parsed, their features moved in place to
- * the rows `rows` places them at; the others' bytes, to parse.
+ * the rows `rows` places them at; the others' bytes, to parse. The move may still be under way on a helper
+ * thread when this returns: the returned wait ends it.
  */
-function handOver(s: SampleScanState, kept: Int32Array, lineBefore: Float64Array, rows: CsvRows, scanner: ByteScanner): void {
+function handOver(s: SampleScanState, kept: Int32Array, lineBefore: Float64Array, rows: CsvRows, scanner: ByteScanner): () => void {
   const { chunk, lineInChunk, at, arena, length, offset, target, label, labelBytes, labelLength, targetColumn } = s;
-  if (s.parse) rows.featuresIn(placeParsed(s, kept, rows));
+  const moved = s.parse ? placeParsed(s, kept, rows) : () => {};
   for (const i of kept) {
     const line = lineBefore[chunk[i]] + lineInChunk[i] + 1;
     if (at[i] < 0) {
       rows.parsed(s.parse!.regression ? target[i] : 0, label, i * labelBytes, i * labelBytes + labelLength[i], targetColumn[i], line);
       continue;
     }
+    // this row's features are parsed into the rows being moved: once they are in place
+    moved();
     const bytes = scanner.buffer(length[i], 0);
     bytes.set(arena.subarray(at[i], at[i] + length[i]));
     rows.line(bytes, 0, length[i], line, offset[i]);
   }
+  return moved;
 }
 
 /**
- * The scan's parsed features with the rows kept moved, in place, to where `rows` places them (the split's
- * order, else file order): the rows not kept fill the rest in any order. A kept row the scan did not parse
- * gets its features there later.
+ * Gives `rows` the scan's parsed features and starts moving the rows kept, in place, to where `rows` places
+ * them (the split's order, else file order): the rows not kept fill the rest in any order. A kept row the
+ * scan did not parse gets its features there later. Returns the wait for the move.
  */
-function placeParsed(s: SampleScanState, kept: Int32Array, rows: CsvRows): Float64Array {
+function placeParsed(s: SampleScanState, kept: Int32Array, rows: CsvRows): () => void {
   const inputs = s.parse!.inputs;
   const candidates = Math.min(Atomics.load(s.taken, 0), s.key.length);
-  const from = new Int32Array(candidates);
+  const from = s.moveFrom;
   const isKept = new Uint8Array(candidates);
   const order = rows.splitOrder;
   for (let i = 0; i < kept.length; i++) {
@@ -103,9 +113,8 @@ function placeParsed(s: SampleScanState, kept: Int32Array, rows: CsvRows): Float
     isKept[slot] = 1;
   }
   for (let i = 0, to = kept.length; i < candidates; i++) if (!isKept[i]) from[to++] = i;
-  const x = s.values.subarray(0, candidates * inputs);
-  permuteRows(x, inputs, from);
-  return x;
+  rows.featuresIn(s.values.subarray(0, candidates * inputs));
+  return moveParsedRows(s, candidates, inputs);
 }
 
 /**
