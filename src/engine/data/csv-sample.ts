@@ -48,6 +48,7 @@ export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec,
     const arenaBytes = Math.min(MAX_ARENA, Math.ceil(capacity * (1.5 * bytesPerRow + 16)));
     let s = sampleScanState(params, capacity, arenaBytes);
     if (!runSampleScan(s, read, module, o.path !== undefined && o.helpers > 0 ? { path: o.path, count: o.helpers } : null, progress)) {
+      releaseHelpers(s);
       s = sampleScanState(params, capacity, arenaBytes);
       runSampleScan(s, read, module, null, progress);
     }
