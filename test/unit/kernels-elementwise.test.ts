@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kernelActivation, kernelActivationGrad, kernelAllFinite, kernelColumnSums, kernelGatherRows, kernelGemmBias, kernelGemmRowBias, wasmKernels } from '../../src/engine/kernels/select';
 import { gatherBatch } from '../../src/engine/train/targets';
-import type { WasmKernels } from '../../src/engine/kernels/wasm-kernels';
+import { SPLIT_MIN_ELEMENTS, type WasmKernels } from '../../src/engine/kernels/wasm-kernels';
 import { lcg } from './engine-helpers';
 
 const KINDS = ['linear', 'relu', 'leaky-relu', 'relu6'] as const;
@@ -59,6 +59,31 @@ test('wasm activations and their gradients equal the TS loops entry for entry', 
           const g = Math.fround(backwardLoop(kind, x[i], dy[i]));
           assert.ok(same(y[i], f), `${kind} n=${n} forward at ${i}: x=${x[i]} got ${y[i]}, loop ${f}`);
           assert.ok(same(dx[i], g), `${kind} n=${n} backward at ${i}: x=${x[i]} dy=${dy[i]} got ${dx[i]}, loop ${g}`);
+        }
+        assert.equal(y[n], 42);
+        assert.equal(dx[n], 42);
+      }
+    }
+  }
+});
+
+test('activation passes split over 2 and 3 threads equal the TS loops entry for entry and write nothing past n', async () => {
+  // lengths past the split threshold whose chunks end mid-group and whose last chunk is short
+  const lengths = [SPLIT_MIN_ELEMENTS + 13, 3 * SPLIT_MIN_ELEMENTS + 5];
+  for (const threads of [2, 3]) {
+    const w = wasmKernels(threads)!;
+    for (let waited = 0; w.activeThreads() < threads && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(w.activeThreads(), threads);
+    for (const kind of KINDS) {
+      for (const n of lengths) {
+        const xs = inputs(n, 2);
+        const x = heapArray(w, xs), dy = heapArray(w, inputs(n, 13));
+        const y = w.heap.allocFloat32(n + 1).fill(42), dx = w.heap.allocFloat32(n + 1).fill(42);
+        assert.ok(w.activation(kind, ALPHA, x, y, n));
+        assert.ok(w.activationGrad(kind, ALPHA, x, dy, dx, n));
+        for (let i = 0; i < n; i++) {
+          if (!same(y[i], Math.fround(forwardLoop(kind, x[i])))) assert.fail(`${threads} threads, ${kind} n=${n}: forward differs at ${i}`);
+          if (!same(dx[i], Math.fround(backwardLoop(kind, x[i], dy[i])))) assert.fail(`${threads} threads, ${kind} n=${n}: backward differs at ${i}`);
         }
         assert.equal(y[n], 42);
         assert.equal(dx[n], 42);

@@ -136,6 +136,8 @@ const GATHER_MIN_WIDTH = 64;
 export const SPLIT_MIN_MACS = 1 << 20;
 /** Below this many weights an Adam update is not worth waking a helper thread for. */
 export const SPLIT_MIN_WEIGHTS = 1 << 16;
+/** Below this many elements an activation pass is not worth waking a helper thread for. */
+export const SPLIT_MIN_ELEMENTS = 1 << 15;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
@@ -156,7 +158,8 @@ export function usableWasmBuild(builds: readonly WasmBuild[] = WASM_BUILDS): { b
 
 /**
  * Compiles synchronously (fine in Node and workers for a 5 kB module); null when SIMD or shared memory is
- * unavailable. `threads` > 1 adds helper threads that split large products by output rows or columns (wasm-pool.ts). `builds` are
+ * unavailable. `threads` > 1 adds helper threads that split large products by output rows or columns, and large
+ * Adam updates and activation passes (wasm-pool.ts). `builds` are
  * tried in order (default: every build, fastest first).
  */
 export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WASM_BUILDS): WasmKernels | null {
@@ -320,13 +323,15 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     activation: (kind, alpha, x, y, n) => {
       const code = WASM_ACTIVATIONS[kind];
       if (code === undefined || !heap.owns(x) || !heap.owns(y) || x.length < n || y.length < n) return false;
-      ex.act(code, alpha, x.byteOffset, y.byteOffset, n);
+      if (pool && n >= SPLIT_MIN_ELEMENTS) pool.activation(ex, code, alpha, x.byteOffset, y.byteOffset, 0, n);
+      else ex.act(code, alpha, x.byteOffset, y.byteOffset, n);
       return true;
     },
     activationGrad: (kind, alpha, x, dy, dx, n) => {
       const code = WASM_ACTIVATIONS[kind];
       if (code === undefined || !heap.owns(x) || !heap.owns(dy) || !heap.owns(dx) || x.length < n || dy.length < n || dx.length < n) return false;
-      ex.actGrad(code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
+      if (pool && n >= SPLIT_MIN_ELEMENTS) pool.activation(ex, code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
+      else ex.actGrad(code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
       return true;
     },
     columnSums: (g, rows, n, out) => {

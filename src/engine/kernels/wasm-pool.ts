@@ -5,23 +5,26 @@
 // instruction sequence (over the same packed panels) whichever thread takes its chunk, so results are
 // bit-identical for any thread count. Chunks are claimed from a shared counter rather than dealt out in
 // advance: a helper that is descheduled (the cores are shared with the editor and other processes) or still
-// starting simply claims fewer, and the caller takes the rest instead of waiting for it. Helpers share the
+// starting simply claims fewer, and the caller takes the rest instead of waiting for it. Helpers claim from
+// the front of a job and the caller from the back, so on two threads each mostly keeps the same half of the
+// rows from one job to the next (a product, the activation of its output, the next product): reading what
+// the other core just wrote costs several times a read of one's own writes. Element-wise activation passes
+// are split the same way, over the same grid of rows. Helpers share the
 // wasm memory, poll briefly after a job and then sleep in Atomics.wait; the caller works too and returns
 // once every chunk is done, so the kernels stay synchronous.
 import { Worker } from 'node:worker_threads';
 
 // Control words shared by the caller and every helper.
-const CLAIM = 0; // generation << 7 | next unclaimed chunk of the current job (CLOSED while a job is written)
+const CLAIM = 0; // generation << 14 | end of the unclaimed chunks << 7 | first unclaimed chunk (both 0 while a job is written)
 const DONE = 1; // chunks of the current job finished
-const CHUNKS = 2; // chunks in the current job
-const CHUNK_ROWS = 3; // rows (a multiple of MR), columns (a multiple of NR) or weights per chunk
-const READY = 4; // helpers that have instantiated the module
-const FAILED = 5; // 1 if a helper threw
-const KIND = 6; // GEMM, GEMM_COLUMNS or ADAM
-const SLEEPERS = 7; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
-const CALLER_WAITING = 8; // 1 while the caller sleeps in Atomics.wait on DONE
-const PACKED = 9; // B-packing chunks of the current row-split job finished
-const ARGS = 10; // gemm: the words below; adam: w, g, m, v, n, then 5 float32
+const CHUNK_ROWS = 2; // rows (a multiple of MR), columns (a multiple of NR), weights or elements per chunk
+const READY = 3; // helpers that have instantiated the module
+const FAILED = 4; // 1 if a helper threw
+const KIND = 5; // GEMM, GEMM_COLUMNS, ADAM, ACT or ACT_GRAD
+const SLEEPERS = 6; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
+const CALLER_WAITING = 7; // 1 while the caller sleeps in Atomics.wait on DONE
+const PACKED = 8; // B-packing chunks of the current row-split job finished
+const ARGS = 9; // gemm: the words below; adam: w, g, m, v, n, then 5 float32; act(Grad): code, x, y or dy, dx, n, alpha (float32)
 // gemm's arguments, relative to ARGS
 const A = 0; // op(A) element (i, p) at a + 4(i·rs + p·ps)
 const RS = 1;
@@ -44,15 +47,16 @@ const PACK_COLS = 17;
 const SUMS = ARGS + 18; // adam: Σw of each chunk, float32
 /** Up to 16 threads: four chunks each, and one B-packing chunk each. */
 const MAX_CHUNKS = 80;
-/** Chunk index bits of CLAIM; the other 25 count jobs, so a stale claim cannot match for 2^25 jobs. */
+/** Bits of each chunk index in CLAIM; the other 18 count jobs, so a stale claim cannot match for 2^18 jobs. */
 const INDEX_BITS = 7;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
-/** The index while the caller writes a job: above any chunk count, so nobody claims. */
-const CLOSED = INDEX_MASK;
+const GENERATION_SHIFT = 2 * INDEX_BITS;
 const WORDS = SUMS + MAX_CHUNKS;
 const GEMM = 0; // chunks of rows, each packing its own rows of A, after chunks that pack B
 const GEMM_COLUMNS = 1; // chunks of columns over all of A (packed by the caller), each packing its own panels of B
 const ADAM = 2;
+const ACT = 3;
+const ACT_GRAD = 4;
 /** gemm's acc code for a bias per row of C: a chunk of rows starts its bias at its first row. */
 const ROW_BIAS = 3;
 
@@ -84,6 +88,12 @@ return function runChunk(ex, kind, chunk, per, tmp) {
     const off = chunk * per * 4;
     return ex.adam(a(0) + off, a(1) + off, a(2) + off, a(3) + off, Math.min(per, a(4) - chunk * per), f32[${ARGS + 5}], f32[${ARGS + 6}], f32[${ARGS + 7}], f32[${ARGS + 8}], f32[${ARGS + 9}]);
   }
+  if (kind === ${ACT} || kind === ${ACT_GRAD}) {
+    const off = chunk * per * 4, count = Math.min(per, a(4) - chunk * per);
+    if (kind === ${ACT}) ex.act(a(0), f32[${ARGS + 5}], a(1) + off, a(2) + off, count);
+    else ex.actGrad(a(0), f32[${ARGS + 5}], a(1) + off, a(2) + off, a(3) + off, count);
+    return 0;
+  }
   const n = a(${N}), k = a(${K}), bp = a(${BP}), acc = a(${ACC}), bias = a(${BIAS}), b = a(${B}), ldb = a(${LDB}), bT = a(${B_TRANS});
   const inPlace = a(${IN_PLACE});
   if (kind === ${GEMM}) {
@@ -110,7 +120,7 @@ return function runChunk(ex, kind, chunk, per, tmp) {
 /**
  * Runs in each helper: instantiate the same module on the shared memory, then claim chunks of each job
  * (helpers are unref'd and end with the process). A claim is a compare-and-swap on CLAIM, which carries the
- * job's generation and is CLOSED while the caller writes a job's arguments, so a helper that read the
+ * job's generation and has no unclaimed chunk while the caller writes a job's arguments, so a helper that read the
  * arguments of another job can never claim with them.
  */
 const HELPER_SOURCE = `
@@ -124,7 +134,7 @@ try {
   Atomics.add(ctl, ${READY}, 1);
   for (;;) {
     const v = Atomics.load(ctl, ${CLAIM});
-    if ((v & ${INDEX_MASK}) >= ctl[${CHUNKS}]) {
+    if ((v & ${INDEX_MASK}) >= ((v >> ${INDEX_BITS}) & ${INDEX_MASK})) {
       // every chunk claimed: poll a little, then sleep until the next job. Counted among the sleepers
       // before the wait's own look at CLAIM, so a publish either sees this helper and notifies, or came
       // first and the wait returns at once; a publish while every helper works or polls skips the wake.
@@ -156,6 +166,8 @@ export interface ChunkExports {
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
   gemm(m: number, n: number, k: number, ap: number, bp: number, c: number, acc: number, tmp: number, bias: number, ldb: number, bt: number, jFrom: number, jTo: number): void;
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
+  act(kind: number, alpha: number, x: number, y: number, n: number): void;
+  actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
 }
 
 export class GemmPool {
@@ -244,7 +256,7 @@ export class GemmPool {
     const kind = byColumns ? GEMM_COLUMNS : GEMM;
     this.publish(kind, chunks, per);
     const sideError = this.runSide();
-    for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
+    for (let chunk = this.claim(packs); chunk >= 0; chunk = this.claim(packs)) {
       this.runChunk(own, kind, chunk, per, tmp);
       Atomics.add(ctl, DONE, 1);
     }
@@ -275,7 +287,7 @@ export class GemmPool {
     f32[ARGS + 9] = eps;
     this.publish(ADAM, chunks, per);
     const sideError = this.runSide();
-    for (let chunk = this.claim(chunks); chunk >= 0; chunk = this.claim(chunks)) {
+    for (let chunk = this.claim(); chunk >= 0; chunk = this.claim()) {
       f32[SUMS + chunk] = this.runChunk(own, ADAM, chunk, per, 0);
       Atomics.add(ctl, DONE, 1);
     }
@@ -284,6 +296,33 @@ export class GemmPool {
     let sum = 0;
     for (let c = 0; c < chunks; c++) sum += f32[SUMS + c];
     return sum;
+  }
+
+  /**
+   * The module's act (dx = 0) or actGrad over n elements (activation `code`), in chunks of whole v128 groups
+   * over the same grid as a row-split product of those rows, so each thread mostly reads rows it wrote.
+   */
+  activation(own: ChunkExports, code: number, alpha: number, x: number, y: number, dx: number, n: number): void {
+    const ctl = this.ctl;
+    if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
+    const per = Math.ceil(n / (this.threads * CHUNKS_PER_THREAD) / 64) * 64;
+    const chunks = Math.ceil(n / per);
+    const kind = dx ? ACT_GRAD : ACT;
+    this.close();
+    ctl[ARGS] = code;
+    ctl[ARGS + 1] = x;
+    ctl[ARGS + 2] = y;
+    ctl[ARGS + 3] = dx;
+    ctl[ARGS + 4] = n;
+    this.f32[ARGS + 5] = alpha;
+    this.publish(kind, chunks, per);
+    const sideError = this.runSide();
+    for (let chunk = this.claim(); chunk >= 0; chunk = this.claim()) {
+      this.runChunk(own, kind, chunk, per, 0);
+      Atomics.add(ctl, DONE, 1);
+    }
+    this.awaitChunks(chunks);
+    if (sideError) throw sideError.error;
   }
 
   /**
@@ -318,27 +357,33 @@ export class GemmPool {
 
   /** Before a job's arguments are written: a new generation, closed to claims (the previous job is done). */
   private close(): void {
-    this.generation = (this.generation + 1) & ((1 << (32 - INDEX_BITS)) - 1);
-    Atomics.store(this.ctl, CLAIM, (this.generation << INDEX_BITS) | CLOSED);
+    this.generation = (this.generation + 1) & ((1 << (32 - GENERATION_SHIFT)) - 1);
+    Atomics.store(this.ctl, CLAIM, this.generation << GENERATION_SHIFT);
   }
 
   /** Opens the job of `chunks` chunks whose arguments were written since close(): helpers wake and claim. */
   private publish(kind: number, chunks: number, per: number): void {
     const ctl = this.ctl;
     ctl[KIND] = kind;
-    ctl[CHUNKS] = chunks;
     ctl[CHUNK_ROWS] = per;
     Atomics.store(ctl, DONE, 0);
-    Atomics.store(ctl, CLAIM, this.generation << INDEX_BITS);
+    Atomics.store(ctl, CLAIM, (this.generation << GENERATION_SHIFT) | (chunks << INDEX_BITS));
     if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, CLAIM);
   }
 
-  /** The next unclaimed chunk, claimed for the caller, or -1 when every chunk is taken. */
-  private claim(chunks: number): number {
+  /**
+   * The last unclaimed chunk, claimed for the caller (or the first while chunks below `front` are unclaimed:
+   * B-packing chunks the others wait for), or -1 when every chunk is taken.
+   */
+  private claim(front = 0): number {
     for (;;) {
       const v = Atomics.load(this.ctl, CLAIM);
-      if ((v & INDEX_MASK) >= chunks) return -1;
-      if (Atomics.compareExchange(this.ctl, CLAIM, v, v + 1) === v) return v & INDEX_MASK;
+      const first = v & INDEX_MASK;
+      const end = (v >> INDEX_BITS) & INDEX_MASK;
+      if (first >= end) return -1;
+      if (first < front) {
+        if (Atomics.compareExchange(this.ctl, CLAIM, v, v + 1) === v) return first;
+      } else if (Atomics.compareExchange(this.ctl, CLAIM, v, v - (1 << INDEX_BITS)) === v) return end - 1;
     }
   }
 
