@@ -132,8 +132,8 @@ const KC = 256;
 const IN_PLACE_B_MAX_ROWS = 16;
 /** Narrower rows are gathered faster by the caller's loop than by a typed-array copy per row. */
 const GATHER_MIN_WIDTH = 64;
-/** Below this many multiply-adds a product is not worth waking a helper thread for. */
-export const SPLIT_MIN_MACS = 1 << 20;
+/** Below this many multiply-adds a product is not worth waking a helper thread for (a 10-class output layer at batch 256 is above it). */
+export const SPLIT_MIN_MACS = 1 << 19;
 /** Below this many weights an Adam update is not worth waking a helper thread for. */
 export const SPLIT_MIN_WEIGHTS = 1 << 16;
 /** Below this many elements an activation pass is not worth waking a helper thread for. */
