@@ -223,7 +223,6 @@ export class GemmPool {
    */
   gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, b: number, ldb: number, bT: number, inPlace: boolean, tails: number): void {
     const ctl = this.ctl;
-    if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
     const { mr, nr } = this.tile;
     const wanted = this.threads * CHUNKS_PER_THREAD;
     const byColumns = this.splitsByColumns(m, n);
@@ -253,15 +252,7 @@ export class GemmPool {
     ctl[ARGS + PACK_CHUNKS] = packs;
     ctl[ARGS + PACK_COLS] = packCols;
     Atomics.store(ctl, PACKED, 0);
-    const kind = byColumns ? GEMM_COLUMNS : GEMM;
-    this.publish(kind, chunks, per);
-    const sideError = this.runSide();
-    for (let chunk = this.claim(packs); chunk >= 0; chunk = this.claim(packs)) {
-      this.runChunk(own, kind, chunk, per, tmp);
-      Atomics.add(ctl, DONE, 1);
-    }
-    this.awaitChunks(chunks);
-    if (sideError) throw sideError.error;
+    this.run(own, byColumns ? GEMM_COLUMNS : GEMM, chunks, per, tmp, packs);
   }
 
   /**
@@ -269,30 +260,15 @@ export class GemmPool {
    * summed over the chunks (the per-weight results do not depend on the split, only this sum's rounding).
    */
   adam(own: ChunkExports, w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number {
-    const ctl = this.ctl;
     const f32 = this.f32;
-    if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
-    const per = Math.ceil(n / (this.threads * CHUNKS_PER_THREAD) / 64) * 64;
+    const per = this.openElementwise(w, g, m, v, n);
     const chunks = Math.ceil(n / per);
-    this.close();
-    ctl[ARGS] = w;
-    ctl[ARGS + 1] = g;
-    ctl[ARGS + 2] = m;
-    ctl[ARGS + 3] = v;
-    ctl[ARGS + 4] = n;
     f32[ARGS + 5] = b1;
     f32[ARGS + 6] = b2;
     f32[ARGS + 7] = step;
     f32[ARGS + 8] = ic2;
     f32[ARGS + 9] = eps;
-    this.publish(ADAM, chunks, per);
-    const sideError = this.runSide();
-    for (let chunk = this.claim(); chunk >= 0; chunk = this.claim()) {
-      f32[SUMS + chunk] = this.runChunk(own, ADAM, chunk, per, 0);
-      Atomics.add(ctl, DONE, 1);
-    }
-    this.awaitChunks(chunks);
-    if (sideError) throw sideError.error;
+    this.run(own, ADAM, chunks, per, 0);
     let sum = 0;
     for (let c = 0; c < chunks; c++) sum += f32[SUMS + c];
     return sum;
@@ -303,22 +279,38 @@ export class GemmPool {
    * over the same grid as a row-split product of those rows, so each thread mostly reads rows it wrote.
    */
   activation(own: ChunkExports, code: number, alpha: number, x: number, y: number, dx: number, n: number): void {
-    const ctl = this.ctl;
-    if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
-    const per = Math.ceil(n / (this.threads * CHUNKS_PER_THREAD) / 64) * 64;
-    const chunks = Math.ceil(n / per);
-    const kind = dx ? ACT_GRAD : ACT;
-    this.close();
-    ctl[ARGS] = code;
-    ctl[ARGS + 1] = x;
-    ctl[ARGS + 2] = y;
-    ctl[ARGS + 3] = dx;
-    ctl[ARGS + 4] = n;
+    const per = this.openElementwise(code, x, y, dx, n);
     this.f32[ARGS + 5] = alpha;
+    this.run(own, dx ? ACT_GRAD : ACT, Math.ceil(n / per), per, 0);
+  }
+
+  /**
+   * Starts an element-wise job over n elements: closes it to claims, writes its first four argument words and
+   * n, and returns the elements per chunk (whole, aligned groups of 64, CHUNKS_PER_THREAD chunks per thread).
+   */
+  private openElementwise(a0: number, a1: number, a2: number, a3: number, n: number): number {
+    const ctl = this.ctl;
+    this.close();
+    ctl[ARGS] = a0;
+    ctl[ARGS + 1] = a1;
+    ctl[ARGS + 2] = a2;
+    ctl[ARGS + 3] = a3;
+    ctl[ARGS + 4] = n;
+    return Math.ceil(n / (this.threads * CHUNKS_PER_THREAD) / 64) * 64;
+  }
+
+  /**
+   * Opens the job whose arguments were written since close(), runs the side task, then works through
+   * chunks beside the helpers (claiming from the front while chunks below `front` are left) and returns
+   * once every chunk is done; a side task's throw is rethrown then.
+   */
+  private run(own: ChunkExports, kind: number, chunks: number, per: number, tmp: number, front = 0): void {
+    const ctl = this.ctl;
     this.publish(kind, chunks, per);
     const sideError = this.runSide();
-    for (let chunk = this.claim(); chunk >= 0; chunk = this.claim()) {
-      this.runChunk(own, kind, chunk, per, 0);
+    for (let chunk = this.claim(front); chunk >= 0; chunk = this.claim(front)) {
+      const sum = this.runChunk(own, kind, chunk, per, tmp);
+      if (kind === ADAM) this.f32[SUMS + chunk] = sum;
       Atomics.add(ctl, DONE, 1);
     }
     this.awaitChunks(chunks);
@@ -355,8 +347,12 @@ export class GemmPool {
     }
   }
 
-  /** Before a job's arguments are written: a new generation, closed to claims (the previous job is done). */
+  /**
+   * Before a job's arguments are written: a new generation, closed to claims (the previous job is done).
+   * Throws once a helper has failed.
+   */
   private close(): void {
+    if (Atomics.load(this.ctl, FAILED)) throw new Error('a kernel helper thread failed');
     this.generation = (this.generation + 1) & ((1 << (32 - GENERATION_SHIFT)) - 1);
     Atomics.store(this.ctl, CLAIM, this.generation << GENERATION_SHIFT);
   }
