@@ -7,6 +7,7 @@ import type { Kernels } from '../../src/engine/kernels/kernels';
 import { referenceKernels } from '../../src/engine/kernels/reference';
 import { tiledKernels } from '../../src/engine/kernels/tiled';
 import { wasmKernels } from '../../src/engine/kernels/select';
+import { SPLIT_MIN_MACS, SPLIT_MIN_WEIGHTS } from '../../src/engine/kernels/wasm-kernels';
 import type { DType, FloatArray } from '../../src/engine/types';
 
 const SHAPES: [number, number, number][] = [
@@ -148,6 +149,37 @@ test('a task given to beside() runs on the caller during the next split product,
   c.fill(0);
   two.gemm(m, n, k, a, b, c, false);
   assert.deepEqual(c, expected);
+  // a product, an Adam update and an activation run by the task stay on the caller, in scratch of their
+  // own: the split product beside them and their own results keep the bits of one thread
+  const [m2, n2, k2] = [160, 128, 96];
+  const a2 = filled(m2 * k2, 7, 'float32'), b2 = filled(k2 * n2, 11, 'float32');
+  const expected2 = new Float32Array(m2 * n2);
+  one.gemmTN(m2, n2, k2, filled(k2 * m2, 7, 'float32'), b2, expected2, false);
+  const adamState = (threads: typeof one) => {
+    const heap = threads.heap;
+    const [w, g, mo, v] = [0, 1, 2, 3].map((seed) => {
+      const x = heap.allocFloat32(1 << 17);
+      x.set(filled(1 << 17, 13 + seed, 'float32'));
+      return x;
+    });
+    v.set(v.map(Math.abs));
+    return { w, g, mo, v, run: () => threads.adam(w, g, mo, v, 0.9, 0.999, 1e-3, 1.2, 1e-8) };
+  };
+  const adamOne = adamState(one);
+  const adamTwo = adamState(two);
+  adamOne.run();
+  const c2 = new Float32Array(m2 * n2);
+  c.fill(0);
+  two.beside(() => {
+    two.gemmTN(m2, n2, k2, filled(k2 * m2, 7, 'float32'), b2, c2, false);
+    adamTwo.run();
+  });
+  two.gemm(m, n, k, a, b, c, false);
+  two.settle();
+  assert.deepEqual(c, expected, 'the split product');
+  assert.deepEqual(c2, expected2, 'the product beside it');
+  assert.deepEqual(adamTwo.w, adamOne.w, 'the update beside it');
+  assert.ok(m2 * n2 * k2 >= SPLIT_MIN_MACS && adamOne.w.length >= SPLIT_MIN_WEIGHTS, 'sizes that would be split elsewhere');
   // one thread: at once
   one.beside(() => order.push('now'));
   assert.equal(order[order.length - 1], 'now');

@@ -152,7 +152,7 @@ export function kernelGatherRows(kernels: Kernels, src: Float64Array, order: Int
 
 /**
  * Runs `task` beside the next product or update the wasm path splits across threads (the task must not
- * depend on its result, nor run split work itself), or at kernelSettle; at once on any other path.
+ * depend on its result; what it runs stays on the calling thread), or at kernelSettle; at once on any other path.
  */
 export function kernelBeside(kernels: Kernels, task: () => void): void {
   if (isWasm(kernels)) kernels.beside(task);

@@ -41,8 +41,8 @@ export interface WasmKernels extends Kernels {
   activeThreads(): number;
   /**
    * Runs `task` on this thread beside the next product or update split across threads (while the helpers
-   * start on it), or at settle() if none comes first; at once on one thread. The task must not itself run
-   * split work.
+   * start on it), or at settle() if none comes first; at once on one thread. What the task runs stays on
+   * this thread.
    */
   beside(task: () => void): void;
   /** Runs a task given to beside() that no split work has run yet. */
@@ -187,11 +187,12 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   } catch {
     pool = null; // no worker_threads here: stay on the calling thread
   }
-  const sA = new HeapScratch(heap);
-  const sB = new HeapScratch(heap);
-  const sC = new HeapScratch(heap);
-  const sPacked = new HeapScratch(heap);
-  const sPackedA = new HeapScratch(heap);
+  // A product run beside a split one (in a side task: pool.besideRunning) packs into scratch of its own,
+  // since the split job is still reading the caller's packed operands, and is not split itself.
+  const scratch = () => ({ a: new HeapScratch(heap), b: new HeapScratch(heap), c: new HeapScratch(heap), packed: new HeapScratch(heap), packedA: new HeapScratch(heap) });
+  const ownScratch = scratch();
+  const sideScratch = scratch();
+  const splitter = (): GemmPool | null => (pool !== null && !pool.besideRunning ? pool : null);
   const sRows = new HeapScratch(heap);
   let rowsView: Float64Array<ArrayBufferLike> = new Float64Array(0);
   const tmp = heap.alloc(tileBytes);
@@ -215,14 +216,15 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   // along row i (biasMode 3, bias·1ᵀ); or 0.
   const run = (m: number, n: number, k: number, a: FloatArray, aT: boolean, b: FloatArray, bT: boolean, c: FloatArray, accumulate: boolean, bias = 0, biasMode = 2): void => {
     if (m === 0 || n === 0) return;
-    const a0 = input(a, m * k, sA);
-    const b0 = input(b, k * n, sB);
+    const s = pool !== null && pool.besideRunning ? sideScratch : ownScratch;
+    const a0 = input(a, m * k, s.a);
+    const b0 = input(b, k * n, s.b);
     const inPlace = heap.owns(c);
-    const pc = inPlace ? c.byteOffset : accumulate ? input(c, m * n, sC) : sC.ensure(m * n * 4);
+    const pc = inPlace ? c.byteOffset : accumulate ? input(c, m * n, s.c) : s.c.ensure(m * n * 4);
     const kc0 = Math.min(k, KC);
-    const pa = sPackedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
-    const packed = sPacked.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
-    const splitOver = m * n * k >= SPLIT_MIN_MACS ? pool : null;
+    const pa = s.packedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
+    const packed = s.packed.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
+    const splitOver = m * n * k >= SPLIT_MIN_MACS ? splitter() : null;
     const inPlaceB = !bT && m <= IN_PLACE_B_MAX_ROWS;
     const ldb = bT ? k : n;
     const rs = aT ? 1 : k;
@@ -259,7 +261,8 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     adam: (w, g, m, v, b1, b2, stepSize, invSqrtC2, eps) => {
       if (!heap.owns(w) || !heap.owns(g) || !heap.owns(m) || !heap.owns(v)) return null;
       const n = Math.min(w.length, g.length, m.length, v.length);
-      if (pool && n >= SPLIT_MIN_WEIGHTS) return pool.adam(ex, w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
+      const split = n >= SPLIT_MIN_WEIGHTS ? splitter() : null;
+      if (split) return split.adam(ex, w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
       return ex.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
     },
     sumSquares: (a) => (heap.owns(a) ? ex.sumSquares(a.byteOffset, a.length) : null),
@@ -323,14 +326,16 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     activation: (kind, alpha, x, y, n) => {
       const code = WASM_ACTIVATIONS[kind];
       if (code === undefined || !heap.owns(x) || !heap.owns(y) || x.length < n || y.length < n) return false;
-      if (pool && n >= SPLIT_MIN_ELEMENTS) pool.activation(ex, code, alpha, x.byteOffset, y.byteOffset, 0, n);
+      const split = n >= SPLIT_MIN_ELEMENTS ? splitter() : null;
+      if (split) split.activation(ex, code, alpha, x.byteOffset, y.byteOffset, 0, n);
       else ex.act(code, alpha, x.byteOffset, y.byteOffset, n);
       return true;
     },
     activationGrad: (kind, alpha, x, dy, dx, n) => {
       const code = WASM_ACTIVATIONS[kind];
       if (code === undefined || !heap.owns(x) || !heap.owns(dy) || !heap.owns(dx) || x.length < n || dy.length < n || dx.length < n) return false;
-      if (pool && n >= SPLIT_MIN_ELEMENTS) pool.activation(ex, code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
+      const split = n >= SPLIT_MIN_ELEMENTS ? splitter() : null;
+      if (split) split.activation(ex, code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
       else ex.actGrad(code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
       return true;
     },

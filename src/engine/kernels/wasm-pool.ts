@@ -177,6 +177,8 @@ export class GemmPool {
   private readonly runChunk: (own: ChunkExports, kind: number, chunk: number, per: number, tmp: number) => number;
   private generation = 0;
   private side: (() => void) | null = null;
+  /** True while a task given to beside() runs: what it runs must stay on the calling thread. */
+  besideRunning = false;
 
   /**
    * `tmps` gives each helper its own partial-tile scratch address in the shared memory; `tile` is the
@@ -320,7 +322,8 @@ export class GemmPool {
   /**
    * Runs `task` on the calling thread while the helpers work on the next job (right after it is published,
    * before the caller claims chunks of its own), so serial work that does not depend on that job's result
-   * (the next batch's rows) overlaps it; settle() runs it if no job came. The task must not start split work.
+   * (the next batch's rows, a weight gradient beside the input gradient) overlaps it; settle() runs it if no
+   * job came. While it runs, besideRunning is true: the kernels keep its work on the calling thread.
    */
   beside(task: () => void): void {
     this.settle();
@@ -331,7 +334,16 @@ export class GemmPool {
   settle(): void {
     const task = this.side;
     this.side = null;
-    task?.();
+    if (task) this.runBeside(task);
+  }
+
+  private runBeside(task: () => void): void {
+    this.besideRunning = true;
+    try {
+      task();
+    } finally {
+      this.besideRunning = false;
+    }
   }
 
   /** The pending side task, run after a publish; a throw is held until the job's chunks are done. */
@@ -340,7 +352,7 @@ export class GemmPool {
     if (!task) return null;
     this.side = null;
     try {
-      task();
+      this.runBeside(task);
       return null;
     } catch (error) {
       return { error };

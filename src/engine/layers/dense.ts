@@ -6,7 +6,7 @@ import type { Kernels } from '../kernels/kernels';
 import { shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
-import { kernelColumnSums, kernelGemmBias } from '../kernels/select';
+import { kernelBeside, kernelColumnSums, kernelGemmBias, kernelSettle } from '../kernels/select';
 
 interface DenseBuffers {
   out: FloatArray;
@@ -22,6 +22,8 @@ export class DenseLayer implements Layer {
   readonly outputShape: Shape;
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
+  private gradOutput: FloatArray | null = null;
+  private batch = 0;
   /**
    * False skips computing dInput, which then stays zero: the trainer turns it off for a first layer, whose
    * input is data (that product is a third of the first layer's backward cost).
@@ -82,10 +84,28 @@ export class DenseLayer implements Layer {
   }
 
   backward(gradOutput: FloatArray, batch: number): FloatArray {
-    const n = this.spec.units;
-    const input = this.lastInput!;
     const { dIn } = this.buffers.get(batch);
-    this.kernels.gemmTN(this.inputSize, n, batch, input, gradOutput, this.weight.grad, false);
+    this.gradOutput = gradOutput;
+    this.batch = batch;
+    if (!this.computeInputGradient) {
+      this.parameterGradients();
+      return dIn;
+    }
+    // On two threads or more, the calling thread computes the parameter gradients whole while the helpers
+    // start on the input gradient, then joins them: two independent products side by side, instead of each
+    // split in halves that read what the other core wrote.
+    kernelBeside(this.kernels, this.parameterGradients);
+    this.kernels.gemmNT(batch, this.inputSize, this.spec.units, gradOutput, this.weight.value, dIn, false);
+    kernelSettle(this.kernels);
+    return dIn;
+  }
+
+  /** The weight and bias gradients of the backward under way (bound once: it runs beside another product). */
+  private readonly parameterGradients = (): void => {
+    const n = this.spec.units;
+    const batch = this.batch;
+    const gradOutput = this.gradOutput!;
+    this.kernels.gemmTN(this.inputSize, n, batch, this.lastInput!, gradOutput, this.weight.grad, false);
     if (this.bias && !kernelColumnSums(this.kernels, gradOutput, batch, n, this.bias.grad)) {
       const db = this.bias.grad;
       db.fill(0);
@@ -94,7 +114,5 @@ export class DenseLayer implements Layer {
         for (let j = 0; j < n; j++) db[j] += gradOutput[o + j];
       }
     }
-    if (this.computeInputGradient) this.kernels.gemmNT(batch, this.inputSize, n, gradOutput, this.weight.value, dIn, false);
-    return dIn;
-  }
+  };
 }
