@@ -152,9 +152,9 @@ test('a task given to beside() runs on the caller during the next split product,
   // a product, an Adam update and an activation run by the task stay on the caller, in scratch of their
   // own: the split product beside them and their own results keep the bits of one thread
   const [m2, n2, k2] = [160, 128, 96];
-  const a2 = filled(m2 * k2, 7, 'float32'), b2 = filled(k2 * n2, 11, 'float32');
+  const a2 = filled(k2 * m2, 7, 'float32'), b2 = filled(k2 * n2, 11, 'float32');
   const expected2 = new Float32Array(m2 * n2);
-  one.gemmTN(m2, n2, k2, filled(k2 * m2, 7, 'float32'), b2, expected2, false);
+  one.gemmTN(m2, n2, k2, a2, b2, expected2, false);
   const adamState = (threads: typeof one) => {
     const heap = threads.heap;
     const [w, g, mo, v] = [0, 1, 2, 3].map((seed) => {
@@ -171,7 +171,7 @@ test('a task given to beside() runs on the caller during the next split product,
   const c2 = new Float32Array(m2 * n2);
   c.fill(0);
   two.beside(() => {
-    two.gemmTN(m2, n2, k2, filled(k2 * m2, 7, 'float32'), b2, c2, false);
+    two.gemmTN(m2, n2, k2, a2, b2, c2, false);
     adamTwo.run();
   });
   two.gemm(m, n, k, a, b, c, false);
