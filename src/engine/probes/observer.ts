@@ -24,6 +24,7 @@ export class ProbeObserver implements TrainingObserver {
   private tracked: Tracked[] = [];
   private pending: LayerProbe[] = [];
   private kernels: Kernels | null = null;
+  private squaresShared: ReadonlyMap<Param, number> | null = null;
   // clipping counters since the previous snapshot
   private stepsSeen = 0;
   private stepsClipped = 0;
@@ -49,6 +50,7 @@ export class ProbeObserver implements TrainingObserver {
 
   afterBackward(ctx: StepContext): void {
     this.kernels = ctx.kernels;
+    this.squaresShared = ctx.gradSquares;
     if (this.tracked.length !== ctx.layers.length) this.tracked = ctx.layers.map((l) => track(l, ctx.kernels));
     const pending: LayerProbe[] = [];
     // a conv (or pool) output feeding a ReLU is read once for both layers' channel sums
@@ -94,6 +96,12 @@ export class ProbeObserver implements TrainingObserver {
 
   private readonly sumSquares = (a: FloatArray): number => (a.length >= KERNEL_MIN ? sumSquares(a, this.kernels) : sumSquares64(a));
 
+  /** Σg² of a parameter's gradient: the global norm's share for it (the same sum) where it has one. */
+  private gradSquares(p: Param): number {
+    const shared = p.grad.length >= KERNEL_MIN ? this.squaresShared?.get(p) : undefined;
+    return shared ?? this.sumSquares(p.grad);
+  }
+
   /** `outputSums`: the channel sums of an image layer's output, when a fused pass took them already. */
   private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample, traits }: Tracked, outputSums: Float64Array | null): LayerProbe {
     const spec = layer.spec;
@@ -103,12 +111,12 @@ export class ProbeObserver implements TrainingObserver {
     let histogram: number[] | null = null;
     let gradNorm: number | null = null;
     let weightNorm: number | null = null;
-    const biasSquares = bias ? this.sumSquares(bias.grad) : 0;
+    const biasSquares = bias ? this.gradSquares(bias) : 0;
     // a finite sum of squares has no non-finite entry: the bias is counted entry by entry only otherwise
     let nonFinite = (act ? act.nonFinite : 0) + (Number.isFinite(biasSquares) ? 0 : countNonFinite(bias!.grad));
     if (main) {
       histogram = gradientHistogram(main.grad, histogramSample, this.binCounts);
-      const m = mainNorms(main.grad, main.value, this.sumSquares);
+      const m = mainNorms(main.grad, main.value, this.sumSquares, this.gradSquares(main));
       copyWeights(main.value, sample, before, this.kernels);
       gradNorm = m.gradNorm;
       weightNorm = m.weightNorm;

@@ -12,6 +12,8 @@ export class GradientClipper {
   normBefore = 0;
   normAfter = 0;
   clipped = false;
+  /** Σg² of each parameter's gradient as the last norm summed it: the gradients as apply() left them. */
+  readonly gradSquares = new Map<Param, number>();
 
   constructor(
     readonly spec: ClippingSpec,
@@ -20,7 +22,7 @@ export class GradientClipper {
 
   /** Clips the gradients in place and updates normBefore/normAfter/clipped. */
   apply(params: readonly Param[]): void {
-    this.normBefore = globalNorm(params, this.kernels);
+    this.normBefore = this.norm(params);
     this.clipped = false;
     if (!Number.isFinite(this.normBefore)) {
       // Non-finite gradients: the trainer stops before any update, so leave them as they are.
@@ -32,7 +34,7 @@ export class GradientClipper {
         for (let i = 0; i < g.length; i++) g[i] *= scale;
       }
       this.clipped = true;
-      this.normAfter = globalNorm(params, this.kernels);
+      this.normAfter = this.norm(params);
     } else if (this.spec.mode === 'value') {
       const v = this.spec.value;
       for (const p of params) {
@@ -47,17 +49,22 @@ export class GradientClipper {
           }
         }
       }
-      this.normAfter = this.clipped ? globalNorm(params, this.kernels) : this.normBefore;
+      this.normAfter = this.clipped ? this.norm(params) : this.normBefore;
     } else {
       this.normAfter = this.normBefore;
     }
   }
-}
 
-export function globalNorm(params: readonly Param[], kernels: Kernels | null = null): number {
-  let sum = 0;
-  for (const p of params) sum += sumSquares(p.grad, kernels);
-  return Math.sqrt(sum);
+  /** The global L2 norm of the gradients, keeping each parameter's share in gradSquares. */
+  private norm(params: readonly Param[]): number {
+    let sum = 0;
+    for (const p of params) {
+      const squares = sumSquares(p.grad, this.kernels);
+      this.gradSquares.set(p, squares);
+      sum += squares;
+    }
+    return Math.sqrt(sum);
+  }
 }
 
 /** Σa², in wasm SIMD where `kernels` can read `a` in place; float64 throughout otherwise. */

@@ -1,6 +1,6 @@
 // How probes watch training without changing it. The trainer calls an observer only on the steps it asks
 // for; the context exposes read-only views of live buffers that must not be mutated.
-import type { Layer } from '../layers/layer';
+import type { Layer, Param } from '../layers/layer';
 import type { ModelSpec } from '../spec/model-spec';
 import type { Kernels } from '../kernels/kernels';
 
@@ -18,6 +18,8 @@ export interface StepContext {
   gradNormBefore: number;
   gradNormAfter: number;
   clipped: boolean;
+  /** Σg² of each parameter's gradient, as the global norm summed it from this step's (clipped) gradients. */
+  readonly gradSquares: ReadonlyMap<Param, number>;
 }
 
 export interface TrainingObserver {

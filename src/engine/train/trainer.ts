@@ -96,7 +96,7 @@ export class Trainer {
     });
     this.buffers = new BatchCache(batchBuffers);
     this.trainBuffers = [new BatchCache(batchBuffers), new BatchCache(batchBuffers)];
-    this.ctx = { step: 0, epoch: 0, batch: 0, loss: 0, lr: 0, spec, layers: this.layers, kernels: this.kernels, gradNormBefore: 0, gradNormAfter: 0, clipped: false };
+    this.ctx = { step: 0, epoch: 0, batch: 0, loss: 0, lr: 0, spec, layers: this.layers, kernels: this.kernels, gradNormBefore: 0, gradNormAfter: 0, clipped: false, gradSquares: this.clipper.gradSquares };
   }
 
   on(listener: TrainerListener): void {
