@@ -68,19 +68,28 @@ export function sigmoidCrossEntropy(z: ArrayLike<number>, y: ArrayLike<number>, 
   return sum / n;
 }
 
+/** One row's e^(z - max), kept in float64 between the row's sum and its gradient. */
+let rowExp = new Float64Array(16);
+
 export function softmaxCrossEntropy(z: ArrayLike<number>, y: ArrayLike<number>, batch: number, k: number, grad: FloatArray | null): number {
+  if (rowExp.length < k) rowExp = new Float64Array(k);
+  const e = rowExp;
   let sum = 0;
   for (let r = 0; r < batch; r++) {
     const o = r * k;
     let max = -Infinity;
     for (let j = 0; j < k; j++) if (z[o + j] > max) max = z[o + j];
+    // one exponential per logit (Math.exp is most of this loss's time): the softmax is e / Σe
     let se = 0;
-    for (let j = 0; j < k; j++) se += Math.exp(z[o + j] - max);
+    for (let j = 0; j < k; j++) {
+      e[j] = Math.exp(z[o + j] - max);
+      se += e[j];
+    }
     const lse = max + Math.log(se);
     // -Σ y_j (z_j - lse), valid for soft targets as well as one-hot ones.
     for (let j = 0; j < k; j++) {
       sum += y[o + j] * (lse - z[o + j]);
-      if (grad) grad[o + j] = (Math.exp(z[o + j] - lse) - y[o + j]) / batch;
+      if (grad) grad[o + j] = (e[j] / se - y[o + j]) / batch;
     }
   }
   return sum / batch;
