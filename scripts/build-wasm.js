@@ -712,6 +712,123 @@ function colSumsFunc() {
       (br $sLoop))))`;
 }
 
+/**
+ * Batch norm over features (a [rows × n] batch, one statistic per column), in the float64 arithmetic of the
+ * TypeScript loops in normalization.ts and in the same order per feature, so the results are theirs to the
+ * bit: two features side by side in f64x2 lanes, the last odd one alone.
+ * bnMoments(x, rows, n, mean, var): mean[j] = Σx/rows, var[j] = Σ(x - mean[j])²/rows (float64 out).
+ * bnApply(x, rows, n, mean, inv, g, b, xhat, out): xhat = (x - mean)·inv, out = g·xhat + b (xhat as stored).
+ * bnGradSums(dy, xhat, rows, n, sg, sb): sg[j] = Σdy·xhat, sb[j] = Σdy (float64 out).
+ * bnInputGrad(dy, xhat, rows, n, g, meanD, meanDX, inv, dx): dx = (dy·g - meanD - xhat·meanDX)·inv.
+ */
+function batchNormFuncs() {
+  const f2 = (addr) => `(f64x2.promote_low_f32x4 (v128.load64_zero ${addr}))`;
+  const f1 = (addr) => `(f64.promote_f32 (f32.load ${addr}))`;
+  const put2 = (addr, v) => `(v128.store64_lane 0 ${addr} (f32x4.demote_f64x2_zero ${v}))`;
+  const put1 = (addr, v) => `(f32.store ${addr} (f32.demote_f64 ${v}))`;
+  const L = (x) => `(local.get $${x})`;
+  const at4 = (base, idx) => `(i32.add ${L(base)} (i32.shl ${idx} (i32.const 2)))`;
+  const at8 = (base, idx) => `(i32.add ${L(base)} (i32.shl ${idx} (i32.const 3)))`;
+  // a column reduction: for each pair of features (then the odd last one), `body` over every row at $p
+  const columns = (init2, body2, done2, init1, body1, done1) => `
+    (local.set $stride (i32.shl ${L('n')} (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $pDone (loop $pLoop
+      (br_if $pDone (i32.gt_s (i32.add ${L('j')} (i32.const 2)) ${L('n')}))
+      ${init2}
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_s ${L('r')} ${L('rows')}))
+        ${body2}
+        (local.set $p (i32.add ${L('p')} ${L('stride')}))
+        (local.set $r (i32.add ${L('r')} (i32.const 1)))
+        (br $rLoop)))
+      ${done2}
+      (local.set $j (i32.add ${L('j')} (i32.const 2)))
+      (br $pLoop)))
+    (if (i32.lt_s ${L('j')} ${L('n')}) (then
+      ${init1}
+      (local.set $r (i32.const 0))
+      (block $r1Done (loop $r1Loop
+        (br_if $r1Done (i32.ge_s ${L('r')} ${L('rows')}))
+        ${body1}
+        (local.set $p (i32.add ${L('p')} ${L('stride')}))
+        (local.set $r (i32.add ${L('r')} (i32.const 1)))
+        (br $r1Loop)))
+      ${done1}))`;
+  // an element-wise pass in memory order: row by row, pairs of features then the odd last one ($q: element index)
+  const elements = (body2, body1) => `
+    (local.set $r (i32.const 0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_s ${L('r')} ${L('rows')}))
+      (local.set $j (i32.const 0))
+      (local.set $q (i32.mul ${L('r')} ${L('n')}))
+      (block $pDone (loop $pLoop
+        (br_if $pDone (i32.gt_s (i32.add ${L('j')} (i32.const 2)) ${L('n')}))
+        ${body2}
+        (local.set $j (i32.add ${L('j')} (i32.const 2)))
+        (local.set $q (i32.add ${L('q')} (i32.const 2)))
+        (br $pLoop)))
+      (if (i32.lt_s ${L('j')} ${L('n')}) (then ${body1}))
+      (local.set $r (i32.add ${L('r')} (i32.const 1)))
+      (br $rLoop)))`;
+  const locals = `(local $j i32) (local $r i32) (local $p i32) (local $q i32) (local $stride i32) (local $s v128) (local $t v128) (local $m v128) (local $d v128) (local $h v128) (local $s1 f64) (local $t1 f64) (local $m1 f64) (local $d1 f64) (local $h1 f64) (local $cnt f64)`;
+  const moments = `
+  (func $bnMoments (export "bnMoments") (param $x i32) (param $rows i32) (param $n i32) (param $mean i32) (param $var i32)
+    ${locals}
+    (local.set $cnt (f64.convert_i32_s ${L('rows')}))
+    ${columns(
+      `(local.set $s (v128.const i64x2 0 0)) (local.set $p ${at4('x', L('j'))})`,
+      `(local.set $s (f64x2.add ${L('s')} ${f2(L('p'))}))`,
+      `(v128.store ${at8('mean', L('j'))} (f64x2.div ${L('s')} (f64x2.splat ${L('cnt')})))`,
+      `(local.set $s1 (f64.const 0)) (local.set $p ${at4('x', L('j'))})`,
+      `(local.set $s1 (f64.add ${L('s1')} ${f1(L('p'))}))`,
+      `(f64.store ${at8('mean', L('j'))} (f64.div ${L('s1')} ${L('cnt')}))`,
+    )}
+    ${columns(
+      `(local.set $s (v128.const i64x2 0 0)) (local.set $m (v128.load ${at8('mean', L('j'))})) (local.set $p ${at4('x', L('j'))})`,
+      `(local.set $d (f64x2.sub ${f2(L('p'))} ${L('m')})) (local.set $s (f64x2.add ${L('s')} (f64x2.mul ${L('d')} ${L('d')})))`,
+      `(v128.store ${at8('var', L('j'))} (f64x2.div ${L('s')} (f64x2.splat ${L('cnt')})))`,
+      `(local.set $s1 (f64.const 0)) (local.set $m1 (f64.load ${at8('mean', L('j'))})) (local.set $p ${at4('x', L('j'))})`,
+      `(local.set $d1 (f64.sub ${f1(L('p'))} ${L('m1')})) (local.set $s1 (f64.add ${L('s1')} (f64.mul ${L('d1')} ${L('d1')})))`,
+      `(f64.store ${at8('var', L('j'))} (f64.div ${L('s1')} ${L('cnt')}))`,
+    )})`;
+  const apply = `
+  (func $bnApply (export "bnApply") (param $x i32) (param $rows i32) (param $n i32) (param $mean i32) (param $inv i32) (param $g i32) (param $b i32) (param $xhat i32) (param $out i32)
+    ${locals}
+    ${elements(
+      `(local.set $h (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.sub ${f2(at4('x', L('q')))} (v128.load ${at8('mean', L('j'))})) (v128.load ${at8('inv', L('j'))}))))
+        (v128.store64_lane 0 ${at4('xhat', L('q'))} ${L('h')})
+        ${put2(at4('out', L('q')), `(f64x2.add (f64x2.mul ${f2(at4('g', L('j')))} (f64x2.promote_low_f32x4 ${L('h')})) ${f2(at4('b', L('j')))})`)}`,
+      `(local.set $h1 (f64.promote_f32 (f32.demote_f64 (f64.mul (f64.sub ${f1(at4('x', L('q')))} (f64.load ${at8('mean', L('j'))})) (f64.load ${at8('inv', L('j'))})))))
+        ${put1(at4('xhat', L('q')), L('h1'))}
+        ${put1(at4('out', L('q')), `(f64.add (f64.mul ${f1(at4('g', L('j')))} ${L('h1')}) ${f1(at4('b', L('j')))})`)}`,
+    )})`;
+  const gradSums = `
+  (func $bnGradSums (export "bnGradSums") (param $dy i32) (param $xhat i32) (param $rows i32) (param $n i32) (param $sg i32) (param $sb i32)
+    ${locals}
+    ${columns(
+      `(local.set $s (v128.const i64x2 0 0)) (local.set $t (v128.const i64x2 0 0)) (local.set $p (i32.shl ${L('j')} (i32.const 2)))`,
+      `(local.set $d ${f2(`(i32.add ${L('dy')} ${L('p')})`)})
+        (local.set $s (f64x2.add ${L('s')} (f64x2.mul ${L('d')} ${f2(`(i32.add ${L('xhat')} ${L('p')})`)})))
+        (local.set $t (f64x2.add ${L('t')} ${L('d')}))`,
+      `(v128.store ${at8('sg', L('j'))} ${L('s')}) (v128.store ${at8('sb', L('j'))} ${L('t')})`,
+      `(local.set $s1 (f64.const 0)) (local.set $t1 (f64.const 0)) (local.set $p (i32.shl ${L('j')} (i32.const 2)))`,
+      `(local.set $d1 ${f1(`(i32.add ${L('dy')} ${L('p')})`)})
+        (local.set $s1 (f64.add ${L('s1')} (f64.mul ${L('d1')} ${f1(`(i32.add ${L('xhat')} ${L('p')})`)})))
+        (local.set $t1 (f64.add ${L('t1')} ${L('d1')}))`,
+      `(f64.store ${at8('sg', L('j'))} ${L('s1')}) (f64.store ${at8('sb', L('j'))} ${L('t1')})`,
+    )})`;
+  const inputGrad = `
+  (func $bnInputGrad (export "bnInputGrad") (param $dy i32) (param $xhat i32) (param $rows i32) (param $n i32) (param $g i32) (param $meanD i32) (param $meanDX i32) (param $inv i32) (param $dx i32)
+    ${locals}
+    ${elements(
+      put2(at4('dx', L('q')), `(f64x2.mul (f64x2.sub (f64x2.sub (f64x2.mul ${f2(at4('dy', L('q')))} ${f2(at4('g', L('j')))}) (v128.load ${at8('meanD', L('j'))})) (f64x2.mul ${f2(at4('xhat', L('q')))} (v128.load ${at8('meanDX', L('j'))}))) (v128.load ${at8('inv', L('j'))}))`),
+      put1(at4('dx', L('q')), `(f64.mul (f64.sub (f64.sub (f64.mul ${f1(at4('dy', L('q')))} ${f1(at4('g', L('j')))}) (f64.load ${at8('meanD', L('j'))})) (f64.mul ${f1(at4('xhat', L('q')))} (f64.load ${at8('meanDX', L('j'))}))) (f64.load ${at8('inv', L('j'))}))`),
+    )})`;
+  return moments + apply + gradSums + inputGrad;
+}
+
 /** allFinite(a, n) -> 1 when no entry is NaN or ±Inf (x - x is NaN exactly for those), else 0. */
 function allFiniteFunc() {
   const vec = (ld) => `(local.set $v ${ld('a')})
@@ -1256,7 +1373,7 @@ function convFuncs() {
 function watText(t) {
   return `;; Generated by scripts/build-wasm.js: float32 GEMM (${t.name}), ${t.MR}x${t.NR} f32x4 register tile over packed B panels.
 (module
-  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${deadUnitsFunc()}${copyFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${allFiniteFunc()}${channelSumsFunc()}${reluChannelSumsFunc()}${sampledHistogramsFunc()}${convFuncs()}
+  (import "env" "memory" (memory 1 65536 shared))${packFunc(t)}${packAFunc(t)}${gemmFunc(t)}${adamFunc()}${sumSquaresFunc()}${momentsFunc()}${sumSquaredDiffFunc()}${binCountsFunc()}${deadUnitsFunc()}${copyFunc()}${gatherFunc()}${gatherDiffFunc()}${demoteFunc()}${actFunc()}${actGradFunc()}${colSumsFunc()}${batchNormFuncs()}${allFiniteFunc()}${channelSumsFunc()}${reluChannelSumsFunc()}${sampledHistogramsFunc()}${convFuncs()}
   (global (export "MR") i32 (i32.const ${t.MR}))
   (global (export "NR") i32 (i32.const ${t.NR})))
 `;

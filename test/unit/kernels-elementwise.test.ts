@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kernelActivation, kernelActivationGrad, kernelAllFinite, kernelColumnSums, kernelGatherRows, kernelGemmBias, kernelGemmRowBias, wasmKernels } from '../../src/engine/kernels/select';
 import { gatherBatch } from '../../src/engine/train/targets';
+import { BatchNormLayer } from '../../src/engine/layers/normalization';
+import type { BatchNormSpec } from '../../src/engine/spec/model-spec';
 import { SPLIT_MIN_ELEMENTS, type WasmKernels } from '../../src/engine/kernels/wasm-kernels';
 import { lcg } from './engine-helpers';
 
@@ -120,6 +122,48 @@ test('wasm column sums equal the float32 loop exactly (same additions in the sam
     }
   }
   assert.equal(kernelColumnSums(w, new Float32Array(4), 2, 2, w.heap.allocFloat32(2)), false);
+});
+
+test('batch norm over features in wasm gives the bits of the TypeScript loops: forward, running averages, backward', () => {
+  const w = wasmKernels(1)!;
+  const spec = { kind: 'batchnorm', name: 'bn', index: 0, momentum: 0.9, epsilon: 1e-5 } as unknown as BatchNormSpec;
+  let used = 0;
+  const counting = new Proxy(w, {
+    get: (target, key) => {
+      const value = Reflect.get(target, key);
+      if (key !== 'batchNormForward' && key !== 'batchNormBackward') return value;
+      return (...args: unknown[]) => {
+        const done = (value as (...a: unknown[]) => boolean)(...args);
+        if (done) used++;
+        return done;
+      };
+    },
+  });
+  for (const n of [1, 2, 7, 33, 256]) {
+    for (const batch of [1, 2, 5, 64]) {
+      const onWasm = new BatchNormLayer(spec, 0, [n], (m) => w.heap.allocFloat32(m), counting);
+      const onLoops = new BatchNormLayer(spec, 0, [n], (m) => new Float32Array(m));
+      const r = lcg(n * 97 + batch);
+      // features with offsets and spreads of their own, as a dense layer's outputs have
+      const x = heapArray(w, Array.from({ length: n * batch }, (_, i) => (i % n) + (1 + (i % 3)) * (4 * r() - 2)));
+      const dy = heapArray(w, Array.from({ length: n * batch }, () => r() - 0.5));
+      for (const layer of [onWasm, onLoops]) for (let j = 0; j < n; j++) [layer.gamma.value[j], layer.beta.value[j]] = [1 + 0.1 * j, 0.3 - 0.01 * j];
+      for (let step = 0; step < 3; step++) {
+        const where = `n=${n} batch=${batch} step ${step}`;
+        assert.deepEqual(onWasm.forward(x, batch, true), onLoops.forward(x, batch, true), `forward ${where}`);
+        assert.deepEqual(onWasm.runningMean, onLoops.runningMean, `running mean ${where}`);
+        assert.deepEqual(onWasm.runningVar, onLoops.runningVar, `running variance ${where}`);
+        assert.deepEqual(onWasm.backward(dy, batch), onLoops.backward(dy, batch), `input gradient ${where}`);
+        assert.deepEqual(onWasm.gamma.grad, onLoops.gamma.grad, `gamma gradient ${where}`);
+        assert.deepEqual(onWasm.beta.grad, onLoops.beta.grad, `beta gradient ${where}`);
+        assert.deepEqual(onWasm.forward(x, batch, false), onLoops.forward(x, batch, false), `evaluation ${where}`);
+        for (const layer of [onWasm, onLoops]) for (let j = 0; j < n; j++) layer.gamma.value[j] += 0.01;
+      }
+    }
+  }
+  assert.equal(used, 2 * 3 * 5 * 4, 'every training forward and backward ran in wasm');
+  // an array outside kernel memory: the loops
+  assert.equal(w.batchNormForward(new Float32Array(4), 2, 2, 1e-5, ...([0, 0, 0, 0].map(() => w.heap.allocFloat32(4)) as [Float32Array, Float32Array, Float32Array, Float32Array]), new Float64Array(2), new Float64Array(2), new Float64Array(2)), false);
 });
 
 test('wasm finiteness check finds a NaN or ±Inf at every position and ignores entries past n', () => {

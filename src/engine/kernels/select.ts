@@ -249,3 +249,13 @@ export function kernelIndexBuffer(kernels: Kernels, indices: Int32Array): Int32A
     return indices; // memory exhausted: the scalar loop reads it
   }
 }
+
+/** Batch norm's training forward over features in wasm (WasmKernels.batchNormForward) when every array came from kernel memory on the wasm path; false otherwise. */
+export function kernelBatchNormForward(kernels: Kernels, x: FloatArray, rows: number, n: number, eps: number, g: FloatArray, b: FloatArray, xhat: FloatArray, out: FloatArray, mean: Float64Array, variance: Float64Array, invStd: Float64Array): boolean {
+  return isWasm(kernels) && x instanceof Float32Array && g instanceof Float32Array && b instanceof Float32Array && xhat instanceof Float32Array && out instanceof Float32Array && kernels.batchNormForward(x, rows, n, eps, g, b, xhat, out, mean, variance, invStd);
+}
+
+/** Its backward in wasm (WasmKernels.batchNormBackward) on the same terms. */
+export function kernelBatchNormBackward(kernels: Kernels, dy: FloatArray, xhat: FloatArray, rows: number, n: number, g: FloatArray, invStd: Float64Array, gammaGrad: FloatArray, betaGrad: FloatArray, dx: FloatArray): boolean {
+  return isWasm(kernels) && dy instanceof Float32Array && xhat instanceof Float32Array && g instanceof Float32Array && gammaGrad instanceof Float32Array && betaGrad instanceof Float32Array && dx instanceof Float32Array && kernels.batchNormBackward(dy, xhat, rows, n, g, invStd, gammaGrad, betaGrad, dx);
+}

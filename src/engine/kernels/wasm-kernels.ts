@@ -27,6 +27,10 @@ interface GemmExports extends ConvExports {
   act(kind: number, alpha: number, x: number, y: number, n: number): void;
   actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
   colSums(g: number, rows: number, n: number, out: number): void;
+  bnMoments(x: number, rows: number, n: number, mean: number, variance: number): void;
+  bnApply(x: number, rows: number, n: number, mean: number, inv: number, g: number, b: number, xhat: number, out: number): void;
+  bnGradSums(dy: number, xhat: number, rows: number, n: number, sg: number, sb: number): void;
+  bnInputGrad(dy: number, xhat: number, rows: number, n: number, g: number, meanD: number, meanDX: number, inv: number, dx: number): void;
   allFinite(a: number, n: number): number;
   channelSums(a: number, rows: number, channels: number, spatial: number, mode: number, lo: number, hi: number, out: number): void;
   sampledHistograms(a: number, offsets: number, n: number, bases: number, channels: number, bins: number, values: number, out: number): void;
@@ -98,6 +102,15 @@ export interface WasmKernels extends Kernels {
   activationGrad(kind: string, alpha: number, x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): boolean;
   /** out[j] = Σ over `rows` rows of g[r·n + j] (float32, rows in order); false when an array is elsewhere. */
   columnSums(g: Float32Array, rows: number, n: number, out: Float32Array): boolean;
+  /**
+   * Batch norm's training forward over the features of a [rows × n] batch (one statistic per column): the
+   * batch mean and biased variance into `mean` and `variance`, invStd[j] = 1/√(variance[j] + eps), then
+   * xhat = (x - mean)·invStd and out = g·xhat + b, computed as normalization.ts's loops compute them (the
+   * same float64 operations in the same order per feature). False when a float32 array is elsewhere.
+   */
+  batchNormForward(x: Float32Array, rows: number, n: number, eps: number, g: Float32Array, b: Float32Array, xhat: Float32Array, out: Float32Array, mean: Float64Array, variance: Float64Array, invStd: Float64Array): boolean;
+  /** Its backward: gammaGrad = Σdy·xhat, betaGrad = Σdy per feature, and the input gradient dx, as the TypeScript loops compute them. */
+  batchNormBackward(dy: Float32Array, xhat: Float32Array, rows: number, n: number, g: Float32Array, invStd: Float64Array, gammaGrad: Float32Array, betaGrad: Float32Array, dx: Float32Array): boolean;
   /** Whether the first n entries are all finite, or null when `a` is elsewhere. */
   allFinite(a: Float32Array, n: number): boolean | null;
   /**
@@ -201,6 +214,7 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
   const pairView = new Float64Array(heap.f32.buffer, pairOut, 2);
   const binning = new BinScratch(heap);
   const sChannels = new HeapScratch(heap);
+  const bnVectors = f64Vectors(heap);
   const sHistograms = new HeapScratch(heap);
 
   const input = (arr: FloatArray, length: number, scratch: HeapScratch): number => {
@@ -339,6 +353,37 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       else ex.actGrad(code, alpha, x.byteOffset, dy.byteOffset, dx.byteOffset, n);
       return true;
     },
+    batchNormForward: (x, rows, n, eps, g, b, xhat, out, mean, variance, invStd) => {
+      const size = rows * n;
+      if (!heap.owns(x) || !heap.owns(g) || !heap.owns(b) || !heap.owns(xhat) || !heap.owns(out) || x.length < size || xhat.length < size || out.length < size) return false;
+      const [vMean, vVar] = bnVectors(n);
+      ex.bnMoments(x.byteOffset, rows, n, vMean.byteOffset, vVar.byteOffset);
+      for (let j = 0; j < n; j++) {
+        mean[j] = vMean[j];
+        variance[j] = vVar[j];
+        invStd[j] = 1 / Math.sqrt(vVar[j] + eps);
+        // bnApply reads the inverse in the variance's place
+        vVar[j] = invStd[j];
+      }
+      ex.bnApply(x.byteOffset, rows, n, vMean.byteOffset, vVar.byteOffset, g.byteOffset, b.byteOffset, xhat.byteOffset, out.byteOffset);
+      return true;
+    },
+    batchNormBackward: (dy, xhat, rows, n, g, invStd, gammaGrad, betaGrad, dx) => {
+      const size = rows * n;
+      if (!heap.owns(dy) || !heap.owns(xhat) || !heap.owns(g) || !heap.owns(dx) || dy.length < size || xhat.length < size || dx.length < size) return false;
+      const [sg, sb, inv] = bnVectors(n);
+      ex.bnGradSums(dy.byteOffset, xhat.byteOffset, rows, n, sg.byteOffset, sb.byteOffset);
+      for (let j = 0; j < n; j++) {
+        gammaGrad[j] = sg[j];
+        betaGrad[j] = sb[j];
+        // mean(dx̂) and mean(dx̂·x̂) over the rows, in the sums' places
+        sb[j] = (g[j] * sb[j]) / rows;
+        sg[j] = (g[j] * sg[j]) / rows;
+        inv[j] = invStd[j];
+      }
+      ex.bnInputGrad(dy.byteOffset, xhat.byteOffset, rows, n, g.byteOffset, sb.byteOffset, sg.byteOffset, inv.byteOffset, dx.byteOffset);
+      return true;
+    },
     columnSums: (g, rows, n, out) => {
       if (!heap.owns(g) || !heap.owns(out) || g.length < rows * n || out.length < n) return false;
       ex.colSums(g.byteOffset, rows, n, out.byteOffset);
@@ -427,4 +472,23 @@ class BinScratch {
     if (this.counts.length !== 4 * slots) this.counts = this.heap.allocInt32(4 * slots);
     return slots;
   }
+}
+
+/**
+ * Per feature count, three float64 vectors in the heap, each allocated once and kept (a batch norm's
+ * per-feature statistics on their way to and from the module).
+ */
+function f64Vectors(heap: WasmHeap): (n: number) => Float64Array[] {
+  const byCount = new Map<number, Float64Array[]>();
+  return (n) => {
+    let vectors = byCount.get(n);
+    if (!vectors) {
+      vectors = [0, 1, 2].map(() => {
+        const ptr = heap.alloc(Math.max(16, n * 8));
+        return new Float64Array(heap.f32.buffer, ptr, n);
+      });
+      byCount.set(n, vectors);
+    }
+    return vectors;
+  };
 }

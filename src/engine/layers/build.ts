@@ -52,7 +52,7 @@ const CONSTRUCTORS: Constructors = {
   globalavgpool: (spec, c) => new GlobalAvgPoolLayer(spec, c.position, c.input, c.output, c.alloc),
   flatten: (spec, c) => new FlattenLayer(spec, c.position, c.input, c.output),
   dropout: (spec, c) => new DropoutLayer(spec, c.position, c.input, c.alloc, c.dropoutRng),
-  batchnorm: (spec, c) => new BatchNormLayer(spec, c.position, c.input, c.alloc),
+  batchnorm: (spec, c) => new BatchNormLayer(spec, c.position, c.input, c.alloc, c.kernels),
   layernorm: featureNorm,
   groupnorm: featureNorm,
   instancenorm: featureNorm,

@@ -8,6 +8,8 @@ import type { BatchNormSpec, GroupNormSpec, InstanceNormSpec, LayerNormSpec } fr
 import { isSpatial, shapeSize, type Shape } from '../spec/layer-kinds';
 import type { Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
+import type { Kernels } from '../kernels/kernels';
+import { kernelBatchNormBackward, kernelBatchNormForward } from '../kernels/select';
 
 interface NormBuffers {
   out: FloatArray;
@@ -25,7 +27,8 @@ function gammaBeta(name: string, alloc: Alloc, n: number): [Param, Param] {
  * Batch norm. Training uses the batch's mean and (biased) variance and updates the running averages as
  * running = momentum · running + (1 - momentum) · batch (Keras convention: momentum is the weight of the
  * old value, e.g. 0.99); the running variance takes the unbiased batch variance. Evaluation uses the
- * running averages only.
+ * running averages only. Over features on kernel memory, training runs the same float64 operations in the
+ * wasm module (kernelBatchNormForward/Backward), a pair of features per SIMD lane, with the loops' bits.
  */
 export class BatchNormLayer implements Layer {
   readonly params: Param[];
@@ -44,6 +47,9 @@ export class BatchNormLayer implements Layer {
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   private readonly invStd: Float64Array;
+  /** The last training batch's per-feature mean and variance when the wasm module computed them. */
+  private readonly batchMean: Float64Array;
+  private readonly batchVar: Float64Array;
   private readonly buffers: BatchCache<NormBuffers>;
 
   constructor(
@@ -51,6 +57,7 @@ export class BatchNormLayer implements Layer {
     readonly position: number,
     readonly inputShape: Shape,
     alloc: Alloc,
+    private readonly kernels: Kernels | null = null,
   ) {
     this.inputSize = shapeSize(inputShape);
     this.outputSize = this.inputSize;
@@ -67,6 +74,8 @@ export class BatchNormLayer implements Layer {
       { id: `${spec.name}.runningVar`, value: this.runningVar },
     ];
     this.invStd = new Float64Array(n);
+    this.batchMean = new Float64Array(n);
+    this.batchVar = new Float64Array(n);
     const size = this.inputSize;
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * size), dIn: alloc(batch * size), xhat: alloc(batch * size) }));
   }
@@ -78,7 +87,16 @@ export class BatchNormLayer implements Layer {
     const g = this.gamma.value;
     const b = this.beta.value;
     const eps = this.spec.epsilon;
-    if (training) {
+    // features (S = 1) in wasm on kernel memory: the same float64 operations as the loops below, in SIMD
+    if (training && S === 1 && this.kernels && kernelBatchNormForward(this.kernels, input, batch, this.channels, eps, g, b, xhat, out, this.batchMean, this.batchVar, this.invStd)) {
+      const m = this.spec.momentum;
+      for (let j = 0; j < this.channels; j++) {
+        const v = this.batchVar[j];
+        const unbiased = batch > 1 ? (v * batch) / (batch - 1) : v;
+        this.runningMean[j] = m * this.runningMean[j] + (1 - m) * this.batchMean[j];
+        this.runningVar[j] = m * this.runningVar[j] + (1 - m) * unbiased;
+      }
+    } else if (training) {
       const m = this.spec.momentum;
       const count = batch * S;
       for (let j = 0; j < this.channels; j++) {
@@ -125,6 +143,7 @@ export class BatchNormLayer implements Layer {
     const count = batch * S;
     const { dIn, xhat } = this.buffers.get(batch);
     const g = this.gamma.value;
+    if (S === 1 && this.kernels && kernelBatchNormBackward(this.kernels, gradOutput, xhat, batch, this.channels, g, this.invStd, this.gamma.grad, this.beta.grad, dIn)) return dIn;
     for (let j = 0; j < this.channels; j++) {
       let dGamma = 0;
       let dBeta = 0;
