@@ -715,7 +715,7 @@ function colSumsFunc() {
 /**
  * Batch norm over features (a [rows × n] batch, one statistic per column), in the float64 arithmetic of the
  * TypeScript loops in normalization.ts and in the same order per feature, so the results are theirs to the
- * bit: two features side by side in f64x2 lanes, the last odd one alone.
+ * bit: the sums four features at a time (two f64x2 chains), the element-wise passes two, the odd last one alone.
  * bnMoments(x, rows, n, mean, var): mean[j] = Σx/rows, var[j] = Σ(x - mean[j])²/rows (float64 out).
  * bnApply(x, rows, n, mean, inv, g, b, xhat, out): xhat = (x - mean)·inv, out = g·xhat + b (xhat as stored).
  * bnGradSums(dy, xhat, rows, n, sg, sb): sg[j] = Σdy·xhat, sb[j] = Σdy (float64 out).
@@ -729,33 +729,26 @@ function batchNormFuncs() {
   const L = (x) => `(local.get $${x})`;
   const at4 = (base, idx) => `(i32.add ${L(base)} (i32.shl ${idx} (i32.const 2)))`;
   const at8 = (base, idx) => `(i32.add ${L(base)} (i32.shl ${idx} (i32.const 3)))`;
-  // a column reduction: for each pair of features (then the odd last one), `body` over every row at $p
-  const columns = (init2, body2, done2, init1, body1, done1) => `
+  // a column reduction: for each four features (then a pair, then the odd last one), `body` over every row at
+  // $p; the features of a group are independent chains of adds, each in row order
+  const columns = (groups) => `
     (local.set $stride (i32.shl ${L('n')} (i32.const 2)))
-    (local.set $j (i32.const 0))
-    (block $pDone (loop $pLoop
-      (br_if $pDone (i32.gt_s (i32.add ${L('j')} (i32.const 2)) ${L('n')}))
-      ${init2}
+    (local.set $j (i32.const 0))${groups.map(([width, init, body, done], g) => `
+    (block $g${g}Done (loop $g${g}Loop
+      (br_if $g${g}Done (i32.gt_s (i32.add ${L('j')} (i32.const ${width})) ${L('n')}))
+      ${init}
       (local.set $r (i32.const 0))
-      (block $rDone (loop $rLoop
-        (br_if $rDone (i32.ge_s ${L('r')} ${L('rows')}))
-        ${body2}
+      (block $r${g}Done (loop $r${g}Loop
+        (br_if $r${g}Done (i32.ge_s ${L('r')} ${L('rows')}))
+        ${body}
         (local.set $p (i32.add ${L('p')} ${L('stride')}))
         (local.set $r (i32.add ${L('r')} (i32.const 1)))
-        (br $rLoop)))
-      ${done2}
-      (local.set $j (i32.add ${L('j')} (i32.const 2)))
-      (br $pLoop)))
-    (if (i32.lt_s ${L('j')} ${L('n')}) (then
-      ${init1}
-      (local.set $r (i32.const 0))
-      (block $r1Done (loop $r1Loop
-        (br_if $r1Done (i32.ge_s ${L('r')} ${L('rows')}))
-        ${body1}
-        (local.set $p (i32.add ${L('p')} ${L('stride')}))
-        (local.set $r (i32.add ${L('r')} (i32.const 1)))
-        (br $r1Loop)))
-      ${done1}))`;
+        (br $r${g}Loop)))
+      ${done}
+      (local.set $j (i32.add ${L('j')} (i32.const ${width})))
+      (br $g${g}Loop)))`).join('')}`;
+  // the upper two floats of a v128 as f64x2
+  const high = (v) => `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${v} ${v}))`;
   // an element-wise pass in memory order: row by row, pairs of features then the odd last one ($q: element index)
   const elements = (body2, body1) => `
     (local.set $r (i32.const 0))
@@ -772,27 +765,37 @@ function batchNormFuncs() {
       (if (i32.lt_s ${L('j')} ${L('n')}) (then ${body1}))
       (local.set $r (i32.add ${L('r')} (i32.const 1)))
       (br $rLoop)))`;
-  const locals = `(local $j i32) (local $r i32) (local $p i32) (local $q i32) (local $stride i32) (local $s v128) (local $t v128) (local $m v128) (local $d v128) (local $h v128) (local $s1 f64) (local $t1 f64) (local $m1 f64) (local $d1 f64) (local $h1 f64) (local $cnt f64)`;
+  const locals = `(local $j i32) (local $r i32) (local $p i32) (local $q i32) (local $stride i32) (local $s v128) (local $t v128) (local $u v128) (local $w v128) (local $v v128) (local $m v128) (local $d v128) (local $h v128) (local $s1 f64) (local $t1 f64) (local $m1 f64) (local $d1 f64) (local $h1 f64) (local $cnt f64)`;
+  const zero = (...names) => names.map((x) => `(local.set $${x} (v128.const i64x2 0 0))`).join(' ');
+  const divided = (v) => `(f64x2.div ${v} (f64x2.splat ${L('cnt')}))`;
   const moments = `
   (func $bnMoments (export "bnMoments") (param $x i32) (param $rows i32) (param $n i32) (param $mean i32) (param $var i32)
     ${locals}
     (local.set $cnt (f64.convert_i32_s ${L('rows')}))
-    ${columns(
-      `(local.set $s (v128.const i64x2 0 0)) (local.set $p ${at4('x', L('j'))})`,
-      `(local.set $s (f64x2.add ${L('s')} ${f2(L('p'))}))`,
-      `(v128.store ${at8('mean', L('j'))} (f64x2.div ${L('s')} (f64x2.splat ${L('cnt')})))`,
-      `(local.set $s1 (f64.const 0)) (local.set $p ${at4('x', L('j'))})`,
-      `(local.set $s1 (f64.add ${L('s1')} ${f1(L('p'))}))`,
-      `(f64.store ${at8('mean', L('j'))} (f64.div ${L('s1')} ${L('cnt')}))`,
-    )}
-    ${columns(
-      `(local.set $s (v128.const i64x2 0 0)) (local.set $m (v128.load ${at8('mean', L('j'))})) (local.set $p ${at4('x', L('j'))})`,
-      `(local.set $d (f64x2.sub ${f2(L('p'))} ${L('m')})) (local.set $s (f64x2.add ${L('s')} (f64x2.mul ${L('d')} ${L('d')})))`,
-      `(v128.store ${at8('var', L('j'))} (f64x2.div ${L('s')} (f64x2.splat ${L('cnt')})))`,
-      `(local.set $s1 (f64.const 0)) (local.set $m1 (f64.load ${at8('mean', L('j'))})) (local.set $p ${at4('x', L('j'))})`,
-      `(local.set $d1 (f64.sub ${f1(L('p'))} ${L('m1')})) (local.set $s1 (f64.add ${L('s1')} (f64.mul ${L('d1')} ${L('d1')})))`,
-      `(f64.store ${at8('var', L('j'))} (f64.div ${L('s1')} ${L('cnt')}))`,
-    )})`;
+    ${columns([
+      [4, `${zero('s', 't')} (local.set $p ${at4('x', L('j'))})`,
+        `(local.set $v (v128.load ${L('p')})) (local.set $s (f64x2.add ${L('s')} (f64x2.promote_low_f32x4 ${L('v')}))) (local.set $t (f64x2.add ${L('t')} ${high(L('v'))}))`,
+        `(v128.store ${at8('mean', L('j'))} ${divided(L('s'))}) (v128.store offset=16 ${at8('mean', L('j'))} ${divided(L('t'))})`],
+      [2, `${zero('s')} (local.set $p ${at4('x', L('j'))})`,
+        `(local.set $s (f64x2.add ${L('s')} ${f2(L('p'))}))`,
+        `(v128.store ${at8('mean', L('j'))} ${divided(L('s'))})`],
+      [1, `(local.set $s1 (f64.const 0)) (local.set $p ${at4('x', L('j'))})`,
+        `(local.set $s1 (f64.add ${L('s1')} ${f1(L('p'))}))`,
+        `(f64.store ${at8('mean', L('j'))} (f64.div ${L('s1')} ${L('cnt')}))`],
+    ])}
+    ${columns([
+      [4, `${zero('s', 't')} (local.set $m (v128.load ${at8('mean', L('j'))})) (local.set $h (v128.load offset=16 ${at8('mean', L('j'))})) (local.set $p ${at4('x', L('j'))})`,
+        `(local.set $v (v128.load ${L('p')}))
+        (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 ${L('v')}) ${L('m')})) (local.set $s (f64x2.add ${L('s')} (f64x2.mul ${L('d')} ${L('d')})))
+        (local.set $d (f64x2.sub ${high(L('v'))} ${L('h')})) (local.set $t (f64x2.add ${L('t')} (f64x2.mul ${L('d')} ${L('d')})))`,
+        `(v128.store ${at8('var', L('j'))} ${divided(L('s'))}) (v128.store offset=16 ${at8('var', L('j'))} ${divided(L('t'))})`],
+      [2, `${zero('s')} (local.set $m (v128.load ${at8('mean', L('j'))})) (local.set $p ${at4('x', L('j'))})`,
+        `(local.set $d (f64x2.sub ${f2(L('p'))} ${L('m')})) (local.set $s (f64x2.add ${L('s')} (f64x2.mul ${L('d')} ${L('d')})))`,
+        `(v128.store ${at8('var', L('j'))} ${divided(L('s'))})`],
+      [1, `(local.set $s1 (f64.const 0)) (local.set $m1 (f64.load ${at8('mean', L('j'))})) (local.set $p ${at4('x', L('j'))})`,
+        `(local.set $d1 (f64.sub ${f1(L('p'))} ${L('m1')})) (local.set $s1 (f64.add ${L('s1')} (f64.mul ${L('d1')} ${L('d1')})))`,
+        `(f64.store ${at8('var', L('j'))} (f64.div ${L('s1')} ${L('cnt')}))`],
+    ])})`;
   const apply = `
   (func $bnApply (export "bnApply") (param $x i32) (param $rows i32) (param $n i32) (param $mean i32) (param $inv i32) (param $g i32) (param $b i32) (param $xhat i32) (param $out i32)
     ${locals}
@@ -807,18 +810,28 @@ function batchNormFuncs() {
   const gradSums = `
   (func $bnGradSums (export "bnGradSums") (param $dy i32) (param $xhat i32) (param $rows i32) (param $n i32) (param $sg i32) (param $sb i32)
     ${locals}
-    ${columns(
-      `(local.set $s (v128.const i64x2 0 0)) (local.set $t (v128.const i64x2 0 0)) (local.set $p (i32.shl ${L('j')} (i32.const 2)))`,
-      `(local.set $d ${f2(`(i32.add ${L('dy')} ${L('p')})`)})
+    ${columns([
+      [4, `${zero('s', 't', 'u', 'w')} (local.set $p (i32.shl ${L('j')} (i32.const 2)))`,
+        `(local.set $v (v128.load (i32.add ${L('dy')} ${L('p')}))) (local.set $h (v128.load (i32.add ${L('xhat')} ${L('p')})))
+        (local.set $d (f64x2.promote_low_f32x4 ${L('v')}))
+        (local.set $s (f64x2.add ${L('s')} (f64x2.mul ${L('d')} (f64x2.promote_low_f32x4 ${L('h')}))))
+        (local.set $u (f64x2.add ${L('u')} ${L('d')}))
+        (local.set $d ${high(L('v'))})
+        (local.set $t (f64x2.add ${L('t')} (f64x2.mul ${L('d')} ${high(L('h'))})))
+        (local.set $w (f64x2.add ${L('w')} ${L('d')}))`,
+        `(v128.store ${at8('sg', L('j'))} ${L('s')}) (v128.store offset=16 ${at8('sg', L('j'))} ${L('t')})
+      (v128.store ${at8('sb', L('j'))} ${L('u')}) (v128.store offset=16 ${at8('sb', L('j'))} ${L('w')})`],
+      [2, `${zero('s', 'u')} (local.set $p (i32.shl ${L('j')} (i32.const 2)))`,
+        `(local.set $d ${f2(`(i32.add ${L('dy')} ${L('p')})`)})
         (local.set $s (f64x2.add ${L('s')} (f64x2.mul ${L('d')} ${f2(`(i32.add ${L('xhat')} ${L('p')})`)})))
-        (local.set $t (f64x2.add ${L('t')} ${L('d')}))`,
-      `(v128.store ${at8('sg', L('j'))} ${L('s')}) (v128.store ${at8('sb', L('j'))} ${L('t')})`,
-      `(local.set $s1 (f64.const 0)) (local.set $t1 (f64.const 0)) (local.set $p (i32.shl ${L('j')} (i32.const 2)))`,
-      `(local.set $d1 ${f1(`(i32.add ${L('dy')} ${L('p')})`)})
+        (local.set $u (f64x2.add ${L('u')} ${L('d')}))`,
+        `(v128.store ${at8('sg', L('j'))} ${L('s')}) (v128.store ${at8('sb', L('j'))} ${L('u')})`],
+      [1, `(local.set $s1 (f64.const 0)) (local.set $t1 (f64.const 0)) (local.set $p (i32.shl ${L('j')} (i32.const 2)))`,
+        `(local.set $d1 ${f1(`(i32.add ${L('dy')} ${L('p')})`)})
         (local.set $s1 (f64.add ${L('s1')} (f64.mul ${L('d1')} ${f1(`(i32.add ${L('xhat')} ${L('p')})`)})))
         (local.set $t1 (f64.add ${L('t1')} ${L('d1')}))`,
-      `(f64.store ${at8('sg', L('j'))} ${L('s1')}) (f64.store ${at8('sb', L('j'))} ${L('t1')})`,
-    )})`;
+        `(f64.store ${at8('sg', L('j'))} ${L('s1')}) (f64.store ${at8('sb', L('j'))} ${L('t1')})`],
+    ])})`;
   const inputGrad = `
   (func $bnInputGrad (export "bnInputGrad") (param $dy i32) (param $xhat i32) (param $rows i32) (param $n i32) (param $g i32) (param $meanD i32) (param $meanDX i32) (param $inv i32) (param $dx i32)
     ${locals}
