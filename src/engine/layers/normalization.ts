@@ -28,7 +28,7 @@ function gammaBeta(name: string, alloc: Alloc, n: number): [Param, Param] {
  * running = momentum · running + (1 - momentum) · batch (Keras convention: momentum is the weight of the
  * old value, e.g. 0.99); the running variance takes the unbiased batch variance. Evaluation uses the
  * running averages only. Over features on kernel memory, training runs the same float64 operations in the
- * wasm module (kernelBatchNormForward/Backward), a pair of features per SIMD lane, with the loops' bits.
+ * wasm module (kernelBatchNormForward/Backward), several features per SIMD instruction, with the loops' bits.
  */
 export class BatchNormLayer implements Layer {
   readonly params: Param[];
@@ -47,7 +47,7 @@ export class BatchNormLayer implements Layer {
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   private readonly invStd: Float64Array;
-  /** The last training batch's per-feature mean and variance when the wasm module computed them. */
+  /** The last training batch's per-channel mean and biased variance. */
   private readonly batchMean: Float64Array;
   private readonly batchVar: Float64Array;
   private readonly buffers: BatchCache<NormBuffers>;
@@ -87,19 +87,11 @@ export class BatchNormLayer implements Layer {
     const g = this.gamma.value;
     const b = this.beta.value;
     const eps = this.spec.epsilon;
-    // features (S = 1) in wasm on kernel memory: the same float64 operations as the loops below, in SIMD
-    if (training && S === 1 && this.kernels && kernelBatchNormForward(this.kernels, input, batch, this.channels, eps, g, b, xhat, out, this.batchMean, this.batchVar, this.invStd)) {
-      const m = this.spec.momentum;
-      for (let j = 0; j < this.channels; j++) {
-        const v = this.batchVar[j];
-        const unbiased = batch > 1 ? (v * batch) / (batch - 1) : v;
-        this.runningMean[j] = m * this.runningMean[j] + (1 - m) * this.batchMean[j];
-        this.runningVar[j] = m * this.runningVar[j] + (1 - m) * unbiased;
-      }
-    } else if (training) {
-      const m = this.spec.momentum;
+    if (training) {
+      // features (S = 1) in wasm on kernel memory: the same float64 operations as the loops, in SIMD
+      const inWasm = S === 1 && this.kernels !== null && kernelBatchNormForward(this.kernels, input, batch, this.channels, eps, g, b, xhat, out, this.batchMean, this.batchVar, this.invStd);
       const count = batch * S;
-      for (let j = 0; j < this.channels; j++) {
+      for (let j = 0; j < this.channels && !inWasm; j++) {
         let mean = 0;
         for (let r = 0; r < batch; r++) for (let i = r * size + j * S, end = i + S; i < end; i++) mean += input[i];
         mean /= count;
@@ -119,8 +111,14 @@ export class BatchNormLayer implements Layer {
             out[i] = g[j] * xhat[i] + b[j];
           }
         }
+        this.batchMean[j] = mean;
+        this.batchVar[j] = v;
+      }
+      const m = this.spec.momentum;
+      for (let j = 0; j < this.channels; j++) {
+        const v = this.batchVar[j];
         const unbiased = count > 1 ? (v * count) / (count - 1) : v;
-        this.runningMean[j] = m * this.runningMean[j] + (1 - m) * mean;
+        this.runningMean[j] = m * this.runningMean[j] + (1 - m) * this.batchMean[j];
         this.runningVar[j] = m * this.runningVar[j] + (1 - m) * unbiased;
       }
     } else {
