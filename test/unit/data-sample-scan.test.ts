@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { csvSpec as spec, keptRows } from './data-helpers';
 import { readCsv } from '../../src/engine/data/csv';
 import { memoryReader } from '../../src/engine/data/data-file';
-import { moveParsedRows, runSampleScan, sampleScanState, type ReadAt } from '../../src/engine/data/csv-sample-scan';
+import { moveParsedRows, runSampleScan, sampleScanState, ScanHelpers, type ReadAt } from '../../src/engine/data/csv-sample-scan';
 import { csvWasmModule } from '../../src/engine/data/csv-scan';
 import { CSV_SELECT, CSV_WASM_LAYOUT } from '../../src/engine/data/csv-scan-wasm';
 import { DataError } from '../../src/engine/data/errors';
@@ -97,7 +97,13 @@ function scanFile(file: string, read: ReadAt, helperPath: string | null) {
   const size = fs.statSync(file).size;
   const first = fs.readFileSync(file).indexOf(10) + 1;
   const s = sampleScanState({ first, fileBytes: size, chunkBytes: 8192, s0: 7, s1: 8, tau: 0x0fffffff, maxLine: 1 << 20, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse: null }, 1 << 16, 1 << 22);
-  const ok = runSampleScan(s, read, csvWasmModule(), helperPath ? { path: helperPath, count: 1 } : null, () => {});
+  const helpers = helperPath ? new ScanHelpers(helperPath, 1) : null;
+  let ok: boolean;
+  try {
+    ok = runSampleScan(s, read, csvWasmModule(), helpers, () => {});
+  } finally {
+    helpers?.close();
+  }
   const slots = Array.from({ length: Math.min(s.taken[0], s.key.length) }, (_, i) => i).filter((i) => s.used[i]);
   const rows = slots.map((i) => [s.offset[i], s.length[i], s.key[i], s.chunk[i], s.lineInChunk[i]]).sort((a, b) => a[0] - b[0]);
   return { ok, lines: Array.from(s.lines), rows, chunks: s.chunks };
@@ -136,7 +142,7 @@ test('a helper thread scans chunks beside the caller to the same result; one tha
   }
 });
 
-test('a helper that finished its chunks moves the parsed rows into place, and without one the caller\'s wait does', () => {
+test('a helper that finished its chunks moves the parsed rows into place, scan after scan, and without one the caller\'s wait does', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnd-move-'));
   try {
     const file = path.join(dir, 'd.csv');
@@ -151,28 +157,36 @@ test('a helper that finished its chunks moves the parsed rows into place, and wi
     };
     try {
       for (const helper of [true, false]) {
-        const first = 'id,v,label\n'.length;
-        const parse = { width: 3, target: 2, regression: false, inputs: 2 };
-        const s = sampleScanState({ first, fileBytes: fs.statSync(file).size, chunkBytes: 8192, s0: 7, s1: 8, tau: 0xffffffff, maxLine: 1 << 20, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse }, 1 << 16, 1 << 20);
-        assert.ok(runSampleScan(s, slow, csvWasmModule(), helper ? { path: file, count: 1 } : null, () => {}));
-        const n = Math.min(s.taken[0], s.key.length);
-        const slots = Array.from({ length: n }, (_, i) => i);
-        // every used slot parsed (no arena rows); the unused ends of a thread's runs of slots are rows too, of zeros
-        assert.ok(slots.filter((i) => s.used[i]).every((i) => s.at[i] === -1));
-        const order = slots.map((i) => n - 1 - i);
-        s.moveFrom.set(order);
-        const before = Array.from(s.values.subarray(0, 2 * n));
-        const expected = order.flatMap((i) => [before[2 * i], before[2 * i + 1]]);
-        assert.notDeepEqual(expected, before);
-        const moved = moveParsedRows(s, n, 2);
-        if (helper) {
-          // the caller has not waited yet: only the helper can have moved them
-          const since = Date.now();
-          while (Atomics.load(s.move, 1) === 0 && Date.now() - since < 10_000) Atomics.wait(pause, 0, 0, 5);
-          assert.equal(Atomics.load(s.move, 1), 1, 'the helper moved the rows');
+        // one helper serves successive scans of the file (a rescan), moving each one's rows
+        const helpers = helper ? new ScanHelpers(file, 1) : null;
+        try {
+          for (let round = 0; round < (helper ? 2 : 1); round++) {
+            const first = 'id,v,label\n'.length;
+            const parse = { width: 3, target: 2, regression: false, inputs: 2 };
+            const s = sampleScanState({ first, fileBytes: fs.statSync(file).size, chunkBytes: 8192, s0: 7 + round, s1: 8, tau: 0xffffffff, maxLine: 1 << 20, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse }, 1 << 16, 1 << 20);
+            assert.ok(runSampleScan(s, slow, csvWasmModule(), helpers, () => {}));
+            const n = Math.min(s.taken[0], s.key.length);
+            const slots = Array.from({ length: n }, (_, i) => i);
+            // every used slot parsed (no arena rows); the unused ends of a thread's runs of slots are rows too, of zeros
+            assert.ok(slots.filter((i) => s.used[i]).every((i) => s.at[i] === -1));
+            const order = slots.map((i) => n - 1 - i);
+            s.moveFrom.set(order);
+            const before = Array.from(s.values.subarray(0, 2 * n));
+            const expected = order.flatMap((i) => [before[2 * i], before[2 * i + 1]]);
+            assert.notDeepEqual(expected, before);
+            const moved = moveParsedRows(s, n, 2);
+            if (helper) {
+              // the caller has not waited yet: only the helper can have moved them
+              const since = Date.now();
+              while (Atomics.load(s.move, 1) === 0 && Date.now() - since < 10_000) Atomics.wait(pause, 0, 0, 5);
+              assert.equal(Atomics.load(s.move, 1), 1, `the helper moved the rows of scan ${round + 1}`);
+            }
+            moved();
+            assert.deepEqual(Array.from(s.values.subarray(0, 2 * n)), expected, helper ? 'moved by the helper' : 'moved by the caller');
+          }
+        } finally {
+          helpers?.close();
         }
-        moved();
-        assert.deepEqual(Array.from(s.values.subarray(0, 2 * n)), expected, helper ? 'moved by the helper' : 'moved by the caller');
       }
     } finally {
       fs.closeSync(fd);

@@ -130,7 +130,8 @@ export class FastRowParser {
   className(bytes: Uint8Array, from: number, to: number): string {
     let h = 0x811c9dc5;
     for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-    const key = (h >>> 0) * 64 + (to - from);
+    // a small integer key: a Map hashes it without boxing (the lengths and bytes are compared below)
+    const key = h & 0x3fffffff;
     const known = this.names.get(key);
     if (known !== undefined && known.length === to - from && sameBytes(known, bytes, from)) return known;
     const name = String.fromCharCode(...bytes.subarray(from, to));

@@ -371,73 +371,116 @@ export function releaseHelpers(s: SampleScanState): void {
   if (Atomics.compareExchange(s.move, MOVE_PHASE, AWAITING, RELEASED) === AWAITING) Atomics.notify(s.move, MOVE_PHASE);
 }
 
+// the mailbox through which helpers are handed scans: how many were posted, and whether they are released
+const POSTS = 0;
+const CLOSED = 1;
+
 /**
- * The helper's program: it opens the file itself and scans chunks beside the caller, then waits to move
- * the rows parsed into their places (moveParsedRows) while the caller reads their targets. tsx, which runs
- * the tests, wraps named inner functions in `__name`, which the helper defines as the identity.
+ * The helper's program: it waits for a scan's state (ScanHelpers.post), opens the file the first time,
+ * scans chunks beside the caller, then waits to move the rows parsed into their places (moveParsedRows)
+ * while the caller reads their targets; then it waits for the next scan (a rescan of the same file) until
+ * released. It never yields to its event loop, so the states are taken from its port directly. tsx, which
+ * runs the tests, wraps named inner functions in `__name`, which the helper defines as the identity.
  */
 const HELPER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const __name = (f) => f;
-const { state, path, module } = workerData;
+const { path, mailbox } = workerData;
 const scan = (${scanSampleChunks.toString()});
 const permute = (${permuteRows.toString()});
-let fd = -1;
-try {
-  // one that starts after every chunk was claimed (the caller scanned alone) leaves the file alone
-  if (Atomics.load(state.nextChunk, 0) < state.chunks) fd = fs.openSync(path, 'r');
-} catch {
-  // the caller scans every chunk
-}
-if (fd >= 0) {
-  Atomics.add(state.busy, 0, 1);
+let fd = null;
+for (let seen = 0; ; seen++) {
+  while (Atomics.load(mailbox, ${POSTS}) === seen && Atomics.load(mailbox, ${CLOSED}) === 0) {
+    if (Atomics.wait(mailbox, ${POSTS}, seen, ${LINGER_MS}) === 'timed-out') break;
+  }
+  if (Atomics.load(mailbox, ${CLOSED}) !== 0 || Atomics.load(mailbox, ${POSTS}) === seen) break;
+  const { state, module } = receiveMessageOnPort(parentPort).message;
   try {
-    scan(state, (into, position) => fs.readSync(fd, into, 0, into.length, position), module);
+    // one that starts after every chunk was claimed (the caller scanned alone) leaves the file alone
+    if (fd === null && Atomics.load(state.nextChunk, 0) < state.chunks) fd = fs.openSync(path, 'r');
   } catch {
-    // a chunk it claimed may be unfinished
-    Atomics.store(state.failed, 0, 1);
-  } finally {
-    fs.closeSync(fd);
-    Atomics.sub(state.busy, 0, 1);
-    Atomics.notify(state.busy, 0);
+    fd = -1; // the caller scans every chunk
   }
-}
-// then the move of the rows the scan parsed (moveParsedRows), unless released first or another helper takes it
-const move = state.move;
-if (Atomics.load(state.failed, 0) === 0) {
-  if (Atomics.load(move, ${MOVE_PHASE}) === ${AWAITING}) Atomics.wait(move, ${MOVE_PHASE}, ${AWAITING}, ${LINGER_MS});
-  if (Atomics.compareExchange(move, ${MOVE_PHASE}, ${POSTED}, ${TAKEN}) === ${POSTED}) {
+  if (fd !== null && fd >= 0) {
+    Atomics.add(state.busy, 0, 1);
     try {
-      const rows = move[${MOVE_ROWS}], width = move[${MOVE_WIDTH}];
-      permute(state.values.subarray(0, rows * width), width, state.moveFrom.subarray(0, rows));
-      Atomics.store(move, ${MOVE_DONE}, 1);
+      scan(state, (into, position) => fs.readSync(fd, into, 0, into.length, position), module);
     } catch {
-      Atomics.store(move, ${MOVE_DONE}, 2);
+      // a chunk it claimed may be unfinished
+      Atomics.store(state.failed, 0, 1);
+    } finally {
+      Atomics.sub(state.busy, 0, 1);
+      Atomics.notify(state.busy, 0);
     }
-    Atomics.notify(move, ${MOVE_DONE});
+  }
+  // then the move of the rows the scan parsed (moveParsedRows), unless released first or another helper takes it
+  const move = state.move;
+  if (Atomics.load(state.failed, 0) === 0) {
+    if (Atomics.load(move, ${MOVE_PHASE}) === ${AWAITING}) Atomics.wait(move, ${MOVE_PHASE}, ${AWAITING}, ${LINGER_MS});
+    if (Atomics.compareExchange(move, ${MOVE_PHASE}, ${POSTED}, ${TAKEN}) === ${POSTED}) {
+      try {
+        const rows = move[${MOVE_ROWS}], width = move[${MOVE_WIDTH}];
+        permute(state.values.subarray(0, rows * width), width, state.moveFrom.subarray(0, rows));
+        Atomics.store(move, ${MOVE_DONE}, 1);
+      } catch {
+        Atomics.store(move, ${MOVE_DONE}, 2);
+      }
+      Atomics.notify(move, ${MOVE_DONE});
+    }
   }
 }
+if (fd !== null && fd >= 0) fs.closeSync(fd);
 `;
+
+/**
+ * Helper threads that sample one file beside the caller. They are started before the file's header is
+ * read, so that their start-up (tens of milliseconds) overlaps it; each scan of the file is then posted to
+ * them, and close() lets them end. A runtime without threads gets none, and the caller scans alone.
+ */
+export class ScanHelpers {
+  private readonly workers: Worker[] = [];
+  private readonly mailbox = sharedInt32(2);
+
+  constructor(path: string, count: number) {
+    for (let i = 0; i < count; i++) {
+      try {
+        const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { path, mailbox: this.mailbox } });
+        // a helper that fails leaves its chunks to the caller (state.failed), never the process
+        worker.on('error', () => {});
+        worker.unref();
+        this.workers.push(worker);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** Hands a scan's state to every helper. */
+  post(s: SampleScanState, module: WebAssembly.Module | null): void {
+    if (this.workers.length === 0) return;
+    for (const worker of this.workers) worker.postMessage({ state: s, module });
+    Atomics.add(this.mailbox, POSTS, 1);
+    Atomics.notify(this.mailbox, POSTS);
+  }
+
+  /** Lets the helpers end once they are done with the scan they have. */
+  close(): void {
+    Atomics.store(this.mailbox, CLOSED, 1);
+    Atomics.notify(this.mailbox, POSTS);
+  }
+}
 
 /** How long the caller waits on a helper whose chunks stop finishing before it scans again alone. */
 const STALLED_MS = 10_000;
 
 /**
- * Runs one scan: `helpers` helper threads reading the file at `path` (none without a path), and the caller
- * through `read`, which also reports progress after each of its chunks. Returns false if a helper failed
- * (the state is then incomplete and the caller scans again alone).
+ * Runs one scan: the helpers (reading the file themselves) and the caller through `read`, which also
+ * reports progress after each of its chunks. Returns false if a helper failed (the state is then
+ * incomplete and the caller scans again alone).
  */
-export function runSampleScan(s: SampleScanState, read: ReadAt, module: WebAssembly.Module | null, helpers: { path: string; count: number } | null, progress: (chunksDone: number) => void): boolean {
-  if (helpers) {
-    for (let i = 0; i < helpers.count; i++) {
-      try {
-        new Worker(HELPER_SOURCE, { eval: true, workerData: { state: s, path: helpers.path, module } }).unref();
-      } catch {
-        break; // no threads here: the caller scans every chunk
-      }
-    }
-  }
+export function runSampleScan(s: SampleScanState, read: ReadAt, module: WebAssembly.Module | null, helpers: ScanHelpers | null, progress: (chunksDone: number) => void): boolean {
+  helpers?.post(s, module);
   scanSampleChunks(s, (into, position) => {
     const n = read(into, position);
     progress(Atomics.load(s.chunksDone, 0));

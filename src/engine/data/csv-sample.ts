@@ -11,7 +11,7 @@ import type { DataSpec } from '../spec/model-spec';
 import type { ByteReader } from './dataset';
 import type { CsvOptions } from './csv';
 import { CsvRows, isBlank, lineTooLong, SOURCE_PATH } from './csv-rows';
-import { moveParsedRows, releaseHelpers, runSampleScan, sampleScanState, type SampleScanState } from './csv-sample-scan';
+import { moveParsedRows, releaseHelpers, runSampleScan, sampleScanState, ScanHelpers, type SampleScanState } from './csv-sample-scan';
 import { csvWasmModule, searchable, type ByteScanner } from './csv-scan';
 import { CSV_SELECT, CSV_WASM_LAYOUT } from './csv-scan-wasm';
 import { DataError } from './errors';
@@ -28,6 +28,16 @@ export type SampleOptions = CsvOptions & { chunkBytes: number; scanner: ByteScan
 
 /** Reads the `samples` rows of a CSV file with the smallest keys, in file order. */
 export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec, o: SampleOptions): RawData {
+  const helpers = o.path !== undefined && o.helpers > 0 ? new ScanHelpers(o.path, o.helpers) : null;
+  try {
+    return sampleRows(file, reader, data, o, helpers);
+  } finally {
+    helpers?.close();
+  }
+}
+
+/** readSampledCsv with its helpers started: the header, then a scan (or two, should the first copy too few rows). */
+function sampleRows(file: string, reader: ByteReader, data: DataSpec, o: SampleOptions, helpers: ScanHelpers | null): RawData {
   const { samples, fileBytes, scanner } = o;
   const rows = new CsvRows(file, data, fileBytes, scanner, samples);
   const head = readHeader(file, reader, rows, scanner, fileBytes, o.chunkBytes);
@@ -47,7 +57,7 @@ export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec,
     const params = { first: head.first, fileBytes, chunkBytes: o.chunkBytes, ...seeds, tau, maxLine: LIMITS.lineBytes, layout: CSV_WASM_LAYOUT, codes: CSV_SELECT, parse };
     const arenaBytes = Math.min(MAX_ARENA, Math.ceil(capacity * (1.5 * bytesPerRow + 16)));
     let s = sampleScanState(params, capacity, arenaBytes);
-    if (!runSampleScan(s, read, module, o.path !== undefined && o.helpers > 0 ? { path: o.path, count: o.helpers } : null, progress)) {
+    if (!runSampleScan(s, read, module, helpers, progress)) {
       releaseHelpers(s);
       s = sampleScanState(params, capacity, arenaBytes);
       runSampleScan(s, read, module, null, progress);
@@ -82,7 +92,8 @@ export function readSampledCsv(file: string, reader: ByteReader, data: DataSpec,
 function handOver(s: SampleScanState, kept: Int32Array, lineBefore: Float64Array, rows: CsvRows, scanner: ByteScanner): () => void {
   const { chunk, lineInChunk, at, arena, length, offset, target, label, labelBytes, labelLength, targetColumn } = s;
   const moved = s.parse ? placeParsed(s, kept, rows) : () => {};
-  for (const i of kept) {
+  for (let r = 0; r < kept.length; r++) {
+    const i = kept[r];
     const line = lineBefore[chunk[i]] + lineInChunk[i] + 1;
     if (at[i] < 0) {
       rows.parsed(s.parse!.regression ? target[i] : 0, label, i * labelBytes, i * labelBytes + labelLength[i], targetColumn[i], line);
