@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchNormStats, deadRatio, saturationRatio, countNonFinite, outputStats, l2Norm, mainNorms, copyWeights, updateRatio, sumSquares64 } from '../../src/engine/probes/layer-stats';
-import type { Layer, Param } from '../../src/engine/layers/layer';
+import { BatchNormLayer } from '../../src/engine/layers/normalization';
+import type { BatchNormSpec } from '../../src/engine/spec/model-spec';
 import { sumSquares } from '../../src/engine/train/clipping';
 import { allocKernelBuffer, kernelBinCounts, kernelCopy, kernelDeadUnits, kernelIndexBuffer, wasmKernels } from '../../src/engine/kernels/select';
 import { HISTOGRAM_BINS, HISTOGRAM_EDGES } from '../../src/shared/histogram-edges';
@@ -104,35 +105,47 @@ test('histogram in wasm: the same counts as the scalar binning, around every edg
   assert.equal(used, 2);
 });
 
-test('batch-norm statistics: per-unit batch moments against the running ones, on a unit count that is not a multiple of four', () => {
-  const n = 7, rows = 5, eps = 1e-3;
-  const input = Float64Array.from({ length: rows * n }, (_, i) => Math.sin(i * 1.3) * (1 + (i % n)));
-  const rm = Float64Array.from({ length: n }, (_, j) => 0.1 * j);
-  const rv = Float64Array.from({ length: n }, (_, j) => 1 + j);
-  const gamma = { value: Float64Array.from([1, -0.5, 2, 0.25, 1, 1, 3]) } as Param;
-  const beta = { value: Float64Array.from([0, 1, 0, 0, 0, 0, 1]) } as Param;
-  const layer = { lastInput: input, inputShape: [n], inputSize: n, spec: { kind: 'batchnorm', epsilon: eps }, state: [{ id: 'bn.runningMean', value: rm }, { id: 'bn.runningVar', value: rv }] } as unknown as Layer;
-  let shift = 0, ratio = 0, bm = 0, bv = 0;
-  for (let j = 0; j < n; j++) {
-    const col = Array.from({ length: rows }, (_, r) => input[r * n + j]);
-    const m = col.reduce((a, b) => a + b, 0) / rows;
-    const v = col.reduce((a, b) => a + (b - m) ** 2, 0) / rows;
-    shift += Math.abs(m - rm[j]) / Math.sqrt(rv[j] + eps);
-    ratio += (v + eps) / (rv[j] + eps);
-    bm += m;
-    bv += v;
+test('batch-norm statistics: the batch moments the layer normalised with against its running ones, for features and channels', () => {
+  const eps = 1e-3;
+  for (const shape of [[7], [3, 2, 2]]) {
+    const spec = { kind: 'batchnorm', name: 'bn', momentum: 0.9, epsilon: eps } as BatchNormSpec;
+    const layer = new BatchNormLayer(spec, 0, shape, (m) => new Float64Array(m));
+    const n = shape[0];
+    const size = layer.inputSize;
+    const spatial = size / n;
+    const rows = 5;
+    for (let j = 0; j < n; j++) [layer.gamma.value[j], layer.beta.value[j]] = [[1, -0.5, 2, 0.25, 1, 1, 3][j], [0, 1, 0, 0, 0, 0, 1][j]];
+    const input = Float64Array.from({ length: rows * size }, (_, i) => Math.sin(i * 1.3) * (1 + (i % size)));
+    assert.equal(batchNormStats(layer, layer.gamma, layer.beta), null, 'no batch seen yet');
+    layer.forward(input, rows, true);
+    const rm = Array.from(layer.runningMean);
+    const rv = Array.from(layer.runningVar);
+    let shift = 0, ratio = 0, bm = 0, bv = 0;
+    for (let j = 0; j < n; j++) {
+      const values = Array.from({ length: rows * spatial }, (_, k) => input[Math.floor(k / spatial) * size + j * spatial + (k % spatial)]);
+      const m = values.reduce((a, b) => a + b, 0) / values.length;
+      const v = values.reduce((a, b) => a + (b - m) ** 2, 0) / values.length;
+      shift += Math.abs(m - rm[j]) / Math.sqrt(rv[j] + eps);
+      ratio += (v + eps) / (rv[j] + eps);
+      bm += m;
+      bv += v;
+    }
+    const got = batchNormStats(layer, layer.gamma, layer.beta)!;
+    const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${shape} ${what}: ${a} vs ${b}`);
+    close(got.meanShift, shift / n, 'mean shift');
+    close(got.varRatio, ratio / n, 'variance ratio');
+    close(got.batchMean, bm / n, 'batch mean');
+    close(got.batchVar, bv / n, 'batch variance');
+    close(got.runningMean, rm.reduce((a, b) => a + b, 0) / n, 'running mean');
+    close(got.runningVar, rv.reduce((a, b) => a + b, 0) / n, 'running variance');
+    const gamma = Array.from(layer.gamma.value);
+    assert.equal(got.gammaMinAbs, Math.min(...gamma.map(Math.abs)));
+    close(got.gammaMean, gamma.reduce((a, b) => a + b, 0) / n, 'gamma mean');
+    close(got.betaMean, Array.from(layer.beta.value).reduce((a, b) => a + b, 0) / n, 'beta mean');
+    // an evaluation forward leaves the last training batch's moments
+    layer.forward(input.map((v) => v + 100), rows, false);
+    close(batchNormStats(layer, layer.gamma, layer.beta)!.batchMean, bm / n, 'batch mean after an evaluation forward');
   }
-  const got = batchNormStats(layer, gamma, beta)!;
-  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
-  close(got.meanShift, shift / n, 'mean shift');
-  close(got.varRatio, ratio / n, 'variance ratio');
-  close(got.batchMean, bm / n, 'batch mean');
-  close(got.batchVar, bv / n, 'batch variance');
-  close(got.runningMean, 0.3, 'running mean');
-  close(got.runningVar, 4, 'running variance');
-  assert.equal(got.gammaMinAbs, 0.25);
-  close(got.gammaMean, 7.75 / 7, 'gamma mean');
-  close(got.betaMean, 2 / 7, 'beta mean');
 });
 
 test('weight/gradient norms: exact, non-finite gradient entries counted and left out', () => {

@@ -44,4 +44,11 @@ export interface Layer {
   /** The last forward's input and output (valid until the next forward), for probes. */
   readonly lastInput: FloatArray | null;
   readonly lastOutput: FloatArray | null;
+  /** Batch norm: the last training batch's mean and biased variance per feature (per channel on an image), for probes. */
+  readonly batchMoments?: BatchMoments;
+}
+
+export interface BatchMoments {
+  readonly mean: Float64Array;
+  readonly variance: Float64Array;
 }

@@ -6,7 +6,7 @@
 import type { FloatArray } from '../types';
 import type { BatchNormSpec, GroupNormSpec, InstanceNormSpec, LayerNormSpec } from '../spec/model-spec';
 import { isSpatial, shapeSize, type Shape } from '../spec/layer-kinds';
-import type { Layer, Param, StateBuffer } from './layer';
+import type { BatchMoments, Layer, Param, StateBuffer } from './layer';
 import { BatchCache, type Alloc } from './buffers';
 import type { Kernels } from '../kernels/kernels';
 import { kernelBatchNormBackward, kernelBatchNormForward } from '../kernels/select';
@@ -47,9 +47,7 @@ export class BatchNormLayer implements Layer {
   lastInput: FloatArray | null = null;
   lastOutput: FloatArray | null = null;
   private readonly invStd: Float64Array;
-  /** The last training batch's per-channel mean and biased variance. */
-  private readonly batchMean: Float64Array;
-  private readonly batchVar: Float64Array;
+  readonly batchMoments: BatchMoments;
   private readonly buffers: BatchCache<NormBuffers>;
 
   constructor(
@@ -74,8 +72,7 @@ export class BatchNormLayer implements Layer {
       { id: `${spec.name}.runningVar`, value: this.runningVar },
     ];
     this.invStd = new Float64Array(n);
-    this.batchMean = new Float64Array(n);
-    this.batchVar = new Float64Array(n);
+    this.batchMoments = { mean: new Float64Array(n), variance: new Float64Array(n) };
     const size = this.inputSize;
     this.buffers = new BatchCache((batch) => ({ out: alloc(batch * size), dIn: alloc(batch * size), xhat: alloc(batch * size) }));
   }
@@ -88,8 +85,9 @@ export class BatchNormLayer implements Layer {
     const b = this.beta.value;
     const eps = this.spec.epsilon;
     if (training) {
+      const { mean: batchMean, variance: batchVar } = this.batchMoments;
       // features (S = 1) in wasm on kernel memory: the same float64 operations as the loops, in SIMD
-      const inWasm = S === 1 && this.kernels !== null && kernelBatchNormForward(this.kernels, input, batch, this.channels, eps, g, b, xhat, out, this.batchMean, this.batchVar, this.invStd);
+      const inWasm = S === 1 && this.kernels !== null && kernelBatchNormForward(this.kernels, input, batch, this.channels, eps, g, b, xhat, out, batchMean, batchVar, this.invStd);
       const count = batch * S;
       for (let j = 0; j < this.channels && !inWasm; j++) {
         let mean = 0;
@@ -111,14 +109,14 @@ export class BatchNormLayer implements Layer {
             out[i] = g[j] * xhat[i] + b[j];
           }
         }
-        this.batchMean[j] = mean;
-        this.batchVar[j] = v;
+        batchMean[j] = mean;
+        batchVar[j] = v;
       }
       const m = this.spec.momentum;
       for (let j = 0; j < this.channels; j++) {
-        const v = this.batchVar[j];
+        const v = batchVar[j];
         const unbiased = count > 1 ? (v * count) / (count - 1) : v;
-        this.runningMean[j] = m * this.runningMean[j] + (1 - m) * this.batchMean[j];
+        this.runningMean[j] = m * this.runningMean[j] + (1 - m) * batchMean[j];
         this.runningVar[j] = m * this.runningVar[j] + (1 - m) * unbiased;
       }
     } else {

@@ -2,7 +2,7 @@
 // conv layer, output moments per channel, dead filters after a ReLU, saturation per channel after sigmoid
 // or tanh, a batch norm's per-channel batch moments against its running ones, and per-channel histograms.
 // A channel's values are the batch's samples at all of its H·W positions. One full pass over the output
-// (channel-sums.ts; a batch norm's input too) gives them all, and the layer-wide output moments, dead and
+// (channel-sums.ts) gives them all; a batch norm's batch moments are its own, and the layer-wide output moments, dead and
 // saturated shares are summed from it rather than read again. Pure readers of live buffers.
 import type { ChannelProbe, FloatArray } from '../types';
 import type { Layer, Param } from '../layers/layer';
@@ -21,8 +21,6 @@ export interface ImageLayerStats {
   deadRatio: number | null;
   /** Share of saturated outputs (sigmoid, tanh), else null. */
   saturationRatio: number | null;
-  /** A batch norm's per-channel Σx and Σx² of its input, at [0, C) and [C, 2C); else null. */
-  batchNormSums: Float64Array | null;
 }
 
 /** L2 norm of each row of a [rows × cols] tensor. */
@@ -89,7 +87,6 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
   const saturating = traits.activation === 'sigmoid' || traits.activation === 'tanh' ? stuckTest(kind) : null;
   const inactive = traits.activation === 'relu' ? stuckTest(kind) : null;
   const sums = outputSums ?? channelSums(out, C, S, saturating ?? inactive, kernels);
-  const inputSums = traits.normalization === 'batch' ? channelSums(input, layer.inputShape[0], layer.inputSize / layer.inputShape[0], null, kernels) : null;
   const mean: number[] = [];
   const std: number[] = [];
   let sum = 0;
@@ -104,16 +101,10 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
   const stuckCounts = saturating || inactive ? sums.subarray(2 * C) : null;
   const stuck = stuckCounts ? Array.from(stuckCounts, (n) => n / Math.max(1, perChannel)) : null;
   let batchNorm: ChannelProbe['batchNorm'] = null;
-  if (traits.normalization === 'batch' && inputSums) {
-    const batchMean: number[] = [];
-    const batchVar: number[] = [];
-    for (let c = 0; c < C; c++) {
-      const m = moments(inputSums[c], inputSums[C + c], perChannel);
-      batchMean.push(m.mean);
-      batchVar.push(m.std * m.std);
-    }
+  const batchMoments = layer.batchMoments;
+  if (batchMoments) {
     const running = (name: string) => Array.from(layer.state.find((s) => s.id.endsWith(name))?.value ?? []);
-    batchNorm = { batchMean, batchVar, runningMean: running('.runningMean'), runningVar: running('.runningVar') };
+    batchNorm = { batchMean: Array.from(batchMoments.mean), batchVar: Array.from(batchMoments.variance), runningMean: running('.runningMean'), runningVar: running('.runningVar') };
   }
   // a weight layer that outputs an image is a convolution: its weight rows are its filters
   const filters = traits.hasWeights && main !== null && main.role === 'weight' ? main : null;
@@ -135,6 +126,5 @@ export function imageLayerStats(layer: Layer, main: Param | null, kernels: Kerne
     output: Number.isFinite(sum) && Number.isFinite(squares) ? whole : null,
     deadRatio: dead ? dead.reduce((n, d) => n + d, 0) / C : null,
     saturationRatio: saturating && stuckCounts ? stuckCounts.reduce((n, k) => n + k, 0) / Math.max(1, out.length) : null,
-    batchNormSums: traits.normalization === 'batch' ? inputSums : null,
   };
 }

@@ -1,9 +1,8 @@
 // Per-layer statistics computed from a layer's live buffers. Pure readers: nothing here writes to a layer.
 import type { FloatArray, BatchNormProbe } from '../types';
-import type { Layer, Param } from '../layers/layer';
+import type { BatchMoments, Layer, Param } from '../layers/layer';
 import type { Kernels } from '../kernels/kernels';
 import { kernelCopy, kernelDeadUnits, kernelGather, kernelGatherDiff, kernelMoments, kernelSumSquaredDiff } from '../kernels/select';
-import { channelSums } from './channel-sums';
 import { stuckTest } from './stuck-tests';
 
 /** Below this many entries a float64 loop is as quick as a kernel call, and exact. */
@@ -204,50 +203,21 @@ export function saturationRatio(kind: string, output: FloatArray): number {
 
 /**
  * A batch norm's batch moments against its running ones, averaged over its units (over channels after an
- * image layer). `channelSums`: its input's per-channel Σx and Σx² (channel-sums.ts) when already taken.
+ * image layer). The batch moments are the layer's own, those it normalised the batch with, so the probe
+ * reads none of its input.
  */
-export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | null, channelSums: Float64Array | null = null): BatchNormProbe | null {
-  const input = layer.lastInput;
+export function batchNormStats(layer: Layer, gamma: Param | null, beta: Param | null): BatchNormProbe | null {
+  const moments = layer.batchMoments;
   const rm = layer.state.find((s) => s.id.endsWith('.runningMean'))?.value;
   const rv = layer.state.find((s) => s.id.endsWith('.runningVar'))?.value;
-  if (!input || !rm || !rv) return null;
-  if (layer.inputShape.length > 1) return channelBatchNormStats(layer, input, rm, rv, gamma, beta, channelSums);
-  const n = layer.inputSize;
-  const rows = input.length / n;
+  if (!layer.lastInput || !moments || !rm || !rv) return null;
   const eps = layer.spec.kind === 'batchnorm' ? layer.spec.epsilon : 1e-5;
-  // per-unit sums, four units side by side: four independent chains of adds instead of one
-  const unitSums = new Float64Array(2 * n);
-  let j0 = 0;
-  for (; j0 + 3 < n; j0 += 4) {
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-    for (let at = j0; at < rows * n; at += n) {
-      const x0 = input[at], x1 = input[at + 1], x2 = input[at + 2], x3 = input[at + 3];
-      a0 += x0; a1 += x1; a2 += x2; a3 += x3;
-      q0 += x0 * x0; q1 += x1 * x1; q2 += x2 * x2; q3 += x3 * x3;
-    }
-    unitSums[j0] = a0; unitSums[j0 + 1] = a1; unitSums[j0 + 2] = a2; unitSums[j0 + 3] = a3;
-    unitSums[n + j0] = q0; unitSums[n + j0 + 1] = q1; unitSums[n + j0 + 2] = q2; unitSums[n + j0 + 3] = q3;
-  }
-  for (; j0 < n; j0++) {
-    for (let at = j0; at < rows * n; at += n) {
-      unitSums[j0] += input[at];
-      unitSums[n + j0] += input[at] * input[at];
-    }
-  }
-  return summarize(unitSums, n, rows, rm, rv, eps, gamma, beta);
+  return summarize(moments, rm, rv, eps, gamma, beta);
 }
 
-/** Per-channel statistics of a batch norm after an image layer: each channel over the batch and its H·W positions. */
-function channelBatchNormStats(layer: Layer, input: FloatArray, rm: FloatArray, rv: FloatArray, gamma: Param | null, beta: Param | null, sums: Float64Array | null): BatchNormProbe {
-  const n = layer.inputShape[0];
-  const spatial = layer.inputSize / n;
-  const rows = input.length / layer.inputSize;
-  const eps = layer.spec.kind === 'batchnorm' ? layer.spec.epsilon : 1e-5;
-  return summarize(sums ?? channelSums(input, n, spatial, null, null), n, rows * spatial, rm, rv, eps, gamma, beta);
-}
-
-/** The probe from per-unit sums and sums of squares (sums[0..n) and sums[n..2n)) over `count` values each. */
-function summarize(sums: Float64Array, n: number, count: number, rm: FloatArray, rv: FloatArray, eps: number, gamma: Param | null, beta: Param | null): BatchNormProbe {
+/** The probe from per-unit batch moments. */
+function summarize(moments: BatchMoments, rm: FloatArray, rv: FloatArray, eps: number, gamma: Param | null, beta: Param | null): BatchNormProbe {
+  const n = rm.length;
   let meanShift = 0;
   let varRatio = 0;
   let batchMean = 0;
@@ -255,8 +225,8 @@ function summarize(sums: Float64Array, n: number, count: number, rm: FloatArray,
   let runningMean = 0;
   let runningVar = 0;
   for (let j = 0; j < n; j++) {
-    const m = sums[j] / count;
-    const v = Math.max(0, sums[n + j] / count - m * m);
+    const m = moments.mean[j];
+    const v = moments.variance[j];
     meanShift += Math.abs(m - rm[j]) / Math.sqrt(rv[j] + eps);
     varRatio += (v + eps) / (rv[j] + eps);
     batchMean += m;

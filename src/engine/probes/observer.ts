@@ -139,7 +139,7 @@ export class ProbeObserver implements TrainingObserver {
       // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
       deadRatio: relu ? (image ? image.deadRatio : deadRatio(spec.kind, layer.lastInput!, layer.inputSize, this.kernels)) : null,
       saturationRatio: saturating ? (image ? image.saturationRatio : saturationRatio(spec.kind, out)) : null,
-      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias, image?.batchNormSums ?? null) : null,
+      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias) : null,
       nonFinite,
       channels: image ? image.channels : null,
     };
