@@ -2,8 +2,10 @@
 // measured in the same run on the same data. Rounds alternate (off, on, off, on, ...) so a load change on
 // the shared machine hits both sides alike; each side reports the median of its rounds. Throughput is
 // given per second of wall clock and per second of this process's CPU time: on a shared, overloaded
-// machine the wall clock mostly measures other processes, so the ratio is taken on CPU time (training is
-// single-threaded, so CPU time is the time the work itself took). The ratio is the median over the pairs
+// machine the wall clock mostly measures other processes, so the ratio is taken on CPU time. That counts
+// every thread: training runs on two here, and the helper polls for its next job between jobs (a probe
+// included) rather than sleeping, so CPU time runs at about twice the wall clock with probes on and off
+// alike. The ratio is the median over the pairs
 // of adjacent rounds (off then on) of on/off: each pair ran back to back, so a load change between pairs
 // cancels, which a ratio of the two sides' medians does not do. A round is as many epochs as take about
 // --round-ms (one epoch of a small model is too short to time steadily). Target: ratio >= 0.97. The dense
