@@ -7,7 +7,7 @@ import type { Kernels } from '../../src/engine/kernels/kernels';
 import { referenceKernels } from '../../src/engine/kernels/reference';
 import { tiledKernels } from '../../src/engine/kernels/tiled';
 import { wasmKernels } from '../../src/engine/kernels/select';
-import { SPLIT_MIN_MACS, SPLIT_MIN_WEIGHTS } from '../../src/engine/kernels/wasm-kernels';
+import { SPLIT_MIN_MACS, SPLIT_MIN_REDUCTION, SPLIT_MIN_WEIGHTS } from '../../src/engine/kernels/wasm-kernels';
 import type { DType, FloatArray } from '../../src/engine/types';
 
 const SHAPES: [number, number, number][] = [
@@ -114,6 +114,39 @@ test('wasm-simd split over 2 threads matches the reference and is bit-identical 
         return c.slice();
       });
       assert.deepEqual(results[1], results[0], `${fused} ${m}x${n}x${k}`);
+    }
+  }
+});
+
+test('reductions split over 2 threads: sums of squares bit-identical to 1 thread, a non-finite value found in any chunk', async () => {
+  const two = wasmKernels(2)!;
+  for (let waited = 0; two.activeThreads() < 2 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(two.activeThreads(), 2, 'the helper thread should have started');
+  const one = wasmKernels(1)!;
+  // below the split, at it, a dense layer's weights, and long enough that the chunks grow past their minimum
+  for (const n of [1, 16383, SPLIT_MIN_REDUCTION - 1, SPLIT_MIN_REDUCTION, SPLIT_MIN_REDUCTION + 7, 784 * 256, 3_000_001]) {
+    const values = filled(n, n % 97, 'float32');
+    const [a1, a2] = [one, two].map((w) => {
+      const a = w.heap.allocFloat32(n);
+      a.set(values);
+      return a;
+    });
+    const s1 = one.sumSquares(a1)!;
+    assert.equal(two.sumSquares(a2), s1, `sumSquares of ${n}`);
+    let exact = 0;
+    for (let i = 0; i < n; i++) exact += Math.fround(values[i] * values[i]);
+    assert.ok(Math.abs(s1 - exact) <= 1e-12 * exact, `sumSquares of ${n}: ${s1} vs ${exact}`);
+    for (const w of [one, two]) {
+      const a = w === one ? a1 : a2;
+      assert.equal(w.allFinite(a, n), true, `allFinite of ${n}`);
+      for (const at of [0, n >> 1, n - 1]) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const kept = a[at];
+          a[at] = bad;
+          assert.equal(w.allFinite(a, n), false, `${bad} at ${at} of ${n}, ${w.threads} thread(s)`);
+          a[at] = kept;
+        }
+      }
     }
   }
 });

@@ -6,7 +6,7 @@
 import type { FloatArray, ValueHistogram } from '../types';
 import type { Kernels } from './kernels';
 import { HeapScratch, WasmHeap } from './wasm-heap';
-import { GemmPool } from './wasm-pool';
+import { GemmPool, MAX_CHUNKS } from './wasm-pool';
 import { WASM_ACTIVATIONS, WASM_BUILDS, type WasmBuild } from './wasm-bytes';
 import { wasmConvOps, type ConvExports, type WasmConvOps } from './wasm-conv';
 
@@ -57,7 +57,10 @@ export interface WasmKernels extends Kernels {
    * returns Σw after the update (non-finite when any weight is), or null when an array is elsewhere.
    */
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number): number | null;
-  /** Σa² accumulated in float64 for an array in this heap (squares rounded to float32 first), or null when it is elsewhere. */
+  /**
+   * Σa² accumulated in float64 for an array in this heap (squares rounded to float32 first), or null when
+   * it is elsewhere: in chunks fixed by the length, added in order, split across the threads when large.
+   */
   sumSquares(a: Float32Array): number | null;
   /** Σa and Σa² (float64) for an array in this heap, written to out[0] and out[1]; false when it is elsewhere. */
   moments(a: Float32Array, out: Float64Array): boolean;
@@ -151,6 +154,18 @@ export const SPLIT_MIN_MACS = 1 << 19;
 export const SPLIT_MIN_WEIGHTS = 1 << 16;
 /** Below this many elements an activation pass is not worth waking a helper thread for. */
 export const SPLIT_MIN_ELEMENTS = 1 << 15;
+/** A reduction's chunk, in floats: enough that a chunk's sum outweighs its claim. */
+const REDUCTION_CHUNK = 1 << 14;
+/** Below this many floats a reduction is not worth waking a helper thread for. */
+export const SPLIT_MIN_REDUCTION = 4 * REDUCTION_CHUNK;
+
+/**
+ * The floats per chunk of a reduction over n: fixed by n alone, so that a sum of squares, added chunk by
+ * chunk, rounds the same way whether one thread or several compute it.
+ */
+function reductionChunk(n: number): number {
+  return Math.max(REDUCTION_CHUNK, Math.ceil(n / MAX_CHUNKS / 64) * 64);
+}
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
@@ -279,7 +294,16 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       if (split) return split.adam(ex, w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
       return ex.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, b1, b2, stepSize, invSqrtC2, eps);
     },
-    sumSquares: (a) => (heap.owns(a) ? ex.sumSquares(a.byteOffset, a.length) : null),
+    sumSquares: (a) => {
+      if (!heap.owns(a)) return null;
+      const n = a.length;
+      const per = reductionChunk(n);
+      const split = n >= SPLIT_MIN_REDUCTION ? splitter() : null;
+      if (split) return split.sumSquares(ex, a.byteOffset, n, per);
+      let sum = 0;
+      for (let at = 0; at < n; at += per) sum += ex.sumSquares(a.byteOffset + 4 * at, Math.min(per, n - at));
+      return sum;
+    },
     moments: (a, out) => {
       if (!heap.owns(a)) return false;
       ex.moments(a.byteOffset, a.length, pairOut);
@@ -389,7 +413,11 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
       ex.colSums(g.byteOffset, rows, n, out.byteOffset);
       return true;
     },
-    allFinite: (a, n) => (heap.owns(a) && a.length >= n ? ex.allFinite(a.byteOffset, n) === 1 : null),
+    allFinite: (a, n) => {
+      if (!heap.owns(a) || a.length < n) return null;
+      const split = n >= SPLIT_MIN_REDUCTION ? splitter() : null;
+      return split ? split.allFinite(ex, a.byteOffset, n, reductionChunk(n)) : ex.allFinite(a.byteOffset, n) === 1;
+    },
     channelSums: (a, rows, channels, spatial, mode, lo, hi, out) => {
       if (!heap.owns(a) || a.length < rows * channels * spatial || out.length < 3 * channels) return false;
       const ptr = sChannels.ensure(3 * channels * 8);

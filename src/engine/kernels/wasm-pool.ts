@@ -9,7 +9,9 @@
 // the front of a job and the caller from the back, so on two threads each mostly keeps the same half of the
 // rows from one job to the next (a product, the activation of its output, the next product): reading what
 // the other core just wrote costs several times a read of one's own writes. Element-wise activation passes
-// are split the same way, over the same grid of rows. Helpers share the
+// are split the same way, over the same grid of rows. Reductions (sums of squares, finiteness checks) are
+// split over a grid their caller fixes from the length alone, so a sum rounds the same way on any thread
+// count. Helpers share the
 // wasm memory, poll briefly after a job and then sleep in Atomics.wait; the caller works too and returns
 // once every chunk is done, so the kernels stay synchronous.
 import { Worker } from 'node:worker_threads';
@@ -20,11 +22,11 @@ const DONE = 1; // chunks of the current job finished
 const CHUNK_ROWS = 2; // rows (a multiple of MR), columns (a multiple of NR), weights or elements per chunk
 const READY = 3; // helpers that have instantiated the module
 const FAILED = 4; // 1 if a helper threw
-const KIND = 5; // GEMM, GEMM_COLUMNS, ADAM, ACT or ACT_GRAD
+const KIND = 5; // GEMM, GEMM_COLUMNS, ADAM, ACT, ACT_GRAD, SUM_SQUARES or ALL_FINITE
 const SLEEPERS = 6; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
 const CALLER_WAITING = 7; // 1 while the caller sleeps in Atomics.wait on DONE
 const PACKED = 8; // B-packing chunks of the current row-split job finished
-const ARGS = 9; // gemm: the words below; adam: w, g, m, v, n, then 5 float32; act(Grad): code, x, y or dy, dx, n, alpha (float32)
+const ARGS = 9; // gemm: the words below; adam: w, g, m, v, n, then 5 float32; act(Grad): code, x, y or dy, dx, n, alpha (float32); reductions: a, n at 4
 // gemm's arguments, relative to ARGS
 const A = 0; // op(A) element (i, p) at a + 4(i·rs + p·ps)
 const RS = 1;
@@ -44,19 +46,22 @@ const IN_PLACE = 14; // 1: B read in place (ldb apart), its last partial panel p
 const TAILS = 15;
 const PACK_CHUNKS = 16; // by rows: the job's first chunks pack B, PACK_COLS columns each, before any row chunk computes
 const PACK_COLS = 17;
-const SUMS = ARGS + 18; // adam: Σw of each chunk, float32
+/** Each chunk's result as a float64 (adam: Σw; sumSquares: Σa²; allFinite: 1 or 0), from this word on (8-byte aligned). */
+const RESULTS = (ARGS + 18 + 1) & ~1;
 /** Up to 16 threads: four chunks each, and one B-packing chunk each. */
-const MAX_CHUNKS = 80;
+export const MAX_CHUNKS = 80;
 /** Bits of each chunk index in CLAIM; the other 18 count jobs, so a stale claim cannot match for 2^18 jobs. */
 const INDEX_BITS = 7;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
 const GENERATION_SHIFT = 2 * INDEX_BITS;
-const WORDS = SUMS + MAX_CHUNKS;
+const WORDS = RESULTS + 2 * MAX_CHUNKS;
 const GEMM = 0; // chunks of rows, each packing its own rows of A, after chunks that pack B
 const GEMM_COLUMNS = 1; // chunks of columns over all of A (packed by the caller), each packing its own panels of B
 const ADAM = 2;
 const ACT = 3;
 const ACT_GRAD = 4;
+const SUM_SQUARES = 5;
+const ALL_FINITE = 6;
 /** gemm's acc code for a bias per row of C: a chunk of rows starts its bias at its first row. */
 const ROW_BIAS = 3;
 
@@ -72,7 +77,8 @@ const SPIN_MS = 2;
 
 /**
  * One chunk of the current job, run by a helper and by the caller alike (the caller compiles the same
- * source), so there is one definition of what a chunk computes. Returns Σw for an Adam chunk, else 0.
+ * source), so there is one definition of what a chunk computes. Returns the chunk's result (Σw for an Adam
+ * chunk, Σa² or 1 when finite for a reduction), else 0.
  */
 const CHUNK_SOURCE = `
 const ctl = new Int32Array(control), f32 = new Float32Array(control);
@@ -87,6 +93,10 @@ return function runChunk(ex, kind, chunk, per, tmp) {
   if (kind === ${ADAM}) {
     const off = chunk * per * 4;
     return ex.adam(a(0) + off, a(1) + off, a(2) + off, a(3) + off, Math.min(per, a(4) - chunk * per), f32[${ARGS + 5}], f32[${ARGS + 6}], f32[${ARGS + 7}], f32[${ARGS + 8}], f32[${ARGS + 9}]);
+  }
+  if (kind === ${SUM_SQUARES} || kind === ${ALL_FINITE}) {
+    const off = chunk * per * 4, count = Math.min(per, a(4) - chunk * per);
+    return kind === ${SUM_SQUARES} ? ex.sumSquares(a(0) + off, count) : ex.allFinite(a(0) + off, count);
   }
   if (kind === ${ACT} || kind === ${ACT_GRAD}) {
     const off = chunk * per * 4, count = Math.min(per, a(4) - chunk * per);
@@ -128,7 +138,7 @@ const { workerData } = require('node:worker_threads');
 const { module, memory, control, tmp } = workerData;
 const runChunk = new Function('control', ${JSON.stringify(CHUNK_SOURCE)})(control);
 const ctl = new Int32Array(control);
-const f32 = new Float32Array(control);
+const results = new Float64Array(control, ${RESULTS * 4}, ${MAX_CHUNKS});
 try {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   Atomics.add(ctl, ${READY}, 1);
@@ -149,8 +159,7 @@ try {
     const kind = ctl[${KIND}], per = ctl[${CHUNK_ROWS}];
     if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
     const chunk = v & ${INDEX_MASK};
-    const sum = runChunk(ex, kind, chunk, per, tmp);
-    if (kind === ${ADAM}) f32[${SUMS} + chunk] = sum;
+    results[chunk] = runChunk(ex, kind, chunk, per, tmp);
     Atomics.add(ctl, ${DONE}, 1);
     if (Atomics.load(ctl, ${CALLER_WAITING})) Atomics.notify(ctl, ${DONE});
   }
@@ -160,7 +169,7 @@ try {
 }
 `;
 
-/** The module's exports a chunk runs: the operand parts packed by the thread that computes with them, then the product; or a slice of an Adam update. */
+/** The module's exports a chunk runs: the operand parts packed by the thread that computes with them, then the product; or a slice of an Adam update, an activation pass or a reduction. */
 export interface ChunkExports {
   pack(b: number, ld: number, k: number, n: number, t: number, dst: number): void;
   packA(a: number, rs: number, ps: number, m: number, k: number, dst: number): void;
@@ -168,12 +177,15 @@ export interface ChunkExports {
   adam(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, step: number, ic2: number, eps: number): number;
   act(kind: number, alpha: number, x: number, y: number, n: number): void;
   actGrad(kind: number, alpha: number, x: number, dy: number, dx: number, n: number): void;
+  sumSquares(a: number, n: number): number;
+  allFinite(a: number, n: number): number;
 }
 
 export class GemmPool {
   private readonly workers: Worker[];
   private readonly ctl: Int32Array;
   private readonly f32: Float32Array;
+  private readonly results: Float64Array;
   private readonly runChunk: (own: ChunkExports, kind: number, chunk: number, per: number, tmp: number) => number;
   private generation = 0;
   private side: (() => void) | null = null;
@@ -188,6 +200,7 @@ export class GemmPool {
     const control = new SharedArrayBuffer(WORDS * 4);
     this.ctl = new Int32Array(control);
     this.f32 = new Float32Array(control);
+    this.results = new Float64Array(control, RESULTS * 4, MAX_CHUNKS);
     this.runChunk = new Function('control', CHUNK_SOURCE)(control);
     this.workers = tmps.map((tmp) => {
       const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, tmp } });
@@ -272,7 +285,7 @@ export class GemmPool {
     f32[ARGS + 9] = eps;
     this.run(own, ADAM, chunks, per, 0);
     let sum = 0;
-    for (let c = 0; c < chunks; c++) sum += f32[SUMS + c];
+    for (let c = 0; c < chunks; c++) sum += this.results[c];
     return sum;
   }
 
@@ -284,6 +297,36 @@ export class GemmPool {
     const per = this.openElementwise(code, x, y, dx, n);
     this.f32[ARGS + 5] = alpha;
     this.run(own, dx ? ACT_GRAD : ACT, Math.ceil(n / per), per, 0);
+  }
+
+  /**
+   * Σa² of n floats at `a`, in chunks of `per` (the module's sumSquares each), added in chunk order. The
+   * caller fixes the grid, so the sum's rounding does not depend on the thread count.
+   */
+  sumSquares(own: ChunkExports, a: number, n: number, per: number): number {
+    const chunks = this.openReduction(a, n, per);
+    this.run(own, SUM_SQUARES, chunks, per, 0);
+    let sum = 0;
+    for (let c = 0; c < chunks; c++) sum += this.results[c];
+    return sum;
+  }
+
+  /** Whether none of n floats at `a` is NaN or ±Inf, in chunks of `per` (the module's allFinite each). */
+  allFinite(own: ChunkExports, a: number, n: number, per: number): boolean {
+    const chunks = this.openReduction(a, n, per);
+    this.run(own, ALL_FINITE, chunks, per, 0);
+    for (let c = 0; c < chunks; c++) if (this.results[c] !== 1) return false;
+    return true;
+  }
+
+  /** Starts a reduction over n floats at `a` in chunks of `per`; returns the chunk count. */
+  private openReduction(a: number, n: number, per: number): number {
+    const chunks = Math.ceil(n / per);
+    if (chunks > MAX_CHUNKS) throw new Error(`GemmPool: ${chunks} chunks of ${per} values, above ${MAX_CHUNKS}`);
+    this.close();
+    this.ctl[ARGS] = a;
+    this.ctl[ARGS + 4] = n;
+    return chunks;
   }
 
   /**
@@ -311,8 +354,7 @@ export class GemmPool {
     this.publish(kind, chunks, per);
     const sideError = this.runSide();
     for (let chunk = this.claim(front); chunk >= 0; chunk = this.claim(front)) {
-      const sum = this.runChunk(own, kind, chunk, per, tmp);
-      if (kind === ADAM) this.f32[SUMS + chunk] = sum;
+      this.results[chunk] = this.runChunk(own, kind, chunk, per, tmp);
       Atomics.add(ctl, DONE, 1);
     }
     this.awaitChunks(chunks);
