@@ -11,9 +11,8 @@
 // the other core just wrote costs several times a read of one's own writes. Element-wise activation passes
 // are split the same way, over the same grid of rows. Reductions (sums of squares, finiteness checks) are
 // split over a grid their caller fixes from the length alone, so a sum rounds the same way on any thread
-// count. Helpers share the
-// wasm memory, poll briefly after a job and then sleep in Atomics.wait; the caller works too and returns
-// once every chunk is done, so the kernels stay synchronous.
+// count. Helpers share the wasm memory, poll briefly after a job and then sleep in Atomics.wait; the
+// caller works too and returns once every chunk is done, so the kernels stay synchronous.
 import { Worker } from 'node:worker_threads';
 
 // Control words shared by the caller and every helper.

@@ -2,8 +2,9 @@
 // conv layer, output moments per channel, dead filters after a ReLU, saturation per channel after sigmoid
 // or tanh, a batch norm's per-channel batch moments against its running ones, and per-channel histograms.
 // A channel's values are the batch's samples at all of its H·W positions. One full pass over the output
-// (channel-sums.ts) gives them all; a batch norm's batch moments are its own, and the layer-wide output moments, dead and
-// saturated shares are summed from it rather than read again. Pure readers of live buffers.
+// (channel-sums.ts) gives them all, and the layer-wide output moments, dead and saturated shares are summed
+// from it rather than read again; a batch norm's batch moments are the layer's own. Pure readers of live
+// buffers.
 import type { ChannelProbe, FloatArray } from '../types';
 import type { Layer, Param } from '../layers/layer';
 import type { Kernels } from '../kernels/kernels';
