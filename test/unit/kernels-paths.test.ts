@@ -84,7 +84,7 @@ test('wasm-simd split over 2 threads matches the reference and is bit-identical 
   };
   check(two, 'float32', 1e-6, place);
   const one = wasmKernels(1)!;
-  // Split by rows ([784, 256, 64], [203, 301, 600]: B packed by the job's first chunks, three slices deep)
+  // Split by rows ([784, 256, 64], [203, 301, 600]: B packed by the job's first chunks, three slices deep in one job)
   // or, with rows too few for a full sweep each, by columns (the others); [16, 1001, 300] and, split by
   // rows, [12, 10, 5000]: few enough rows that B is read in place, each slice's last partial panel packed.
   for (const [m, n, k] of [[64, 256, 784], [784, 256, 64], [203, 301, 600], [67, 129, 300], [16, 1001, 300], [6, 517, 200], [12, 10, 5000]] as [number, number, number][]) {

@@ -251,25 +251,33 @@ export function createWasmKernels(threads = 1, builds: readonly WasmBuild[] = WA
     const inPlace = heap.owns(c);
     const pc = inPlace ? c.byteOffset : accumulate ? input(c, m * n, s.c) : s.c.ensure(m * n * 4);
     const kc0 = Math.min(k, KC);
-    const pa = s.packedA.ensure(Math.ceil(m / MR) * MR * kc0 * 4);
-    const packed = s.packed.ensure(kc0 * Math.ceil(n / NR) * NR * 4);
     const splitOver = m * n * k >= SPLIT_MIN_MACS ? splitter() : null;
     const inPlaceB = !bT && m <= IN_PLACE_B_MAX_ROWS;
     const ldb = bT ? k : n;
     const rs = aT ? 1 : k;
     const ps = aT ? m : 1;
+    // A split product runs every slice in one job, each chunk of rows or columns through all of them (B
+    // read in place has its last partial panel packed per slice, so it runs a job per slice); such a job
+    // keeps all of B packed when split by rows, all of A when split by columns.
+    const slices = Math.max(1, Math.ceil(k / KC));
+    const byColumns = splitOver !== null && splitOver.splitsByColumns(m, n);
+    const whole = splitOver !== null && !inPlaceB;
+    const pa = s.packedA.ensure(Math.ceil(m / MR) * MR * kc0 * (whole && byColumns ? slices : 1) * 4);
+    const packed = s.packed.ensure(kc0 * Math.ceil(n / NR) * NR * (whole && !byColumns ? slices : 1) * 4);
+    const acc0 = accumulate ? 1 : bias ? biasMode : 0;
     const fullPanels = n - (n % NR);
     // KC-deep slices keep a B panel (KC×NR) and an A micro-panel in L1, and a packed slice of B in L2;
     // later slices accumulate into C.
-    for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
+    if (whole) splitOver.gemm(ex, a0, rs, ps, pa, m, n, k, kc0, packed, pc, acc0, tmp, bias, b0, ldb, bT ? 1 : 0, false, packed);
+    else for (let p0 = 0; p0 < k || p0 === 0; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       const aSlice = a0 + p0 * ps * 4;
       const bSlice = b0 + (bT ? p0 : p0 * n) * 4;
-      const acc = accumulate || p0 > 0 ? 1 : bias ? biasMode : 0;
+      const acc = p0 > 0 ? 1 : acc0;
       if (inPlaceB && fullPanels < n) ex.pack(bSlice + fullPanels * 4, n, kc, n - fullPanels, 0, packed);
       if (splitOver) {
-        // the threads pack B (when not read in place) as part of the split
-        splitOver.gemm(ex, aSlice, rs, ps, pa, m, n, kc, packed, pc, acc, tmp, bias, bSlice, ldb, bT ? 1 : 0, inPlaceB, packed);
+        // B read in place: a job per slice, its last partial panel packed above
+        splitOver.gemm(ex, aSlice, rs, ps, pa, m, n, kc, kc0, packed, pc, acc, tmp, bias, bSlice, ldb, bT ? 1 : 0, inPlaceB, packed);
       } else {
         if (!inPlaceB) ex.pack(bSlice, ldb, kc, n, bT ? 1 : 0, packed);
         ex.packA(aSlice, rs, ps, m, kc, pa);

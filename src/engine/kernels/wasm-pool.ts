@@ -1,11 +1,14 @@
-// Splits one wasm GEMM (one packed slice of the shared dimension) across helper threads by chunks of output
-// rows, or of output columns when the rows are too few to give each chunk a full sweep of the micro-kernel
-// (a dense layer's batch, a convolution's filters: row chunks that short would each stream all of B for a
-// handful of rows), and one Adam update by chunks of weights. Every element is still computed by the same
+// Splits one wasm GEMM across helper threads by chunks of output rows, or of output columns when the rows are
+// too few to give each chunk a full sweep of the micro-kernel (a dense layer's batch, a convolution's
+// filters: row chunks that short would each stream all of B for a handful of rows), and one Adam update by
+// chunks of weights. A chunk runs every packed slice of the shared dimension in turn, so a deep product is
+// one job with one wait at its end, not one per slice. Every element is still computed by the same
 // instruction sequence (over the same packed panels) whichever thread takes its chunk, so results are
 // bit-identical for any thread count. Chunks are claimed from a shared counter rather than dealt out in
 // advance: a helper that is descheduled (the cores are shared with the editor and other processes) or still
-// starting simply claims fewer, and the caller takes the rest instead of waiting for it. Helpers claim from
+// starting simply claims fewer, and the caller takes the rest instead of waiting for it. A product's chunks
+// are short and a claim takes a share of those left (guided scheduling), so the last claims are short
+// whichever thread runs slower (the second vCPU of a virtual machine often does). Helpers claim from
 // the front of a job and the caller from the back, so on two threads each mostly keeps the same half of the
 // rows from one job to the next (a product, the activation of its output, the next product): reading what
 // the other core just wrote costs several times a read of one's own writes. Element-wise activation passes
@@ -25,16 +28,17 @@ const KIND = 5; // GEMM, GEMM_COLUMNS, ADAM, ACT, ACT_GRAD, SUM_SQUARES or ALL_F
 const SLEEPERS = 6; // helpers asleep (or about to sleep) in Atomics.wait on CLAIM
 const CALLER_WAITING = 7; // 1 while the caller sleeps in Atomics.wait on DONE
 const PACKED = 8; // B-packing chunks of the current row-split job finished
-const ARGS = 9; // gemm: the words below; adam: w, g, m, v, n, then 5 float32; act(Grad): code, x, y or dy, dx, n, alpha (float32); reductions: a, n at 4
+const MOST = 9; // chunks one claim may take (a product's; 1 for every other job)
+const ARGS = 10; // gemm: the words below; adam: w, g, m, v, n, then 5 float32; act(Grad): code, x, y or dy, dx, n, alpha (float32); reductions: a, n at 4
 // gemm's arguments, relative to ARGS
 const A = 0; // op(A) element (i, p) at a + 4(i·rs + p·ps)
 const RS = 1;
 const PS = 2;
-const AP = 3; // packed A: a row chunk's rows at ap + 4·row·k; split by columns, all of it, packed by the caller
+const AP = 3; // packed A, one slice at a time: a row chunk's rows at ap + 4·row·SLICE; split by columns, every slice of it, packed by the caller, AP_SLICE floats apart
 const M = 4;
 const N = 5;
-const K = 6;
-const BP = 7; // packed B, panel j at bp + 4·j·k
+const K = 6; // the whole shared dimension, computed a packed slice of SLICE at a time
+const BP = 7; // packed B, panel j of a slice of depth kc at its slice's start + 4·j·kc; split by rows, every slice, BP_SLICE floats apart
 const C = 8;
 const ACC = 9;
 const BIAS = 10;
@@ -45,9 +49,12 @@ const IN_PLACE = 14; // 1: B read in place (ldb apart), its last partial panel p
 const TAILS = 15;
 const PACK_CHUNKS = 16; // by rows: the job's first chunks pack B, PACK_COLS columns each, before any row chunk computes
 const PACK_COLS = 17;
+const SLICE = 18;
+const AP_SLICE = 19;
+const BP_SLICE = 20;
 /** Each chunk's result as a float64 (adam: Σw; sumSquares: Σa²; allFinite: 1 or 0), from this word on (8-byte aligned). */
-const RESULTS = (ARGS + 18 + 1) & ~1;
-/** Up to 16 threads: four chunks each, and one B-packing chunk each. */
+const RESULTS = (ARGS + 21 + 1) & ~1;
+/** Chunks of a job: a product's grid of rows or columns and its B-packing chunks (one per thread, up to 16). */
 export const MAX_CHUNKS = 80;
 /** Bits of each chunk index in CLAIM; the other 18 count jobs, so a stale claim cannot match for 2^18 jobs. */
 const INDEX_BITS = 7;
@@ -64,7 +71,10 @@ const ALL_FINITE = 6;
 /** gemm's acc code for a bias per row of C: a chunk of rows starts its bias at its first row. */
 const ROW_BIAS = 3;
 
-/** Chunks per thread: enough that an early finisher can take over part of a slow thread's share. */
+/**
+ * Chunks per thread of an element-wise job, and claims per thread of a product at most: enough that an early
+ * finisher can take over part of a slow thread's share.
+ */
 const CHUNKS_PER_THREAD = 4;
 /**
  * How long a thread out of work polls before it sleeps in Atomics.wait. The split jobs of a training step
@@ -88,7 +98,21 @@ function waitPacked(packs) {
     if (performance.now() > until) Atomics.wait(ctl, ${PACKED}, v, 1);
   }
 }
-return function runChunk(ex, kind, chunk, per, tmp) {
+/**
+ * How many chunks a claim of [first, end) takes: one B-packing chunk at a time; of a product's other chunks
+ * a share of those left (guided scheduling), at most MOST, so the last claims of a job are short and a
+ * thread that finishes first waits little for the other's last claim.
+ */
+function claimSize(first, end) {
+  const most = ctl[${MOST}];
+  if (most === 1 || (ctl[${KIND}] === ${GEMM} && first < a(${PACK_CHUNKS}))) return 1;
+  return Math.max(1, Math.min(most, Math.floor((end - first) / (2 * threads))));
+}
+/** The address of B's element (p0, col). */
+function bAt(b, ldb, bT, p0, col) {
+  return b + (bT ? col * ldb + p0 : p0 * ldb + col) * 4;
+}
+function runChunk(ex, kind, chunk, count, per, tmp) {
   if (kind === ${ADAM}) {
     const off = chunk * per * 4;
     return ex.adam(a(0) + off, a(1) + off, a(2) + off, a(3) + off, Math.min(per, a(4) - chunk * per), f32[${ARGS + 5}], f32[${ARGS + 6}], f32[${ARGS + 7}], f32[${ARGS + 8}], f32[${ARGS + 9}]);
@@ -103,27 +127,40 @@ return function runChunk(ex, kind, chunk, per, tmp) {
     else ex.actGrad(a(0), f32[${ARGS + 5}], a(1) + off, a(2) + off, a(3) + off, count);
     return 0;
   }
-  const n = a(${N}), k = a(${K}), bp = a(${BP}), acc = a(${ACC}), bias = a(${BIAS}), b = a(${B}), ldb = a(${LDB}), bT = a(${B_TRANS});
-  const inPlace = a(${IN_PLACE});
+  // the slices of the shared dimension in order, each element's later slices adding to its earlier ones
+  const n = a(${N}), k = a(${K}), slice = a(${SLICE}), bp = a(${BP}), acc = a(${ACC}), bias = a(${BIAS}), b = a(${B}), ldb = a(${LDB}), bT = a(${B_TRANS});
+  const inPlace = a(${IN_PLACE}), ps = a(${PS});
   if (kind === ${GEMM}) {
     const packs = a(${PACK_CHUNKS});
     if (chunk < packs) {
       const cols = a(${PACK_COLS}), col = chunk * cols;
-      ex.pack(b + (bT ? col * ldb : col) * 4, ldb, k, Math.min(cols, n - col), bT, bp + col * k * 4);
+      for (let p0 = 0, s = 0; p0 < k; p0 += slice, s++) {
+        const kc = Math.min(slice, k - p0);
+        ex.pack(bAt(b, ldb, bT, p0, col), ldb, kc, Math.min(cols, n - col), bT, bp + (s * a(${BP_SLICE}) + col * kc) * 4);
+      }
       Atomics.add(ctl, ${PACKED}, 1);
       return 0;
     }
     if (Atomics.load(ctl, ${PACKED}) < packs) waitPacked(packs);
-    const rs = a(${RS}), row = (chunk - packs) * per, rows = Math.min(per, a(${M}) - row), ap = a(${AP}) + row * k * 4;
-    ex.packA(a(${A}) + row * rs * 4, rs, a(${PS}), rows, k, ap);
-    ex.gemm(rows, n, k, ap, inPlace ? b : bp, a(${C}) + row * n * 4, acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, inPlace ? ldb : 0, a(${TAILS}), 0, n);
+    const rs = a(${RS}), row = (chunk - packs) * per, rows = Math.min(count * per, a(${M}) - row), ap = a(${AP}) + row * slice * 4;
+    for (let p0 = 0, s = 0; p0 < k; p0 += slice, s++) {
+      const kc = Math.min(slice, k - p0);
+      ex.packA(a(${A}) + (row * rs + p0 * ps) * 4, rs, ps, rows, kc, ap);
+      ex.gemm(rows, n, kc, ap, inPlace ? b : bp + s * a(${BP_SLICE}) * 4, a(${C}) + row * n * 4, p0 ? 1 : acc, tmp, acc === ${ROW_BIAS} ? bias + row * 4 : bias, inPlace ? ldb : 0, a(${TAILS}), 0, n);
+    }
     return 0;
   }
-  const col = chunk * per, end = Math.min(col + per, n);
-  if (!inPlace) ex.pack(b + (bT ? col * ldb : col) * 4, ldb, k, end - col, bT, bp + col * k * 4);
-  ex.gemm(a(${M}), n, k, a(${AP}), inPlace ? b : bp, a(${C}), acc, tmp, bias, inPlace ? ldb : 0, a(${TAILS}), col, end);
+  const col = chunk * per, end = Math.min(col + count * per, n);
+  for (let p0 = 0, s = 0; p0 < k; p0 += slice, s++) {
+    const kc = Math.min(slice, k - p0);
+    // this chunk's panels of each slice in turn, in its own run of the packed area whatever the slice's depth
+    const panels = bp + col * (slice - kc) * 4;
+    if (!inPlace) ex.pack(bAt(b, ldb, bT, p0, col), ldb, kc, end - col, bT, panels + col * kc * 4);
+    ex.gemm(a(${M}), n, kc, a(${AP}) + s * a(${AP_SLICE}) * 4, inPlace ? b : panels, a(${C}), p0 ? 1 : acc, tmp, bias, inPlace ? ldb : 0, a(${TAILS}), col, end);
+  }
   return 0;
-};
+}
+return { runChunk, claimSize };
 `;
 
 /**
@@ -134,8 +171,8 @@ return function runChunk(ex, kind, chunk, per, tmp) {
  */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, tmp } = workerData;
-const runChunk = new Function('control', ${JSON.stringify(CHUNK_SOURCE)})(control);
+const { module, memory, control, tmp, threads } = workerData;
+const { runChunk, claimSize } = new Function('control', 'threads', ${JSON.stringify(CHUNK_SOURCE)})(control, threads);
 const ctl = new Int32Array(control);
 const results = new Float64Array(control, ${RESULTS * 4}, ${MAX_CHUNKS});
 try {
@@ -155,11 +192,11 @@ try {
       Atomics.sub(ctl, ${SLEEPERS}, 1);
       continue;
     }
-    const kind = ctl[${KIND}], per = ctl[${CHUNK_ROWS}];
-    if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + 1) !== v) continue;
-    const chunk = v & ${INDEX_MASK};
-    results[chunk] = runChunk(ex, kind, chunk, per, tmp);
-    Atomics.add(ctl, ${DONE}, 1);
+    const kind = ctl[${KIND}], per = ctl[${CHUNK_ROWS}], chunk = v & ${INDEX_MASK};
+    const count = claimSize(chunk, (v >> ${INDEX_BITS}) & ${INDEX_MASK});
+    if (Atomics.compareExchange(ctl, ${CLAIM}, v, v + count) !== v) continue;
+    results[chunk] = runChunk(ex, kind, chunk, count, per, tmp);
+    Atomics.add(ctl, ${DONE}, count);
     if (Atomics.load(ctl, ${CALLER_WAITING})) Atomics.notify(ctl, ${DONE});
   }
 } catch (e) {
@@ -185,7 +222,10 @@ export class GemmPool {
   private readonly ctl: Int32Array;
   private readonly f32: Float32Array;
   private readonly results: Float64Array;
-  private readonly runChunk: (own: ChunkExports, kind: number, chunk: number, per: number, tmp: number) => number;
+  private readonly runChunk: (own: ChunkExports, kind: number, chunk: number, count: number, per: number, tmp: number) => number;
+  private readonly claimSize: (first: number, end: number) => number;
+  /** Chunks taken by the caller's last claim. */
+  private claimed = 0;
   private generation = 0;
   private side: (() => void) | null = null;
   /** True while a task given to beside() runs: what it runs must stay on the calling thread. */
@@ -200,9 +240,10 @@ export class GemmPool {
     this.ctl = new Int32Array(control);
     this.f32 = new Float32Array(control);
     this.results = new Float64Array(control, RESULTS * 4, MAX_CHUNKS);
-    this.runChunk = new Function('control', CHUNK_SOURCE)(control);
+    const threads = tmps.length + 1;
+    ({ runChunk: this.runChunk, claimSize: this.claimSize } = new Function('control', 'threads', CHUNK_SOURCE)(control, threads));
     this.workers = tmps.map((tmp) => {
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, tmp } });
+      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, tmp, threads } });
       worker.unref();
       return worker;
     });
@@ -226,24 +267,28 @@ export class GemmPool {
   }
 
   /**
-   * C = op(A)·B for one packed slice (k at most the module's slice depth), in chunks claimed by whichever
-   * thread is free first (the caller, through `own`, included). op(A) element (i, p) is at a + 4(i·rs + p·ps);
-   * B element (p, j) at b + 4(p·ldb + j), or b + 4(j·ldb + p) when bT. Split by rows (splitsByColumns
-   * false): the job's first chunks pack B into `bp` (one run of columns per thread), then chunks of whole
-   * MR-row blocks each pack their rows of A into `ap` and compute once B is packed. Split by columns: the
-   * caller packs A into `ap`, then chunks of whole NR-column panels each pack their panels of B. `inPlace`:
-   * B is read in place (not transposed), its last partial panel packed by the caller at `tails` (the module's
-   * gemm's ldb and bt). `acc` and `bias` as for the module's gemm.
+   * C = op(A)·B in packed slices of the shared dimension `slice` deep (the last one shorter), in chunks
+   * claimed by whichever thread is free first (the caller, through `own`, included); a chunk runs every
+   * slice, the later ones adding to C. op(A) element (i, p) is at a + 4(i·rs + p·ps); B element (p, j) at
+   * b + 4(p·ldb + j), or b + 4(j·ldb + p) when bT. Split by rows (splitsByColumns false): the job's first
+   * chunks pack every slice of B into `bp` (one run of columns per thread), then chunks of whole MR-row
+   * blocks each pack their rows of A into `ap`, a slice at a time, and compute once B is packed. Split by
+   * columns: the caller packs every slice of A into `ap`, then chunks of whole NR-column panels each pack
+   * their panels of B, a slice at a time. `inPlace` (k at most `slice`): B is read in place (not
+   * transposed), its last partial panel packed by the caller at `tails` (the module's gemm's ldb and bt).
+   * `acc` and `bias` as for the module's gemm, for the first slice.
    */
-  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, bp: number, c: number, acc: number, tmp: number, bias: number, b: number, ldb: number, bT: number, inPlace: boolean, tails: number): void {
+  gemm(own: ChunkExports, a: number, rs: number, ps: number, ap: number, m: number, n: number, k: number, slice: number, bp: number, c: number, acc: number, tmp: number, bias: number, b: number, ldb: number, bT: number, inPlace: boolean, tails: number): void {
     const ctl = this.ctl;
     const { mr, nr } = this.tile;
-    const wanted = this.threads * CHUNKS_PER_THREAD;
     const byColumns = this.splitsByColumns(m, n);
-    if (byColumns) own.packA(a, rs, ps, m, k, ap);
-    const per = byColumns ? Math.ceil(Math.ceil(n / nr) / wanted) * nr : Math.ceil(Math.ceil(m / mr) / wanted) * mr;
+    const apSlice = slice * Math.ceil(m / mr) * mr;
+    if (byColumns) for (let p0 = 0, s = 0; p0 < k; p0 += slice, s++) own.packA(a + p0 * ps * 4, rs, ps, m, Math.min(slice, k - p0), ap + s * apSlice * 4);
     const packCols = Math.ceil(Math.ceil(n / nr) / this.threads) * nr;
     const packs = byColumns || inPlace ? 0 : Math.ceil(n / packCols);
+    const tile = byColumns ? nr : mr;
+    const tiles = Math.ceil((byColumns ? n : m) / tile);
+    const per = Math.ceil(tiles / (MAX_CHUNKS - packs)) * tile;
     const chunks = packs + Math.ceil((byColumns ? n : m) / per);
     this.close();
     // word by word: an array literal here would be an allocation per product
@@ -265,8 +310,11 @@ export class GemmPool {
     ctl[ARGS + TAILS] = tails;
     ctl[ARGS + PACK_CHUNKS] = packs;
     ctl[ARGS + PACK_COLS] = packCols;
+    ctl[ARGS + SLICE] = slice;
+    ctl[ARGS + AP_SLICE] = apSlice;
+    ctl[ARGS + BP_SLICE] = slice * Math.ceil(n / nr) * nr;
     Atomics.store(ctl, PACKED, 0);
-    this.run(own, byColumns ? GEMM_COLUMNS : GEMM, chunks, per, tmp, packs);
+    this.run(own, byColumns ? GEMM_COLUMNS : GEMM, chunks, per, tmp, packs, Math.ceil((chunks - packs) / (this.threads * CHUNKS_PER_THREAD)));
   }
 
   /**
@@ -348,13 +396,13 @@ export class GemmPool {
    * chunks beside the helpers (claiming from the front while chunks below `front` are left) and returns
    * once every chunk is done; a side task's throw is rethrown then.
    */
-  private run(own: ChunkExports, kind: number, chunks: number, per: number, tmp: number, front = 0): void {
+  private run(own: ChunkExports, kind: number, chunks: number, per: number, tmp: number, front = 0, most = 1): void {
     const ctl = this.ctl;
-    this.publish(kind, chunks, per);
+    this.publish(kind, chunks, per, most);
     const sideError = this.runSide();
     for (let chunk = this.claim(front); chunk >= 0; chunk = this.claim(front)) {
-      this.results[chunk] = this.runChunk(own, kind, chunk, per, tmp);
-      Atomics.add(ctl, DONE, 1);
+      this.results[chunk] = this.runChunk(own, kind, chunk, this.claimed, per, tmp);
+      Atomics.add(ctl, DONE, this.claimed);
     }
     this.awaitChunks(chunks);
     if (sideError) throw sideError.error;
@@ -411,10 +459,11 @@ export class GemmPool {
   }
 
   /** Opens the job of `chunks` chunks whose arguments were written since close(): helpers wake and claim. */
-  private publish(kind: number, chunks: number, per: number): void {
+  private publish(kind: number, chunks: number, per: number, most: number): void {
     const ctl = this.ctl;
     ctl[KIND] = kind;
     ctl[CHUNK_ROWS] = per;
+    ctl[MOST] = most;
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, CLAIM, (this.generation << GENERATION_SHIFT) | (chunks << INDEX_BITS));
     if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, CLAIM);
@@ -430,9 +479,11 @@ export class GemmPool {
       const first = v & INDEX_MASK;
       const end = (v >> INDEX_BITS) & INDEX_MASK;
       if (first >= end) return -1;
+      const count = this.claimSize(first, end);
+      this.claimed = count;
       if (first < front) {
         if (Atomics.compareExchange(this.ctl, CLAIM, v, v + 1) === v) return first;
-      } else if (Atomics.compareExchange(this.ctl, CLAIM, v, v - (1 << INDEX_BITS)) === v) return end - 1;
+      } else if (Atomics.compareExchange(this.ctl, CLAIM, v, v - (count << INDEX_BITS)) === v) return end - count;
     }
   }
 
