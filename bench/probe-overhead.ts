@@ -17,6 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { Trainer } from '../src/engine/train/trainer';
 import { ProbeObserver } from '../src/engine/probes/observer';
 import type { StepContext, TrainingObserver } from '../src/engine/train/observer';
+import type { Layer } from '../src/engine/layers/layer';
+import type { Kernels } from '../src/engine/kernels/kernels';
 import { DEFAULT_PROBE_EVERY } from '../src/engine/session';
 import type { ModelSpec } from '../src/engine/spec/model-spec';
 import type { Dataset } from '../src/engine/data/dataset';
@@ -63,6 +65,10 @@ class TimedProbes implements TrainingObserver {
   probes = 0;
   wants(step: number): boolean {
     return this.inner.wants(step);
+  }
+  // counted in full, though on two threads it runs beside the step's first product: an upper bound
+  beforeStep(step: number, layers: readonly Layer[], kernels: Kernels): void {
+    this.timed(() => this.inner.beforeStep(step, layers, kernels));
   }
   afterBackward(ctx: StepContext): void {
     this.timed(() => this.inner.afterBackward(ctx));

@@ -1,10 +1,15 @@
 // Training split across threads: every step sees its own rows (the next batch is gathered while the
-// current one trains), and two threads give the bits of one.
+// current one trains), two threads give the bits of one, and so do the probes, which read the weights beside
+// the step's first product.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseModel } from '../../src/engine/spec/parse';
 import { loadDataset } from '../../src/engine/data/load';
 import { Trainer } from '../../src/engine/train/trainer';
+import type { TrainingObserver } from '../../src/engine/train/observer';
+import { ProbeObserver } from '../../src/engine/probes/observer';
+import { RATIO_SAMPLE } from '../../src/engine/probes/histogram';
+import type { ProbeSnapshot } from '../../src/engine/types';
 
 // products of 96 x 384 x 384 and more: large enough for the pool to split them (and Adam on 384² weights)
 const MODEL = {
@@ -86,4 +91,47 @@ test('two threads train to the bits of one', async () => {
   assert.deepEqual(two.batches, one.batches);
   assert.equal(two.weights.length, one.weights.length);
   for (let i = 0; i < one.weights.length; i++) assert.deepEqual(two.weights[i], one.weights[i], `parameter ${i}`);
+});
+
+/** Probe snapshots of a run on `threads`, and what an observer of its own saw of the dense weights. */
+async function probed(threads: number): Promise<{ snapshots: ProbeSnapshot[]; norms: (number | null)[][]; ratios: (number | null)[][] }> {
+  const parsed = parseModel(JSON.stringify({ ...MODEL, epochs: 1 }), 'wide.nn.json');
+  if (!parsed.ok) assert.fail(parsed.issues.map((i) => i.message).join('\n'));
+  const snapshots: ProbeSnapshot[] = [];
+  const norms: (number | null)[][] = [];
+  const ratios: (number | null)[][] = [];
+  let before: (Float64Array | null)[] = [];
+  const hypot = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
+  const reference: TrainingObserver = {
+    wants: (step) => step === 1 || step % 2 === 0,
+    afterBackward: (ctx) => {
+      before = ctx.layers.map((l) => (l.params.length ? Float64Array.from(l.params[0].value) : null));
+      norms.push(before.map((w) => w && hypot(w)));
+    },
+    // whole tensors only: the probe compares a fixed sample of larger ones
+    afterUpdate: (ctx) => ratios.push(ctx.layers.map((l, i) => {
+      const w = before[i];
+      return w && w.length <= RATIO_SAMPLE ? hypot(l.params[0].value.map((v, k) => v - w[k])) / norms[norms.length - 1][i]! : null;
+    })),
+  };
+  const trainer = new Trainer(parsed.spec, loadDataset(parsed.spec, {}), { dtype: 'float32', threads, yieldEveryMs: 0, observers: [new ProbeObserver(2, (s) => snapshots.push(s)), reference] });
+  const kernels = (trainer as unknown as { kernels: { activeThreads?: () => number } }).kernels;
+  for (let waited = 0; kernels.activeThreads && kernels.activeThreads() < threads && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  await trainer.run();
+  return { snapshots, norms, ratios };
+}
+
+test('probes on two threads read the weights before the update (beside the first product) and report what one thread does', async () => {
+  const two = await probed(2);
+  assert.ok(two.snapshots.length >= 3);
+  two.snapshots.forEach((snap, s) => {
+    snap.layers.forEach((l, i) => {
+      const norm = two.norms[s][i];
+      if (norm === null) return;
+      assert.ok(Math.abs(l.weightNorm! - norm) <= 1e-5 * norm, `step ${snap.step} ${l.name} weight norm`);
+      const ratio = two.ratios[s][i];
+      if (ratio !== null) assert.ok(Math.abs(l.updateRatio! - ratio) <= 1e-4 * ratio, `step ${snap.step} ${l.name} update ratio ${l.updateRatio} against ${ratio}`);
+    });
+  });
+  assert.deepEqual(two.snapshots, (await probed(1)).snapshots);
 });

@@ -51,10 +51,11 @@ export function mainParams(layer: Layer): { main: Param | null; bias: Param | nu
 /**
  * The weight gradient and weight norms, exact over every entry, and the non-finite gradient entries (left
  * out of the norm). `sumSquares` reads tensors in wasm SIMD where it can; `g2`, the gradient's, may come
- * from the global norm's pass; the entry-by-entry pass runs only when the gradient holds a non-finite value.
+ * from the global norm's pass, and `w2`, the weights', from before the step; the entry-by-entry pass runs
+ * only when the gradient holds a non-finite value.
  */
-export function mainNorms(grad: FloatArray, value: FloatArray, sumSquares: (a: FloatArray) => number, g2 = sumSquares(grad)): { gradNorm: number; weightNorm: number; nonFinite: number } {
-  const weightNorm = Math.sqrt(sumSquares(value));
+export function mainNorms(grad: FloatArray, value: FloatArray, sumSquares: (a: FloatArray) => number, g2 = sumSquares(grad), w2 = sumSquares(value)): { gradNorm: number; weightNorm: number; nonFinite: number } {
+  const weightNorm = Math.sqrt(w2);
   if (Number.isFinite(g2)) return { gradNorm: Math.sqrt(g2), weightNorm, nonFinite: 0 };
   let finite = 0;
   let bad = 0;

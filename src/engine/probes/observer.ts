@@ -1,7 +1,9 @@
 // The probe observer: every `every` steps (and on the first step) it reads each layer's gradients,
 // weights and activations and emits a ProbeSnapshot. It only reads live buffers; the one thing it keeps
 // is a copy of the weights before the update (of a fixed sample of RATIO_SAMPLE entries on large tensors),
-// to measure the update ratio, in buffers allocated once per layer. Norms are exact: on the wasm path,
+// to measure the update ratio, in buffers allocated once per layer. That copy and the weights' norms are
+// taken before the step's forward (beforeStep), which on two threads runs beside the step's first product;
+// the rest after the backward pass. Norms are exact: on the wasm path,
 // tensors of KERNEL_MIN entries or more are summed in SIMD (kernelSumSquares, float32 squares), as are
 // activation moments and update differences, which keeps full passes cheap enough for the overhead budget
 // (bench/probe-overhead.ts) on big layers and small ones alike; elsewhere everything is float64 loops. An
@@ -29,6 +31,9 @@ export class ProbeObserver implements TrainingObserver {
   private stepsSeen = 0;
   private stepsClipped = 0;
   private lastProbedStep = -1;
+  /** Σw² of each layer's main tensor, taken with the copy of its weights before the step it was taken for. */
+  private weightSquares = new Float64Array(0);
+  private preparedStep = -1;
 
   constructor(
     private readonly every: number,
@@ -48,17 +53,34 @@ export class ProbeObserver implements TrainingObserver {
     if (ctx.clipped) this.stepsClipped++;
   }
 
+  /** The weights' part of a probe (their norms, the copy for the update ratio), before the step's forward. */
+  beforeStep(step: number, layers: readonly Layer[], kernels: Kernels): void {
+    this.kernels = kernels;
+    if (this.tracked.length !== layers.length) {
+      this.tracked = layers.map((l) => track(l, kernels));
+      this.weightSquares = new Float64Array(layers.length);
+    }
+    for (let i = 0; i < layers.length; i++) {
+      const { main, sample, before } = this.tracked[i];
+      if (!main) continue;
+      this.weightSquares[i] = this.sumSquares(main.value);
+      copyWeights(main.value, sample, before, kernels);
+    }
+    this.preparedStep = step;
+  }
+
   afterBackward(ctx: StepContext): void {
-    this.kernels = ctx.kernels;
+    // a trainer that did not call beforeStep: the weights are still the ones the update starts from
+    if (this.preparedStep !== ctx.step) this.beforeStep(ctx.step, ctx.layers, ctx.kernels);
+    this.preparedStep = -1;
     this.squaresShared = ctx.gradSquares;
-    if (this.tracked.length !== ctx.layers.length) this.tracked = ctx.layers.map((l) => track(l, ctx.kernels));
     const pending: LayerProbe[] = [];
     // a conv (or pool) output feeding a ReLU is read once for both layers' channel sums
     let reluSums: Float64Array | null = null;
     for (let i = 0; i < ctx.layers.length; i++) {
       const layer = ctx.layers[i];
       const pair = reluFollows(layer, ctx.layers[i + 1]) ? reluPairSums(layer.lastOutput!, layer.outputShape[0], layer.outputSize / layer.outputShape[0], this.kernels) : null;
-      pending.push(this.probeLayer(layer, this.tracked[i], pair ? pair.input : reluSums));
+      pending.push(this.probeLayer(layer, this.tracked[i], this.weightSquares[i], pair ? pair.input : reluSums));
       reluSums = pair ? pair.output : null;
     }
     this.pending = pending;
@@ -102,8 +124,11 @@ export class ProbeObserver implements TrainingObserver {
     return shared ?? this.sumSquares(p.grad);
   }
 
-  /** `outputSums`: the channel sums of an image layer's output, when a fused pass took them already. */
-  private probeLayer(layer: Layer, { main, bias, histogramSample, before, sample, traits }: Tracked, outputSums: Float64Array | null): LayerProbe {
+  /**
+   * `weightSquares`: Σw² of the main tensor, taken before the step; `outputSums`: the channel sums of an
+   * image layer's output, when a fused pass took them already.
+   */
+  private probeLayer(layer: Layer, { main, bias, histogramSample, traits }: Tracked, weightSquares: number, outputSums: Float64Array | null): LayerProbe {
     const spec = layer.spec;
     const out = layer.lastOutput;
     const image = imageLayerStats(layer, main, this.kernels, outputSums);
@@ -116,8 +141,7 @@ export class ProbeObserver implements TrainingObserver {
     let nonFinite = (act ? act.nonFinite : 0) + (Number.isFinite(biasSquares) ? 0 : countNonFinite(bias!.grad));
     if (main) {
       histogram = gradientHistogram(main.grad, histogramSample, this.binCounts);
-      const m = mainNorms(main.grad, main.value, this.sumSquares, this.gradSquares(main));
-      copyWeights(main.value, sample, before, this.kernels);
+      const m = mainNorms(main.grad, main.value, this.sumSquares, this.gradSquares(main), weightSquares);
       gradNorm = m.gradNorm;
       weightNorm = m.weightNorm;
       nonFinite += m.nonFinite;

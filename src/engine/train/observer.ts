@@ -23,8 +23,14 @@ export interface StepContext {
 }
 
 export interface TrainingObserver {
-  /** Called for every step, cheaply: decide whether this step is observed. */
+  /** Called before every step, cheaply: decide whether this step is observed. */
   wants(step: number): boolean;
+  /**
+   * Before an observed step's forward pass: work that reads only the weights, which are then those the
+   * step's update starts from. The trainer may run it on the calling thread while helper threads start the
+   * step's first product, and always before afterBackward; products it runs stay on the calling thread.
+   */
+  beforeStep?(step: number, layers: readonly Layer[], kernels: Kernels): void;
   /** After backward and clipping, before the optimiser changes anything (weights and grads are this step's). */
   afterBackward(ctx: StepContext): void;
   /** After the optimiser update of an observed step. */

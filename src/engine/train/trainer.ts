@@ -50,6 +50,8 @@ export class Trainer {
   private readonly clipper: GradientClipper;
   private readonly observers: TrainingObserver[];
   private readonly observed: boolean[];
+  /** Whether an observer watches the current step. */
+  private observing = false;
   private readonly listeners: TrainerListener[] = [];
   /** Evaluation's and predictions' batches, which may run between training steps (the panel's pictures). */
   private readonly buffers: BatchCache<BatchBuffers>;
@@ -213,6 +215,11 @@ export class Trainer {
     let nextBatch = 0;
     let nextBuf: BatchBuffers | null = null;
     const gatherNext = () => gatherBatch(train, this.data.task, this.data.inputs, this.width, order, nextStart, nextBatch, nextBuf!.x, nextBuf!.y, nextBuf!.labels, this.kernels);
+    const prepare = () => this.prepareObservers(step + 1);
+    const gatherAndPrepare = () => {
+      gatherNext();
+      prepare();
+    };
 
     epochs: for (let epoch = 0; epoch < this.epochs; epoch++) {
       const epochStart = performance.now();
@@ -241,9 +248,11 @@ export class Trainer {
         if (gathered) {
           nextBatch = Math.min(batchSize, train.n - nextStart);
           nextBuf = next.get(nextBatch);
-          // on two threads or more, the next rows are copied while the helpers start this step's first product
-          kernelBeside(this.kernels, gatherNext);
         }
+        const preparing = this.observe(step + 1);
+        // on two threads or more, the next rows are copied and the observers read the weights while the
+        // helpers start this step's first product
+        if (gathered || preparing) kernelBeside(this.kernels, !gathered ? prepare : preparing ? gatherAndPrepare : gatherNext);
         let failure: Failure | null;
         try {
           failure = this.trainStep(step + 1, epoch + 1, batch, lr, buf);
@@ -320,6 +329,23 @@ export class Trainer {
     return summary;
   }
 
+  /** Asks each observer whether it watches this step; returns whether one of those works before it. */
+  private observe(step: number): boolean {
+    let preparing = false;
+    this.observing = false;
+    for (let k = 0; k < this.observers.length; k++) {
+      const o = this.observers[k];
+      this.observed[k] = o.wants(step);
+      this.observing ||= this.observed[k];
+      preparing ||= this.observed[k] && o.beforeStep !== undefined;
+    }
+    return preparing;
+  }
+
+  private prepareObservers(step: number): void {
+    for (let k = 0; k < this.observers.length; k++) if (this.observed[k]) this.observers[k].beforeStep?.(step, this.layers, this.kernels);
+  }
+
   /** Forward, loss, backward, observers and update for one batch; returns the failure if non-finite. */
   private trainStep(step: number, epoch: number, batch: number, lr: number, buf: BatchBuffers): Failure | null {
     const runner = this.runner;
@@ -340,10 +366,9 @@ export class Trainer {
     ctx.gradNormBefore = this.clipper.normBefore;
     ctx.gradNormAfter = this.clipper.normAfter;
     ctx.clipped = this.clipper.clipped;
-    for (let k = 0; k < this.observers.length; k++) {
-      this.observed[k] = this.observers[k].wants(step);
-      if (this.observed[k]) this.observers[k].afterBackward(ctx);
-    }
+    // the observers' work before the step has run by now, beside a product or here
+    if (this.observing) kernelSettle(this.kernels);
+    for (let k = 0; k < this.observers.length; k++) if (this.observed[k]) this.observers[k].afterBackward(ctx);
     const updateFailure = runner.update(lr);
     if (updateFailure) return updateFailure;
     for (let k = 0; k < this.observers.length; k++) {
