@@ -66,12 +66,16 @@ class TimedProbes implements TrainingObserver {
   wants(step: number): boolean {
     return this.inner.wants(step);
   }
-  // counted in full, though on two threads it runs beside the step's first product: an upper bound
+  // counted in full, though on two threads it runs beside the step's first product (duringUpdate beside
+  // the update): an upper bound
   beforeStep(step: number, layers: readonly Layer[], kernels: Kernels): void {
     this.timed(() => this.inner.beforeStep(step, layers, kernels));
   }
   afterBackward(ctx: StepContext): void {
     this.timed(() => this.inner.afterBackward(ctx));
+  }
+  duringUpdate(ctx: StepContext): void {
+    this.timed(() => this.inner.duringUpdate(ctx));
   }
   afterUpdate(ctx: StepContext): void {
     this.timed(() => this.inner.afterUpdate(ctx));

@@ -3,7 +3,8 @@
 // is a copy of the weights before the update (of a fixed sample of RATIO_SAMPLE entries on large tensors),
 // to measure the update ratio, in buffers allocated once per layer. That copy and the weights' norms are
 // taken before the step's forward (beforeStep), which on two threads runs beside the step's first product;
-// the rest after the backward pass. Norms are exact: on the wasm path,
+// the batch norms' statistics (gamma and beta among them) after the backward pass; the rest, which reads no
+// parameter's value, beside the update (duringUpdate); the update ratio after it. Norms are exact: on the wasm path,
 // tensors of KERNEL_MIN entries or more are summed in SIMD (kernelSumSquares, float32 squares), as are
 // activation moments and update differences, which keeps full passes cheap enough for the overhead budget
 // (bench/probe-overhead.ts) on big layers and small ones alike; elsewhere everything is float64 loops. An
@@ -12,7 +13,7 @@
 import type { TrainingObserver, StepContext } from '../train/observer';
 import type { Kernels } from '../kernels/kernels';
 import type { Layer, Param } from '../layers/layer';
-import type { ClippingProbe, FloatArray, LayerProbe, ProbeSnapshot } from '../types';
+import type { BatchNormProbe, ClippingProbe, FloatArray, LayerProbe, ProbeSnapshot } from '../types';
 import { sumSquares } from '../train/clipping';
 import { HISTOGRAM_SAMPLE, RATIO_SAMPLE, gradientHistogram, sampleIndices, type BinCounter } from './histogram';
 import { KERNEL_MIN, batchNormStats, copyWeights, countNonFinite, deadRatio, mainNorms, mainParams, outputStats, saturationRatio, sumSquares64, updateRatio } from './layer-stats';
@@ -34,6 +35,10 @@ export class ProbeObserver implements TrainingObserver {
   /** Σw² of each layer's main tensor, taken with the copy of its weights before the step it was taken for. */
   private weightSquares = new Float64Array(0);
   private preparedStep = -1;
+  /** Batch-norm layers' statistics, read in afterBackward: with gamma and beta, which the update writes. */
+  private batchNorms: (BatchNormProbe | null)[] = [];
+  /** The step whose layer probes duringUpdate took. */
+  private measuredStep = -1;
 
   constructor(
     private readonly every: number,
@@ -73,6 +78,14 @@ export class ProbeObserver implements TrainingObserver {
     // a trainer that did not call beforeStep: the weights are still the ones the update starts from
     if (this.preparedStep !== ctx.step) this.beforeStep(ctx.step, ctx.layers, ctx.kernels);
     this.preparedStep = -1;
+    this.batchNorms = ctx.layers.map((layer, i) => {
+      const { main, bias, traits } = this.tracked[i];
+      return traits.normalization === 'batch' ? batchNormStats(layer, main, bias) : null;
+    });
+  }
+
+  /** The rest of a probe: gradients, activations and layer state, no parameter's value, so it may run while the update writes them. */
+  duringUpdate(ctx: StepContext): void {
     this.squaresShared = ctx.gradSquares;
     const pending: LayerProbe[] = [];
     // a conv (or pool) output feeding a ReLU is read once for both layers' channel sums
@@ -80,13 +93,17 @@ export class ProbeObserver implements TrainingObserver {
     for (let i = 0; i < ctx.layers.length; i++) {
       const layer = ctx.layers[i];
       const pair = reluFollows(layer, ctx.layers[i + 1]) ? reluPairSums(layer.lastOutput!, layer.outputShape[0], layer.outputSize / layer.outputShape[0], this.kernels) : null;
-      pending.push(this.probeLayer(layer, this.tracked[i], this.weightSquares[i], pair ? pair.input : reluSums));
+      pending.push(this.probeLayer(layer, this.tracked[i], this.weightSquares[i], this.batchNorms[i], pair ? pair.input : reluSums));
       reluSums = pair ? pair.output : null;
     }
     this.pending = pending;
+    this.measuredStep = ctx.step;
   }
 
   afterUpdate(ctx: StepContext): void {
+    // a trainer that did not call duringUpdate: what it reads, the update left alone
+    if (this.measuredStep !== ctx.step) this.duringUpdate(ctx);
+    this.measuredStep = -1;
     for (let i = 0; i < ctx.layers.length; i++) {
       const probe = this.pending[i];
       const { main, sample, before } = this.tracked[i];
@@ -125,10 +142,11 @@ export class ProbeObserver implements TrainingObserver {
   }
 
   /**
-   * `weightSquares`: Σw² of the main tensor, taken before the step; `outputSums`: the channel sums of an
-   * image layer's output, when a fused pass took them already.
+   * `weightSquares`: Σw² of the main tensor, taken before the step; `batchNorm`: the layer's batch-norm
+   * statistics, taken after the backward pass; `outputSums`: the channel sums of an image layer's output,
+   * when a fused pass took them already.
    */
-  private probeLayer(layer: Layer, { main, bias, histogramSample, traits }: Tracked, weightSquares: number, outputSums: Float64Array | null): LayerProbe {
+  private probeLayer(layer: Layer, { main, bias, histogramSample, traits }: Tracked, weightSquares: number, batchNorm: BatchNormProbe | null, outputSums: Float64Array | null): LayerProbe {
     const spec = layer.spec;
     const out = layer.lastOutput;
     const image = imageLayerStats(layer, main, this.kernels, outputSums);
@@ -163,7 +181,7 @@ export class ProbeObserver implements TrainingObserver {
       // on an image a ReLU unit is a channel: a dead filter is never positive at any sample and position
       deadRatio: relu ? (image ? image.deadRatio : deadRatio(spec.kind, layer.lastInput!, layer.inputSize, this.kernels)) : null,
       saturationRatio: saturating ? (image ? image.saturationRatio : saturationRatio(spec.kind, out)) : null,
-      batchNorm: traits.normalization === 'batch' ? batchNormStats(layer, main, bias) : null,
+      batchNorm,
       nonFinite,
       channels: image ? image.channels : null,
     };

@@ -33,6 +33,12 @@ export interface TrainingObserver {
   beforeStep?(step: number, layers: readonly Layer[], kernels: Kernels): void;
   /** After backward and clipping, before the optimiser changes anything (weights and grads are this step's). */
   afterBackward(ctx: StepContext): void;
+  /**
+   * After afterBackward, while the optimiser updates the weights: work that reads this step's gradients,
+   * activations and layer state but no parameter's value. The trainer may run it on the calling thread
+   * beside the update's first split job; it has run before afterUpdate.
+   */
+  duringUpdate?(ctx: StepContext): void;
   /** After the optimiser update of an observed step. */
   afterUpdate(ctx: StepContext): void;
   /** Every step (observed or not), for cheap running counters such as clipping frequency. */

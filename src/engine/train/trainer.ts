@@ -50,8 +50,12 @@ export class Trainer {
   private readonly clipper: GradientClipper;
   private readonly observers: TrainingObserver[];
   private readonly observed: boolean[];
-  /** Whether an observer watches the current step. */
+  /** Whether an observer watches the current step, and whether one of those works during its update. */
   private observing = false;
+  private observingUpdate = false;
+  private readonly observeUpdate = (): void => {
+    for (let k = 0; k < this.observers.length; k++) if (this.observed[k]) this.observers[k].duringUpdate?.(this.ctx);
+  };
   private readonly listeners: TrainerListener[] = [];
   /** Evaluation's and predictions' batches, which may run between training steps (the panel's pictures). */
   private readonly buffers: BatchCache<BatchBuffers>;
@@ -333,11 +337,13 @@ export class Trainer {
   private observe(step: number): boolean {
     let preparing = false;
     this.observing = false;
+    this.observingUpdate = false;
     for (let k = 0; k < this.observers.length; k++) {
       const o = this.observers[k];
       this.observed[k] = o.wants(step);
       this.observing ||= this.observed[k];
       preparing ||= this.observed[k] && o.beforeStep !== undefined;
+      this.observingUpdate ||= this.observed[k] && o.duringUpdate !== undefined;
     }
     return preparing;
   }
@@ -369,8 +375,11 @@ export class Trainer {
     // the observers' work before the step has run by now, beside a product or here
     if (this.observing) kernelSettle(this.kernels);
     for (let k = 0; k < this.observers.length; k++) if (this.observed[k]) this.observers[k].afterBackward(ctx);
+    // what they read of gradients and activations, beside the update's first split job
+    if (this.observingUpdate) kernelBeside(this.kernels, this.observeUpdate);
     const updateFailure = runner.update(lr);
     if (updateFailure) return updateFailure;
+    if (this.observingUpdate) kernelSettle(this.kernels);
     for (let k = 0; k < this.observers.length; k++) {
       const o = this.observers[k];
       if (this.observed[k]) o.afterUpdate(ctx);
