@@ -1,6 +1,6 @@
 // Training split across threads: every step sees its own rows (the next batch is gathered while the
 // current one trains), two threads give the bits of one, and so do the probes, which read the weights beside
-// the step's first product.
+// the step's first product and the gradients and activations beside the update (on one thread, in line).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseModel } from '../../src/engine/spec/parse';
@@ -93,9 +93,26 @@ test('two threads train to the bits of one', async () => {
   for (let i = 0; i < one.weights.length; i++) assert.deepEqual(two.weights[i], one.weights[i], `parameter ${i}`);
 });
 
-/** Probe snapshots of a run on `threads`, and what an observer of its own saw of the dense weights. */
-async function probed(threads: number): Promise<{ snapshots: ProbeSnapshot[]; norms: (number | null)[][]; ratios: (number | null)[][] }> {
-  const parsed = parseModel(JSON.stringify({ ...MODEL, epochs: 1 }), 'wide.nn.json');
+// an image model whose products the pool splits, with per-channel batch norm: the probe's image path
+const CNN = {
+  name: 'probed-cnn',
+  seed: 4,
+  data: { source: 'shapes', samples: 512, classes: 3, noise: 0.1, validationSplit: 0.25, preprocess: 'none' },
+  layers: [
+    { type: 'conv2d', filters: 16, kernel: 3, padding: 'same' },
+    { type: 'batchnorm' },
+    { type: 'relu' },
+    { type: 'maxpool', size: 2 },
+    { type: 'dense', units: 3 },
+  ],
+  loss: 'softmax-cross-entropy',
+  optimizer: { type: 'adam', lr: 0.003 },
+  batchSize: 64,
+};
+
+/** Probe snapshots of a run on `threads`, and what an observer of its own saw of each layer's main weights. */
+async function probed(threads: number, model: Record<string, unknown> = MODEL): Promise<{ snapshots: ProbeSnapshot[]; norms: (number | null)[][]; ratios: (number | null)[][] }> {
+  const parsed = parseModel(JSON.stringify({ ...model, epochs: 1 }), 'probed.nn.json');
   if (!parsed.ok) assert.fail(parsed.issues.map((i) => i.message).join('\n'));
   const snapshots: ProbeSnapshot[] = [];
   const norms: (number | null)[][] = [];
@@ -121,8 +138,8 @@ async function probed(threads: number): Promise<{ snapshots: ProbeSnapshot[]; no
   return { snapshots, norms, ratios };
 }
 
-test('probes on two threads read the weights before the update (beside the first product) and report what one thread does', async () => {
-  const two = await probed(2);
+for (const [label, model] of [['dense', MODEL], ['conv', CNN]] as const) test(`probes on two threads (the weights read beside the first product, the rest beside the update) report what one thread does (${label})`, async () => {
+  const two = await probed(2, model);
   assert.ok(two.snapshots.length >= 3);
   two.snapshots.forEach((snap, s) => {
     snap.layers.forEach((l, i) => {
@@ -133,5 +150,5 @@ test('probes on two threads read the weights before the update (beside the first
       if (ratio !== null) assert.ok(Math.abs(l.updateRatio! - ratio) <= 1e-4 * ratio, `step ${snap.step} ${l.name} update ratio ${l.updateRatio} against ${ratio}`);
     });
   });
-  assert.deepEqual(two.snapshots, (await probed(1)).snapshots);
+  assert.deepEqual(two.snapshots, (await probed(1, model)).snapshots);
 });
