@@ -83,6 +83,9 @@ const CHUNKS_PER_THREAD = 4;
  * slept between them would start every product late.
  */
 const SPIN_MS = 2;
+/** Polls between looks at the clock while spinning (a power of two): a look on every poll made most of a helper's garbage. */
+const CLOCK_EVERY = 64;
+const CLOCK_MASK = CLOCK_EVERY - 1;
 
 /**
  * One chunk of the current job, run by a helper and by the caller alike (the caller compiles the same
@@ -94,8 +97,8 @@ const ctl = new Int32Array(control), f32 = new Float32Array(control);
 const a = (i) => ctl[${ARGS} + i];
 function waitPacked(packs) {
   const until = performance.now() + ${SPIN_MS};
-  for (let v = Atomics.load(ctl, ${PACKED}); v < packs; v = Atomics.load(ctl, ${PACKED})) {
-    if (performance.now() > until) Atomics.wait(ctl, ${PACKED}, v, 1);
+  for (let v = Atomics.load(ctl, ${PACKED}), i = 1; v < packs; v = Atomics.load(ctl, ${PACKED}), i++) {
+    if ((i & ${CLOCK_MASK}) === 0 && performance.now() > until) Atomics.wait(ctl, ${PACKED}, v, 1);
   }
 }
 /**
@@ -185,7 +188,7 @@ try {
       // before the wait's own look at CLAIM, so a publish either sees this helper and notifies, or came
       // first and the wait returns at once; a publish while every helper works or polls skips the wake.
       const until = performance.now() + ${SPIN_MS};
-      while (Atomics.load(ctl, ${CLAIM}) === v && performance.now() < until);
+      for (let i = 1; Atomics.load(ctl, ${CLAIM}) === v && ((i & ${CLOCK_MASK}) !== 0 || performance.now() < until); i++);
       if (Atomics.load(ctl, ${CLAIM}) !== v) continue;
       Atomics.add(ctl, ${SLEEPERS}, 1);
       Atomics.wait(ctl, ${CLAIM}, v);
@@ -492,7 +495,7 @@ export class GemmPool {
     const ctl = this.ctl;
     // the last chunks usually finish within a poll; a helper's notify would cost a wake
     const until = performance.now() + SPIN_MS;
-    while (Atomics.load(ctl, DONE) < chunks && performance.now() < until);
+    for (let i = 1; Atomics.load(ctl, DONE) < chunks && ((i & CLOCK_MASK) !== 0 || performance.now() < until); i++);
     for (let done = Atomics.load(ctl, DONE); done < chunks; done = Atomics.load(ctl, DONE)) {
       if (Atomics.load(ctl, FAILED)) throw new Error('a kernel helper thread failed');
       // flagged before the wait's own look at DONE (as the helpers' sleeper count), so a finishing helper
