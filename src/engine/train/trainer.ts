@@ -256,7 +256,7 @@ export class Trainer {
         const preparing = this.observe(step + 1);
         // on two threads or more, the next rows are copied and the observers read the weights while the
         // helpers start this step's first product
-        if (gathered || preparing) kernelBeside(this.kernels, !gathered ? prepare : preparing ? gatherAndPrepare : gatherNext);
+        if (gathered || preparing) kernelBeside(this.kernels, gathered ? gatherAndPrepare : prepare);
         let failure: Failure | null;
         try {
           failure = this.trainStep(step + 1, epoch + 1, batch, lr, buf);
@@ -348,6 +348,7 @@ export class Trainer {
     return preparing;
   }
 
+  /** The observed observers' work before the step (nothing when none has any). */
   private prepareObservers(step: number): void {
     for (let k = 0; k < this.observers.length; k++) if (this.observed[k]) this.observers[k].beforeStep?.(step, this.layers, this.kernels);
   }
